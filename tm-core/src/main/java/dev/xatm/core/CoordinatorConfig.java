@@ -1,0 +1,47 @@
+package dev.xatm.core;
+
+/**
+ * The coordinator core's limits and timings, validated once. All durations are in the driver's
+ * clock units (milliseconds of a monotonic clock).
+ *
+ * @param prepareTimeoutMillis  how long a branch may take to vote; a missing vote then counts as NO
+ * @param retryInitialMillis    first resend interval of an unanswered phase command
+ * @param retryMaxMillis        the resend interval doubles up to this bound, and then keeps going:
+ *                              phase 2 never gives up (XA-FACTS D.30)
+ * @param maxBranchesPerTxn     branches one global transaction may register
+ * @param maxLiveTxns           unfinished transactions the coordinator holds; begins past it are refused
+ * @param finishedMemory        how many finished transactions are remembered, to answer late or
+ *                              repeated requests with the real outcome instead of "unknown"
+ */
+public record CoordinatorConfig(
+        long prepareTimeoutMillis,
+        long retryInitialMillis,
+        long retryMaxMillis,
+        int maxBranchesPerTxn,
+        int maxLiveTxns,
+        int finishedMemory) {
+
+    public static CoordinatorConfig defaults() {
+        return new CoordinatorConfig(10_000, 200, 5_000, 64, 100_000, 10_000);
+    }
+
+    public CoordinatorConfig {
+        positive("prepareTimeoutMillis", prepareTimeoutMillis);
+        positive("retryInitialMillis", retryInitialMillis);
+        positive("retryMaxMillis", retryMaxMillis);
+        positive("maxBranchesPerTxn", maxBranchesPerTxn);
+        positive("maxLiveTxns", maxLiveTxns);
+        if (finishedMemory < 0) {
+            throw new IllegalArgumentException("finishedMemory must be >= 0, got " + finishedMemory);
+        }
+        if (retryMaxMillis < retryInitialMillis) {
+            throw new IllegalArgumentException("retryMaxMillis (" + retryMaxMillis + ") must be >= retryInitialMillis (" + retryInitialMillis + ")");
+        }
+    }
+
+    private static void positive(String name, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + value);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.xatm.core;
+
+/**
+ * Everything that can happen to the coordinator. The driver (tm-server) turns network messages,
+ * log-write completions and its clock into events and feeds them, one at a time, to
+ * {@code Coordinator.step}. Time only ever enters through {@link Tick} and {@link Begin#deadlineMillis}:
+ * the core has no clock of its own.
+ */
+public sealed interface Event {
+
+    /** The driver's monotonic clock reached {@code nowMillis}. Drives deadlines and resends. */
+    record Tick(long nowMillis) implements Event {}
+
+    /** A client starts a global transaction; the driver computed the deadline on its own clock. */
+    record Begin(String gtrid, String name, long deadlineMillis) implements Event {}
+
+    /** A client adds a branch to an active transaction. */
+    record RegisterBranch(String gtrid, Branch branch) implements Event {}
+
+    /** A client asks to commit. */
+    record CommitRequested(String gtrid) implements Event {}
+
+    /** A client asks to roll back. */
+    record RollbackRequested(String gtrid) implements Event {}
+
+    /** An agent's answer to PREPARE. Duplicates and late votes are ignored. */
+    record VoteReceived(String gtrid, String bqual, Vote vote) implements Event {}
+
+    /** An agent finished COMMIT, ROLLBACK or COMMIT_ONE_PHASE for a branch. Duplicates are ignored. */
+    record AckReceived(String gtrid, String bqual, Action action, AckResult result) implements Event {}
+
+    /** The COMMIT decision record for {@code gtrid} is on stable storage. */
+    record DecisionDurable(String gtrid) implements Event {}
+
+    /** An agent (re)opened its stream: anything pending for its branches is sent again at once. */
+    record AgentConnected(String agentId) implements Event {}
+
+    /**
+     * An agent's stream ended. Its unprepared branches died with its sessions, so an undecided
+     * transaction that depends on them is rolled back.
+     */
+    record AgentDisconnected(String agentId) implements Event {}
+
+    /**
+     * An agent holds a prepared branch (found by XA RECOVER) and asks for its outcome. Answered by a
+     * phase command now if the outcome is known (presumed abort for an unknown gtrid), else later.
+     */
+    record Inquiry(String gtrid, String bqual, String resourceId, String agentId) implements Event {}
+}

@@ -1,0 +1,54 @@
+package dev.xatm.core;
+
+import java.util.regex.Pattern;
+
+/**
+ * The grammar of the identifiers that cross the wire and end up inside XA xids.
+ *
+ * <p>gtrid and bqual become the bytes of an XA Xid, which MySQL limits to 64 bytes each (XA-FACTS
+ * §5.1) and pgjdbc base64-encodes into a GID under PostgreSQL's 200-byte limit (§5.3). We keep them
+ * printable ASCII so they read the same in logs, {@code XA RECOVER} and {@code pg_prepared_xacts}.
+ */
+public final class Ids {
+    public static final int MAX_ID_BYTES = 64;
+    public static final int MAX_NAME_CHARS = 128;
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID_BYTES + "}");
+    private static final Pattern NAME = Pattern.compile("[\\x21-\\x7E]{1," + MAX_NAME_CHARS + "}");
+
+    private Ids() {}
+
+    public static boolean isValidId(String s) {
+        return s != null && ID.matcher(s).matches();
+    }
+
+    public static String requireGtrid(String gtrid) {
+        if (!isValidId(gtrid)) {
+            throw new IllegalArgumentException("gtrid must be 1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + quote(gtrid));
+        }
+        return gtrid;
+    }
+
+    public static String requireBqual(String bqual) {
+        if (!isValidId(bqual)) {
+            throw new IllegalArgumentException("bqual must be 1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + quote(bqual));
+        }
+        return bqual;
+    }
+
+    /** Resource and agent names: printable ASCII without spaces, bounded so they cannot bloat the log. */
+    public static String requireName(String what, String value) {
+        if (value == null || !NAME.matcher(value).matches()) {
+            throw new IllegalArgumentException(what + " must be 1.." + MAX_NAME_CHARS + " printable ASCII characters without spaces, got " + quote(value));
+        }
+        return value;
+    }
+
+    /** Quotes a rejected value for an error message, cut short so a huge input cannot flood a log. */
+    public static String quote(String s) {
+        if (s == null) {
+            return "null";
+        }
+        String cut = s.length() > 80 ? s.substring(0, 80) + "...(" + s.length() + " chars)" : s;
+        return '"' + cut.replaceAll("[^\\x20-\\x7E]", "?") + '"';
+    }
+}

@@ -1,0 +1,31 @@
+package dev.xatm.server.log;
+
+import dev.xatm.core.LogRecord;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The coordinator's durable transaction log.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #open()} is called once, before any append, and returns every record that was durable
+ *       when the previous incarnation stopped, in append order, after compaction (a checkpoint may
+ *       have replaced finished history by nothing). A torn or corrupt tail is dropped, never fatal.</li>
+ *   <li>{@link #append} is thread-safe. With {@code sync}, the future completes only after the record
+ *       is on stable storage (group commit: concurrent appends share one fsync). Without it, the record
+ *       is written with the next sync or flush but may be lost in a crash.</li>
+ *   <li>A failed write completes the future exceptionally; the log then refuses further appends
+ *       (a decision must never be acknowledged after an I/O error we did not understand).</li>
+ * </ul>
+ */
+public interface TxnLog extends AutoCloseable {
+
+    List<LogRecord> open();
+
+    CompletableFuture<Void> append(List<LogRecord> records, boolean sync);
+
+    @Override
+    void close();
+}
