@@ -1,0 +1,39 @@
+package dev.xatm.client;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Runs the method in a global transaction: every enlisted DataSource it touches (directly, through
+ * JdbcTemplate or Spring's {@code @Transactional}, or in a downstream service called over HTTP)
+ * commits together or rolls back together. On a class: every public method of it.
+ *
+ * <p>Works on Spring beans called through their proxy (like {@code @Transactional}: a call from the
+ * same object bypasses it). When the method also carries {@code @Transactional}, the global
+ * transaction is the outer one.
+ */
+@Target({ElementType.METHOD, ElementType.TYPE})
+@Retention(RetentionPolicy.RUNTIME)
+@Inherited
+@Documented
+public @interface GlobalTransactional {
+    /** Name shown by the coordinator; defaults to {@code Class.method}. */
+    String name() default "";
+
+    /** Deadline from begin, in milliseconds; past it the coordinator rolls the transaction back. */
+    long timeoutMs() default 60_000;
+
+    CommitProtocol protocol() default CommitProtocol.TWO_PHASE;
+
+    /** Exception types that roll back (in addition to unchecked exceptions and errors). */
+    Class<? extends Throwable>[] rollbackFor() default {};
+
+    /** Exception types that do not roll back. */
+    Class<? extends Throwable>[] noRollbackFor() default {};
+
+    Propagation propagation() default Propagation.REQUIRED;
+}

@@ -1,0 +1,351 @@
+package dev.xatm.client.agent;
+
+import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchTable;
+import dev.xatm.client.enlist.EnlistedResource;
+import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.Ack;
+import dev.xatm.protocol.v1.AckResult;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.Hello;
+import dev.xatm.protocol.v1.Inquiry;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.Vote;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The application instance's agent: one long-lived, authenticated Connect stream to the coordinator,
+ * over which it receives phase commands for the branches it holds and answers with votes and acks
+ * (design notes, agent contract).
+ *
+ * <ul>
+ *   <li>On every (re)connect: Hello, then an Inquiry for every branch it holds prepared and every
+ *       prepared branch of ours that XA RECOVER finds on an enlisted resource.</li>
+ *   <li>Commands run on a small pool, serialised per branch by the branch itself; each is
+ *       idempotent, so the coordinator's resends are harmless.</li>
+ *   <li>A broken stream is reopened with exponential backoff; answers lost with it are recovered by
+ *       the coordinator's resend on reconnect.</li>
+ * </ul>
+ *
+ * Thread-safe. The stream is written under {@code this} (a StreamObserver is not thread-safe).
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+    private final String agentId;
+    private final CoordinatorGrpc.CoordinatorStub stub;
+    private final String serverDescription;
+    private final BranchTable table;
+    private final Supplier<List<EnlistedResource>> resources;
+    private final Recoverer recoverer;
+    private final long backoffInitialMillis;
+    private final long backoffMaxMillis;
+    private final AgentListener listener;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService reconnects;
+
+    private StreamObserver<AgentMessage> out; // guarded by this
+    private int generation;                    // guarded by this
+    private int failedAttempts;                // guarded by this
+    private boolean closed;                    // guarded by this
+    private volatile boolean connected;
+    private volatile String lastError = "not connected yet";
+
+    public Agent(String agentId, CoordinatorChannel channel, BranchTable table, Supplier<List<EnlistedResource>> resources,
+                 String gtridPrefix, long backoffInitialMillis, long backoffMaxMillis, int threads, AgentListener listener) {
+        this.agentId = agentId;
+        this.stub = CoordinatorGrpc.newStub(channel.channel());
+        this.serverDescription = channel.description();
+        this.table = table;
+        this.resources = resources;
+        this.recoverer = new Recoverer(resources, gtridPrefix);
+        this.backoffInitialMillis = backoffInitialMillis;
+        this.backoffMaxMillis = backoffMaxMillis;
+        this.listener = listener;
+        AtomicInteger n = new AtomicInteger();
+        // bounded: commands beyond the queue are dropped (the coordinator resends them)
+        this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000), r -> {
+            Thread t = new Thread(r, "tm-agent-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, (r, pool) -> log.warn("Agent work queue full; a phase command is dropped until the coordinator resends it"));
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "tm-agent-reconnect");
+            t.setDaemon(true);
+            return t;
+        });
+        s.setRemoveOnCancelPolicy(true);
+        this.reconnects = s;
+        table.onParkedCommand((branch, command) -> workers.execute(() -> run(branch.xid(), command)));
+    }
+
+    public String agentId() {
+        return agentId;
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    /** Why the stream is down, for the health indicator. */
+    public String lastError() {
+        return lastError;
+    }
+
+    public void start() {
+        connect();
+    }
+
+    private synchronized void connect() {
+        if (closed) {
+            return;
+        }
+        int gen = ++generation;
+        out = stub.connect(new Inbound(gen));
+        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
+    }
+
+    private final class Inbound implements StreamObserver<ServerMessage> {
+        private final int gen;
+
+        Inbound(int gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public void onNext(ServerMessage m) {
+            if (!current(gen)) {
+                return;
+            }
+            switch (m.getBodyCase()) {
+                case WELCOME -> welcomed(m.getWelcome().getServerId());
+                case COMMAND -> {
+                    PhaseCommand c = m.getCommand();
+                    workers.execute(() -> handle(c));
+                }
+                case ERROR -> log.warn("{} refused a message of agent {}: {} {}", serverDescription, agentId,
+                        m.getError().getCode(), m.getError().getMessage());
+                default -> log.debug("ignoring empty server message");
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            lost(gen, Status.fromThrowable(t).getCode() + " " + String.valueOf(Status.fromThrowable(t).getDescription()));
+        }
+
+        @Override
+        public void onCompleted() {
+            lost(gen, "the coordinator closed the stream");
+        }
+    }
+
+    private synchronized boolean current(int gen) {
+        return gen == generation && !closed;
+    }
+
+    private void welcomed(String serverId) {
+        synchronized (this) {
+            failedAttempts = 0;
+        }
+        connected = true;
+        lastError = null;
+        log.info("Agent {} connected to {} (server id {})", agentId, serverDescription, serverId);
+        listener.connected(serverId);
+        workers.execute(this::announcePrepared);
+    }
+
+    private void lost(int gen, String why) {
+        long delay;
+        synchronized (this) {
+            if (gen != generation || closed) {
+                return;
+            }
+            out = null;
+            failedAttempts++;
+            delay = Math.min(backoffMaxMillis, backoffInitialMillis << Math.min(failedAttempts - 1, 20));
+        }
+        boolean was = connected;
+        connected = false;
+        lastError = why;
+        if (was) {
+            log.warn("Agent {} lost its stream to {}: {}; reconnecting", agentId, serverDescription, why);
+            listener.disconnected(why);
+        } else {
+            log.info("Agent {} cannot reach {} ({}); next attempt in {} ms", agentId, serverDescription, why, delay);
+        }
+        reconnects.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Inquiry for every prepared branch held in memory and every one of ours XA RECOVER finds. */
+    private void announcePrepared() {
+        for (Branch b : table.prepared()) {
+            inquire(b.xid(), b.resource().resourceId());
+        }
+        for (EnlistedResource r : resources.get()) {
+            if (!r.supported()) {
+                continue;
+            }
+            try {
+                for (TmXid xid : recoverer.scan(r)) {
+                    if (table.get(xid) == null) {
+                        log.info("XA RECOVER found prepared branch {} on {}; asking the coordinator for its outcome", xid, r);
+                        inquire(xid, r.resourceId());
+                    }
+                }
+            } catch (Exception e) {
+                log.warn("XA RECOVER on {} failed: {}; prepared branches there are found on the next reconnect", r, e.toString());
+            }
+        }
+    }
+
+    private void inquire(TmXid xid, String resourceId) {
+        send(AgentMessage.newBuilder().setInquiry(Inquiry.newBuilder()
+                .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setResourceId(resourceId)).build());
+    }
+
+    private void handle(PhaseCommand c) {
+        TmXid xid;
+        try {
+            xid = new TmXid(c.getGtrid(), c.getBqual());
+        } catch (IllegalArgumentException e) {
+            log.warn("Ignoring a phase command with a malformed xid: {}", e.getMessage());
+            return;
+        }
+        Branch.Command command = switch (c.getAction()) {
+            case PREPARE -> Branch.Command.PREPARE;
+            case COMMIT -> Branch.Command.COMMIT;
+            case ROLLBACK -> Branch.Command.ROLLBACK;
+            case COMMIT_ONE_PHASE -> Branch.Command.COMMIT_ONE_PHASE;
+            default -> null;
+        };
+        if (command == null) {
+            log.warn("Ignoring phase command {} for {}: unknown action", c.getAction(), xid);
+            return;
+        }
+        run(xid, command);
+    }
+
+    /** Runs one command and answers it. Package-visible for tests. */
+    void run(TmXid xid, Branch.Command command) {
+        long start = System.nanoTime();
+        Branch.Answer answer;
+        try {
+            answer = execute(xid, command);
+        } catch (RuntimeException e) {
+            log.error("{} of branch {} failed unexpectedly; the coordinator will resend it", command, xid, e);
+            return;
+        }
+        listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
+        reply(xid, command, answer);
+    }
+
+    private Branch.Answer execute(TmXid xid, Branch.Command command) {
+        Branch b = table.get(xid);
+        if (b == null) {
+            return switch (command) {
+                case PREPARE -> Branch.Answer.VOTE_NO; // not ours (any more): its work died with its session
+                case COMMIT_ONE_PHASE -> {
+                    log.warn("COMMIT_ONE_PHASE for {} which this agent does not hold; answering rolled back", xid);
+                    yield Branch.Answer.ROLLED_BACK_INSTEAD;
+                }
+                case COMMIT -> recoverer.finish(xid, true, null);
+                case ROLLBACK -> recoverer.finish(xid, false, null);
+            };
+        }
+        Branch.Answer answer;
+        synchronized (b) {
+            if (b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)) {
+                boolean commit = command == Branch.Command.COMMIT;
+                answer = recoverer.finish(xid, commit, b.resource());
+                if (answer == Branch.Answer.DONE) {
+                    b.finishedByXid(commit);
+                }
+            } else {
+                answer = b.execute(command);
+            }
+        }
+        if (b.heuristic()) {
+            listener.heuristic(xid.toString());
+        }
+        table.settled(b);
+        return answer;
+    }
+
+    private void reply(TmXid xid, Branch.Command command, Branch.Answer answer) {
+        AgentMessage m = switch (answer) {
+            case VOTE_YES, VOTE_NO -> AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
+                    .setVote(answer == Branch.Answer.VOTE_YES ? BranchVote.YES : BranchVote.NO)).build();
+            case DONE, ROLLED_BACK_INSTEAD -> AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
+                    .setAction(action(command))
+                    .setResult(answer == Branch.Answer.DONE ? AckResult.DONE : AckResult.ROLLED_BACK_INSTEAD)).build();
+            case NONE -> null;
+        };
+        if (m != null) {
+            send(m);
+        }
+    }
+
+    private static PhaseAction action(Branch.Command c) {
+        return switch (c) {
+            case PREPARE -> PhaseAction.PREPARE;
+            case COMMIT -> PhaseAction.COMMIT;
+            case ROLLBACK -> PhaseAction.ROLLBACK;
+            case COMMIT_ONE_PHASE -> PhaseAction.COMMIT_ONE_PHASE;
+        };
+    }
+
+    private synchronized void send(AgentMessage m) {
+        if (out == null) {
+            return; // not connected: the coordinator resends what it still needs after the reconnect
+        }
+        try {
+            out.onNext(m);
+        } catch (RuntimeException e) {
+            log.debug("send on a broken stream: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        StreamObserver<AgentMessage> o;
+        synchronized (this) {
+            closed = true;
+            o = out;
+            out = null;
+        }
+        connected = false;
+        reconnects.shutdownNow();
+        if (o != null) {
+            try {
+                o.onCompleted();
+            } catch (RuntimeException e) {
+                log.debug("closing the agent stream: {}", e.toString());
+            }
+        }
+        workers.shutdown();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

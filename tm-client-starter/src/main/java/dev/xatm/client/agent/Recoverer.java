@@ -1,0 +1,155 @@
+package dev.xatm.client.agent;
+
+import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.EnlistedResource;
+import dev.xatm.client.enlist.XaErrorClassifier;
+import dev.xatm.client.enlist.XaOperation;
+import dev.xatm.protocol.TmXid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Phase 2 for branches this agent does not hold in memory: found by XA RECOVER after a restart, or
+ * whose connection broke after PREPARE. Works by xid on a fresh pooled connection.
+ *
+ * <p>XAER_NOTA is read with care (XA-FACTS §0, SPEC §9): on MariaDB a branch still bound to another
+ * live session answers XAER_NOTA although it is prepared. So a NOTA counts as "done" only when XA
+ * RECOVER on that resource no longer lists the xid; otherwise the command is not acknowledged and
+ * the coordinator's resend tries again later. Thread-safe.
+ */
+final class Recoverer {
+    private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
+
+    private final Supplier<List<EnlistedResource>> resources;
+    private final String gtridPrefix;
+    /** Where XA RECOVER found each xid, so phase 2 goes to that resource first. */
+    private final Map<TmXid, EnlistedResource> foundOn = new ConcurrentHashMap<>();
+
+    Recoverer(Supplier<List<EnlistedResource>> resources, String gtridPrefix) {
+        this.resources = resources;
+        this.gtridPrefix = gtridPrefix;
+    }
+
+    /** Our prepared branches on one resource: our format id and our gtrid prefix, nothing else (SPEC §9). */
+    List<TmXid> scan(EnlistedResource r) throws SQLException, XAException {
+        List<TmXid> out = new ArrayList<>();
+        Connection c = r.borrow();
+        try {
+            for (TmXid xid : ours(r.dialect().xaResource(c).recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))) {
+                foundOn.put(xid, r);
+                out.add(xid);
+            }
+        } finally {
+            r.giveBack(c);
+        }
+        return out;
+    }
+
+    private List<TmXid> ours(Xid[] xids) {
+        List<TmXid> out = new ArrayList<>();
+        if (xids == null) {
+            return out;
+        }
+        for (Xid x : xids) {
+            TmXid.parse(x).filter(t -> t.gtrid().startsWith(gtridPrefix + ":")).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    EnlistedResource foundOn(TmXid xid) {
+        return foundOn.get(xid);
+    }
+
+    /** COMMIT or ROLLBACK by xid. */
+    Branch.Answer finish(TmXid xid, boolean commit, EnlistedResource hint) {
+        List<EnlistedResource> candidates = new ArrayList<>();
+        EnlistedResource found = hint != null ? hint : foundOn.get(xid);
+        if (found != null) {
+            candidates.add(found);
+        } else {
+            for (EnlistedResource r : resources.get()) {
+                if (r.supported()) {
+                    candidates.add(r);
+                }
+            }
+        }
+        XaOperation op = commit ? XaOperation.COMMIT : XaOperation.ROLLBACK;
+        for (EnlistedResource r : candidates) {
+            Connection c;
+            XAResource xa;
+            try {
+                c = r.borrow();
+            } catch (SQLException e) {
+                log.warn("{} of {} by xid: no connection to {} ({}); will retry", op, xid, r, e.toString());
+                return Branch.Answer.NONE;
+            }
+            try {
+                xa = r.dialect().xaResource(c);
+            } catch (SQLException e) {
+                r.discard(c);
+                log.warn("{} of {} by xid: cannot use XA on {} ({}); will retry", op, xid, r, e.toString());
+                return Branch.Answer.NONE;
+            }
+            try {
+                if (commit) {
+                    xa.commit(xid, false);
+                } else {
+                    xa.rollback(xid);
+                }
+                r.giveBack(c);
+                foundOn.remove(xid);
+                log.info("Recovered branch {} on {}: {}", xid, r, commit ? "committed" : "rolled back");
+                return Branch.Answer.DONE;
+            } catch (XAException e) {
+                XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, op);
+                if (v == XaErrorClassifier.Verdict.ALREADY_DONE) {
+                    if (e.errorCode == XAException.XAER_NOTA && stillListed(xa, xid)) {
+                        // prepared, but bound to another live session (MariaDB): not ours to finish now
+                        r.giveBack(c);
+                        log.info("{} of {} on {}: still prepared by another session; will retry", op, xid, r);
+                        return Branch.Answer.NONE;
+                    }
+                    r.giveBack(c);
+                    continue; // not on this resource (or already done there): look at the next one
+                }
+                if (v == XaErrorClassifier.Verdict.HEURISTIC) {
+                    r.giveBack(c);
+                    log.error("HEURISTIC outcome for recovered branch {} on {}: {}; needs an operator", xid, r, XaErrorClassifier.describe(e));
+                    foundOn.remove(xid);
+                    return Branch.Answer.DONE;
+                }
+                r.discard(c);
+                log.warn("{} of {} by xid on {} failed ({}), will retry: {}", op, xid, r, v, XaErrorClassifier.describe(e));
+                return Branch.Answer.NONE;
+            }
+        }
+        foundOn.remove(xid);
+        // no resource has it prepared: the effect is in place (the coordinator sends COMMIT only
+        // after a durable decision, and a branch that is gone without commit was rolled back)
+        return Branch.Answer.DONE;
+    }
+
+    private boolean stillListed(XAResource xa, TmXid xid) {
+        try {
+            for (TmXid x : ours(xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))) {
+                if (x.equals(xid)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (XAException e) {
+            return true; // cannot tell: the safe answer is "not done"
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.xatm.client.autoconfigure;
+
+import dev.xatm.client.agent.Agent;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Starts the agent's stream with the context and closes it on shutdown. Its phase puts it before the
+ * web server at start and after it at shutdown, so requests still running can finish their branches.
+ */
+final class AgentLifecycle implements SmartLifecycle {
+    private final Agent agent;
+    private volatile boolean running;
+
+    AgentLifecycle(Agent agent) {
+        this.agent = agent;
+    }
+
+    @Override
+    public void start() {
+        agent.start();
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        agent.close();
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 4096;
+    }
+}

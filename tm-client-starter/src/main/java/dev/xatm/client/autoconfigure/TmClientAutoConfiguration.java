@@ -1,0 +1,252 @@
+package dev.xatm.client.autoconfigure;
+
+import dev.xatm.client.GlobalTransactionTemplate;
+import dev.xatm.client.GlobalTransactional;
+import dev.xatm.client.agent.Agent;
+import dev.xatm.client.agent.AgentListener;
+import dev.xatm.client.coordinator.CoordinatorAccess;
+import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.coordinator.GrpcCoordinatorAccess;
+import dev.xatm.client.coordinator.ServerAddresses;
+import dev.xatm.client.enlist.BqualMinter;
+import dev.xatm.client.enlist.BranchTable;
+import dev.xatm.client.enlist.DataSourceEnlister;
+import dev.xatm.client.enlist.Enlistment;
+import dev.xatm.client.enlist.ResourceRegistry;
+import dev.xatm.client.enlist.StartupCheck;
+import dev.xatm.client.support.GlobalTransactionInterceptor;
+import dev.xatm.client.support.GlobalTransactionManager;
+import dev.xatm.client.support.GtridMinter;
+import dev.xatm.client.support.TxMetrics;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.springframework.aop.Advisor;
+import org.springframework.aop.config.AopConfigUtils;
+import org.springframework.aop.support.ComposablePointcut;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotationMetadata;
+
+import java.util.HashSet;
+
+/**
+ * Wires the starter: coordinator access, the agent, enlistment of DataSource beans, the
+ * {@code @GlobalTransactional} advisor, HTTP propagation, health and metrics. Everything is
+ * switched off by {@code tm.client.enabled=false}; each optional part needs its classes.
+ */
+@AutoConfiguration
+@ConditionalOnBooleanProperty(name = "tm.client.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(TmClientProperties.class)
+@Import(TmClientAutoConfiguration.AutoProxyRegistrar.class)
+public class TmClientAutoConfiguration {
+    /** Outside {@code @Transactional}'s advisor, so a method with both runs its local transaction inside the global one. */
+    static final int ADVISOR_ORDER = Ordered.LOWEST_PRECEDENCE - 1000;
+
+    @Bean
+    @ConditionalOnMissingBean
+    TmClientSettings tmClientSettings(TmClientProperties properties, Environment env) {
+        properties.validate();
+        return TmClientSettings.of(properties, env);
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    CoordinatorChannel tmCoordinatorChannel(TmClientProperties properties) {
+        if (properties.getMode() == TmClientProperties.Mode.EMBEDDED) {
+            throw new IllegalStateException("tm.client.mode=embedded is not available yet: the in-process coordinator is still "
+                    + "being extracted from tm-server. Use tm.client.mode=remote with a running tm-server "
+                    + "(java -jar tm-server.jar) and set tm.client.server-address and tm.client.auth-token.");
+        }
+        return new CoordinatorChannel(ServerAddresses.parse(properties.getServerAddress()), properties.getAuthToken(),
+                properties.getKeepaliveMs());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    CoordinatorAccess tmCoordinatorAccess(CoordinatorChannel channel, TmClientProperties properties) {
+        return new GrpcCoordinatorAccess(channel, properties.getCallTimeoutMs(), properties.getCommitTimeoutMs());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    BranchTable tmBranchTable(TmClientProperties properties) {
+        return new BranchTable(properties.getFinishedBranchMemory());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ResourceRegistry tmResourceRegistry() {
+        return new ResourceRegistry();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Enlistment tmEnlistment(CoordinatorAccess coordinator, TmClientSettings settings, BranchTable table) {
+        return new Enlistment(coordinator, settings.agentId(), new BqualMinter(settings.instanceTag()), table);
+    }
+
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    Agent tmAgent(CoordinatorChannel channel, TmClientSettings settings, BranchTable table, ResourceRegistry resources,
+                  TmClientProperties properties, ObjectProvider<AgentListener> listener) {
+        return new Agent(settings.agentId(), channel, table, resources::all, properties.getGtridPrefix(),
+                properties.getReconnectBackoffInitialMs(), properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(),
+                listener.getIfAvailable(() -> AgentListener.NONE));
+    }
+
+    @Bean
+    AgentLifecycle tmAgentLifecycle(Agent agent) {
+        return new AgentLifecycle(agent);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings,
+                                                        TmClientProperties properties, ObjectProvider<TxMetrics> metrics) {
+        return new GlobalTransactionManager(coordinator, new GtridMinter(properties.getGtridPrefix(), settings.instanceTag()),
+                properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    GlobalTransactionTemplate tmGlobalTransactionTemplate(GlobalTransactionManager manager) {
+        return new GlobalTransactionTemplate(manager);
+    }
+
+    @Bean
+    static DataSourceEnlister tmDataSourceEnlister(ObjectProvider<Enlistment> enlistment, ObjectProvider<ResourceRegistry> registry,
+                                                   Environment env) {
+        var binder = org.springframework.boot.context.properties.bind.Binder.get(env);
+        TmClientProperties p = binder.bind("tm.client", TmClientProperties.class).orElseGet(TmClientProperties::new);
+        return new DataSourceEnlister(enlistment, registry, new HashSet<>(p.getExcludedDataSources()), p.getResourceIds());
+    }
+
+    @Bean
+    SmartInitializingSingleton tmStartupCheck(ResourceRegistry registry, TmClientProperties properties) {
+        return () -> {
+            if (properties.isStartupCheck()) {
+                StartupCheck.run(registry);
+            }
+        };
+    }
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static Advisor tmGlobalTransactionalAdvisor(ObjectProvider<GlobalTransactionManager> manager) {
+        ComposablePointcut pointcut = new ComposablePointcut(AnnotationMatchingPointcut.forMethodAnnotation(GlobalTransactional.class))
+                .union(new AnnotationMatchingPointcut(GlobalTransactional.class, true));
+        DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut, new LazyInterceptor(manager));
+        advisor.setOrder(ADVISOR_ORDER);
+        return advisor;
+    }
+
+    /** Resolves the manager on the first call, so the advisor does not pull the whole starter in early. */
+    static final class LazyInterceptor implements MethodInterceptor {
+        private final ObjectProvider<GlobalTransactionManager> manager;
+        private volatile GlobalTransactionInterceptor delegate;
+
+        LazyInterceptor(ObjectProvider<GlobalTransactionManager> manager) {
+            this.manager = manager;
+        }
+
+        @Override
+        public Object invoke(MethodInvocation invocation) throws Throwable {
+            GlobalTransactionInterceptor d = delegate;
+            if (d == null) {
+                d = new GlobalTransactionInterceptor(manager.getObject());
+                delegate = d;
+            }
+            return d.invoke(invocation);
+        }
+    }
+
+    /** Makes sure an auto-proxy creator exists even with spring.aop.auto=false (as @EnableTransactionManagement does). */
+    static final class AutoProxyRegistrar implements ImportBeanDefinitionRegistrar {
+        @Override
+        public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
+            AopConfigUtils.registerAutoProxyCreatorIfNecessary(registry);
+            AopConfigUtils.forceAutoProxyCreatorToUseClassProxying(registry);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.MeterRegistry")
+    static class MetricsConfiguration {
+        @Bean
+        @ConditionalOnMissingBean
+        MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry) {
+            return new MicrometerTxMetrics(registry);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+    static class HealthConfiguration {
+        @Bean
+        @ConditionalOnMissingBean(name = "tmClientHealthIndicator")
+        TmClientHealthIndicator tmClientHealthIndicator(Agent agent, BranchTable table) {
+            return new TmClientHealthIndicator(agent, table);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(name = "tm.client.http-propagation", havingValue = "true", matchIfMissing = true)
+    static class PropagationConfiguration {
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = {"org.springframework.http.client.ClientHttpRequestInterceptor", "org.springframework.boot.restclient.RestClientCustomizer"})
+        static class RestClients {
+            @Bean
+            org.springframework.boot.restclient.RestClientCustomizer tmXidRestClientCustomizer() {
+                return builder -> builder.requestInterceptor(new dev.xatm.client.propagation.TmXidClientInterceptor());
+            }
+
+            @Bean
+            org.springframework.boot.restclient.RestTemplateCustomizer tmXidRestTemplateCustomizer() {
+                return restTemplate -> restTemplate.getInterceptors().add(new dev.xatm.client.propagation.TmXidClientInterceptor());
+            }
+        }
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = {"org.springframework.web.reactive.function.client.WebClient", "org.springframework.boot.webclient.WebClientCustomizer"})
+        static class WebClients {
+            @Bean
+            org.springframework.boot.webclient.WebClientCustomizer tmXidWebClientCustomizer() {
+                return builder -> builder.filter(new dev.xatm.client.propagation.TmXidExchangeFilter());
+            }
+        }
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+        @ConditionalOnClass(name = "org.springframework.web.filter.OncePerRequestFilter")
+        static class Servlet {
+            @Bean
+            org.springframework.boot.web.servlet.FilterRegistrationBean<dev.xatm.client.propagation.TmXidServletFilter> tmXidServletFilter(
+                    TmClientProperties properties) {
+                var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
+                        new dev.xatm.client.propagation.TmXidServletFilter(properties.getGtridPrefix()));
+                registration.setName("tmXidFilter");
+                // early, so the gtrid is bound before anything that could touch a database
+                registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 100);
+                return registration;
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package dev.xatm.client.autoconfigure;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Settings of the xatm client starter, under {@code tm.client}. */
+@ConfigurationProperties(prefix = "tm.client")
+public class TmClientProperties {
+    public enum Mode {
+        /** Talk to a tm-server process over gRPC (tm.client.server-address). */
+        REMOTE,
+        /** Run the coordinator inside the application. Not available yet. */
+        EMBEDDED
+    }
+
+    /** Whether the starter is active at all. When false, data sources are left alone and @GlobalTransactional is not applied. */
+    private boolean enabled = true;
+
+    /** Where the coordinator runs. */
+    private Mode mode = Mode.REMOTE;
+
+    /** The coordinator's gRPC address (tm-server's tm.server.port), host:port; several comma-separated are tried in order. */
+    private String serverAddress;
+
+    /** Bearer token for the coordinator: tm-server's tm.server.auth-token. Never logged. */
+    private String authToken;
+
+    /** This instance's agent id, unique among the coordinator's agents and stable across restarts if possible. Default: spring.application.name plus a random suffix. */
+    private String agentId;
+
+    /** First part of every gtrid minted here, naming the coordinator cluster; recovery only touches prepared branches whose gtrid starts with it. Same for every service of one cluster. */
+    private String gtridPrefix = "xatm";
+
+    /** Deadline of each begin, register and status call to the coordinator, in milliseconds. */
+    private long callTimeoutMs = 5_000;
+
+    /** Deadline of a commit or rollback request (waits for votes and, with wait-for-completion, phase 2), in milliseconds. */
+    private long commitTimeoutMs = 60_000;
+
+    /** Timeout of a global transaction begun by the programmatic template without its own timeout, in milliseconds. */
+    private long defaultTimeoutMs = 60_000;
+
+    /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. */
+    private boolean waitForCompletion = true;
+
+    /** Keep-alive ping interval (and timeout) of the connection to the coordinator, in milliseconds; at least 1000. */
+    private long keepaliveMs = 5_000;
+
+    /** Delay before the first reconnect of the agent's stream, in milliseconds; doubles per failed attempt. */
+    private long reconnectBackoffInitialMs = 200;
+
+    /** Longest delay between reconnect attempts of the agent's stream, in milliseconds. */
+    private long reconnectBackoffMaxMs = 5_000;
+
+    /** Threads that run phase commands (XA prepare/commit/rollback) for the agent. */
+    private int agentThreads = 4;
+
+    /** How many finished branches the agent remembers to answer a resent command identically. */
+    private int finishedBranchMemory = 10_000;
+
+    /** Check each enlisted database at start-up (PostgreSQL max_prepared_transactions > 0, MariaDB >= 10.5, XA RECOVER allowed) and refuse to start if it cannot run XA safely. */
+    private boolean startupCheck = true;
+
+    /** Bean names of DataSources never to enlist. */
+    private List<String> excludedDataSources = new ArrayList<>();
+
+    /** Resource ids by DataSource bean name; the default is the JDBC URL without credentials and parameters. */
+    private Map<String, String> resourceIds = new LinkedHashMap<>();
+
+    /** Whether TM-XID is added to outgoing RestTemplate/RestClient/WebClient calls and read from incoming requests. */
+    private boolean httpPropagation = true;
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public Mode getMode() {
+        return mode;
+    }
+
+    public void setMode(Mode mode) {
+        this.mode = mode;
+    }
+
+    public String getServerAddress() {
+        return serverAddress;
+    }
+
+    public void setServerAddress(String serverAddress) {
+        this.serverAddress = serverAddress;
+    }
+
+    public String getAuthToken() {
+        return authToken;
+    }
+
+    public void setAuthToken(String authToken) {
+        this.authToken = authToken;
+    }
+
+    public String getAgentId() {
+        return agentId;
+    }
+
+    public void setAgentId(String agentId) {
+        this.agentId = agentId;
+    }
+
+    public String getGtridPrefix() {
+        return gtridPrefix;
+    }
+
+    public void setGtridPrefix(String gtridPrefix) {
+        this.gtridPrefix = gtridPrefix;
+    }
+
+    public long getCallTimeoutMs() {
+        return callTimeoutMs;
+    }
+
+    public void setCallTimeoutMs(long callTimeoutMs) {
+        this.callTimeoutMs = callTimeoutMs;
+    }
+
+    public long getCommitTimeoutMs() {
+        return commitTimeoutMs;
+    }
+
+    public void setCommitTimeoutMs(long commitTimeoutMs) {
+        this.commitTimeoutMs = commitTimeoutMs;
+    }
+
+    public long getDefaultTimeoutMs() {
+        return defaultTimeoutMs;
+    }
+
+    public void setDefaultTimeoutMs(long defaultTimeoutMs) {
+        this.defaultTimeoutMs = defaultTimeoutMs;
+    }
+
+    public boolean isWaitForCompletion() {
+        return waitForCompletion;
+    }
+
+    public void setWaitForCompletion(boolean waitForCompletion) {
+        this.waitForCompletion = waitForCompletion;
+    }
+
+    public long getKeepaliveMs() {
+        return keepaliveMs;
+    }
+
+    public void setKeepaliveMs(long keepaliveMs) {
+        this.keepaliveMs = keepaliveMs;
+    }
+
+    public long getReconnectBackoffInitialMs() {
+        return reconnectBackoffInitialMs;
+    }
+
+    public void setReconnectBackoffInitialMs(long reconnectBackoffInitialMs) {
+        this.reconnectBackoffInitialMs = reconnectBackoffInitialMs;
+    }
+
+    public long getReconnectBackoffMaxMs() {
+        return reconnectBackoffMaxMs;
+    }
+
+    public void setReconnectBackoffMaxMs(long reconnectBackoffMaxMs) {
+        this.reconnectBackoffMaxMs = reconnectBackoffMaxMs;
+    }
+
+    public int getAgentThreads() {
+        return agentThreads;
+    }
+
+    public void setAgentThreads(int agentThreads) {
+        this.agentThreads = agentThreads;
+    }
+
+    public int getFinishedBranchMemory() {
+        return finishedBranchMemory;
+    }
+
+    public void setFinishedBranchMemory(int finishedBranchMemory) {
+        this.finishedBranchMemory = finishedBranchMemory;
+    }
+
+    public boolean isStartupCheck() {
+        return startupCheck;
+    }
+
+    public void setStartupCheck(boolean startupCheck) {
+        this.startupCheck = startupCheck;
+    }
+
+    public List<String> getExcludedDataSources() {
+        return excludedDataSources;
+    }
+
+    public void setExcludedDataSources(List<String> excludedDataSources) {
+        this.excludedDataSources = excludedDataSources;
+    }
+
+    public Map<String, String> getResourceIds() {
+        return resourceIds;
+    }
+
+    public void setResourceIds(Map<String, String> resourceIds) {
+        this.resourceIds = resourceIds;
+    }
+
+    public boolean isHttpPropagation() {
+        return httpPropagation;
+    }
+
+    public void setHttpPropagation(boolean httpPropagation) {
+        this.httpPropagation = httpPropagation;
+    }
+
+    /** Fails fast on values that cannot work, naming the property. */
+    void validate() {
+        positive("tm.client.call-timeout-ms", callTimeoutMs);
+        positive("tm.client.commit-timeout-ms", commitTimeoutMs);
+        positive("tm.client.default-timeout-ms", defaultTimeoutMs);
+        positive("tm.client.reconnect-backoff-initial-ms", reconnectBackoffInitialMs);
+        positive("tm.client.agent-threads", agentThreads);
+        positive("tm.client.finished-branch-memory", finishedBranchMemory);
+        if (keepaliveMs < 1_000) {
+            throw new IllegalArgumentException("tm.client.keepalive-ms must be >= 1000 (tm-server refuses more frequent pings), got " + keepaliveMs);
+        }
+        if (reconnectBackoffMaxMs < reconnectBackoffInitialMs) {
+            throw new IllegalArgumentException("tm.client.reconnect-backoff-max-ms must be >= tm.client.reconnect-backoff-initial-ms");
+        }
+    }
+
+    private static void positive(String name, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.xatm.client.context;
+
+/**
+ * The global transaction bound to the current thread, like spring-tx's
+ * TransactionSynchronizationManager: infrastructure, not for application code (which uses
+ * {@code GlobalTransactionTemplate} or reads the gtrid from its status).
+ *
+ * <p>Suspension is binding {@code null} (or another scope) and restoring the previous value later;
+ * {@link #bind} returns what it replaced so callers can restore it in a finally block.
+ */
+public final class GlobalTxContext {
+    private static final ThreadLocal<TxScope> CURRENT = new ThreadLocal<>();
+
+    private GlobalTxContext() {}
+
+    /** The scope bound to this thread, or null. */
+    public static TxScope current() {
+        return CURRENT.get();
+    }
+
+    /** The bound gtrid, or null. */
+    public static String currentGtrid() {
+        TxScope s = CURRENT.get();
+        return s == null ? null : s.gtrid();
+    }
+
+    /** Binds {@code scope} (null unbinds) and returns the scope it replaced. */
+    public static TxScope bind(TxScope scope) {
+        TxScope previous = CURRENT.get();
+        if (scope == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(scope);
+        }
+        return previous;
+    }
+}

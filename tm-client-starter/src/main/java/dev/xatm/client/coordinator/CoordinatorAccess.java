@@ -1,0 +1,34 @@
+package dev.xatm.client.coordinator;
+
+/**
+ * The TM role's calls to the coordinator: the one seam between the starter and where the
+ * coordinator runs. {@code mode=remote} talks gRPC to tm-server ({@link GrpcCoordinatorAccess}); an
+ * in-process coordinator ({@code mode=embedded}) will implement the same interface.
+ *
+ * <p>Every method returns within the configured call deadline or throws: an unreachable coordinator
+ * is a {@link dev.xatm.client.TmSystemException}, a refusal that is the caller's fault a
+ * {@link dev.xatm.client.TmUsageException}. Thread-safe.
+ */
+public interface CoordinatorAccess {
+    /** Registers a client-minted gtrid with a deadline of {@code timeoutMillis} from now. */
+    void begin(String gtrid, String name, long timeoutMillis);
+
+    /** Adds a branch the given agent holds. Idempotent for an identical registration. */
+    void registerBranch(String gtrid, String bqual, String resourceId, String agentId);
+
+    /**
+     * Asks for the commit and waits for the decision (and, with {@code waitForCompletion}, for every
+     * branch's phase 2). A gtrid the coordinator does not know comes back as ROLLED_BACK (presumed
+     * abort).
+     */
+    OutcomeReport commit(String gtrid, boolean waitForCompletion);
+
+    /** Asks for the rollback and waits until it is decided. */
+    OutcomeReport rollback(String gtrid);
+
+    /** What the coordinator knows of the gtrid right now, as the wire's TxnStatus name. */
+    String status(String gtrid);
+
+    /** For messages: "tm-server at host:port". */
+    String describe();
+}

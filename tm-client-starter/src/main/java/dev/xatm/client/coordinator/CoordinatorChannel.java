@@ -1,0 +1,131 @@
+package dev.xatm.client.coordinator;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.NameResolver;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one gRPC channel of an application instance to its coordinator, shared by the TM calls and the
+ * agent's stream. Every call carries {@code authorization: Bearer <token>}. Keep-alive pings let the
+ * agent notice a dead server (and the server a dead agent) without waiting for TCP.
+ *
+ * <p>Several addresses are tried in order (pick_first): the first that accepts a connection is used,
+ * and a broken connection moves on to the next. Thread-safe.
+ */
+public final class CoordinatorChannel implements AutoCloseable {
+    private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final ManagedChannel managed;
+    private final Channel channel;
+    private final String description;
+
+    public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
+        if (authToken == null || authToken.isBlank()) {
+            throw new IllegalArgumentException("tm.client.auth-token is not set; use the value of tm-server's tm.server.auth-token "
+                    + "(or the token it generated into <tm.server.file.dir>/auth-token)");
+        }
+        this.description = "tm-server at " + describe(addresses);
+        NettyChannelBuilder builder = addresses.size() == 1
+                ? NettyChannelBuilder.forAddress(addresses.get(0).getHostString(), addresses.get(0).getPort())
+                : nameResolved(addresses);
+        this.managed = builder.usePlaintext()
+                .keepAliveTime(keepaliveMillis, TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(keepaliveMillis, TimeUnit.MILLISECONDS)
+                .keepAliveWithoutCalls(true)
+                .build();
+        this.channel = ClientInterceptors.intercept(managed, bearer(authToken));
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        managed.shutdownNow();
+        try {
+            managed.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ClientInterceptor bearer(String token) {
+        String value = "Bearer " + token;
+        return new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {
+                        headers.put(AUTHORIZATION, value);
+                        super.start(listener, headers);
+                    }
+                };
+            }
+        };
+    }
+
+    @SuppressWarnings("deprecation") // nameResolverFactory: the simplest way to hand gRPC a fixed address list
+    private static NettyChannelBuilder nameResolved(List<InetSocketAddress> addresses) {
+        NameResolver.Factory factory = new NameResolver.Factory() {
+            @Override
+            public NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
+                return new NameResolver() {
+                    @Override
+                    public String getServiceAuthority() {
+                        return addresses.get(0).getHostString();
+                    }
+
+                    @Override
+                    public void start(Listener2 listener) {
+                        // one group per address: pick_first tries them in order
+                        List<EquivalentAddressGroup> groups = addresses.stream()
+                                .map(a -> new EquivalentAddressGroup(new InetSocketAddress(a.getHostString(), a.getPort())))
+                                .toList();
+                        listener.onResult(ResolutionResult.newBuilder().setAddresses(groups).build());
+                    }
+
+                    @Override
+                    public void shutdown() {
+                    }
+                };
+            }
+
+            @Override
+            public String getDefaultScheme() {
+                return "xatm-static";
+            }
+        };
+        return NettyChannelBuilder.forTarget("xatm-static:///coordinators").nameResolverFactory(factory);
+    }
+
+    private static String describe(List<InetSocketAddress> addresses) {
+        StringBuilder sb = new StringBuilder();
+        for (InetSocketAddress a : addresses) {
+            if (!sb.isEmpty()) {
+                sb.append(',');
+            }
+            sb.append(a.getHostString()).append(':').append(a.getPort());
+        }
+        return sb.toString();
+    }
+}

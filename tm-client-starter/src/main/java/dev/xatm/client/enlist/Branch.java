@@ -1,0 +1,413 @@
+package dev.xatm.client.enlist;
+
+import dev.xatm.client.GlobalRollbackException;
+import dev.xatm.protocol.TmXid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * One XA branch this application instance holds: the pooled connection it runs on, the driver's
+ * XAResource over it, and one explicit state.
+ *
+ * <pre>
+ *  ACTIVE --PREPARE ok--> PREPARED --COMMIT--> COMMITTED
+ *    |  \--COMMIT_ONE_PHASE ok------------------^
+ *    |--PREPARE fails / ROLLBACK / 1PC fails--> ROLLED_BACK <--ROLLBACK-- PREPARED
+ *    '--1PC, connection lost: outcome unknown--> UNKNOWN
+ * </pre>
+ *
+ * <p>Threading: business threads use the connection while {@link #holders} &gt; 0 (the scopes that
+ * touched the branch have not ended). Phase commands ({@link #execute}) come from the agent's
+ * threads; one that would end the branch while it is in use is parked in {@link #deferred} and run
+ * when the last holder lets go, so XA END never races a running statement. All state is guarded by
+ * {@code this}, which also serialises commands per branch (design notes, agent contract).
+ *
+ * <p>The connection goes back to the pool when the branch ends (COMMITTED / ROLLED_BACK), never
+ * earlier: MariaDB binds a prepared branch to its session, so phase 2 runs on the preparing
+ * connection (SPEC §9). A connection whose state is doubtful is evicted instead.
+ */
+public final class Branch {
+    private static final Logger log = LoggerFactory.getLogger(Branch.class);
+
+    public enum State { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN }
+
+    /** The phase commands of the wire protocol. */
+    public enum Command { PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE }
+
+    /** What to tell the coordinator. {@link #NONE}: nothing now (parked, or retry on the next resend). */
+    public enum Answer { VOTE_YES, VOTE_NO, DONE, ROLLED_BACK_INSTEAD, NONE }
+
+    private final TmXid xid;
+    private final EnlistedResource resource;
+    private final boolean autoCommitBefore;
+    private Connection connection; // null once given back or discarded
+    private XAResource xa;
+    private State state = State.ACTIVE;
+    private int holders;
+    private Command deferred;
+    /** Set when a business scope failed or a local rollback() ran: phase 1 must vote NO. */
+    private String doomReason;
+    /** Set when the coordinator asked for the rollback while the branch was in use. */
+    private boolean rolledBackByCoordinator;
+    private boolean heuristic;
+
+    Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore) {
+        this.xid = xid;
+        this.resource = resource;
+        this.connection = connection;
+        this.xa = xa;
+        this.autoCommitBefore = autoCommitBefore;
+    }
+
+    public TmXid xid() {
+        return xid;
+    }
+
+    public EnlistedResource resource() {
+        return resource;
+    }
+
+    public synchronized State state() {
+        return state;
+    }
+
+    public synchronized boolean heuristic() {
+        return heuristic;
+    }
+
+    /** The pooled connection, for the business proxy; only valid while held. */
+    synchronized Connection connection() {
+        return connection;
+    }
+
+    synchronized void hold() {
+        holders++;
+    }
+
+    /**
+     * A scope that used the branch ended; {@code failed} dooms the branch. Returns the parked command
+     * to run now that nobody uses the connection, or null.
+     */
+    synchronized Command release(boolean failed, String why) {
+        if (failed) {
+            doom(why);
+        }
+        holders--;
+        if (holders == 0 && deferred != null) {
+            Command c = deferred;
+            deferred = null;
+            return c;
+        }
+        return null;
+    }
+
+    /** Marks the branch so that phase 1 votes NO. */
+    synchronized void doom(String reason) {
+        if (doomReason == null) {
+            doomReason = reason;
+            log.debug("Branch {} on {} doomed: {}", xid, resource, reason);
+        }
+    }
+
+    /** Refuses new statements on a branch the coordinator already rolled back or that ended. */
+    synchronized void checkUsable() {
+        if (rolledBackByCoordinator || state != State.ACTIVE) {
+            throw new GlobalRollbackException("Global transaction " + xid.gtrid() + " was rolled back by the coordinator "
+                    + "(timeout, or a failure elsewhere); no more work can be done in it on " + resource.beanName());
+        }
+    }
+
+    /** Runs one phase command; idempotent (a resend gets the same answer). */
+    public synchronized Answer execute(Command command) {
+        return switch (command) {
+            case PREPARE -> prepare();
+            case COMMIT -> commit();
+            case ROLLBACK -> rollback();
+            case COMMIT_ONE_PHASE -> commitOnePhase();
+        };
+    }
+
+    private boolean parked(Command c) {
+        if (state == State.ACTIVE && holders > 0) {
+            deferred = c;
+            if (c == Command.ROLLBACK) {
+                rolledBackByCoordinator = true;
+            }
+            log.debug("Branch {}: {} parked until the business code releases the connection", xid, c);
+            return true;
+        }
+        return false;
+    }
+
+    private Answer prepare() {
+        switch (state) {
+            case PREPARED, COMMITTED:
+                return Answer.VOTE_YES;
+            case ROLLED_BACK, UNKNOWN:
+                return Answer.VOTE_NO;
+            default:
+                break;
+        }
+        if (parked(Command.PREPARE)) {
+            return Answer.NONE;
+        }
+        if (doomReason != null) {
+            log.info("Branch {} on {} votes NO: {}", xid, resource, doomReason);
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        try {
+            xa.end(xid, XAResource.TMSUCCESS);
+        } catch (XAException e) {
+            log.warn("XA END of branch {} on {} failed, voting NO: {}", xid, resource, XaErrorClassifier.describe(e));
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        try {
+            xa.prepare(xid); // never XA_RDONLY from our drivers (XA-FACTS §5.5)
+            state = State.PREPARED;
+            return Answer.VOTE_YES;
+        } catch (XAException e) {
+            // PostgreSQL turns a failed PREPARE into a rollback (XA-FACTS §5.3); MySQL/MariaDB leave it
+            // idle or rolled back; a rollback attempt settles all of them.
+            log.info("XA PREPARE of branch {} on {} failed, voting NO: {}", xid, resource, XaErrorClassifier.describe(e));
+            try {
+                xa.rollback(xid);
+            } catch (XAException ignored) {
+                // already rolled back, or the connection is gone (then the database rolls it back)
+            }
+            state = State.ROLLED_BACK;
+            finish(false);
+            return Answer.VOTE_NO;
+        }
+    }
+
+    private Answer commit() {
+        switch (state) {
+            case COMMITTED:
+                return Answer.DONE;
+            case ACTIVE, ROLLED_BACK, UNKNOWN:
+                // the coordinator sends COMMIT only to branches that voted YES: this is a bug somewhere
+                log.error("COMMIT for branch {} on {} which is {}, not prepared; not acknowledged (heuristic hazard)", xid, resource, state);
+                return Answer.NONE;
+            default:
+                break;
+        }
+        if (xa == null) {
+            return Answer.NONE; // the connection broke earlier; the agent retries by xid on a fresh one
+        }
+        try {
+            xa.commit(xid, false);
+            state = State.COMMITTED;
+            finish(true);
+            return Answer.DONE;
+        } catch (XAException e) {
+            XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, XaOperation.COMMIT);
+            switch (v) {
+                case ALREADY_DONE:
+                    // on the preparing connection XAER_NOTA means our earlier commit went through
+                    state = State.COMMITTED;
+                    finish(true);
+                    return Answer.DONE;
+                case HEURISTIC:
+                    heuristic = true;
+                    log.error("HEURISTIC outcome committing branch {} on {}: {}. The database decided on its own; "
+                            + "the branch is reported done so the coordinator stops resending, and needs an operator.",
+                            xid, resource, XaErrorClassifier.describe(e));
+                    state = State.COMMITTED;
+                    finish(false);
+                    return Answer.DONE;
+                default:
+                    log.warn("XA COMMIT of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
+                    // the branch stays prepared in the database; a fresh connection can finish it later
+                    // (PostgreSQL from any session; MariaDB once this session is gone)
+                    finish(false);
+                    return Answer.NONE;
+            }
+        }
+    }
+
+    private Answer rollback() {
+        switch (state) {
+            case ROLLED_BACK:
+                return Answer.DONE;
+            case COMMITTED:
+                log.error("ROLLBACK for branch {} on {} which already COMMITTED; not acknowledged (heuristic hazard)", xid, resource);
+                return Answer.NONE;
+            case UNKNOWN:
+                return Answer.NONE;
+            default:
+                break;
+        }
+        if (parked(Command.ROLLBACK)) {
+            return Answer.NONE;
+        }
+        if (state == State.ACTIVE) {
+            rollbackActive();
+            return Answer.DONE;
+        }
+        if (xa == null) {
+            return Answer.NONE; // prepared, connection lost: retried by xid
+        }
+        try {
+            xa.rollback(xid);
+            state = State.ROLLED_BACK;
+            finish(true);
+            return Answer.DONE;
+        } catch (XAException e) {
+            XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, XaOperation.ROLLBACK);
+            if (v == XaErrorClassifier.Verdict.ALREADY_DONE) {
+                state = State.ROLLED_BACK;
+                finish(true);
+                return Answer.DONE;
+            }
+            if (v == XaErrorClassifier.Verdict.HEURISTIC) {
+                heuristic = true;
+                log.error("HEURISTIC outcome rolling back branch {} on {}: {}; needs an operator", xid, resource, XaErrorClassifier.describe(e));
+                state = State.ROLLED_BACK;
+                finish(false);
+                return Answer.DONE;
+            }
+            log.warn("XA ROLLBACK of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
+            finish(false);
+            return Answer.NONE;
+        }
+    }
+
+    private Answer commitOnePhase() {
+        switch (state) {
+            case COMMITTED:
+                return Answer.DONE;
+            case ROLLED_BACK:
+                return Answer.ROLLED_BACK_INSTEAD;
+            case UNKNOWN, PREPARED:
+                return Answer.NONE;
+            default:
+                break;
+        }
+        if (parked(Command.COMMIT_ONE_PHASE)) {
+            return Answer.NONE;
+        }
+        if (doomReason != null) {
+            log.info("Branch {} on {} rolled back instead of a one-phase commit: {}", xid, resource, doomReason);
+            rollbackActive();
+            return Answer.ROLLED_BACK_INSTEAD;
+        }
+        try {
+            xa.end(xid, XAResource.TMSUCCESS);
+        } catch (XAException e) {
+            log.warn("XA END of branch {} on {} failed before a one-phase commit: {}", xid, resource, XaErrorClassifier.describe(e));
+            rollbackActive();
+            return Answer.ROLLED_BACK_INSTEAD;
+        }
+        try {
+            xa.commit(xid, true);
+            state = State.COMMITTED;
+            finish(true);
+            return Answer.DONE;
+        } catch (XAException e) {
+            int code = XaErrorClassifier.effectiveCode(e);
+            boolean rolledBack = (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) || code == XAException.XAER_NOTA;
+            if (rolledBack) {
+                state = State.ROLLED_BACK;
+                finish(false);
+                return Answer.ROLLED_BACK_INSTEAD;
+            }
+            if (XaErrorClassifier.classify(e, XaOperation.COMMIT) == XaErrorClassifier.Verdict.RETRY) {
+                // the commit may or may not have happened (XA-FACTS E.39): never guess
+                state = State.UNKNOWN;
+                log.error("One-phase commit of branch {} on {} lost its connection: outcome unknown ({}); "
+                        + "not acknowledged, the coordinator reports it as a heuristic hazard", xid, resource, XaErrorClassifier.describe(e));
+                finish(false);
+                return Answer.NONE;
+            }
+            log.warn("One-phase commit of branch {} on {} failed, rolling back: {}", xid, resource, XaErrorClassifier.describe(e));
+            try {
+                xa.rollback(xid);
+            } catch (XAException ignored) {
+                // nothing more we can do; the session's end rolls it back
+            }
+            state = State.ROLLED_BACK;
+            finish(false);
+            return Answer.ROLLED_BACK_INSTEAD;
+        }
+    }
+
+    /** Ends and rolls back a branch that never prepared; whatever fails, the session's end rolls it back. */
+    private void rollbackActive() {
+        boolean clean = true;
+        try {
+            xa.end(xid, XAResource.TMFAIL);
+        } catch (XAException e) {
+            // already ended (TMSUCCESS before a failed prepare) or the connection is gone
+            clean = false;
+        }
+        try {
+            xa.rollback(xid);
+        } catch (XAException e) {
+            clean = clean && XaErrorClassifier.classify(e, XaOperation.ROLLBACK) == XaErrorClassifier.Verdict.ALREADY_DONE;
+        }
+        state = State.ROLLED_BACK;
+        finish(clean);
+    }
+
+    /**
+     * Lets go of the connection: back to the pool when the branch ended cleanly, evicted otherwise
+     * (a broken or doubtful session must not serve the next borrower; for a prepared branch the
+     * database keeps it, and the agent finishes it by xid on a fresh connection).
+     */
+    private void finish(boolean clean) {
+        Connection c = connection;
+        connection = null;
+        xa = null;
+        if (c == null) {
+            return;
+        }
+        if (clean) {
+            try {
+                if (c.getAutoCommit() != autoCommitBefore) {
+                    c.setAutoCommit(autoCommitBefore);
+                }
+                resource.giveBack(c);
+                return;
+            } catch (SQLException e) {
+                log.debug("Connection of branch {} not reusable: {}", xid, e.toString());
+            }
+        }
+        resource.discard(c);
+    }
+
+    /**
+     * Prepared, but its connection broke: phase 2 must run by xid on a fresh connection (the database
+     * kept the prepared branch: XA-FACTS §0).
+     */
+    public synchronized boolean detached() {
+        return state == State.PREPARED && xa == null;
+    }
+
+    /** Phase 2 of a {@link #detached()} branch was done by xid elsewhere. */
+    public synchronized void finishedByXid(boolean committed) {
+        if (state == State.PREPARED) {
+            state = committed ? State.COMMITTED : State.ROLLED_BACK;
+        }
+    }
+
+    /** Whether the branch still needs phase 2 from the coordinator (for the Inquiry on reconnect). */
+    public synchronized boolean isPrepared() {
+        return state == State.PREPARED;
+    }
+
+    public synchronized boolean isFinished() {
+        return state == State.COMMITTED || state == State.ROLLED_BACK;
+    }
+
+    @Override
+    public String toString() {
+        return xid + "@" + resource.resourceId();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.xatm.client.enlist;
+
+import dev.xatm.protocol.TmXid;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * Every branch this application instance holds, by xid, plus the recently finished ones (bounded)
+ * so a resent command gets the same answer. The live ones are also indexed by (gtrid, resource):
+ * one branch per global transaction and database (SPEC §9). Thread-safe.
+ */
+public final class BranchTable {
+    private final Map<TmXid, Branch> byXid = new ConcurrentHashMap<>();
+    private final Map<String, Branch> live = new ConcurrentHashMap<>();
+    private final ArrayDeque<TmXid> finishedOrder = new ArrayDeque<>(); // guarded by itself
+    private final int finishedMemory;
+    private volatile BiConsumer<Branch, Branch.Command> parkedCommandSink =
+            (b, c) -> { throw new IllegalStateException("no agent to run " + c + " for " + b); };
+
+    public BranchTable(int finishedMemory) {
+        if (finishedMemory < 1) {
+            throw new IllegalArgumentException("finishedMemory must be >= 1");
+        }
+        this.finishedMemory = finishedMemory;
+    }
+
+    /** Where a command parked while the branch was in use goes once it is released (the agent). */
+    public void onParkedCommand(BiConsumer<Branch, Branch.Command> sink) {
+        this.parkedCommandSink = sink;
+    }
+
+    void runParked(Branch b, Branch.Command c) {
+        parkedCommandSink.accept(b, c);
+    }
+
+    public Branch get(TmXid xid) {
+        return byXid.get(xid);
+    }
+
+    Branch live(String gtrid, String resourceId) {
+        return live.get(key(gtrid, resourceId));
+    }
+
+    /** Adds a new branch; returns the one already there for its (gtrid, resource), if another thread won. */
+    Branch addIfAbsent(Branch b) {
+        Branch existing = live.putIfAbsent(key(b.xid().gtrid(), b.resource().resourceId()), b);
+        if (existing != null) {
+            return existing;
+        }
+        byXid.put(b.xid(), b);
+        return null;
+    }
+
+    /** Called by the agent after each command: a finished branch leaves the live index and is remembered. */
+    public void settled(Branch b) {
+        if (!b.isFinished()) {
+            return;
+        }
+        live.remove(key(b.xid().gtrid(), b.resource().resourceId()), b);
+        synchronized (finishedOrder) {
+            if (finishedOrder.contains(b.xid())) {
+                return;
+            }
+            finishedOrder.addLast(b.xid());
+            while (finishedOrder.size() > finishedMemory) {
+                byXid.remove(finishedOrder.removeFirst());
+            }
+        }
+    }
+
+    /** The branches still prepared, awaiting phase 2: re-announced on every (re)connect. */
+    public List<Branch> prepared() {
+        List<Branch> out = new ArrayList<>();
+        for (Branch b : byXid.values()) {
+            if (b.isPrepared()) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    /** How many branches are not finished: for health details and tests. */
+    public int liveCount() {
+        return live.size();
+    }
+
+    private static String key(String gtrid, String resourceId) {
+        return gtrid + '\u0000' + resourceId;
+    }
+}

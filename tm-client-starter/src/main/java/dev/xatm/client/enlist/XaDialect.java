@@ -1,0 +1,40 @@
+package dev.xatm.client.enlist;
+
+import javax.transaction.xa.XAResource;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * What we need to know about one database and its JDBC driver to run XA branches on it. One
+ * implementation per database; each capability cites the XA-FACTS entry it rests on.
+ *
+ * <p>Implementations are stateless and thread-safe, and reference their driver's classes only from
+ * their own class, so a driver that is not on the classpath is never loaded.
+ */
+public interface XaDialect {
+    /** Human name for messages: "PostgreSQL". */
+    String name();
+
+    /**
+     * The driver's own XAResource over the physical connection behind {@code pooled} (a connection
+     * borrowed from the application's pool). Must not take the connection away from the pool: the
+     * caller gives {@code pooled} back when the branch ends. The returned resource's XAConnection is
+     * never closed, because closing it would close the physical connection under the pool.
+     */
+    XAResource xaResource(Connection pooled) throws SQLException;
+
+    /**
+     * True when a prepared branch stays bound to the session that prepared it, so another session
+     * gets XAER_NOTA for it while that one lives (MariaDB, MySQL before 8.0.29: XA-FACTS §0, §5.1,
+     * §5.2). The agent always commits on the preparing connection; this tells recovery how to read
+     * XAER_NOTA on a different connection.
+     */
+    boolean preparedBranchBoundToSession();
+
+    /**
+     * Refuses a database on which prepared branches would not be durable or XA cannot run, with an
+     * actionable message (SPEC §9 "Check the database at start-up"). {@code resource} names the
+     * data source in the message.
+     */
+    void checkServer(Connection c, String resource) throws SQLException;
+}

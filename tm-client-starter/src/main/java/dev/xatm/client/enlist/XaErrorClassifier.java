@@ -1,0 +1,141 @@
+package dev.xatm.client.enlist;
+
+import javax.transaction.xa.XAException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+
+/**
+ * What a failed XA call means for the agent, for the three drivers we enlist (XA-FACTS §5, §6 E.40).
+ *
+ * <ul>
+ *   <li>{@link Verdict#RETRY}: the resource could not answer (connection lost, server restarting);
+ *       the branch is in the state it was in. Try again later, on a new connection if needed.</li>
+ *   <li>{@link Verdict#ALREADY_DONE}: the effect asked for is already in place (XAER_NOTA on a
+ *       rollback; on a commit only where the caller knows the branch was prepared and the decision
+ *       is commit; XA_RB* on a rollback).</li>
+ *   <li>{@link Verdict#HEURISTIC}: the database decided on its own (XA_HEUR*), or a commit met a
+ *       branch that rolled back. Recorded loudly, never dropped.</li>
+ *   <li>{@link Verdict#FATAL}: the branch cannot do what was asked (a failed prepare, a protocol
+ *       error); for phase 1 that means a NO vote.</li>
+ * </ul>
+ *
+ * Stateless; {@link #classify} is a pure function of the exception and the operation.
+ */
+public final class XaErrorClassifier {
+    public enum Verdict { RETRY, ALREADY_DONE, HEURISTIC, FATAL }
+
+    /** MySQL/MariaDB server errors that mean "the branch was rolled back" (XA-FACTS §5.1 table). */
+    private static final int ER_XA_RBTIMEOUT = 1613;
+    private static final int ER_XA_RBDEADLOCK = 1614;
+    private static final int ER_XA_RBROLLBACK = 1402;
+    private static final int ER_XAER_NOTA = 1397;
+
+    private XaErrorClassifier() {}
+
+    public static Verdict classify(XAException e, XaOperation op) {
+        int code = effectiveCode(e);
+        if (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) {
+            // the branch is rolled back: what we wanted for a rollback; a failure for anything else,
+            // and for a commit after a successful prepare, a heuristic rollback
+            return switch (op) {
+                case ROLLBACK -> Verdict.ALREADY_DONE;
+                case COMMIT -> Verdict.HEURISTIC;
+                default -> Verdict.FATAL;
+            };
+        }
+        return switch (code) {
+            case XAException.XAER_NOTA -> switch (op) {
+                case ROLLBACK, COMMIT -> Verdict.ALREADY_DONE;
+                default -> Verdict.FATAL;
+            };
+            case XAException.XA_HEURCOM -> op == XaOperation.COMMIT ? Verdict.ALREADY_DONE : Verdict.HEURISTIC;
+            case XAException.XA_HEURRB -> op == XaOperation.ROLLBACK ? Verdict.ALREADY_DONE : Verdict.HEURISTIC;
+            case XAException.XA_HEURMIX, XAException.XA_HEURHAZ -> Verdict.HEURISTIC;
+            // RMFAIL: the resource is unavailable (connection lost). RMERR: pgjdbc reports a still
+            // prepared branch this way after its backend died (XA-FACTS §5.3, pgjdbc#4438), so
+            // for phase 2 it is worth retrying; for phase 1 the branch is lost anyway.
+            case XAException.XAER_RMFAIL -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
+            case XAException.XAER_RMERR -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
+            // mariadb-java-client maps only 1397-1402; anything else, a lost connection included,
+            // arrives as errorCode 0 (XA-FACTS §5.2, E.40): never success, never final.
+            case 0 -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
+            default -> Verdict.FATAL;
+        };
+    }
+
+    /**
+     * The XA error code, corrected for drivers that lose it: an errorCode 0 whose cause is a MySQL or
+     * MariaDB SQLException with a known XA server error gets that error's XA code; one caused by a
+     * connection failure gets XAER_RMFAIL.
+     */
+    static int effectiveCode(XAException e) {
+        if (e.errorCode != 0) {
+            return e.errorCode;
+        }
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                switch (sql.getErrorCode()) {
+                    case ER_XA_RBTIMEOUT:
+                        return XAException.XA_RBTIMEOUT;
+                    case ER_XA_RBDEADLOCK:
+                        return XAException.XA_RBDEADLOCK;
+                    case ER_XA_RBROLLBACK:
+                        return XAException.XA_RBROLLBACK;
+                    case ER_XAER_NOTA:
+                        return XAException.XAER_NOTA;
+                    default:
+                        break;
+                }
+                if (isConnectionFailure(sql)) {
+                    return XAException.XAER_RMFAIL;
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        return e instanceof SQLNonTransientConnectionException || e instanceof SQLTransientConnectionException
+                || e instanceof SQLRecoverableException
+                || (state != null && (state.startsWith("08") || state.equals("57P01")));
+    }
+
+    private static boolean isPhaseTwo(XaOperation op) {
+        return op == XaOperation.COMMIT || op == XaOperation.ROLLBACK;
+    }
+
+    /** "XAER_NOTA (-4): message" for logs and exception messages. */
+    public static String describe(XAException e) {
+        return name(e.errorCode) + " (" + e.errorCode + ")" + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
+    static String name(int code) {
+        return switch (code) {
+            case XAException.XA_RBROLLBACK -> "XA_RBROLLBACK";
+            case XAException.XA_RBCOMMFAIL -> "XA_RBCOMMFAIL";
+            case XAException.XA_RBDEADLOCK -> "XA_RBDEADLOCK";
+            case XAException.XA_RBINTEGRITY -> "XA_RBINTEGRITY";
+            case XAException.XA_RBOTHER -> "XA_RBOTHER";
+            case XAException.XA_RBPROTO -> "XA_RBPROTO";
+            case XAException.XA_RBTIMEOUT -> "XA_RBTIMEOUT";
+            case XAException.XA_RBTRANSIENT -> "XA_RBTRANSIENT";
+            case XAException.XA_HEURHAZ -> "XA_HEURHAZ";
+            case XAException.XA_HEURCOM -> "XA_HEURCOM";
+            case XAException.XA_HEURRB -> "XA_HEURRB";
+            case XAException.XA_HEURMIX -> "XA_HEURMIX";
+            case XAException.XAER_ASYNC -> "XAER_ASYNC";
+            case XAException.XAER_RMERR -> "XAER_RMERR";
+            case XAException.XAER_NOTA -> "XAER_NOTA";
+            case XAException.XAER_INVAL -> "XAER_INVAL";
+            case XAException.XAER_PROTO -> "XAER_PROTO";
+            case XAException.XAER_RMFAIL -> "XAER_RMFAIL";
+            case XAException.XAER_DUPID -> "XAER_DUPID";
+            case XAException.XAER_OUTSIDE -> "XAER_OUTSIDE";
+            case 0 -> "no XA code";
+            default -> "XA code";
+        };
+    }
+}

@@ -1,0 +1,49 @@
+package dev.xatm.client.support;
+
+import dev.xatm.client.GlobalTransactionDefinition;
+import dev.xatm.client.GlobalTransactional;
+import dev.xatm.client.RollbackRules;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Adapts a method call to {@link GlobalTransactionManager#execute}: reads {@link GlobalTransactional}
+ * from the method (or its class) once and caches the definition. Nothing else lives here, as with
+ * spring-tx's TransactionInterceptor. Thread-safe.
+ */
+public final class GlobalTransactionInterceptor implements MethodInterceptor {
+    private final GlobalTransactionManager manager;
+    private final Map<Method, GlobalTransactionDefinition> definitions = new ConcurrentHashMap<>();
+
+    public GlobalTransactionInterceptor(GlobalTransactionManager manager) {
+        this.manager = manager;
+    }
+
+    @Override
+    public Object invoke(MethodInvocation invocation) throws Throwable {
+        Class<?> targetClass = invocation.getThis() != null ? AopUtils.getTargetClass(invocation.getThis()) : invocation.getMethod().getDeclaringClass();
+        Method method = AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass);
+        GlobalTransactionDefinition def = definitions.computeIfAbsent(method, m -> definition(m, targetClass));
+        return manager.execute(def, status -> invocation.proceed());
+    }
+
+    static GlobalTransactionDefinition definition(Method method, Class<?> targetClass) {
+        GlobalTransactional a = AnnotatedElementUtils.findMergedAnnotation(method, GlobalTransactional.class);
+        if (a == null) {
+            a = AnnotatedElementUtils.findMergedAnnotation(targetClass, GlobalTransactional.class);
+        }
+        if (a == null) {
+            return GlobalTransactionDefinition.DEFAULT.withName(targetClass.getSimpleName() + "." + method.getName());
+        }
+        String name = a.name().isEmpty() ? targetClass.getSimpleName() + "." + method.getName() : a.name();
+        return new GlobalTransactionDefinition(name, a.timeoutMs(), a.protocol(), a.propagation(),
+                new RollbackRules(List.of(a.rollbackFor()), List.of(a.noRollbackFor())));
+    }
+}

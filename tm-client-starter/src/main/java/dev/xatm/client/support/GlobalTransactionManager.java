@@ -1,0 +1,233 @@
+package dev.xatm.client.support;
+
+import dev.xatm.client.CommitProtocol;
+import dev.xatm.client.GlobalOutcome;
+import dev.xatm.client.GlobalRollbackException;
+import dev.xatm.client.GlobalTimeoutException;
+import dev.xatm.client.GlobalTransactionCallback;
+import dev.xatm.client.GlobalTransactionDefinition;
+import dev.xatm.client.GlobalTransactionStatus;
+import dev.xatm.client.HeuristicOutcomeException;
+import dev.xatm.client.Propagation;
+import dev.xatm.client.TmUsageException;
+import dev.xatm.client.context.GlobalTxContext;
+import dev.xatm.client.context.TxScope;
+import dev.xatm.client.coordinator.CoordinatorAccess;
+import dev.xatm.client.coordinator.OutcomeReport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machinery behind {@code @GlobalTransactional} and {@code GlobalTransactionTemplate}: applies
+ * the propagation decision, begins, binds, and ends global transactions through the
+ * {@link CoordinatorAccess}. Like spring-tx's AbstractPlatformTransactionManager it is not meant to
+ * be called by application code. Thread-safe; all per-transaction state lives in the bound
+ * {@link TxScope}.
+ *
+ * <p>Ending: the scope is unbound and its branches released first (so the agent may prepare them),
+ * then the coordinator is asked to commit or roll back. After an exception the original exception
+ * always wins; a failure to roll back is attached to it as suppressed (spring-tx does the same).
+ */
+public final class GlobalTransactionManager {
+    private static final Logger log = LoggerFactory.getLogger(GlobalTransactionManager.class);
+
+    private final CoordinatorAccess coordinator;
+    private final GtridMinter gtrids;
+    private final long defaultTimeoutMillis;
+    private final boolean waitForCompletion;
+    private final TxMetrics metrics;
+
+    public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
+                                    boolean waitForCompletion, TxMetrics metrics) {
+        this.coordinator = coordinator;
+        this.gtrids = gtrids;
+        this.defaultTimeoutMillis = defaultTimeoutMillis;
+        this.waitForCompletion = waitForCompletion;
+        this.metrics = metrics;
+    }
+
+    public <T, E extends Throwable> T execute(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
+        if (def.protocol() == CommitProtocol.THREE_PHASE) {
+            throw new TmUsageException("3PC not available yet: protocol THREE_PHASE is reserved; use TWO_PHASE");
+        }
+        TxScope existing = GlobalTxContext.current();
+        Propagation.Step step = def.propagation().decide(existing != null);
+        switch (step) {
+            case FAIL:
+                throw new TmUsageException(def.propagation().failureMessage()
+                        + (existing != null ? " (bound: " + existing.gtrid() + ")" : ""));
+            case JOIN:
+                return joined(existing, def, work);
+            case RUN_WITHOUT:
+                return work.doInGlobalTransaction(new Status(null, false));
+            case SUSPEND_AND_RUN_WITHOUT: {
+                TxScope suspended = GlobalTxContext.bind(null);
+                try {
+                    return work.doInGlobalTransaction(new Status(null, false));
+                } finally {
+                    GlobalTxContext.bind(suspended);
+                }
+            }
+            case SUSPEND_AND_BEGIN: {
+                TxScope suspended = GlobalTxContext.bind(null);
+                try {
+                    return begun(def, work);
+                } finally {
+                    GlobalTxContext.bind(suspended);
+                }
+            }
+            case BEGIN:
+                return begun(def, work);
+            default:
+                throw new IllegalStateException("unhandled propagation step " + step);
+        }
+    }
+
+    private <T, E extends Throwable> T joined(TxScope scope, GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
+        try {
+            return work.doInGlobalTransaction(new Status(scope, false));
+        } catch (Throwable t) {
+            if (def.rollbackRules().rollbackOn(t)) {
+                // a participant failed: the whole global transaction must roll back (spring-tx's
+                // globalRollbackOnParticipationFailure)
+                scope.setRollbackOnly("a participating method threw " + t);
+            }
+            throw t;
+        }
+    }
+
+    private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
+        long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
+        String gtrid = gtrids.next();
+        long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
+        coordinator.begin(gtrid, def.name(), timeoutMillis);
+        metrics.begun();
+        TxScope scope = new TxScope(gtrid, true, deadlineNanos);
+        TxScope previous = GlobalTxContext.bind(scope);
+        T result;
+        try {
+            result = work.doInGlobalTransaction(new Status(scope, true));
+        } catch (Throwable t) {
+            GlobalTxContext.bind(previous);
+            boolean rollback = def.rollbackRules().rollbackOn(t);
+            endScope(scope, t, rollback);
+            if (rollback) {
+                rollbackAfter(scope, t);
+            } else {
+                try {
+                    commit(scope);
+                } catch (RuntimeException commitFailure) {
+                    commitFailure.addSuppressed(t);
+                    throw commitFailure;
+                }
+            }
+            throw t;
+        }
+        GlobalTxContext.bind(previous);
+        endScope(scope, null, scope.isRollbackOnly());
+        commit(scope);
+        return result;
+    }
+
+    private static void endScope(TxScope scope, Throwable failure, boolean doomed) {
+        try {
+            scope.end(doomed);
+        } catch (RuntimeException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                throw e;
+            }
+        }
+    }
+
+    private void commit(TxScope scope) {
+        String gtrid = scope.gtrid();
+        if (scope.isRollbackOnly()) {
+            OutcomeReport r = rollback(scope, true);
+            throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back instead of committed: "
+                    + scope.rollbackOnlyReason() + outcomeSuffix(r));
+        }
+        if (scope.pastDeadline()) {
+            rollback(scope, false);
+            metrics.ended(GlobalOutcome.TIMED_OUT);
+            throw new GlobalTimeoutException("Global transaction " + gtrid + " passed its deadline before the method returned; "
+                    + "it was rolled back");
+        }
+        long start = System.nanoTime();
+        OutcomeReport r = coordinator.commit(gtrid, waitForCompletion);
+        metrics.phaseLatency("commit", System.nanoTime() - start);
+        metrics.ended(r.outcome());
+        switch (r.outcome()) {
+            case COMMITTED:
+                return;
+            case ROLLED_BACK:
+                throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back by the coordinator: " + r.detail());
+            case TIMED_OUT:
+                throw new GlobalTimeoutException("Global transaction " + gtrid + " timed out and was rolled back: " + r.detail());
+            case HEURISTIC_HAZARD:
+            default:
+                throw new HeuristicOutcomeException(r.outcome(), "Global transaction " + gtrid + ": " + r.detail());
+        }
+    }
+
+    private OutcomeReport rollback(TxScope scope, boolean count) {
+        long start = System.nanoTime();
+        OutcomeReport r = coordinator.rollback(scope.gtrid());
+        metrics.phaseLatency("rollback", System.nanoTime() - start);
+        if (count) {
+            metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome());
+        }
+        return r;
+    }
+
+    private void rollbackAfter(TxScope scope, Throwable original) {
+        try {
+            OutcomeReport r = rollback(scope, true);
+            if (r.outcome() == GlobalOutcome.COMMITTED || r.outcome() == GlobalOutcome.HEURISTIC_HAZARD) {
+                original.addSuppressed(new HeuristicOutcomeException(r.outcome(), "rollback of " + scope.gtrid()
+                        + " was asked after " + original + ", but the coordinator reports " + r.outcome() + ": " + r.detail()));
+            }
+        } catch (RuntimeException e) {
+            log.warn("Rollback of global transaction {} failed after {}: {}", scope.gtrid(), original.toString(), e.toString());
+            original.addSuppressed(e);
+        }
+    }
+
+    private static String outcomeSuffix(OutcomeReport r) {
+        return r.outcome() == GlobalOutcome.ROLLED_BACK ? "" : " (coordinator reports " + r.outcome() + ": " + r.detail() + ")";
+    }
+
+    private static final class Status implements GlobalTransactionStatus {
+        private final TxScope scope;
+        private final boolean newTransaction;
+
+        Status(TxScope scope, boolean newTransaction) {
+            this.scope = scope;
+            this.newTransaction = newTransaction;
+        }
+
+        @Override
+        public String gtrid() {
+            return scope == null ? null : scope.gtrid();
+        }
+
+        @Override
+        public boolean isNewTransaction() {
+            return newTransaction;
+        }
+
+        @Override
+        public void setRollbackOnly() {
+            if (scope == null) {
+                throw new TmUsageException("setRollbackOnly() without a global transaction");
+            }
+            scope.setRollbackOnly("setRollbackOnly() was called");
+        }
+
+        @Override
+        public boolean isRollbackOnly() {
+            return scope != null && scope.isRollbackOnly();
+        }
+    }
+}
