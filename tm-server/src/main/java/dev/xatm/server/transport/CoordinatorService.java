@@ -62,9 +62,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         long timeoutMillis;
         try {
             Ids.requireGtrid(request.getGtrid());
-            if (!request.getName().isEmpty()) {
-                Ids.requireName("name", request.getName());
-            }
+            checkName(request.getName());
             timeoutMillis = timeoutMillis(request.getTimeoutMs());
         } catch (IllegalArgumentException e) {
             refuse(out, call("Begin"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
@@ -145,6 +143,14 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
                     + defaultTimeoutMillis + "), got " + requested);
         }
         return requested;
+    }
+
+    /** The name is optional and free text, but bounded and without control characters: it ends up in logs. */
+    private static void checkName(String name) {
+        if (name.length() > Ids.MAX_NAME_CHARS || name.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("name must be at most " + Ids.MAX_NAME_CHARS
+                    + " characters without control characters, got " + Ids.quote(name));
+        }
     }
 
     private static Branch branch(RegisterBranchRequest r) {
