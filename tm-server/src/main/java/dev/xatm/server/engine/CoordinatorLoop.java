@@ -12,10 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -52,7 +50,6 @@ public final class CoordinatorLoop {
     private static final Logger log = LoggerFactory.getLogger(CoordinatorLoop.class);
     /** Commit/rollback callers that may wait on one transaction; more are refused, so repeats cannot pile up. */
     static final int MAX_WAITERS_PER_TXN = 64;
-    private static final long SWEEP_INTERVAL_MILLIS = 1_000;
     /** Exit status when the process halts itself (EX_SOFTWARE). */
     static final int HALT_STATUS = 70;
 
@@ -89,9 +86,6 @@ public final class CoordinatorLoop {
     // ---- loop-thread state ----
     private StateMachine core;
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
-    /** Gtrids begun or restored and not yet seen finished; only for the health count, swept against the core. */
-    private final Set<String> live = new HashSet<>();
-    private long lastSweepMillis;
 
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
                            Halt halt, long tickMillis, int queueCapacity) {
@@ -117,11 +111,9 @@ public final class CoordinatorLoop {
         List<LogRecord> records = txnLog.open();
         long now = clock.millis();
         core = restorer.restore(records, now);
-        live.addAll(decidedNotCompleted(records));
-        liveCount = live.size();
+        liveCount = core.liveCount();
         lastTickMillis = now;
-        lastSweepMillis = now;
-        log.info("Recovered {} log records; {} committed transactions resume phase 2", records.size(), live.size());
+        log.info("Recovered {} log records; {} committed transactions resume phase 2", records.size(), liveCount);
 
         running = true;
         thread = new Thread(this::run, "tm-coordinator-loop");
@@ -258,7 +250,7 @@ public final class CoordinatorLoop {
         for (Reply reply : effects.replies()) {
             route(reply, requester);
         }
-        liveCount = live.size();
+        liveCount = core.liveCount();
     }
 
     private void append(List<LogRecord> records, boolean sync) {
@@ -293,12 +285,8 @@ public final class CoordinatorLoop {
         if (reply instanceof Reply.Decided) {
             completeWaiters(reply.gtrid(), reply, false);
         } else if (reply instanceof Reply.Finished) {
-            live.remove(reply.gtrid());
             completeWaiters(reply.gtrid(), reply, true);
         } else {
-            if (reply instanceof Reply.Begun) {
-                live.add(reply.gtrid());
-            }
             answer(requester, reply); // Begun, Registered, Rejected: for the caller of this step
         }
     }
@@ -379,14 +367,6 @@ public final class CoordinatorLoop {
         long now = clock.millis();
         step(new Event.Tick(now), null);
         lastTickMillis = now;
-        if (now - lastSweepMillis >= SWEEP_INTERVAL_MILLIS) {
-            lastSweepMillis = now;
-            live.removeIf(g -> {
-                TxnStatus s = core.status(g);
-                return s == TxnStatus.UNKNOWN || s.isFinished();
-            });
-            liveCount = live.size();
-        }
     }
 
     /**
@@ -447,18 +427,5 @@ public final class CoordinatorLoop {
             }
             t.drop.run();
         }
-    }
-
-    /** Decisions without a Completed record: the core resumes these; undecided ones are presumed aborted. */
-    private static Set<String> decidedNotCompleted(List<LogRecord> records) {
-        Set<String> open = new HashSet<>();
-        for (LogRecord r : records) {
-            if (r instanceof LogRecord.Decision) {
-                open.add(r.gtrid());
-            } else if (r instanceof LogRecord.Completed) {
-                open.remove(r.gtrid());
-            }
-        }
-        return open;
     }
 }

@@ -20,6 +20,9 @@ public interface StateMachine {
 
     TxnStatus status(String gtrid);
 
+    /** Unfinished transactions held now. */
+    int liveCount();
+
     /** Builds the state machine from the durable log at start-up. */
     @FunctionalInterface
     interface Restorer {
@@ -39,6 +42,11 @@ public interface StateMachine {
                 @Override
                 public TxnStatus status(String gtrid) {
                     return coordinator.status(gtrid);
+                }
+
+                @Override
+                public int liveCount() {
+                    return coordinator.liveCount();
                 }
             };
         };

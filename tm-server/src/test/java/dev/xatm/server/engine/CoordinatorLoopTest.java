@@ -268,7 +268,7 @@ class CoordinatorLoopTest {
         start(NO_TICKS, 100);
         assertThat(core.restoredFrom).isEqualTo(durable);
         assertThat(core.restoredAt).isEqualTo(77);
-        assertThat(loop.snapshot().liveTransactions()).isEqualTo(1); // g2 resumes phase 2
+        assertThat(loop.snapshot().liveTransactions()).isEqualTo(1); // the core's count, published for health
     }
 
     @Test
@@ -316,6 +316,11 @@ class CoordinatorLoopTest {
         @Override
         public TxnStatus status(String gtrid) {
             return statuses.getOrDefault(gtrid, TxnStatus.UNKNOWN);
+        }
+
+        @Override
+        public int liveCount() {
+            return statuses.size();
         }
     }
 
