@@ -17,8 +17,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Netty gRPC server on {@code tm.server.port}. Started after everything else (the coordinator
- * loop already runs when the first call arrives) and stopped first.
+ * The Netty gRPC server on {@code tm.server.port}.
+ *
+ * <p>Lifecycle: the coordinator loop is running before any lifecycle starts (it starts when its bean
+ * is created), so the first call finds it ready. This server starts before the admin HTTP server
+ * ({@link #PHASE}), so a health check that answers at all means gRPC is already listening; and it
+ * stops after the HTTP server's graceful shutdown.
  *
  * <p>Keep-alive is how the server notices that an agent vanished without closing its stream
  * (process killed, cable pulled): a ping every keepalive-ms that is not answered within
@@ -28,6 +32,8 @@ public final class GrpcServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
     /** How long in-flight unary calls (e.g. a commit waiting for its decision) get at shutdown. */
     private static final long SHUTDOWN_GRACE_MILLIS = 5_000;
+    /** Before Spring Boot's web server start (DEFAULT_PHASE - 2048) and graceful shutdown (- 1024). */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     private final int configuredPort;
     private final long keepaliveMillis;
@@ -106,6 +112,11 @@ public final class GrpcServer implements SmartLifecycle {
         executor.shutdownNow();
         server = null;
         log.info("tm-server gRPC stopped");
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
     }
 
     @Override
