@@ -231,7 +231,8 @@ public final class FileTxnLog implements TxnLog {
 
     /**
      * Stops accepting appends, lets the writer write and fsync everything accepted before, then
-     * releases the files and the directory lock. Idempotent.
+     * releases the files and the directory lock. Idempotent. Not from a future's callback running on
+     * the writer thread (that would wait for itself).
      */
     @Override
     public void close() {
@@ -240,6 +241,11 @@ public final class FileTxnLog implements TxnLog {
         try {
             if (state == State.CLOSED) {
                 return;
+            }
+            if (Thread.currentThread() == writer) {
+                // close() waits for the writer, which is busy running this very callback
+                throw new IllegalStateException("close() called from a completion callback on the log's writer thread would deadlock;"
+                        + " close the log from another thread");
             }
             boolean opened = state != State.NEW;
             state = State.CLOSED;

@@ -2,8 +2,11 @@ package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -12,6 +15,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.xatm.server.log.FileTxnLogRecoveryTest.createSegment;
 import static dev.xatm.server.log.LogTestSupport.SMALL_SEGMENTS;
@@ -171,5 +175,43 @@ class CheckpointTest {
         try (FileTxnLog log = new FileTxnLog(tmp.resolve("data"), SMALL_SEGMENTS)) {
             assertThat(liveGtrids(log.open())).hasSize(1000);
         }
+    }
+
+    /**
+     * An I/O error in the middle of a checkpoint: syncing the old segment (1st fsync of the roll) or
+     * the new one before its rename (2nd). The log fails, and a restart finds every decision that
+     * was appended, whatever the roll had done so far.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aFailureDuringACheckpointLeavesEverythingReadable(int failingFsync) throws Exception {
+        Path dir = tmp.resolve("data");
+        AtomicInteger forcesSinceArmed = new AtomicInteger(-1);
+        FileTxnLog.Forcer forcer = channel -> {
+            // every append below is unsynced, so once armed, any fsync belongs to a checkpoint
+            if (forcesSinceArmed.get() >= 0 && forcesSinceArmed.incrementAndGet() == failingFsync) {
+                throw new IOException("injected failure at fsync " + failingFsync + " of the checkpoint");
+            }
+            channel.force(false);
+        };
+        List<String> appended = new java.util.ArrayList<>();
+        try (FileTxnLog log = new FileTxnLog(dir, SMALL_SEGMENTS, forcer)) {
+            log.open();
+            forcesSinceArmed.set(0);
+            for (int i = 0; ; i++) {
+                CompletableFuture<Void> f = log.append(List.of(decision("g-" + i)), false);
+                if (f.isCompletedExceptionally() || !f.handle((ok, e) -> e == null).get(10, TimeUnit.SECONDS)) {
+                    break;
+                }
+                appended.add("g-" + i);
+                assertThat(i).as("a checkpoint should have started by now").isLessThan(1000);
+            }
+            assertThat(log.checkpoints()).isZero();
+        }
+        assertThat(appended).hasSizeGreaterThan(10);
+        try (FileTxnLog log = new FileTxnLog(dir, SMALL_SEGMENTS)) {
+            assertThat(liveGtrids(log.open())).containsAll(appended);
+        }
+        assertThat(Segments.listUnfinished(dir)).isEmpty();
     }
 }

@@ -44,10 +44,15 @@ final class LogTestSupport {
         return Segments.list(dir).stream().map(Segments.Segment::path).toList();
     }
 
+    /** Total segment size; may run while the writer checkpoints, so a segment may vanish meanwhile. */
     static long segmentBytesOnDisk(Path dir) throws IOException {
         long total = 0;
         for (Path p : segments(dir)) {
-            total += Files.size(p);
+            try {
+                total += Files.size(p);
+            } catch (java.nio.file.NoSuchFileException deletedMeanwhile) {
+                // counted as 0: it was gone a moment later anyway
+            }
         }
         return total;
     }
