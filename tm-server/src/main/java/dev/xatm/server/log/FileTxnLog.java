@@ -96,6 +96,8 @@ public final class FileTxnLog implements TxnLog {
     /** Bounds one batch so a backlog is written in pieces of reasonable size, not one huge buffer. */
     private static final int BATCH_APPENDS_MAX = 4096;
     private static final int BATCH_BYTES_MAX = 4 * 1024 * 1024;
+    /** One append is written as one piece, so it needs a bound of its own (far above any real batch of effects). */
+    private static final int APPEND_BYTES_MAX = 64 * 1024 * 1024;
 
     private enum State { NEW, OPEN, FAILED, CLOSED }
 
@@ -144,7 +146,9 @@ public final class FileTxnLog implements TxnLog {
     }
 
     /**
-     * Locks the directory, recovers the segments and starts the writer.
+     * Locks the directory, recovers the segments and starts the writer. Returns the records of every
+     * segment in order; after a checkpoint that a crash interrupted before it deleted the older
+     * segments, the live Decisions appear twice (once in the old history, once in the new segment).
      *
      * @throws TxnLogException       the directory is unusable or in use by another tm-server
      * @throws LogCorruptedException damage that a crash cannot explain
@@ -189,13 +193,17 @@ public final class FileTxnLog implements TxnLog {
     public CompletableFuture<Void> append(List<LogRecord> records, boolean sync) {
         List<LogRecord> copy = List.copyOf(Objects.requireNonNull(records, "records"));
         List<byte[]> payloads = new ArrayList<>(copy.size());
-        int frameBytes = 0;
+        long frameBytes = 0;
         for (LogRecord r : copy) {
             byte[] payload = RecordCodec.encode(r);
             payloads.add(payload);
             frameBytes += Segments.frameBytes(payload);
         }
-        Pending pending = new Pending(copy, payloads, frameBytes, sync, new CompletableFuture<>());
+        if (frameBytes > APPEND_BYTES_MAX) {
+            throw new IllegalArgumentException(copy.size() + " records of " + frameBytes + " bytes in one append; the log takes at most "
+                    + APPEND_BYTES_MAX + " bytes per append");
+        }
+        Pending pending = new Pending(copy, payloads, (int) frameBytes, sync, new CompletableFuture<>());
         lock.lock();
         try {
             while (true) {
