@@ -6,6 +6,7 @@ import dev.xatm.server.engine.CoordinatorHealthIndicator;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.MonotonicClock;
 import dev.xatm.server.engine.StateMachine;
+import dev.xatm.server.log.FileTxnLog;
 import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
@@ -45,6 +46,13 @@ public class TmServerApplication {
     @Bean
     CoordinatorLoop.Halt halt() {
         return status -> Runtime.getRuntime().halt(status);
+    }
+
+    /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
+    @Bean
+    TxnLog txnLog(TmServerProperties properties) {
+        return new FileTxnLog(properties.file().dirPath(),
+                FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
     }
 
     /** Started at bean creation (reads the log and restores the core) so it runs before gRPC accepts calls. */

@@ -1,6 +1,7 @@
 package dev.xatm.server.config;
 
 import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.server.log.FileTxnLog;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -73,8 +74,9 @@ public record TmServerProperties(
             if (dir == null || dir.isBlank()) {
                 throw new IllegalArgumentException("tm.server.file.dir must not be empty");
             }
-            if (segmentBytesMax < 4096 || segmentBytesMax > (1L << 40)) {
-                throw new IllegalArgumentException("tm.server.file.segment-bytes-max must be between 4096 and 2^40, got " + segmentBytesMax);
+            if (segmentBytesMax < FileTxnLog.Settings.SEGMENT_BYTES_MIN || segmentBytesMax > FileTxnLog.Settings.SEGMENT_BYTES_LIMIT) {
+                throw new IllegalArgumentException("tm.server.file.segment-bytes-max must be between " + FileTxnLog.Settings.SEGMENT_BYTES_MIN
+                        + " and " + FileTxnLog.Settings.SEGMENT_BYTES_LIMIT + ", got " + segmentBytesMax);
             }
         }
 
@@ -118,7 +120,9 @@ public record TmServerProperties(
         if (tickMs > 10_000) {
             throw new IllegalArgumentException("tm.server.tick-ms must be <= 10000 (deadlines are only checked once per tick), got " + tickMs);
         }
-        range("max-branches-per-transaction", maxBranchesPerTransaction, 1, 100_000);
+        // A decision record lists every branch; this bound keeps the largest one far below the log's
+        // per-record limit, so no valid transaction can be refused by the log (which would halt us).
+        range("max-branches-per-transaction", maxBranchesPerTransaction, 1, 1_000);
         range("max-live-transactions", maxLiveTransactions, 1, 100_000_000);
         range("finished-memory", finishedMemory, 0, 100_000_000);
         range("max-inbound-message-bytes", maxInboundMessageBytes, 1024, 16 * 1024 * 1024);

@@ -258,6 +258,12 @@ public final class CoordinatorLoop {
         try {
             written = txnLog.append(records, sync);
         } catch (RuntimeException e) {
+            if (!running) {
+                // stop() interrupted us while the log applied back-pressure: nothing was appended and
+                // nothing was answered, so this is a shutdown, not a failure
+                log.warn("Shutting down with an append not handed to the log: {}", e.toString());
+                return;
+            }
             logFailed = true;
             fatal("the transaction log refused an append", e);
             return;

@@ -84,8 +84,10 @@ class TmServerPropertiesTest {
         assertRefused("tm.server.retry-initial-ms", "9000", "tm.server.retry-max-ms (5000) must be >= tm.server.retry-initial-ms (9000)");
         assertRefused("tm.server.default-timeout-ms", "4000000", "tm.server.default-timeout-ms (4000000) must be <= tm.server.max-timeout-ms");
         assertRefused("tm.server.max-branches-per-transaction", "0", "tm.server.max-branches-per-transaction must be between 1 and");
+        assertRefused("tm.server.max-branches-per-transaction", "1001", "tm.server.max-branches-per-transaction must be between 1 and 1000");
         assertRefused("tm.server.keepalive-ms", "10", "tm.server.keepalive-ms must be between 100 and");
         assertRefused("tm.server.file.segment-bytes-max", "10", "tm.server.file.segment-bytes-max must be between 4096");
+        assertRefused("tm.server.file.segment-bytes-max", "2147483648", "tm.server.file.segment-bytes-max must be between 4096 and 1073741824");
     }
 
     @Test

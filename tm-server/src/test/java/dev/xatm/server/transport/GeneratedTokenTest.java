@@ -4,7 +4,6 @@ import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.TxnStatus;
 import dev.xatm.server.TmServerApplication;
-import dev.xatm.server.testsupport.InMemoryTxnLog;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -16,8 +15,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,17 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(OutputCaptureExtension.class)
 class GeneratedTokenTest {
 
-    @Configuration(proxyBeanMethods = false)
-    static class TestLog {
-        @Bean
-        InMemoryTxnLog txnLog() {
-            return new InMemoryTxnLog();
-        }
-    }
-
     @Test
     void anUnsetTokenIsGeneratedIntoTheDataDirectory(@TempDir Path dir, CapturedOutput output) throws Exception {
-        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(TmServerApplication.class, TestLog.class)
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(TmServerApplication.class)
                 .run("--server.port=0", "--tm.server.port=0", "--tm.server.file.dir=" + dir)) {
             Path file = dir.resolve("auth-token");
             assertThat(file).exists();

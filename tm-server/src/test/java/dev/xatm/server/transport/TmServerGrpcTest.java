@@ -20,7 +20,7 @@ import dev.xatm.protocol.v1.TxnStatus;
 import dev.xatm.protocol.v1.Vote;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.log.TxnLog;
-import dev.xatm.server.testsupport.InMemoryTxnLog;
+import dev.xatm.server.testsupport.RecordingTxnLog;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -88,9 +89,11 @@ class TmServerGrpcTest {
 
     @TestConfiguration
     static class TestBeans {
+        /** The real file log underneath; this only remembers what was appended. */
         @Bean
-        InMemoryTxnLog txnLog() {
-            return new InMemoryTxnLog();
+        @Primary
+        RecordingTxnLog recordingTxnLog(@Qualifier("txnLog") TxnLog fileLog) {
+            return new RecordingTxnLog(fileLog);
         }
 
         /** A fatal error fails the test instead of killing the test JVM. */
@@ -108,7 +111,7 @@ class TmServerGrpcTest {
     @Autowired
     CoordinatorLoop loop;
     @Autowired
-    TxnLog txnLog;
+    RecordingTxnLog txnLog;
     @LocalServerPort
     int httpPort;
 
@@ -266,7 +269,7 @@ class TmServerGrpcTest {
         assertThat(a.commands).containsExactly(command(g, "b1", PhaseAction.PREPARE), command(g, "b1", PhaseAction.COMMIT));
         assertThat(b.commands).containsExactly(command(g, "b2", PhaseAction.PREPARE), command(g, "b2", PhaseAction.COMMIT));
         assertThat(statusOf(g)).isEqualTo(TxnStatus.FINISHED_COMMITTED);
-        List<LogRecord> logged = ((InMemoryTxnLog) txnLog).records().stream().filter(rec -> rec.gtrid().equals(g)).toList();
+        List<LogRecord> logged = txnLog.appended().stream().filter(rec -> rec.gtrid().equals(g)).toList();
         assertThat(logged).hasSize(2);
         assertThat(logged.get(0)).isInstanceOfSatisfying(LogRecord.Decision.class,
                 d -> assertThat(d.branches()).extracting(br -> br.bqual() + "@" + br.agentId())
