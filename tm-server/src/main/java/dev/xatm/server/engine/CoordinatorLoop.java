@@ -313,7 +313,10 @@ public final class CoordinatorLoop {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         submit(reply, () -> {
             if (reply.isDone()) {
-                return; // cancelled while queued: the caller is gone; the request is dropped unseen
+                // cancelled while queued: nobody waits any more, but the request still counts (a
+                // caller whose deadline passed must not be able to tell whether it was seen)
+                step(request, r -> {});
+                return;
             }
             List<Waiter> list = waiters.computeIfAbsent(gtrid, g -> new ArrayList<>());
             if (list.size() >= MAX_WAITERS_PER_TXN) {

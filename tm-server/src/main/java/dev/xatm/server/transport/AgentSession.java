@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Outbound writes come from two threads (this stream's gRPC callbacks and the coordinator loop)
  * and a StreamObserver is not thread-safe, so every write goes through the synchronized
- * {@link #write}. Phase commands are dropped when the stream's buffer is full (a slow or stuck
- * agent): the core resends them, so a slow agent costs a delay, not unbounded server memory.
+ * {@link #write}. Phase commands and protocol errors are dropped when the stream's buffer is full (a
+ * slow or stuck agent): the core resends commands, so a slow agent costs a delay, not unbounded
+ * server memory.
  */
 final class AgentSession implements StreamObserver<AgentMessage> {
     private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
@@ -165,6 +166,9 @@ final class AgentSession implements StreamObserver<AgentMessage> {
 
     private void protocolError(String code, String message) {
         log.info("Agent {} ({}): message refused: {} {}", agentId, peer, code, message);
+        if (!out.isReady()) {
+            return; // an agent that floods us and does not read gets no unbounded backlog of errors
+        }
         write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode(code).setMessage(message)).build());
     }
 

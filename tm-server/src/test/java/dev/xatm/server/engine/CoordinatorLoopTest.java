@@ -187,6 +187,28 @@ class CoordinatorLoopTest {
     }
 
     @Test
+    void aCommitCancelledWhileQueuedStillReachesTheCoreButLeavesNoWaiter() throws Exception {
+        CountDownLatch inStep = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        core.script = e -> {
+            if (e instanceof Event.Begin) {
+                inStep.countDown();
+                awaitLatch(release);
+            }
+            return Effects.none();
+        };
+        start(NO_TICKS, 100);
+        loop.begin("blocker", "n", 1_000);
+        assertThat(inStep.await(5, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Reply> commit = loop.commit("g1", false);
+        commit.cancel(false);
+        release.countDown();
+        drain();
+        assertThat(core.events).contains(new Event.CommitRequested("g1"));
+        assertThat(loop.snapshot().waitingCallers()).isZero();
+    }
+
+    @Test
     void aFailedLogWriteHaltsTheProcess() throws Exception {
         txnLog.completeAtOnce = false;
         core.script = e -> e instanceof Event.CommitRequested c
