@@ -1,0 +1,108 @@
+package dev.xatm.client.it;
+
+import dev.xatm.client.GlobalRollbackException;
+import dev.xatm.client.GlobalTimeoutException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** One application with a PostgreSQL and a MariaDB (mariadb-java-client) data source, against a real tm-server. */
+class TwoDatabasesIT extends ItSupport {
+    ConfigurableApplicationContext app;
+    Work work;
+
+    @BeforeAll
+    void startApp() {
+        Map<String, Object> p = baseProperties("shop");
+        withPg(p);
+        withMaria(p);
+        app = startApp(p);
+        work = app.getBean(Work.class);
+    }
+
+    /** Both writes are visible in both databases right after the method returns (wait-for-completion). */
+    @Test
+    void commitsAcrossBothDatabases() throws Exception {
+        long a = newId();
+        long b = newId();
+        String gtrid = work.writeBoth(a, b);
+        assertThat(gtrid).startsWith(prefix + ":");
+        assertThat(dbs.pg.ids(table)).contains(a, a + 1_000_000);
+        assertThat(dbs.maria.ids(table)).contains(b);
+    }
+
+    /** An exception thrown after writing both rolls both back, and the original exception reaches the caller. */
+    @Test
+    void rollsBackBothOnAnException() throws Exception {
+        long a = newId();
+        long b = newId();
+        assertThatThrownBy(() -> work.writeBothThenFail(a, b)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("business failure");
+        assertThat(dbs.pg.ids(table)).doesNotContain(a);
+        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+    }
+
+    /** The second database rejects the write (duplicate key): the first database's write is rolled back. */
+    @Test
+    void rollsBackWhenTheSecondDatabaseRejectsTheWrite() throws Exception {
+        long taken = newId();
+        dbs.maria.exec("INSERT INTO " + table + " (id, note) VALUES (" + taken + ", 'already there')");
+        long a = newId();
+        assertThatThrownBy(() -> work.writeBoth(a, taken))
+                .isInstanceOf(org.springframework.dao.DataIntegrityViolationException.class);
+        assertThat(dbs.pg.ids(table)).doesNotContain(a, a + 1_000_000);
+    }
+
+    /** The deadline fires while the method runs: the next database call fails, the method fails, nothing is written. */
+    @Test
+    void globalTimeoutWhileTheMethodRuns() throws Exception {
+        long a = newId();
+        long b = newId();
+        assertThatThrownBy(() -> work.slowThenWrite(a, b)).isInstanceOf(GlobalTimeoutException.class);
+        assertThat(work.lateWriteFailure()).isInstanceOf(GlobalTimeoutException.class);
+        assertThat(dbs.pg.ids(table)).doesNotContain(a);
+        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+    }
+
+    /** A single branch commits in one phase. */
+    @Test
+    void singleBranchCommits() throws Exception {
+        long a = newId();
+        work.writePgOnly(a);
+        assertThat(dbs.pg.ids(table)).contains(a);
+    }
+
+    /** A local @Transactional that rolls back dooms the global transaction even if the business code swallows its exception. */
+    @Test
+    void localRollbackDoomsTheGlobalTransaction() throws Exception {
+        long a = newId();
+        long b = newId();
+        assertThatThrownBy(() -> work.localRollbackInside(a, b)).isInstanceOf(GlobalRollbackException.class)
+                .hasMessageContaining("local rollback()");
+        assertThat(dbs.pg.ids(table)).doesNotContain(a);
+        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+    }
+
+    /** A local @Transactional commit inside the global transaction commits with it, not before. */
+    @Test
+    void localTransactionalCommitsWithTheGlobalOne() throws Exception {
+        long a = newId();
+        long b = newId();
+        work.localCommitInside(a, b);
+        assertThat(dbs.pg.ids(table)).contains(a);
+        assertThat(dbs.maria.ids(table)).contains(b);
+    }
+
+    /** Outside a global transaction the data sources are the plain pools: a local write commits by itself. */
+    @Test
+    void outsideAGlobalTransactionTheDataSourceIsThePool() throws Exception {
+        long a = newId();
+        work.insertPg(a);
+        assertThat(dbs.pg.ids(table)).contains(a);
+    }
+}

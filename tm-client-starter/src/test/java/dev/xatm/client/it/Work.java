@@ -1,0 +1,122 @@
+package dev.xatm.client.it;
+
+import dev.xatm.client.GlobalTransactionTemplate;
+import dev.xatm.client.GlobalTransactional;
+import dev.xatm.client.coordinator.CoordinatorAccess;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.web.client.RestClient;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The business methods the integration tests call. */
+class Work {
+    private final ObjectProvider<JdbcTemplate> pg;
+    private final ObjectProvider<JdbcTemplate> maria;
+    private final LocalWork local;
+    private final CoordinatorAccess coordinator;
+    private final RestClient.Builder http;
+    private final Environment env;
+    /** What the last {@link #slowThenWrite} saw when it wrote after the deadline. */
+    private final AtomicReference<Throwable> lateWriteFailure = new AtomicReference<>();
+
+    Work(@Qualifier("pgJdbc") ObjectProvider<JdbcTemplate> pg, @Qualifier("mariaJdbc") ObjectProvider<JdbcTemplate> maria,
+         LocalWork local, CoordinatorAccess coordinator, RestClient.Builder http, Environment env) {
+        this.pg = pg;
+        this.maria = maria;
+        this.local = local;
+        this.coordinator = coordinator;
+        this.http = http;
+        this.env = env;
+    }
+
+    public Throwable lateWriteFailure() {
+        return lateWriteFailure.get();
+    }
+
+    String table() {
+        return env.getRequiredProperty("it.table");
+    }
+
+    void insertPg(long id) {
+        pg.getObject().update("INSERT INTO " + table() + " (id, note) VALUES (?, ?)", id, GlobalTransactionTemplate.currentGtrid());
+    }
+
+    void insertMaria(long id) {
+        maria.getObject().update("INSERT INTO " + table() + " (id, note) VALUES (?, ?)", id, GlobalTransactionTemplate.currentGtrid());
+    }
+
+    @GlobalTransactional(name = "write-both")
+    public String writeBoth(long pgId, long mariaId) {
+        insertPg(pgId);
+        insertMaria(mariaId);
+        // a second use of each data source in the same global transaction reuses the branch
+        insertPg(pgId + 1_000_000);
+        return GlobalTransactionTemplate.currentGtrid();
+    }
+
+    @GlobalTransactional
+    public void writeBothThenFail(long pgId, long mariaId) {
+        insertPg(pgId);
+        insertMaria(mariaId);
+        throw new IllegalStateException("business failure after writing both");
+    }
+
+    @GlobalTransactional
+    public void writePgOnly(long id) {
+        insertPg(id);
+    }
+
+    @GlobalTransactional(timeoutMs = 1500)
+    public void slowThenWrite(long pgId, long mariaId) {
+        insertPg(pgId);
+        String gtrid = GlobalTransactionTemplate.currentGtrid();
+        // the method is still running when the coordinator's deadline fires
+        org.awaitility.Awaitility.await("coordinator timed " + gtrid + " out").atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> !coordinator.status(gtrid).equals("ACTIVE"));
+        try {
+            insertMaria(mariaId);
+        } catch (RuntimeException e) {
+            lateWriteFailure.set(e);
+        }
+    }
+
+    /** A local @Transactional inside fails and rolls back: that must doom the global transaction. */
+    @GlobalTransactional
+    public void localRollbackInside(long pgId, long mariaId) {
+        insertMaria(mariaId);
+        try {
+            local.insertThenFail(pgId);
+        } catch (IllegalStateException expected) {
+            // the business code swallows it; the global transaction must still roll back
+        }
+    }
+
+    /** A local @Transactional that commits inside the global transaction: its commit must wait for the global one. */
+    @GlobalTransactional
+    public void localCommitInside(long pgId, long mariaId) {
+        local.insert(pgId);
+        insertMaria(mariaId);
+    }
+
+    @GlobalTransactional
+    public void writePgAndCallDownstream(long pgId, long mariaId, String downstreamBaseUrl, boolean failAfter) {
+        writePgAndCall(pgId, downstreamBaseUrl + "/write?id=" + mariaId);
+        if (failAfter) {
+            throw new IllegalStateException("caller fails after the downstream call");
+        }
+    }
+
+    /** The downstream writes, then fails with 500. */
+    @GlobalTransactional
+    public void writePgAndCallFailingDownstream(long pgId, long mariaId, String downstreamBaseUrl) {
+        writePgAndCall(pgId, downstreamBaseUrl + "/write?fail=true&id=" + mariaId);
+    }
+
+    private void writePgAndCall(long pgId, String url) {
+        insertPg(pgId);
+        http.build().post().uri(url).retrieve().toBodilessEntity();
+    }
+}
