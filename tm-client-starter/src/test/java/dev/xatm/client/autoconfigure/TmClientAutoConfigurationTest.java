@@ -1,0 +1,67 @@
+package dev.xatm.client.autoconfigure;
+
+import dev.xatm.client.GlobalTransactionTemplate;
+import dev.xatm.client.GlobalTransactionDefinition;
+import dev.xatm.client.TmSystemException;
+import dev.xatm.client.enlist.EnlistingDataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import javax.sql.DataSource;
+import java.net.ServerSocket;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Start-up behaviour of the auto-configuration, without a coordinator. */
+class TmClientAutoConfigurationTest {
+    final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, TmClientAutoConfiguration.class))
+            .withPropertyValues("spring.datasource.url=jdbc:h2:mem:autoconf;DB_CLOSE_DELAY=-1", "tm.client.auth-token=t0ken");
+
+    @Test
+    void embeddedModeFailsAtStartUpWithAClearMessage() {
+        runner.withPropertyValues("tm.client.mode=embedded").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.mode=embedded is not available yet");
+        });
+    }
+
+    @Test
+    void aMissingServerAddressFailsAtStartUp() {
+        runner.run(ctx -> {
+            assertThat(ctx).hasFailed();
+            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.server-address is not set");
+        });
+    }
+
+    @Test
+    void disabledLeavesDataSourcesAlone() {
+        runner.withPropertyValues("tm.client.enabled=false").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBean(DataSource.class)).isNotInstanceOf(EnlistingDataSource.class);
+        });
+    }
+
+    /** Nothing listens at the address: the first global transaction fails within the call timeout, it never hangs. */
+    @Test
+    void anUnreachableCoordinatorFailsFast() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:" + port, "tm.client.call-timeout-ms=2000").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBean(DataSource.class)).isInstanceOf(EnlistingDataSource.class);
+            GlobalTransactionTemplate template = ctx.getBean(GlobalTransactionTemplate.class);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> template.execute(GlobalTransactionDefinition.DEFAULT, s -> "never"))
+                    .isInstanceOf(TmSystemException.class).hasMessageContaining("unreachable").hasMessageContaining("127.0.0.1:" + port)
+                    .hasMessageNotContaining("t0ken");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        });
+    }
+}

@@ -1,0 +1,98 @@
+package dev.xatm.client.enlist;
+
+import dev.xatm.client.enlist.XaErrorClassifier.Verdict;
+import org.junit.jupiter.api.Test;
+
+import javax.transaction.xa.XAException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+
+import static dev.xatm.client.enlist.XaOperation.COMMIT;
+import static dev.xatm.client.enlist.XaOperation.COMMIT_ONE_PHASE;
+import static dev.xatm.client.enlist.XaOperation.PREPARE;
+import static dev.xatm.client.enlist.XaOperation.ROLLBACK;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The per-driver error classifier (XA-FACTS §5, E.27, E.40). */
+class XaErrorClassifierTest {
+    static XAException xa(int code) {
+        return new XAException(code);
+    }
+
+    /** mariadb-java-client: unmapped server errors arrive as errorCode 0 with the SQLException as cause. */
+    static XAException mariadb(SQLException cause) {
+        XAException e = new XAException(cause.getMessage());
+        e.initCause(cause);
+        return e;
+    }
+
+    @Test
+    void xaerNotaMeansDoneForPhaseTwoAndFailureForPhaseOne() {
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_NOTA), ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_NOTA), COMMIT)).isEqualTo(Verdict.ALREADY_DONE);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_NOTA), PREPARE)).isEqualTo(Verdict.FATAL);
+    }
+
+    @Test
+    void rolledBackCodesAreDoneForRollbackHeuristicForCommitFatalForPrepare() {
+        for (int code = XAException.XA_RBBASE; code <= XAException.XA_RBEND; code++) {
+            assertThat(XaErrorClassifier.classify(xa(code), ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+            assertThat(XaErrorClassifier.classify(xa(code), COMMIT)).isEqualTo(Verdict.HEURISTIC);
+            assertThat(XaErrorClassifier.classify(xa(code), PREPARE)).isEqualTo(Verdict.FATAL);
+            assertThat(XaErrorClassifier.classify(xa(code), COMMIT_ONE_PHASE)).isEqualTo(Verdict.FATAL);
+        }
+    }
+
+    @Test
+    void heuristicsAreNeverDropped() {
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURMIX), COMMIT)).isEqualTo(Verdict.HEURISTIC);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURHAZ), ROLLBACK)).isEqualTo(Verdict.HEURISTIC);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), COMMIT)).isEqualTo(Verdict.HEURISTIC);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURCOM), ROLLBACK)).isEqualTo(Verdict.HEURISTIC);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(Verdict.ALREADY_DONE);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+    }
+
+    /** pgjdbc reports a still-prepared branch as RMERR after its backend died (XA-FACTS E.18): retry phase 2. */
+    @Test
+    void resourceFailuresAreRetriedInPhaseTwo() {
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_RMFAIL), COMMIT)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_RMERR), COMMIT)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_RMERR), ROLLBACK)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_RMFAIL), PREPARE)).isEqualTo(Verdict.FATAL);
+    }
+
+    @Test
+    void protocolErrorsAreFatal() {
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_PROTO), COMMIT)).isEqualTo(Verdict.FATAL);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_INVAL), ROLLBACK)).isEqualTo(Verdict.FATAL);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XAER_DUPID), PREPARE)).isEqualTo(Verdict.FATAL);
+    }
+
+    /** XA-FACTS E.40: errorCode 0 on a lost connection is never success and never final. */
+    @Test
+    void mariadbErrorCodeZeroIsRetriedNotTakenAsSuccess() {
+        XAException lost = mariadb(new SQLNonTransientConnectionException("Socket closed", "08000"));
+        assertThat(lost.errorCode).isZero();
+        assertThat(XaErrorClassifier.classify(lost, COMMIT)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(lost, ROLLBACK)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(new XAException("no cause at all"), COMMIT)).isEqualTo(Verdict.RETRY);
+        assertThat(XaErrorClassifier.classify(new XAException("no cause at all"), PREPARE)).isEqualTo(Verdict.FATAL);
+    }
+
+    /** mariadb-java-client does not map 1613/1614 (XA-FACTS §5.2, E.27): recover them from the cause. */
+    @Test
+    void mariadbDeadlockAndTimeoutMeanRolledBack() {
+        XAException deadlock = mariadb(new SQLException("Deadlock found", "40001", 1614));
+        XAException timeout = mariadb(new SQLException("Lock wait timeout", "HY000", 1613));
+        assertThat(XaErrorClassifier.classify(deadlock, ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+        assertThat(XaErrorClassifier.classify(timeout, ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+        assertThat(XaErrorClassifier.classify(deadlock, PREPARE)).isEqualTo(Verdict.FATAL);
+        assertThat(XaErrorClassifier.effectiveCode(mariadb(new SQLException("Unknown XID", "XAE04", 1397)))).isEqualTo(XAException.XAER_NOTA);
+    }
+
+    @Test
+    void describeNamesTheCode() {
+        assertThat(XaErrorClassifier.describe(xa(XAException.XAER_NOTA))).startsWith("XAER_NOTA (-4)");
+    }
+}
