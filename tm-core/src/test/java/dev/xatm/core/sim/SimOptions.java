@@ -92,7 +92,14 @@ public record SimOptions(
                         retryInitial + r.nextInt(0, 60),
                         r.nextInt(4) == 0 ? 2 : 4,           // sometimes too few: RESOURCE_EXHAUSTED on register
                         r.nextInt(4) == 0 ? r.nextInt(1, 5) : 100, // sometimes too few: RESOURCE_EXHAUSTED on begin
-                        10_000));
+                        // Mostly enough to remember every transaction of the run; sometimes tiny, so the
+                        // FIFO forgets while clients and agents still ask (rule 11).
+                        r.nextInt(8) == 0 ? r.nextInt(0, 4) : 10_000));
+    }
+
+    /** True when the coordinator may forget finished transactions of this run. */
+    boolean forgetsFinished() {
+        return coordinator.finishedMemory() < clients;
     }
 
     /** No faults at all, short delays: for scripted scenarios, which inject their own. */

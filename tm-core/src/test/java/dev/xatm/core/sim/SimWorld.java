@@ -260,6 +260,9 @@ public final class SimWorld {
                     // A one-phase commit writes no record: a coordinator crash before its answer
                     // leaves nothing to tell the committed case from the lost one (see README).
                     count("one-phase committed but reported NOT_FOUND after a coordinator crash");
+                } else if (options.forgetsFinished()) {
+                    // Rule 11: a forgotten transaction is presumed aborted; the bound must cover retries.
+                    count("committed, forgotten by a tiny finishedMemory, then reported NOT_FOUND");
                 } else {
                     Invariants.fail(c.gtrid() + ": client told NOT_FOUND (presumed rolled back) but branches committed: " + branches);
                 }
