@@ -237,9 +237,8 @@ public final class Coordinator {
                 twoPhase.commit(t, nowMillis, out);
                 retireIfFinished(t);
             }
-            // The outcome is already known: say it again, for a client that retried.
-            case COMMITTING -> out.reply(new Reply.Decided(gtrid, t.outcome()));
-            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
+            case COMMITTING, ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
             // PREPARING, one phase, decision not durable yet: the Decided reply comes when decided.
             default -> { }
         }
