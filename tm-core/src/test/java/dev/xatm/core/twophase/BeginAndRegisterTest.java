@@ -44,6 +44,19 @@ class BeginAndRegisterTest {
     }
 
     @Test
+    void branchCannotJoinOnAnAgentWithoutAnOpenStream() {
+        f.begin("g1");
+        var neverConnected = f.step(new Event.RegisterBranch("g1", new Branch("b9", "db9", "a9")));
+        assertThat(rejection(neverConnected.replies())).isEqualTo(ErrorCode.FAILED_PRECONDITION);
+
+        f.disconnected(2);
+        assertThat(rejection(f.register("g1", 2).replies())).isEqualTo(ErrorCode.FAILED_PRECONDITION);
+
+        // Nothing changed: the transaction commits at once, having no branch.
+        assertThat(f.commit("g1").replies()).contains(new Reply.Finished("g1", Outcome.COMMITTED));
+    }
+
+    @Test
     void beginOfLiveGtridIsAlreadyExists() {
         f.begin("g1");
         assertThat(rejection(f.begin("g1").replies())).isEqualTo(ErrorCode.ALREADY_EXISTS);

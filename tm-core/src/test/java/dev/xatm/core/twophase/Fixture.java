@@ -22,8 +22,12 @@ final class Fixture {
     final Coordinator c;
     long now;
 
+    /** A fresh coordinator with agents a1..a5 connected, as branches may only join on a connected agent. */
     Fixture() {
         this(new Coordinator(CONFIG));
+        for (int agent = 1; agent <= 5; agent++) {
+            connected(agent);
+        }
     }
 
     Fixture(Coordinator c) {
