@@ -155,7 +155,7 @@ class TmServerGrpcTest {
     // ---------------------------------------------------------------- bad requests change nothing
 
     @Test
-    void malformedInputIsInvalidArgumentAndNeverReachesTheCore() {
+    void malformedInputIsInvalidArgumentAndNeverReachesTheCore() throws InterruptedException {
         String g = begin();
         String other = gtrid();
 
@@ -174,6 +174,7 @@ class TmServerGrpcTest {
 
         assertThat(statusOf(g)).isEqualTo(TxnStatus.ACTIVE);
         assertThat(statusOf(other)).isEqualTo(TxnStatus.UNKNOWN);
+        agent("agent-x", true).connect(async);
         client.registerBranch(register(g, "b1", "db-0", "agent-x")); // still open for business
     }
 
