@@ -98,6 +98,27 @@ class TwoDatabasesIT extends ItSupport {
         assertThat(dbs.maria.ids(table)).contains(b);
     }
 
+    /** The health indicator reports the agent's stream; the counters and the commit timer move. */
+    @Test
+    void healthAndMetrics() throws Exception {
+        var registry = app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        double before = counter(registry, "committed");
+        work.writeBoth(newId(), newId());
+        assertThat(counter(registry, "committed")).isEqualTo(before + 1);
+        assertThat(counter(registry, "begun")).isGreaterThanOrEqualTo(1);
+        assertThat(registry.find("tm.client.phase.latency").tag("phase", "commit").timer().count()).isGreaterThanOrEqualTo(1);
+        var health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port(app) + "/actuator/health")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(health.body()).contains("\"tmClient\"").contains("\"agentId\":\"shop-" + prefix + "\"");
+        assertThat(health.statusCode()).isEqualTo(200);
+    }
+
+    private static double counter(io.micrometer.core.instrument.MeterRegistry r, String event) {
+        var c = r.find("tm.client.transactions").tag("event", event).counter();
+        return c == null ? 0 : c.count();
+    }
+
     /** Outside a global transaction the data sources are the plain pools: a local write commits by itself. */
     @Test
     void outsideAGlobalTransactionTheDataSourceIsThePool() throws Exception {
