@@ -108,7 +108,7 @@ public final class TestAgent implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param gtridPrefix only prepared xids whose gtrid starts with it are this agent's to recover; it
+     * @param gtridPrefix only prepared xids whose gtrid is {@code gtridPrefix + "-..."} are this agent's to recover; it
      *                    plays the role of the cluster id in the gtrid (SPEC §9) and keeps concurrent
      *                    test runs on the same database servers apart
      */
@@ -385,7 +385,7 @@ public final class TestAgent implements AutoCloseable {
                 continue;
             }
             for (Xid raw : found) {
-                Optional<TmXid> ours = TmXid.parse(raw).filter(x -> x.gtrid().startsWith(gtridPrefix));
+                Optional<TmXid> ours = TmXid.parse(raw).filter(x -> x.gtrid().startsWith(gtridPrefix + "-"));
                 if (ours.isEmpty()) {
                     continue;
                 }

@@ -130,7 +130,7 @@ public final class TestDb {
     }
 
     /**
-     * Our prepared branches on this database whose gtrid starts with {@code gtridPrefix}: on
+     * Our prepared branches on this database whose gtrid is {@code gtridPrefix + "-..."}: on
      * PostgreSQL from {@code pg_prepared_xacts} (pgjdbc's GID is formatId_base64(gtrid)_base64(bqual)),
      * on MariaDB from {@code XA RECOVER}. Foreign xids (another format id, or another test run's
      * prefix) are left out, so concurrent runs on the same servers do not disturb each other.
@@ -139,7 +139,7 @@ public final class TestDb {
         List<TmXid> all = kind == Kind.POSTGRES ? preparedOnPostgres() : preparedOnMariaDb();
         List<TmXid> ours = new ArrayList<>();
         for (TmXid x : all) {
-            if (x.gtrid().startsWith(gtridPrefix)) {
+            if (x.gtrid().startsWith(gtridPrefix + "-")) {
                 ours.add(x);
             }
         }
