@@ -1,32 +1,396 @@
 package dev.xatm.core.twophase;
 
+import dev.xatm.core.Action;
+import dev.xatm.core.Branch;
 import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
+import dev.xatm.core.ErrorCode;
 import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
 import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Outcome;
+import dev.xatm.core.Reply;
+import dev.xatm.core.RequestKind;
 import dev.xatm.core.TxnStatus;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * The 2PC coordinator (presumed abort) as a pure state machine over all live global transactions.
- * Thread-unsafe: the driver calls it from one thread. No clock, no I/O: events in, effects out.
- * TODO(skeleton): implementation pending.
+ *
+ * <p>Events in, {@link Effects} out: {@link #step(Event)} has no clock, no I/O, no threads and no
+ * randomness, so the same events always give the same effects (STYLE §1, like etcd raft's
+ * RawNode). Time enters only through {@link Event.Tick} and {@link Event.Begin#deadlineMillis()},
+ * both on the driver's monotonic clock; the driver should feed a Tick before the first request.
+ *
+ * <p>Thread-unsafe: the driver calls it from one thread. The driver's obligations are on
+ * {@link Effects}: log appends first (fsync when {@link Effects#mustSync()}), and a
+ * {@link Event.DecisionDurable} only once the decision record is on stable storage. The core in
+ * turn never emits a COMMIT for a transaction before that event (SPEC §2).
+ *
+ * <p>This class looks transactions up, validates client requests, remembers finished transactions
+ * and tracks which agents are gone; the protocol rules for one transaction are in {@link TwoPhase}.
  */
 public final class Coordinator {
+    private final CoordinatorConfig config;
+    /** Insertion-ordered so walks (ticks, agent events) emit messages in a reproducible order. */
+    private final Map<String, GlobalTxn> live = new LinkedHashMap<>();
+    private final FinishedMemory finished;
+    /**
+     * Agents whose stream ended and has not come back. An agent never seen is presumed present:
+     * after a restart no agent has connected yet, and each will, or its commands wait for it.
+     */
+    private final Set<String> goneAgents = new LinkedHashSet<>();
+    private final TwoPhase twoPhase;
+    private long nowMillis;
+    private boolean clockStarted;
 
     public Coordinator(CoordinatorConfig config) {
-        throw new UnsupportedOperationException("not yet implemented");
+        this.config = Objects.requireNonNull(config, "config");
+        this.finished = new FinishedMemory(config.finishedMemory());
+        this.twoPhase = new TwoPhase(config, goneAgents);
     }
 
-    /** Rebuilds the state a crashed coordinator left durable: every decision without completion resumes phase 2. */
+    /**
+     * Rebuilds the state a crashed coordinator left durable (rule 12). Every decision without a
+     * later completion resumes phase 2: all its branches are pending COMMIT, due at once, and go
+     * out on the first Tick or AgentConnected. Completed ones are remembered as finished. Undecided
+     * transactions left no record and are simply absent, which is what presumed abort means.
+     * Duplicated records are tolerated.
+     */
     public static Coordinator restore(CoordinatorConfig config, Iterable<LogRecord> durableRecords, long nowMillis) {
-        throw new UnsupportedOperationException("not yet implemented");
+        Coordinator c = new Coordinator(config);
+        c.nowMillis = nowMillis;
+        c.clockStarted = true;
+        Map<String, LogRecord.Decision> decisions = new LinkedHashMap<>();
+        Set<String> open = new LinkedHashSet<>();
+        Set<String> completed = new LinkedHashSet<>();
+        for (LogRecord r : durableRecords) {
+            if (r instanceof LogRecord.Decision d) {
+                // The first copy wins: a repeated record must not replace what phase 2 started from.
+                decisions.putIfAbsent(d.gtrid(), d);
+                open.add(d.gtrid());
+            } else if (r instanceof LogRecord.Completed done) {
+                open.remove(done.gtrid());
+                completed.remove(done.gtrid()); // re-added last: FIFO memory keeps the newest
+                completed.add(done.gtrid());
+            }
+        }
+        for (String gtrid : completed) {
+            if (!open.contains(gtrid)) {
+                LogRecord.Decision d = decisions.get(gtrid);
+                c.finished.remember(d == null
+                        ? GlobalTxn.restoredFinished(gtrid, "", List.of())
+                        : GlobalTxn.restoredFinished(gtrid, d.name(), d.branches()));
+            }
+        }
+        for (String gtrid : open) {
+            LogRecord.Decision d = decisions.get(gtrid);
+            GlobalTxn t = GlobalTxn.restoredCommitting(gtrid, d.name(), d.branches());
+            if (t.branchCount() == 0) {
+                // We never log a decision without a YES branch; if one appears, nothing is left to do.
+                c.finished.remember(GlobalTxn.restoredFinished(gtrid, d.name(), List.of()));
+                continue;
+            }
+            for (BranchProgress b : t.branches()) {
+                b.commit(config, nowMillis);
+            }
+            c.live.put(gtrid, t);
+        }
+        return c;
     }
 
+    /** Applies one event and returns what the driver must do about it. */
     public Effects step(Event event) {
-        throw new UnsupportedOperationException("not yet implemented");
+        Objects.requireNonNull(event, "event");
+        Effects.Builder out = new Effects.Builder();
+        if (event instanceof Event.Tick e) {
+            onTick(e, out);
+        } else if (event instanceof Event.Begin e) {
+            onBegin(e, out);
+        } else if (event instanceof Event.RegisterBranch e) {
+            onRegisterBranch(e, out);
+        } else if (event instanceof Event.CommitRequested e) {
+            onCommitRequested(e, out);
+        } else if (event instanceof Event.RollbackRequested e) {
+            onRollbackRequested(e, out);
+        } else if (event instanceof Event.VoteReceived e) {
+            onVote(e, out);
+        } else if (event instanceof Event.AckReceived e) {
+            onAck(e, out);
+        } else if (event instanceof Event.DecisionDurable e) {
+            onDecisionDurable(e, out);
+        } else if (event instanceof Event.AgentConnected e) {
+            onAgentConnected(e, out);
+        } else if (event instanceof Event.AgentDisconnected e) {
+            onAgentDisconnected(e, out);
+        } else if (event instanceof Event.Inquiry e) {
+            onInquiry(e, out);
+        } else {
+            throw new IllegalArgumentException("unknown event " + event);
+        }
+        return out.build();
     }
 
+    /** What the coordinator knows of a gtrid now; UNKNOWN means presumed aborted. */
     public TxnStatus status(String gtrid) {
-        throw new UnsupportedOperationException("not yet implemented");
+        GlobalTxn t = find(gtrid);
+        return t == null ? TxnStatus.UNKNOWN : t.state().status;
+    }
+
+    /** Unfinished transactions held now, bounded by {@link CoordinatorConfig#maxLiveTxns()} for new begins. */
+    public int liveCount() {
+        return live.size();
+    }
+
+    // ---- client requests (rules 1, 2, 3, 10) ----
+
+    private void onBegin(Event.Begin e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        if (!Ids.isValidId(gtrid)) {
+            reject(out, gtrid, RequestKind.BEGIN, ErrorCode.INVALID_ARGUMENT,
+                    "gtrid must be 1.." + Ids.MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + Ids.quote(gtrid));
+            return;
+        }
+        String name = e.name() == null ? "" : e.name();
+        if (name.length() > Ids.MAX_NAME_CHARS) {
+            // The name goes into the decision record: bounded so it cannot bloat the log.
+            reject(out, gtrid, RequestKind.BEGIN, ErrorCode.INVALID_ARGUMENT,
+                    "name must be at most " + Ids.MAX_NAME_CHARS + " characters, got " + name.length());
+            return;
+        }
+        if (find(gtrid) != null) {
+            reject(out, gtrid, RequestKind.BEGIN, ErrorCode.ALREADY_EXISTS, "transaction " + gtrid + " exists already");
+            return;
+        }
+        if (live.size() >= config.maxLiveTxns()) {
+            reject(out, gtrid, RequestKind.BEGIN, ErrorCode.RESOURCE_EXHAUSTED,
+                    "the coordinator holds " + live.size() + " unfinished transactions, the configured maximum");
+            return;
+        }
+        live.put(gtrid, GlobalTxn.begun(gtrid, name, e.deadlineMillis()));
+        out.reply(new Reply.Begun(gtrid, e.deadlineMillis()));
+    }
+
+    private void onRegisterBranch(Event.RegisterBranch e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        Branch branch = e.branch();
+        if (!Ids.isValidId(gtrid) || branch == null) {
+            reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.INVALID_ARGUMENT,
+                    "a valid gtrid and a branch are required, got gtrid " + Ids.quote(gtrid));
+            return;
+        }
+        GlobalTxn t = live.get(gtrid);
+        if (t == null) {
+            if (finished.get(gtrid) != null) {
+                reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.FAILED_PRECONDITION,
+                        "transaction " + gtrid + " is finished (" + finished.get(gtrid).outcome() + ")");
+            } else {
+                reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.NOT_FOUND, "transaction " + gtrid + " is not known");
+            }
+            return;
+        }
+        if (t.state() != GlobalTxn.State.ACTIVE) {
+            reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.FAILED_PRECONDITION,
+                    "transaction " + gtrid + " is " + t.state().status + "; branches can only join an ACTIVE one");
+            return;
+        }
+        BranchProgress existing = t.branch(branch.bqual());
+        if (existing != null) {
+            if (existing.branch().sameAs(branch)) {
+                out.reply(new Reply.Registered(gtrid, branch.bqual())); // a retried registration
+            } else {
+                reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.ALREADY_EXISTS,
+                        "branch " + branch.bqual() + " of " + gtrid + " is registered with other attributes: " + existing.branch());
+            }
+            return;
+        }
+        if (t.branchCount() >= config.maxBranchesPerTxn()) {
+            reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.RESOURCE_EXHAUSTED,
+                    "transaction " + gtrid + " has " + t.branchCount() + " branches, the configured maximum");
+            return;
+        }
+        t.addBranch(branch);
+        out.reply(new Reply.Registered(gtrid, branch.bqual()));
+    }
+
+    private void onCommitRequested(Event.CommitRequested e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        if (!Ids.isValidId(gtrid)) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "malformed gtrid " + Ids.quote(gtrid));
+            return;
+        }
+        GlobalTxn t = live.get(gtrid);
+        if (t == null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out);
+            return;
+        }
+        switch (t.state()) {
+            case ACTIVE -> {
+                twoPhase.commit(t, nowMillis, out);
+                retireIfFinished(t);
+            }
+            // The outcome is already known: say it again, for a client that retried.
+            case COMMITTING -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // PREPARING, one phase, decision not durable yet: the Decided reply comes when decided.
+            default -> { }
+        }
+    }
+
+    private void onRollbackRequested(Event.RollbackRequested e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        if (!Ids.isValidId(gtrid)) {
+            reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.INVALID_ARGUMENT, "malformed gtrid " + Ids.quote(gtrid));
+            return;
+        }
+        GlobalTxn t = live.get(gtrid);
+        if (t == null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.ROLLBACK, out);
+            return;
+        }
+        switch (t.state()) {
+            case ACTIVE, PREPARING -> {
+                twoPhase.abort(t, Outcome.ROLLED_BACK, nowMillis, out);
+                retireIfFinished(t);
+            }
+            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // A one-phase commit may be committing at the database right now, and a logged
+            // decision may be durable already: neither can be taken back.
+            default -> reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.FAILED_PRECONDITION,
+                    "transaction " + gtrid + " is " + t.state().status + ": its commit is under way and cannot be rolled back");
+        }
+    }
+
+    private void answerFinishedOrNotFound(String gtrid, RequestKind kind, Effects.Builder out) {
+        GlobalTxn done = finished.get(gtrid);
+        if (done != null) {
+            out.reply(new Reply.Decided(gtrid, done.outcome()));
+            out.reply(new Reply.Finished(gtrid, done.outcome()));
+        } else {
+            reject(out, gtrid, kind, ErrorCode.NOT_FOUND, "transaction " + gtrid
+                    + " is not known: never begun, or lost in a coordinator restart before a commit decision, so presumed rolled back");
+        }
+    }
+
+    // ---- agent messages (rules 4, 5, 9) ----
+
+    private void onVote(Event.VoteReceived e, Effects.Builder out) {
+        GlobalTxn t = find(e.gtrid());
+        BranchProgress b = t == null ? null : t.branch(e.bqual());
+        if (b == null) {
+            // No agent id travels with a vote, so this cannot be answered with a ROLLBACK; the
+            // driver returns the rejection to the agent, which then inquires (presumed abort).
+            reject(out, e.gtrid(), RequestKind.VOTE, ErrorCode.NOT_FOUND,
+                    "branch " + Ids.quote(e.bqual()) + " of " + Ids.quote(e.gtrid()) + " is not known");
+            return;
+        }
+        if (e.vote() == null) {
+            reject(out, e.gtrid(), RequestKind.VOTE, ErrorCode.INVALID_ARGUMENT, "a vote is required");
+            return;
+        }
+        twoPhase.vote(t, b, e.vote(), nowMillis, out);
+        retireIfFinished(t);
+    }
+
+    private void onAck(Event.AckReceived e, Effects.Builder out) {
+        GlobalTxn t = e.gtrid() == null ? null : live.get(e.gtrid());
+        BranchProgress b = t == null ? null : t.branch(e.bqual());
+        if (b != null) {
+            twoPhase.ack(t, b, e.action(), e.result(), out);
+            retireIfFinished(t);
+        }
+        // Acks for unknown or finished transactions are repeats of work already counted: ignored.
+    }
+
+    private void onDecisionDurable(Event.DecisionDurable e, Effects.Builder out) {
+        GlobalTxn t = e.gtrid() == null ? null : live.get(e.gtrid());
+        if (t != null) {
+            twoPhase.decisionDurable(t, nowMillis, out);
+        }
+    }
+
+    private void onInquiry(Event.Inquiry e, Effects.Builder out) {
+        if (!Ids.isValidId(e.gtrid()) || !Ids.isValidId(e.bqual()) || e.agentId() == null) {
+            // Not one of our xids (the agent filters by format id), so there is nothing to answer.
+            reject(out, e.gtrid(), RequestKind.INQUIRY, ErrorCode.INVALID_ARGUMENT,
+                    "inquiry needs a valid gtrid, bqual and agent id, got " + Ids.quote(e.gtrid()) + "/" + Ids.quote(e.bqual()));
+            return;
+        }
+        GlobalTxn t = live.get(e.gtrid());
+        if (t != null) {
+            twoPhase.inquiry(t, e.bqual(), e.agentId(), nowMillis, out);
+            return;
+        }
+        GlobalTxn done = finished.get(e.gtrid());
+        if (done != null) {
+            twoPhase.inquiryFinished(done, e.bqual(), e.agentId(), out);
+        } else if (!goneAgents.contains(e.agentId())) {
+            // Presumed abort: no decision record survives for this gtrid, so it never committed.
+            out.send(new Outbound(e.agentId(), e.gtrid(), e.bqual(), Action.ROLLBACK));
+        }
+    }
+
+    // ---- time and agents (rules 6, 7, 8) ----
+
+    private void onTick(Event.Tick e, Effects.Builder out) {
+        // Monotonic by contract; a tick that goes back is ignored rather than trusted.
+        nowMillis = clockStarted ? Math.max(nowMillis, e.nowMillis()) : e.nowMillis();
+        clockStarted = true;
+        for (GlobalTxn t : snapshot()) {
+            twoPhase.tick(t, nowMillis, out);
+            retireIfFinished(t);
+        }
+    }
+
+    private void onAgentConnected(Event.AgentConnected e, Effects.Builder out) {
+        goneAgents.remove(e.agentId());
+        for (GlobalTxn t : live.values()) {
+            twoPhase.agentConnected(t, e.agentId(), nowMillis, out);
+        }
+    }
+
+    private void onAgentDisconnected(Event.AgentDisconnected e, Effects.Builder out) {
+        if (e.agentId() == null) {
+            return;
+        }
+        goneAgents.add(e.agentId());
+        for (GlobalTxn t : snapshot()) {
+            twoPhase.agentDisconnected(t, e.agentId(), nowMillis, out);
+            retireIfFinished(t);
+        }
+    }
+
+    // ---- bookkeeping ----
+
+    private GlobalTxn find(String gtrid) {
+        if (gtrid == null) {
+            return null;
+        }
+        GlobalTxn t = live.get(gtrid);
+        return t != null ? t : finished.get(gtrid);
+    }
+
+    /** A copy to walk while transactions finish and leave {@link #live}. */
+    private List<GlobalTxn> snapshot() {
+        return new ArrayList<>(live.values());
+    }
+
+    private void retireIfFinished(GlobalTxn t) {
+        if (t.isFinished()) {
+            live.remove(t.gtrid());
+            finished.remember(t);
+        }
+    }
+
+    private static void reject(Effects.Builder out, String gtrid, RequestKind kind, ErrorCode code, String message) {
+        out.reply(new Reply.Rejected(gtrid, kind, code, message));
     }
 }

@@ -1,0 +1,188 @@
+package dev.xatm.core.twophase;
+
+import dev.xatm.core.Action;
+import dev.xatm.core.Branch;
+import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.core.Vote;
+
+/**
+ * What the coordinator knows of one branch: its vote, the phase command still unanswered (if any)
+ * and when that command is due again. Not thread-safe; owned by its {@link GlobalTxn}.
+ *
+ * <p>The phase names what the coordinator is waiting for, so the command to resend follows from it:
+ * there is no second flag that could disagree.
+ */
+final class BranchProgress {
+
+    enum Phase {
+        /** Registered in an ACTIVE transaction; nothing sent yet. */
+        REGISTERED(null),
+        /** PREPARE sent, no vote yet. */
+        PREPARING(Action.PREPARE),
+        /** Voted YES; waits for the decision (and, for COMMIT, for it to be durable). */
+        PREPARED(null),
+        /** Voted READ_ONLY: its agent finished it at prepare time; it takes no part in phase 2 (SPEC §2). */
+        READ_ONLY(null),
+        /** Single-branch commit (XA COMMIT ... ONE PHASE) sent, no answer yet. */
+        COMMITTING_ONE_PHASE(Action.COMMIT_ONE_PHASE),
+        COMMITTING(Action.COMMIT),
+        ROLLING_BACK(Action.ROLLBACK),
+        COMMITTED(null),
+        ROLLED_BACK(null);
+
+        /** The command the coordinator resends while the branch is in this phase; null when it waits for nothing. */
+        final Action pending;
+
+        Phase(Action pending) {
+            this.pending = pending;
+        }
+    }
+
+    private final String gtrid;
+    private final Branch branch;
+    /** Where phase commands go: the registering agent, or the last agent that inquired about the branch (rule 9). */
+    private String agentId;
+    private Phase phase;
+    private Vote vote;
+    private long dueMillis;
+    private long intervalMillis;
+
+    BranchProgress(String gtrid, Branch branch, Phase phase) {
+        this.gtrid = gtrid;
+        this.branch = branch;
+        this.agentId = branch.agentId();
+        this.phase = phase;
+    }
+
+    Branch branch() {
+        return branch;
+    }
+
+    String bqual() {
+        return branch.bqual();
+    }
+
+    String agentId() {
+        return agentId;
+    }
+
+    Phase phase() {
+        return phase;
+    }
+
+    Vote vote() {
+        return vote;
+    }
+
+    /** The command waiting for an answer, or null. */
+    Action pending() {
+        return phase.pending;
+    }
+
+    /** The branch as phase 2 must find it after a restart: at the agent that holds it now. */
+    Branch currentBranch() {
+        return agentId.equals(branch.agentId()) ? branch : new Branch(branch.bqual(), branch.resourceId(), agentId);
+    }
+
+    /**
+     * An agent announced that it holds this branch prepared: commands go there from now on. The
+     * registering agent may have been replaced by another instance that found the branch by XA
+     * RECOVER (rule 9).
+     */
+    void routeTo(String inquiringAgentId) {
+        this.agentId = inquiringAgentId;
+    }
+
+    // ---- transitions: each names the phases it may start from ----
+
+    void prepare(CoordinatorConfig config, long nowMillis) {
+        move(Phase.PREPARING, "prepare", Phase.REGISTERED);
+        schedule(config, nowMillis);
+    }
+
+    void commitOnePhase(CoordinatorConfig config, long nowMillis) {
+        move(Phase.COMMITTING_ONE_PHASE, "commit one phase", Phase.REGISTERED);
+        schedule(config, nowMillis);
+    }
+
+    void voted(Vote v) {
+        Phase next = switch (v) {
+            case YES -> Phase.PREPARED;
+            case READ_ONLY -> Phase.READ_ONLY;
+            // The caller aborts the transaction in this same step, which moves a NO voter on to
+            // ROLLING_BACK: it has rolled itself back, yet still gets a ROLLBACK (rule 4), since the
+            // agent treats XAER_NOTA on rollback as done and that closes any doubt for one message.
+            case NO -> Phase.PREPARING;
+        };
+        require("vote " + v, Phase.PREPARING);
+        this.vote = v;
+        this.phase = next;
+    }
+
+    void commit(CoordinatorConfig config, long nowMillis) {
+        move(Phase.COMMITTING, "commit", Phase.PREPARED);
+        schedule(config, nowMillis);
+    }
+
+    /** Rollback reaches every branch but a read-only one, whatever it did so far (rule 4). */
+    void rollback(CoordinatorConfig config, long nowMillis) {
+        move(Phase.ROLLING_BACK, "rollback", Phase.REGISTERED, Phase.PREPARING, Phase.PREPARED);
+        schedule(config, nowMillis);
+    }
+
+    void committed() {
+        move(Phase.COMMITTED, "commit acknowledged", Phase.COMMITTING, Phase.COMMITTING_ONE_PHASE);
+    }
+
+    void rolledBack() {
+        move(Phase.ROLLED_BACK, "rollback acknowledged", Phase.ROLLING_BACK, Phase.COMMITTING_ONE_PHASE);
+    }
+
+    // ---- resend schedule (rule 6): initial interval, doubling up to the maximum, forever ----
+
+    /** A command was just issued: due at once, then after the initial interval. */
+    private void schedule(CoordinatorConfig config, long nowMillis) {
+        this.dueMillis = nowMillis;
+        this.intervalMillis = config.retryInitialMillis();
+    }
+
+    /** The agent came back (rule 7): forget the backoff, send again at once. */
+    void resetBackoff(CoordinatorConfig config, long nowMillis) {
+        schedule(config, nowMillis);
+    }
+
+    boolean isDue(long nowMillis) {
+        return phase.pending != null && nowMillis >= dueMillis;
+    }
+
+    /** Records one attempt: the next one waits the current interval, which then doubles up to the bound. */
+    void attempted(CoordinatorConfig config, long nowMillis) {
+        dueMillis = nowMillis + intervalMillis;
+        long max = config.retryMaxMillis();
+        // Written so that doubling cannot overflow whatever bound is configured.
+        intervalMillis = intervalMillis >= max - intervalMillis ? max : intervalMillis * 2;
+    }
+
+    long dueMillis() {
+        return dueMillis;
+    }
+
+    private void move(Phase next, String event, Phase... allowed) {
+        require(event, allowed);
+        this.phase = next;
+    }
+
+    private void require(String event, Phase... allowed) {
+        for (Phase p : allowed) {
+            if (phase == p) {
+                return;
+            }
+        }
+        throw new IllegalStateException("branch " + gtrid + "/" + branch.bqual() + ": cannot " + event + " in phase " + phase);
+    }
+
+    @Override
+    public String toString() {
+        return branch.bqual() + "@" + agentId + ":" + phase + (vote == null ? "" : "(" + vote + ")");
+    }
+}
