@@ -54,10 +54,14 @@ class CrashRecoveryIT extends ServerItSupport {
         tm.reconnectNow();
 
         await("agent reconnected").atMost(CONVERGE).until(() -> agent.welcomes() > welcomesBefore);
-        await("rows committed in both databases").atMost(CONVERGE).untilAsserted(() -> {
-            assertThat(rows(pg)).containsExactly(t.pgRow());
-            assertThat(rows(maria)).containsExactly(t.mariaRow());
-        });
+        await("rows committed in both databases").atMost(CONVERGE)
+                .failFast("the agent was told to ROLLBACK a branch of a durably committed transaction",
+                        () -> agent.actionsFor(t.pgXid()).contains(PhaseAction.ROLLBACK)
+                                || agent.actionsFor(t.mariaXid()).contains(PhaseAction.ROLLBACK))
+                .untilAsserted(() -> {
+                    assertThat(rows(pg)).containsExactly(t.pgRow());
+                    assertThat(rows(maria)).containsExactly(t.mariaRow());
+                });
         awaitNothingPrepared();
         await().atMost(CONVERGE).ignoreExceptions()
                 .until(() -> tm.status(t.gtrid()) == TxnStatus.FINISHED_COMMITTED);
@@ -65,6 +69,39 @@ class CrashRecoveryIT extends ServerItSupport {
         assertThat(agent.actionsFor(t.pgXid())).doesNotContain(PhaseAction.ROLLBACK);
         assertThat(agent.actionsFor(t.mariaXid())).doesNotContain(PhaseAction.ROLLBACK);
         assertThat(agent.violations()).isEmpty();
+    }
+
+    /**
+     * Like (f), but the agent dies too and comes back as a new instance under a new agent id, so the
+     * restarted server cannot route its pending COMMITs to it: the new agent finds both prepared
+     * branches only through XA RECOVER and learns the outcome only from its Inquiry. The answer must
+     * be COMMIT: the decision is in the log (XA-FACTS §6 A.5 + B.10).
+     */
+    @Test
+    void anInquiryAfterKill9IsAnsweredFromTheDurableDecision() throws Exception {
+        TestAgent first = startAgent("agent-f1");
+        first.holdCommits();
+        Txn t = beginOnBothDatabases(first, 60_000);
+        assertThat(tm.commit(t.gtrid(), false).getOutcome()).isEqualTo(Outcome.COMMITTED);
+        assertThat(tm.status(t.gtrid())).isEqualTo(TxnStatus.COMMITTING);
+
+        server.kill9();
+        first.crash();
+        server.restart();
+        tm.reconnectNow();
+        TestAgent second = startAgent("agent-f2");
+
+        await("rows committed in both databases").atMost(CONVERGE)
+                .failFast("the new agent was told to ROLLBACK a branch of a durably committed transaction",
+                        () -> second.actionsFor(t.pgXid()).contains(PhaseAction.ROLLBACK)
+                                || second.actionsFor(t.mariaXid()).contains(PhaseAction.ROLLBACK))
+                .untilAsserted(() -> {
+                    assertThat(rows(pg)).containsExactly(t.pgRow());
+                    assertThat(rows(maria)).containsExactly(t.mariaRow());
+                });
+        awaitNothingPrepared();
+        assertThat(second.inquiriesSent()).isGreaterThanOrEqualTo(2);
+        assertThat(second.violations()).isEmpty();
     }
 
     /**
