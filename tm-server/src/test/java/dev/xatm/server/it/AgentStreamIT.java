@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  * and acks on the stream, held COMMITs, and -- after the coordinator restarts -- a reconnect that
  * inquires about every branch still prepared.
  */
-class TestAgentStreamIT {
+class AgentStreamIT {
     private static final Duration T = Duration.ofSeconds(20);
 
     private TestDatabases dbs;

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * to {@link TestAgent#handle} directly. The server ITs rely on this agent behaving exactly as the
  * agent contract says, so the contract is checked here first.
  */
-class TestAgentXaIT {
+class AgentXaMechanicsIT {
     private static final Duration T = Duration.ofSeconds(30);
 
     private TestDatabases dbs;
