@@ -35,7 +35,7 @@ class AgentStreamIT {
     @BeforeEach
     void setUp() throws SQLException {
         dbs = TestDatabases.require();
-        String unique = Long.toString(System.currentTimeMillis(), 36) + Long.toString(ProcessHandle.current().pid() % 1296, 36);
+        String unique = Unique.suffix();
         prefix = "st-" + unique;
         table = "it_stream_" + unique;
         for (TestDb db : dbs.both()) {

@@ -37,7 +37,7 @@ class AgentXaMechanicsIT {
     @BeforeEach
     void setUp() throws SQLException {
         dbs = TestDatabases.require();
-        String unique = Long.toString(System.currentTimeMillis(), 36) + Long.toString(ProcessHandle.current().pid() % 1296, 36);
+        String unique = Unique.suffix();
         prefix = "ag-" + unique;
         table = "it_agent_" + unique;
         for (TestDb db : dbs.both()) {

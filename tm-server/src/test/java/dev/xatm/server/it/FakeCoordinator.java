@@ -40,7 +40,7 @@ final class FakeCoordinator implements AutoCloseable {
         ServerInterceptor recordAuth = new ServerInterceptor() {
             @Override
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-                authorizations.add(String.valueOf(headers.get(Grpc.AUTHORIZATION)));
+                authorizations.add(String.valueOf(headers.get(Channels.AUTHORIZATION)));
                 return next.startCall(call, headers);
             }
         };

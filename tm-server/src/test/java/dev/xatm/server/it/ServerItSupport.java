@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,7 +26,6 @@ import static org.awaitility.Awaitility.await;
  * agents' recovery only ever look at this test's xids, even with other runs on the same servers.
  */
 abstract class ServerItSupport {
-    private static final AtomicLong UNIQUE = new AtomicLong();
     protected static final Duration CONVERGE = Duration.ofSeconds(30);
 
     protected TestDatabases dbs;
@@ -52,9 +50,7 @@ abstract class ServerItSupport {
         pg = dbs.postgres();
         maria = dbs.mariadb();
         String test = info.getTestMethod().map(Method::getName).orElse("test");
-        // Unique per run and per test without any randomness: time, pid and a counter.
-        String unique = Long.toString(System.currentTimeMillis(), 36) + Long.toString(ProcessHandle.current().pid() % 1296, 36)
-                + UNIQUE.incrementAndGet();
+        String unique = Unique.suffix();
         prefix = "it-" + unique;
         table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
         pg.createTable(table);

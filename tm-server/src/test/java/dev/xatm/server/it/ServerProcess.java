@@ -176,6 +176,9 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + jar, e);
         }
+        // A child process outlives a test JVM that dies or is interrupted; do not leave servers behind.
+        Process started = process;
+        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly, "kill-" + name));
         awaitHealthy();
     }
 

@@ -118,8 +118,8 @@ public final class TestAgent implements AutoCloseable {
         for (TestDb db : resources) {
             dbs.put(db.resourceId(), db);
         }
-        this.channel = Grpc.channel(target);
-        this.stub = CoordinatorGrpc.newStub(channel).withInterceptors(Grpc.bearer(token));
+        this.channel = Channels.channel(target);
+        this.stub = CoordinatorGrpc.newStub(channel).withInterceptors(Channels.bearer(token));
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newCachedThreadPool(r -> daemon(r, agentId + "-worker-" + n.incrementAndGet()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, agentId + "-reconnect"));
@@ -745,7 +745,7 @@ public final class TestAgent implements AutoCloseable {
             }
         }
         scheduler.shutdownNow();
-        Grpc.shutdown(channel);
+        Channels.shutdown(channel);
         workers.shutdownNow();
         for (Branch b : branches.values()) {
             b.closeConnection();

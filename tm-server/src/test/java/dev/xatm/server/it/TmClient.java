@@ -26,8 +26,8 @@ public final class TmClient implements AutoCloseable {
     private final Duration defaultDeadline;
 
     public TmClient(String target, String token, Duration defaultDeadline) {
-        this.channel = Grpc.channel(target);
-        this.stub = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(Grpc.bearer(token));
+        this.channel = Channels.channel(target);
+        this.stub = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(Channels.bearer(token));
         this.defaultDeadline = defaultDeadline;
     }
 
@@ -71,6 +71,6 @@ public final class TmClient implements AutoCloseable {
 
     @Override
     public void close() {
-        Grpc.shutdown(channel);
+        Channels.shutdown(channel);
     }
 }

@@ -9,10 +9,10 @@ import io.grpc.stub.MetadataUtils;
 import java.util.concurrent.TimeUnit;
 
 /** Channel plumbing shared by the test's TM-role client and agent. */
-final class Grpc {
+final class Channels {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-    private Grpc() {}
+    private Channels() {}
 
     static ManagedChannel channel(String target) {
         return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
