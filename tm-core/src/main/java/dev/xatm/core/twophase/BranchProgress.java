@@ -54,6 +54,13 @@ final class BranchProgress {
         this.phase = phase;
     }
 
+    /** A branch named in a durable decision record: it voted YES, or the record would not name it. */
+    static BranchProgress restoredYes(String gtrid, Branch branch) {
+        BranchProgress b = new BranchProgress(gtrid, branch, Phase.PREPARED);
+        b.vote = Vote.YES;
+        return b;
+    }
+
     Branch branch() {
         return branch;
     }
@@ -157,7 +164,7 @@ final class BranchProgress {
 
     /** Records one attempt: the next one waits the current interval, which then doubles up to the bound. */
     void attempted(CoordinatorConfig config, long nowMillis) {
-        dueMillis = nowMillis + intervalMillis;
+        dueMillis = Millis.saturatedAdd(nowMillis, intervalMillis);
         long max = config.retryMaxMillis();
         // Written so that doubling cannot overflow whatever bound is configured.
         intervalMillis = intervalMillis >= max - intervalMillis ? max : intervalMillis * 2;

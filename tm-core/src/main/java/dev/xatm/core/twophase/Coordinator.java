@@ -48,6 +48,12 @@ public final class Coordinator {
      * after a restart no agent has connected yet, and each will, or its commands wait for it.
      */
     private final Set<String> goneAgents = new LinkedHashSet<>();
+    /**
+     * Agents with an open stream now. A branch may only join on one of them: a branch on an agent
+     * that never connects (a typo, a misconfigured id) could never be told to roll back, and its
+     * transaction would stay live, resending, forever.
+     */
+    private final Set<String> connectedAgents = new LinkedHashSet<>();
     private final TwoPhase twoPhase;
     private long nowMillis;
     private boolean clockStarted;
@@ -212,6 +218,12 @@ public final class Coordinator {
             }
             return;
         }
+        if (!connectedAgents.contains(branch.agentId())) {
+            reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.FAILED_PRECONDITION,
+                    "agent " + Ids.quote(branch.agentId()) + " has no open stream to this coordinator; a branch can only"
+                            + " join on an agent that is connected, so that it can be told to commit or roll back");
+            return;
+        }
         if (t.branchCount() >= config.maxBranchesPerTxn()) {
             reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.RESOURCE_EXHAUSTED,
                     "transaction " + gtrid + " has " + t.branchCount() + " branches, the configured maximum");
@@ -237,9 +249,8 @@ public final class Coordinator {
                 twoPhase.commit(t, nowMillis, out);
                 retireIfFinished(t);
             }
-            // The outcome is already known: say it again, for a client that retried.
-            case COMMITTING -> out.reply(new Reply.Decided(gtrid, t.outcome()));
-            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
+            case COMMITTING, ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
             // PREPARING, one phase, decision not durable yet: the Decided reply comes when decided.
             default -> { }
         }
@@ -352,6 +363,7 @@ public final class Coordinator {
 
     private void onAgentConnected(Event.AgentConnected e, Effects.Builder out) {
         goneAgents.remove(e.agentId());
+        connectedAgents.add(e.agentId());
         for (GlobalTxn t : live.values()) {
             twoPhase.agentConnected(t, e.agentId(), nowMillis, out);
         }
@@ -362,6 +374,7 @@ public final class Coordinator {
             return;
         }
         goneAgents.add(e.agentId());
+        connectedAgents.remove(e.agentId());
         for (GlobalTxn t : snapshot()) {
             twoPhase.agentDisconnected(t, e.agentId(), nowMillis, out);
             retireIfFinished(t);

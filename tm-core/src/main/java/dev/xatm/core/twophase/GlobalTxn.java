@@ -76,7 +76,7 @@ final class GlobalTxn {
         t.outcome = Outcome.COMMITTED;
         for (Branch b : yesBranches) {
             // putIfAbsent: a record carrying a bqual twice must not reset that branch's progress.
-            t.branches.putIfAbsent(b.bqual(), new BranchProgress(gtrid, b, BranchProgress.Phase.PREPARED));
+            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredYes(gtrid, b));
         }
         return t;
     }

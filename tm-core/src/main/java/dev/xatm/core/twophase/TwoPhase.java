@@ -49,7 +49,7 @@ final class TwoPhase {
             only.commitOnePhase(config, nowMillis);
             send(t, only, nowMillis, out);
         } else {
-            t.startPrepare(Math.min(t.deadlineMillis(), saturatedAdd(nowMillis, config.prepareTimeoutMillis())));
+            t.startPrepare(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.prepareTimeoutMillis())));
             for (BranchProgress b : t.branches()) {
                 b.prepare(config, nowMillis);
                 send(t, b, nowMillis, out);
@@ -325,11 +325,5 @@ final class TwoPhase {
             }
         }
         return true;
-    }
-
-    static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        // Overflow only if both have the same sign and the sum's sign differs.
-        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : sum;
     }
 }

@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>{@link #open()} is called once, before any append, and returns every record that was durable
  *       when the previous incarnation stopped, in append order, after compaction (a checkpoint may
- *       have replaced finished history by nothing). A torn or corrupt tail is dropped, never fatal.</li>
+ *       have replaced finished history by nothing). A torn or corrupt tail is dropped, never fatal;
+ *       damage anywhere else is, because it could hide a decision.</li>
  *   <li>{@link #append} is thread-safe. With {@code sync}, the future completes only after the record
  *       is on stable storage (group commit: concurrent appends share one fsync). Without it, the record
  *       is written with the next sync or flush but may be lost in a crash.</li>

@@ -1,0 +1,163 @@
+package dev.xatm.server.config;
+
+import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.server.log.FileTxnLog;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Everything tm-server reads from {@code tm.server.*}, validated once at start-up. A bad value stops
+ * the process with a message that names the property; nothing is silently clamped (unlike
+ * HikariCP's validateNumerics), because a coordinator running with a setting nobody asked for is
+ * worse than one that does not start.
+ *
+ * <p>Immutable. {@link #toString()} never shows the tokens.
+ *
+ * @param port                     gRPC port of the client/agent protocol; 0 picks a free one
+ * @param store                    where the transaction log lives; only {@code file} for now
+ * @param file                     the file store's settings
+ * @param authToken                bearer token every gRPC call must carry; null = generate one into
+ *                                 {@code <file.dir>/auth-token} (see {@link ClientAuthToken})
+ * @param adminToken               reserved for the admin REST API
+ * @param serverId                 this coordinator's name, sent to agents in Welcome
+ * @param prepareTimeoutMs         how long branches may take to vote
+ * @param retryInitialMs           first resend interval of an unanswered phase command
+ * @param retryMaxMs               the resend interval doubles up to this, then stays there (forever)
+ * @param tickMs                   how often the coordinator looks at its clock (deadlines, resends)
+ * @param defaultTimeoutMs         transaction timeout for a Begin with timeout_ms 0
+ * @param maxTimeoutMs             the largest timeout a Begin may ask for
+ * @param maxBranchesPerTransaction branches one global transaction may register
+ * @param maxLiveTransactions      unfinished transactions held at once; further Begins are refused
+ * @param finishedMemory           finished transactions remembered to answer repeated requests
+ * @param keepaliveMs              gRPC keep-alive ping interval and ack timeout: how fast a vanished
+ *                                 agent is noticed
+ * @param maxInboundMessageBytes   largest gRPC message accepted; ours are a few hundred bytes
+ * @param queueCapacity            requests waiting for the coordinator thread before new ones are
+ *                                 refused with RESOURCE_EXHAUSTED
+ */
+@ConfigurationProperties("tm.server")
+public record TmServerProperties(
+        @DefaultValue("7071") int port,
+        @DefaultValue("file") String store,
+        @DefaultValue FileStore file,
+        String authToken,
+        String adminToken,
+        @DefaultValue("tm-1") String serverId,
+        @DefaultValue("10000") long prepareTimeoutMs,
+        @DefaultValue("200") long retryInitialMs,
+        @DefaultValue("5000") long retryMaxMs,
+        @DefaultValue("50") long tickMs,
+        @DefaultValue("60000") long defaultTimeoutMs,
+        @DefaultValue("3600000") long maxTimeoutMs,
+        @DefaultValue("64") int maxBranchesPerTransaction,
+        @DefaultValue("100000") int maxLiveTransactions,
+        @DefaultValue("10000") int finishedMemory,
+        @DefaultValue("5000") long keepaliveMs,
+        @DefaultValue("65536") int maxInboundMessageBytes,
+        @DefaultValue("10000") int queueCapacity) {
+
+    /** Upper bound for every millisecond setting: a week. Larger values are typos, not intentions. */
+    private static final long MAX_MILLIS = 7L * 24 * 3600 * 1000;
+
+    /**
+     * @param dir             directory of the log segments and the generated auth-token file
+     * @param segmentBytesMax a log segment is rolled over past this size
+     */
+    public record FileStore(
+            @DefaultValue("./tm-data") String dir,
+            @DefaultValue("67108864") long segmentBytesMax) {
+
+        public FileStore {
+            if (dir == null || dir.isBlank()) {
+                throw new IllegalArgumentException("tm.server.file.dir must not be empty");
+            }
+            if (segmentBytesMax < FileTxnLog.Settings.SEGMENT_BYTES_MIN || segmentBytesMax > FileTxnLog.Settings.SEGMENT_BYTES_LIMIT) {
+                throw new IllegalArgumentException("tm.server.file.segment-bytes-max must be between " + FileTxnLog.Settings.SEGMENT_BYTES_MIN
+                        + " and " + FileTxnLog.Settings.SEGMENT_BYTES_LIMIT + ", got " + segmentBytesMax);
+            }
+        }
+
+        public Path dirPath() {
+            return Path.of(dir);
+        }
+    }
+
+    public TmServerProperties {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("tm.server.port must be 0..65535 (0 = any free port), got " + port);
+        }
+        store = store == null ? "file" : store.trim().toLowerCase(Locale.ROOT);
+        if (store.equals("jdbc")) {
+            throw new IllegalArgumentException("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+        }
+        if (!store.equals("file")) {
+            throw new IllegalArgumentException("tm.server.store must be 'file', got '" + store + "'");
+        }
+        if (file == null) {
+            file = new FileStore("./tm-data", 67_108_864);
+        }
+        authToken = ClientAuthToken.checkConfigured("tm.server.auth-token", authToken);
+        adminToken = ClientAuthToken.checkConfigured("tm.server.admin-token", adminToken);
+        if (serverId == null || !serverId.matches("[\\x21-\\x7E]{1,128}")) {
+            throw new IllegalArgumentException("tm.server.server-id must be 1..128 printable ASCII characters without spaces");
+        }
+        millis("prepare-timeout-ms", prepareTimeoutMs, 1);
+        millis("retry-initial-ms", retryInitialMs, 1);
+        millis("retry-max-ms", retryMaxMs, 1);
+        millis("tick-ms", tickMs, 1);
+        millis("default-timeout-ms", defaultTimeoutMs, 1);
+        millis("max-timeout-ms", maxTimeoutMs, 1);
+        millis("keepalive-ms", keepaliveMs, 100);
+        if (retryMaxMs < retryInitialMs) {
+            throw new IllegalArgumentException("tm.server.retry-max-ms (" + retryMaxMs + ") must be >= tm.server.retry-initial-ms (" + retryInitialMs + ")");
+        }
+        if (defaultTimeoutMs > maxTimeoutMs) {
+            throw new IllegalArgumentException("tm.server.default-timeout-ms (" + defaultTimeoutMs + ") must be <= tm.server.max-timeout-ms (" + maxTimeoutMs + ")");
+        }
+        if (tickMs > 10_000) {
+            throw new IllegalArgumentException("tm.server.tick-ms must be <= 10000 (deadlines are only checked once per tick), got " + tickMs);
+        }
+        // A decision record lists every branch; this bound keeps the largest one far below the log's
+        // per-record limit, so no valid transaction can be refused by the log (which would halt us).
+        range("max-branches-per-transaction", maxBranchesPerTransaction, 1, 1_000);
+        range("max-live-transactions", maxLiveTransactions, 1, 100_000_000);
+        range("finished-memory", finishedMemory, 0, 100_000_000);
+        range("max-inbound-message-bytes", maxInboundMessageBytes, 1024, 16 * 1024 * 1024);
+        range("queue-capacity", queueCapacity, 1, 10_000_000);
+    }
+
+    /** The core's view of these settings. */
+    public CoordinatorConfig coordinatorConfig() {
+        return new CoordinatorConfig(prepareTimeoutMs, retryInitialMs, retryMaxMs,
+                maxBranchesPerTransaction, maxLiveTransactions, finishedMemory);
+    }
+
+    private static void millis(String name, long value, long min) {
+        if (value < min || value > MAX_MILLIS) {
+            throw new IllegalArgumentException("tm.server." + name + " must be between " + min + " and " + MAX_MILLIS + " ms, got " + value);
+        }
+    }
+
+    private static void range(String name, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException("tm.server." + name + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file
+                + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
+                + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
+                + ", serverId=" + serverId + ", prepareTimeoutMs=" + prepareTimeoutMs
+                + ", retryInitialMs=" + retryInitialMs + ", retryMaxMs=" + retryMaxMs + ", tickMs=" + tickMs
+                + ", defaultTimeoutMs=" + defaultTimeoutMs + ", maxTimeoutMs=" + maxTimeoutMs
+                + ", maxBranchesPerTransaction=" + maxBranchesPerTransaction
+                + ", maxLiveTransactions=" + maxLiveTransactions + ", finishedMemory=" + finishedMemory
+                + ", keepaliveMs=" + keepaliveMs + ", maxInboundMessageBytes=" + maxInboundMessageBytes
+                + ", queueCapacity=" + queueCapacity + '}';
+    }
+}

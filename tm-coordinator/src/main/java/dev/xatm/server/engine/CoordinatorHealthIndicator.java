@@ -1,0 +1,35 @@
+package dev.xatm.server.engine;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * The "coordinator" health component: UP while the loop thread runs, ticks, and the log has not
+ * failed. Shows counts only: no gtrids, agent ids or tokens.
+ */
+public final class CoordinatorHealthIndicator implements HealthIndicator {
+    private final CoordinatorLoop loop;
+    /** A loop that has not ticked for this long is stuck (a tick is due every tick-ms). */
+    private final long stalledAfterMillis;
+
+    public CoordinatorHealthIndicator(CoordinatorLoop loop, long tickMillis) {
+        this.loop = loop;
+        this.stalledAfterMillis = Math.max(5_000, 20 * tickMillis);
+    }
+
+    @Override
+    public Health health() {
+        CoordinatorLoop.Snapshot s = loop.snapshot();
+        boolean stalled = s.millisSinceLastTick() > stalledAfterMillis;
+        Health.Builder health = s.running() && !s.failed() && !s.logFailed() && !stalled ? Health.up() : Health.down();
+        return health
+                .withDetail("loopAlive", s.running() && !stalled)
+                .withDetail("logFailed", s.logFailed())
+                .withDetail("millisSinceLastTick", s.millisSinceLastTick())
+                .withDetail("liveTransactions", s.liveTransactions())
+                .withDetail("waitingCallers", s.waitingCallers())
+                .withDetail("queuedRequests", s.queuedRequests())
+                .withDetail("connectedAgents", s.connectedAgents())
+                .build();
+    }
+}

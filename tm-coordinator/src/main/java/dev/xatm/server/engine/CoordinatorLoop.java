@@ -1,0 +1,440 @@
+package dev.xatm.server.engine;
+
+import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
+import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Reply;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.server.log.TxnLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The single thread that owns the protocol core. Everything that happens to the coordinator (client
+ * requests and agent messages from gRPC threads, log-write completions, clock ticks) is queued here
+ * and fed to {@link StateMachine#step} one event at a time, so the core needs no locks and its
+ * behaviour depends only on the order of events.
+ *
+ * <p>After each step the {@link Effects} are carried out in their documented order:
+ * <ol>
+ *   <li>log appends are handed to {@link TxnLog#append}; when a synced append is durable, a
+ *       {@link Event.DecisionDurable} per decision is queued back into this loop. The loop does not
+ *       wait for the disk: other transactions keep moving while the fsync runs (group commit);</li>
+ *   <li>phase commands go to the {@link AgentOutbox} (the core only emits a COMMIT once its
+ *       decision is durable, so they can go right away);</li>
+ *   <li>replies: Begun, Registered and Rejected go to the caller whose request was stepped;
+ *       Decided completes every commit/rollback caller of that gtrid except those waiting for
+ *       completion, which Finished completes.</li>
+ * </ol>
+ *
+ * <p>Thread-safety: the public request methods may be called from any thread; they never block.
+ * Client requests and agent messages share a bounded queue ({@code queueCapacity}); events that
+ * must not be lost (durable decisions, agent (dis)connections, ticks) bypass the bound, and there
+ * are few of them by construction. All other state is touched by the loop thread only.
+ */
+public final class CoordinatorLoop {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorLoop.class);
+    /** Commit/rollback callers that may wait on one transaction; more are refused, so repeats cannot pile up. */
+    static final int MAX_WAITERS_PER_TXN = 64;
+    /** Exit status when the process halts itself (EX_SOFTWARE). */
+    static final int HALT_STATUS = 70;
+
+    /** How the process stops itself after a fatal error; {@code Runtime.getRuntime()::halt} in production. */
+    @FunctionalInterface
+    public interface Halt {
+        void halt(int status);
+    }
+
+    /** What the health endpoint shows. No identifiers, no secrets. */
+    public record Snapshot(boolean running, boolean failed, boolean logFailed, long millisSinceLastTick,
+                           int liveTransactions, int waitingCallers, int queuedRequests, int connectedAgents) {}
+
+    private final StateMachine.Restorer restorer;
+    private final TxnLog txnLog;
+    private final AgentOutbox outbox;
+    private final MonotonicClock clock;
+    private final Halt halt;
+    private final long tickMillis;
+    private final int queueCapacity;
+
+    private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger queuedRequests = new AtomicInteger();
+    private final AtomicBoolean tickQueued = new AtomicBoolean();
+    private volatile boolean running;
+    private volatile boolean failed;
+    private volatile boolean logFailed;
+    private volatile long lastTickMillis;
+    private volatile int liveCount;
+    private volatile int waitingCount;
+    private volatile Thread thread;
+    private ScheduledExecutorService ticker;
+
+    // ---- loop-thread state ----
+    private StateMachine core;
+    private final Map<String, List<Waiter>> waiters = new HashMap<>();
+
+    public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
+                           Halt halt, long tickMillis, int queueCapacity) {
+        if (tickMillis <= 0 || queueCapacity <= 0) {
+            throw new IllegalArgumentException("tickMillis and queueCapacity must be > 0");
+        }
+        this.restorer = restorer;
+        this.txnLog = txnLog;
+        this.outbox = outbox;
+        this.clock = clock;
+        this.halt = halt;
+        this.tickMillis = tickMillis;
+        this.queueCapacity = queueCapacity;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Reads the durable log, rebuilds the core from it and starts the loop thread and the ticker. */
+    public synchronized void start() {
+        if (thread != null) {
+            throw new IllegalStateException("already started");
+        }
+        List<LogRecord> records = txnLog.open();
+        long now = clock.millis();
+        core = restorer.restore(records, now);
+        liveCount = core.liveCount();
+        lastTickMillis = now;
+        log.info("Recovered {} log records; {} committed transactions resume phase 2", records.size(), liveCount);
+
+        running = true;
+        thread = new Thread(this::run, "tm-coordinator-loop");
+        thread.start();
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tm-coordinator-tick");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleAtFixedRate(this::queueTick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops taking events; queued requests and waiting callers fail with {@link CoordinatorUnavailableException}. */
+    public synchronized void stop() {
+        if (thread == null) {
+            return;
+        }
+        running = false;
+        ticker.shutdownNow();
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            log.warn("The coordinator loop did not stop within 10 s; abandoning its waiting callers");
+            return;
+        }
+        // the loop thread has ended (join gives us its state): fail what is left
+        dropQueued();
+        waiters.values().forEach(list -> list.forEach(w -> w.reply.completeExceptionally(CoordinatorUnavailableException.stopped())));
+        waiters.clear();
+        waitingCount = 0;
+    }
+
+    // ---------------------------------------------------------------- requests (any thread)
+
+    /** Begins a transaction that times out {@code timeoutMillis} from now on the loop's clock. */
+    public CompletableFuture<Reply> begin(String gtrid, String name, long timeoutMillis) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        submit(reply, () -> step(new Event.Begin(gtrid, name, clock.millis() + timeoutMillis), reply::complete));
+        return reply;
+    }
+
+    public CompletableFuture<Reply> registerBranch(Event.RegisterBranch request) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        submit(reply, () -> step(request, reply::complete));
+        return reply;
+    }
+
+    /**
+     * Completes with Decided (or Finished, when {@code untilFinished}) or Rejected. Cancelling the
+     * future (the caller's deadline passed) forgets the caller; the commit itself goes on.
+     */
+    public CompletableFuture<Reply> commit(String gtrid, boolean untilFinished) {
+        return awaitOutcome(new Event.CommitRequested(gtrid), gtrid, untilFinished);
+    }
+
+    public CompletableFuture<Reply> rollback(String gtrid) {
+        return awaitOutcome(new Event.RollbackRequested(gtrid), gtrid, false);
+    }
+
+    public CompletableFuture<TxnStatus> status(String gtrid) {
+        CompletableFuture<TxnStatus> reply = new CompletableFuture<>();
+        submit(reply, () -> reply.complete(core.status(gtrid)));
+        return reply;
+    }
+
+    /**
+     * An agent's Vote, Ack or Inquiry. {@code onReply} gets the core's Rejected, if any. False when
+     * the queue is full or the loop stopped: the message is dropped, and the core's resend of its
+     * command makes the agent answer again.
+     */
+    public boolean offerAgentMessage(Event event, Consumer<Reply> onReply) {
+        return enqueue(new Task(() -> step(event, onReply), true, () -> {}));
+    }
+
+    public void agentConnected(String agentId) {
+        enqueueInternal(() -> step(new Event.AgentConnected(agentId), null));
+    }
+
+    public void agentDisconnected(String agentId) {
+        enqueueInternal(() -> step(new Event.AgentDisconnected(agentId), null));
+    }
+
+    /** Wall-clock epoch millis of a time on the loop's monotonic clock; for display only. */
+    public long toEpochMillis(long monotonicMillis) {
+        return System.currentTimeMillis() + (monotonicMillis - clock.millis());
+    }
+
+    public Snapshot snapshot() {
+        boolean alive = running && thread != null && thread.isAlive();
+        return new Snapshot(alive, failed, logFailed, Math.max(0, clock.millis() - lastTickMillis),
+                liveCount, waitingCount, queuedRequests.get(), outbox.connectedAgents());
+    }
+
+    // ---------------------------------------------------------------- the loop thread
+
+    private void run() {
+        try {
+            while (running) {
+                Task task = queue.take();
+                if (task.request) {
+                    queuedRequests.decrementAndGet();
+                }
+                if (!running) {
+                    task.drop.run();
+                    break;
+                }
+                task.work.run();
+            }
+        } catch (InterruptedException e) {
+            // stop() interrupts us; the queue is drained by stop()
+        } catch (Throwable t) {
+            fatal("the coordinator core failed; its in-memory state can no longer be trusted", t);
+        }
+    }
+
+    /** Steps one event and carries out its effects in the documented order. */
+    private void step(Event event, Consumer<Reply> requester) {
+        Effects effects = core.step(event);
+        if (!effects.logAppends().isEmpty()) {
+            append(effects.logAppends(), effects.mustSync());
+        }
+        for (Outbound command : effects.messages()) {
+            try {
+                outbox.send(command);
+            } catch (RuntimeException e) {
+                // a broken stream must not stop the coordinator; the core resends
+                log.warn("Could not send {} for {}/{} to agent {}: {}", command.action(), command.gtrid(), command.bqual(), command.agentId(), e.toString());
+            }
+        }
+        for (Reply reply : effects.replies()) {
+            route(reply, requester);
+        }
+        liveCount = core.liveCount();
+    }
+
+    private void append(List<LogRecord> records, boolean sync) {
+        CompletableFuture<Void> written;
+        try {
+            written = txnLog.append(records, sync);
+        } catch (RuntimeException e) {
+            if (!running) {
+                // stop() interrupted us while the log applied back-pressure: nothing was appended and
+                // nothing was answered, so this is a shutdown, not a failure
+                log.warn("Shutting down with an append not handed to the log: {}", e.toString());
+                return;
+            }
+            logFailed = true;
+            fatal("the transaction log refused an append", e);
+            return;
+        }
+        List<String> decisions = new ArrayList<>();
+        for (LogRecord r : records) {
+            if (r instanceof LogRecord.Decision) {
+                decisions.add(r.gtrid());
+            }
+        }
+        // Runs on the log's thread (or right here if the write finished at once): only queue events.
+        written.whenComplete((ok, error) -> {
+            if (error != null) {
+                logFailed = true;
+                fatal("a transaction log write failed", error);
+                return;
+            }
+            for (String gtrid : decisions) {
+                enqueueInternal(() -> step(new Event.DecisionDurable(gtrid), null));
+            }
+        });
+    }
+
+    private void route(Reply reply, Consumer<Reply> requester) {
+        if (reply instanceof Reply.Decided) {
+            completeWaiters(reply.gtrid(), reply, false);
+        } else if (reply instanceof Reply.Finished) {
+            completeWaiters(reply.gtrid(), reply, true);
+        } else {
+            answer(requester, reply); // Begun, Registered, Rejected: for the caller of this step
+        }
+    }
+
+    private void answer(Consumer<Reply> requester, Reply reply) {
+        if (requester == null) {
+            log.warn("The core answered {} with no caller waiting for it", reply);
+            return;
+        }
+        try {
+            requester.accept(reply);
+        } catch (RuntimeException e) {
+            log.warn("Delivering {} to its caller failed: {}", reply, e.toString());
+        }
+    }
+
+    private CompletableFuture<Reply> awaitOutcome(Event request, String gtrid, boolean untilFinished) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        submit(reply, () -> {
+            if (reply.isDone()) {
+                // cancelled while queued: nobody waits any more, but the request still counts (a
+                // caller whose deadline passed must not be able to tell whether it was seen)
+                step(request, r -> {});
+                return;
+            }
+            List<Waiter> list = waiters.computeIfAbsent(gtrid, g -> new ArrayList<>());
+            if (list.size() >= MAX_WAITERS_PER_TXN) {
+                reply.completeExceptionally(CoordinatorUnavailableException.overloaded(MAX_WAITERS_PER_TXN));
+                return;
+            }
+            // registered before the step, because the step itself may decide (e.g. no branches)
+            list.add(new Waiter(untilFinished, reply));
+            waitingCount++;
+            step(request, reply::complete);
+            forgetDone(gtrid);
+        });
+        // A caller whose deadline passed cancels the future; drop its waiter so none leaks.
+        reply.whenComplete((r, e) -> {
+            if (reply.isCancelled()) {
+                enqueueInternal(() -> forgetDone(gtrid));
+            }
+        });
+        return reply;
+    }
+
+    /** Decided answers callers that asked for the decision only; Finished answers everybody. */
+    private void completeWaiters(String gtrid, Reply reply, boolean finished) {
+        List<Waiter> list = waiters.get(gtrid);
+        if (list == null) {
+            return;
+        }
+        for (Waiter w : list) {
+            if (finished || !w.untilFinished) {
+                w.reply.complete(reply);
+            }
+        }
+        forgetDone(gtrid);
+    }
+
+    private void forgetDone(String gtrid) {
+        List<Waiter> list = waiters.get(gtrid);
+        if (list == null) {
+            return;
+        }
+        int before = list.size();
+        list.removeIf(w -> w.reply.isDone());
+        waitingCount -= before - list.size();
+        if (list.isEmpty()) {
+            waiters.remove(gtrid);
+        }
+    }
+
+    private void queueTick() {
+        if (running && tickQueued.compareAndSet(false, true)) {
+            enqueueInternal(this::tick);
+        }
+    }
+
+    private void tick() {
+        tickQueued.set(false);
+        long now = clock.millis();
+        step(new Event.Tick(now), null);
+        lastTickMillis = now;
+    }
+
+    /**
+     * Stops the process at once, without shutdown hooks. Used when the log failed or the core threw:
+     * from then on we cannot know whether our in-memory state matches what is durable (a decision may
+     * or may not have reached the disk), and acting on it (sending a COMMIT, answering a caller,
+     * letting a graceful shutdown flush or close the log) could contradict the log. Halting is safe
+     * because nothing irreversible has happened without a durable record: no COMMIT goes out before
+     * its decision is durable, and the restart resumes every durable decision and presumes every
+     * other transaction aborted (design notes 12).
+     */
+    private void fatal(String what, Throwable cause) {
+        failed = true;
+        running = false;
+        log.error("FATAL: {}; halting so that the restart recovers from what is durable", what, cause);
+        halt.halt(HALT_STATUS);
+    }
+
+    // ---------------------------------------------------------------- queueing
+
+    private record Task(Runnable work, boolean request, Runnable drop) {}
+
+    private record Waiter(boolean untilFinished, CompletableFuture<Reply> reply) {}
+
+    private void submit(CompletableFuture<?> reply, Runnable work) {
+        Task task = new Task(work, true, () -> reply.completeExceptionally(CoordinatorUnavailableException.stopped()));
+        if (!enqueue(task)) {
+            reply.completeExceptionally(running
+                    ? CoordinatorUnavailableException.overloaded(queueCapacity)
+                    : CoordinatorUnavailableException.stopped());
+        }
+    }
+
+    private boolean enqueue(Task task) {
+        if (!running) {
+            return false;
+        }
+        if (task.request && queuedRequests.incrementAndGet() > queueCapacity) {
+            queuedRequests.decrementAndGet();
+            return false;
+        }
+        queue.add(task);
+        if (!running) {
+            dropQueued(); // raced with stop(): nobody will take it any more
+        }
+        return true;
+    }
+
+    private void enqueueInternal(Runnable work) {
+        enqueue(new Task(work, false, () -> {}));
+    }
+
+    private void dropQueued() {
+        Task t;
+        while ((t = queue.poll()) != null) {
+            if (t.request) {
+                queuedRequests.decrementAndGet();
+            }
+            t.drop.run();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.xatm.server.engine;
+
+import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
+import dev.xatm.core.LogRecord;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.core.twophase.Coordinator;
+
+import java.util.List;
+
+/**
+ * What {@link CoordinatorLoop} needs from the protocol core. In production this is
+ * {@link Coordinator}; the seam exists so the loop's effect handling can be tested against scripted
+ * effects, independently of the protocol's own rules. Called from the loop thread only.
+ */
+public interface StateMachine {
+
+    Effects step(Event event);
+
+    TxnStatus status(String gtrid);
+
+    /** Unfinished transactions held now. */
+    int liveCount();
+
+    /** Builds the state machine from the durable log at start-up. */
+    @FunctionalInterface
+    interface Restorer {
+        StateMachine restore(List<LogRecord> durableRecords, long nowMillis);
+    }
+
+    /** The 2PC (presumed abort) coordinator of tm-core. */
+    static Restorer twoPhase(CoordinatorConfig config) {
+        return (records, nowMillis) -> {
+            Coordinator coordinator = Coordinator.restore(config, records, nowMillis);
+            return new StateMachine() {
+                @Override
+                public Effects step(Event event) {
+                    return coordinator.step(event);
+                }
+
+                @Override
+                public TxnStatus status(String gtrid) {
+                    return coordinator.status(gtrid);
+                }
+
+                @Override
+                public int liveCount() {
+                    return coordinator.liveCount();
+                }
+            };
+        };
+    }
+}

@@ -1,0 +1,628 @@
+package dev.xatm.server.log;
+
+import dev.xatm.core.LogRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The transaction log as append-only segment files in one directory (layout: {@link Segments},
+ * record encoding: {@link RecordCodec}).
+ *
+ * <p><b>Threads.</b> {@link #append} may be called from any thread; it encodes on the caller's thread
+ * and queues. One writer thread ({@code tm-log-writer}) owns the files: it drains everything queued,
+ * writes it with one write, then calls {@code fsync} once if any append in the batch asked for sync
+ * (group commit), and only then completes the futures, in append order. Futures complete on the
+ * writer thread, so callbacks attached to them without an executor must be short (hand the result to
+ * the engine's queue). The writer is a normal (non-daemon) thread: {@link #close()} stops it after it
+ * has written, and fsynced, everything appended before the close.
+ *
+ * <p><b>Recovery</b> ({@link #open()}): every segment is read, oldest first. Damage at the end of the
+ * newest segment is a torn append from a crash: it is cut off and reported in one WARN line. Damage
+ * anywhere else cannot come from a crash (see {@code checkpoint()}) and stops start-up with
+ * {@link LogCorruptedException}.
+ *
+ * <p><b>Checkpoints</b> keep the log bounded. The writer tracks the live set (Decisions without a
+ * later Completed). Once the active segment reaches {@code segmentBytesMax}, and at least twice the
+ * size of the checkpoint it started with, the writer starts a new segment that begins with the live
+ * Decisions and deletes the older ones. Disk use therefore stays below about
+ * {@code max(segmentBytesMax, 2 x live set)} plus one batch, and rewriting the live set costs at most
+ * as much as the appends that preceded it.
+ *
+ * <p><b>Failure.</b> An I/O error while writing or syncing completes the affected futures
+ * exceptionally and leaves the log failed: every later append fails at once. We never retry: after a
+ * failed fsync the kernel may already have dropped the dirty pages and will report the next fsync as
+ * a success (the PostgreSQL "fsyncgate" lesson), so a retry could acknowledge a COMMIT decision that
+ * is not on disk. A restart re-reads what really is on disk.
+ */
+public final class FileTxnLog implements TxnLog {
+
+    /**
+     * Validated, immutable settings.
+     *
+     * @param segmentBytesMax   size at which the active segment is checkpointed into a new one
+     *                          ({@code tm.server.file.segment-bytes-max})
+     * @param pendingAppendsMax appends that may wait for the writer; beyond it {@link #append}
+     *                          blocks the caller (back-pressure from a slow disk instead of unbounded memory)
+     */
+    public record Settings(long segmentBytesMax, int pendingAppendsMax) {
+        public static final long SEGMENT_BYTES_MIN = 4 * 1024;
+        public static final long SEGMENT_BYTES_LIMIT = 1L << 30;
+        public static final int PENDING_APPENDS_LIMIT = 10_000_000;
+
+        public static Settings defaults() {
+            return new Settings(64L * 1024 * 1024, 65_536);
+        }
+
+        public Settings {
+            if (segmentBytesMax < SEGMENT_BYTES_MIN || segmentBytesMax > SEGMENT_BYTES_LIMIT) {
+                throw new IllegalArgumentException("segmentBytesMax must be " + SEGMENT_BYTES_MIN + ".." + SEGMENT_BYTES_LIMIT + ", got " + segmentBytesMax);
+            }
+            if (pendingAppendsMax < 1 || pendingAppendsMax > PENDING_APPENDS_LIMIT) {
+                throw new IllegalArgumentException("pendingAppendsMax must be 1.." + PENDING_APPENDS_LIMIT + ", got " + pendingAppendsMax);
+            }
+        }
+
+        public Settings withSegmentBytesMax(long bytes) {
+            return new Settings(bytes, pendingAppendsMax);
+        }
+    }
+
+    /** How file data reaches stable storage. Production: {@code force(false)}; tests inject delays and failures. */
+    @FunctionalInterface
+    interface Forcer {
+        void force(FileChannel channel) throws IOException;
+    }
+
+    static final Forcer FSYNC = channel -> channel.force(false);
+
+    private static final Logger log = LoggerFactory.getLogger(FileTxnLog.class);
+
+    /** Bounds one batch so a backlog is written in pieces of reasonable size, not one huge buffer. */
+    private static final int BATCH_APPENDS_MAX = 4096;
+    private static final int BATCH_BYTES_MAX = 4 * 1024 * 1024;
+    /** One append is written as one piece, so it needs a bound of its own (far above any real batch of effects). */
+    private static final int APPEND_BYTES_MAX = 64 * 1024 * 1024;
+
+    private enum State { NEW, OPEN, FAILED, CLOSED }
+
+    private record Pending(List<LogRecord> records, List<byte[]> payloads, int frameBytes, boolean sync, CompletableFuture<Void> future) {}
+
+    private final Path dir;
+    private final Settings settings;
+    private final Forcer forcer;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workOrClose = lock.newCondition();
+    private final Condition roomInQueue = lock.newCondition();
+    // guarded by lock
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private State state = State.NEW;
+    private TxnLogException failure;
+    private Thread writer;
+
+    // Set up by open(), then owned by the writer thread alone (Thread.start and join order the handovers).
+    private DirectoryLock directoryLock;
+    private FileChannel active;
+    private long activeSequence;
+    private long activeBytes;
+    /** Size of the checkpoint the active segment started with: see {@link #maybeCheckpoint()}. */
+    private long checkpointBytes;
+    /** Bytes were written to the active segment since its last fsync. */
+    private boolean unsynced;
+    /** Live Decisions by gtrid, in decision order, as encoded payloads ready to be rewritten. */
+    private final LinkedHashMap<String, byte[]> live = new LinkedHashMap<>();
+    private long liveFrameBytes;
+    private ByteBuffer writeBuffer = ByteBuffer.allocate(64 * 1024);
+
+    private final AtomicLong recordsWritten = new AtomicLong();
+    private final AtomicLong fsyncs = new AtomicLong();
+    private final AtomicLong checkpoints = new AtomicLong();
+    private volatile int liveDecisions;
+
+    public FileTxnLog(Path dir, Settings settings) {
+        this(dir, settings, FSYNC);
+    }
+
+    FileTxnLog(Path dir, Settings settings, Forcer forcer) {
+        this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath();
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.forcer = Objects.requireNonNull(forcer, "forcer");
+    }
+
+    /**
+     * Locks the directory, recovers the segments and starts the writer. Returns the records of every
+     * segment in order; after a checkpoint that a crash interrupted before it deleted the older
+     * segments, the live Decisions appear twice (once in the old history, once in the new segment).
+     *
+     * @throws TxnLogException       the directory is unusable or in use by another tm-server
+     * @throws LogCorruptedException damage that a crash cannot explain
+     */
+    @Override
+    public List<LogRecord> open() {
+        // Held throughout, so an append racing with open() waits and then sees the outcome.
+        lock.lock();
+        try {
+            if (state != State.NEW) {
+                throw new IllegalStateException("open() may be called once; transaction log " + dir + " is " + state);
+            }
+            List<LogRecord> records;
+            try {
+                records = recover();
+            } catch (IOException e) {
+                state = State.CLOSED;
+                throw new TxnLogException("cannot open transaction log in " + dir + ": " + e, e);
+            } catch (RuntimeException e) {
+                state = State.CLOSED;
+                throw e;
+            }
+            writer = new Thread(this::writeLoop, "tm-log-writer");
+            writer.setDaemon(false);
+            state = State.OPEN;
+            writer.start();
+            log.info("transaction log {} open: {} records recovered, {} live decisions, appending to {} ({} bytes)",
+                    dir, records.size(), live.size(), Segments.fileName(activeSequence), activeBytes);
+            return records;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues {@code records} for writing. Records are checked and encoded here, so a record the log
+     * cannot hold fails only its caller ({@link IllegalArgumentException}) and not the whole log.
+     *
+     * @throws IllegalStateException before {@link #open()} or after {@link #close()}
+     */
+    @Override
+    public CompletableFuture<Void> append(List<LogRecord> records, boolean sync) {
+        List<LogRecord> copy = List.copyOf(Objects.requireNonNull(records, "records"));
+        List<byte[]> payloads = new ArrayList<>(copy.size());
+        long frameBytes = 0;
+        for (LogRecord r : copy) {
+            byte[] payload = RecordCodec.encode(r);
+            payloads.add(payload);
+            frameBytes += Segments.frameBytes(payload);
+        }
+        if (frameBytes > APPEND_BYTES_MAX) {
+            throw new IllegalArgumentException(copy.size() + " records of " + frameBytes + " bytes in one append; the log takes at most "
+                    + APPEND_BYTES_MAX + " bytes per append");
+        }
+        Pending pending = new Pending(copy, payloads, (int) frameBytes, sync, new CompletableFuture<>());
+        lock.lock();
+        try {
+            while (true) {
+                switch (state) {
+                    case NEW -> throw new IllegalStateException("append before open() on transaction log " + dir);
+                    case CLOSED -> throw new IllegalStateException("transaction log " + dir + " is closed");
+                    case FAILED -> {
+                        return CompletableFuture.failedFuture(new TxnLogException(
+                                "transaction log " + dir + " failed earlier and refuses appends until tm-server restarts", failure));
+                    }
+                    case OPEN -> { }
+                }
+                // The writer itself may append from a completion callback; waiting there for room
+                // that only it can make would deadlock, so it may overfill the queue.
+                if (queue.size() < settings.pendingAppendsMax() || Thread.currentThread() == writer) {
+                    break;
+                }
+                try {
+                    roomInQueue.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TxnLogException("interrupted while waiting for room in the queue of transaction log " + dir
+                            + " (" + settings.pendingAppendsMax() + " appends pending)", e);
+                }
+            }
+            queue.add(pending);
+            workOrClose.signal();
+        } finally {
+            lock.unlock();
+        }
+        return pending.future();
+    }
+
+    /**
+     * Stops accepting appends, lets the writer write and fsync everything accepted before, then
+     * releases the files and the directory lock. Idempotent. Not from a future's callback running on
+     * the writer thread (that would wait for itself).
+     */
+    @Override
+    public void close() {
+        Thread w;
+        lock.lock();
+        try {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (Thread.currentThread() == writer) {
+                // close() waits for the writer, which is busy running this very callback
+                throw new IllegalStateException("close() called from a completion callback on the log's writer thread would deadlock;"
+                        + " close the log from another thread");
+            }
+            boolean opened = state != State.NEW;
+            state = State.CLOSED;
+            workOrClose.signalAll();
+            roomInQueue.signalAll();
+            if (!opened) {
+                return;
+            }
+            w = writer;
+        } finally {
+            lock.unlock();
+        }
+        joinUninterruptibly(w);
+        // The writer has exited: its channel and the directory lock are ours to release.
+        closeQuietly(active, "active segment");
+        closeQuietly(directoryLock, "directory lock");
+        log.info("transaction log {} closed: {} records written, {} fsyncs, {} checkpoints",
+                dir, recordsWritten.get(), fsyncs.get(), checkpoints.get());
+    }
+
+    /** Records written since this instance opened (not counting checkpoint copies). */
+    public long recordsWritten() {
+        return recordsWritten.get();
+    }
+
+    /** Data fsyncs since this instance opened: group commits plus the few each checkpoint needs. */
+    public long fsyncs() {
+        return fsyncs.get();
+    }
+
+    /** Checkpoints (segment rolls) since this instance opened. */
+    public long checkpoints() {
+        return checkpoints.get();
+    }
+
+    /** Decisions without a Completed, as of the last written batch. */
+    public int liveDecisions() {
+        return liveDecisions;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    // ---- recovery (caller's thread, under lock, before the writer exists) ----
+
+    private List<LogRecord> recover() throws IOException {
+        prepareDirectory();
+        directoryLock = DirectoryLock.acquire(dir);
+        try {
+            for (Path unfinished : Segments.listUnfinished(dir)) {
+                // a checkpoint interrupted before its rename: the older segments are all still there
+                Files.delete(unfinished);
+                log.info("transaction log {}: deleted {}, a segment whose creation a crash interrupted", dir, unfinished.getFileName());
+            }
+            List<Segments.Segment> segments = Segments.list(dir);
+            requireContiguous(segments);
+            List<LogRecord> records = new ArrayList<>();
+            for (int i = 0; i < segments.size(); i++) {
+                Segments.Segment segment = segments.get(i);
+                boolean newest = i == segments.size() - 1;
+                Segments.Scan scan = Segments.scan(segment);
+                records.addAll(scan.records());
+                if (scan.clean()) {
+                    continue;
+                }
+                if (scan.headerBad()) {
+                    throw new LogCorruptedException(segment.path(), 0, scan.problem(),
+                            "A segment's header is synced before the segment gets its name, so a crash cannot damage it");
+                }
+                if (!newest) {
+                    throw new LogCorruptedException(segment.path(), scan.validBytes(), scan.problem(),
+                            "It is not the newest segment, and a segment is synced completely before its successor is"
+                                    + " created, so a crash cannot have torn it");
+                }
+                dropTornTail(segment.path(), scan);
+            }
+            if (segments.isEmpty()) {
+                activeSequence = 1;
+                Segments.create(dir, activeSequence, List.of(), this::force);
+            } else {
+                activeSequence = segments.get(segments.size() - 1).sequence();
+            }
+            active = FileChannel.open(dir.resolve(Segments.fileName(activeSequence)), StandardOpenOption.WRITE);
+            activeBytes = active.size();
+            active.position(activeBytes);
+            for (LogRecord r : records) {
+                track(r, RecordCodec.encode(r));
+            }
+            liveDecisions = live.size();
+            // what the next checkpoint would write; the active segment may have started smaller or larger
+            checkpointBytes = Segments.HEADER_BYTES + liveFrameBytes;
+            return List.copyOf(records);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(active, "active segment");
+            closeQuietly(directoryLock, "directory lock");
+            throw e;
+        }
+    }
+
+    private void prepareDirectory() {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new TxnLogException("tm-data directory " + dir + " exists but is not a directory");
+        }
+        if (!Files.exists(dir)) {
+            try {
+                Files.createDirectories(dir);
+                // the new directory's own name must survive a power loss as surely as the segments in it
+                Segments.syncDirectory(dir.getParent());
+            } catch (IOException e) {
+                throw new TxnLogException("cannot create tm-data directory " + dir + ": " + e, e);
+            }
+        }
+        if (!Files.isWritable(dir)) {
+            throw new TxnLogException("tm-data directory " + dir + " is not writable by this process (user "
+                    + System.getProperty("user.name") + ")");
+        }
+    }
+
+    /**
+     * Checkpoints delete older segments oldest first and stop at the first failure, so the segments
+     * on disk are always a run without holes. A hole means someone removed a file; reading across it
+     * could show a Decision without the Completed record that followed it.
+     */
+    private void requireContiguous(List<Segments.Segment> segments) {
+        for (int i = 1; i < segments.size(); i++) {
+            long previous = segments.get(i - 1).sequence();
+            if (segments.get(i).sequence() != previous + 1) {
+                throw new TxnLogException("transaction log " + dir + " is missing segment(s) between " + Segments.fileName(previous)
+                        + " and " + Segments.fileName(segments.get(i).sequence()) + "; tm-server never leaves such a gap."
+                        + " Restore the missing files, or remove the segments before the gap if you know they are obsolete");
+            }
+        }
+    }
+
+    private void dropTornTail(Path file, Segments.Scan scan) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(scan.validBytes());
+            force(ch);
+        }
+        long dropped = scan.fileBytes() - scan.validBytes();
+        // A torn append leaves garbage only at the very end. Intact frames after the bad one mean
+        // something else damaged the file; we still cut (nothing after a bad frame is trustworthy as a
+        // sequence) but say so loudly.
+        String suspicious = scan.intactAfterProblem() == 0 ? "" : "; WARNING: " + scan.intactAfterProblem()
+                + " intact record(s) followed the bad one and were dropped too, which a crash does not explain: check the disk";
+        log.warn("transaction log {}: dropped {} bytes at the end of {} from offset {} ({}), the tail of an append torn by a crash{}",
+                dir, dropped, file.getFileName(), scan.validBytes(), scan.problem(), suspicious);
+    }
+
+    // ---- the writer thread ----
+
+    private void writeLoop() {
+        List<Pending> batch = List.of();
+        try {
+            while ((batch = takeBatch()) != null) {
+                writeBatch(batch);
+                batch = List.of();
+                maybeCheckpoint();
+            }
+            if (unsynced) {
+                // clean shutdown: records appended without sync are not left to chance either
+                force(active);
+                unsynced = false;
+            }
+        } catch (Throwable t) {
+            // an I/O error, or a bug: either way no append may be acknowledged any more
+            fail(t, batch);
+            if (t instanceof Error e) {
+                throw e;
+            }
+        }
+    }
+
+    /** Everything queued (within the batch bounds), or null once closed and drained. */
+    private List<Pending> takeBatch() {
+        lock.lock();
+        try {
+            while (queue.isEmpty() && state == State.OPEN) {
+                workOrClose.awaitUninterruptibly();
+            }
+            if (queue.isEmpty()) {
+                return null;
+            }
+            List<Pending> batch = new ArrayList<>(Math.min(queue.size(), BATCH_APPENDS_MAX));
+            long bytes = 0;
+            while (!queue.isEmpty() && batch.size() < BATCH_APPENDS_MAX
+                    && (batch.isEmpty() || bytes + queue.peek().frameBytes() <= BATCH_BYTES_MAX)) {
+                Pending p = queue.poll();
+                batch.add(p);
+                bytes += p.frameBytes();
+            }
+            roomInQueue.signalAll();
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void writeBatch(List<Pending> batch) throws IOException {
+        int bytes = 0;
+        int records = 0;
+        boolean sync = false;
+        for (Pending p : batch) {
+            bytes += p.frameBytes();
+            records += p.records().size();
+            sync |= p.sync();
+        }
+        if (writeBuffer.capacity() < bytes) {
+            writeBuffer = ByteBuffer.allocate(Math.max(bytes, 2 * writeBuffer.capacity()));
+        }
+        writeBuffer.clear();
+        for (Pending p : batch) {
+            for (byte[] payload : p.payloads()) {
+                Segments.putFrame(writeBuffer, payload);
+            }
+        }
+        Segments.writeFully(active, writeBuffer.flip());
+        activeBytes += bytes;
+        unsynced |= bytes > 0;
+        if (sync && unsynced) {
+            force(active);
+            unsynced = false;
+        }
+        recordsWritten.addAndGet(records);
+        for (Pending p : batch) {
+            for (int i = 0; i < p.records().size(); i++) {
+                track(p.records().get(i), p.payloads().get(i));
+            }
+        }
+        liveDecisions = live.size();
+        // Only now: for a sync append, its bytes and everything before them are on stable storage.
+        for (Pending p : batch) {
+            p.future().complete(null);
+        }
+    }
+
+    private void track(LogRecord record, byte[] payload) {
+        if (record instanceof LogRecord.Decision) {
+            byte[] previous = live.put(record.gtrid(), payload);
+            liveFrameBytes += Segments.frameBytes(payload) - (previous == null ? 0 : Segments.frameBytes(previous));
+        } else {
+            byte[] previous = live.remove(record.gtrid());
+            if (previous != null) {
+                liveFrameBytes -= Segments.frameBytes(previous);
+            }
+        }
+    }
+
+    /**
+     * A checkpoint rewrites the whole live set, so the segment must also have grown to twice the
+     * checkpoint it started with: when very many decisions are live, rewriting them then costs at
+     * most as much as the appends since the last checkpoint, instead of happening after every batch.
+     */
+    private void maybeCheckpoint() throws IOException {
+        if (activeBytes >= settings.segmentBytesMax() && activeBytes >= 2 * checkpointBytes) {
+            checkpoint();
+        }
+    }
+
+    /**
+     * Starts segment n+1 with the live Decisions and deletes segments up to n. A crash at any step
+     * leaves a readable log that still holds every live decision:
+     * <ol>
+     *   <li>fsync segment n. It is about to stop being the newest, and recovery reads damage in an
+     *       older segment as corruption, not as a torn tail; so it must be complete on disk first.</li>
+     *   <li>write {@code txn-(n+1).log.tmp}, fsync it, rename it, fsync the directory. A crash before
+     *       the rename leaves a .tmp that recovery deletes; segments up to n are untouched.</li>
+     *   <li>delete segments up to n, oldest first. A crash before or during this leaves a suffix of
+     *       them next to n+1: recovery reads their records again, then the same live Decisions from
+     *       n+1. Duplicates are harmless (the core tolerates them); nothing is lost.</li>
+     * </ol>
+     * The directory is not synced after the deletions: if they are forgotten in a crash, that is the
+     * previous case.
+     */
+    private void checkpoint() throws IOException {
+        if (unsynced) {
+            force(active);
+            unsynced = false;
+        }
+        long next = activeSequence + 1;
+        long size = Segments.create(dir, next, live.values(), this::force);
+        FileChannel successor = FileChannel.open(dir.resolve(Segments.fileName(next)), StandardOpenOption.WRITE);
+        successor.position(size);
+        FileChannel previous = active;
+        active = successor;
+        activeSequence = next;
+        activeBytes = size;
+        checkpointBytes = size;
+        closeQuietly(previous, "previous segment");
+        checkpoints.incrementAndGet();
+        int deleted = deleteSegmentsBefore(next);
+        log.debug("transaction log {}: checkpoint {} holds {} live decisions ({} bytes); deleted {} older segment(s)",
+                dir, Segments.fileName(next), live.size(), size, deleted);
+    }
+
+    /** Oldest first, stopping at the first failure so that no hole appears (see {@link #requireContiguous}). */
+    private int deleteSegmentsBefore(long sequence) {
+        int deleted = 0;
+        try {
+            for (Segments.Segment s : Segments.list(dir)) {
+                if (s.sequence() >= sequence) {
+                    break;
+                }
+                Files.delete(s.path());
+                deleted++;
+            }
+        } catch (IOException e) {
+            // Not a durability problem: those segments only repeat what the new one holds. The next
+            // checkpoint tries again.
+            log.warn("transaction log {}: could not delete an old segment ({}); it holds only history the newest segment repeats", dir, e.toString());
+        }
+        return deleted;
+    }
+
+    private void force(FileChannel channel) throws IOException {
+        forcer.force(channel);
+        fsyncs.incrementAndGet();
+    }
+
+    private void fail(Throwable cause, List<Pending> batch) {
+        TxnLogException error = new TxnLogException("writing transaction log " + dir + " (" + Segments.fileName(activeSequence)
+                + ") failed: " + cause + ". The log refuses all further appends: after a failed write or fsync we cannot know"
+                + " what reached the disk, and retrying could acknowledge a decision that is not durable. Restart tm-server"
+                + " to recover from what is on disk", cause);
+        List<Pending> abandoned = new ArrayList<>(batch);
+        lock.lock();
+        try {
+            if (state == State.OPEN) {
+                state = State.FAILED;
+            }
+            failure = error;
+            abandoned.addAll(queue);
+            queue.clear();
+            roomInQueue.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        log.error(error.getMessage(), cause);
+        for (Pending p : abandoned) {
+            p.future().completeExceptionally(error);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeQuietly(AutoCloseable closeable, String what) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.warn("transaction log {}: closing the {} failed: {}", dir, what, e.toString());
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.xatm.server.log;
+
+import dev.xatm.core.Branch;
+import dev.xatm.core.LogRecord;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Turns a {@link LogRecord} into the payload bytes of one log frame and back. Hand-written so the
+ * on-disk format is ours to keep stable, not whatever a serialization library does next release.
+ *
+ * <p>Payload, big-endian (DataOutput):
+ * <pre>
+ *   u8 type            1 = Decision, 2 = Completed
+ *   Decision:  str gtrid, str name (nullable), u16 branchCount, branchCount x (str bqual, str resourceId, str agentId)
+ *   Completed: str gtrid
+ *   str = u16 byteLength + UTF-8 bytes; byteLength 0xFFFF means null
+ * </pre>
+ * Decoding is strict: unknown type, a length past the end, trailing bytes or an identifier the core
+ * would reject all make the record bad. A frame whose CRC matched but whose payload does not parse
+ * is treated like any other corrupt frame.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class RecordCodec {
+
+    /**
+     * Upper bound of one payload. A Decision with the core's default 64 branches is about 25 KiB, so
+     * 1 MiB leaves room for raised limits while a garbage length field can never make recovery
+     * allocate gigabytes.
+     */
+    static final int PAYLOAD_BYTES_MAX = 1 << 20;
+
+    private static final int TYPE_DECISION = 1;
+    private static final int TYPE_COMPLETED = 2;
+    private static final int NULL_STRING = 0xFFFF;
+    private static final int STRING_BYTES_MAX = 0xFFFE;
+    private static final int BRANCHES_MAX = 0xFFFF;
+    /** A branch is three strings of at least one length prefix each. */
+    private static final int BRANCH_BYTES_MIN = 3 * 2;
+
+    private RecordCodec() {}
+
+    /** @throws IllegalArgumentException if the record cannot be represented (too large) */
+    static byte[] encode(LogRecord record) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            if (record instanceof LogRecord.Decision d) {
+                out.writeByte(TYPE_DECISION);
+                writeString(out, d.gtrid());
+                writeString(out, d.name());
+                if (d.branches().size() > BRANCHES_MAX) {
+                    throw new IllegalArgumentException("Decision " + d.gtrid() + " has " + d.branches().size() + " branches, the log holds at most " + BRANCHES_MAX);
+                }
+                out.writeShort(d.branches().size());
+                for (Branch b : d.branches()) {
+                    writeString(out, b.bqual());
+                    writeString(out, b.resourceId());
+                    writeString(out, b.agentId());
+                }
+            } else if (record instanceof LogRecord.Completed c) {
+                out.writeByte(TYPE_COMPLETED);
+                writeString(out, c.gtrid());
+            } else {
+                throw new IllegalArgumentException("unknown record type " + record.getClass().getName());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a byte array cannot fail", e);
+        }
+        if (bytes.size() > PAYLOAD_BYTES_MAX) {
+            throw new IllegalArgumentException("record for gtrid " + record.gtrid() + " encodes to " + bytes.size() + " bytes, more than the log's limit of " + PAYLOAD_BYTES_MAX);
+        }
+        return bytes.toByteArray();
+    }
+
+    static LogRecord decode(byte[] payload) throws BadRecordException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
+        try {
+            LogRecord record;
+            int type = in.readUnsignedByte();
+            switch (type) {
+                case TYPE_DECISION -> {
+                    String gtrid = readString(in);
+                    String name = readString(in);
+                    int count = in.readUnsignedShort();
+                    if ((long) count * BRANCH_BYTES_MIN > in.available()) {
+                        throw new BadRecordException("branch count " + count + " does not fit in the payload");
+                    }
+                    List<Branch> branches = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        branches.add(new Branch(readString(in), readString(in), readString(in)));
+                    }
+                    record = new LogRecord.Decision(gtrid, name, branches);
+                }
+                case TYPE_COMPLETED -> record = new LogRecord.Completed(readString(in));
+                default -> throw new BadRecordException("unknown record type " + type);
+            }
+            if (in.available() != 0) {
+                throw new BadRecordException(in.available() + " unexpected bytes after the record");
+            }
+            return record;
+        } catch (IOException e) {
+            // only EOFException is possible from a byte array: a length field pointing past the end
+            throw new BadRecordException("payload ends inside a field");
+        } catch (IllegalArgumentException | NullPointerException e) {
+            // the core's own validation (Ids) rejected a decoded identifier
+            throw new BadRecordException("invalid field: " + e.getMessage());
+        }
+    }
+
+    static int crc32c(byte[] payload) {
+        CRC32C crc = new CRC32C();
+        crc.update(payload, 0, payload.length);
+        return (int) crc.getValue();
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeShort(NULL_STRING);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length > STRING_BYTES_MAX) {
+            throw new IllegalArgumentException("string of " + b.length + " UTF-8 bytes is longer than the log's field limit " + STRING_BYTES_MAX);
+        }
+        out.writeShort(b.length);
+        out.write(b);
+    }
+
+    private static String readString(DataInputStream in) throws IOException, BadRecordException {
+        int length = in.readUnsignedShort();
+        if (length == NULL_STRING) {
+            return null;
+        }
+        if (length > in.available()) {
+            throw new BadRecordException("string length " + length + " runs past the payload");
+        }
+        byte[] b = new byte[length];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** A payload that does not decode to a valid record. Checked: recovery must decide what it means. */
+    static final class BadRecordException extends Exception {
+        BadRecordException(String message) {
+            super(message);
+        }
+    }
+}

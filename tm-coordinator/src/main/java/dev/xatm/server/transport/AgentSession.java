@@ -1,0 +1,215 @@
+package dev.xatm.server.transport;
+
+import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Reply;
+import dev.xatm.protocol.v1.Ack;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.Hello;
+import dev.xatm.protocol.v1.Inquiry;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.ProtocolError;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.Vote;
+import dev.xatm.protocol.v1.Welcome;
+import dev.xatm.server.engine.CoordinatorLoop;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent's Connect stream. Inbound: the first message must be Hello (anything else ends the
+ * stream with INVALID_ARGUMENT); then Votes, Acks and Inquiries become core events, and a message
+ * the server cannot accept is answered with a ProtocolError while the stream stays open.
+ *
+ * <p>Outbound writes come from two threads (this stream's gRPC callbacks and the coordinator loop)
+ * and a StreamObserver is not thread-safe, so every write goes through the synchronized
+ * {@link #write}. Phase commands and protocol errors are dropped when the stream's buffer is full (a
+ * slow or stuck agent): the core resends commands, so a slow agent costs a delay, not unbounded
+ * server memory.
+ */
+final class AgentSession implements StreamObserver<AgentMessage> {
+    private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
+
+    private final ServerCallStreamObserver<ServerMessage> out;
+    private final CoordinatorLoop loop;
+    private final AgentRegistry registry;
+    private final String serverId;
+    private final String peer;
+    /** Set once by Hello, on this stream's (serialised) gRPC callback thread; read by the registry. */
+    private volatile String agentId;
+    private boolean closed; // guarded by this
+
+    AgentSession(ServerCallStreamObserver<ServerMessage> out, CoordinatorLoop loop, AgentRegistry registry,
+                 String serverId, String peer) {
+        this.out = out;
+        this.loop = loop;
+        this.registry = registry;
+        this.serverId = serverId;
+        this.peer = peer;
+        // With a cancel handler set, writes after the peer went away are ignored instead of throwing;
+        // the disconnect itself is handled in onError.
+        out.setOnCancelHandler(() -> {});
+    }
+
+    String agentId() {
+        return agentId;
+    }
+
+    @Override
+    public void onNext(AgentMessage message) {
+        if (isClosed()) {
+            return;
+        }
+        if (agentId == null) {
+            if (!message.hasHello()) {
+                refuseAndClose("the first message on Connect must be Hello, got " + message.getBodyCase());
+                return;
+            }
+            hello(message.getHello());
+            return;
+        }
+        try {
+            switch (message.getBodyCase()) {
+                case VOTE -> vote(message.getVote());
+                case ACK -> ack(message.getAck());
+                case INQUIRY -> inquiry(message.getInquiry());
+                case HELLO -> protocolError("FAILED_PRECONDITION", "Hello was already received on this stream");
+                case BODY_NOT_SET -> protocolError("INVALID_ARGUMENT", "empty AgentMessage");
+            }
+        } catch (IllegalArgumentException e) {
+            protocolError("INVALID_ARGUMENT", e.getMessage());
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        // the peer cancelled, its connection broke, or keep-alive found it dead
+        synchronized (this) {
+            closed = true;
+        }
+        ended("stream ended: " + Status.fromThrowable(t).getCode());
+    }
+
+    @Override
+    public void onCompleted() {
+        ended("agent closed the stream");
+        synchronized (this) {
+            if (!closed) {
+                closed = true;
+                out.onCompleted();
+            }
+        }
+    }
+
+    private void hello(Hello hello) {
+        String id = hello.getAgentId();
+        try {
+            Ids.requireName("Hello.agent_id", id);
+        } catch (IllegalArgumentException e) {
+            refuseAndClose(e.getMessage());
+            return;
+        }
+        // Welcome goes out before the registry can route any command to this stream.
+        write(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId(serverId)).build());
+        agentId = id;
+        AgentSession previous = registry.connect(this, () -> loop.agentConnected(id));
+        if (previous != null && previous != this) {
+            log.warn("Agent {} connected again from {}; closing its previous stream", id, peer);
+            previous.close(Status.ABORTED.withDescription("replaced by a newer Connect stream with the same agent_id"));
+        } else {
+            log.info("Agent {} connected from {}", id, peer);
+        }
+    }
+
+    private void vote(Vote vote) {
+        Ids.requireGtrid(vote.getGtrid());
+        Ids.requireBqual(vote.getBqual());
+        toLoop(new Event.VoteReceived(vote.getGtrid(), vote.getBqual(), Protos.vote(vote.getVote())));
+    }
+
+    private void ack(Ack ack) {
+        Ids.requireGtrid(ack.getGtrid());
+        Ids.requireBqual(ack.getBqual());
+        toLoop(new Event.AckReceived(ack.getGtrid(), ack.getBqual(), Protos.action(ack.getAction()), Protos.ackResult(ack.getResult())));
+    }
+
+    private void inquiry(Inquiry inquiry) {
+        Ids.requireGtrid(inquiry.getGtrid());
+        Ids.requireBqual(inquiry.getBqual());
+        Ids.requireName("resource_id", inquiry.getResourceId());
+        toLoop(new Event.Inquiry(inquiry.getGtrid(), inquiry.getBqual(), inquiry.getResourceId(), agentId));
+    }
+
+    private void toLoop(Event event) {
+        boolean taken = loop.offerAgentMessage(event, reply -> {
+            if (reply instanceof Reply.Rejected rejected) {
+                protocolError(rejected.code().name(), rejected.message());
+            }
+        });
+        if (!taken) {
+            protocolError("RESOURCE_EXHAUSTED", "coordinator busy or stopping; message dropped, the command will be resent");
+        }
+    }
+
+    void sendCommand(Outbound command) {
+        if (!out.isReady()) {
+            log.debug("Agent {} is not reading; {} for {}/{} dropped until the next resend", agentId, command.action(), command.gtrid(), command.bqual());
+            return;
+        }
+        write(ServerMessage.newBuilder().setCommand(PhaseCommand.newBuilder()
+                .setGtrid(command.gtrid()).setBqual(command.bqual()).setAction(Protos.action(command.action()))).build());
+    }
+
+    private void protocolError(String code, String message) {
+        log.info("Agent {} ({}): message refused: {} {}", agentId, peer, code, message);
+        if (!out.isReady()) {
+            return; // an agent that floods us and does not read gets no unbounded backlog of errors
+        }
+        write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode(code).setMessage(message)).build());
+    }
+
+    private void refuseAndClose(String message) {
+        log.warn("Connect from {} refused: {}", peer, message);
+        write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode("INVALID_ARGUMENT").setMessage(message)).build());
+        close(Status.INVALID_ARGUMENT.withDescription(message));
+    }
+
+    /** Ends the stream from our side (protocol violation, replacement, shutdown). */
+    synchronized void close(Status status) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            out.onError(status.asRuntimeException());
+        } catch (RuntimeException e) {
+            log.debug("closing agent stream: {}", e.toString());
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private synchronized void write(ServerMessage message) {
+        if (closed) {
+            return;
+        }
+        try {
+            out.onNext(message);
+        } catch (RuntimeException e) {
+            // the call is already gone; onError/onCancel does the bookkeeping
+            log.debug("write to agent {} failed: {}", agentId, e.toString());
+        }
+    }
+
+    private void ended(String why) {
+        if (registry.disconnect(this, () -> loop.agentDisconnected(agentId))) {
+            log.info("Agent {} ({}) disconnected: {}", agentId, peer, why);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package dev.xatm.server.transport;
+
+import dev.xatm.core.Branch;
+import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
+import dev.xatm.core.Reply;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BeginRequest;
+import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.GetStatusRequest;
+import dev.xatm.protocol.v1.OutcomeResponse;
+import dev.xatm.protocol.v1.RegisterBranchRequest;
+import dev.xatm.protocol.v1.RegisterBranchResponse;
+import dev.xatm.protocol.v1.RollbackRequest;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.StatusResponse;
+import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.engine.CoordinatorUnavailableException;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * The gRPC {@code Coordinator} service: protobuf in, core events into the {@link CoordinatorLoop},
+ * replies back out. Malformed input is answered with INVALID_ARGUMENT here and never reaches the
+ * core; the core's own refusals map one to one onto gRPC codes. Every refusal is logged once at
+ * INFO with the caller's address (no tokens ever reach this class).
+ *
+ * <p>Handlers never block: they queue a request and return; the answer is written when the loop
+ * completes it. A commit waits server-side until decided; the caller's deadline bounds that wait,
+ * and a cancelled call forgets its waiter.
+ */
+public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorService.class);
+
+    private final CoordinatorLoop loop;
+    private final AgentRegistry registry;
+    private final String serverId;
+    private final long defaultTimeoutMillis;
+    private final long maxTimeoutMillis;
+
+    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
+                              long defaultTimeoutMillis, long maxTimeoutMillis) {
+        this.loop = loop;
+        this.registry = registry;
+        this.serverId = serverId;
+        this.defaultTimeoutMillis = defaultTimeoutMillis;
+        this.maxTimeoutMillis = maxTimeoutMillis;
+    }
+
+    @Override
+    public void begin(BeginRequest request, StreamObserver<BeginResponse> out) {
+        long timeoutMillis;
+        try {
+            Ids.requireGtrid(request.getGtrid());
+            checkName(request.getName());
+            timeoutMillis = timeoutMillis(request.getTimeoutMs());
+        } catch (IllegalArgumentException e) {
+            refuse(out, call("Begin"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        answer(out, call("Begin"), loop.begin(request.getGtrid(), request.getName(), timeoutMillis), reply ->
+                reply instanceof Reply.Begun begun
+                        ? BeginResponse.newBuilder().setDeadlineEpochMs(loop.toEpochMillis(begun.deadlineMillis())).build()
+                        : null);
+    }
+
+    @Override
+    public void registerBranch(RegisterBranchRequest request, StreamObserver<RegisterBranchResponse> out) {
+        Event.RegisterBranch event;
+        try {
+            Ids.requireGtrid(request.getGtrid());
+            event = new Event.RegisterBranch(request.getGtrid(), branch(request));
+        } catch (IllegalArgumentException e) {
+            refuse(out, call("RegisterBranch"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        answer(out, call("RegisterBranch"), loop.registerBranch(event), reply ->
+                reply instanceof Reply.Registered ? RegisterBranchResponse.getDefaultInstance() : null);
+    }
+
+    @Override
+    public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        String call = call("Commit");
+        if (!validGtrid(request.getGtrid(), call, out)) {
+            return;
+        }
+        CompletableFuture<Reply> reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
+        forgetOnCancel(out, reply);
+        answer(out, call, reply, CoordinatorService::outcome);
+    }
+
+    @Override
+    public void rollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
+        String call = call("Rollback");
+        if (!validGtrid(request.getGtrid(), call, out)) {
+            return;
+        }
+        CompletableFuture<Reply> reply = loop.rollback(request.getGtrid());
+        forgetOnCancel(out, reply);
+        answer(out, call, reply, CoordinatorService::outcome);
+    }
+
+    @Override
+    public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
+        String call = call("GetStatus");
+        if (!validGtrid(request.getGtrid(), call, out)) {
+            return;
+        }
+        loop.status(request.getGtrid()).whenComplete((status, error) -> {
+            if (error != null) {
+                fail(out, call, error);
+            } else {
+                out.onNext(StatusResponse.newBuilder().setStatus(Protos.status(status)).build());
+                out.onCompleted();
+            }
+        });
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> connect(StreamObserver<ServerMessage> out) {
+        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** timeout_ms 0 means the server default; anything else must be within 1..max-timeout-ms. */
+    private long timeoutMillis(long requested) {
+        if (requested == 0) {
+            return defaultTimeoutMillis;
+        }
+        if (requested < 0 || requested > maxTimeoutMillis) {
+            throw new IllegalArgumentException("timeout_ms must be 1.." + maxTimeoutMillis + " (or 0 for the server default of "
+                    + defaultTimeoutMillis + "), got " + requested);
+        }
+        return requested;
+    }
+
+    /** The name is optional and free text, but bounded and without control characters: it ends up in logs. */
+    private static void checkName(String name) {
+        if (name.length() > Ids.MAX_NAME_CHARS || name.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("name must be at most " + Ids.MAX_NAME_CHARS
+                    + " characters without control characters, got " + Ids.quote(name));
+        }
+    }
+
+    private static Branch branch(RegisterBranchRequest r) {
+        // Branch's constructor checks bqual, resource_id and agent_id; its messages name the field
+        return new Branch(r.getBqual(), r.getResourceId(), r.getAgentId());
+    }
+
+    private static OutcomeResponse outcome(Reply reply) {
+        if (reply instanceof Reply.Decided decided) {
+            return OutcomeResponse.newBuilder().setOutcome(Protos.outcome(decided.outcome()))
+                    .setDetail(detail(decided.outcome(), false)).build();
+        }
+        if (reply instanceof Reply.Finished finished) {
+            return OutcomeResponse.newBuilder().setOutcome(Protos.outcome(finished.outcome()))
+                    .setDetail(detail(finished.outcome(), true)).build();
+        }
+        return null;
+    }
+
+    private static String detail(dev.xatm.core.Outcome outcome, boolean finished) {
+        return switch (outcome) {
+            case COMMITTED -> finished ? "committed; every branch acknowledged" : "commit decided and durable; branches are being committed";
+            case ROLLED_BACK -> finished ? "rolled back; every branch acknowledged" : "rolled back";
+            case TIMED_OUT -> "rolled back: the transaction's deadline passed before a commit decision";
+            case HEURISTIC_HAZARD -> "outcome unknown: the single branch's agent went away during its one-phase commit; needs an operator";
+        };
+    }
+
+    private <T> boolean validGtrid(String gtrid, String call, StreamObserver<T> out) {
+        if (Ids.isValidId(gtrid)) {
+            return true;
+        }
+        refuse(out, call, Status.INVALID_ARGUMENT.withDescription(
+                "gtrid must be 1.." + Ids.MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + Ids.quote(gtrid)));
+        return false;
+    }
+
+    /** A cancelled call (deadline passed, client gone) cancels its pending reply, which forgets the waiter. */
+    private static void forgetOnCancel(StreamObserver<?> out, CompletableFuture<Reply> reply) {
+        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> reply.cancel(false));
+    }
+
+    /**
+     * Writes the reply as the response {@code toResponse} makes of it, or, when it makes none (the
+     * core refused), as the matching gRPC status.
+     */
+    private <T> void answer(StreamObserver<T> out, String call, CompletableFuture<Reply> pending, Function<Reply, T> toResponse) {
+        pending.whenComplete((reply, error) -> {
+            if (error != null) {
+                fail(out, call, error);
+                return;
+            }
+            T response = toResponse.apply(reply);
+            if (response != null) {
+                send(out, response);
+            } else if (reply instanceof Reply.Rejected rejected) {
+                refuse(out, call, Protos.status(rejected.code()).withDescription(rejected.message()));
+            } else {
+                log.error("{}: unexpected reply {}", call, reply);
+                refuse(out, call, Status.INTERNAL.withDescription("unexpected reply from the coordinator"));
+            }
+        });
+    }
+
+    private <T> void fail(StreamObserver<T> out, String call, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CancellationException) {
+            return; // the caller cancelled; nobody is listening
+        }
+        if (cause instanceof CoordinatorUnavailableException unavailable) {
+            refuse(out, call, (unavailable.overloaded() ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE)
+                    .withDescription(unavailable.getMessage()));
+            return;
+        }
+        log.error("{} failed", call, cause);
+        refuse(out, call, Status.INTERNAL.withDescription("internal error; see the server log"));
+    }
+
+    private static <T> void send(StreamObserver<T> out, T response) {
+        try {
+            out.onNext(response);
+            out.onCompleted();
+        } catch (RuntimeException e) {
+            log.debug("answer not delivered (call gone): {}", e.toString());
+        }
+    }
+
+    private <T> void refuse(StreamObserver<T> out, String call, Status status) {
+        log.info("{} refused: {} {}", call, status.getCode(), status.getDescription());
+        try {
+            out.onError(status.asRuntimeException());
+        } catch (RuntimeException e) {
+            log.debug("refusal not delivered (call gone): {}", e.toString());
+        }
+    }
+
+    /** "Method from peer", for log lines; read here, on the gRPC thread that carries the call's context. */
+    private static String call(String method) {
+        return method + " from " + peer();
+    }
+
+    private static String peer() {
+        String peer = AuthInterceptor.PEER.get();
+        return peer == null ? "unknown peer" : peer;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.xatm.server.transport;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Netty gRPC server on {@code tm.server.port}.
+ *
+ * <p>Lifecycle: the coordinator loop is running before any lifecycle starts (it starts when its bean
+ * is created), so the first call finds it ready. This server starts before the admin HTTP server
+ * ({@link #PHASE}), so a health check that answers at all means gRPC is already listening; and it
+ * stops after the HTTP server's graceful shutdown.
+ *
+ * <p>Keep-alive is how the server notices that an agent vanished without closing its stream
+ * (process killed, cable pulled): a ping every keepalive-ms that is not answered within
+ * keepalive-ms ends the connection, and with it the agent's stream (design notes 8).
+ */
+public final class GrpcServer implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+    /** How long in-flight unary calls (e.g. a commit waiting for its decision) get at shutdown. */
+    private static final long SHUTDOWN_GRACE_MILLIS = 5_000;
+    /** Before Spring Boot's web server start (DEFAULT_PHASE - 2048) and graceful shutdown (- 1024). */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    private final int configuredPort;
+    private final long keepaliveMillis;
+    private final int maxInboundMessageBytes;
+    private final BindableService service;
+    private final AuthInterceptor auth;
+    private final AgentRegistry registry;
+
+    private volatile Server server;
+    private ExecutorService executor;
+
+    public GrpcServer(int port, long keepaliveMillis, int maxInboundMessageBytes, BindableService service,
+                      AuthInterceptor auth, AgentRegistry registry) {
+        this.configuredPort = port;
+        this.keepaliveMillis = keepaliveMillis;
+        this.maxInboundMessageBytes = maxInboundMessageBytes;
+        this.service = service;
+        this.auth = auth;
+        this.registry = registry;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (server != null) {
+            return;
+        }
+        // Handlers only validate and queue work for the coordinator loop, so a small fixed pool is
+        // enough, and it bounds the threads a flood of calls can create.
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tm-grpc-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        Server s = NettyServerBuilder.forPort(configuredPort)
+                .executor(executor)
+                .keepAliveTime(keepaliveMillis, TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(keepaliveMillis, TimeUnit.MILLISECONDS)
+                // agents ping too, to notice a dead server; let them, as often as once a second
+                .permitKeepAliveTime(Math.min(keepaliveMillis, 1_000), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .maxInboundMessageSize(maxInboundMessageBytes)
+                .maxInboundMetadataSize(8 * 1024)
+                .handshakeTimeout(10, TimeUnit.SECONDS)
+                .addService(ServerInterceptors.intercept(service, auth))
+                .build();
+        try {
+            s.start();
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw new UncheckedIOException("Cannot listen for gRPC on tm.server.port=" + configuredPort + ": " + e.getMessage(), e);
+        }
+        server = s;
+        log.info("tm-server gRPC listening on port {}", s.getPort());
+    }
+
+    @Override
+    public synchronized void stop() {
+        Server s = server;
+        if (s == null) {
+            return;
+        }
+        s.shutdown(); // no new calls
+        // Agent streams never end by themselves; close them so only short unary calls remain.
+        registry.closeAll(Status.UNAVAILABLE.withDescription("tm-server is shutting down"));
+        try {
+            if (!s.awaitTermination(SHUTDOWN_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                s.shutdownNow();
+                s.awaitTermination(SHUTDOWN_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            s.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        executor.shutdownNow();
+        server = null;
+        log.info("tm-server gRPC stopped");
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return server != null;
+    }
+
+    /** The bound port: the configured one, or the one the system picked for tm.server.port=0. */
+    public int port() {
+        Server s = server;
+        if (s == null) {
+            throw new IllegalStateException("the gRPC server is not running");
+        }
+        return s.getPort();
+    }
+}

@@ -1,0 +1,128 @@
+package dev.xatm.server.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** tm.server.* binding: the documented defaults, and bad values refused with a message naming the property. */
+@ExtendWith(OutputCaptureExtension.class)
+class TmServerPropertiesTest {
+
+    private static TmServerProperties bind(Map<String, String> values) {
+        return new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("tm.server", TmServerProperties.class);
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        TmServerProperties p = bind(Map.of());
+        assertThat(p.port()).isEqualTo(7071);
+        assertThat(p.store()).isEqualTo("file");
+        assertThat(p.file().dir()).isEqualTo("./tm-data");
+        assertThat(p.file().segmentBytesMax()).isEqualTo(67_108_864L);
+        assertThat(p.authToken()).isNull();
+        assertThat(p.adminToken()).isNull();
+        assertThat(p.serverId()).isEqualTo("tm-1");
+        assertThat(p.prepareTimeoutMs()).isEqualTo(10_000);
+        assertThat(p.retryInitialMs()).isEqualTo(200);
+        assertThat(p.retryMaxMs()).isEqualTo(5_000);
+        assertThat(p.tickMs()).isEqualTo(50);
+        assertThat(p.defaultTimeoutMs()).isEqualTo(60_000);
+        assertThat(p.maxTimeoutMs()).isEqualTo(3_600_000);
+        assertThat(p.maxBranchesPerTransaction()).isEqualTo(64);
+        assertThat(p.maxLiveTransactions()).isEqualTo(100_000);
+        assertThat(p.keepaliveMs()).isEqualTo(5_000);
+    }
+
+    @Test
+    void commandLineStyleNamesBind() {
+        TmServerProperties p = bind(Map.of(
+                "tm.server.port", "0",
+                "tm.server.file.dir", "/tmp/x",
+                "tm.server.file.segment-bytes-max", "1048576",
+                "tm.server.auth-token", "t0ken-t0ken-t0ken",
+                "tm.server.prepare-timeout-ms", "1500",
+                "tm.server.max-branches-per-transaction", "8"));
+        assertThat(p.port()).isZero();
+        assertThat(p.file().dirPath().toString()).isEqualTo("/tmp/x");
+        assertThat(p.file().segmentBytesMax()).isEqualTo(1_048_576);
+        assertThat(p.authToken()).isEqualTo("t0ken-t0ken-t0ken");
+        assertThat(p.coordinatorConfig().prepareTimeoutMillis()).isEqualTo(1500);
+        assertThat(p.coordinatorConfig().maxBranchesPerTxn()).isEqualTo(8);
+    }
+
+    @Test
+    void anEmptyTokenMeansUnset() {
+        assertThat(bind(Map.of("tm.server.auth-token", "")).authToken()).isNull();
+    }
+
+    @Test
+    void jdbcStoreIsRefusedClearly() {
+        assertThatThrownBy(() -> bind(Map.of("tm.server.store", "jdbc")))
+                .isInstanceOf(BindException.class)
+                .rootCause().hasMessage("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+    }
+
+    @Test
+    void badValuesNameTheirProperty() {
+        assertRefused("tm.server.store", "mongo", "tm.server.store must be 'file'");
+        assertRefused("tm.server.port", "70000", "tm.server.port must be 0..65535");
+        assertRefused("tm.server.tick-ms", "0", "tm.server.tick-ms must be between 1 and");
+        assertRefused("tm.server.prepare-timeout-ms", "-5", "tm.server.prepare-timeout-ms must be between 1 and");
+        assertRefused("tm.server.retry-initial-ms", "9000", "tm.server.retry-max-ms (5000) must be >= tm.server.retry-initial-ms (9000)");
+        assertRefused("tm.server.default-timeout-ms", "4000000", "tm.server.default-timeout-ms (4000000) must be <= tm.server.max-timeout-ms");
+        assertRefused("tm.server.max-branches-per-transaction", "0", "tm.server.max-branches-per-transaction must be between 1 and");
+        assertRefused("tm.server.max-branches-per-transaction", "1001", "tm.server.max-branches-per-transaction must be between 1 and 1000");
+        assertRefused("tm.server.keepalive-ms", "10", "tm.server.keepalive-ms must be between 100 and");
+        assertRefused("tm.server.file.segment-bytes-max", "10", "tm.server.file.segment-bytes-max must be between 4096");
+        assertRefused("tm.server.file.segment-bytes-max", "2147483648", "tm.server.file.segment-bytes-max must be between 4096 and 1073741824");
+    }
+
+    @Test
+    void aBadTokenIsRefusedWithoutEchoingIt() {
+        assertThatThrownBy(() -> bind(Map.of("tm.server.auth-token", "has a space")))
+                .rootCause().hasMessageContaining("tm.server.auth-token must be").hasMessageNotContaining("has a space");
+    }
+
+    @Test
+    void toStringHidesTheTokens() {
+        TmServerProperties p = bind(Map.of("tm.server.auth-token", "s3cret-s3cret", "tm.server.admin-token", "adm1n-adm1n"));
+        assertThat(p.toString()).doesNotContain("s3cret").doesNotContain("adm1n").contains("authToken=<set>");
+    }
+
+    @Test
+    void aStartWithABadValueFailsWithAClearMessageAndNoSecret(CapturedOutput output) {
+        assertThatThrownBy(() -> new SpringApplicationBuilder(PropertiesOnly.class)
+                .web(WebApplicationType.NONE)
+                .run("--tm.server.store=jdbc", "--tm.server.auth-token=very-secret-value-1"))
+                .rootCause().hasMessage("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+        assertThat(output).contains("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+        assertThat(output).doesNotContain("very-secret-value-1");
+    }
+
+    private static void assertRefused(String property, String value, String message) {
+        assertThatThrownBy(() -> bind(Map.of(property, value)))
+                .as(property + "=" + value)
+                .rootCause().hasMessageContaining(message);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(TmServerProperties.class)
+    static class PropertiesOnly {
+        PropertiesOnly(TmServerProperties properties) {
+            // forces binding at start-up, as the real application does
+        }
+    }
+}

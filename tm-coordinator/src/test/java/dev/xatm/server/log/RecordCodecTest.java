@@ -1,0 +1,99 @@
+package dev.xatm.server.log;
+
+import dev.xatm.core.Branch;
+import dev.xatm.core.LogRecord;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static dev.xatm.server.log.LogTestSupport.decision;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RecordCodecTest {
+
+    /** Every record shape survives encode/decode unchanged, including a null and a non-ASCII name. */
+    @Test
+    void roundTripsEveryRecordShape() throws Exception {
+        List<Branch> many = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            many.add(new Branch("b" + i, "db-" + i, "agent-" + (i % 3)));
+        }
+        List<LogRecord> records = List.of(
+                decision("g-1"),
+                new LogRecord.Decision("g-2", null, List.of()),
+                new LogRecord.Decision("g-3", "bestellung-\u00e4\u00f6\u00fc-\u6f22", many),
+                new LogRecord.Completed("g-1"));
+        for (LogRecord r : records) {
+            assertThat(RecordCodec.decode(RecordCodec.encode(r))).isEqualTo(r);
+        }
+    }
+
+    /** Pins the on-disk bytes of both record types: changing them needs a new format version. */
+    @Test
+    void encodingIsTheDocumentedFormat() {
+        assertThat(HexFormat.of().formatHex(RecordCodec.encode(new LogRecord.Completed("g1"))))
+                .isEqualTo("02" + "0002" + "6731");
+        assertThat(HexFormat.of().formatHex(RecordCodec.encode(new LogRecord.Decision("g1", null, List.of(new Branch("b", "r", "a"))))))
+                .isEqualTo("01" + "0002" + "6731" + "ffff" + "0001" + "000162" + "000172" + "000161");
+    }
+
+    @Test
+    void rejectsUnknownTypeTrailingBytesAndTruncation() {
+        byte[] good = RecordCodec.encode(decision("g-1"));
+        byte[] unknownType = good.clone();
+        unknownType[0] = 9;
+        assertThatThrownBy(() -> RecordCodec.decode(unknownType)).hasMessageContaining("unknown record type 9");
+
+        byte[] trailing = Arrays.copyOf(good, good.length + 1);
+        assertThatThrownBy(() -> RecordCodec.decode(trailing)).hasMessageContaining("unexpected bytes");
+
+        for (int cut = 0; cut < good.length; cut++) {
+            byte[] truncated = Arrays.copyOf(good, cut);
+            assertThatThrownBy(() -> RecordCodec.decode(truncated)).isInstanceOf(RecordCodec.BadRecordException.class);
+        }
+    }
+
+    /** A payload that is well-formed but names an identifier the core would refuse is bad, not accepted. */
+    @Test
+    void rejectsIdentifiersTheCoreWouldRefuse() {
+        byte[] bad = RecordCodec.encode(new LogRecord.Completed("g-1"));
+        bad[3] = ' ';
+        assertThatThrownBy(() -> RecordCodec.decode(bad))
+                .isInstanceOf(RecordCodec.BadRecordException.class)
+                .hasMessageContaining("gtrid");
+    }
+
+    /** Random bytes either decode or fail with BadRecordException; never another exception that would crash recovery. */
+    @Test
+    void garbageOnlyEverFailsWithBadRecordException() {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] garbage = new byte[random.nextInt(0, 64)];
+            for (int j = 0; j < garbage.length; j++) {
+                garbage[j] = (byte) random.nextInt(256);
+            }
+            try {
+                RecordCodec.decode(garbage);
+            } catch (RecordCodec.BadRecordException expected) {
+                // fine: the only way decoding may fail
+            }
+        }
+    }
+
+    @Test
+    void refusesToEncodeARecordLargerThanTheLimit() {
+        List<Branch> branches = new ArrayList<>();
+        String longName = "x".repeat(128);
+        for (int i = 0; i < 5000; i++) {
+            branches.add(new Branch("b" + i, longName, longName));
+        }
+        assertThatThrownBy(() -> RecordCodec.encode(new LogRecord.Decision("g-1", null, branches)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("limit of " + RecordCodec.PAYLOAD_BYTES_MAX);
+    }
+}

@@ -1,0 +1,122 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.Action;
+import dev.xatm.core.Effects;
+import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Outcome;
+import dev.xatm.core.Reply;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The ground truth of every branch at the databases, and the safety properties checked against it
+ * after every step of a run:
+ * <ul>
+ *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK;</li>
+ *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable;</li>
+ *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
+ *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or
+ *       TIMED_OUT never has a branch committed.</li>
+ * </ul>
+ * A violation throws {@link Violation} at once, so the trace ends at the step that broke the rule.
+ */
+final class Invariants {
+
+    /** What the database did with a branch. READ_ONLY: finished at prepare time, neither outcome. */
+    enum Truth { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, READ_ONLY }
+
+    static final class Violation extends RuntimeException {
+        Violation(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final SimLog log;
+    private final Map<String, Map<String, Truth>> truth = new LinkedHashMap<>();
+    private final Set<String> toldCommitted = new HashSet<>();
+    private final Set<String> toldRolledBack = new HashSet<>();
+
+    Invariants(SimLog log) {
+        this.log = log;
+    }
+
+    Truth truth(BranchId x) {
+        Map<String, Truth> branches = truth.get(x.gtrid());
+        return branches == null ? null : branches.get(x.bqual());
+    }
+
+    Map<String, Truth> branchesOf(String gtrid) {
+        return truth.getOrDefault(gtrid, Map.of());
+    }
+
+    /** A database changed a branch's state. */
+    void branch(BranchId x, Truth to) {
+        Map<String, Truth> branches = truth.computeIfAbsent(x.gtrid(), g -> new LinkedHashMap<>());
+        branches.put(x.bqual(), to);
+        if (to == Truth.ROLLED_BACK) {
+            if (branches.containsValue(Truth.COMMITTED)) {
+                fail("mixed outcome: " + x + " rolled back while another branch committed: " + branches);
+            }
+            if (toldCommitted.contains(x.gtrid())) {
+                fail(x + " rolled back, but the client was told COMMITTED");
+            }
+            LogRecord.Decision d = log.durableDecision(x.gtrid());
+            if (d != null && d.branches().stream().anyMatch(b -> b.bqual().equals(x.bqual()))) {
+                fail("durable decision changed: " + x + " rolled back although " + d + " is durable");
+            }
+        } else if (to == Truth.COMMITTED) {
+            if (branches.containsValue(Truth.ROLLED_BACK)) {
+                fail("mixed outcome: " + x + " committed while another branch rolled back: " + branches);
+            }
+            if (toldRolledBack.contains(x.gtrid())) {
+                fail(x + " committed, but the client was told it rolled back");
+            }
+        }
+    }
+
+    /** What the coordinator asked for in one step, checked before any of it takes effect. */
+    void effects(Effects fx) {
+        for (Outbound m : fx.messages()) {
+            if (m.action() == Action.COMMIT && log.durableDecision(m.gtrid()) == null) {
+                fail("COMMIT for " + m.gtrid() + "/" + m.bqual() + " emitted before its decision was durable");
+            }
+        }
+        for (Reply r : fx.replies()) {
+            if (r instanceof Reply.Decided d) {
+                decided(d.gtrid(), d.outcome());
+            } else if (r instanceof Reply.Finished f) {
+                decided(f.gtrid(), f.outcome());
+            }
+        }
+    }
+
+    private void decided(String gtrid, Outcome outcome) {
+        Map<String, Truth> branches = branchesOf(gtrid);
+        switch (outcome) {
+            case COMMITTED -> {
+                if (log.everAppendedDecision(gtrid) && log.durableDecision(gtrid) == null) {
+                    fail("client told COMMITTED for " + gtrid + " before its decision was durable");
+                }
+                if (branches.containsValue(Truth.ROLLED_BACK)) {
+                    fail("client told COMMITTED for " + gtrid + " which has a rolled-back branch: " + branches);
+                }
+                toldCommitted.add(gtrid);
+            }
+            case ROLLED_BACK, TIMED_OUT -> {
+                if (branches.containsValue(Truth.COMMITTED)) {
+                    fail("client told " + outcome + " for " + gtrid + " which has a committed branch: " + branches);
+                }
+                toldRolledBack.add(gtrid);
+            }
+            case HEURISTIC_HAZARD -> { }
+        }
+    }
+
+    static void fail(String message) {
+        throw new Violation(message);
+    }
+}

@@ -1,0 +1,231 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.Branch;
+import dev.xatm.core.ErrorCode;
+import dev.xatm.core.Event;
+import dev.xatm.core.Outcome;
+import dev.xatm.core.Reply;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The code running one global transaction: Begin, then for each branch XA START at the database
+ * followed by RegisterBranch, then Commit or Rollback, or nothing at all (abandoned: it must time
+ * out). Requests are RPCs: a lost answer (coordinator crash) is retried after a timeout, which
+ * every request tolerates (rules 1-3, 10 make repeats safe).
+ *
+ * <p>On any outcome but COMMITTED the client rolls back the branches it still holds ACTIVE: they
+ * are its own connections, and an unprepared branch is doomed once the transaction is.
+ */
+final class SimClient {
+
+    enum Ending { COMMIT, ROLLBACK, ABANDON }
+
+    /**
+     * @param agents  where each branch goes (one branch per database, as SPEC §9 demands)
+     * @param wrote   per branch: did it write (else it can vote READ_ONLY)
+     */
+    record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending) {}
+
+    private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, DONE }
+
+    private static final long REPLY_TIMEOUT_TICKS = 30;
+
+    final int index;
+    final Plan plan;
+    private Stage stage = Stage.WAITING;
+    private int nextBranch;
+    private final List<BranchId> started = new ArrayList<>();
+    private Event pending;
+    private long sentAt;
+    private int attempts;
+    private long diesAt;
+    private String result;
+    /** Set when the client learnt its outcome only as "unknown gtrid, presumed rolled back". */
+    private boolean presumedAborted;
+
+    SimClient(int index, Plan plan) {
+        this.index = index;
+        this.plan = plan;
+    }
+
+    String gtrid() {
+        return plan.gtrid();
+    }
+
+    boolean finished() {
+        return stage == Stage.DONE;
+    }
+
+    String result() {
+        return result;
+    }
+
+    boolean presumedAborted() {
+        return presumedAborted;
+    }
+
+    int branchCount() {
+        return started.size();
+    }
+
+    /** Called once per tick. */
+    void act(SimWorld w) {
+        switch (stage) {
+            case WAITING -> {
+                if (w.now() >= plan.startAt()) {
+                    stage = Stage.BEGIN;
+                    request(w, new Event.Begin(gtrid(), "sim", w.now() + plan.deadlineTicks()));
+                }
+            }
+            case ABANDONED -> {
+                if (w.now() >= diesAt) {
+                    // The process dies: its database sessions end, so its active branches roll back.
+                    for (BranchId x : started) {
+                        w.participant(agentOf(x)).rollbackIfActive(x);
+                    }
+                    finish(w, "abandoned");
+                }
+            }
+            case DONE -> { }
+            default -> {
+                if (pending != null && w.now() - sentAt >= REPLY_TIMEOUT_TICKS) {
+                    attempts++;
+                    send(w); // the answer is overdue: the coordinator may have crashed; ask again
+                }
+            }
+        }
+    }
+
+    void onReply(SimWorld w, Reply r) {
+        switch (stage) {
+            case BEGIN -> {
+                if (r instanceof Reply.Begun
+                        || (attempts > 0 && r instanceof Reply.Rejected rej && rej.code() == ErrorCode.ALREADY_EXISTS)) {
+                    stage = Stage.REGISTER; // a retried Begin finds its own transaction
+                    registerNext(w);
+                } else if (r instanceof Reply.Rejected rej) {
+                    finish(w, "begin rejected: " + rej.code());
+                }
+            }
+            case REGISTER -> {
+                if (r instanceof Reply.Registered reg && reg.bqual().equals(bqual(nextBranch))) {
+                    nextBranch++;
+                    registerNext(w);
+                } else if (r instanceof Reply.Rejected rej && rej.request() == dev.xatm.core.RequestKind.REGISTER_BRANCH) {
+                    presumedAborted = rej.code() == ErrorCode.NOT_FOUND;
+                    giveUp(w, "register rejected: " + rej.code());
+                } else if (r instanceof Reply.Decided d && d.outcome() != Outcome.COMMITTED) {
+                    giveUp(w, "decided while registering: " + d.outcome()); // e.g. timed out
+                }
+            }
+            case COMMIT, ROLLBACK -> {
+                if (r instanceof Reply.Decided d) {
+                    outcome(w, d.outcome());
+                } else if (r instanceof Reply.Finished f) {
+                    outcome(w, f.outcome());
+                } else if (r instanceof Reply.Rejected rej && isAnswerTo(rej)) {
+                    if (rej.code() != ErrorCode.NOT_FOUND) {
+                        // We never ask to roll back a commit under way, nor anything malformed.
+                        Invariants.fail("client " + gtrid() + " got an unexpected rejection " + rej);
+                    }
+                    presumedAborted = true;
+                    giveUp(w, "NOT_FOUND (presumed rolled back)");
+                }
+            }
+            case ABANDONED -> { } // an abandoned client no longer listens
+            default -> { }
+        }
+    }
+
+    /** A rejection of the commit or rollback we asked for, not a late answer to an earlier request. */
+    private boolean isAnswerTo(Reply.Rejected rej) {
+        return rej.request() == (stage == Stage.COMMIT ? dev.xatm.core.RequestKind.COMMIT : dev.xatm.core.RequestKind.ROLLBACK);
+    }
+
+    private void registerNext(SimWorld w) {
+        if (nextBranch == plan.agents().length) {
+            end(w);
+            return;
+        }
+        BranchId x = new BranchId(gtrid(), bqual(nextBranch));
+        int agent = plan.agents()[nextBranch];
+        if (!w.participant(agent).start(x, plan.wrote()[nextBranch])) {
+            // The database is down: the business code fails and rolls the transaction back.
+            stage = Stage.ROLLBACK;
+            request(w, new Event.RollbackRequested(gtrid()));
+            return;
+        }
+        started.add(x);
+        request(w, new Event.RegisterBranch(gtrid(), new Branch(x.bqual(), w.participant(agent).resourceId, w.participant(agent).agentId)));
+    }
+
+    private void end(SimWorld w) {
+        switch (plan.ending()) {
+            case COMMIT -> {
+                stage = Stage.COMMIT;
+                request(w, new Event.CommitRequested(gtrid()));
+            }
+            case ROLLBACK -> {
+                stage = Stage.ROLLBACK;
+                request(w, new Event.RollbackRequested(gtrid()));
+            }
+            case ABANDON -> {
+                stage = Stage.ABANDONED;
+                pending = null;
+                // Dies some time around its deadline; until then its branches stay open, and the
+                // coordinator's deadline must roll the transaction back on its own.
+                diesAt = w.now() + plan.deadlineTicks() + w.random().nextInt(0, 200);
+            }
+        }
+    }
+
+    private void outcome(SimWorld w, Outcome o) {
+        if (o == Outcome.COMMITTED) {
+            finish(w, o.name());
+        } else {
+            giveUp(w, o.name());
+        }
+    }
+
+    /** Any outcome but COMMITTED: roll back what this client still holds open. */
+    private void giveUp(SimWorld w, String why) {
+        for (BranchId x : started) {
+            w.participant(agentOf(x)).rollbackIfActive(x);
+        }
+        finish(w, why);
+    }
+
+    private void finish(SimWorld w, String why) {
+        stage = Stage.DONE;
+        pending = null;
+        result = why;
+        w.trace(gtrid() + " client done: " + why);
+    }
+
+    private void request(SimWorld w, Event e) {
+        pending = e;
+        attempts = 0;
+        send(w);
+    }
+
+    private void send(SimWorld w) {
+        sentAt = w.now();
+        w.sendFromClient(this, pending);
+    }
+
+    private String bqual(int i) {
+        return "b" + i;
+    }
+
+    private int agentOf(BranchId x) {
+        return plan.agents()[Integer.parseInt(x.bqual().substring(1))];
+    }
+
+    @Override
+    public String toString() {
+        return "client " + gtrid() + " " + stage + (result == null ? "" : " (" + result + ")")
+                + " branches " + started + (pending == null ? "" : " awaiting " + pending);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.CoordinatorConfig;
+
+import java.util.SplittableRandom;
+
+/**
+ * Every fault and behaviour of a simulated run as a parameter, drawn once per seed (like
+ * TigerBeetle's PacketSimulatorOptions). Time is in ticks; the coordinator reads one tick as one
+ * millisecond. Probabilities named "...PerTick" apply to each party on each tick.
+ *
+ * @param agents                     simulated agents, each holding one database (resource)
+ * @param clients                    clients, each running one global transaction
+ * @param faultTicks                 how long faults are injected before the run heals
+ * @param clientStartWindowTicks     clients begin at a random tick inside this window
+ * @param lossProbability            an agent-link message is dropped
+ * @param duplicateProbability       an agent-link message is delivered twice
+ * @param delayMaxTicks              every message takes 1..this many ticks; different delays reorder
+ * @param partitionPerTick           an agent's link is cut (both sides see it end)
+ * @param partitionMaxTicks          ... for up to this long
+ * @param participantCrashPerTick    an agent and its database crash: active branches roll back,
+ *                                   prepared ones survive, the agent's memory is lost
+ * @param participantDownMaxTicks    ... and stay down up to this long
+ * @param coordinatorCrashPerTick    the coordinator crashes: unsynced log appends may be lost or torn
+ * @param coordinatorDownMaxTicks    ... and stays down up to this long
+ * @param logLatencyMaxTicks         an append is durable 1..this many ticks after it is written
+ * @param crashKeepsUnsyncedProbability on a coordinator crash, a random prefix of the unsynced appends
+ *                                   reached the disk anyway (the OS flushed them)
+ * @param tornTailProbability        on a crash, the first lost append is left torn on disk
+ * @param noVoteProbability          a branch fails its PREPARE and votes NO
+ * @param readOnlyProbability        a branch wrote nothing, and votes READ_ONLY
+ * @param onePhaseFailProbability    a one-phase commit rolls back instead
+ * @param rollbackProbability        a client asks to roll back instead of committing
+ * @param abandonProbability         a client never finishes (its transaction must time out)
+ * @param maxBranchesPerClient       each client registers 1..this many branches
+ * @param coordinator                the core's configuration for the run
+ */
+public record SimOptions(
+        int agents,
+        int clients,
+        int faultTicks,
+        int clientStartWindowTicks,
+        double lossProbability,
+        double duplicateProbability,
+        int delayMaxTicks,
+        double partitionPerTick,
+        int partitionMaxTicks,
+        double participantCrashPerTick,
+        int participantDownMaxTicks,
+        double coordinatorCrashPerTick,
+        int coordinatorDownMaxTicks,
+        int logLatencyMaxTicks,
+        double crashKeepsUnsyncedProbability,
+        double tornTailProbability,
+        double noVoteProbability,
+        double readOnlyProbability,
+        double onePhaseFailProbability,
+        double rollbackProbability,
+        double abandonProbability,
+        int maxBranchesPerClient,
+        CoordinatorConfig coordinator) {
+
+    /** A run with a random shape: some seeds calm, some hostile, most in between. */
+    static SimOptions random(SplittableRandom r) {
+        long retryInitial = r.nextInt(1, 9);
+        return new SimOptions(
+                r.nextInt(2, 6),
+                r.nextInt(3, 15),
+                250,
+                150,
+                pick(r, 0, 0, 0.02, 0.1, 0.25),
+                pick(r, 0, 0.05, 0.2),
+                r.nextInt(1, 9),
+                pick(r, 0, 0.002, 0.01),
+                r.nextInt(10, 100),
+                pick(r, 0, 0.001, 0.005),
+                r.nextInt(5, 100),
+                pick(r, 0, 0.002, 0.01),
+                r.nextInt(5, 60),
+                r.nextInt(1, 11),
+                0.5,
+                0.5,
+                pick(r, 0, 0.05, 0.2),
+                pick(r, 0, 0.1, 0.3),
+                pick(r, 0, 0.1),
+                0.1,
+                0.1,
+                r.nextInt(1, 5),
+                new CoordinatorConfig(
+                        r.nextInt(20, 121),
+                        retryInitial,
+                        retryInitial + r.nextInt(0, 60),
+                        r.nextInt(4) == 0 ? 2 : 4,           // sometimes too few: RESOURCE_EXHAUSTED on register
+                        r.nextInt(4) == 0 ? r.nextInt(1, 5) : 100, // sometimes too few: RESOURCE_EXHAUSTED on begin
+                        // Mostly enough to remember every transaction of the run; sometimes tiny, so the
+                        // FIFO forgets while clients and agents still ask (rule 11).
+                        r.nextInt(8) == 0 ? r.nextInt(0, 4) : 10_000));
+    }
+
+    /** True when the coordinator may forget finished transactions of this run. */
+    boolean forgetsFinished() {
+        return coordinator.finishedMemory() < clients;
+    }
+
+    /** No faults at all, short delays: for scripted scenarios, which inject their own. */
+    public static SimOptions calm(int agents) {
+        return new SimOptions(agents, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, agents,
+                new CoordinatorConfig(50, 4, 32, 8, 100, 10_000));
+    }
+
+    private static double pick(SplittableRandom r, double... choices) {
+        return choices[r.nextInt(choices.length)];
+    }
+}

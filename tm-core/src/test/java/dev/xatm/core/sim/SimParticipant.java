@@ -1,0 +1,244 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
+import dev.xatm.core.Event;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Vote;
+import dev.xatm.core.sim.Invariants.Truth;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * An agent and the database it holds branches on, behaving as the agent contract in the design
+ * notes says: commands are executed idempotently, one at a time per branch; XAER_NOTA on rollback
+ * (and on commit, since COMMIT only comes after a durable decision) counts as done.
+ *
+ * <p>The database keeps ACTIVE and PREPARED branches. A crash rolls back the active ones and keeps
+ * the prepared ones (XA-FACTS §0); the agent's memory (one-phase outcomes, read-only branches it
+ * finished) is lost. After a restart it reconnects and inquires about every prepared branch.
+ */
+final class SimParticipant {
+    private enum XaState { ACTIVE, PREPARED }
+
+    private static final class XaBranch {
+        XaState state = XaState.ACTIVE;
+        final boolean wrote;
+
+        XaBranch(boolean wrote) {
+            this.wrote = wrote;
+        }
+    }
+
+    final int index;
+    final String agentId;
+    final String resourceId;
+    private final Invariants invariants;
+    private final SplittableRandom random;
+    private final SimOptions options;
+
+    /** The database: survives a crash, minus the active branches. */
+    private final Map<BranchId, XaBranch> xa = new LinkedHashMap<>();
+    /** The agent's memory, lost in a crash. */
+    private final Map<BranchId, AckResult> onePhaseOutcomes = new HashMap<>();
+    private final Set<BranchId> readOnlyFinished = new LinkedHashSet<>();
+    private final Map<BranchId, Long> lastHeardAt = new HashMap<>();
+    private boolean crashed;
+    long restartAt;
+
+    SimParticipant(int index, Invariants invariants, SplittableRandom random, SimOptions options) {
+        this.index = index;
+        this.agentId = "agent-" + index;
+        this.resourceId = "db-" + index;
+        this.invariants = invariants;
+        this.random = random;
+        this.options = options;
+    }
+
+    boolean crashed() {
+        return crashed;
+    }
+
+    /** The client's XA START on this database (it holds the connection, the agent executes phase commands). */
+    boolean start(BranchId x, boolean wrote) {
+        if (crashed || xa.containsKey(x)) {
+            return false;
+        }
+        xa.put(x, new XaBranch(wrote));
+        invariants.branch(x, Truth.ACTIVE);
+        return true;
+    }
+
+    /** The client gives up on its branch (it learnt the transaction rolled back, or it died with its session). */
+    void rollbackIfActive(BranchId x) {
+        XaBranch b = xa.get(x);
+        if (!crashed && b != null && b.state == XaState.ACTIVE) {
+            xa.remove(x);
+            invariants.branch(x, Truth.ROLLED_BACK);
+        }
+    }
+
+    /** Executes one phase command and returns the agent's answer (a vote or an ack). */
+    Event execute(Outbound cmd, long now) {
+        BranchId x = new BranchId(cmd.gtrid(), cmd.bqual());
+        XaBranch b = xa.get(x);
+        lastHeardAt.put(x, now);
+        return switch (cmd.action()) {
+            case PREPARE -> vote(x, prepare(x, b));
+            case COMMIT -> {
+                if (b != null) {
+                    if (b.state == XaState.ACTIVE) {
+                        // XA COMMIT (two-phase) of an unprepared branch: the coordinator skipped phase 1.
+                        Invariants.fail("COMMIT reached " + x + " at " + agentId + " which was never prepared");
+                    }
+                    xa.remove(x);
+                    invariants.branch(x, Truth.COMMITTED);
+                }
+                // Unknown: XAER_NOTA, done (it was committed before, e.g. the ack was lost).
+                yield ack(x, Action.COMMIT, AckResult.DONE);
+            }
+            case ROLLBACK -> {
+                if (b != null) {
+                    xa.remove(x);
+                    invariants.branch(x, Truth.ROLLED_BACK);
+                }
+                yield ack(x, Action.ROLLBACK, AckResult.DONE);
+            }
+            case COMMIT_ONE_PHASE -> ack(x, Action.COMMIT_ONE_PHASE, commitOnePhase(x, b));
+        };
+    }
+
+    private Vote prepare(BranchId x, XaBranch b) {
+        if (b == null) {
+            // Unknown: it rolled back (crash, client gave up) or finished read-only earlier.
+            return readOnlyFinished.contains(x) ? Vote.READ_ONLY : Vote.NO;
+        }
+        if (b.state == XaState.PREPARED) {
+            return Vote.YES;
+        }
+        if (random.nextDouble() < options.noVoteProbability()) {
+            xa.remove(x); // PREPARE failed: the database rolled the branch back
+            invariants.branch(x, Truth.ROLLED_BACK);
+            return Vote.NO;
+        }
+        if (!b.wrote) {
+            // SPEC §2: a branch that wrote nothing is finished by the agent itself and leaves phase 2.
+            xa.remove(x);
+            readOnlyFinished.add(x);
+            invariants.branch(x, Truth.READ_ONLY);
+            return Vote.READ_ONLY;
+        }
+        b.state = XaState.PREPARED;
+        invariants.branch(x, Truth.PREPARED);
+        return Vote.YES;
+    }
+
+    private AckResult commitOnePhase(BranchId x, XaBranch b) {
+        AckResult known = onePhaseOutcomes.get(x);
+        if (known != null) {
+            return known; // a resend: answer as before
+        }
+        AckResult result;
+        if (b == null) {
+            result = AckResult.ROLLED_BACK_INSTEAD; // nothing left to commit: it died with its session
+        } else if (b.state == XaState.PREPARED) {
+            Invariants.fail("COMMIT_ONE_PHASE reached " + x + " at " + agentId + " which is prepared");
+            return null;
+        } else if (random.nextDouble() < options.onePhaseFailProbability()) {
+            xa.remove(x);
+            invariants.branch(x, Truth.ROLLED_BACK);
+            result = AckResult.ROLLED_BACK_INSTEAD;
+        } else {
+            xa.remove(x);
+            invariants.branch(x, Truth.COMMITTED);
+            result = AckResult.DONE;
+        }
+        onePhaseOutcomes.put(x, result);
+        return result;
+    }
+
+    private Event vote(BranchId x, Vote v) {
+        return new Event.VoteReceived(x.gtrid(), x.bqual(), v);
+    }
+
+    private Event ack(BranchId x, Action action, AckResult result) {
+        return new Event.AckReceived(x.gtrid(), x.bqual(), action, result);
+    }
+
+    /** The database and the agent crash together. */
+    void crash(long restartAt) {
+        crashed = true;
+        this.restartAt = restartAt;
+        for (var it = xa.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getValue().state == XaState.ACTIVE) {
+                it.remove(); // no session survives a crash; only prepared branches are durable
+                invariants.branch(e.getKey(), Truth.ROLLED_BACK);
+            }
+        }
+        onePhaseOutcomes.clear();
+        readOnlyFinished.clear();
+        lastHeardAt.clear();
+    }
+
+    void restart() {
+        crashed = false;
+    }
+
+    /** What the agent finds prepared (in memory or by XA RECOVER): it inquires about each on (re)connect. */
+    List<Event> inquiries(long now) {
+        List<Event> out = new ArrayList<>();
+        for (var e : xa.entrySet()) {
+            if (e.getValue().state == XaState.PREPARED) {
+                out.add(inquiry(e.getKey()));
+                lastHeardAt.put(e.getKey(), now);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A prepared branch nobody has said anything about for a while gets a fresh inquiry. Over a
+     * real stream nothing is lost and the reconnect inquiry suffices; the simulated network loses
+     * messages, and an answer lost there would otherwise leave the branch prepared for ever.
+     */
+    List<Event> overdueInquiries(long now, long quietTicks) {
+        List<Event> out = new ArrayList<>();
+        for (var e : xa.entrySet()) {
+            if (e.getValue().state == XaState.PREPARED && now - lastHeardAt.getOrDefault(e.getKey(), now) >= quietTicks) {
+                out.add(inquiry(e.getKey()));
+                lastHeardAt.put(e.getKey(), now);
+            }
+        }
+        return out;
+    }
+
+    /** The coordinator says it never heard of a branch we voted YES for: ask for the outcome (presumed abort). */
+    List<Event> inquiriesFor(String gtrid) {
+        List<Event> out = new ArrayList<>();
+        for (var e : xa.entrySet()) {
+            if (e.getKey().gtrid().equals(gtrid) && e.getValue().state == XaState.PREPARED) {
+                out.add(inquiry(e.getKey()));
+            }
+        }
+        return out;
+    }
+
+    private Event inquiry(BranchId x) {
+        return new Event.Inquiry(x.gtrid(), x.bqual(), resourceId, agentId);
+    }
+
+    /** Branches the database still holds open: none may remain once the run is quiet. */
+    Map<BranchId, String> open() {
+        Map<BranchId, String> open = new LinkedHashMap<>();
+        xa.forEach((x, b) -> open.put(x, b.state.name()));
+        return open;
+    }
+}

@@ -1,0 +1,579 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
+import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Reply;
+import dev.xatm.core.RequestKind;
+import dev.xatm.core.sim.Invariants.Truth;
+import dev.xatm.core.sim.SimNetwork.FromClient;
+import dev.xatm.core.sim.SimNetwork.Notice;
+import dev.xatm.core.sim.SimNetwork.Packet;
+import dev.xatm.core.sim.SimNetwork.ToAgent;
+import dev.xatm.core.sim.SimNetwork.ToClient;
+import dev.xatm.core.sim.SimNetwork.ToCoordinator;
+import dev.xatm.core.twophase.Coordinator;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A whole deployment in one thread, driven by one {@link SplittableRandom}: the real
+ * {@link Coordinator}, simulated clients, agents with their databases, a network between them, and
+ * the coordinator's log on a simulated disk (TigerBeetle's VOPR is the model). The seed fixes
+ * everything, so any failure replays exactly.
+ *
+ * <p>A random run ({@link #run()}) injects faults for a while (lost, duplicated, delayed and
+ * reordered messages; cut links; agent and database crashes; coordinator crashes that lose or tear
+ * unsynced log appends), then heals: faults stop, every party restarts and reconnects. It must
+ * then become quiet: every transaction finished, nothing left prepared or active at any database.
+ * {@link Invariants} are checked after every step throughout.
+ *
+ * <p>Scripted scenarios use the same world with {@link SimOptions#calm} and drive the faults
+ * themselves (crash the coordinator here, hold the disk there).
+ */
+public final class SimWorld {
+    /** After healing, a run must be quiet within this many ticks, or it is a liveness failure. */
+    static final long QUIET_LIMIT_TICKS = 5_000;
+    /** An agent re-inquires about a prepared branch nobody mentioned for this long. */
+    private static final long REINQUIRE_TICKS = 60;
+
+    private static final class Link {
+        boolean up;
+        int epoch;
+        long partitionedUntil;
+        /** A stream end the coordinator has not been told of yet: no reconnect before it is. */
+        boolean disconnectPending;
+        long nextAttemptAt;
+    }
+
+    private final long seed;
+    private final SplittableRandom random;
+    private final SimOptions options;
+    private final SimLog log;
+    private final SimNetwork net;
+    private final Invariants invariants;
+    private final Trace trace;
+    private final List<SimParticipant> participants = new ArrayList<>();
+    private final List<SimClient> clients = new ArrayList<>();
+    private final Map<String, SimClient> clientByGtrid = new HashMap<>();
+    private final Link[] links;
+    private Coordinator coordinator;
+    private int coordinatorEpoch;
+    private long coordinatorRestartAt = -1;
+    private long now;
+    private long ticksToQuiet;
+    private boolean faults = true;
+    private final Map<String, Integer> stats = new LinkedHashMap<>();
+
+    /** A random world: its shape and faults are drawn from the seed. */
+    public SimWorld(long seed) {
+        this(seed, null);
+    }
+
+    /** A world of the given shape; {@code options.clients()} random clients are added. */
+    public SimWorld(long seed, SimOptions options) {
+        this.seed = seed;
+        this.random = new SplittableRandom(seed);
+        this.options = options != null ? options : SimOptions.random(random);
+        this.trace = new Trace(300, Boolean.getBoolean("tm.sim.trace"));
+        this.log = new SimLog(random, this.options);
+        this.net = new SimNetwork(random, this.options);
+        this.invariants = new Invariants(log);
+        this.links = new Link[this.options.agents()];
+        for (int i = 0; i < this.options.agents(); i++) {
+            participants.add(new SimParticipant(i, invariants, random, this.options));
+            links[i] = new Link();
+        }
+        for (int i = 0; i < this.options.clients(); i++) {
+            addClient(randomPlan("g" + i));
+        }
+        coordinator = new Coordinator(this.options.coordinator());
+        stepCoordinator(new Event.Tick(0), -1);
+    }
+
+    private SimClient.Plan randomPlan(String gtrid) {
+        List<Integer> agents = new ArrayList<>();
+        for (int i = 0; i < options.agents(); i++) {
+            agents.add(i);
+        }
+        int n = 1 + random.nextInt(Math.min(options.maxBranchesPerClient(), options.agents()));
+        int[] chosen = new int[n];
+        boolean[] wrote = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            chosen[i] = agents.remove(random.nextInt(agents.size())); // one branch per database (SPEC §9)
+            wrote[i] = random.nextDouble() >= options.readOnlyProbability();
+        }
+        double e = random.nextDouble();
+        SimClient.Ending ending = e < options.rollbackProbability() ? SimClient.Ending.ROLLBACK
+                : e < options.rollbackProbability() + options.abandonProbability() ? SimClient.Ending.ABANDON
+                : SimClient.Ending.COMMIT;
+        return new SimClient.Plan(gtrid, random.nextInt(1, options.clientStartWindowTicks() + 1),
+                random.nextInt(30, 400), chosen, wrote, ending);
+    }
+
+    public SimClient addClient(SimClient.Plan plan) {
+        SimClient c = new SimClient(clients.size(), plan);
+        clients.add(c);
+        clientByGtrid.put(plan.gtrid(), c);
+        return c;
+    }
+
+    // ---- the run ----
+
+    /** Faults, heal, quiet, final checks. Throws an AssertionError naming the seed on any failure. */
+    public void run() {
+        guarded(() -> {
+            while (now < options.faultTicks()) {
+                step();
+            }
+            heal();
+            runUntilQuiet();
+        });
+    }
+
+    /** One tick of the whole world. */
+    public void step() {
+        now++;
+        if (coordinator == null && coordinatorRestartAt >= 0 && now >= coordinatorRestartAt) {
+            restartCoordinator();
+        }
+        for (SimParticipant p : participants) {
+            if (p.crashed() && p.restartAt >= 0 && now >= p.restartAt) {
+                p.restart();
+                trace.add(now, p.agentId + " restarted");
+            }
+        }
+        if (coordinator != null) {
+            for (LogRecord.Decision d : log.advance(now)) {
+                stepCoordinator(new Event.DecisionDurable(d.gtrid()), -1);
+            }
+        }
+        Packet p;
+        while ((p = net.poll(now)) != null) {
+            deliver(p);
+        }
+        for (int i = 0; i < links.length; i++) {
+            maybeConnect(i);
+        }
+        for (SimClient c : clients) {
+            c.act(this);
+        }
+        for (SimParticipant part : participants) {
+            if (links[part.index].up) {
+                for (Event e : part.overdueInquiries(now, REINQUIRE_TICKS)) {
+                    sendToCoordinator(part.index, e);
+                }
+            }
+        }
+        if (faults) {
+            injectFaults();
+        }
+        if (coordinator != null) {
+            stepCoordinator(new Event.Tick(now), -1);
+        }
+    }
+
+    /** Faults stop; every crashed party restarts, every cut link may reconnect. */
+    public void heal() {
+        faults = false;
+        net.heal();
+        log.hold(false);
+        trace.add(now, "--- heal ---");
+        if (coordinator == null) {
+            restartCoordinator();
+        }
+        for (SimParticipant p : participants) {
+            if (p.crashed()) {
+                p.restart();
+            }
+        }
+        for (Link l : links) {
+            l.partitionedUntil = 0;
+            l.nextAttemptAt = now;
+        }
+    }
+
+    /** Steps until quiet; liveness failure if that takes longer than {@link #QUIET_LIMIT_TICKS}. */
+    public void runUntilQuiet() {
+        long healedAt = now;
+        long limit = now + QUIET_LIMIT_TICKS;
+        while (!quiet()) {
+            if (now >= limit) {
+                Invariants.fail("liveness: not quiet " + QUIET_LIMIT_TICKS + " ticks after healing\n" + stuck());
+            }
+            step();
+        }
+        ticksToQuiet = now - healedAt;
+        finalChecks();
+    }
+
+    /** How long the last {@link #runUntilQuiet()} took. */
+    long ticksToQuiet() {
+        return ticksToQuiet;
+    }
+
+    /** Steps until the condition holds; fails after maxTicks. */
+    public void runUntil(BooleanSupplier condition, long maxTicks, String what) {
+        long limit = now + maxTicks;
+        while (!condition.getAsBoolean()) {
+            if (now >= limit) {
+                Invariants.fail("scenario: " + what + " did not happen within " + maxTicks + " ticks\n" + stuck());
+            }
+            step();
+        }
+    }
+
+    boolean quiet() {
+        if (coordinator == null || coordinator.liveCount() > 0) {
+            return false;
+        }
+        for (SimClient c : clients) {
+            if (!c.finished()) {
+                return false;
+            }
+        }
+        for (SimParticipant p : participants) {
+            if (!p.open().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Once quiet: every outcome a client heard matches what the databases did. */
+    private void finalChecks() {
+        for (SimClient c : clients) {
+            Map<String, Truth> branches = invariants.branchesOf(c.gtrid());
+            count("outcome " + c.result().replaceAll(":.*| \\(.*", ""));
+            if ("COMMITTED".equals(c.result()) && branches.values().stream().anyMatch(t -> t != Truth.COMMITTED && t != Truth.READ_ONLY)) {
+                Invariants.fail(c.gtrid() + ": client told COMMITTED but the branches ended " + branches);
+            }
+            if (c.presumedAborted() && branches.containsValue(Truth.COMMITTED)) {
+                if (branches.size() == 1) {
+                    // A one-phase commit writes no record: a coordinator crash before its answer
+                    // leaves nothing to tell the committed case from the lost one (see README).
+                    count("one-phase committed but reported NOT_FOUND after a coordinator crash");
+                } else if (options.forgetsFinished()) {
+                    // Rule 11: a forgotten transaction is presumed aborted; the bound must cover retries.
+                    count("committed, forgotten by a tiny finishedMemory, then reported NOT_FOUND");
+                } else {
+                    Invariants.fail(c.gtrid() + ": client told NOT_FOUND (presumed rolled back) but branches committed: " + branches);
+                }
+            }
+        }
+    }
+
+    // ---- faults ----
+
+    private void injectFaults() {
+        if (coordinator != null && chance(options.coordinatorCrashPerTick())) {
+            crashCoordinator(now + random.nextInt(1, options.coordinatorDownMaxTicks() + 1));
+        }
+        for (SimParticipant p : participants) {
+            if (!p.crashed() && chance(options.participantCrashPerTick())) {
+                crashParticipant(p.index, now + random.nextInt(1, options.participantDownMaxTicks() + 1));
+            } else if (links[p.index].up && chance(options.partitionPerTick())) {
+                partition(p.index, random.nextInt(1, options.partitionMaxTicks() + 1));
+            }
+        }
+    }
+
+    private boolean chance(double p) {
+        return p > 0 && random.nextDouble() < p;
+    }
+
+    /** The coordinator process dies; it restarts at restartAt (or when a script says, if negative). */
+    public void crashCoordinator(long restartAt) {
+        crashCoordinator(restartAt, true);
+    }
+
+    /** @param diskMayKeepUnsynced false: every unsynced append is lost (a script wants that exact case) */
+    public void crashCoordinator(long restartAt, boolean diskMayKeepUnsynced) {
+        trace.add(now, "coordinator CRASH");
+        count("coordinator crashes");
+        coordinator = null;
+        coordinatorEpoch++;
+        log.crash(diskMayKeepUnsynced);
+        for (Link l : links) {
+            if (l.up) {
+                l.up = false;
+                l.epoch++;
+            }
+            l.disconnectPending = false;
+            l.nextAttemptAt = now + random.nextInt(1, 6);
+        }
+        coordinatorRestartAt = restartAt;
+    }
+
+    public void restartCoordinator() {
+        List<LogRecord> records = log.recover();
+        coordinator = Coordinator.restore(options.coordinator(), records, now);
+        if (coordinator.liveCount() > 0) {
+            count("restores resuming phase 2");
+        }
+        coordinatorRestartAt = -1;
+        trace.add(now, "coordinator RESTORED from " + records.size() + " records");
+    }
+
+    public void crashParticipant(int agent, long restartAt) {
+        SimParticipant p = participants.get(agent);
+        trace.add(now, p.agentId + " CRASH");
+        count("participant crashes");
+        p.crash(restartAt);
+        cut(agent);
+    }
+
+    public void partition(int agent, long ticks) {
+        trace.add(now, participants.get(agent).agentId + " link CUT for " + ticks);
+        count("partitions");
+        links[agent].partitionedUntil = now + ticks;
+        cut(agent);
+    }
+
+    private void cut(int agent) {
+        Link l = links[agent];
+        l.nextAttemptAt = now + random.nextInt(1, 6);
+        if (!l.up) {
+            return;
+        }
+        l.up = false;
+        l.epoch++;
+        if (coordinator != null) {
+            // The driver notices the stream end a little later (keepalive).
+            l.disconnectPending = true;
+            net.sendReliable(new Notice(agent, coordinatorEpoch, new Event.AgentDisconnected(participants.get(agent).agentId)), now);
+        }
+    }
+
+    private void maybeConnect(int agent) {
+        Link l = links[agent];
+        SimParticipant p = participants.get(agent);
+        if (l.up || l.disconnectPending || coordinator == null || p.crashed()
+                || now < l.partitionedUntil || now < l.nextAttemptAt) {
+            return;
+        }
+        l.up = true;
+        l.epoch++;
+        stepCoordinator(new Event.AgentConnected(p.agentId), agent);
+        // Agent contract: after Welcome, an Inquiry for every branch it holds prepared.
+        for (Event e : p.inquiries(now)) {
+            sendToCoordinator(agent, e);
+        }
+    }
+
+    // ---- plumbing ----
+
+    private void deliver(Packet packet) {
+        if (packet instanceof ToAgent t) {
+            Link l = links[t.agent()];
+            SimParticipant p = participants.get(t.agent());
+            if (!l.up || l.epoch != t.linkEpoch() || p.crashed()) {
+                return; // died with its stream
+            }
+            if (t.payload() instanceof Outbound cmd) {
+                Event answer = p.execute(cmd, now);
+                trace.add(now, p.agentId + " <- " + cmd.action() + " " + cmd.gtrid() + "/" + cmd.bqual(), null, answer);
+                sendToCoordinator(t.agent(), answer);
+            } else if (t.payload() instanceof Reply.Rejected rej) {
+                for (Event e : p.inquiriesFor(rej.gtrid())) {
+                    sendToCoordinator(t.agent(), e);
+                }
+            }
+        } else if (packet instanceof ToCoordinator t) {
+            Link l = links[t.agent()];
+            if (coordinator != null && l.up && l.epoch == t.linkEpoch()) {
+                stepCoordinator(t.event(), t.agent());
+            }
+        } else if (packet instanceof FromClient f) {
+            if (coordinator != null && f.coordinatorEpoch() == coordinatorEpoch) {
+                stepCoordinator(f.request(), -1);
+            }
+        } else if (packet instanceof ToClient t) {
+            if (t.coordinatorEpoch() == coordinatorEpoch) {
+                clients.get(t.client()).onReply(this, t.reply());
+            }
+        } else if (packet instanceof Notice n) {
+            if (coordinator != null && n.coordinatorEpoch() == coordinatorEpoch) {
+                links[n.agent()].disconnectPending = false;
+                stepCoordinator(n.event(), n.agent());
+            }
+        }
+    }
+
+    /** Feeds one event to the coordinator and carries out its effects in the order Effects prescribes. */
+    private void stepCoordinator(Event e, int fromAgent) {
+        Effects fx = coordinator.step(e);
+        if (!(e instanceof Event.Tick) || !fx.isEmpty()) {
+            trace.add(now, "coordinator <-", e, fx.isEmpty() ? null : fx);
+        }
+        for (LogRecord r : fx.logAppends()) {
+            log.append(r, now);
+        }
+        invariants.effects(fx);
+        countCoverage(e, fx);
+        for (Outbound m : fx.messages()) {
+            sendToAgent(agentIndex(m.agentId()), m);
+        }
+        for (Reply r : fx.replies()) {
+            route(r, fromAgent);
+        }
+    }
+
+    /** Counts the paths worth knowing a run went through, so a report shows what the seeds covered. */
+    private void countCoverage(Event e, Effects fx) {
+        if (!fx.logAppends().isEmpty() && fx.logAppends().get(0) instanceof LogRecord.Decision) {
+            count("decisions logged");
+        }
+        if (e instanceof Event.Inquiry && !fx.messages().isEmpty()) {
+            count("inquiries answered with " + fx.messages().get(0).action());
+        } else if (e instanceof Event.VoteReceived v && v.vote() == dev.xatm.core.Vote.YES && !fx.messages().isEmpty()
+                && fx.messages().get(0).action() == dev.xatm.core.Action.ROLLBACK && fx.replies().isEmpty()) {
+            count("late YES answered with ROLLBACK");
+        } else if (e instanceof Event.AgentDisconnected && fx.replies().stream().anyMatch(r -> r instanceof Reply.Finished)) {
+            count("transactions finished by an agent disconnect");
+        }
+    }
+
+    private void route(Reply r, int fromAgent) {
+        if (r instanceof Reply.Rejected rej
+                && (rej.request() == RequestKind.VOTE || rej.request() == RequestKind.ACK || rej.request() == RequestKind.INQUIRY)) {
+            if (fromAgent >= 0) {
+                sendToAgent(fromAgent, rej);
+            }
+            return;
+        }
+        SimClient c = clientByGtrid.get(r.gtrid());
+        if (c != null) {
+            net.sendReliable(new ToClient(c.index, coordinatorEpoch, r), now);
+        }
+    }
+
+    private void sendToAgent(int agent, Object payload) {
+        Link l = links[agent];
+        if (l.up) {
+            net.sendLossy(new ToAgent(agent, l.epoch, payload), now);
+        }
+    }
+
+    private void sendToCoordinator(int agent, Event e) {
+        Link l = links[agent];
+        if (l.up && coordinator != null) {
+            net.sendLossy(new ToCoordinator(agent, l.epoch, e), now);
+        }
+    }
+
+    void sendFromClient(SimClient c, Event request) {
+        if (coordinator != null) {
+            net.sendReliable(new FromClient(c.index, coordinatorEpoch, request), now);
+        }
+    }
+
+    private static int agentIndex(String agentId) {
+        return Integer.parseInt(agentId.substring("agent-".length()));
+    }
+
+    // ---- for clients, scripts and failure reports ----
+
+    public long now() {
+        return now;
+    }
+
+    SplittableRandom random() {
+        return random;
+    }
+
+    void trace(String line) {
+        trace.add(now, line);
+    }
+
+    public SimParticipant participant(int agent) {
+        return participants.get(agent);
+    }
+
+    public SimClient client(String gtrid) {
+        return clientByGtrid.get(gtrid);
+    }
+
+    public SimLog log() {
+        return log;
+    }
+
+    public Coordinator coordinator() {
+        return coordinator;
+    }
+
+    public Truth truth(String gtrid, String bqual) {
+        return invariants.truth(new BranchId(gtrid, bqual));
+    }
+
+    public SimOptions options() {
+        return options;
+    }
+
+    Map<String, Integer> stats() {
+        count("torn tails", log.tornTails());
+        count("messages lost", (int) net.lost());
+        count("messages duplicated", (int) net.duplicated());
+        return stats;
+    }
+
+    private void count(String what) {
+        count(what, 1);
+    }
+
+    private void count(String what, int n) {
+        stats.merge(what, n, Integer::sum);
+    }
+
+    private String stuck() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("  coordinator: ").append(coordinator == null ? "down" : coordinator.liveCount() + " live").append('\n');
+        for (SimClient c : clients) {
+            if (!c.finished()) {
+                sb.append("  ").append(c).append(" status ")
+                        .append(coordinator == null ? "?" : coordinator.status(c.gtrid())).append('\n');
+            }
+        }
+        for (SimParticipant p : participants) {
+            if (!p.open().isEmpty()) {
+                sb.append("  ").append(p.agentId).append(" holds ").append(p.open()).append(p.crashed() ? " (crashed)" : "")
+                        .append(links[p.index].up ? "" : " (link down)").append('\n');
+                for (BranchId x : p.open().keySet()) {
+                    sb.append("    ").append(x).append(": coordinator says ")
+                            .append(coordinator == null ? "?" : coordinator.status(x.gtrid())).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Runs a piece of the simulation; any failure becomes an AssertionError that says how to replay it. */
+    public void guarded(Runnable body) {
+        try {
+            body.run();
+        } catch (RuntimeException | AssertionError e) {
+            throw new AssertionError(report(e), e);
+        }
+    }
+
+    private String report(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Simulation failed at tick ").append(now).append(" with seed ").append(seed).append(": ")
+                .append(e.getMessage()).append('\n')
+                .append("Replay: mvn -pl tm-core test -Dtest=SimulationTest -Dtm.sim.seed=").append(seed)
+                .append("   (add -Dtm.sim.trace=true to print every step)\n")
+                .append("Options: ").append(options).append('\n')
+                .append("Last steps:\n");
+        for (String line : trace.last()) {
+            sb.append("  ").append(line).append('\n');
+        }
+        return sb.toString();
+    }
+}

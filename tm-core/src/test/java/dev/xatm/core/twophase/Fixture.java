@@ -1,0 +1,124 @@
+package dev.xatm.core.twophase;
+
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
+import dev.xatm.core.Branch;
+import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Vote;
+
+/**
+ * Drives one {@link Coordinator} through the events of a test, one line per event, so each test
+ * reads like the protocol trace it checks. Agents are named "a1", "a2", ...; branch "b1" lives on
+ * agent "a1" and database "db1" unless a test says otherwise.
+ */
+final class Fixture {
+    /** Small numbers so the arithmetic of deadlines and backoff is easy to follow in tests. */
+    static final CoordinatorConfig CONFIG = new CoordinatorConfig(1_000, 100, 400, 3, 3, 2);
+    static final long DEADLINE = 10_000;
+
+    final Coordinator c;
+    long now;
+
+    /** A fresh coordinator with agents a1..a5 connected, as branches may only join on a connected agent. */
+    Fixture() {
+        this(new Coordinator(CONFIG));
+        for (int agent = 1; agent <= 5; agent++) {
+            connected(agent);
+        }
+    }
+
+    Fixture(Coordinator c) {
+        this.c = c;
+        step(new Event.Tick(0));
+    }
+
+    Effects step(Event e) {
+        if (e instanceof Event.Tick t) {
+            now = t.nowMillis();
+        }
+        return c.step(e);
+    }
+
+    Effects tick(long nowMillis) {
+        return step(new Event.Tick(nowMillis));
+    }
+
+    Effects begin(String gtrid) {
+        return begin(gtrid, DEADLINE);
+    }
+
+    Effects begin(String gtrid, long deadlineMillis) {
+        return step(new Event.Begin(gtrid, "test", deadlineMillis));
+    }
+
+    /** Branch "bN" on agent "aN" and database "dbN". */
+    static Branch branch(int n) {
+        return new Branch("b" + n, "db" + n, "a" + n);
+    }
+
+    Effects register(String gtrid, int n) {
+        return step(new Event.RegisterBranch(gtrid, branch(n)));
+    }
+
+    Effects commit(String gtrid) {
+        return step(new Event.CommitRequested(gtrid));
+    }
+
+    Effects rollback(String gtrid) {
+        return step(new Event.RollbackRequested(gtrid));
+    }
+
+    Effects vote(String gtrid, int n, Vote vote) {
+        return step(new Event.VoteReceived(gtrid, "b" + n, vote));
+    }
+
+    Effects ack(String gtrid, int n, Action action) {
+        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE));
+    }
+
+    Effects durable(String gtrid) {
+        return step(new Event.DecisionDurable(gtrid));
+    }
+
+    Effects connected(int agent) {
+        return step(new Event.AgentConnected("a" + agent));
+    }
+
+    Effects disconnected(int agent) {
+        return step(new Event.AgentDisconnected("a" + agent));
+    }
+
+    Effects inquiry(String gtrid, int n, String agentId) {
+        return step(new Event.Inquiry(gtrid, "b" + n, "db" + n, agentId));
+    }
+
+    /** begin + register branches 1..n + commit: PREPARE (or one-phase) is out. */
+    Effects commitRequested(String gtrid, int branches) {
+        begin(gtrid);
+        for (int n = 1; n <= branches; n++) {
+            register(gtrid, n);
+        }
+        return commit(gtrid);
+    }
+
+    /** Two branches voted YES: the decision record is appended, not yet durable. */
+    Effects allVotedYes(String gtrid) {
+        commitRequested(gtrid, 2);
+        vote(gtrid, 1, Vote.YES);
+        return vote(gtrid, 2, Vote.YES);
+    }
+
+    /** Two branches voted YES and the decision is durable: COMMIT is out to both. */
+    Effects committing(String gtrid) {
+        allVotedYes(gtrid);
+        return durable(gtrid);
+    }
+
+    /** The command for branch "bN" on agent "aN". */
+    static Outbound cmd(String gtrid, int n, Action action) {
+        return new Outbound("a" + n, gtrid, "b" + n, action);
+    }
+}

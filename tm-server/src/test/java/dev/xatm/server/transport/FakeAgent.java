@@ -1,0 +1,109 @@
+package dev.xatm.server.transport;
+
+import dev.xatm.protocol.v1.Ack;
+import dev.xatm.protocol.v1.AckResult;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.Hello;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.Vote;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An agent on a real Connect stream, for tests. With {@code autoAnswer} it behaves like a healthy
+ * agent (votes YES to PREPARE, acks DONE to COMMIT / ROLLBACK / COMMIT_ONE_PHASE); without, the
+ * test answers by hand. Everything the server sends is recorded.
+ */
+final class FakeAgent implements StreamObserver<ServerMessage> {
+    final String agentId;
+    private final boolean autoAnswer;
+    final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
+    final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Status> ended = new CompletableFuture<>();
+    private StreamObserver<AgentMessage> toServer;
+
+    FakeAgent(String agentId, boolean autoAnswer) {
+        this.agentId = agentId;
+        this.autoAnswer = autoAnswer;
+    }
+
+    /** Opens the stream without saying anything yet. */
+    FakeAgent open(CoordinatorGrpc.CoordinatorStub stub) {
+        toServer = stub.connect(this);
+        return this;
+    }
+
+    /** Opens the stream, sends Hello and waits for Welcome. */
+    FakeAgent connect(CoordinatorGrpc.CoordinatorStub stub) throws InterruptedException {
+        open(stub);
+        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
+        ServerMessage first = next();
+        if (first == null || !first.hasWelcome()) {
+            throw new AssertionError("expected Welcome, got " + first);
+        }
+        return this;
+    }
+
+    synchronized void send(AgentMessage message) {
+        toServer.onNext(message);
+    }
+
+    void vote(String gtrid, String bqual, BranchVote vote) {
+        send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(gtrid).setBqual(bqual).setVote(vote)).build());
+    }
+
+    void ack(String gtrid, String bqual, PhaseAction action) {
+        send(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action).setResult(AckResult.DONE)).build());
+    }
+
+    /** The next message from the server, or null after 10 s. */
+    ServerMessage next() throws InterruptedException {
+        return received.poll(10, TimeUnit.SECONDS);
+    }
+
+    synchronized void close() {
+        try {
+            toServer.onCompleted();
+        } catch (RuntimeException ignored) {
+            // already gone
+        }
+    }
+
+    @Override
+    public void onNext(ServerMessage message) {
+        received.add(message);
+        if (!message.hasCommand()) {
+            return;
+        }
+        PhaseCommand c = message.getCommand();
+        commands.add(c);
+        if (autoAnswer) {
+            if (c.getAction() == PhaseAction.PREPARE) {
+                vote(c.getGtrid(), c.getBqual(), BranchVote.YES);
+            } else {
+                ack(c.getGtrid(), c.getBqual(), c.getAction());
+            }
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        ended.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+        ended.complete(Status.OK);
+    }
+}

@@ -1,0 +1,401 @@
+package dev.xatm.server.transport;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.xatm.core.LogRecord;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BeginRequest;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.GetStatusRequest;
+import dev.xatm.protocol.v1.Inquiry;
+import dev.xatm.protocol.v1.Outcome;
+import dev.xatm.protocol.v1.OutcomeResponse;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.RegisterBranchRequest;
+import dev.xatm.protocol.v1.RollbackRequest;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.protocol.v1.Vote;
+import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.log.TxnLog;
+import dev.xatm.server.testsupport.RecordingTxnLog;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import org.assertj.core.api.ThrowableAssert;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole server in-process, driven over real gRPC (random ports): authentication, every kind of
+ * bad request (each answered with its code and changing nothing), the agent stream's rules, a
+ * two-phase commit with two agents, and the health endpoint.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "server.port=0",
+        "tm.server.port=0",
+        "tm.server.auth-token=" + TmServerGrpcTest.TOKEN,
+        "tm.server.tick-ms=20",
+        "tm.server.retry-initial-ms=100",
+        "tm.server.retry-max-ms=400",
+        "tm.server.prepare-timeout-ms=5000",
+        "tm.server.max-timeout-ms=600000"})
+@ExtendWith(OutputCaptureExtension.class)
+class TmServerGrpcTest {
+    static final String TOKEN = "test-token-0123456789abcdef";
+    private static final AtomicInteger SEQ = new AtomicInteger();
+    private static final Path DATA_DIR = tempDir();
+
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry registry) {
+        registry.add("tm.server.file.dir", DATA_DIR::toString);
+    }
+
+    @TestConfiguration
+    static class TestBeans {
+        /** The real file log underneath; this only remembers what was appended. */
+        @Bean
+        @Primary
+        RecordingTxnLog recordingTxnLog(@Qualifier("txnLog") TxnLog fileLog) {
+            return new RecordingTxnLog(fileLog);
+        }
+
+        /** A fatal error fails the test instead of killing the test JVM. */
+        @Bean
+        @Primary
+        CoordinatorLoop.Halt recordingHalt() {
+            return status -> HALTS.add(status);
+        }
+    }
+
+    static final List<Integer> HALTS = new CopyOnWriteArrayList<>();
+
+    @Autowired
+    GrpcServer grpc;
+    @Autowired
+    CoordinatorLoop loop;
+    @Autowired
+    RecordingTxnLog txnLog;
+    @LocalServerPort
+    int httpPort;
+
+    private ManagedChannel channel;
+    private CoordinatorGrpc.CoordinatorBlockingStub client;
+    private CoordinatorGrpc.CoordinatorStub async;
+    private final List<FakeAgent> agents = new ArrayList<>();
+
+    @BeforeEach
+    void connect() {
+        channel = NettyChannelBuilder.forAddress("localhost", grpc.port()).usePlaintext().build();
+        client = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(bearer(TOKEN)).withDeadlineAfter(15, TimeUnit.SECONDS);
+        async = CoordinatorGrpc.newStub(channel).withInterceptors(bearer(TOKEN));
+    }
+
+    @AfterEach
+    void disconnect() throws InterruptedException {
+        agents.forEach(FakeAgent::close);
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        assertThat(HALTS).as("the server halted itself").isEmpty();
+    }
+
+    // ---------------------------------------------------------------- authentication
+
+    @Test
+    void callsWithoutOrWithAWrongTokenAreRefusedAndLoggedWithoutTheToken(CapturedOutput output) throws Exception {
+        var noToken = CoordinatorGrpc.newBlockingStub(channel);
+        assertStatus(() -> noToken.getStatus(status("g-auth")), Status.Code.UNAUTHENTICATED, "bearer token");
+
+        var wrongToken = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(bearer("wrong-token-value-123"));
+        assertStatus(() -> wrongToken.begin(BeginRequest.newBuilder().setGtrid("g-auth").build()), Status.Code.UNAUTHENTICATED, "bearer token");
+
+        FakeAgent intruder = agent("agent-intruder", false).open(CoordinatorGrpc.newStub(channel));
+        assertThat(intruder.ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+
+        assertThat(client.getStatus(status("g-auth")).getStatus()).isEqualTo(TxnStatus.UNKNOWN); // nothing was begun
+        assertThat(output).contains("Refused xatm.v1.Coordinator/GetStatus from").contains("Refused xatm.v1.Coordinator/Begin from")
+                .doesNotContain("wrong-token-value-123").doesNotContain(TOKEN);
+    }
+
+    // ---------------------------------------------------------------- bad requests change nothing
+
+    @Test
+    void malformedInputIsInvalidArgumentAndNeverReachesTheCore() throws InterruptedException {
+        String g = begin();
+        String other = gtrid();
+
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid("has space").build()), Status.Code.INVALID_ARGUMENT, "gtrid must be");
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid("x".repeat(65)).build()), Status.Code.INVALID_ARGUMENT, "gtrid must be");
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid(other).setTimeoutMs(-1).build()), Status.Code.INVALID_ARGUMENT, "timeout_ms");
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid(other).setTimeoutMs(600_001).build()), Status.Code.INVALID_ARGUMENT, "timeout_ms");
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid(other).setName("tab\there").build()), Status.Code.INVALID_ARGUMENT, "name");
+        assertStatus(() -> client.registerBranch(register(g, "", "db-0", "agent-x")), Status.Code.INVALID_ARGUMENT, "bqual");
+        assertStatus(() -> client.registerBranch(register(g, "b1", "db 0", "agent-x")), Status.Code.INVALID_ARGUMENT, "resourceId");
+        assertStatus(() -> client.registerBranch(register(g, "b1", "db-0", "")), Status.Code.INVALID_ARGUMENT, "agentId");
+        assertStatus(() -> client.registerBranch(register("", "b1", "db-0", "agent-x")), Status.Code.INVALID_ARGUMENT, "gtrid");
+        assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid("").build()), Status.Code.INVALID_ARGUMENT, "gtrid");
+        assertStatus(() -> client.rollback(RollbackRequest.newBuilder().setGtrid("a/b").build()), Status.Code.INVALID_ARGUMENT, "gtrid");
+        assertStatus(() -> client.getStatus(status("\u00e9")), Status.Code.INVALID_ARGUMENT, "gtrid");
+
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.ACTIVE);
+        assertThat(statusOf(other)).isEqualTo(TxnStatus.UNKNOWN);
+        agent("agent-x", true).connect(async);
+        client.registerBranch(register(g, "b1", "db-0", "agent-x")); // still open for business
+    }
+
+    @Test
+    void anUnknownGtridIsNotFound() {
+        String g = gtrid();
+        assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid(g).build()), Status.Code.NOT_FOUND, g);
+        assertStatus(() -> client.rollback(RollbackRequest.newBuilder().setGtrid(g).build()), Status.Code.NOT_FOUND, g);
+        assertStatus(() -> client.registerBranch(register(g, "b1", "db-0", "agent-x")), Status.Code.NOT_FOUND, g);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.UNKNOWN);
+    }
+
+    @Test
+    void aDuplicateBeginIsAlreadyExists() {
+        String g = begin();
+        assertStatus(() -> client.begin(BeginRequest.newBuilder().setGtrid(g).build()), Status.Code.ALREADY_EXISTS, g);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.ACTIVE);
+    }
+
+    @Test
+    void registeringOnAFinishedTransactionIsFailedPrecondition() {
+        String g = begin();
+        OutcomeResponse committed = client.commit(CommitRequest.newBuilder().setGtrid(g).build()); // no branches: at once
+        assertThat(committed.getOutcome()).isEqualTo(Outcome.COMMITTED);
+
+        assertStatus(() -> client.registerBranch(register(g, "b1", "db-0", "agent-x")), Status.Code.FAILED_PRECONDITION, g);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.FINISHED_COMMITTED);
+    }
+
+    // ---------------------------------------------------------------- the agent stream
+
+    @Test
+    void badAgentMessagesGetAProtocolErrorAndTheStreamStaysOpen() throws Exception {
+        FakeAgent a = agent("agent-bad-msgs", false).connect(async);
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", a.agentId));
+
+        a.vote(g, "no-such-branch", BranchVote.YES);
+        assertThat(a.next().getError().getCode()).isEqualTo("NOT_FOUND");
+        a.vote("bad gtrid", "b1", BranchVote.YES);
+        assertThat(a.next().getError().getCode()).isEqualTo("INVALID_ARGUMENT");
+        a.send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(g).setBqual("b1")).build()); // vote unspecified
+        assertThat(a.next().getError().getMessage()).contains("vote must be");
+        a.send(AgentMessage.newBuilder().setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId(a.agentId)).build());
+        assertThat(a.next().getError().getCode()).isEqualTo("FAILED_PRECONDITION");
+
+        // still open: an inquiry about a transaction the server never decided is answered ROLLBACK
+        String unknown = gtrid();
+        a.send(AgentMessage.newBuilder().setInquiry(Inquiry.newBuilder().setGtrid(unknown).setBqual("b7").setResourceId("db-0")).build());
+        assertThat(a.next().getCommand()).isEqualTo(command(unknown, "b7", PhaseAction.ROLLBACK));
+        assertThat(a.ended).isNotDone();
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.ACTIVE);
+    }
+
+    @Test
+    void theFirstMessageOnAStreamMustBeHello() throws Exception {
+        FakeAgent a = agent("agent-no-hello", false).open(async);
+        a.vote("g1", "b1", BranchVote.YES);
+        ServerMessage error = a.next();
+        assertThat(error.getError().getCode()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(error.getError().getMessage()).contains("first message on Connect must be Hello");
+        assertThat(a.ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void aNewStreamWithTheSameAgentIdReplacesTheOldOne() throws Exception {
+        FakeAgent first = agent("agent-twice", false).connect(async);
+        FakeAgent second = agent("agent-twice", true).connect(async);
+        assertThat(first.ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.ABORTED);
+
+        // commands for the agent's branches now go to the new stream
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", "agent-twice"));
+        OutcomeResponse r = client.commit(CommitRequest.newBuilder().setGtrid(g).setWaitForCompletion(true).build());
+        assertThat(r.getOutcome()).isEqualTo(Outcome.COMMITTED);
+        assertThat(second.commands).containsExactly(command(g, "b1", PhaseAction.COMMIT_ONE_PHASE));
+        assertThat(first.commands).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    @Test
+    void twoPhaseCommitWithTwoAgents() throws Exception {
+        FakeAgent a = agent("agent-2pc-a", true).connect(async);
+        FakeAgent b = agent("agent-2pc-b", true).connect(async);
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", a.agentId));
+        client.registerBranch(register(g, "b2", "db-1", b.agentId));
+
+        OutcomeResponse r = client.commit(CommitRequest.newBuilder().setGtrid(g).setWaitForCompletion(true).build());
+
+        assertThat(r.getOutcome()).isEqualTo(Outcome.COMMITTED);
+        assertThat(a.commands).containsExactly(command(g, "b1", PhaseAction.PREPARE), command(g, "b1", PhaseAction.COMMIT));
+        assertThat(b.commands).containsExactly(command(g, "b2", PhaseAction.PREPARE), command(g, "b2", PhaseAction.COMMIT));
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.FINISHED_COMMITTED);
+        List<LogRecord> logged = txnLog.appended().stream().filter(rec -> rec.gtrid().equals(g)).toList();
+        assertThat(logged).hasSize(2);
+        assertThat(logged.get(0)).isInstanceOfSatisfying(LogRecord.Decision.class,
+                d -> assertThat(d.branches()).extracting(br -> br.bqual() + "@" + br.agentId())
+                        .containsExactlyInAnyOrder("b1@agent-2pc-a", "b2@agent-2pc-b"));
+        assertThat(logged.get(1)).isEqualTo(new LogRecord.Completed(g));
+        // a repeated commit gets the remembered outcome
+        assertThat(client.commit(CommitRequest.newBuilder().setGtrid(g).build()).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    }
+
+    @Test
+    void aCommitCallerThatGivesUpLeavesNoWaiterBehind() throws Exception {
+        FakeAgent a = agent("agent-slow-a", false).connect(async);
+        FakeAgent b = agent("agent-slow-b", false).connect(async);
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", a.agentId));
+        client.registerBranch(register(g, "b2", "db-1", b.agentId));
+        int waitingBefore = loop.snapshot().waitingCallers();
+
+        assertStatus(() -> client.withDeadlineAfter(300, TimeUnit.MILLISECONDS).commit(CommitRequest.newBuilder().setGtrid(g).build()),
+                Status.Code.DEADLINE_EXCEEDED, "");
+        await().atMost(Duration.ofSeconds(5)).until(() -> loop.snapshot().waitingCallers() == waitingBefore);
+
+        // the commit itself goes on: a NO vote rolls it back, and the rollback is acknowledged
+        assertThat(a.next().getCommand()).isEqualTo(command(g, "b1", PhaseAction.PREPARE));
+        a.vote(g, "b1", BranchVote.NO);
+        await().atMost(Duration.ofSeconds(5)).until(() -> b.commands.contains(command(g, "b2", PhaseAction.ROLLBACK)));
+        a.ack(g, "b1", PhaseAction.ROLLBACK);
+        b.ack(g, "b2", PhaseAction.ROLLBACK);
+        await().atMost(Duration.ofSeconds(5)).until(() -> statusOf(g) == TxnStatus.FINISHED_ROLLED_BACK);
+    }
+
+    @Test
+    void rollbackOfAnActiveTransaction() {
+        String g = begin();
+        assertThat(client.rollback(RollbackRequest.newBuilder().setGtrid(g).build()).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+    }
+
+    @Test
+    void beginReportsTheDeadlineInWallClockTime() {
+        long before = System.currentTimeMillis();
+        long deadline = client.begin(BeginRequest.newBuilder().setGtrid(gtrid()).setName("OrderService.place").setTimeoutMs(30_000).build())
+                .getDeadlineEpochMs();
+        assertThat(deadline).isBetween(before + 29_000, System.currentTimeMillis() + 31_000);
+    }
+
+    // ---------------------------------------------------------------- health
+
+    @Test
+    void healthShowsTheCoordinatorComponent() throws Exception {
+        FakeAgent a = agent("agent-health", false).connect(async);
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        String body = response.body();
+        assertThat((String) JsonPath.read(body, "$.status")).isEqualTo("UP");
+        assertThat((String) JsonPath.read(body, "$.components.coordinator.status")).isEqualTo("UP");
+        assertThat((Boolean) JsonPath.read(body, "$.components.coordinator.details.loopAlive")).isTrue();
+        assertThat((Boolean) JsonPath.read(body, "$.components.coordinator.details.logFailed")).isFalse();
+        assertThat((Integer) JsonPath.read(body, "$.components.coordinator.details.liveTransactions")).isGreaterThanOrEqualTo(0);
+        assertThat((Integer) JsonPath.read(body, "$.components.coordinator.details.connectedAgents")).isGreaterThanOrEqualTo(1);
+        assertThat(body).doesNotContain(TOKEN).doesNotContain(a.agentId);
+
+        HttpResponse<String> env = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/env")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(env.statusCode()).isEqualTo(404);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private FakeAgent agent(String id, boolean autoAnswer) {
+        FakeAgent a = new FakeAgent(id, autoAnswer);
+        agents.add(a);
+        return a;
+    }
+
+    private static String gtrid() {
+        return "g-" + SEQ.incrementAndGet();
+    }
+
+    private String begin() {
+        String g = gtrid();
+        client.begin(BeginRequest.newBuilder().setGtrid(g).setName("test").build());
+        return g;
+    }
+
+    private TxnStatus statusOf(String g) {
+        return client.getStatus(status(g)).getStatus();
+    }
+
+    private static GetStatusRequest status(String g) {
+        return GetStatusRequest.newBuilder().setGtrid(g).build();
+    }
+
+    private static RegisterBranchRequest register(String g, String bqual, String resource, String agent) {
+        return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource).setAgentId(agent).build();
+    }
+
+    private static PhaseCommand command(String g, String bqual, PhaseAction action) {
+        return PhaseCommand.newBuilder().setGtrid(g).setBqual(bqual).setAction(action).build();
+    }
+
+    private static io.grpc.ClientInterceptor bearer(String token) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    private static void assertStatus(ThrowableAssert.ThrowingCallable call, Status.Code code, String messagePart) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(code);
+            assertThat(String.valueOf(e.getStatus().getDescription())).contains(messagePart);
+        });
+    }
+
+    private static Path tempDir() {
+        try {
+            Path dir = Files.createTempDirectory("tm-server-test");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
