@@ -1,0 +1,164 @@
+package dev.xatm.server.it;
+
+import dev.xatm.protocol.TmXid;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+
+import javax.transaction.xa.XAException;
+import java.lang.reflect.Method;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What every out-of-process integration test needs: the two real databases with a fresh table
+ * each, a real tm-server process, a TM-role client, agents, and the end-of-test checks (no
+ * prepared branch of ours left, the auth token never in the server's output).
+ *
+ * <p>Every gtrid a test mints starts with a prefix unique to that test run, so the checks and the
+ * agents' recovery only ever look at this test's xids, even with other runs on the same servers.
+ */
+abstract class ServerItSupport {
+    protected static final Duration CONVERGE = Duration.ofSeconds(30);
+
+    protected TestDatabases dbs;
+    protected TestDb pg;
+    protected TestDb maria;
+    protected String prefix;
+    protected String table;
+    protected ServerProcess server;
+    protected TmClient tm;
+    private final List<TestAgent> agents = new ArrayList<>();
+    private int gtrids;
+    private long rowIds;
+
+    /** Extra --name=value settings for this class's server. */
+    protected Map<String, String> serverProperties() {
+        return Map.of();
+    }
+
+    @BeforeEach
+    void startEverything(TestInfo info) throws SQLException {
+        dbs = TestDatabases.require();
+        pg = dbs.postgres();
+        maria = dbs.mariadb();
+        String test = info.getTestMethod().map(Method::getName).orElse("test");
+        String unique = Unique.suffix();
+        prefix = "it-" + unique;
+        table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
+        pg.createTable(table);
+        maria.createTable(table);
+        server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties());
+        tm = new TmClient(server.grpcTarget(), server.token(), Duration.ofSeconds(20));
+    }
+
+    @AfterEach
+    void stopEverything() throws SQLException {
+        for (TestAgent a : agents) {
+            a.close();
+        }
+        if (tm != null) {
+            tm.close();
+        }
+        String output = null;
+        if (server != null) {
+            server.close();
+            output = server.output();
+        }
+        if (pg != null) {
+            // A failed test may have left prepared branches: never leave locks or slots behind.
+            pg.rollbackLeftovers(prefix);
+            maria.rollbackLeftovers(prefix);
+            pg.dropTable(table);
+            maria.dropTable(table);
+        }
+        if (output != null) {
+            assertThat(output).as("tm-server output must never contain the auth token").doesNotContain(server.token());
+        }
+    }
+
+    /** A connected agent that holds branches on both databases. */
+    protected TestAgent startAgent(String agentId) {
+        TestAgent a = new TestAgent(agentId, server.grpcTarget(), server.token(), prefix, dbs.both());
+        agents.add(a);
+        a.start();
+        await("agent " + agentId + " connected").atMost(CONVERGE).until(a::isConnected);
+        return a;
+    }
+
+    protected String newGtrid() {
+        return prefix + "-" + (++gtrids);
+    }
+
+    protected long newRowId() {
+        return ++rowIds;
+    }
+
+    /** A global transaction with one branch per database, one row written in each. */
+    protected record Txn(String gtrid, TestAgent.Branch pgBranch, TestAgent.Branch mariaBranch, long pgRow, long mariaRow) {
+        TmXid pgXid() {
+            return pgBranch.xid();
+        }
+
+        TmXid mariaXid() {
+            return mariaBranch.xid();
+        }
+    }
+
+    protected Txn beginOnBothDatabases(TestAgent agent, long timeoutMs) throws SQLException, XAException {
+        String gtrid = newGtrid();
+        tm.begin(gtrid, "it", timeoutMs);
+        TestAgent.Branch p = enlist(agent, pg, gtrid, "pg");
+        TestAgent.Branch m = enlist(agent, maria, gtrid, "maria");
+        long pgRow = newRowId();
+        long mariaRow = newRowId();
+        p.insert(table, pgRow, gtrid);
+        m.insert(table, mariaRow, gtrid);
+        return new Txn(gtrid, p, m, pgRow, mariaRow);
+    }
+
+    /** Registers the branch with the server, then starts it (the server knows a branch before it does any work). */
+    protected TestAgent.Branch enlist(TestAgent agent, TestDb db, String gtrid, String bqual) throws SQLException, XAException {
+        tm.registerBranch(gtrid, bqual, db.resourceId(), agent.agentId());
+        return agent.begin(db, gtrid, bqual);
+    }
+
+    protected Set<Long> rows(TestDb db) throws SQLException {
+        return db.ids(table);
+    }
+
+    protected List<TmXid> prepared(TestDb db) throws SQLException {
+        return db.preparedBranches(prefix);
+    }
+
+    protected void awaitNothingPrepared() {
+        await("no prepared branch of ours left on PostgreSQL and MariaDB").atMost(CONVERGE)
+                .untilAsserted(() -> {
+                    assertThat(prepared(pg)).as("pg_prepared_xacts").isEmpty();
+                    assertThat(prepared(maria)).as("XA RECOVER").isEmpty();
+                });
+    }
+
+    /** Both rows of {@code t} were rolled back: invisible, and their row locks gone (the branches are over). */
+    protected void assertRolledBackEverywhere(Txn t) throws SQLException {
+        awaitNothingPrepared();
+        assertThat(rows(pg)).as("rows on PostgreSQL").isEmpty();
+        assertThat(rows(maria)).as("rows on MariaDB").isEmpty();
+        await("row locks of " + t.gtrid() + " released").atMost(CONVERGE).untilAsserted(() -> {
+            assertThat(pg.rowIsFree(table, t.pgRow())).as("PostgreSQL row " + t.pgRow() + " free").isTrue();
+            assertThat(maria.rowIsFree(table, t.mariaRow())).as("MariaDB row " + t.mariaRow() + " free").isTrue();
+        });
+    }
+
+    protected static String abbreviate(String testName) {
+        String letters = testName.replaceAll("[^A-Za-z0-9]", "");
+        return letters.length() <= 24 ? letters : letters.substring(0, 24);
+    }
+}

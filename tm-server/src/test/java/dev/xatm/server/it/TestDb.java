@@ -1,0 +1,224 @@
+package dev.xatm.server.it;
+
+import dev.xatm.protocol.TmXid;
+import org.mariadb.jdbc.MariaDbDataSource;
+import org.postgresql.xa.PGXADataSource;
+
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One real database the integration tests write to through XA: connection settings plus the few
+ * queries the tests need (tables, row counts, and the list of our prepared branches).
+ *
+ * <p>Immutable and thread-safe; every call opens and closes its own connection, so a check never
+ * interferes with the XA sessions an agent holds.
+ */
+public final class TestDb {
+    public enum Kind { POSTGRES, MARIADB }
+
+    private final Kind kind;
+    private final String resourceId;
+    private final String url;
+    private final String user;
+    private final String password;
+
+    TestDb(Kind kind, String resourceId, String url, String user, String password) {
+        this.kind = kind;
+        this.resourceId = resourceId;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The stable resource name used in RegisterBranch / Inquiry. */
+    public String resourceId() {
+        return resourceId;
+    }
+
+    public XADataSource xaDataSource() throws SQLException {
+        switch (kind) {
+            case POSTGRES -> {
+                PGXADataSource ds = new PGXADataSource();
+                ds.setUrl(url);
+                ds.setUser(user);
+                ds.setPassword(password);
+                return ds;
+            }
+            case MARIADB -> {
+                MariaDbDataSource ds = new MariaDbDataSource(url);
+                ds.setUser(user);
+                ds.setPassword(password);
+                return ds;
+            }
+            default -> throw new AssertionError(kind);
+        }
+    }
+
+    public XAConnection openXa() throws SQLException {
+        return xaDataSource().getXAConnection();
+    }
+
+    public Connection open() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    public void createTable(String table) throws SQLException {
+        String engine = kind == Kind.MARIADB ? " ENGINE=InnoDB" : "";
+        exec("CREATE TABLE IF NOT EXISTS " + table + " (id BIGINT PRIMARY KEY, note VARCHAR(200) NOT NULL)" + engine);
+    }
+
+    /** Best effort, bounded: a table still locked by a leftover branch is left for a post-mortem. */
+    public void dropTable(String table) {
+        try (Connection c = open(); Statement s = c.createStatement()) {
+            s.execute(kind == Kind.POSTGRES ? "SET lock_timeout = '5s'" : "SET SESSION lock_wait_timeout = 5");
+            s.execute("DROP TABLE IF EXISTS " + table);
+        } catch (SQLException e) {
+            System.err.println("could not drop " + table + " on " + this + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Whether a new session can take row {@code id} of {@code table} right now: inserts it in a local
+     * transaction (waiting at most two seconds for a lock) and rolls back. False while an unfinished
+     * branch still holds that row, which is how the tests see that a rolled-back branch is really gone
+     * and not merely invisible.
+     */
+    public boolean rowIsFree(String table, long id) throws SQLException {
+        try (Connection c = open()) {
+            try (Statement s = c.createStatement()) {
+                s.execute(kind == Kind.POSTGRES ? "SET lock_timeout = '2s'" : "SET SESSION innodb_lock_wait_timeout = 2");
+            }
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, note) VALUES (?, 'probe')")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+                return true;
+            } catch (SQLException lockedOrDuplicate) {
+                return false;
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    /** The ids committed (visible to a new session) in {@code table}. */
+    public Set<Long> ids(String table) throws SQLException {
+        try (Connection c = open(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
+            Set<Long> ids = new TreeSet<>();
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+            return ids;
+        }
+    }
+
+    /**
+     * Our prepared branches on this database whose gtrid is {@code gtridPrefix + "-..."}: on
+     * PostgreSQL from {@code pg_prepared_xacts} (pgjdbc's GID is formatId_base64(gtrid)_base64(bqual)),
+     * on MariaDB from {@code XA RECOVER}. Foreign xids (another format id, or another test run's
+     * prefix) are left out, so concurrent runs on the same servers do not disturb each other.
+     */
+    public List<TmXid> preparedBranches(String gtridPrefix) throws SQLException {
+        List<TmXid> all = kind == Kind.POSTGRES ? preparedOnPostgres() : preparedOnMariaDb();
+        List<TmXid> ours = new ArrayList<>();
+        for (TmXid x : all) {
+            if (x.gtrid().startsWith(gtridPrefix + "-")) {
+                ours.add(x);
+            }
+        }
+        return ours;
+    }
+
+    /** Rolls back our prepared branches left behind by a failed test, so they hold no locks or slots. */
+    public void rollbackLeftovers(String gtridPrefix) throws SQLException {
+        for (TmXid x : preparedBranches(gtridPrefix)) {
+            XAConnection xa = openXa();
+            try {
+                xa.getXAResource().rollback(x);
+            } catch (javax.transaction.xa.XAException e) {
+                // Best effort: the test already failed or reported the leftover.
+            } finally {
+                xa.close();
+            }
+        }
+    }
+
+    private List<TmXid> preparedOnPostgres() throws SQLException {
+        List<TmXid> out = new ArrayList<>();
+        try (Connection c = open();
+             PreparedStatement ps = c.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()");
+             ResultSet rs = ps.executeQuery()) {
+            String ourFormat = Integer.toString(TmXid.FORMAT_ID) + "_";
+            while (rs.next()) {
+                String gid = rs.getString(1);
+                if (!gid.startsWith(ourFormat)) {
+                    continue;
+                }
+                String[] parts = gid.split("_");
+                if (parts.length != 3) {
+                    continue;
+                }
+                try {
+                    String gtrid = new String(Base64.getDecoder().decode(parts[1]), StandardCharsets.US_ASCII);
+                    String bqual = new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.US_ASCII);
+                    out.add(new TmXid(gtrid, bqual));
+                } catch (IllegalArgumentException notOurs) {
+                    // Same format id but not our grammar: not ours to report.
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<TmXid> preparedOnMariaDb() throws SQLException {
+        List<TmXid> out = new ArrayList<>();
+        try (Connection c = open(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("XA RECOVER")) {
+            while (rs.next()) {
+                if (rs.getLong("formatID") != TmXid.FORMAT_ID) {
+                    continue;
+                }
+                int gl = rs.getInt("gtrid_length");
+                int bl = rs.getInt("bqual_length");
+                byte[] data = rs.getBytes("data");
+                if (data == null || data.length < gl + bl) {
+                    continue;
+                }
+                try {
+                    out.add(new TmXid(new String(data, 0, gl, StandardCharsets.US_ASCII),
+                            new String(data, gl, bl, StandardCharsets.US_ASCII)));
+                } catch (IllegalArgumentException notOurs) {
+                    // Same format id but not our grammar: not ours to report.
+                }
+            }
+        }
+        return out;
+    }
+
+    private void exec(String sql) throws SQLException {
+        try (Connection c = open(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return resourceId + " (" + kind + ")";
+    }
+}

@@ -1,0 +1,26 @@
+/**
+ * Out-of-process integration tests of tm-server against real PostgreSQL and MariaDB (failsafe,
+ * {@code *IT}, run by {@code mvn -B verify} after the jar is packaged).
+ *
+ * <p>The pieces:
+ * <ul>
+ *   <li>{@link dev.xatm.server.it.TestDatabases} / {@link dev.xatm.server.it.TestDb}: the databases
+ *       from {@code TM_TEST_PG_*} / {@code TM_TEST_MYSQL_*} (skipped with one line when absent,
+ *       failed under {@code CI=true}), and the list of our prepared branches
+ *       ({@code pg_prepared_xacts}, {@code XA RECOVER}) filtered by our format id and the test's gtrid
+ *       prefix;</li>
+ *   <li>{@link dev.xatm.server.it.ServerProcess}: the real {@code tm-server.jar} as a child process on
+ *       free ports, with kill -9 and restart on the same ports and log directory;</li>
+ *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, with per-instance
+ *       misbehaviour knobs; {@link dev.xatm.server.it.TmClient}: the TM role;</li>
+ *   <li>{@link dev.xatm.server.it.FakeCoordinator}: a scripted stream peer to test the agent alone.</li>
+ * </ul>
+ *
+ * <p>Locally: {@code .ci/run --provision-only} sets the databases up (the test account's password is
+ * {@code TEST_PASSWORD} in that script), export the variables it lists, then
+ * {@code mvn -B -pl tm-server -am verify -Dit.test=CrashRecoveryIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false}.
+ * Post-mortems: each server's output is in {@code tm-server/target/it-logs/<Class>-<test>.log}, the
+ * test JVM's (agents, drivers) in {@code it-tests.log} beside them, the servers' log directories in
+ * {@code target/it-data}.
+ */
+package dev.xatm.server.it;
