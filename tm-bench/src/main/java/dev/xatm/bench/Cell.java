@@ -63,7 +63,7 @@ public final class Cell {
         Variant variant = null;
         try {
             Workload.resetSchema(pg, maria);
-            variant = create(variantKey, pg, maria, threads, work, serverJar);
+            variant = create(variantKey, pg, maria, threads, work, serverJar, props(args.get("xatm-props", "")));
             measure(variant, threads, warmupMs, measureMs, args.getLong("seed", 42), jfr, work, r);
             r.putAll(variant.finish());
             Workload.Check check = awaitCheck(pg, maria, Long.parseLong(r.get("committed.total")), variant.xidMarker());
@@ -96,16 +96,28 @@ public final class Cell {
         System.exit(0);
     }
 
-    static Variant create(String key, Db pg, Db maria, int threads, Path work, Path serverJar) throws Exception {
+    /** {@code --xatm-props=tm.client.agent-threads=4;tm.client.wait-for-completion=false}: experiments with ours. */
+    static Map<String, String> props(String spec) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : spec.split(";")) {
+            if (!kv.isBlank()) {
+                m.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+        }
+        return m;
+    }
+
+    static Variant create(String key, Db pg, Db maria, int threads, Path work, Path serverJar, Map<String, String> xatmProps)
+            throws Exception {
         return switch (key) {
             case "local" -> new LocalVariant(pg, maria, threads);
             case "rawxa" -> new RawXaVariant(pg, maria, threads);
             case "narayana" -> new NarayanaVariant(pg, maria, threads, Files.createDirectories(work.resolve("narayana-store")));
             case "atomikos" -> new AtomikosVariant(pg, maria, threads, Files.createDirectories(work.resolve("atomikos-log")));
-            case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, List.of());
+            case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, List.of(), xatmProps);
             case "xatm-3pc" -> throw new Variant.Unavailable("three-phase commit is not implemented yet "
                     + "(the starter refuses protocol = THREE_PHASE); nothing is measured rather than something faked");
-            case "xatm-embedded" -> XatmVariant.embedded(pg, maria, threads, work);
+            case "xatm-embedded" -> XatmVariant.embedded(pg, maria, threads, work, xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };
     }
@@ -148,7 +160,7 @@ public final class Cell {
                             // server stopped: keep the peaks so far
                         }
                     }
-                }, 0, 200, TimeUnit.MILLISECONDS);
+                }, 0, 1000, TimeUnit.MILLISECONDS);
                 if (jfr) {
                     recording[0] = new Recording(Configuration.getConfiguration("profile"));
                     recording[0].start();

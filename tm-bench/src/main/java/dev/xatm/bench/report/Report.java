@@ -84,7 +84,7 @@ public final class Report {
                 .append("milliseconds per committed transaction in the measured window, from /proc: the benchmark JVM (load generator,\n")
                 .append("application, and for (c), (d), (g) the transaction manager), the tm-server process (e), all PostgreSQL and\n")
                 .append("all MariaDB processes, and everything else on the machine (\"other\": foreign load). Heap: peak used heap\n")
-                .append("sampled every 200 ms; for tm-server also the largest heap left after a collection (\"live\"). Log fsyncs per\n")
+                .append("sampled every second; for tm-server also the largest heap left after a collection (\"live\"). Log fsyncs per\n")
                 .append("transaction: tm-server's FileTxnLog counter (whole run, read from its closing log line, divided by all commits).\n\n");
         md.append("| variant | threads | tx/s | p50 ms | p99 ms | p99.9 ms | errors | consistent | CPU ms/tx app JVM | tm-server | PostgreSQL | MariaDB | other | heap MiB app | tm-server peak / live | log fsyncs/tx |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");

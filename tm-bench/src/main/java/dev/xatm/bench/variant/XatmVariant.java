@@ -50,11 +50,12 @@ public final class XatmVariant implements Variant {
     }
 
     /** (e): starts tm-server from its jar, then the application against it. */
-    public static XatmVariant remote(Db pgDb, Db mariaDb, int threads, Path serverJar, Path workDir, List<String> serverJvmArgs)
-            throws Exception {
+    public static XatmVariant remote(Db pgDb, Db mariaDb, int threads, Path serverJar, Path workDir, List<String> serverJvmArgs,
+                                     Map<String, String> extra) throws Exception {
         TmServerProcess server = new TmServerProcess(serverJar, workDir, serverJvmArgs);
         try {
             Map<String, Object> p = common(pgDb, mariaDb, threads);
+            p.putAll(extra);
             p.put("tm.client.mode", "remote");
             p.put("tm.client.server-address", server.grpcTarget());
             p.put("tm.client.auth-token", server.token());
@@ -66,8 +67,9 @@ public final class XatmVariant implements Variant {
     }
 
     /** (g): the coordinator inside this JVM; {@link Unavailable} when this build has no embedded mode yet. */
-    public static XatmVariant embedded(Db pgDb, Db mariaDb, int threads, Path workDir) throws Exception {
+    public static XatmVariant embedded(Db pgDb, Db mariaDb, int threads, Path workDir, Map<String, String> extra) throws Exception {
         Map<String, Object> p = common(pgDb, mariaDb, threads);
+        p.putAll(extra);
         p.put("tm.client.mode", "embedded");
         p.put("tm.server.file.dir", workDir.resolve("tm-data").toString());
         p.put("tm.server.port", "0");
@@ -90,6 +92,9 @@ public final class XatmVariant implements Variant {
         p.put("logging.level.root", "WARN");
         p.put("tm.client.gtrid-prefix", PREFIX);
         p.put("tm.client.http-propagation", "false");
+        // The agent runs XA PREPARE/COMMIT of every branch on this pool; its default (4) would let at most
+        // four database round trips of phase work run at once, so it is sized like the connection pools.
+        p.put("tm.client.agent-threads", Integer.toString(Math.max(4, threads)));
         p.put("bench.threads", Integer.toString(threads));
         p.put("bench.pg.url", pgDb.url());
         p.put("bench.pg.user", pgDb.user());
