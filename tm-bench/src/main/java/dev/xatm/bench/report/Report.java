@@ -122,6 +122,10 @@ public final class Report {
                 } else if (r.ok() && !"true".equals(r.get("check.ok"))) {
                     problems.add(label(v) + " at " + t + " threads: consistency check found: " + r.get("check.problems"));
                 }
+                if (r.ok() && "false".equals(r.get("all.stopped"))) {
+                    problems.add(label(v) + " at " + t + " threads: some client threads were still inside a transaction 90 s "
+                            + "after the window closed");
+                }
                 if (r.ok() && !r.get("errors.kinds").equals("{}") && !r.get("errors.kinds").isBlank()) {
                     problems.add(label(v) + " at " + t + " threads: errors " + r.get("errors.kinds"));
                 }
