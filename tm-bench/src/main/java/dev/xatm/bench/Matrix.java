@@ -29,7 +29,7 @@ public final class Matrix {
         Args args = new Args(argv);
         List<Integer> threads = args.list("threads", "1,8,32,64").stream().map(Integer::parseInt).toList();
         List<String> variants = args.list("variants", String.join(",", Cell.VARIANTS));
-        long warmupMs = args.getLong("warmup-ms", 10_000);
+        long warmupMs = args.getLong("warmup-ms", 8_000);
         long measureMs = args.getLong("measure-ms", 10_000);
         int repeats = (int) args.getLong("repeats", 1);
         Path work = Files.createDirectories(Path.of(args.get("work", "tm-bench/target/run")));
