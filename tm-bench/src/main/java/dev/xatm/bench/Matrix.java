@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,15 +28,20 @@ public final class Matrix {
 
     public static void main(String[] argv) throws Exception {
         Args args = new Args(argv);
+        Path doc = Path.of(args.get("doc", "docs/benchmarks.md"));
+        Path chart = Path.of(args.get("chart", "docs/benchmarks.png"));
+        Path notes = Path.of(args.get("notes", "tm-bench/NOTES.md"));
+        String reportOnly = args.get("report-only", "");
+        if (!reportOnly.isBlank()) {
+            rewriteReport(Path.of(reportOnly), doc, chart, notes);
+            return;
+        }
         List<Integer> threads = args.list("threads", "1,8,32,64").stream().map(Integer::parseInt).toList();
         List<String> variants = args.list("variants", String.join(",", Cell.VARIANTS));
         long warmupMs = args.getLong("warmup-ms", 8_000);
         long measureMs = args.getLong("measure-ms", 10_000);
         int repeats = (int) args.getLong("repeats", 1);
         Path work = Files.createDirectories(Path.of(args.get("work", "tm-bench/target/run")));
-        Path doc = Path.of(args.get("doc", "docs/benchmarks.md"));
-        Path chart = Path.of(args.get("chart", "docs/benchmarks.png"));
-        Path notes = Path.of(args.get("notes", "tm-bench/NOTES.md"));
         String serverJar = args.get("server-jar", "tm-server/target/tm-server.jar");
         List<String> cellJvm = args.list("cell-jvm", "-Xms1g,-Xmx1g,-XX:+UseG1GC");
         for (String v : variants) {
@@ -71,11 +77,81 @@ public final class Matrix {
             }
         }
         Duration took = Duration.between(started, Instant.now());
-        String command = args.get("command", "tm-bench/run.sh");
-        String notesText = Files.exists(notes) ? Files.readString(notes) : "";
-        Report.write(doc, chart, results, variants, threads, repeats, warmupMs, measureMs, env, started, took, command,
-                args.get("revision", ""), notesText, String.join(" ", cellJvm));
+        Properties run = new Properties();
+        run.setProperty("variants", String.join(",", variants));
+        run.setProperty("threads", String.join(",", threads.stream().map(String::valueOf).toList()));
+        run.setProperty("repeats", Integer.toString(repeats));
+        run.setProperty("warmup.ms", Long.toString(warmupMs));
+        run.setProperty("measure.ms", Long.toString(measureMs));
+        run.setProperty("started", started.toString());
+        run.setProperty("took.s", Long.toString(took.toSeconds()));
+        run.setProperty("command", args.get("command", "tm-bench/run.sh"));
+        run.setProperty("revision", args.get("revision", ""));
+        run.setProperty("cell.jvm", String.join(" ", cellJvm));
+        store(run, "machine", env.machine());
+        store(run, "postgres", env.postgres());
+        store(run, "mariadb", env.mariadb());
+        try (var w = Files.newBufferedWriter(work.resolve("run.properties"))) {
+            run.store(w, "tm-bench matrix run; tm-bench/run.sh --report-only=" + work + " rewrites the report from it");
+        }
+        rewriteReport(work, doc, chart, notes);
         say("wrote " + doc + " and " + chart + " (" + took.toSeconds() + " s)");
+    }
+
+    /**
+     * Writes the report from a finished run's directory (its run.properties and every cell's
+     * result.properties): after editing NOTES.md or the report's wording, no need to measure again.
+     */
+    static void rewriteReport(Path work, Path doc, Path chart, Path notes) throws Exception {
+        Properties run = new Properties();
+        try (var r = Files.newBufferedReader(work.resolve("run.properties"))) {
+            run.load(r);
+        }
+        List<String> variants = List.of(run.getProperty("variants").split(","));
+        List<Integer> threads = java.util.Arrays.stream(run.getProperty("threads").split(",")).map(Integer::parseInt).toList();
+        int repeats = Integer.parseInt(run.getProperty("repeats"));
+        List<CellResult> results = new ArrayList<>();
+        Map<String, CellResult> unavailable = new HashMap<>();
+        for (int repeat = 1; repeat <= repeats; repeat++) {
+            for (int t : threads) {
+                for (String v : variants) {
+                    Path f = work.resolve(v + "-t" + t + "-r" + repeat).resolve("result.properties");
+                    if (Files.exists(f)) {
+                        CellResult r = CellResult.read(f);
+                        if ("unavailable".equals(r.status())) {
+                            unavailable.put(v, r);
+                        }
+                        results.add(r);
+                    } else if (unavailable.containsKey(v)) {
+                        results.add(withThreads(unavailable.get(v), t));
+                    } else {
+                        results.add(CellResult.failed(v, t, "no result in " + f.getParent()));
+                    }
+                }
+            }
+        }
+        Environment env = new Environment(section(run, "machine"), section(run, "postgres"), section(run, "mariadb"));
+        String notesText = Files.exists(notes) ? Files.readString(notes) : "";
+        Report.write(doc, chart, results, variants, threads, repeats, Long.parseLong(run.getProperty("warmup.ms")),
+                Long.parseLong(run.getProperty("measure.ms")), env, Instant.parse(run.getProperty("started")),
+                Duration.ofSeconds(Long.parseLong(run.getProperty("took.s"))), run.getProperty("command"),
+                run.getProperty("revision"), notesText, run.getProperty("cell.jvm"));
+    }
+
+    private static void store(Properties p, String section, Map<String, String> values) {
+        values.forEach((k, v) -> p.setProperty(section + "." + k, v));
+        p.setProperty(section + "._order", String.join("|", values.keySet()));
+    }
+
+    /** A section written by {@link #store}, in its original order. */
+    private static Map<String, String> section(Properties p, String section) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String k : p.getProperty(section + "._order", "").split("\\|")) {
+            if (!k.isEmpty()) {
+                out.put(k, p.getProperty(section + "." + k, ""));
+            }
+        }
+        return out;
     }
 
     private static CellResult withThreads(CellResult r, int threads) {
