@@ -115,8 +115,7 @@ public final class Cell {
             case "narayana" -> new NarayanaVariant(pg, maria, threads, Files.createDirectories(work.resolve("narayana-store")));
             case "atomikos" -> new AtomikosVariant(pg, maria, threads, Files.createDirectories(work.resolve("atomikos-log")));
             case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, List.of(), xatmProps);
-            case "xatm-3pc" -> throw new Variant.Unavailable("three-phase commit is not implemented yet "
-                    + "(the starter refuses protocol = THREE_PHASE); nothing is measured rather than something faked");
+            case "xatm-3pc" -> XatmVariant.remoteThreePhase(pg, maria, threads, serverJar, work, List.of(), xatmProps);
             case "xatm-embedded" -> XatmVariant.embedded(pg, maria, threads, work, xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };

@@ -5,8 +5,10 @@ import dev.xatm.bench.Db;
 import dev.xatm.bench.Workload;
 import dev.xatm.bench.Workload.Order;
 import dev.xatm.bench.measure.TmServerProcess;
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalTransactionDefinition;
 import dev.xatm.client.GlobalTransactionTemplate;
+import dev.xatm.client.TmUsageException;
 import dev.xatm.server.log.FileTxnLog;
 import dev.xatm.server.log.TxnLog;
 import org.springframework.boot.SpringBootConfiguration;
@@ -40,6 +42,7 @@ public final class XatmVariant implements Variant {
     private final GlobalTransactionTemplate template;
     private final DataSource pg;
     private final DataSource maria;
+    private GlobalTransactionDefinition definition = ORDER;
 
     private XatmVariant(TmServerProcess server, ConfigurableApplicationContext context) {
         this.server = server;
@@ -64,6 +67,24 @@ public final class XatmVariant implements Variant {
             server.close();
             throw e;
         }
+    }
+
+    /**
+     * (f): like (e), with {@code protocol = THREE_PHASE}. Asks the starter with one empty transaction
+     * first: {@link Unavailable} while it refuses 3PC, so the report never shows a number it did not measure.
+     */
+    public static XatmVariant remoteThreePhase(Db pgDb, Db mariaDb, int threads, Path serverJar, Path workDir,
+                                               List<String> serverJvmArgs, Map<String, String> extra) throws Exception {
+        XatmVariant v = remote(pgDb, mariaDb, threads, serverJar, workDir, serverJvmArgs, extra);
+        v.definition = ORDER.withProtocol(CommitProtocol.THREE_PHASE);
+        try {
+            v.template.execute(v.definition, status -> null);
+        } catch (TmUsageException refused) {
+            v.close();
+            throw new Unavailable("the starter in this build refuses protocol = THREE_PHASE (\"" + refused.getMessage()
+                    + "\"); nothing is measured rather than something faked");
+        }
+        return v;
     }
 
     /** (g): the coordinator inside this JVM; {@link Unavailable} when this build has no embedded mode yet. */
@@ -114,7 +135,7 @@ public final class XatmVariant implements Variant {
 
     @Override
     public void execute(Order order) throws Exception {
-        template.execute(ORDER, status -> {
+        template.execute(definition, status -> {
             try (Connection p = pg.getConnection(); Connection m = maria.getConnection()) {
                 Workload.place(p, m, order);
             }
