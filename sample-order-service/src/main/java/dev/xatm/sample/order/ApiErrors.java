@@ -73,8 +73,10 @@ class ApiErrors {
         ResponseEntity<Map<String, Object>> r = body(HttpStatus.SERVICE_UNAVAILABLE, unknown ? "outcome_unknown" : "rolled_back",
                 unknown ? "the order's global transaction did not finish here (" + e.getMessage() + "); GET /orders/" + e.orderId
                         + " shows whether the coordinator committed it"
-                        : "the order's global transaction was rolled back, nothing was written (" + e.getMessage() + ")");
+                        : (e.xid == null ? "the order's global transaction could not begin" : "the order's global transaction was rolled back")
+                                + ", nothing was written (" + e.getMessage() + ")");
         r.getBody().put("orderId", e.orderId);
+        r.getBody().put("xid", e.xid);
         return r;
     }
 

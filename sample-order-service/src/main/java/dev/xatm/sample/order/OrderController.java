@@ -2,6 +2,7 @@ package dev.xatm.sample.order;
 
 import dev.xatm.client.GlobalRollbackException;
 import dev.xatm.client.GlobalTimeoutException;
+import dev.xatm.client.TmException;
 import dev.xatm.sample.shard.OrderIds;
 import dev.xatm.sample.shard.Shards;
 import org.springframework.dao.DataAccessException;
@@ -39,16 +40,18 @@ class OrderController {
         request.validate();
         // taken before the global transaction begins, in its own local one (see OrderIds)
         long orderId = ids.nextFor(request.userId());
+        Attempt attempt = new Attempt();
         OrderPlaced placed;
         try {
-            placed = placeOrder.place(orderId, request);
-        } catch (GlobalRollbackException | GlobalTimeoutException | DataAccessException e) {
-            // The coordinator rolled it back, or the method failed before commit was asked (so the
-            // coordinator never commits it: presumed abort). Nothing was written.
-            throw new OrderNotPlacedException(orderId, OrderNotPlacedException.Outcome.ROLLED_BACK, e);
-        } catch (dev.xatm.client.TmException e) {
-            // e.g. the coordinator became unreachable while committing: the outcome is its to decide
-            throw new OrderNotPlacedException(orderId, OrderNotPlacedException.Outcome.UNKNOWN, e);
+            placed = placeOrder.place(orderId, request, attempt);
+        } catch (GlobalRollbackException | GlobalTimeoutException e) {
+            throw new OrderNotPlacedException(orderId, attempt.xid, OrderNotPlacedException.Outcome.ROLLED_BACK, e);
+        } catch (TmException | DataAccessException e) {
+            // Failed before or while the method ran: commit was never asked, so the coordinator
+            // never commits it (presumed abort). Failed while committing (the coordinator became
+            // unreachable, say): the outcome is the coordinator's to decide.
+            var outcome = attempt.bodyFinished ? OrderNotPlacedException.Outcome.UNKNOWN : OrderNotPlacedException.Outcome.ROLLED_BACK;
+            throw new OrderNotPlacedException(orderId, attempt.xid, outcome, e);
         }
         return ResponseEntity.created(URI.create("/orders/" + orderId)).body(placed);
     }

@@ -10,11 +10,14 @@ public class OrderNotPlacedException extends RuntimeException {
     enum Outcome { ROLLED_BACK, UNKNOWN }
 
     final long orderId;
+    /** Null when the global transaction could not even begin. */
+    final String xid;
     final Outcome outcome;
 
-    OrderNotPlacedException(long orderId, Outcome outcome, Throwable cause) {
+    OrderNotPlacedException(long orderId, String xid, Outcome outcome, Throwable cause) {
         super(cause.getMessage(), cause);
         this.orderId = orderId;
+        this.xid = xid;
         this.outcome = outcome;
     }
 }

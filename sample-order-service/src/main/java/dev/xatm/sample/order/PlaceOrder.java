@@ -29,11 +29,12 @@ public class PlaceOrder {
     /**
      * Writes order {@code orderId} and takes its stock. The order is written first on purpose: when
      * the stock turns out to be short, the exception rolls back a write that really happened, on the
-     * other database.
+     * other database. {@code attempt} records how far it got, for error reporting.
      */
     @GlobalTransactional(name = "place-order", timeoutMs = 10_000)
-    public OrderPlaced place(long orderId, OrderRequest r) {
+    public OrderPlaced place(long orderId, OrderRequest r, Attempt attempt) {
         String xid = GlobalTransactionTemplate.currentGtrid();
+        attempt.xid = xid;
         Shard orderShard = shards.forUser(r.userId());
         Shard inventoryShard = shards.forProduct(r.productId());
         store.insertOrder(orderShard, orderId, r.userId(), r.productId(), r.quantity());
@@ -43,6 +44,7 @@ public class PlaceOrder {
                     .orElseThrow(() -> new UnknownProductException(orderId, xid, r.productId()));
             throw new OutOfStockException(orderId, xid, r.productId(), r.quantity(), available);
         }
+        attempt.bodyFinished = true;
         log.debug("order {} written on {}, stock of product {} taken on {}, in {}", orderId, orderShard, r.productId(), inventoryShard, xid);
         return new OrderPlaced(orderId, xid, orderShard.index(), inventoryShard.index());
     }
