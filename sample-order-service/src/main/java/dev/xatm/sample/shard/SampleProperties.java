@@ -82,7 +82,7 @@ public class SampleProperties {
     }
 
     /** Refuses values that would only fail later and less clearly. */
-    void validate() {
+    public void validate() {
         for (int i = 0; i < 2; i++) {
             ShardSettings s = shard(i);
             if (s.url == null || s.url.isBlank()) {
