@@ -188,11 +188,39 @@ public final class Agent implements AutoCloseable {
         lastError = why;
         if (was) {
             log.warn("Agent {} lost its stream to {}: {}; reconnecting", agentId, serverDescription, why);
+            // taken now, so branches that join on the next stream are not among them
+            List<Branch> orphans = table.unprepared();
+            if (!orphans.isEmpty()) {
+                workers.execute(() -> abandon(orphans, why));
+            }
             listener.disconnected(why);
         } else {
             log.info("Agent {} cannot reach {} ({}); next attempt in {} ms", agentId, serverDescription, why, delay);
         }
         reconnects.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The coordinator aborts every unfinished transaction that has a branch not yet prepared on an
+     * agent whose stream broke (that branch "died with the agent's session"), and it does not wait
+     * for, or send anything to, a disconnected agent about it; a coordinator that crashed and
+     * restarted does not even know those transactions any more (presumed abort). Prepared branches
+     * are settled by the Inquiry on reconnect, but an unprepared one would hold its connection and
+     * its row locks forever. So the agent makes the coordinator's assumption true: it rolls them back
+     * (a branch still in use when the business code lets go, and its next statement fails).
+     */
+    private void abandon(List<Branch> orphans, String why) {
+        int n = 0;
+        for (Branch b : orphans) {
+            if (b.abandonIfUnprepared("the stream to the coordinator broke (" + why + "), which aborts its global transaction")) {
+                table.settled(b);
+                n++;
+            }
+        }
+        if (n > 0) {
+            log.warn("Agent {} rolled back {} unprepared branch(es) after losing its stream: their global transactions are aborted",
+                    agentId, n);
+        }
     }
 
     /** Inquiry for every prepared branch held in memory and every one of ours XA RECOVER finds. */
