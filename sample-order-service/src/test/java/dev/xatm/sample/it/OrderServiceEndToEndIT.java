@@ -228,6 +228,9 @@ class OrderServiceEndToEndIT {
         }
 
         void assertConsistent(List<OrderLoad.Result> results, State state) {
+            Map<OrderLoad.Kind, Long> kinds = results.stream().collect(Collectors.groupingBy(OrderLoad.Result::kind, Collectors.counting()));
+            System.out.println("[sample e2e] " + tablePrefix + ": " + results.size() + " answers " + kinds + ", "
+                    + state.orders.size() + " order rows, stock " + new java.util.TreeMap<>(state.stock));
             assertThat(count(results, OrderLoad.Kind.CREATED)).as("some orders committed").isPositive();
             assertThat(results).as("some orders were over stock")
                     .anyMatch(r -> r.kind() == OrderLoad.Kind.REJECTED && r.quantity() == OrderLoad.TOO_MANY);
