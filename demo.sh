@@ -91,7 +91,7 @@ cleanup() {
       say "stopped ${NAMES[$i]} (pid $pid)"
     fi
   done
-  if [ $rc -ne 0 ] || $keep; then
+  if [ ${#PIDS[@]} -gt 0 ] && { [ $rc -ne 0 ] || $keep; }; then
     echo "   logs and data kept in $WORK"
     if [ $rc -ne 0 ]; then
       for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "   --- last lines of $f"; tail -n 15 "$f" | sed 's/^/   | /'; }; done
