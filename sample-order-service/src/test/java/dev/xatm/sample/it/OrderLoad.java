@@ -37,6 +37,8 @@ final class OrderLoad {
         REJECTED,
         /** 503 rolled_back: the global transaction was rolled back (or never began), nothing written. */
         ROLLED_BACK,
+        /** Connection refused (the service is down): the request never arrived, nothing written. */
+        NOT_SENT,
         /** 503 outcome_unknown, a broken connection, a timeout, a 500: the order may or may not exist. */
         UNKNOWN
     }
@@ -73,7 +75,7 @@ final class OrderLoad {
                     results.add(r);
                     if (r.kind() == Kind.CREATED) {
                         created.incrementAndGet();
-                    } else if (r.kind() == Kind.UNKNOWN || r.kind() == Kind.ROLLED_BACK) {
+                    } else if (r.kind() != Kind.REJECTED) {
                         // the service or the coordinator is down: pace the retries, do not spin
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
                     }
@@ -130,7 +132,10 @@ final class OrderLoad {
                 default -> Kind.UNKNOWN;
             };
             return new Result(kind, orderId, userId, productId, quantity, r.statusCode(), r.body());
+        } catch (java.net.ConnectException e) {
+            return new Result(Kind.NOT_SENT, null, userId, productId, quantity, -1, e.toString());
         } catch (IOException e) {
+            // sent, but the answer was lost (the service died mid-request): it may have committed
             return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
