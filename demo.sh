@@ -173,7 +173,8 @@ if $build; then
   command -v mvn >/dev/null || die "mvn not found: Maven 3.8+ is needed (or run with --no-build after building)"
   say "${Y}\$ mvn -B -q -DskipTests -pl tm-server,sample-order-service -am package${N}"
   started=$(date +%s)
-  mvn -B -q -Dstyle.color=never -DskipTests -pl tm-server,sample-order-service -am package
+  # (-q: only problems are printed; the sed drops the colour codes some Maven installs emit even with -B)
+  mvn -B -q -Dstyle.color=never -DskipTests -pl tm-server,sample-order-service -am package 2>&1 | sed -e "s/\x1b\[[0-9;]*m//g" -e "/^$/d"
   ok "built in $(( $(date +%s) - started ))s"
 else
   say "--no-build: using the jars in tm-server/target and sample-order-service/target"
