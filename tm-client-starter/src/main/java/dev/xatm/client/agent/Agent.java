@@ -67,6 +67,7 @@ public final class Agent implements AutoCloseable {
 
     private final String agentId;
     private final CoordinatorGrpc.CoordinatorStub stub;
+    private final CoordinatorChannel channel;
     private final String serverDescription;
     private final BranchTable table;
     private final Supplier<List<EnlistedResource>> resources;
@@ -92,6 +93,7 @@ public final class Agent implements AutoCloseable {
                  String gtridPrefix, long backoffInitialMillis, long backoffMaxMillis, int threads, AgentListener listener) {
         this.agentId = agentId;
         this.stub = CoordinatorGrpc.newStub(channel.channel());
+        this.channel = channel;
         this.serverDescription = channel.description();
         this.table = table;
         this.resources = resources;
@@ -161,6 +163,7 @@ public final class Agent implements AutoCloseable {
             return;
         }
         int gen = ++generation;
+        channel.resetConnectBackoff();
         out = stub.connect(new Inbound(gen));
         send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
     }
