@@ -171,9 +171,9 @@ public final class Cell {
 
             @Override
             public void ended() throws Exception {
-                cpu[1] = ProcStat.snapshot(serverPid);
                 threadCpu.add(ProcStat.threads(selfPid));
                 threadCpu.add(ProcStat.threads(serverPid));
+                cpu[1] = ProcStat.snapshot(serverPid);
                 logAfter.putAll(variant.logCounters());
                 sampler.shutdownNow();
                 if (jfr) {
@@ -208,6 +208,7 @@ public final class Cell {
         r.put("cpu.server.s", fmt(d.server()));
         r.put("cpu.postgres.s", fmt(d.postgres()));
         r.put("cpu.mariadb.s", fmt(d.mariadb()));
+        r.put("cpu.kernel.irq.s", fmt(d.irq()));
         r.put("cpu.other.s", fmt(d.other()));
         r.put("cpu.bench.threads", ProcStat.threadDelta(threadCpu.get(0), threadCpu.get(2)));
         if (serverPid > 0) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,12 +49,15 @@ public final class LoadDriver {
     public static Result run(Variant variant, int threads, long warmupMillis, long measureMillis, long seed, Window window)
             throws Exception {
         AtomicLong ids = new AtomicLong();
+        // Workers stay alive after the window until its closing snapshot is taken: /proc only lists
+        // the threads that still exist, and the per-thread CPU split needs the client threads in it.
+        CountDownLatch released = new CountDownLatch(1);
         long now = System.nanoTime();
         long start = now + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
         long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
         List<Worker> workers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
-            Worker w = new Worker(variant, new SplittableRandom(seed + i), ids, start, end);
+            Worker w = new Worker(variant, new SplittableRandom(seed + i), ids, start, end, released);
             w.setName("bench-client-" + i);
             workers.add(w);
         }
@@ -61,7 +65,11 @@ public final class LoadDriver {
         sleepUntil(start);
         window.started();
         sleepUntil(end);
-        window.ended();
+        try {
+            window.ended();
+        } finally {
+            released.countDown();
+        }
         boolean allStopped = true;
         long joinDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         for (Worker w : workers) {
@@ -106,6 +114,7 @@ public final class LoadDriver {
         private final AtomicLong ids;
         private final long start;
         private final long end;
+        private final CountDownLatch released;
         long committedInWindow;
         long committedTotal;
         long errorsInWindow;
@@ -114,12 +123,13 @@ public final class LoadDriver {
         int latencyCount;
         final Map<String, Long> errorKinds = new TreeMap<>();
 
-        Worker(Variant variant, SplittableRandom random, AtomicLong ids, long start, long end) {
+        Worker(Variant variant, SplittableRandom random, AtomicLong ids, long start, long end, CountDownLatch released) {
             this.variant = variant;
             this.random = random;
             this.ids = ids;
             this.start = start;
             this.end = end;
+            this.released = released;
         }
 
         @Override
@@ -127,6 +137,7 @@ public final class LoadDriver {
             while (true) {
                 long t0 = System.nanoTime();
                 if (t0 >= end) {
+                    awaitRelease();
                     return;
                 }
                 Order order = Order.next(ids.incrementAndGet(), random);
@@ -149,6 +160,14 @@ public final class LoadDriver {
                     }
                     errorKinds.merge(describe(e), 1L, Long::sum);
                 }
+            }
+        }
+
+        private void awaitRelease() {
+            try {
+                released.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 

@@ -19,14 +19,19 @@ public final class ProcStat {
     }
 
     /** CPU seconds by who used them, at one instant. */
-    public record Snapshot(double machineBusy, double machineTotal, double self, double server, double postgres, double mariadb) {
+    public record Snapshot(double machineBusy, double machineTotal, double irq, double self, double server, double postgres,
+                           double mariadb) {
         public Snapshot minus(Snapshot o) {
-            return new Snapshot(machineBusy - o.machineBusy, machineTotal - o.machineTotal, self - o.self,
+            return new Snapshot(machineBusy - o.machineBusy, machineTotal - o.machineTotal, irq - o.irq, self - o.self,
                     server - o.server, postgres - o.postgres, mariadb - o.mariadb);
         }
 
+        /**
+         * Busy CPU no measured process accounts for, kernel interrupt time excluded: foreign work
+         * (other builds), kernel threads, short-lived processes.
+         */
         public double other() {
-            return Math.max(0, machineBusy - self - server - postgres - mariadb);
+            return Math.max(0, machineBusy - irq - self - server - postgres - mariadb);
         }
     }
 
@@ -53,7 +58,7 @@ public final class ProcStat {
         }
         double self = seconds(Path.of("/proc", Long.toString(ProcessHandle.current().pid())));
         double server = serverPid > 0 ? seconds(Path.of("/proc", Long.toString(serverPid))) : 0;
-        return new Snapshot(machine[0], machine[1], self, server, pg, maria);
+        return new Snapshot(machine[0], machine[1], machine[2], self, server, pg, maria);
     }
 
     /**
@@ -100,7 +105,10 @@ public final class ProcStat {
         }
     }
 
-    /** {busy, total} CPU seconds of all cores since boot, from the first line of /proc/stat. */
+    /**
+     * {busy, total, irq + softirq} CPU seconds of all cores since boot, from the first line of
+     * /proc/stat. Interrupt time (loopback networking runs in softirq) is charged to no process.
+     */
     private static double[] machine() {
         try {
             String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
@@ -109,9 +117,10 @@ public final class ProcStat {
                 total += Long.parseLong(f[i]);
             }
             long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-            return new double[] {(total - idle) / TICKS_PER_SECOND, total / TICKS_PER_SECOND};
+            long irq = Long.parseLong(f[6]) + Long.parseLong(f[7]);
+            return new double[] {(total - idle) / TICKS_PER_SECOND, total / TICKS_PER_SECOND, irq / TICKS_PER_SECOND};
         } catch (IOException | RuntimeException e) {
-            return new double[] {0, 0};
+            return new double[] {0, 0, 0};
         }
     }
 }

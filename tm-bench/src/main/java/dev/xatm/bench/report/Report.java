@@ -83,11 +83,13 @@ public final class Report {
         md.append("Latency is per committed transaction, measured by the client thread around the whole transaction. CPU is\n")
                 .append("milliseconds per committed transaction in the measured window, from /proc: the benchmark JVM (load generator,\n")
                 .append("application, and for (c), (d), (g) the transaction manager), the tm-server process (e), all PostgreSQL and\n")
-                .append("all MariaDB processes, and everything else on the machine (\"other\": foreign load). Heap: peak used heap\n")
+                .append("all MariaDB processes, the kernel's interrupt time (loopback networking runs there; recorded from the run after\n")
+                .append("2026-11-23 16:17 on), and everything else on the machine (\"other\": foreign load and kernel threads; in runs\n")
+                .append("without the kernel column it includes interrupt time too). Heap: peak used heap\n")
                 .append("sampled every second; for tm-server also the largest heap left after a collection (\"live\"). Log fsyncs per\n")
                 .append("transaction: tm-server's FileTxnLog counter (whole run, read from its closing log line, divided by all commits).\n\n");
-        md.append("| variant | threads | tx/s | p50 ms | p99 ms | p99.9 ms | errors | consistent | CPU ms/tx app JVM | tm-server | PostgreSQL | MariaDB | other | heap MiB app | tm-server peak / live | log fsyncs/tx |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| variant | threads | tx/s | p50 ms | p99 ms | p99.9 ms | errors | consistent | CPU ms/tx app JVM | tm-server | PostgreSQL | MariaDB | kernel irq | other | heap MiB app | tm-server peak / live | log fsyncs/tx |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String v : variants) {
             for (int t : threads) {
                 CellResult r = cell(table, v, t);
@@ -103,6 +105,7 @@ public final class Report {
                         .append(v.equals("xatm-remote") ? perTx(r.num("cpu.server.s"), n) : "").append(" | ")
                         .append(perTx(r.num("cpu.postgres.s"), n)).append(" | ")
                         .append(perTx(r.num("cpu.mariadb.s"), n)).append(" | ")
+                        .append(perTx(r.num("cpu.kernel.irq.s"), n)).append(" | ")
                         .append(perTx(r.num("cpu.other.s"), n)).append(" | ")
                         .append(f0(r.num("heap.bench.peak.mb"))).append(" | ")
                         .append(v.equals("xatm-remote") ? f0(r.num("heap.server.peak.mb")) + " / " + f0(r.num("heap.server.live.mb")) : "")
@@ -142,7 +145,7 @@ public final class Report {
         md.append("CPU seconds per thread group over the measured window (/proc/PID/task; Linux cuts thread names to 15\n")
                 .append("characters, digits folded to N). `C2 CompilerThre` is the JIT still compiling: a sign the warm-up was short\n")
                 .append("for that process.\n\n");
-        for (String v : List.of("xatm-remote", "xatm-embedded", "rawxa")) {
+        for (String v : List.of("xatm-remote", "xatm-embedded")) {
             for (int t : threads) {
                 CellResult r = cell(table, v, t);
                 if (r != null && r.ok()) {
@@ -210,7 +213,7 @@ public final class Report {
                 + "  and INSERT into `bench_order_items` on MariaDB; product uniform out of 10,000 (little contention), q in 1..3, ids\n"
                 + "  from one counter. Every variant runs exactly these statements (`Workload.place`) on plain JDBC.\n"
                 + "- Each cell (variant x threads) is a fresh JVM (`" + cellJvm + "`): schema dropped, recreated and seeded, the variant\n"
-                + "  started, then closed-loop load from N client threads for a " + warmupMs / 1000 + " s warm-up and a " + measureMs / 1000
+                + "  started, then closed-loop load from N client threads: " + warmupMs / 1000 + " s of warm-up, then a " + measureMs / 1000
                 + " s measured window;\n"
                 + "  a transaction counts when it commits inside the window. Afterwards both shards are checked: the same order ids on\n"
                 + "  both, as many as the client saw committed, stock down by exactly the quantities, and no prepared branch of the\n"
@@ -224,7 +227,8 @@ public final class Report {
                 + "  file log in a fresh directory, max_actives unlimited. Both with a 60 s transaction timeout, like ours.\n"
                 + "- (e) a Spring Boot application with the starter (two HikariCP DataSource beans, enlisted automatically), orders\n"
                 + "  through `GlobalTransactionTemplate`; tm-server started per cell as `java -jar tm-server/target/tm-server.jar` with\n"
-                + "  default JVM settings, fresh file log, free ports. (g) the same application with tm.client.mode=embedded.\n"
+                + "  default JVM settings, fresh file log, free ports; tm.client.agent-threads = max(4, threads), sized like the pools.\n"
+                + "  (g) the same application with tm.client.mode=embedded (coordinator and file log in the application's JVM).\n"
                 + "- Errors: exceptions out of a transaction (counted, the client goes on). Consistency is checked after every cell.\n";
     }
 
@@ -242,10 +246,13 @@ public final class Report {
             }
         }
         double share = totalSum == 0 ? 0 : otherSum / totalSum;
-        String s = String.format(Locale.ROOT, "Foreign load: processes other than the benchmark, tm-server and the two databases used %.0f%% of the "
-                + "machine's CPU capacity during the measured windows on average (worst cell %.0f%%).", 100 * share, 100 * worst);
+        String s = String.format(Locale.ROOT, "Foreign load: CPU used by anything but the benchmark JVM, tm-server and the two databases "
+                + "(\"other\" below) was %.0f%% of the machine's capacity during the measured windows on average, %.0f%% in the worst "
+                + "cell. It is an upper bound of other people's work: kernel threads count too, and in runs without the kernel "
+                + "column so does the interrupt time of loopback networking, which grows with the messages per transaction.",
+                100 * share, 100 * worst);
         if (share > 0.05 || worst > 0.15) {
-            s += " **Other work was running on this machine during the run: the numbers are noisy**, and ratios between cells "
+            s += " **Read small differences as noise:** some cells ran with other work on the machine, and ratios between cells "
                     + "measured at different moments are less reliable than usual.";
         } else {
             s += " The machine was otherwise quiet.";
