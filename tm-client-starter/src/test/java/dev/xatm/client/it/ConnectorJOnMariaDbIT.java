@@ -27,8 +27,8 @@ class ConnectorJOnMariaDbIT extends ItSupport {
         long a = newId();
         long b = newId();
         work.writeBoth(a, b);
-        assertThat(dbs.pg.ids(table)).contains(a);
-        assertThat(dbs.maria.ids(table)).contains(b);
+        assertThat(dbs.postgres().ids(table)).contains(a);
+        assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
     @Test
@@ -36,17 +36,17 @@ class ConnectorJOnMariaDbIT extends ItSupport {
         long a = newId();
         long b = newId();
         assertThatThrownBy(() -> work.writeBothThenFail(a, b)).isInstanceOf(IllegalStateException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     @Test
     void rollsBackWhenMariaDbRejectsTheWrite() throws Exception {
         long taken = newId();
-        dbs.maria.exec("INSERT INTO " + table + " (id, note) VALUES (" + taken + ", 'already there')");
+        dbs.mariadb().exec("INSERT INTO " + table + " (id, note) VALUES (" + taken + ", 'already there')");
         long a = newId();
         assertThatThrownBy(() -> work.writeBoth(a, taken))
                 .isInstanceOf(org.springframework.dao.DataIntegrityViolationException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
     }
 }

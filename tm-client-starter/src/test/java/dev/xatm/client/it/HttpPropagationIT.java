@@ -37,8 +37,8 @@ class HttpPropagationIT extends ItSupport {
         long a = newId();
         long b = newId();
         caller.writePgAndCallDownstream(a, b, downstreamUrl, false);
-        assertThat(dbs.pg.ids(table)).contains(a);
-        assertThat(dbs.maria.ids(table)).contains(b);
+        assertThat(dbs.postgres().ids(table)).contains(a);
+        assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
     @Test
@@ -46,8 +46,8 @@ class HttpPropagationIT extends ItSupport {
         long a = newId();
         long b = newId();
         assertThatThrownBy(() -> caller.writePgAndCallDownstream(a, b, downstreamUrl, true)).isInstanceOf(IllegalStateException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** The downstream fails (500) after writing: even if the caller ignored the error, its branch would vote NO. */
@@ -57,8 +57,8 @@ class HttpPropagationIT extends ItSupport {
         long b = newId();
         assertThatThrownBy(() -> caller.writePgAndCallFailingDownstream(a, b, downstreamUrl))
                 .isInstanceOf(RuntimeException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** A malformed TM-XID is refused with 400 and a clear message, before anything is written. */
@@ -69,7 +69,7 @@ class HttpPropagationIT extends ItSupport {
                 .header("TM-XID", "not a gtrid!").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("Malformed TM-XID");
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** A well-formed TM-XID the coordinator does not know is refused (409), and nothing is written. */
@@ -80,6 +80,6 @@ class HttpPropagationIT extends ItSupport {
                 .header("TM-XID", prefix + ":never-begun").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(409);
         assertThat(r.body()).contains("NOT_FOUND");
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 }

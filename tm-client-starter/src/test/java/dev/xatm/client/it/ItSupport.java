@@ -1,5 +1,9 @@
 package dev.xatm.client.it;
 
+import dev.xatm.testkit.ServerProcess;
+import dev.xatm.testkit.Teardown;
+import dev.xatm.testkit.TestDatabases;
+import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -27,7 +30,6 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ItSupport {
     static final Duration CONVERGE = Duration.ofSeconds(30);
-    private static final AtomicLong UNIQUE = new AtomicLong();
 
     TestDatabases dbs;
     ServerProcess server;
@@ -39,21 +41,18 @@ abstract class ItSupport {
     @BeforeAll
     void startServer() throws Exception {
         dbs = TestDatabases.require();
-        String unique = Long.toString(System.currentTimeMillis(), 36) + Long.toString(ProcessHandle.current().pid() % 1296, 36)
-                + UNIQUE.incrementAndGet();
+        String unique = Unique.suffix();
         prefix = "it" + unique;
         table = "st_" + getClass().getSimpleName().toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + unique;
-        dbs.pg.createTable(table);
-        dbs.maria.createTable(table);
-        server = ServerProcess.start(getClass().getSimpleName());
+        dbs.createTable(table);
+        // Quick resends: the tests wait for recovery and rollbacks to converge.
+        server = ServerProcess.start(getClass().getSimpleName(),
+                Map.of("tm.server.retry-initial-ms", "100", "tm.server.retry-max-ms", "1000"));
     }
 
     @AfterEach
     void nothingPreparedLeft() {
-        await("no prepared branch of ours left on PostgreSQL and MariaDB").atMost(CONVERGE).untilAsserted(() -> {
-            assertThat(dbs.pg.preparedGtrids(prefix)).as("pg_prepared_xacts").isEmpty();
-            assertThat(dbs.maria.preparedGtrids(prefix)).as("XA RECOVER").isEmpty();
-        });
+        dbs.awaitNothingPrepared(prefix, CONVERGE);
     }
 
     @AfterAll
@@ -61,20 +60,7 @@ abstract class ItSupport {
         for (ConfigurableApplicationContext app : apps) {
             app.close();
         }
-        String output = null;
-        if (server != null) {
-            output = server.output();
-            server.close();
-        }
-        if (dbs != null) {
-            dbs.pg.rollbackLeftovers(prefix);
-            dbs.maria.rollbackLeftovers(prefix);
-            dbs.pg.dropTable(table);
-            dbs.maria.dropTable(table);
-        }
-        if (output != null) {
-            assertThat(output).as("tm-server output must never contain the auth token").doesNotContain(server.token);
-        }
+        Teardown.serverAndDatabases(server, dbs, prefix, table);
     }
 
     long newId() {
@@ -86,8 +72,8 @@ abstract class ItSupport {
         Map<String, Object> p = new HashMap<>();
         p.put("server.port", "0");
         p.put("spring.application.name", agentId);
-        p.put("tm.client.server-address", server.address());
-        p.put("tm.client.auth-token", server.token);
+        p.put("tm.client.server-address", server.grpcTarget());
+        p.put("tm.client.auth-token", server.token());
         p.put("tm.client.agent-id", agentId + "-" + prefix);
         p.put("tm.client.gtrid-prefix", prefix);
         p.put("tm.client.call-timeout-ms", "5000");
@@ -100,21 +86,21 @@ abstract class ItSupport {
     }
 
     void withPg(Map<String, Object> p) {
-        p.put("it.pg.url", dbs.pg.url());
-        p.put("it.pg.user", dbs.pg.user());
-        p.put("it.pg.password", dbs.pg.password());
+        p.put("it.pg.url", dbs.postgres().url());
+        p.put("it.pg.user", dbs.postgres().user());
+        p.put("it.pg.password", dbs.postgres().password());
     }
 
     void withMaria(Map<String, Object> p) {
-        p.put("it.maria.url", dbs.maria.url());
-        p.put("it.maria.user", dbs.maria.user());
-        p.put("it.maria.password", dbs.maria.password());
+        p.put("it.maria.url", dbs.mariadb().url());
+        p.put("it.maria.user", dbs.mariadb().user());
+        p.put("it.maria.password", dbs.mariadb().password());
     }
 
     void withMariaOverConnectorJ(Map<String, Object> p) {
-        p.put("it.maria.url", dbs.mariaUrlForConnectorJ());
-        p.put("it.maria.user", dbs.maria.user());
-        p.put("it.maria.password", dbs.maria.password());
+        p.put("it.maria.url", dbs.mariadb().connectorJUrl());
+        p.put("it.maria.user", dbs.mariadb().user());
+        p.put("it.maria.password", dbs.mariadb().password());
         p.put("it.maria.driver", "com.mysql.cj.jdbc.Driver");
     }
 

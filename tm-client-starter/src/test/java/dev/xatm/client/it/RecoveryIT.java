@@ -27,7 +27,7 @@ class RecoveryIT extends ItSupport {
         long b = newId();
         TmXid pgXid = new TmXid(prefix + ":orphan.1", "b1.crashed");
         TmXid mariaXid = new TmXid(prefix + ":orphan.1", "b2.crashed");
-        try (Connection c = dbs.pg.open()) {
+        try (Connection c = dbs.postgres().open()) {
             XAResource xa = new PGXAConnection(c.unwrap(BaseConnection.class)).getXAResource();
             xa.start(pgXid, XAResource.TMNOFLAGS);
             try (Statement s = c.createStatement()) {
@@ -36,7 +36,7 @@ class RecoveryIT extends ItSupport {
             xa.end(pgXid, XAResource.TMSUCCESS);
             xa.prepare(pgXid);
         }
-        try (Connection c = dbs.maria.open()) {
+        try (Connection c = dbs.mariadb().open()) {
             org.mariadb.jdbc.Connection physical = c.unwrap(org.mariadb.jdbc.Connection.class);
             XAResource xa = new MariaDbPoolConnection(physical).getXAResource();
             physical.setPoolConnection(null);
@@ -47,8 +47,8 @@ class RecoveryIT extends ItSupport {
             xa.end(mariaXid, XAResource.TMSUCCESS);
             xa.prepare(mariaXid);
         } // the session ends: the prepared branch survives it (XA-FACTS §0)
-        assertThat(dbs.pg.preparedGtrids(prefix)).containsExactly(pgXid.gtrid());
-        await().atMost(CONVERGE).until(() -> dbs.maria.preparedGtrids(prefix).contains(mariaXid.gtrid()));
+        assertThat(dbs.postgres().preparedBranches(prefix)).containsExactly(pgXid);
+        await().atMost(CONVERGE).until(() -> dbs.mariadb().preparedBranches(prefix).contains(mariaXid));
 
         Map<String, Object> p = baseProperties("restarted");
         withPg(p);
@@ -56,10 +56,10 @@ class RecoveryIT extends ItSupport {
         startApp(p);
 
         await("the agent resolved both orphans").atMost(CONVERGE).untilAsserted(() -> {
-            assertThat(dbs.pg.preparedGtrids(prefix)).isEmpty();
-            assertThat(dbs.maria.preparedGtrids(prefix)).isEmpty();
+            assertThat(dbs.postgres().preparedBranches(prefix)).isEmpty();
+            assertThat(dbs.mariadb().preparedBranches(prefix)).isEmpty();
         });
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 }

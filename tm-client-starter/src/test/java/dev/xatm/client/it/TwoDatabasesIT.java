@@ -32,8 +32,8 @@ class TwoDatabasesIT extends ItSupport {
         long b = newId();
         String gtrid = work.writeBoth(a, b);
         assertThat(gtrid).startsWith(prefix + ":");
-        assertThat(dbs.pg.ids(table)).contains(a, a + 1_000_000);
-        assertThat(dbs.maria.ids(table)).contains(b);
+        assertThat(dbs.postgres().ids(table)).contains(a, a + 1_000_000);
+        assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
     /** An exception thrown after writing both rolls both back, and the original exception reaches the caller. */
@@ -43,19 +43,19 @@ class TwoDatabasesIT extends ItSupport {
         long b = newId();
         assertThatThrownBy(() -> work.writeBothThenFail(a, b)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("business failure");
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** The second database rejects the write (duplicate key): the first database's write is rolled back. */
     @Test
     void rollsBackWhenTheSecondDatabaseRejectsTheWrite() throws Exception {
         long taken = newId();
-        dbs.maria.exec("INSERT INTO " + table + " (id, note) VALUES (" + taken + ", 'already there')");
+        dbs.mariadb().exec("INSERT INTO " + table + " (id, note) VALUES (" + taken + ", 'already there')");
         long a = newId();
         assertThatThrownBy(() -> work.writeBoth(a, taken))
                 .isInstanceOf(org.springframework.dao.DataIntegrityViolationException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a, a + 1_000_000);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a, a + 1_000_000);
     }
 
     /** The deadline fires while the method runs: the next database call fails, the method fails, nothing is written. */
@@ -65,8 +65,8 @@ class TwoDatabasesIT extends ItSupport {
         long b = newId();
         assertThatThrownBy(() -> work.slowThenWrite(a, b)).isInstanceOf(GlobalTimeoutException.class);
         assertThat(work.lateWriteFailure()).isInstanceOf(GlobalTimeoutException.class);
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** A single branch commits in one phase. */
@@ -74,7 +74,7 @@ class TwoDatabasesIT extends ItSupport {
     void singleBranchCommits() throws Exception {
         long a = newId();
         work.writePgOnly(a);
-        assertThat(dbs.pg.ids(table)).contains(a);
+        assertThat(dbs.postgres().ids(table)).contains(a);
     }
 
     /** A local @Transactional that rolls back dooms the global transaction even if the business code swallows its exception. */
@@ -84,8 +84,8 @@ class TwoDatabasesIT extends ItSupport {
         long b = newId();
         assertThatThrownBy(() -> work.localRollbackInside(a, b)).isInstanceOf(GlobalRollbackException.class)
                 .hasMessageContaining("local rollback()");
-        assertThat(dbs.pg.ids(table)).doesNotContain(a);
-        assertThat(dbs.maria.ids(table)).doesNotContain(b);
+        assertThat(dbs.postgres().ids(table)).doesNotContain(a);
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
     /** A local @Transactional commit inside the global transaction commits with it, not before. */
@@ -94,8 +94,8 @@ class TwoDatabasesIT extends ItSupport {
         long a = newId();
         long b = newId();
         work.localCommitInside(a, b);
-        assertThat(dbs.pg.ids(table)).contains(a);
-        assertThat(dbs.maria.ids(table)).contains(b);
+        assertThat(dbs.postgres().ids(table)).contains(a);
+        assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
     /** The health indicator reports the agent's stream; the counters and the commit timer move. */
@@ -124,6 +124,6 @@ class TwoDatabasesIT extends ItSupport {
     void outsideAGlobalTransactionTheDataSourceIsThePool() throws Exception {
         long a = newId();
         work.insertPg(a);
-        assertThat(dbs.pg.ids(table)).contains(a);
+        assertThat(dbs.postgres().ids(table)).contains(a);
     }
 }

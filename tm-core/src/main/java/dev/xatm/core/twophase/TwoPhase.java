@@ -361,7 +361,7 @@ final class TwoPhase {
             // Undecided, or decided but not durable: the answer would be a guess. It goes out with
             // the decision, to the agent that inquired last.
             case ACTIVE, PREPARING, LOGGING_DECISION -> {
-                if (b != null) {
+                if (b != null && mayReroute(b, agentId)) {
                     b.routeTo(agentId);
                 }
             }
@@ -400,6 +400,13 @@ final class TwoPhase {
 
     private void answerAndReroute(GlobalTxn t, BranchProgress b, String agentId, Action action,
                                   long nowMillis, Effects.Builder out) {
+        if (!mayReroute(b, agentId)) {
+            // The registered agent is still connected and may hold the preparing session, which
+            // MariaDB requires for phase 2 (XA-FACTS §0, §5.2). Answer the inquirer once, and keep
+            // resending to the holder: whichever acknowledges first finishes the branch.
+            sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
+            return;
+        }
         b.routeTo(agentId);
         if (b.pending() == action) {
             b.resetBackoff(config, nowMillis);
@@ -411,6 +418,15 @@ final class TwoPhase {
     }
 
     // ---- helpers ----
+
+    /**
+     * Phase commands move to an inquiring agent only when the registered one is gone: while it is
+     * connected, it may be the only one able to finish the branch (a prepared MariaDB branch is
+     * bound to the session that prepared it until that session ends).
+     */
+    private boolean mayReroute(BranchProgress b, String inquirer) {
+        return b.agentId().equals(inquirer) || goneAgents.contains(b.agentId());
+    }
 
     /**
      * Sends the branch's pending command and books the next attempt. An agent known to be gone has

@@ -26,13 +26,26 @@ class InquiryTest {
     }
 
     @Test
-    void inquiryFromAnotherAgentReroutesTheBranch() {
+    void inquiryFromAnotherAgentReroutesTheBranchOnlyWhenItsAgentIsGone() {
         f.committing("g1");
+        f.disconnected(1);
         var e = f.inquiry("g1", 1, "a1-replacement");
         assertThat(e.messages()).containsExactly(new Outbound("a1-replacement", "g1", "b1", Action.COMMIT));
         // Resends now go to the agent that holds the branch.
         assertThat(f.tick(100).messages()).containsExactly(
                 new Outbound("a1-replacement", "g1", "b1", Action.COMMIT), cmd("g1", 2, Action.COMMIT));
+    }
+
+    @Test
+    void inquiryFromAnotherAgentWhileTheHolderIsConnectedIsAnsweredOnceAndTheHolderKeepsTheBranch() {
+        // The holder may own the preparing MariaDB session, the only one that can commit the branch.
+        f.committing("g1");
+        var e = f.inquiry("g1", 1, "a1-other-instance");
+        assertThat(e.messages()).containsExactly(new Outbound("a1-other-instance", "g1", "b1", Action.COMMIT));
+        assertThat(f.tick(100).messages()).containsExactly(cmd("g1", 1, Action.COMMIT), cmd("g1", 2, Action.COMMIT));
+        // Whoever acknowledges first finishes the branch.
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE));
+        assertThat(f.tick(300).messages()).containsExactly(cmd("g1", 2, Action.COMMIT));
     }
 
     @Test
@@ -67,6 +80,7 @@ class InquiryTest {
     @Test
     void inquiryBeforeTheDecisionIsDurableWaitsAndTheDecisionAnswersIt() {
         f.allVotedYes("g1");
+        f.disconnected(1);
         assertThat(f.inquiry("g1", 1, "a1-replacement").isEmpty()).isTrue();
         assertThat(f.durable("g1").messages()).containsExactly(
                 new Outbound("a1-replacement", "g1", "b1", Action.COMMIT), cmd("g1", 2, Action.COMMIT));

@@ -120,8 +120,9 @@ class RestoreTest {
     void decisionRecordNamesTheAgentThatInquiredLast() {
         Fixture f = new Fixture();
         f.commitRequested("g1", 2);
-        f.step(new Event.Inquiry("g1", "b1", "db1", "a1-new"));
         f.vote("g1", 1, dev.xatm.core.Vote.YES);
+        f.disconnected(1); // prepared branches survive their agent; a new one finds b1 and inquires
+        f.step(new Event.Inquiry("g1", "b1", "db1", "a1-new"));
         var e = f.vote("g1", 2, dev.xatm.core.Vote.YES);
         assertThat(e.logAppends()).containsExactly(
                 new LogRecord.Decision("g1", "test", List.of(new Branch("b1", "db1", "a1-new"), branch(2))));

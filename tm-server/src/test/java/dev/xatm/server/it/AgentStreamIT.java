@@ -6,6 +6,9 @@ import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.testkit.TestDatabases;
+import dev.xatm.testkit.TestDb;
+import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,9 +41,7 @@ class AgentStreamIT {
         String unique = Unique.suffix();
         prefix = "st-" + unique;
         table = "it_stream_" + unique;
-        for (TestDb db : dbs.both()) {
-            db.createTable(table);
-        }
+        dbs.createTable(table);
         fake = new FakeCoordinator().start();
         agent = new TestAgent("stream-agent", fake.target(), "s3cret", prefix, dbs.both());
     }
@@ -52,10 +53,7 @@ class AgentStreamIT {
         }
         agent.close();
         fake.close();
-        for (TestDb db : dbs.both()) {
-            db.rollbackLeftovers(prefix);
-            db.dropTable(table);
-        }
+        dbs.cleanUp(prefix, table);
     }
 
     private AgentMessage next() throws InterruptedException {

@@ -6,6 +6,9 @@ import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.testkit.TestDatabases;
+import dev.xatm.testkit.TestDb;
+import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,9 +43,7 @@ class AgentXaMechanicsIT {
         String unique = Unique.suffix();
         prefix = "ag-" + unique;
         table = "it_agent_" + unique;
-        for (TestDb db : dbs.both()) {
-            db.createTable(table);
-        }
+        dbs.createTable(table);
     }
 
     @AfterEach
@@ -53,10 +54,7 @@ class AgentXaMechanicsIT {
         if (dbs == null) {
             return; // skipped
         }
-        for (TestDb db : dbs.both()) {
-            db.rollbackLeftovers(prefix);
-            db.dropTable(table);
-        }
+        dbs.cleanUp(prefix, table);
     }
 
     /** An agent that is never started: nothing listens at port 1, and nothing is dialled. */

@@ -5,6 +5,7 @@ import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Welcome;
+import dev.xatm.testkit.Channels;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;

@@ -1,6 +1,11 @@
 package dev.xatm.server.it;
 
 import dev.xatm.protocol.TmXid;
+import dev.xatm.testkit.ServerProcess;
+import dev.xatm.testkit.TestDatabases;
+import dev.xatm.testkit.Teardown;
+import dev.xatm.testkit.TestDb;
+import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
@@ -53,8 +58,7 @@ abstract class ServerItSupport {
         String unique = Unique.suffix();
         prefix = "it-" + unique;
         table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
-        pg.createTable(table);
-        maria.createTable(table);
+        dbs.createTable(table);
         server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties());
         tm = new TmClient(server.grpcTarget(), server.token(), Duration.ofSeconds(20));
     }
@@ -67,21 +71,7 @@ abstract class ServerItSupport {
         if (tm != null) {
             tm.close();
         }
-        String output = null;
-        if (server != null) {
-            server.close();
-            output = server.output();
-        }
-        if (pg != null) {
-            // A failed test may have left prepared branches: never leave locks or slots behind.
-            pg.rollbackLeftovers(prefix);
-            maria.rollbackLeftovers(prefix);
-            pg.dropTable(table);
-            maria.dropTable(table);
-        }
-        if (output != null) {
-            assertThat(output).as("tm-server output must never contain the auth token").doesNotContain(server.token());
-        }
+        Teardown.serverAndDatabases(server, dbs, prefix, table);
     }
 
     /** A connected agent that holds branches on both databases. */
@@ -139,11 +129,7 @@ abstract class ServerItSupport {
     }
 
     protected void awaitNothingPrepared() {
-        await("no prepared branch of ours left on PostgreSQL and MariaDB").atMost(CONVERGE)
-                .untilAsserted(() -> {
-                    assertThat(prepared(pg)).as("pg_prepared_xacts").isEmpty();
-                    assertThat(prepared(maria)).as("XA RECOVER").isEmpty();
-                });
+        dbs.awaitNothingPrepared(prefix, CONVERGE);
     }
 
     /** Both rows of {@code t} were rolled back: invisible, and their row locks gone (the branches are over). */

@@ -13,6 +13,8 @@ import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.protocol.v1.ProtocolError;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Vote;
+import dev.xatm.testkit.Channels;
+import dev.xatm.testkit.TestDb;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;

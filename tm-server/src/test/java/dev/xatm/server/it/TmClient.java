@@ -9,6 +9,7 @@ import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.RegisterBranchRequest;
 import dev.xatm.protocol.v1.RollbackRequest;
 import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.testkit.Channels;
 import io.grpc.ManagedChannel;
 
 import java.time.Duration;

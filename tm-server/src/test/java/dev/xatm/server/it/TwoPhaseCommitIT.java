@@ -4,6 +4,7 @@ import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.testkit.TestDb;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;

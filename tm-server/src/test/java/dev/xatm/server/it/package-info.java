@@ -4,13 +4,12 @@
  *
  * <p>The pieces:
  * <ul>
- *   <li>{@link dev.xatm.server.it.TestDatabases} / {@link dev.xatm.server.it.TestDb}: the databases
- *       from {@code TM_TEST_PG_*} / {@code TM_TEST_MYSQL_*} (skipped with one line when absent,
- *       failed under {@code CI=true}), and the list of our prepared branches
- *       ({@code pg_prepared_xacts}, {@code XA RECOVER}) filtered by our format id and the test's gtrid
- *       prefix;</li>
- *   <li>{@link dev.xatm.server.it.ServerProcess}: the real {@code tm-server.jar} as a child process on
- *       free ports, with kill -9 and restart on the same ports and log directory;</li>
+ *   <li>from tm-testkit ({@code dev.xatm.testkit}): {@code TestDatabases} / {@code TestDb}, the
+ *       databases from {@code TM_TEST_PG_*} / {@code TM_TEST_MYSQL_*} and the list of our prepared
+ *       branches; {@code ServerProcess}, the real {@code tm-server.jar} as a child process with
+ *       kill -9 and restart; {@code Unique}, {@code Channels};</li>
+ *   <li>{@link dev.xatm.server.it.ServerItSupport}: one server, fresh tables and the end-of-test
+ *       checks per test;</li>
  *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, with per-instance
  *       misbehaviour knobs; {@link dev.xatm.server.it.TmClient}: the TM role;</li>
  *   <li>{@link dev.xatm.server.it.FakeCoordinator}: a scripted stream peer to test the agent alone.</li>

@@ -1,4 +1,4 @@
-package dev.xatm.server.it;
+package dev.xatm.testkit;
 
 import dev.xatm.protocol.TmXid;
 import org.mariadb.jdbc.MariaDbDataSource;
@@ -52,6 +52,32 @@ public final class TestDb {
         return resourceId;
     }
 
+    /** The JDBC URL from the environment, for applications the tests configure themselves. */
+    public String url() {
+        return url;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    /** For handing on to an application under test; never put it in a message or a log line. */
+    public String password() {
+        return password;
+    }
+
+    /**
+     * This MariaDB's URL for mysql-connector-j (jdbc:mysql:, TLS off as on the test servers), to
+     * test the other driver against the same server.
+     */
+    public String connectorJUrl() {
+        if (kind != Kind.MARIADB) {
+            throw new IllegalStateException("connector/J URL of " + this);
+        }
+        String rest = url.substring(url.indexOf("://"));
+        return "jdbc:mysql" + rest + (rest.contains("?") ? "&" : "?") + "sslMode=DISABLED";
+    }
+
     public XADataSource xaDataSource() throws SQLException {
         switch (kind) {
             case POSTGRES -> {
@@ -79,9 +105,14 @@ public final class TestDb {
         return DriverManager.getConnection(url, user, password);
     }
 
+    /**
+     * {@code table (id BIGINT PRIMARY KEY, note VARCHAR(200))}, InnoDB on MariaDB (XA needs it). The
+     * note may be null: the starter's ITs write the current gtrid, which is null outside a global
+     * transaction.
+     */
     public void createTable(String table) throws SQLException {
         String engine = kind == Kind.MARIADB ? " ENGINE=InnoDB" : "";
-        exec("CREATE TABLE IF NOT EXISTS " + table + " (id BIGINT PRIMARY KEY, note VARCHAR(200) NOT NULL)" + engine);
+        exec("CREATE TABLE IF NOT EXISTS " + table + " (id BIGINT PRIMARY KEY, note VARCHAR(200))" + engine);
     }
 
     /** Best effort, bounded: a table still locked by a leftover branch is left for a post-mortem. */
@@ -130,20 +161,32 @@ public final class TestDb {
     }
 
     /**
-     * Our prepared branches on this database whose gtrid is {@code gtridPrefix + "-..."}: on
-     * PostgreSQL from {@code pg_prepared_xacts} (pgjdbc's GID is formatId_base64(gtrid)_base64(bqual)),
-     * on MariaDB from {@code XA RECOVER}. Foreign xids (another format id, or another test run's
-     * prefix) are left out, so concurrent runs on the same servers do not disturb each other.
+     * Our prepared branches on this database whose gtrid belongs to {@code gtridPrefix} (see
+     * {@link #hasPrefix}): on PostgreSQL from {@code pg_prepared_xacts} (pgjdbc's GID is
+     * formatId_base64(gtrid)_base64(bqual)), on MariaDB from {@code XA RECOVER}. Foreign xids
+     * (another format id, or another test run's prefix) are left out, so concurrent runs on the
+     * same servers do not disturb each other.
      */
     public List<TmXid> preparedBranches(String gtridPrefix) throws SQLException {
         List<TmXid> all = kind == Kind.POSTGRES ? preparedOnPostgres() : preparedOnMariaDb();
         List<TmXid> ours = new ArrayList<>();
         for (TmXid x : all) {
-            if (x.gtrid().startsWith(gtridPrefix + "-")) {
+            if (hasPrefix(x.gtrid(), gtridPrefix)) {
                 ours.add(x);
             }
         }
         return ours;
+    }
+
+    /**
+     * Whether {@code gtrid} is {@code prefix} followed by a separator (any character other than a
+     * letter or digit): "it-7-1" and "it7:ab" belong to "it-7" and "it7", but "it-7x-1" does not
+     * belong to "it-7". tm-server's tests separate with '-', the starter's gtrids with ':'; a
+     * test that uses prefix + "x" for a foreign agent must not see that agent's branches as its own.
+     */
+    static boolean hasPrefix(String gtrid, String prefix) {
+        return gtrid.length() > prefix.length() && gtrid.startsWith(prefix)
+                && !Character.isLetterOrDigit(gtrid.charAt(prefix.length()));
     }
 
     /** Rolls back our prepared branches left behind by a failed test, so they hold no locks or slots. */
@@ -211,7 +254,8 @@ public final class TestDb {
         return out;
     }
 
-    private void exec(String sql) throws SQLException {
+    /** One statement in its own autocommit session, e.g. a row that makes a later insert fail. */
+    public void exec(String sql) throws SQLException {
         try (Connection c = open(); Statement s = c.createStatement()) {
             s.execute(sql);
         }

@@ -1,4 +1,4 @@
-package dev.xatm.server.it;
+package dev.xatm.testkit;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -7,10 +7,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The real PostgreSQL and MariaDB the integration tests use, taken from the environment (SPEC §8):
@@ -21,7 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>When they are absent the tests are skipped with one loud line saying why, except under
  * {@code CI=true}, where a missing database is a failure: a CI run that silently skipped every
  * cross-database test would prove nothing. (No Docker on this project's machines, so no
- * Testcontainers fallback yet.)
+ * Testcontainers fallback yet.) The first use in a JVM also checks that XA can work at all
+ * (PostgreSQL's max_prepared_transactions &gt; 0, MariaDB's XA RECOVER allowed).
+ *
+ * <p>Other builds share these servers: tests name their tables and gtrids with {@link Unique}.
  */
 public final class TestDatabases {
     private static final AtomicBoolean WARNED = new AtomicBoolean();
@@ -45,6 +52,32 @@ public final class TestDatabases {
 
     public List<TestDb> both() {
         return List.of(postgres, mariadb);
+    }
+
+    /** The same fresh table (id BIGINT PRIMARY KEY, note) on both databases. */
+    public void createTable(String table) throws SQLException {
+        for (TestDb db : both()) {
+            db.createTable(table);
+        }
+    }
+
+    /**
+     * End-of-test cleanup on both databases: rolls back our prepared branches a failed test left
+     * (so they hold no locks or prepared slots), then drops the table. Best effort.
+     */
+    public void cleanUp(String gtridPrefix, String table) throws SQLException {
+        for (TestDb db : both()) {
+            db.rollbackLeftovers(gtridPrefix);
+            db.dropTable(table);
+        }
+    }
+
+    /** Waits until neither database holds a prepared branch of ours ({@link TestDb#preparedBranches}). */
+    public void awaitNothingPrepared(String gtridPrefix, Duration atMost) {
+        await("no prepared branch of ours left on PostgreSQL and MariaDB").atMost(atMost).untilAsserted(() -> {
+            assertThat(postgres.preparedBranches(gtridPrefix)).as("pg_prepared_xacts").isEmpty();
+            assertThat(mariadb.preparedBranches(gtridPrefix)).as("XA RECOVER").isEmpty();
+        });
     }
 
     /** The databases from the environment, or a skipped test (a failed one under CI=true). */
