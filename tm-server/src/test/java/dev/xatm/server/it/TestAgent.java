@@ -243,6 +243,23 @@ public final class TestAgent implements AutoCloseable {
         return release != null;
     }
 
+    /**
+     * The business code gave up on a branch before (or without knowing whether) its commit was asked:
+     * roll it back here if it is still ACTIVE, serialised with the server's commands for it, so a
+     * PREPARE that arrives later finds it rolled back (and votes NO), and one that came first wins.
+     */
+    public CompletableFuture<Void> rollbackIfActive(TmXid xid) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        serially(xid, () -> {
+            Branch b = branches.get(xid);
+            if (b != null && b.state == BranchState.ACTIVE) {
+                b.rollbackActive();
+            }
+            done.complete(null);
+        });
+        return done;
+    }
+
     /** Arms a crash point: the agent dies when the first branch reaches it. */
     public void crashAt(CrashPoint point) {
         crashAt = point;
