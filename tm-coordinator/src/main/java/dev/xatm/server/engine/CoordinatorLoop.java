@@ -275,6 +275,12 @@ public final class CoordinatorLoop {
 
     /** Steps one event and carries out its effects in the documented order. */
     private void step(Event event, Consumer<Reply> requester) {
+        if (event instanceof Event.AckReceived ack && ack.result() != null && ack.result().isHeuristic()) {
+            // A database decided a branch on its own. The core holds it for an operator; this line makes
+            // sure it also survives in the server's log whatever happens to the process (SPEC §2).
+            log.warn("HEURISTIC outcome {} reported for branch {} of {} (answer to {}); see the admin API's in-doubt list",
+                    ack.result(), ack.bqual(), ack.gtrid(), ack.action());
+        }
         Effects effects = core.step(event);
         if (!effects.logAppends().isEmpty()) {
             append(effects.logAppends(), effects.mustSync());

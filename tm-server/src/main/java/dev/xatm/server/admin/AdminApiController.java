@@ -1,12 +1,17 @@
 package dev.xatm.server.admin;
 
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
 import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.BranchView;
+import dev.xatm.core.view.TxnDetail;
 import dev.xatm.core.view.TxnViews;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.CoordinatorUnavailableException;
+import dev.xatm.server.recovery.RecoveryConnections;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -29,6 +34,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -63,11 +69,13 @@ public class AdminApiController {
             .map(Enum::name).collect(Collectors.joining(", "));
 
     private final CoordinatorLoop loop;
+    private final RecoveryConnections recovery;
     private final long inDoubtAfterMillis;
     private final AdminJson.Times times;
 
-    public AdminApiController(CoordinatorLoop loop, AdminSettings settings) {
+    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery) {
         this.loop = loop;
+        this.recovery = recovery;
         this.inDoubtAfterMillis = settings.inDoubtAfterMillis();
         this.times = new AdminJson.Times(loop::toEpochMillis);
     }
@@ -156,8 +164,12 @@ public class AdminApiController {
     private AdminJson.Resolution resolve(Event event, String request, String gtrid, String operator) {
         Reply reply = await(loop.operator(event));
         if (reply instanceof Reply.Resolved ok) {
-            log.warn("Operator '{}' forced {} of {}: now {}; {}", operator, request, gtrid, ok.status(), ok.message());
-            return new AdminJson.Resolution(gtrid, request, operator, ok.status().name(), ok.message());
+            String message = ok.message();
+            if (event instanceof Event.ForceCommit || event instanceof Event.ForceRollback) {
+                message += throughRecoveryConnections(gtrid, event instanceof Event.ForceCommit ? Action.COMMIT : Action.ROLLBACK);
+            }
+            log.warn("Operator '{}' forced {} of {}: now {}; {}", operator, request, gtrid, ok.status(), message);
+            return new AdminJson.Resolution(gtrid, request, operator, ok.status().name(), message);
         }
         if (reply instanceof Reply.Rejected no) {
             log.warn("Operator '{}' asked to force {} of {}: refused, {}", operator, request, gtrid, no.message());
@@ -169,6 +181,31 @@ public class AdminApiController {
             };
         }
         throw new IllegalStateException("unexpected reply " + reply);
+    }
+
+    /**
+     * The branches still waiting for {@code action} whose agent is gone (or not seen since a restart)
+     * are finished through the server's own connection to their database, when one is configured, and
+     * the result is fed back to the core as that branch's acknowledgement. The core decided which
+     * command is pending; this only carries it out, so it can never contradict the decision.
+     */
+    private String throughRecoveryConnections(String gtrid, Action action) {
+        TxnDetail detail = await(loop.query(v -> v.detail(gtrid, inDoubtAfterMillis))).orElse(null);
+        if (detail == null) {
+            return "";
+        }
+        List<String> notes = new ArrayList<>();
+        for (BranchView b : detail.branches()) {
+            if (b.pending() != action || b.agentState() == BranchView.AgentState.CONNECTED || !recovery.has(b.resourceId())) {
+                continue;
+            }
+            RecoveryConnections.Attempt attempt = recovery.complete(b.resourceId(), gtrid, b.bqual(), action);
+            if (attempt.done()) {
+                loop.offerAgentMessage(new Event.AckReceived(gtrid, b.bqual(), action, AckResult.DONE), r -> { });
+            }
+            notes.add(b.bqual() + ": " + attempt.detail());
+        }
+        return notes.isEmpty() ? "" : "; " + String.join("; ", notes);
     }
 
     private static <T> T await(CompletableFuture<T> pending) {

@@ -2,12 +2,15 @@ package dev.xatm.server.admin;
 
 import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.server.recovery.RecoveryConnections;
+import dev.xatm.server.recovery.RecoveryResources;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.security.SecurityScheme;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -18,6 +21,7 @@ import org.springframework.context.annotation.Configuration;
  * threshold. The OpenAPI description at {@code /v3/api-docs} is public (it holds no data).
  */
 @Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(RecoveryResources.class)
 @OpenAPIDefinition(info = @Info(title = "xatm tm-server admin API", version = "v1",
         description = "Inspect global transactions and resolve in-doubt ones. See docs/operations.md."),
         security = @SecurityRequirement(name = "bearer"))
@@ -27,6 +31,12 @@ public class AdminConfiguration {
     @Bean
     AdminToken adminToken(TmServerProperties properties) {
         return new AdminToken(ClientAuthToken.resolveAdmin(properties));
+    }
+
+    /** The server's own connections to tm.server.resources.*, used by forced resolutions when an agent is gone. */
+    @Bean
+    RecoveryConnections recoveryConnections(RecoveryResources resources) {
+        return new RecoveryConnections(resources);
     }
 
     @Bean
