@@ -11,6 +11,12 @@ import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.security.SecurityScheme;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.Pipeline;
+import org.apache.catalina.Valve;
+import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -42,6 +48,30 @@ public class AdminConfiguration {
     @Bean
     AdminSettings adminSettings(@Value("${tm.server.in-doubt-after-ms:60000}") long inDoubtAfterMillis) {
         return new AdminSettings(inDoubtAfterMillis);
+    }
+
+    /**
+     * Requests Tomcat refuses before Spring sees them (a request line over its limit, a malformed
+     * URI) get JSON too: the host's HTML error valve, which Boot installs, is swapped for
+     * {@link JsonErrorReportValve} when the context starts.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> jsonContainerErrors() {
+        return factory -> factory.addContextCustomizers(context -> context.addLifecycleListener(event -> {
+            if (!Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
+                return;
+            }
+            Pipeline host = context.getParent().getPipeline();
+            for (Valve v : host.getValves()) {
+                if (v instanceof JsonErrorReportValve) {
+                    return;
+                }
+                if (v instanceof ErrorReportValve) {
+                    host.removeValve(v);
+                }
+            }
+            host.addValve(new JsonErrorReportValve());
+        }));
     }
 
     @Bean

@@ -27,7 +27,8 @@ public class AdminErrorController implements ErrorController {
         ErrorWriter.write(response, status, ErrorWriter.errorCode(status), message(status));
     }
 
-    private static String message(int status) {
+    /** A fixed sentence per status: nothing of the request is echoed. */
+    static String message(int status) {
         return switch (status) {
             case 400 -> "the request is malformed";
             case 401 -> "a valid bearer token is required";

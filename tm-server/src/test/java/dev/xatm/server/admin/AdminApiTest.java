@@ -158,9 +158,9 @@ class AdminApiTest {
 
     @Test
     void oversizedPathsAndBodiesAre4xxWithoutAStackTrace() throws Exception {
+        // Over Tomcat's request-line limit: refused by the container before Spring, still JSON.
         HttpResponse<String> hugePath = get("/api/v1/transactions/" + "z".repeat(20_000));
-        assertThat(hugePath.statusCode()).isBetween(400, 499);
-        assertThat(hugePath.body()).doesNotContain("Exception").doesNotContain("at org.").doesNotContain("at java.");
+        assertError(hugePath, 400, "invalid_argument");
 
         String g = begin();
         assertError(send("POST", "/api/v1/transactions/" + g + "/rollback", "{\"operator\":\"" + "a".repeat(5000) + "\"}", ADMIN_TOKEN,
