@@ -24,8 +24,14 @@ public @interface GlobalTransactional {
     /** Name shown by the coordinator; defaults to {@code Class.method}. */
     String name() default "";
 
-    /** Deadline from begin, in milliseconds; past it the coordinator rolls the transaction back. */
-    long timeoutMs() default 60_000;
+    /** {@link #timeoutMs()}'s default: use {@code tm.client.default-timeout-ms}. */
+    long DEFAULT_TIMEOUT = -1;
+
+    /**
+     * Deadline from begin, in milliseconds; past it the coordinator rolls the transaction back.
+     * Positive, or {@link #DEFAULT_TIMEOUT} (the default) for {@code tm.client.default-timeout-ms}.
+     */
+    long timeoutMs() default DEFAULT_TIMEOUT;
 
     CommitProtocol protocol() default CommitProtocol.TWO_PHASE;
 

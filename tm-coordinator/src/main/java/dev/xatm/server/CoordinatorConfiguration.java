@@ -1,88 +1,33 @@
 package dev.xatm.server;
 
-import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
-import dev.xatm.server.engine.CoordinatorHealthIndicator;
 import dev.xatm.server.engine.CoordinatorLoop;
-import dev.xatm.server.engine.CrashPoint;
-import dev.xatm.server.engine.CrashSwitch;
-import dev.xatm.server.engine.MonotonicClock;
-import dev.xatm.server.engine.StateMachine;
-import dev.xatm.server.log.FileTxnLog;
 import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
 import dev.xatm.server.transport.CoordinatorService;
 import dev.xatm.server.transport.GrpcServer;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /**
  * Everything the coordinator is made of, in one place so one screen shows it: gRPC
  * ({@link GrpcServer}) -> {@link CoordinatorLoop} -> tm-core, with the {@link TxnLog} and the
- * {@link AgentRegistry} as the loop's outputs.
+ * {@link AgentRegistry} as the loop's outputs. All of it but the network listener lives in
+ * {@link CoordinatorEngineConfiguration}.
  *
- * <p>Imported by the tm-server process and, in {@code tm.client.mode=embedded}, by an application
- * that runs the coordinator in-process: the same beans, the same log, the same semantics.
+ * <p>Imported by the tm-server process, and by an application in {@code tm.client.mode=embedded}
+ * that asks its in-process coordinator to listen on the network too: the same beans, the same log,
+ * the same semantics.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(TmServerProperties.class)
+@Import(CoordinatorEngineConfiguration.class)
 public class CoordinatorConfiguration {
 
+    /** The Netty listener on {@code tm.server.port}. */
     @Bean
-    ClientAuthToken clientAuthToken(TmServerProperties properties) {
-        return ClientAuthToken.resolve(properties);
-    }
-
-    @Bean
-    AgentRegistry agentRegistry() {
-        return new AgentRegistry();
-    }
-
-    /** Production halts the JVM; see CoordinatorLoop#fatal for why it must not shut down gracefully. */
-    @Bean
-    CoordinatorLoop.Halt halt() {
-        return status -> Runtime.getRuntime().halt(status);
-    }
-
-    /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
-    @Bean
-    TxnLog txnLog(TmServerProperties properties) {
-        return new FileTxnLog(properties.file().dirPath(),
-                FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
-    }
-
-    /**
-     * {@code tm.server.crash-point}: for recovery tests only, the server halts itself at that point
-     * (see {@link CrashPoint}). Unset in production; a bad value fails the start.
-     */
-    @Bean
-    CrashSwitch crashSwitch(@Value("${tm.server.crash-point:}") String crashPoint, CoordinatorLoop.Halt halt) {
-        CrashPoint point = CrashPoint.parse(crashPoint);
-        return point == null ? CrashSwitch.NONE : new CrashSwitch(point, halt);
-    }
-
-    /** Started at bean creation (reads the log and restores the core) so it runs before gRPC accepts calls. */
-    @Bean(initMethod = "start", destroyMethod = "stop")
-    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
-                                    CrashSwitch crash) {
-        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig()), txnLog, agents,
-                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash);
-    }
-
-    /** Shows up as the "coordinator" component of /actuator/health. */
-    @Bean
-    CoordinatorHealthIndicator coordinatorHealthIndicator(CoordinatorLoop loop, TmServerProperties properties) {
-        return new CoordinatorHealthIndicator(loop, properties.tickMs());
-    }
-
-    @Bean
-    GrpcServer grpcServer(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents, ClientAuthToken token) {
-        CoordinatorService service = new CoordinatorService(loop, agents, properties.serverId(),
-                properties.defaultTimeoutMs(), properties.maxTimeoutMs());
-        return new GrpcServer(properties.port(), properties.keepaliveMs(), properties.maxInboundMessageBytes(),
-                service, new AuthInterceptor(token.value()), agents);
+    GrpcServer grpcServer(TmServerProperties properties, CoordinatorService service, AuthInterceptor auth, AgentRegistry agents) {
+        return new GrpcServer(properties.port(), properties.keepaliveMs(), properties.maxInboundMessageBytes(), service, auth, agents);
     }
 }

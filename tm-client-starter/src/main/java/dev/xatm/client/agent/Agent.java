@@ -17,6 +17,8 @@ import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Vote;
 import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -43,12 +46,24 @@ import java.util.function.Supplier;
  *       idempotent, so the coordinator's resends are harmless.</li>
  *   <li>A broken stream is reopened with exponential backoff; answers lost with it are recovered by
  *       the coordinator's resend on reconnect.</li>
+ *   <li>A vote the coordinator does not know the transaction of comes back as a ProtocolError
+ *       NOT_FOUND (the coordinator lost it in a restart before deciding: presumed abort). The error
+ *       does not say which branch, so the agent asks again about every branch it holds prepared; the
+ *       coordinator answers ROLLBACK for the unknown ones, and nothing stays prepared.</li>
  * </ul>
  *
  * Thread-safe. The stream is written under {@code this} (a StreamObserver is not thread-safe).
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /**
+     * Server messages we let the coordinator send ahead of our reading them. gRPC's default asks for
+     * one at a time; the server drops a command while its stream is not ready (it resends later), and
+     * on the in-process transport of embedded mode "ready" means exactly "the client asked for more".
+     * Reading is cheap (commands go to the bounded work queue), so a generous window costs nothing and
+     * keeps a burst of commands from waiting for the resend timer.
+     */
+    static final int INBOUND_WINDOW = 1_000;
 
     private final String agentId;
     private final CoordinatorGrpc.CoordinatorStub stub;
@@ -68,6 +83,10 @@ public final class Agent implements AutoCloseable {
     private boolean closed;                    // guarded by this
     private volatile boolean connected;
     private volatile String lastError = "not connected yet";
+    /** Guards nothing but the wait in {@link #awaitConnected}; signalled when the stream is welcomed. */
+    private final Object welcome = new Object();
+    /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
+    private final AtomicBoolean reinquiryQueued = new AtomicBoolean();
 
     public Agent(String agentId, CoordinatorChannel channel, BranchTable table, Supplier<List<EnlistedResource>> resources,
                  String gtridPrefix, long backoffInitialMillis, long backoffMaxMillis, int threads, AgentListener listener) {
@@ -105,6 +124,29 @@ public final class Agent implements AutoCloseable {
         return connected;
     }
 
+    /**
+     * Waits until the stream is open and welcomed, at most {@code timeoutMillis}. The coordinator
+     * refuses to register a branch on an agent without an open stream (it could never tell it to
+     * commit or roll back), so enlistment waits here first: a global transaction right after start-up,
+     * or during a reconnect, is delayed instead of refused. Returns whether the agent is connected.
+     */
+    public boolean awaitConnected(long timeoutMillis) throws InterruptedException {
+        if (connected) {
+            return true;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (welcome) {
+            while (!connected) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(welcome, left);
+            }
+            return true;
+        }
+    }
+
     /** Why the stream is down, for the health indicator. */
     public String lastError() {
         return lastError;
@@ -123,26 +165,39 @@ public final class Agent implements AutoCloseable {
         send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
     }
 
-    private final class Inbound implements StreamObserver<ServerMessage> {
+    private final class Inbound implements ClientResponseObserver<AgentMessage, ServerMessage> {
         private final int gen;
+        private ClientCallStreamObserver<AgentMessage> call;
 
         Inbound(int gen) {
             this.gen = gen;
         }
 
         @Override
+        public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
+            this.call = requestStream;
+            requestStream.disableAutoRequestWithInitial(INBOUND_WINDOW);
+        }
+
+        @Override
         public void onNext(ServerMessage m) {
-            if (!current(gen)) {
-                return;
+            try {
+                if (current(gen)) {
+                    dispatch(m);
+                }
+            } finally {
+                call.request(1); // keep the window constant: one read, one more allowed
             }
+        }
+
+        private void dispatch(ServerMessage m) {
             switch (m.getBodyCase()) {
                 case WELCOME -> welcomed(m.getWelcome().getServerId());
                 case COMMAND -> {
                     PhaseCommand c = m.getCommand();
                     workers.execute(() -> handle(c));
                 }
-                case ERROR -> log.warn("{} refused a message of agent {}: {} {}", serverDescription, agentId,
-                        m.getError().getCode(), m.getError().getMessage());
+                case ERROR -> refused(m.getError().getCode(), m.getError().getMessage());
                 default -> log.debug("ignoring empty server message");
             }
         }
@@ -168,6 +223,9 @@ public final class Agent implements AutoCloseable {
         }
         connected = true;
         lastError = null;
+        synchronized (welcome) {
+            welcome.notifyAll();
+        }
         log.info("Agent {} connected to {} (server id {})", agentId, serverDescription, serverId);
         listener.connected(serverId);
         workers.execute(this::announcePrepared);
@@ -193,6 +251,31 @@ public final class Agent implements AutoCloseable {
             log.info("Agent {} cannot reach {} ({}); next attempt in {} ms", agentId, serverDescription, why, delay);
         }
         reconnects.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The coordinator refused one of our messages. NOT_FOUND answers a vote for a transaction (or
+     * branch) it does not know: it lost the transaction in a restart before deciding, so it is
+     * presumed aborted (design notes, Changes). A vote carries no agent id, so the coordinator cannot
+     * send the ROLLBACK itself, and the error does not name the branch; asking about each branch we
+     * hold prepared makes it answer ROLLBACK for the unknown ones (and COMMIT or nothing for the
+     * others, which is harmless: commands are idempotent).
+     */
+    void refused(String code, String message) {
+        if (!"NOT_FOUND".equals(code)) {
+            log.warn("{} refused a message of agent {}: {} {}", serverDescription, agentId, code, message);
+            return;
+        }
+        log.info("{} does not know a transaction agent {} voted on ({}); asking about our prepared branches (presumed abort)",
+                serverDescription, agentId, message);
+        if (reinquiryQueued.compareAndSet(false, true)) {
+            workers.execute(() -> {
+                reinquiryQueued.set(false);
+                for (Branch b : table.prepared()) {
+                    inquire(b.xid(), b.resource().resourceId());
+                }
+            });
+        }
     }
 
     /** Inquiry for every prepared branch held in memory and every one of ours XA RECOVER finds. */
@@ -292,8 +375,8 @@ public final class Agent implements AutoCloseable {
 
     private void reply(TmXid xid, Branch.Command command, Branch.Answer answer) {
         AgentMessage m = switch (answer) {
-            case VOTE_YES, VOTE_NO -> AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
-                    .setVote(answer == Branch.Answer.VOTE_YES ? BranchVote.YES : BranchVote.NO)).build();
+            case VOTE_YES, VOTE_NO, VOTE_READ_ONLY -> AgentMessage.newBuilder().setVote(Vote.newBuilder()
+                    .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(vote(answer))).build();
             case DONE, ROLLED_BACK_INSTEAD -> AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
                     .setAction(action(command))
                     .setResult(answer == Branch.Answer.DONE ? AckResult.DONE : AckResult.ROLLED_BACK_INSTEAD)).build();
@@ -302,6 +385,14 @@ public final class Agent implements AutoCloseable {
         if (m != null) {
             send(m);
         }
+    }
+
+    private static BranchVote vote(Branch.Answer a) {
+        return switch (a) {
+            case VOTE_YES -> BranchVote.YES;
+            case VOTE_READ_ONLY -> BranchVote.READ_ONLY;
+            default -> BranchVote.NO;
+        };
     }
 
     private static PhaseAction action(Branch.Command c) {

@@ -5,7 +5,9 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Starts the agent's stream with the context and closes it on shutdown. Its phase puts it before the
- * web server at start and after it at shutdown, so requests still running can finish their branches.
+ * web server at start and after it at shutdown, so requests still running can finish their branches;
+ * and after an embedded coordinator's network listener (tm-server's GrpcServer, DEFAULT_PHASE - 4096)
+ * at start and before it at shutdown, so the agent leaves before its coordinator closes the streams.
  */
 final class AgentLifecycle implements SmartLifecycle {
     private final Agent agent;
@@ -34,6 +36,6 @@ final class AgentLifecycle implements SmartLifecycle {
 
     @Override
     public int getPhase() {
-        return SmartLifecycle.DEFAULT_PHASE - 4096;
+        return SmartLifecycle.DEFAULT_PHASE - 4000;
     }
 }

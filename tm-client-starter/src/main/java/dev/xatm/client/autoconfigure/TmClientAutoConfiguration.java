@@ -8,6 +8,7 @@ import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.GrpcCoordinatorAccess;
 import dev.xatm.client.coordinator.ServerAddresses;
+import dev.xatm.client.embedded.EmbeddedCoordinatorConfiguration;
 import dev.xatm.client.enlist.BqualMinter;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.DataSourceEnlister;
@@ -55,7 +56,7 @@ import java.util.HashSet;
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "tm.client.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(TmClientProperties.class)
-@Import(TmClientAutoConfiguration.AutoProxyRegistrar.class)
+@Import({TmClientAutoConfiguration.AutoProxyRegistrar.class, EmbeddedCoordinatorConfiguration.class})
 public class TmClientAutoConfiguration {
     /** Outside {@code @Transactional}'s advisor, so a method with both runs its local transaction inside the global one. */
     static final int ADVISOR_ORDER = Ordered.LOWEST_PRECEDENCE - 1000;
@@ -67,13 +68,15 @@ public class TmClientAutoConfiguration {
         return TmClientSettings.of(properties, env);
     }
 
+    /** Remote mode's channel; in embedded mode {@link EmbeddedCoordinatorConfiguration} provides an in-process one. */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     CoordinatorChannel tmCoordinatorChannel(TmClientProperties properties) {
         if (properties.getMode() == TmClientProperties.Mode.EMBEDDED) {
-            throw new IllegalStateException("tm.client.mode=embedded is not available yet: the in-process coordinator is still "
-                    + "being extracted from tm-server. Use tm.client.mode=remote with a running tm-server "
-                    + "(java -jar tm-server.jar) and set tm.client.server-address and tm.client.auth-token.");
+            // only reached when the embedded configuration did not apply: its classes are missing
+            throw new IllegalStateException("tm.client.mode=embedded needs the coordinator library on the class path: add the "
+                    + "dependency dev.xatm:tm-coordinator (same version as tm-client-starter). Or use tm.client.mode=remote "
+                    + "with a running tm-server and set tm.client.server-address and tm.client.auth-token.");
         }
         return new CoordinatorChannel(ServerAddresses.parse(properties.getServerAddress()), properties.getAuthToken(),
                 properties.getKeepaliveMs());
@@ -99,8 +102,10 @@ public class TmClientAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    Enlistment tmEnlistment(CoordinatorAccess coordinator, TmClientSettings settings, BranchTable table) {
-        return new Enlistment(coordinator, settings.agentId(), new BqualMinter(settings.instanceTag()), table);
+    Enlistment tmEnlistment(CoordinatorAccess coordinator, TmClientSettings settings, BranchTable table, Agent agent,
+                            TmClientProperties properties) {
+        return new Enlistment(coordinator, settings.agentId(), new BqualMinter(settings.instanceTag()), table,
+                agent::awaitConnected, properties.getCallTimeoutMs(), properties.isReadOnlyVotes());
     }
 
     @Bean(destroyMethod = "")

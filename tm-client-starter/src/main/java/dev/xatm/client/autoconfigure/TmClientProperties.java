@@ -13,8 +13,22 @@ public class TmClientProperties {
     public enum Mode {
         /** Talk to a tm-server process over gRPC (tm.client.server-address). */
         REMOTE,
-        /** Run the coordinator inside the application. Not available yet. */
+        /** Run the coordinator inside the application (needs tm-coordinator on the class path; settings under tm.server.*). */
         EMBEDDED
+    }
+
+    /** Settings of embedded mode. */
+    public static class Embedded {
+        /** Whether the embedded coordinator also listens for other services on tm.server.port (as tm-server does); off by default, so embedded mode opens no port. */
+        private boolean listen = false;
+
+        public boolean isListen() {
+            return listen;
+        }
+
+        public void setListen(boolean listen) {
+            this.listen = listen;
+        }
     }
 
     /** Whether the starter is active at all. When false, data sources are left alone and @GlobalTransactional is not applied. */
@@ -23,10 +37,10 @@ public class TmClientProperties {
     /** Where the coordinator runs. */
     private Mode mode = Mode.REMOTE;
 
-    /** The coordinator's gRPC address (tm-server's tm.server.port), host:port; several comma-separated are tried in order. */
+    /** The coordinator's gRPC address (tm-server's tm.server.port), host:port; several comma-separated are tried in order. Remote mode only. */
     private String serverAddress;
 
-    /** Bearer token for the coordinator: tm-server's tm.server.auth-token. Never logged. */
+    /** Bearer token for the coordinator: tm-server's tm.server.auth-token. Never logged. Remote mode only (embedded mode uses the embedded coordinator's own). */
     private String authToken;
 
     /** This instance's agent id, unique among the coordinator's agents and stable across restarts if possible. Default: spring.application.name plus a random suffix. */
@@ -41,7 +55,7 @@ public class TmClientProperties {
     /** Deadline of a commit or rollback request (waits for votes and, with wait-for-completion, phase 2), in milliseconds. */
     private long commitTimeoutMs = 60_000;
 
-    /** Timeout of a global transaction begun by the programmatic template without its own timeout, in milliseconds. */
+    /** Timeout of a global transaction whose @GlobalTransactional or template definition gives none, in milliseconds. */
     private long defaultTimeoutMs = 60_000;
 
     /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. */
@@ -73,6 +87,12 @@ public class TmClientProperties {
 
     /** Whether TM-XID is added to outgoing RestTemplate/RestClient/WebClient calls and read from incoming requests. */
     private boolean httpPropagation = true;
+
+    /** Whether a branch that provably wrote nothing (only plain queries ran on it) finishes itself at prepare time and votes READ_ONLY, skipping phase 2. Switch off for applications whose SELECTs call functions that write (on MySQL, MariaDB or H2; PostgreSQL checks by itself). */
+    private boolean readOnlyVotes = true;
+
+    /** Embedded mode settings. */
+    private final Embedded embedded = new Embedded();
 
     public boolean isEnabled() {
         return enabled;
@@ -216,6 +236,18 @@ public class TmClientProperties {
 
     public void setResourceIds(Map<String, String> resourceIds) {
         this.resourceIds = resourceIds;
+    }
+
+    public boolean isReadOnlyVotes() {
+        return readOnlyVotes;
+    }
+
+    public void setReadOnlyVotes(boolean readOnlyVotes) {
+        this.readOnlyVotes = readOnlyVotes;
+    }
+
+    public Embedded getEmbedded() {
+        return embedded;
     }
 
     public boolean isHttpPropagation() {

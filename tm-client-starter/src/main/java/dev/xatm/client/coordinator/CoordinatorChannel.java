@@ -11,6 +11,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.NameResolver;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import java.net.InetSocketAddress;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * agent notice a dead server (and the server a dead agent) without waiting for TCP.
  *
  * <p>Several addresses are tried in order (pick_first): the first that accepts a connection is used,
- * and a broken connection moves on to the next. Thread-safe.
+ * and a broken connection moves on to the next. In embedded mode the channel is an in-process one
+ * ({@link #inProcess}) to the coordinator in the same JVM: same calls, same token, no socket.
+ * Thread-safe.
  */
 public final class CoordinatorChannel implements AutoCloseable {
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -34,20 +37,41 @@ public final class CoordinatorChannel implements AutoCloseable {
     private final String description;
 
     public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
+        // the token is checked before the channel exists, so a refused configuration leaks no channel
+        this(requireToken(authToken), "tm-server at " + describe(addresses), remote(addresses, keepaliveMillis));
+    }
+
+    private CoordinatorChannel(String authToken, String description, ManagedChannel managed) {
+        this.managed = managed;
+        this.description = description;
+        this.channel = ClientInterceptors.intercept(managed, bearer(authToken));
+    }
+
+    /**
+     * A channel to the in-process gRPC server named {@code serverName} (embedded mode). It carries the
+     * token like any other: the embedded coordinator checks it with the same interceptor as tm-server.
+     */
+    public static CoordinatorChannel inProcess(String serverName, String authToken, String description) {
+        return new CoordinatorChannel(requireToken(authToken), description, InProcessChannelBuilder.forName(serverName).build());
+    }
+
+    private static String requireToken(String authToken) {
         if (authToken == null || authToken.isBlank()) {
             throw new IllegalArgumentException("tm.client.auth-token is not set; use the value of tm-server's tm.server.auth-token "
                     + "(or the token it generated into <tm.server.file.dir>/auth-token)");
         }
-        this.description = "tm-server at " + describe(addresses);
+        return authToken;
+    }
+
+    private static ManagedChannel remote(List<InetSocketAddress> addresses, long keepaliveMillis) {
         NettyChannelBuilder builder = addresses.size() == 1
                 ? NettyChannelBuilder.forAddress(addresses.get(0).getHostString(), addresses.get(0).getPort())
                 : nameResolved(addresses);
-        this.managed = builder.usePlaintext()
+        return builder.usePlaintext()
                 .keepAliveTime(keepaliveMillis, TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(keepaliveMillis, TimeUnit.MILLISECONDS)
                 .keepAliveWithoutCalls(true)
                 .build();
-        this.channel = ClientInterceptors.intercept(managed, bearer(authToken));
     }
 
     public Channel channel() {

@@ -50,6 +50,10 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
                     .registerBranch(RegisterBranchRequest.newBuilder().setGtrid(gtrid).setBqual(bqual)
                             .setResourceId(resourceId).setAgentId(agentId).build());
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                throw new BranchRefusedException(description + " refused RegisterBranch for global transaction " + gtrid + ": "
+                        + e.getStatus().getDescription(), e);
+            }
             throw translate("RegisterBranch", gtrid, e, callTimeoutMillis);
         }
     }

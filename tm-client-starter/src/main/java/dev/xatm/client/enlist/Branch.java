@@ -17,6 +17,7 @@ import java.sql.SQLException;
  * <pre>
  *  ACTIVE --PREPARE ok--> PREPARED --COMMIT--> COMMITTED
  *    |  \--COMMIT_ONE_PHASE ok------------------^
+ *    |--PREPARE, nothing written--> READ_ONLY (ended and committed in one phase; no phase 2)
  *    |--PREPARE fails / ROLLBACK / 1PC fails--> ROLLED_BACK <--ROLLBACK-- PREPARED
  *    '--1PC, connection lost: outcome unknown--> UNKNOWN
  * </pre>
@@ -34,17 +35,25 @@ import java.sql.SQLException;
 public final class Branch {
     private static final Logger log = LoggerFactory.getLogger(Branch.class);
 
-    public enum State { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN }
+    public enum State { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN, READ_ONLY }
 
     /** The phase commands of the wire protocol. */
     public enum Command { PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE }
 
     /** What to tell the coordinator. {@link #NONE}: nothing now (parked, or retry on the next resend). */
-    public enum Answer { VOTE_YES, VOTE_NO, DONE, ROLLED_BACK_INSTEAD, NONE }
+    public enum Answer { VOTE_YES, VOTE_NO, VOTE_READ_ONLY, DONE, ROLLED_BACK_INSTEAD, NONE }
 
     private final TmXid xid;
     private final EnlistedResource resource;
     private final boolean autoCommitBefore;
+    /** Whether a branch that wrote nothing may finish at PREPARE and vote READ_ONLY (tm.client.read-only-votes). */
+    private final boolean readOnlyVote;
+    /**
+     * Set (never cleared) by the business thread before anything that may write runs on the branch
+     * ({@link BranchConnection}); read by the agent at PREPARE, after the last holder released the
+     * branch under {@code this}, which orders the two. Volatile so marking costs no lock per statement.
+     */
+    private volatile boolean dirty;
     private Connection connection; // null once given back or discarded
     private XAResource xa;
     private State state = State.ACTIVE;
@@ -57,11 +66,16 @@ public final class Branch {
     private boolean heuristic;
 
     Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore) {
+        this(xid, resource, connection, xa, autoCommitBefore, true);
+    }
+
+    Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore, boolean readOnlyVote) {
         this.xid = xid;
         this.resource = resource;
         this.connection = connection;
         this.xa = xa;
         this.autoCommitBefore = autoCommitBefore;
+        this.readOnlyVote = readOnlyVote;
     }
 
     public TmXid xid() {
@@ -87,6 +101,16 @@ public final class Branch {
 
     synchronized void hold() {
         holders++;
+    }
+
+    /** Something that may write ran (or is about to run) on the branch: it must take part in phase 2. */
+    void markDirty() {
+        dirty = true;
+    }
+
+    /** Whether anything that may write ran on the branch. */
+    public boolean isDirty() {
+        return dirty;
     }
 
     /**
@@ -148,6 +172,8 @@ public final class Branch {
         switch (state) {
             case PREPARED, COMMITTED:
                 return Answer.VOTE_YES;
+            case READ_ONLY:
+                return Answer.VOTE_READ_ONLY;
             case ROLLED_BACK, UNKNOWN:
                 return Answer.VOTE_NO;
             default:
@@ -160,6 +186,9 @@ public final class Branch {
             log.info("Branch {} on {} votes NO: {}", xid, resource, doomReason);
             rollbackActive();
             return Answer.VOTE_NO;
+        }
+        if (readOnlyVote && !dirty && resource.dialect().confirmsNothingWritten(connection)) {
+            return finishReadOnly();
         }
         try {
             xa.end(xid, XAResource.TMSUCCESS);
@@ -187,10 +216,43 @@ public final class Branch {
         }
     }
 
+    /**
+     * The branch wrote nothing (SPEC §2; no driver here returns XA_RDONLY, so we decide): end it and
+     * commit it in one phase now, which releases its connection and any locks its reads took, and
+     * vote READ_ONLY so the coordinator leaves it out of phase 2. Commit rather than roll back: were
+     * the dirty tracking ever wrong, the common outcome (global commit) would still keep the write.
+     */
+    private Answer finishReadOnly() {
+        try {
+            xa.end(xid, XAResource.TMSUCCESS);
+        } catch (XAException e) {
+            log.warn("XA END of read-only branch {} on {} failed, voting NO: {}", xid, resource, XaErrorClassifier.describe(e));
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        try {
+            xa.commit(xid, true);
+        } catch (XAException e) {
+            log.warn("One-phase commit of read-only branch {} on {} failed, voting NO: {}", xid, resource, XaErrorClassifier.describe(e));
+            try {
+                xa.rollback(xid);
+            } catch (XAException ignored) {
+                // already rolled back, or the connection is gone (then the database rolls it back)
+            }
+            state = State.ROLLED_BACK;
+            finish(false);
+            return Answer.VOTE_NO;
+        }
+        state = State.READ_ONLY;
+        finish(true);
+        log.debug("Branch {} on {} wrote nothing: finished at prepare, votes READ_ONLY", xid, resource);
+        return Answer.VOTE_READ_ONLY;
+    }
+
     private Answer commit() {
         switch (state) {
-            case COMMITTED:
-                return Answer.DONE;
+            case COMMITTED, READ_ONLY:
+                return Answer.DONE; // READ_ONLY: nothing to commit (the coordinator sends none; a stray one is harmless)
             case ACTIVE, ROLLED_BACK, UNKNOWN:
                 // the coordinator sends COMMIT only to branches that voted YES: this is a bug somewhere
                 log.error("COMMIT for branch {} on {} which is {}, not prepared; not acknowledged (heuristic hazard)", xid, resource, state);
@@ -234,7 +296,9 @@ public final class Branch {
 
     private Answer rollback() {
         switch (state) {
-            case ROLLED_BACK:
+            case ROLLED_BACK, READ_ONLY:
+                // READ_ONLY: it wrote nothing, so there is nothing to undo; the coordinator sends a
+                // rollback to it only when the abort overtook the vote
                 return Answer.DONE;
             case COMMITTED:
                 log.error("ROLLBACK for branch {} on {} which already COMMITTED; not acknowledged (heuristic hazard)", xid, resource);
@@ -281,7 +345,7 @@ public final class Branch {
 
     private Answer commitOnePhase() {
         switch (state) {
-            case COMMITTED:
+            case COMMITTED, READ_ONLY:
                 return Answer.DONE;
             case ROLLED_BACK:
                 return Answer.ROLLED_BACK_INSTEAD;
@@ -403,7 +467,7 @@ public final class Branch {
     }
 
     public synchronized boolean isFinished() {
-        return state == State.COMMITTED || state == State.ROLLED_BACK;
+        return state == State.COMMITTED || state == State.ROLLED_BACK || state == State.READ_ONLY;
     }
 
     @Override

@@ -84,6 +84,17 @@ public final class BranchTable {
         return out;
     }
 
+    /** The branches of one global transaction this instance holds or remembers as finished: for diagnostics and tests. */
+    public List<Branch> branchesOf(String gtrid) {
+        List<Branch> out = new ArrayList<>();
+        for (Branch b : byXid.values()) {
+            if (b.xid().gtrid().equals(gtrid)) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
     /** How many branches are not finished: for health details and tests. */
     public int liveCount() {
         return live.size();

@@ -3,6 +3,7 @@ package dev.xatm.client.enlist;
 import dev.xatm.client.GlobalTimeoutException;
 import dev.xatm.client.TmSystemException;
 import dev.xatm.client.context.TxScope;
+import dev.xatm.client.coordinator.BranchRefusedException;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.protocol.TmXid;
 import org.slf4j.Logger;
@@ -12,13 +13,20 @@ import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Turns "a connection of this data source, inside this global transaction" into a branch: the first
  * time per (global transaction, data source) it borrows one pooled connection, registers the branch
  * with the coordinator and runs XA START on it; every later time it hands out the same branch
  * (SPEC §9). The branch is registered before XA START, so the coordinator knows every branch that
- * could do work (an unregistered branch would be invisible to its rollback). Thread-safe.
+ * could do work (an unregistered branch would be invisible to its rollback).
+ *
+ * <p>The coordinator only accepts a branch whose agent has an open stream (else nobody could tell it
+ * to commit or roll back). So registration first waits for this instance's agent to be welcomed, and
+ * a refusal while the transaction is still active (the agent's stream dropped, or the coordinator had
+ * not yet seen the stream it just welcomed) is retried; all of it within tm.client.call-timeout-ms.
+ * Thread-safe.
  */
 public final class Enlistment {
     private static final Logger log = LoggerFactory.getLogger(Enlistment.class);
@@ -27,12 +35,33 @@ public final class Enlistment {
     private final String agentId;
     private final BqualMinter bquals;
     private final BranchTable table;
+    private final AgentGate agent;
+    private final long callTimeoutMillis;
+    private final boolean readOnlyVotes;
+
+    /** How enlistment waits for this instance's agent; implemented by the agent. */
+    @FunctionalInterface
+    public interface AgentGate {
+        /** An agent that is always connected (tests with a fake coordinator). */
+        AgentGate OPEN = timeoutMillis -> true;
+
+        /** Waits at most {@code timeoutMillis} for the agent's stream; true once it is open. */
+        boolean awaitConnected(long timeoutMillis) throws InterruptedException;
+    }
 
     public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table) {
+        this(coordinator, agentId, bquals, table, AgentGate.OPEN, 5_000, true);
+    }
+
+    public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table, AgentGate agent,
+                      long callTimeoutMillis, boolean readOnlyVotes) {
         this.coordinator = coordinator;
         this.agentId = agentId;
         this.bquals = bquals;
         this.table = table;
+        this.agent = agent;
+        this.callTimeoutMillis = callTimeoutMillis;
+        this.readOnlyVotes = readOnlyVotes;
     }
 
     public BranchTable table() {
@@ -65,6 +94,8 @@ public final class Enlistment {
     }
 
     private Branch start(String gtrid, EnlistedResource resource, XaDialect dialect) throws SQLException {
+        long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
+        awaitAgent(gtrid, deadlineNanos); // before borrowing: waiting holds no pooled connection
         Connection c = resource.borrow();
         TmXid xid;
         XAResource xa;
@@ -73,7 +104,7 @@ public final class Enlistment {
             autoCommit = c.getAutoCommit();
             xa = dialect.xaResource(c);
             xid = new TmXid(gtrid, bquals.next());
-            coordinator.registerBranch(gtrid, xid.bqual(), resource.resourceId(), agentId);
+            register(xid, resource, deadlineNanos);
         } catch (SQLException | RuntimeException e) {
             resource.giveBack(c);
             throw e;
@@ -86,7 +117,7 @@ public final class Enlistment {
             throw new TmSystemException("XA START failed on data source '" + resource.beanName() + "' for " + xid + ": "
                     + XaErrorClassifier.describe(e), e);
         }
-        Branch b = new Branch(xid, resource, c, xa, autoCommit);
+        Branch b = new Branch(xid, resource, c, xa, autoCommit, readOnlyVotes);
         Branch winner = table.addIfAbsent(b);
         if (winner != null) {
             // another thread of the same global transaction enlisted this resource first: keep one branch
@@ -95,6 +126,54 @@ public final class Enlistment {
         }
         log.debug("Enlisted {} in {}", resource, xid);
         return b;
+    }
+
+    private void register(TmXid xid, EnlistedResource resource, long deadlineNanos) {
+        long pauseMillis = 5;
+        while (true) {
+            try {
+                coordinator.registerBranch(xid.gtrid(), xid.bqual(), resource.resourceId(), agentId);
+                return;
+            } catch (BranchRefusedException e) {
+                // Not active any more (then the status says so, and that is final), or our agent's
+                // stream is not (yet) known to the coordinator: it welcomes a stream just before it
+                // records it, and a stream may drop and come back. Only the second is worth a retry.
+                if (System.nanoTime() - deadlineNanos >= 0 || !"ACTIVE".equals(coordinator.status(xid.gtrid()))) {
+                    throw e;
+                }
+                log.debug("RegisterBranch of {} refused while the transaction is active ({}); retrying", xid, e.getMessage());
+            }
+            awaitAgent(xid.gtrid(), deadlineNanos);
+            pause(Math.min(pauseMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()))));
+            pauseMillis = Math.min(pauseMillis * 2, 100);
+        }
+    }
+
+    private void awaitAgent(String gtrid, long deadlineNanos) {
+        long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        boolean connected;
+        try {
+            connected = agent.awaitConnected(leftMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TmSystemException("Interrupted while waiting for agent " + agentId + " to connect to " + coordinator.describe()
+                    + " (global transaction " + gtrid + ")", e);
+        }
+        if (!connected) {
+            throw new TmSystemException("Agent " + agentId + " has no open stream to " + coordinator.describe() + " after "
+                    + callTimeoutMillis + " ms (tm.client.call-timeout-ms), so no branch of global transaction " + gtrid
+                    + " can join: the coordinator only accepts branches it can send commit or rollback to. "
+                    + "See the tmClient health indicator or the agent's log for why it is not connected.");
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TmSystemException("Interrupted while retrying a branch registration", e);
+        }
     }
 
     /** What a scope holds for one resource: released when the scope ends. */

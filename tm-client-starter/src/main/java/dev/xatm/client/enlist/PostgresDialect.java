@@ -46,4 +46,24 @@ final class PostgresDialect implements XaDialect {
             }
         }
     }
+
+    /**
+     * PostgreSQL assigns a transaction id at the first write (and at a row lock), so "no id yet"
+     * proves the branch wrote nothing, whatever its statements looked like (a SELECT calling a
+     * function that writes, a statement run through ResultSet.getStatement()). PostgreSQL 10 and
+     * later; an older server is not asked, because a failing query would abort the branch.
+     */
+    @Override
+    public boolean confirmsNothingWritten(Connection c) {
+        try {
+            if (c.getMetaData().getDatabaseMajorVersion() < 10) {
+                return false;
+            }
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT txid_current_if_assigned() IS NULL")) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            return false;
+        }
+    }
 }

@@ -37,4 +37,15 @@ public interface XaDialect {
      * data source in the message.
      */
     void checkServer(Connection c, String resource) throws SQLException;
+
+    /**
+     * The database's own word, where it has one, that the branch on {@code branchConnection} wrote
+     * nothing; asked at PREPARE, before XA END, only when the branch's statements were all plain
+     * queries. True means "no objection": a database without such a check trusts the statement
+     * tracking. Must not fail the branch: on any doubt answer false (the branch then prepares as
+     * usual).
+     */
+    default boolean confirmsNothingWritten(Connection branchConnection) {
+        return true;
+    }
 }

@@ -3,6 +3,7 @@ package dev.xatm.client.support;
 import dev.xatm.client.GlobalTransactionDefinition;
 import dev.xatm.client.GlobalTransactional;
 import dev.xatm.client.RollbackRules;
+import dev.xatm.client.TmUsageException;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.support.AopUtils;
@@ -43,7 +44,21 @@ public final class GlobalTransactionInterceptor implements MethodInterceptor {
             return GlobalTransactionDefinition.DEFAULT.withName(targetClass.getSimpleName() + "." + method.getName());
         }
         String name = a.name().isEmpty() ? targetClass.getSimpleName() + "." + method.getName() : a.name();
-        return new GlobalTransactionDefinition(name, a.timeoutMs(), a.protocol(), a.propagation(),
+        return new GlobalTransactionDefinition(name, timeoutMs(a, targetClass, method), a.protocol(), a.propagation(),
                 new RollbackRules(List.of(a.rollbackFor()), List.of(a.noRollbackFor())));
+    }
+
+    /** The annotation's timeout as the definition's: DEFAULT_TIMEOUT becomes 0, "the configured default". */
+    private static long timeoutMs(GlobalTransactional a, Class<?> targetClass, Method method) {
+        long t = a.timeoutMs();
+        if (t == GlobalTransactional.DEFAULT_TIMEOUT) {
+            return 0;
+        }
+        if (t <= 0) {
+            throw new TmUsageException("@GlobalTransactional(timeoutMs = " + t + ") on " + targetClass.getSimpleName() + "."
+                    + method.getName() + ": give a positive number of milliseconds, or leave timeoutMs out to use "
+                    + "tm.client.default-timeout-ms");
+        }
+        return t;
     }
 }

@@ -7,6 +7,7 @@ import dev.xatm.client.enlist.EnlistingDataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import javax.sql.DataSource;
@@ -22,11 +23,13 @@ class TmClientAutoConfigurationTest {
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, TmClientAutoConfiguration.class))
             .withPropertyValues("spring.datasource.url=jdbc:h2:mem:autoconf;DB_CLOSE_DELAY=-1", "tm.client.auth-token=t0ken");
 
+    /** Embedded mode without the coordinator library on the class path names the missing dependency. */
     @Test
-    void embeddedModeFailsAtStartUpWithAClearMessage() {
-        runner.withPropertyValues("tm.client.mode=embedded").run(ctx -> {
+    void embeddedModeWithoutTmCoordinatorFailsAtStartUpWithAClearMessage() {
+        runner.withClassLoader(new FilteredClassLoader("dev.xatm.server")).withPropertyValues("tm.client.mode=embedded").run(ctx -> {
             assertThat(ctx).hasFailed();
-            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.mode=embedded is not available yet");
+            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.mode=embedded needs the coordinator library")
+                    .hasMessageContaining("dev.xatm:tm-coordinator");
         });
     }
 

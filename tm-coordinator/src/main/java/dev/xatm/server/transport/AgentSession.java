@@ -113,10 +113,16 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             refuseAndClose(e.getMessage());
             return;
         }
-        // Welcome goes out before the registry can route any command to this stream.
-        write(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId(serverId)).build());
         agentId = id;
-        AgentSession previous = registry.connect(this, () -> loop.agentConnected(id));
+        AgentSession previous;
+        synchronized (this) {
+            // The stream is recorded, and AgentConnected queued to the loop, before Welcome leaves:
+            // a RegisterBranch the agent's application sends after reading Welcome then reaches the
+            // loop after AgentConnected, so the core knows the agent is there. Welcome is still the
+            // first message on the stream, because a command routed here waits for this lock.
+            previous = registry.connect(this, () -> loop.agentConnected(id));
+            write(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId(serverId)).build());
+        }
         if (previous != null && previous != this) {
             log.warn("Agent {} connected again from {}; closing its previous stream", id, peer);
             previous.close(Status.ABORTED.withDescription("replaced by a newer Connect stream with the same agent_id"));

@@ -1,0 +1,209 @@
+package dev.xatm.client.agent;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.xatm.client.context.GlobalTxContext;
+import dev.xatm.client.context.TxScope;
+import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.coordinator.GrpcCoordinatorAccess;
+import dev.xatm.client.enlist.BqualMinter;
+import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchTable;
+import dev.xatm.client.enlist.EnlistedResource;
+import dev.xatm.client.enlist.Enlistment;
+import dev.xatm.client.enlist.EnlistingDataSource;
+import dev.xatm.client.enlist.XaDialects;
+import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.AckResult;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.RegisterBranchRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import javax.transaction.xa.XAResource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The agent and enlistment against a scripted coordinator on the in-process transport, with an
+ * in-memory H2 database as the resource: waiting for the agent's Welcome before registering a
+ * branch, presumed abort after a NOT_FOUND answer to a YES vote, and the inbound flow-control window.
+ */
+class AgentTest {
+    static final String GTRID = "xatm:agenttest.1.";
+    static int dbs;
+
+    HikariDataSource pool;
+    FakeCoordinatorServer fake;
+    CoordinatorChannel channel;
+    Agent agent;
+    BranchTable table;
+    EnlistingDataSource ds;
+
+    void start(boolean holdWelcome) throws Exception {
+        pool = new HikariDataSource();
+        pool.setJdbcUrl("jdbc:h2:mem:agent" + (++dbs) + ";DB_CLOSE_DELAY=-1");
+        pool.setMaximumPoolSize(4);
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+        }
+        fake = new FakeCoordinatorServer(holdWelcome);
+        channel = fake.channel();
+        table = new BranchTable(100);
+        EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
+        agent = new Agent("agent-1", channel, table, () -> List.of(resource), "xatm", 50, 200, 2, AgentListener.NONE);
+        Enlistment enlistment = new Enlistment(new GrpcCoordinatorAccess(channel, 5_000, 5_000), "agent-1", new BqualMinter("tag"),
+                table, agent::awaitConnected, 5_000, true);
+        ds = new EnlistingDataSource(resource, enlistment);
+        agent.start();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        GlobalTxContext.bind(null);
+        if (agent != null) {
+            agent.close();
+        }
+        if (channel != null) {
+            channel.close();
+        }
+        if (fake != null) {
+            fake.close();
+        }
+        if (pool != null) {
+            pool.close();
+        }
+    }
+
+    /** Runs {@code gtrid}'s business part on this thread: enlist, insert one row, end the scope. */
+    void insertInGlobalTransaction(String gtrid, long id) throws SQLException {
+        TxScope scope = new TxScope(gtrid, true, Long.MAX_VALUE);
+        GlobalTxContext.bind(scope);
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO t (id) VALUES (" + id + ")");
+        } finally {
+            GlobalTxContext.bind(null);
+            scope.end(false);
+        }
+    }
+
+    /**
+     * The coordinator refuses branches of an agent it has not welcomed. A global transaction started
+     * before the Welcome arrives (right at start-up) waits for it instead of failing.
+     */
+    @Test
+    void enlistmentWaitsForTheAgentsWelcome() throws Exception {
+        start(true);
+        AtomicReference<Thread> worker = new AtomicReference<>();
+        CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+            worker.set(Thread.currentThread());
+            try {
+                insertInGlobalTransaction(GTRID + "1", 1);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("enlistment waiting for the agent").atMost(Duration.ofSeconds(10))
+                .until(() -> worker.get() != null && worker.get().getState() == Thread.State.TIMED_WAITING);
+        assertThat(fake.registrations).as("nothing registered before the Welcome").isEmpty();
+        assertThat(agent.isConnected()).isFalse();
+
+        fake.releaseWelcome();
+        done.get(10, TimeUnit.SECONDS);
+        assertThat(fake.registrations).hasSize(1);
+        assertThat(fake.registrations.get(0).getAgentId()).isEqualTo("agent-1");
+    }
+
+    /**
+     * tm-server writes the Welcome just before it records the stream, so a registration can overtake
+     * it and be refused while the transaction is active: that is retried, not failed.
+     */
+    @Test
+    void aRefusalWhileTheTransactionIsActiveIsRetried() throws Exception {
+        start(false);
+        await().atMost(Duration.ofSeconds(10)).until(agent::isConnected);
+        fake.refuseRegistrations.set(2);
+        insertInGlobalTransaction(GTRID + "2", 2);
+        assertThat(fake.registrations).hasSize(3);
+        assertThat(fake.statusCalls.get()).as("asked whether the transaction is still active").isEqualTo(2);
+    }
+
+    /**
+     * A YES vote for a transaction the coordinator does not know (it lost it in a restart before
+     * deciding) comes back as ProtocolError NOT_FOUND. The agent asks about its prepared branch, and
+     * the coordinator's ROLLBACK finishes it: nothing stays prepared in the database (presumed abort).
+     */
+    @Test
+    void aVoteAnsweredNotFoundEndsInARollback() throws Exception {
+        start(false);
+        await().atMost(Duration.ofSeconds(10)).until(agent::isConnected);
+        String gtrid = GTRID + "3";
+        insertInGlobalTransaction(gtrid, 3);
+        RegisterBranchRequest registered = fake.registrations.get(0);
+        TmXid xid = new TmXid(gtrid, registered.getBqual());
+
+        fake.command(gtrid, xid.bqual(), PhaseAction.PREPARE);
+        AgentMessage vote = fake.next();
+        assertThat(vote.getVote().getVote()).isEqualTo(BranchVote.YES);
+        assertThat(preparedInH2()).containsExactly(xid);
+
+        fake.error("NOT_FOUND", "branch \"" + xid.bqual() + "\" of \"" + gtrid + "\" is not known");
+        AgentMessage inquiry = fake.next();
+        assertThat(inquiry.hasInquiry()).as("the agent asks about its prepared branch: %s", inquiry).isTrue();
+        assertThat(inquiry.getInquiry().getGtrid()).isEqualTo(gtrid);
+        assertThat(inquiry.getInquiry().getBqual()).isEqualTo(xid.bqual());
+
+        fake.command(gtrid, xid.bqual(), PhaseAction.ROLLBACK); // what tm-server answers for an unknown transaction
+        AgentMessage ack = fake.next();
+        assertThat(ack.getAck().getAction()).isEqualTo(PhaseAction.ROLLBACK);
+        assertThat(ack.getAck().getResult()).isEqualTo(AckResult.DONE);
+        assertThat(table.get(xid).state()).isEqualTo(Branch.State.ROLLED_BACK);
+        assertThat(preparedInH2()).isEmpty();
+        assertThat(rows()).isZero();
+    }
+
+    /**
+     * A burst of commands is not thinned out by flow control: on the in-process transport a stream is
+     * "ready" only while the client asked for more messages, and the coordinator drops (and later
+     * resends) a command for a stream that is not ready.
+     */
+    @Test
+    void aBurstOfCommandsIsNotDropped() throws Exception {
+        start(false);
+        await().atMost(Duration.ofSeconds(10)).until(agent::isConnected);
+        int n = 50;
+        for (int i = 0; i < n; i++) {
+            fake.command(GTRID + "burst", "b" + i, PhaseAction.PREPARE); // unknown branches: the agent votes NO
+        }
+        for (int i = 0; i < n; i++) {
+            assertThat(fake.next().getVote().getVote()).isEqualTo(BranchVote.NO);
+        }
+        assertThat(fake.droppedCommands.get()).isZero();
+    }
+
+    private List<TmXid> preparedInH2() throws Exception {
+        try (Connection c = pool.getConnection()) {
+            XAResource xa = XaDialects.forUrl(pool.getJdbcUrl()).xaResource(c);
+            return java.util.Arrays.stream(xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))
+                    .map(x -> TmXid.parse(x).orElseThrow()).toList();
+        }
+    }
+
+    private int rows() throws SQLException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

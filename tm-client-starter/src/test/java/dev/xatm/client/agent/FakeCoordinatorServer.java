@@ -1,0 +1,164 @@
+package dev.xatm.client.agent;
+
+import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.BeginRequest;
+import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.GetStatusRequest;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.ProtocolError;
+import dev.xatm.protocol.v1.RegisterBranchRequest;
+import dev.xatm.protocol.v1.RegisterBranchResponse;
+import dev.xatm.protocol.v1.ServerMessage;
+import dev.xatm.protocol.v1.StatusResponse;
+import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.protocol.v1.Welcome;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A scripted coordinator on the in-process transport, for the agent and enlistment tests: it
+ * records what the client sends and the test decides what it answers. Like the real one it refuses
+ * RegisterBranch with FAILED_PRECONDITION until the agent's stream was welcomed, and like the real
+ * AgentSession it drops a phase command when the agent's stream is not ready.
+ */
+final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase implements AutoCloseable {
+    static final String TOKEN = "fake-token-0123456789";
+
+    final BlockingQueue<AgentMessage> fromAgent = new LinkedBlockingQueue<>();
+    final List<RegisterBranchRequest> registrations = new CopyOnWriteArrayList<>();
+    final AtomicInteger statusCalls = new AtomicInteger();
+    final AtomicInteger droppedCommands = new AtomicInteger();
+    /** Registrations still to refuse although the agent is welcomed (the coordinator had not recorded the stream yet). */
+    final AtomicInteger refuseRegistrations = new AtomicInteger();
+
+    private final String name = "fake-coordinator-" + System.nanoTime();
+    private final Server server;
+    private volatile boolean holdWelcome;
+    private volatile boolean welcomed;
+    private volatile ServerCallStreamObserver<ServerMessage> agentStream;
+
+    FakeCoordinatorServer(boolean holdWelcome) throws IOException {
+        this.holdWelcome = holdWelcome;
+        this.server = InProcessServerBuilder.forName(name).addService(this).build().start();
+    }
+
+    CoordinatorChannel channel() {
+        return CoordinatorChannel.inProcess(name, TOKEN, "fake coordinator");
+    }
+
+    /** Sends the Welcome that was held back. */
+    synchronized void releaseWelcome() {
+        holdWelcome = false;
+        if (agentStream != null && !welcomed) {
+            welcome();
+        }
+    }
+
+    private synchronized void welcome() {
+        send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake")).build());
+        welcomed = true;
+    }
+
+    /** A phase command, dropped (and counted) when the stream is not ready, as tm-server's AgentSession does. */
+    void command(String gtrid, String bqual, PhaseAction action) {
+        ServerCallStreamObserver<ServerMessage> s = agentStream;
+        if (!s.isReady()) {
+            droppedCommands.incrementAndGet();
+            return;
+        }
+        send(ServerMessage.newBuilder().setCommand(PhaseCommand.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action)).build());
+    }
+
+    void error(String code, String message) {
+        send(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode(code).setMessage(message)).build());
+    }
+
+    private synchronized void send(ServerMessage m) {
+        agentStream.onNext(m);
+    }
+
+    /** The next message the agent sent after its Hello, within 10 s. */
+    AgentMessage next() throws InterruptedException {
+        AgentMessage m = fromAgent.poll(10, TimeUnit.SECONDS);
+        if (m == null) {
+            throw new AssertionError("no message from the agent within 10 s");
+        }
+        return m;
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> connect(StreamObserver<ServerMessage> out) {
+        ServerCallStreamObserver<ServerMessage> stream = (ServerCallStreamObserver<ServerMessage>) out;
+        stream.setOnCancelHandler(() -> {});
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(AgentMessage m) {
+                if (m.hasHello()) {
+                    synchronized (FakeCoordinatorServer.this) {
+                        agentStream = stream;
+                        if (!holdWelcome) {
+                            welcome();
+                        }
+                    }
+                    return;
+                }
+                fromAgent.add(m);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                welcomed = false;
+            }
+
+            @Override
+            public void onCompleted() {
+                welcomed = false;
+                stream.onCompleted();
+            }
+        };
+    }
+
+    @Override
+    public void begin(BeginRequest request, StreamObserver<BeginResponse> out) {
+        out.onNext(BeginResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void registerBranch(RegisterBranchRequest request, StreamObserver<RegisterBranchResponse> out) {
+        registrations.add(request);
+        if (!welcomed || refuseRegistrations.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("agent " + request.getAgentId() + " has no open stream").asRuntimeException());
+            return;
+        }
+        out.onNext(RegisterBranchResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
+        statusCalls.incrementAndGet();
+        out.onNext(StatusResponse.newBuilder().setStatus(TxnStatus.ACTIVE).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.xatm.client.support;
+
+import dev.xatm.client.GlobalTransactional;
+import dev.xatm.client.TmUsageException;
+import dev.xatm.client.autoconfigure.TmClientAutoConfiguration;
+import dev.xatm.client.coordinator.CoordinatorAccess;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code @GlobalTransactional} without a timeout uses {@code tm.client.default-timeout-ms}; an
+ * explicit one wins; zero or a negative other than the default marker is refused with the method's
+ * name. Checked through the auto-configured advisor, against a fake coordinator that records Begin.
+ */
+class AnnotationTimeoutTest {
+    final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(TmClientAutoConfiguration.class))
+            .withUserConfiguration(App.class)
+            .withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=t0ken", "tm.client.default-timeout-ms=4321");
+
+    @Configuration(proxyBeanMethods = false)
+    static class App {
+        @Bean
+        CoordinatorAccess fakeCoordinator() {
+            return new FakeCoordinator();
+        }
+
+        @Bean
+        Service service() {
+            return new Service();
+        }
+    }
+
+    static class Service {
+        @GlobalTransactional
+        public void withoutTimeout() {
+        }
+
+        @GlobalTransactional(timeoutMs = 1500)
+        public void withTimeout() {
+        }
+
+        @GlobalTransactional(timeoutMs = 0)
+        public void withZero() {
+        }
+    }
+
+    @Test
+    void theAnnotationDefaultIsTheConfiguredDefault() {
+        runner.run(ctx -> {
+            ctx.getBean(Service.class).withoutTimeout();
+            assertThat(((FakeCoordinator) ctx.getBean(CoordinatorAccess.class)).calls).first().asString().endsWith(" 4321");
+        });
+    }
+
+    @Test
+    void anExplicitTimeoutWins() {
+        runner.run(ctx -> {
+            ctx.getBean(Service.class).withTimeout();
+            assertThat(((FakeCoordinator) ctx.getBean(CoordinatorAccess.class)).calls).first().asString().endsWith(" 1500");
+        });
+    }
+
+    @Test
+    void zeroIsRefusedNamingTheMethod() {
+        runner.run(ctx -> {
+            assertThatThrownBy(() -> ctx.getBean(Service.class).withZero()).isInstanceOf(TmUsageException.class)
+                    .hasMessageContaining("Service.withZero").hasMessageContaining("tm.client.default-timeout-ms");
+            assertThat(((FakeCoordinator) ctx.getBean(CoordinatorAccess.class)).calls).isEmpty();
+        });
+    }
+}

@@ -1,0 +1,93 @@
+package dev.xatm.server;
+
+import dev.xatm.server.config.ClientAuthToken;
+import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.server.engine.CoordinatorHealthIndicator;
+import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.engine.CrashPoint;
+import dev.xatm.server.engine.CrashSwitch;
+import dev.xatm.server.engine.MonotonicClock;
+import dev.xatm.server.engine.StateMachine;
+import dev.xatm.server.log.FileTxnLog;
+import dev.xatm.server.log.TxnLog;
+import dev.xatm.server.transport.AgentRegistry;
+import dev.xatm.server.transport.AuthInterceptor;
+import dev.xatm.server.transport.CoordinatorService;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The coordinator without a network listener: {@link CoordinatorService} (the gRPC service, not yet
+ * bound to any transport) -> {@link CoordinatorLoop} -> tm-core, with the {@link TxnLog} and the
+ * {@link AgentRegistry} as the loop's outputs, and the {@link AuthInterceptor} every transport must
+ * put in front of the service.
+ *
+ * <p>{@link CoordinatorConfiguration} adds the Netty listener on {@code tm.server.port} (tm-server).
+ * The client starter's embedded mode imports this one alone and serves the same service, behind the
+ * same interceptor, on an in-process transport, so an embedded coordinator opens no port unless asked.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(TmServerProperties.class)
+public class CoordinatorEngineConfiguration {
+
+    @Bean
+    ClientAuthToken clientAuthToken(TmServerProperties properties) {
+        return ClientAuthToken.resolve(properties);
+    }
+
+    @Bean
+    AgentRegistry agentRegistry() {
+        return new AgentRegistry();
+    }
+
+    /** Production halts the JVM; see CoordinatorLoop#fatal for why it must not shut down gracefully. */
+    @Bean
+    CoordinatorLoop.Halt halt() {
+        return status -> Runtime.getRuntime().halt(status);
+    }
+
+    /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
+    @Bean
+    TxnLog txnLog(TmServerProperties properties) {
+        return new FileTxnLog(properties.file().dirPath(),
+                FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
+    }
+
+    /**
+     * {@code tm.server.crash-point}: for recovery tests only, the server halts itself at that point
+     * (see {@link CrashPoint}). Unset in production; a bad value fails the start.
+     */
+    @Bean
+    CrashSwitch crashSwitch(@Value("${tm.server.crash-point:}") String crashPoint, CoordinatorLoop.Halt halt) {
+        CrashPoint point = CrashPoint.parse(crashPoint);
+        return point == null ? CrashSwitch.NONE : new CrashSwitch(point, halt);
+    }
+
+    /** Started at bean creation (reads the log and restores the core) so it runs before any transport accepts calls. */
+    @Bean(initMethod = "start", destroyMethod = "stop")
+    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
+                                    CrashSwitch crash) {
+        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig()), txnLog, agents,
+                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash);
+    }
+
+    /** Shows up as the "coordinator" component of /actuator/health. */
+    @Bean
+    CoordinatorHealthIndicator coordinatorHealthIndicator(CoordinatorLoop loop, TmServerProperties properties) {
+        return new CoordinatorHealthIndicator(loop, properties.tickMs());
+    }
+
+    /** The gRPC service; every transport serves this one instance. */
+    @Bean
+    CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents) {
+        return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs(), properties.maxTimeoutMs());
+    }
+
+    /** Bearer-token check in front of the service, on every transport. */
+    @Bean
+    AuthInterceptor authInterceptor(ClientAuthToken token) {
+        return new AuthInterceptor(token.value());
+    }
+}
