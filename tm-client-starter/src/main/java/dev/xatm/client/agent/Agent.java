@@ -67,6 +67,7 @@ public final class Agent implements AutoCloseable {
 
     private final String agentId;
     private final CoordinatorGrpc.CoordinatorStub stub;
+    private final CoordinatorChannel channel;
     private final String serverDescription;
     private final BranchTable table;
     private final Supplier<List<EnlistedResource>> resources;
@@ -92,6 +93,7 @@ public final class Agent implements AutoCloseable {
                  String gtridPrefix, long backoffInitialMillis, long backoffMaxMillis, int threads, AgentListener listener) {
         this.agentId = agentId;
         this.stub = CoordinatorGrpc.newStub(channel.channel());
+        this.channel = channel;
         this.serverDescription = channel.description();
         this.table = table;
         this.resources = resources;
@@ -161,6 +163,7 @@ public final class Agent implements AutoCloseable {
             return;
         }
         int gen = ++generation;
+        channel.resetConnectBackoff();
         out = stub.connect(new Inbound(gen));
         send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
     }
@@ -246,11 +249,39 @@ public final class Agent implements AutoCloseable {
         lastError = why;
         if (was) {
             log.warn("Agent {} lost its stream to {}: {}; reconnecting", agentId, serverDescription, why);
+            // taken now, so branches that join on the next stream are not among them
+            List<Branch> orphans = table.unprepared();
+            if (!orphans.isEmpty()) {
+                workers.execute(() -> abandon(orphans, why));
+            }
             listener.disconnected(why);
         } else {
             log.info("Agent {} cannot reach {} ({}); next attempt in {} ms", agentId, serverDescription, why, delay);
         }
         reconnects.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The coordinator aborts every unfinished transaction that has a branch not yet prepared on an
+     * agent whose stream broke (that branch "died with the agent's session"), and it does not wait
+     * for, or send anything to, a disconnected agent about it; a coordinator that crashed and
+     * restarted does not even know those transactions any more (presumed abort). Prepared branches
+     * are settled by the Inquiry on reconnect, but an unprepared one would hold its connection and
+     * its row locks forever. So the agent makes the coordinator's assumption true: it rolls them back
+     * (a branch still in use when the business code lets go, and its next statement fails).
+     */
+    private void abandon(List<Branch> orphans, String why) {
+        int n = 0;
+        for (Branch b : orphans) {
+            if (b.abandonIfUnprepared("the stream to the coordinator broke (" + why + "), which aborts its global transaction")) {
+                table.settled(b);
+                n++;
+            }
+        }
+        if (n > 0) {
+            log.warn("Agent {} rolled back {} unprepared branch(es) after losing its stream: their global transactions are aborted",
+                    agentId, n);
+        }
     }
 
     /**

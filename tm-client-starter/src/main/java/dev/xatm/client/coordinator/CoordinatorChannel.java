@@ -82,6 +82,15 @@ public final class CoordinatorChannel implements AutoCloseable {
         return description;
     }
 
+    /**
+     * Makes the channel try to connect now instead of waiting out gRPC's own reconnect backoff (up
+     * to two minutes). The agent has a backoff of its own; without this, a coordinator that came
+     * back would stay unreachable for the rest of gRPC's, failing every attempt of the agent's.
+     */
+    public void resetConnectBackoff() {
+        managed.resetConnectBackoff();
+    }
+
     @Override
     public void close() {
         managed.shutdownNow();

@@ -146,6 +146,21 @@ public final class Branch {
         }
     }
 
+    /**
+     * Rolls the branch back if it is not prepared yet, as a ROLLBACK command would: at once when
+     * idle, or when the business code lets go of it (its next statement fails). For the agent, when
+     * the coordinator has aborted the transaction without being able to say so (see
+     * {@code Agent}). Returns whether the branch was unprepared.
+     */
+    public synchronized boolean abandonIfUnprepared(String why) {
+        if (state != State.ACTIVE) {
+            return false;
+        }
+        log.info("Branch {} on {} rolled back: {}", xid, resource, why);
+        rollback();
+        return true;
+    }
+
     /** Runs one phase command; idempotent (a resend gets the same answer). */
     public synchronized Answer execute(Command command) {
         return switch (command) {

@@ -84,6 +84,17 @@ public final class BranchTable {
         return out;
     }
 
+    /** The branches not prepared yet (their business work may still be running). */
+    public List<Branch> unprepared() {
+        List<Branch> out = new ArrayList<>();
+        for (Branch b : live.values()) {
+            if (b.state() == Branch.State.ACTIVE) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
     /** The branches of one global transaction this instance holds or remembers as finished: for diagnostics and tests. */
     public List<Branch> branchesOf(String gtrid) {
         List<Branch> out = new ArrayList<>();

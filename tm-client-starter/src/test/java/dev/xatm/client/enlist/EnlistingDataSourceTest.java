@@ -145,6 +145,50 @@ class EnlistingDataSourceTest {
         assertThat(count()).isZero();
     }
 
+    /**
+     * The agent's stream broke: the coordinator aborts every transaction with an unprepared branch
+     * here and will never say so. Unprepared branches are rolled back (idle ones at once, their
+     * connection back in the pool and their locks gone; one in use when the business code lets go);
+     * prepared ones are left for the Inquiry on reconnect.
+     */
+    @Test
+    void unpreparedBranchesAreRolledBackWhenAbandonedPreparedOnesAreNot() throws Exception {
+        TxScope idle = bind("g:6");
+        try (Connection c = ds.getConnection()) {
+            insert(c, 1);
+        }
+        GlobalTxContext.bind(null);
+        idle.end(false);
+        TxScope prepared = bind("g:7");
+        try (Connection c = ds.getConnection()) {
+            insert(c, 2);
+        }
+        GlobalTxContext.bind(null);
+        prepared.end(false);
+        Branch p = table.get(new TmXid("g:7", "b2.tag")); // bquals count per instance
+        assertThat(p.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        TxScope inUse = bind("g:8");
+        Connection held = ds.getConnection();
+        insert(held, 3);
+
+        assertThat(table.unprepared()).extracting(b -> b.xid().gtrid()).containsExactlyInAnyOrder("g:6", "g:8");
+        for (Branch b : table.unprepared()) {
+            assertThat(b.abandonIfUnprepared("test")).isTrue();
+            table.settled(b);
+        }
+        assertThat(p.abandonIfUnprepared("test")).as("prepared: the coordinator decides").isFalse();
+        assertThat(table.get(new TmXid("g:6", "b1.tag")).state()).isEqualTo(Branch.State.ROLLED_BACK);
+        assertThat(p.state()).isEqualTo(Branch.State.PREPARED);
+        assertThatThrownBy(held::createStatement).hasMessageContaining("rolled back by the coordinator");
+        GlobalTxContext.bind(null);
+        inUse.end(false);
+        assertThat(parked).containsExactly("ROLLBACK DONE");
+        assertThat(table.get(new TmXid("g:8", "b3.tag")).state()).isEqualTo(Branch.State.ROLLED_BACK);
+        assertThat(p.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
+        assertThat(count()).isZero();
+        assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("every connection back in the pool").isZero();
+    }
+
     @Test
     void anUnsupportedDatabaseFailsAtFirstUseInsideAGlobalTransaction() throws SQLException {
         EnlistingDataSource other = new EnlistingDataSource(

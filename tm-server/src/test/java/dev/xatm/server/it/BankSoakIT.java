@@ -56,6 +56,8 @@ class BankSoakIT extends ServerItSupport {
     private final AtomicInteger gtridSeq = new AtomicInteger();
     private String accounts;
     private volatile boolean running = true;
+    /** Set by the chaos thread: the next worker to hear COMMITTED counts it down, so the kill lands in phase 2. */
+    private volatile java.util.concurrent.CountDownLatch killAfterNextCommit;
 
     @Override
     protected Map<String, String> serverProperties() {
@@ -111,6 +113,12 @@ class BankSoakIT extends ServerItSupport {
                 break;
             }
             if (chaos.nextBoolean()) {
+                // Right after a commit was decided, its COMMITs are on their way: the restarted server
+                // must finish them from its log (some kills are meant to land there, not only in idle time).
+                java.util.concurrent.CountDownLatch decided = new java.util.concurrent.CountDownLatch(1);
+                killAfterNextCommit = decided;
+                decided.await(5, TimeUnit.SECONDS);
+                killAfterNextCommit = null;
                 server.kill9();
                 serverCrashes++;
                 server.restart();
@@ -205,7 +213,12 @@ class BankSoakIT extends ServerItSupport {
                 throw new IllegalStateException("account vanished");
             }
             commitAsked = true;
-            return tm.commit(gtrid, false, Duration.ofSeconds(15)).getOutcome() == Outcome.COMMITTED;
+            boolean ok = tm.commit(gtrid, false, Duration.ofSeconds(15)).getOutcome() == Outcome.COMMITTED;
+            java.util.concurrent.CountDownLatch kill = killAfterNextCommit;
+            if (ok && kill != null) {
+                kill.countDown();
+            }
+            return ok;
         } catch (Exception e) {
             log.debug("worker {}: transfer {} failed: {}", worker, gtrid, e.toString());
             if (!commitAsked) {
