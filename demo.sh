@@ -55,12 +55,14 @@ json_field() { # json_field <name> <json>: a top-level number or string field, w
 # ---------------------------------------------------------------------------- HTTP helpers
 STATUS= BODY=
 http() { # http <METHOD> <url> [json body]: sets STATUS and BODY, prints the exchange
-  local method=$1 url=$2 data=${3:-} out
-  say "${Y}\$ curl -X $method $url${data:+ -d '$data'}${N}"
+  # With AUTH set (a bearer token), it is sent but shown as $ADMIN_TOKEN, never printed.
+  local method=$1 url=$2 data=${3:-} out auth=()
+  [ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
+  say "${Y}\$ curl -X $method${AUTH:+ -H 'Authorization: Bearer \$ADMIN_TOKEN'} $url${data:+ -d '$data'}${N}"
   if [ -n "$data" ]; then
-    out=$(curl -sS -m 60 -X "$method" -H 'Content-Type: application/json' -d "$data" -w $'\n%{http_code}' "$url")
+    out=$(curl -sS -m 60 -X "$method" ${auth[@]+"${auth[@]}"} -H 'Content-Type: application/json' -d "$data" -w $'\n%{http_code}' "$url")
   else
-    out=$(curl -sS -m 60 -X "$method" -w $'\n%{http_code}' "$url")
+    out=$(curl -sS -m 60 -X "$method" ${auth[@]+"${auth[@]}"} -w $'\n%{http_code}' "$url")
   fi
   STATUS=${out##*$'\n'}
   BODY=${out%$'\n'*}
@@ -187,8 +189,9 @@ APP_JAR=$ROOT/sample-order-service/target/sample-order-service.jar
 step "Start the coordinator, tm-server"
 # The token travels in the environment, not on the command line (where ps would show it).
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 say "admin/health http://127.0.0.1:$TM_HTTP, gRPC 127.0.0.1:$TM_GRPC, transaction log in $WORK/tm-log"
-TM_SERVER_AUTH_TOKEN=$TOKEN start tm-server "$WORK/tm-server.log" \
+TM_SERVER_AUTH_TOKEN=$TOKEN TM_SERVER_ADMIN_TOKEN=$ADMIN_TOKEN start tm-server "$WORK/tm-server.log" \
   java -Xmx256m -jar "$TM_JAR" --server.address=127.0.0.1 --server.port="$TM_HTTP" --tm.server.port="$TM_GRPC" \
   --tm.server.file.dir="$WORK/tm-log"
 wait_healthy tm-server "${PIDS[${#PIDS[@]}-1]}" "http://127.0.0.1:$TM_HTTP/actuator/health" 120
@@ -241,8 +244,19 @@ ok "rolled back everywhere: no order $rejected_id on shard 1, stock of product 2
 
 # ---------------------------------------------------------------------------- 6. status
 step "What the coordinator says"
-say "tm-server has no admin REST API for transactions yet (it comes with issue 5), so we look at its"
-say "health: no live transaction left, one agent (the service) connected."
+say "The admin REST API (bearer token tm.server.admin-token) shows the committed transaction, its"
+say "branches and the history of its log events:"
+AUTH=$ADMIN_TOKEN http GET "http://127.0.0.1:$TM_HTTP/api/v1/transactions/$xid"
+expect_status 200
+AUTH=$ADMIN_TOKEN http GET "http://127.0.0.1:$TM_HTTP/api/v1/transactions?limit=5"
+expect_status 200
+say "Nothing is in doubt:"
+AUTH=$ADMIN_TOKEN http GET "http://127.0.0.1:$TM_HTTP/api/v1/transactions/in-doubt"
+expect_status 200
+say "And without the token the admin API refuses:"
+http GET "http://127.0.0.1:$TM_HTTP/api/v1/transactions"
+expect_status 401
+say "Its health: no live transaction left, one agent (the service) connected."
 http GET "http://127.0.0.1:$TM_HTTP/actuator/health/coordinator"
 say "The service's side: its agent's stream is UP and holds no branch (nothing prepared, nothing in doubt)."
 http GET "$BASE/actuator/health/tmClient"

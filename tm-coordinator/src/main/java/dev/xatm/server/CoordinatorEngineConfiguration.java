@@ -4,6 +4,8 @@ import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
 import dev.xatm.server.engine.CoordinatorHealthIndicator;
 import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.engine.CrashPoint;
+import dev.xatm.server.engine.CrashSwitch;
 import dev.xatm.server.engine.MonotonicClock;
 import dev.xatm.server.engine.StateMachine;
 import dev.xatm.server.log.FileTxnLog;
@@ -11,6 +13,7 @@ import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
 import dev.xatm.server.transport.CoordinatorService;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -52,11 +55,22 @@ public class CoordinatorEngineConfiguration {
                 FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
     }
 
+    /**
+     * {@code tm.server.crash-point}: for recovery tests only, the server halts itself at that point
+     * (see {@link CrashPoint}). Unset in production; a bad value fails the start.
+     */
+    @Bean
+    CrashSwitch crashSwitch(@Value("${tm.server.crash-point:}") String crashPoint, CoordinatorLoop.Halt halt) {
+        CrashPoint point = CrashPoint.parse(crashPoint);
+        return point == null ? CrashSwitch.NONE : new CrashSwitch(point, halt);
+    }
+
     /** Started at bean creation (reads the log and restores the core) so it runs before any transport accepts calls. */
     @Bean(initMethod = "start", destroyMethod = "stop")
-    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt) {
+    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
+                                    CrashSwitch crash) {
         return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig()), txnLog, agents,
-                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity());
+                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash);
     }
 
     /** Shows up as the "coordinator" component of /actuator/health. */

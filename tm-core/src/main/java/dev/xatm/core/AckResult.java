@@ -5,5 +5,19 @@ public enum AckResult {
     /** The action took effect, now or on an earlier attempt. */
     DONE,
     /** Only for {@link Action#COMMIT_ONE_PHASE}: the database rolled the branch back instead. */
-    ROLLED_BACK_INSTEAD
+    ROLLED_BACK_INSTEAD,
+    /**
+     * The database had already committed the branch on its own (XA_HEURCOM). Nothing more can be done
+     * by resending; the coordinator records it and keeps the transaction for an operator (SPEC §2).
+     */
+    HEURISTIC_COMMIT,
+    /** The database had already rolled the branch back on its own (XA_HEURRB). */
+    HEURISTIC_ROLLBACK,
+    /** The database committed part of the branch and rolled back the rest (XA_HEURMIX). */
+    HEURISTIC_MIXED;
+
+    /** True for the outcomes a database decided on its own, which only an operator can reconcile. */
+    public boolean isHeuristic() {
+        return this == HEURISTIC_COMMIT || this == HEURISTIC_ROLLBACK || this == HEURISTIC_MIXED;
+    }
 }

@@ -46,4 +46,21 @@ public sealed interface Event {
      * phase command now if the outcome is known (presumed abort for an unknown gtrid), else later.
      */
     record Inquiry(String gtrid, String bqual, String resourceId, String agentId) implements Event {}
+
+    // ---- an operator's forced resolution (admin API). Each is refused where it would contradict a
+    // durable decision; each accepted or refused attempt is recorded in the transaction's history.
+
+    /**
+     * Drive phase 2 of a transaction whose COMMIT decision is durable, now (resend COMMIT to every
+     * branch still pending). Refused for any transaction without a durable COMMIT decision: under
+     * presumed abort an undecided transaction may be rolled back by anyone at any time, so a forced
+     * commit could contradict a rollback already under way.
+     */
+    record ForceCommit(String gtrid, String operator) implements Event {}
+
+    /** Roll back an undecided transaction (or resend the rollback of one that is rolling back). */
+    record ForceRollback(String gtrid, String operator) implements Event {}
+
+    /** Acknowledge a heuristic outcome (or hazard): the transaction is no longer listed as in doubt. */
+    record Forget(String gtrid, String operator) implements Event {}
 }

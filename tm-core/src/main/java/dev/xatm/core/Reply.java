@@ -20,6 +20,13 @@ public sealed interface Reply {
     /** Every branch acknowledged phase 2; the transaction is finished. */
     record Finished(String gtrid, Outcome outcome) implements Reply {}
 
+    /**
+     * An operator's request ({@link RequestKind#FORCE_COMMIT}, {@link RequestKind#FORCE_ROLLBACK},
+     * {@link RequestKind#FORGET}) was carried out, or was already true; {@code status} is where the
+     * transaction is now and {@code message} says what was done.
+     */
+    record Resolved(String gtrid, RequestKind request, TxnStatus status, String message) implements Reply {}
+
     /** The request was refused and changed nothing. */
     record Rejected(String gtrid, RequestKind request, ErrorCode code, String message) implements Reply {}
 }

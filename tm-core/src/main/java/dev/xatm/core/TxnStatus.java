@@ -14,9 +14,21 @@ public enum TxnStatus {
     ROLLING_BACK,
     FINISHED_COMMITTED,
     FINISHED_ROLLED_BACK,
-    FINISHED_HEURISTIC_HAZARD;
+    /** A one-phase commit whose branch never answered: nobody knows the outcome. Kept until an operator forgets it. */
+    FINISHED_HEURISTIC_HAZARD,
+    /**
+     * Phase 2 is over, but a database reported a heuristic outcome (it decided a branch on its own):
+     * the branches may disagree. Kept, and listed as in doubt, until an operator forgets it.
+     */
+    FINISHED_HEURISTIC;
 
     public boolean isFinished() {
-        return this == FINISHED_COMMITTED || this == FINISHED_ROLLED_BACK || this == FINISHED_HEURISTIC_HAZARD;
+        return this == FINISHED_COMMITTED || this == FINISHED_ROLLED_BACK || this == FINISHED_HEURISTIC_HAZARD
+                || this == FINISHED_HEURISTIC;
+    }
+
+    /** Finished in a way only an operator can close: held (never forgotten by the FIFO) until a Forget. */
+    public boolean needsOperator() {
+        return this == FINISHED_HEURISTIC_HAZARD || this == FINISHED_HEURISTIC;
     }
 }

@@ -77,6 +77,10 @@ public final class TmXid implements Xid {
         if (this == o) {
             return true;
         }
+        if (o instanceof TmXid mine) {
+            // the common case (map keys, sets): no byte arrays to encode
+            return gtrid.equals(mine.gtrid) && bqual.equals(mine.bqual);
+        }
         if (!(o instanceof Xid other)) {
             return false;
         }

@@ -159,10 +159,59 @@ public final class ServerProcess implements AutoCloseable {
         startProcess();
     }
 
+    /**
+     * Starts the same server again with some properties changed: an empty value removes the
+     * property (e.g. {@code tm.server.crash-point} after the crash it was armed for).
+     */
+    public void restart(Map<String, String> changes) {
+        changes.forEach((k, v) -> {
+            if (v == null || v.isEmpty()) {
+                properties.remove(k);
+            } else {
+                properties.put(k, v);
+            }
+        });
+        restart();
+    }
+
+    /**
+     * Waits for the process to die on its own (a crash point halts it) and returns its exit status.
+     * Fails if it is still alive after {@code timeout}.
+     */
+    public int awaitExit(Duration timeout) {
+        Process p = process;
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("tm-server pid " + p.pid() + " still alive after " + timeout + "; log " + logFile + ":\n" + tail(40));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for tm-server to exit", e);
+        }
+        note("exited by itself with status " + p.exitValue());
+        return p.exitValue();
+    }
+
+    /**
+     * The admin API's bearer token, read the way an operator would: from {@code <file.dir>/admin-token},
+     * which the server generates when {@code tm.server.admin-token} is not set.
+     */
+    public String adminToken() {
+        try {
+            return Files.readString(dataDir.resolve("admin-token"), StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no admin-token file in " + dataDir + " (was tm.server.admin-token set?)", e);
+        }
+    }
+
     /** The check every IT makes at the end: the server never printed its auth token. */
     public void assertTokenNeverLogged() {
         assertThat(output()).as("tm-server output (" + logFile + ") must never contain the auth token")
                 .doesNotContain(token);
+        if (Files.exists(dataDir.resolve("admin-token"))) {
+            assertThat(output()).as("tm-server output (" + logFile + ") must never contain the admin token")
+                    .doesNotContain(adminToken());
+        }
     }
 
     /** The server's output so far (for assertions such as "the token is never logged"). */

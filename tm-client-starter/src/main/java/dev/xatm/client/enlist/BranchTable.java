@@ -2,10 +2,12 @@ package dev.xatm.client.enlist;
 
 import dev.xatm.protocol.TmXid;
 
-import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
@@ -17,7 +19,12 @@ import java.util.function.BiConsumer;
 public final class BranchTable {
     private final Map<TmXid, Branch> byXid = new ConcurrentHashMap<>();
     private final Map<String, Branch> live = new ConcurrentHashMap<>();
-    private final ArrayDeque<TmXid> finishedOrder = new ArrayDeque<>(); // guarded by itself
+    /**
+     * Finished xids, oldest first. A hash set, not a list: settled() runs for every finished branch,
+     * and a linear contains() over thousands of remembered xids under this lock was the agent's
+     * bottleneck in the benchmark's first profile (tm-bench/NOTES.md).
+     */
+    private final Set<TmXid> finishedOrder = new LinkedHashSet<>(); // guarded by itself
     private final int finishedMemory;
     private volatile BiConsumer<Branch, Branch.Command> parkedCommandSink =
             (b, c) -> { throw new IllegalStateException("no agent to run " + c + " for " + b); };
@@ -63,12 +70,13 @@ public final class BranchTable {
         }
         live.remove(key(b.xid().gtrid(), b.resource().resourceId()), b);
         synchronized (finishedOrder) {
-            if (finishedOrder.contains(b.xid())) {
+            if (!finishedOrder.add(b.xid())) {
                 return;
             }
-            finishedOrder.addLast(b.xid());
+            Iterator<TmXid> oldest = finishedOrder.iterator();
             while (finishedOrder.size() > finishedMemory) {
-                byXid.remove(finishedOrder.removeFirst());
+                byXid.remove(oldest.next());
+                oldest.remove();
             }
         }
     }

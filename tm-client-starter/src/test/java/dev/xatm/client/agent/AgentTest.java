@@ -126,8 +126,8 @@ class AgentTest {
     }
 
     /**
-     * tm-server writes the Welcome just before it records the stream, so a registration can overtake
-     * it and be refused while the transaction is active: that is retried, not failed.
+     * A registration refused while the transaction is active (an older tm-server wrote the Welcome
+     * just before it recorded the stream) is retried, not failed.
      */
     @Test
     void aRefusalWhileTheTransactionIsActiveIsRetried() throws Exception {

@@ -69,8 +69,10 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     }
 
     private synchronized void welcome() {
-        send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake")).build());
+        // Recorded before the Welcome leaves, as tm-server does: a registration that follows the
+        // Welcome is never refused for it.
         welcomed = true;
+        send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake")).build());
     }
 
     /** A phase command, dropped (and counted) when the stream is not ready, as tm-server's AgentSession does. */

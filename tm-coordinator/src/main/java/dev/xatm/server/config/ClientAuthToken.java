@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
 public final class ClientAuthToken {
     private static final Logger log = LoggerFactory.getLogger(ClientAuthToken.class);
     static final String FILE_NAME = "auth-token";
+    static final String ADMIN_FILE_NAME = "admin-token";
     /** Printable ASCII without whitespace: it travels in an HTTP/2 header as "Bearer <token>". */
     private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7E]{1,1024}");
 
@@ -51,19 +52,38 @@ public final class ClientAuthToken {
         return fromFile(properties.file().dirPath().resolve(FILE_NAME));
     }
 
+    /**
+     * The admin REST API's token ({@code tm.server.admin-token}), or, when unset, the one in (or newly
+     * generated into) {@code <file.dir>/admin-token}, owner-only, exactly like the client token. It is
+     * a different secret: a business service holding the client token cannot force outcomes.
+     */
+    public static ClientAuthToken resolveAdmin(TmServerProperties properties) {
+        if (properties.adminToken() != null) {
+            if (properties.adminToken().length() < 16) {
+                log.warn("tm.server.admin-token is shorter than 16 characters; use a long random token outside tests");
+            }
+            return new ClientAuthToken(properties.adminToken(), null);
+        }
+        return fromFile(properties.file().dirPath().resolve(ADMIN_FILE_NAME), "tm.server.admin-token", "admin API");
+    }
+
     static ClientAuthToken fromFile(Path file) {
+        return fromFile(file, "tm.server.auth-token", "client");
+    }
+
+    private static ClientAuthToken fromFile(Path file, String property, String role) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
                 try {
                     write(file, generate());
-                    log.info("No tm.server.auth-token set: generated a client auth token into {} (owner-only). "
-                            + "Give its content to clients as their auth token.", file.toAbsolutePath());
+                    log.info("No {} set: generated a {} token into {} (owner-only). "
+                            + "Give its content to the {} callers as their bearer token.", property, role, file.toAbsolutePath(), role);
                 } catch (FileAlreadyExistsException raced) {
                     // another process created it between our check and our create: use theirs
                 }
             } else {
-                log.info("No tm.server.auth-token set: using the client auth token stored in {}", file.toAbsolutePath());
+                log.info("No {} set: using the {} token stored in {}", property, role, file.toAbsolutePath());
                 warnIfOthersCanRead(file);
             }
             String value = Files.readString(file, StandardCharsets.US_ASCII).strip();

@@ -6,6 +6,7 @@ import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.TxnViews;
 import dev.xatm.server.log.TxnLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The single thread that owns the protocol core. Everything that happens to the coordinator (client
@@ -70,6 +72,7 @@ public final class CoordinatorLoop {
     private final Halt halt;
     private final long tickMillis;
     private final int queueCapacity;
+    private final CrashSwitch crash;
 
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger queuedRequests = new AtomicInteger();
@@ -89,6 +92,13 @@ public final class CoordinatorLoop {
 
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
                            Halt halt, long tickMillis, int queueCapacity) {
+        this(restorer, txnLog, outbox, clock, halt, tickMillis, queueCapacity, CrashSwitch.NONE);
+    }
+
+    /** @param crash where to halt on purpose (tests of recovery); {@link CrashSwitch#NONE} in production */
+    public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
+                           Halt halt, long tickMillis, int queueCapacity, CrashSwitch crash) {
+        this.crash = crash;
         if (tickMillis <= 0 || queueCapacity <= 0) {
             throw new IllegalArgumentException("tickMillis and queueCapacity must be > 0");
         }
@@ -192,6 +202,36 @@ public final class CoordinatorLoop {
         return enqueue(new Task(() -> step(event, onReply), true, () -> {}));
     }
 
+    /**
+     * An operator's forced resolution (ForceCommit, ForceRollback, Forget): completes with the core's
+     * Resolved or Rejected. Queued like any request, so it is refused when the queue is full.
+     */
+    public CompletableFuture<Reply> operator(Event event) {
+        if (!(event instanceof Event.ForceCommit || event instanceof Event.ForceRollback || event instanceof Event.Forget)) {
+            throw new IllegalArgumentException("not an operator event: " + event);
+        }
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        submit(reply, () -> step(event, reply::complete));
+        return reply;
+    }
+
+    /**
+     * Runs a read-only query on the loop thread, between two steps, and completes with its result:
+     * the core is never touched from another thread. The query must only read and must return copies
+     * (the {@link TxnViews} contract).
+     */
+    public <T> CompletableFuture<T> query(Function<TxnViews, T> query) {
+        CompletableFuture<T> reply = new CompletableFuture<>();
+        submit(reply, () -> {
+            try {
+                reply.complete(query.apply(core.views()));
+            } catch (RuntimeException e) {
+                reply.completeExceptionally(e); // a bad query argument, not a broken core
+            }
+        });
+        return reply;
+    }
+
     public void agentConnected(String agentId) {
         enqueueInternal(() -> step(new Event.AgentConnected(agentId), null));
     }
@@ -235,6 +275,12 @@ public final class CoordinatorLoop {
 
     /** Steps one event and carries out its effects in the documented order. */
     private void step(Event event, Consumer<Reply> requester) {
+        if (event instanceof Event.AckReceived ack && ack.result() != null && ack.result().isHeuristic()) {
+            // A database decided a branch on its own. The core holds it for an operator; this line makes
+            // sure it also survives in the server's log whatever happens to the process (SPEC §2).
+            log.warn("HEURISTIC outcome {} reported for branch {} of {} (answer to {}); see the admin API's in-doubt list",
+                    ack.result(), ack.bqual(), ack.gtrid(), ack.action());
+        }
         Effects effects = core.step(event);
         if (!effects.logAppends().isEmpty()) {
             append(effects.logAppends(), effects.mustSync());
@@ -251,9 +297,18 @@ public final class CoordinatorLoop {
             route(reply, requester);
         }
         liveCount = core.liveCount();
+        if (event instanceof Event.AckReceived ack && ack.action() == dev.xatm.core.Action.COMMIT
+                && ack.result() == dev.xatm.core.AckResult.DONE && core.status(ack.gtrid()) == TxnStatus.COMMITTING) {
+            crash.reached(CrashPoint.MID_PHASE_2, ack.gtrid() + "/" + ack.bqual() + " committed, others not yet");
+        }
     }
 
     private void append(List<LogRecord> records, boolean sync) {
+        for (LogRecord r : records) {
+            if (r instanceof LogRecord.Decision) {
+                crash.reached(CrashPoint.BEFORE_DECISION_LOG, r.gtrid());
+            }
+        }
         CompletableFuture<Void> written;
         try {
             written = txnLog.append(records, sync);
@@ -282,6 +337,7 @@ public final class CoordinatorLoop {
                 return;
             }
             for (String gtrid : decisions) {
+                crash.reached(CrashPoint.AFTER_DECISION_LOG, gtrid);
                 enqueueInternal(() -> step(new Event.DecisionDurable(gtrid), null));
             }
         });

@@ -6,6 +6,7 @@ import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.twophase.Coordinator;
+import dev.xatm.core.view.TxnViews;
 
 import java.util.List;
 
@@ -22,6 +23,11 @@ public interface StateMachine {
 
     /** Unfinished transactions held now. */
     int liveCount();
+
+    /** Read-only queries for the admin API; call on the loop thread only. */
+    default TxnViews views() {
+        throw new UnsupportedOperationException("this state machine offers no admin views");
+    }
 
     /** Builds the state machine from the durable log at start-up. */
     @FunctionalInterface
@@ -47,6 +53,11 @@ public interface StateMachine {
                 @Override
                 public int liveCount() {
                     return coordinator.liveCount();
+                }
+
+                @Override
+                public TxnViews views() {
+                    return coordinator.views();
                 }
             };
         };

@@ -175,7 +175,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             case COMMITTED -> finished ? "committed; every branch acknowledged" : "commit decided and durable; branches are being committed";
             case ROLLED_BACK -> finished ? "rolled back; every branch acknowledged" : "rolled back";
             case TIMED_OUT -> "rolled back: the transaction's deadline passed before a commit decision";
-            case HEURISTIC_HAZARD -> "outcome unknown: the single branch's agent went away during its one-phase commit; needs an operator";
+            case HEURISTIC_HAZARD -> "outcome not certain: a database reported a heuristic outcome, or the single branch's agent"
+                    + " went away during its one-phase commit; an operator must look at it (admin API: in-doubt list)";
         };
     }
 

@@ -50,6 +50,7 @@ final class Protos {
             case FINISHED_COMMITTED -> dev.xatm.protocol.v1.TxnStatus.FINISHED_COMMITTED;
             case FINISHED_ROLLED_BACK -> dev.xatm.protocol.v1.TxnStatus.FINISHED_ROLLED_BACK;
             case FINISHED_HEURISTIC_HAZARD -> dev.xatm.protocol.v1.TxnStatus.FINISHED_HEURISTIC_HAZARD;
+            case FINISHED_HEURISTIC -> dev.xatm.protocol.v1.TxnStatus.FINISHED_HEURISTIC;
         };
     }
 
@@ -86,7 +87,11 @@ final class Protos {
         return switch (result) {
             case DONE -> AckResult.DONE;
             case ROLLED_BACK_INSTEAD -> AckResult.ROLLED_BACK_INSTEAD;
-            case ACK_RESULT_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException("result must be DONE or ROLLED_BACK_INSTEAD, got " + result);
+            case HEURISTIC_COMMIT -> AckResult.HEURISTIC_COMMIT;
+            case HEURISTIC_ROLLBACK -> AckResult.HEURISTIC_ROLLBACK;
+            case HEURISTIC_MIXED -> AckResult.HEURISTIC_MIXED;
+            case ACK_RESULT_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(
+                    "result must be DONE, ROLLED_BACK_INSTEAD, HEURISTIC_COMMIT, HEURISTIC_ROLLBACK or HEURISTIC_MIXED, got " + result);
         };
     }
 }

@@ -1,5 +1,6 @@
 package dev.xatm.core.twophase;
 
+import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
 import dev.xatm.core.CoordinatorConfig;
@@ -28,7 +29,12 @@ final class BranchProgress {
         COMMITTING(Action.COMMIT),
         ROLLING_BACK(Action.ROLLBACK),
         COMMITTED(null),
-        ROLLED_BACK(null);
+        ROLLED_BACK(null),
+        /**
+         * Its database reported a heuristic outcome for COMMIT, ROLLBACK or COMMIT_ONE_PHASE: it
+         * decided on its own, and resending cannot change that. Done, as far as phase 2 goes.
+         */
+        HEURISTIC(null);
 
         /** The command the coordinator resends while the branch is in this phase; null when it waits for nothing. */
         final Action pending;
@@ -46,6 +52,11 @@ final class BranchProgress {
     private Vote vote;
     private long dueMillis;
     private long intervalMillis;
+    /** How often the pending command was sent (resends included), and when last; for the admin views. */
+    private int attempts;
+    private long lastSentMillis = -1;
+    /** The heuristic outcome its database reported, if any. */
+    private AckResult heuristic;
 
     BranchProgress(String gtrid, Branch branch, Phase phase) {
         this.gtrid = gtrid;
@@ -79,6 +90,18 @@ final class BranchProgress {
 
     Vote vote() {
         return vote;
+    }
+
+    AckResult heuristic() {
+        return heuristic;
+    }
+
+    int attempts() {
+        return attempts;
+    }
+
+    long lastSentMillis() {
+        return lastSentMillis;
     }
 
     /** The command waiting for an answer, or null. */
@@ -145,17 +168,37 @@ final class BranchProgress {
         move(Phase.ROLLED_BACK, "rollback acknowledged", Phase.ROLLING_BACK, Phase.COMMITTING_ONE_PHASE);
     }
 
+    /** The database answered the pending phase-2 command with a heuristic outcome. */
+    void heuristic(AckResult result) {
+        if (!result.isHeuristic()) {
+            throw new IllegalArgumentException("branch " + gtrid + "/" + branch.bqual() + ": heuristic with " + result);
+        }
+        move(Phase.HEURISTIC, "heuristic " + result, Phase.COMMITTING, Phase.ROLLING_BACK, Phase.COMMITTING_ONE_PHASE);
+        heuristic = result;
+    }
+
+    /** A heuristic outcome reported after the transaction finished (to a resent or inquired command). */
+    void lateHeuristic(AckResult result) {
+        if (!result.isHeuristic()) {
+            throw new IllegalArgumentException("branch " + gtrid + "/" + branch.bqual() + ": heuristic with " + result);
+        }
+        phase = Phase.HEURISTIC;
+        heuristic = result;
+    }
+
     // ---- resend schedule (rule 6): initial interval, doubling up to the maximum, forever ----
 
-    /** A command was just issued: due at once, then after the initial interval. */
+    /** A new command was just issued: due at once, then after the initial interval. */
     private void schedule(CoordinatorConfig config, long nowMillis) {
         this.dueMillis = nowMillis;
         this.intervalMillis = config.retryInitialMillis();
+        this.attempts = 0;
     }
 
-    /** The agent came back (rule 7): forget the backoff, send again at once. */
+    /** The agent came back (rule 7), or an operator insists: forget the backoff, send again at once. */
     void resetBackoff(CoordinatorConfig config, long nowMillis) {
-        schedule(config, nowMillis);
+        this.dueMillis = nowMillis;
+        this.intervalMillis = config.retryInitialMillis();
     }
 
     boolean isDue(long nowMillis) {
@@ -164,6 +207,8 @@ final class BranchProgress {
 
     /** Records one attempt: the next one waits the current interval, which then doubles up to the bound. */
     void attempted(CoordinatorConfig config, long nowMillis) {
+        attempts = attempts == Integer.MAX_VALUE ? attempts : attempts + 1;
+        lastSentMillis = nowMillis;
         dueMillis = Millis.saturatedAdd(nowMillis, intervalMillis);
         long max = config.retryMaxMillis();
         // Written so that doubling cannot overflow whatever bound is configured.
@@ -190,6 +235,7 @@ final class BranchProgress {
 
     @Override
     public String toString() {
-        return branch.bqual() + "@" + agentId + ":" + phase + (vote == null ? "" : "(" + vote + ")");
+        return branch.bqual() + "@" + agentId + ":" + phase + (vote == null ? "" : "(" + vote + ")")
+                + (heuristic == null ? "" : "[" + heuristic + "]");
     }
 }

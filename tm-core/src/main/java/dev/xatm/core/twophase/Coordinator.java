@@ -13,8 +13,9 @@ import dev.xatm.core.Outcome;
 import dev.xatm.core.Reply;
 import dev.xatm.core.RequestKind;
 import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.HistoryEntry.Kind;
+import dev.xatm.core.view.TxnViews;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,14 +36,14 @@ import java.util.Set;
  * {@link Event.DecisionDurable} only once the decision record is on stable storage. The core in
  * turn never emits a COMMIT for a transaction before that event (SPEC §2).
  *
- * <p>This class looks transactions up, validates client requests, remembers finished transactions
- * and tracks which agents are gone; the protocol rules for one transaction are in {@link TwoPhase}.
+ * <p>This class looks transactions up, validates client requests and tracks which agents are gone;
+ * the protocol rules for one transaction are in {@link TwoPhase}, where transactions are kept in
+ * {@link TxnTable}, an operator's forced resolutions in {@link OperatorCommands}, and the read-only
+ * admin views in {@link AdminViews} ({@link #views()}).
  */
 public final class Coordinator {
     private final CoordinatorConfig config;
-    /** Insertion-ordered so walks (ticks, agent events) emit messages in a reproducible order. */
-    private final Map<String, GlobalTxn> live = new LinkedHashMap<>();
-    private final FinishedMemory finished;
+    private final TxnTable txns;
     /**
      * Agents whose stream ended and has not come back. An agent never seen is presumed present:
      * after a restart no agent has connected yet, and each will, or its commands wait for it.
@@ -55,13 +56,17 @@ public final class Coordinator {
      */
     private final Set<String> connectedAgents = new LinkedHashSet<>();
     private final TwoPhase twoPhase;
+    private final OperatorCommands operator;
+    private final AdminViews views;
     private long nowMillis;
     private boolean clockStarted;
 
     public Coordinator(CoordinatorConfig config) {
         this.config = Objects.requireNonNull(config, "config");
-        this.finished = new FinishedMemory(config.finishedMemory());
+        this.txns = new TxnTable(config.finishedMemory());
         this.twoPhase = new TwoPhase(config, goneAgents);
+        this.operator = new OperatorCommands(config, txns, twoPhase, goneAgents);
+        this.views = new AdminViews(txns, goneAgents, connectedAgents, () -> nowMillis);
     }
 
     /**
@@ -92,9 +97,10 @@ public final class Coordinator {
         for (String gtrid : completed) {
             if (!open.contains(gtrid)) {
                 LogRecord.Decision d = decisions.get(gtrid);
-                c.finished.remember(d == null
+                c.txns.addRemembered((d == null
                         ? GlobalTxn.restoredFinished(gtrid, "", List.of())
-                        : GlobalTxn.restoredFinished(gtrid, d.name(), d.branches()));
+                        : GlobalTxn.restoredFinished(gtrid, d.name(), d.branches()))
+                        .restoredAt(nowMillis, "COMMITTED and completed before the restart (from the log)"));
             }
         }
         for (String gtrid : open) {
@@ -102,13 +108,16 @@ public final class Coordinator {
             GlobalTxn t = GlobalTxn.restoredCommitting(gtrid, d.name(), d.branches());
             if (t.branchCount() == 0) {
                 // We never log a decision without a YES branch; if one appears, nothing is left to do.
-                c.finished.remember(GlobalTxn.restoredFinished(gtrid, d.name(), List.of()));
+                c.txns.addRemembered(GlobalTxn.restoredFinished(gtrid, d.name(), List.of())
+                        .restoredAt(nowMillis, "COMMITTED; its decision record names no branch"));
                 continue;
             }
             for (BranchProgress b : t.branches()) {
                 b.commit(config, nowMillis);
             }
-            c.live.put(gtrid, t);
+            t.restoredAt(nowMillis, "durable COMMIT decision without completion: phase 2 resumes, COMMIT to "
+                    + t.branchCount() + " branch(es)");
+            c.txns.addLive(t);
         }
         return c;
     }
@@ -139,6 +148,12 @@ public final class Coordinator {
             onAgentDisconnected(e, out);
         } else if (event instanceof Event.Inquiry e) {
             onInquiry(e, out);
+        } else if (event instanceof Event.ForceCommit e) {
+            operator.forceCommit(e, nowMillis, out);
+        } else if (event instanceof Event.ForceRollback e) {
+            operator.forceRollback(e, nowMillis, out);
+        } else if (event instanceof Event.Forget e) {
+            operator.forget(e, nowMillis, out);
         } else {
             throw new IllegalArgumentException("unknown event " + event);
         }
@@ -147,13 +162,26 @@ public final class Coordinator {
 
     /** What the coordinator knows of a gtrid now; UNKNOWN means presumed aborted. */
     public TxnStatus status(String gtrid) {
-        GlobalTxn t = find(gtrid);
+        GlobalTxn t = txns.find(gtrid);
         return t == null ? TxnStatus.UNKNOWN : t.state().status;
     }
 
     /** Unfinished transactions held now, bounded by {@link CoordinatorConfig#maxLiveTxns()} for new begins. */
     public int liveCount() {
-        return live.size();
+        return txns.liveCount();
+    }
+
+    /** Finished transactions held until an operator forgets them (heuristic outcomes, one-phase hazards). */
+    public int heldCount() {
+        return txns.heldCount();
+    }
+
+    /**
+     * Read-only queries for the admin API. Same threading rule as {@link #step}: call them on the
+     * coordinator's thread; what they return are copies, safe to hand to other threads.
+     */
+    public TxnViews views() {
+        return views;
     }
 
     // ---- client requests (rules 1, 2, 3, 10) ----
@@ -172,16 +200,18 @@ public final class Coordinator {
                     "name must be at most " + Ids.MAX_NAME_CHARS + " characters, got " + name.length());
             return;
         }
-        if (find(gtrid) != null) {
+        if (txns.find(gtrid) != null) {
             reject(out, gtrid, RequestKind.BEGIN, ErrorCode.ALREADY_EXISTS, "transaction " + gtrid + " exists already");
             return;
         }
-        if (live.size() >= config.maxLiveTxns()) {
+        // Held ones count too: they are never dropped, so they must be bounded by refusing new work.
+        if (txns.liveCount() + txns.heldCount() >= config.maxLiveTxns()) {
             reject(out, gtrid, RequestKind.BEGIN, ErrorCode.RESOURCE_EXHAUSTED,
-                    "the coordinator holds " + live.size() + " unfinished transactions, the configured maximum");
+                    "the coordinator holds " + txns.liveCount() + " unfinished transactions and " + txns.heldCount()
+                            + " waiting for an operator, the configured maximum");
             return;
         }
-        live.put(gtrid, GlobalTxn.begun(gtrid, name, e.deadlineMillis()));
+        txns.addLive(GlobalTxn.begun(gtrid, name, e.deadlineMillis(), nowMillis));
         out.reply(new Reply.Begun(gtrid, e.deadlineMillis()));
     }
 
@@ -193,11 +223,11 @@ public final class Coordinator {
                     "a valid gtrid and a branch are required, got gtrid " + Ids.quote(gtrid));
             return;
         }
-        GlobalTxn t = live.get(gtrid);
+        GlobalTxn t = txns.live(gtrid);
         if (t == null) {
-            if (finished.get(gtrid) != null) {
+            if (txns.finished(gtrid) != null) {
                 reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.FAILED_PRECONDITION,
-                        "transaction " + gtrid + " is finished (" + finished.get(gtrid).outcome() + ")");
+                        "transaction " + gtrid + " is finished (" + txns.finished(gtrid).outcome() + ")");
             } else {
                 reject(out, gtrid, RequestKind.REGISTER_BRANCH, ErrorCode.NOT_FOUND, "transaction " + gtrid + " is not known");
             }
@@ -230,6 +260,7 @@ public final class Coordinator {
             return;
         }
         t.addBranch(branch);
+        t.note(nowMillis, Kind.BRANCH_REGISTERED, branch.bqual(), "on " + branch.resourceId() + " held by agent " + branch.agentId());
         out.reply(new Reply.Registered(gtrid, branch.bqual()));
     }
 
@@ -239,7 +270,7 @@ public final class Coordinator {
             reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "malformed gtrid " + Ids.quote(gtrid));
             return;
         }
-        GlobalTxn t = live.get(gtrid);
+        GlobalTxn t = txns.live(gtrid);
         if (t == null) {
             answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out);
             return;
@@ -247,7 +278,7 @@ public final class Coordinator {
         switch (t.state()) {
             case ACTIVE -> {
                 twoPhase.commit(t, nowMillis, out);
-                retireIfFinished(t);
+                txns.retireIfFinished(t);
             }
             // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
             case COMMITTING, ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
@@ -262,15 +293,16 @@ public final class Coordinator {
             reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.INVALID_ARGUMENT, "malformed gtrid " + Ids.quote(gtrid));
             return;
         }
-        GlobalTxn t = live.get(gtrid);
+        GlobalTxn t = txns.live(gtrid);
         if (t == null) {
             answerFinishedOrNotFound(gtrid, RequestKind.ROLLBACK, out);
             return;
         }
         switch (t.state()) {
             case ACTIVE, PREPARING -> {
-                twoPhase.abort(t, Outcome.ROLLED_BACK, nowMillis, out);
-                retireIfFinished(t);
+                t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
+                twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
+                txns.retireIfFinished(t);
             }
             case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
             // A one-phase commit may be committing at the database right now, and a logged
@@ -281,10 +313,10 @@ public final class Coordinator {
     }
 
     private void answerFinishedOrNotFound(String gtrid, RequestKind kind, Effects.Builder out) {
-        GlobalTxn done = finished.get(gtrid);
+        GlobalTxn done = txns.finished(gtrid);
         if (done != null) {
             out.reply(new Reply.Decided(gtrid, done.outcome()));
-            out.reply(new Reply.Finished(gtrid, done.outcome()));
+            out.reply(new Reply.Finished(gtrid, done.finishedOutcome()));
         } else {
             reject(out, gtrid, kind, ErrorCode.NOT_FOUND, "transaction " + gtrid
                     + " is not known: never begun, or lost in a coordinator restart before a commit decision, so presumed rolled back");
@@ -294,7 +326,7 @@ public final class Coordinator {
     // ---- agent messages (rules 4, 5, 9) ----
 
     private void onVote(Event.VoteReceived e, Effects.Builder out) {
-        GlobalTxn t = find(e.gtrid());
+        GlobalTxn t = txns.find(e.gtrid());
         BranchProgress b = t == null ? null : t.branch(e.bqual());
         if (b == null) {
             // No agent id travels with a vote, so this cannot be answered with a ROLLBACK; the
@@ -308,21 +340,34 @@ public final class Coordinator {
             return;
         }
         twoPhase.vote(t, b, e.vote(), nowMillis, out);
-        retireIfFinished(t);
+        txns.retireIfFinished(t);
     }
 
     private void onAck(Event.AckReceived e, Effects.Builder out) {
-        GlobalTxn t = e.gtrid() == null ? null : live.get(e.gtrid());
+        GlobalTxn t = txns.live(e.gtrid());
         BranchProgress b = t == null ? null : t.branch(e.bqual());
         if (b != null) {
-            twoPhase.ack(t, b, e.action(), e.result(), out);
-            retireIfFinished(t);
+            twoPhase.ack(t, b, e.action(), e.result(), nowMillis, out);
+            txns.retireIfFinished(t);
+            return;
         }
-        // Acks for unknown or finished transactions are repeats of work already counted: ignored.
+        if (e.result() == null || !e.result().isHeuristic()) {
+            return; // acks for unknown or finished transactions repeat work already counted: ignored
+        }
+        // A heuristic is never dropped silently (SPEC §2): a finished transaction is held for an
+        // operator again; for an unknown one the refusal reaches the agent and the server's log.
+        GlobalTxn done = txns.finished(e.gtrid());
+        if (done != null && twoPhase.lateHeuristic(done, e.bqual(), e.result(), nowMillis)) {
+            txns.hold(done);
+        } else if (done == null) {
+            reject(out, e.gtrid(), RequestKind.ACK, ErrorCode.NOT_FOUND, "heuristic outcome " + e.result() + " reported for branch "
+                    + Ids.quote(e.bqual()) + " of " + Ids.quote(e.gtrid()) + ", a transaction this coordinator does not know;"
+                    + " an operator must reconcile it at the database");
+        }
     }
 
     private void onDecisionDurable(Event.DecisionDurable e, Effects.Builder out) {
-        GlobalTxn t = e.gtrid() == null ? null : live.get(e.gtrid());
+        GlobalTxn t = txns.live(e.gtrid());
         if (t != null) {
             twoPhase.decisionDurable(t, nowMillis, out);
         }
@@ -335,14 +380,14 @@ public final class Coordinator {
                     "inquiry needs a valid gtrid, bqual and agent id, got " + Ids.quote(e.gtrid()) + "/" + Ids.quote(e.bqual()));
             return;
         }
-        GlobalTxn t = live.get(e.gtrid());
+        GlobalTxn t = txns.live(e.gtrid());
         if (t != null) {
             twoPhase.inquiry(t, e.bqual(), e.agentId(), nowMillis, out);
             return;
         }
-        GlobalTxn done = finished.get(e.gtrid());
+        GlobalTxn done = txns.finished(e.gtrid());
         if (done != null) {
-            twoPhase.inquiryFinished(done, e.bqual(), e.agentId(), out);
+            twoPhase.inquiryFinished(done, e.bqual(), e.agentId(), nowMillis, out);
         } else if (!goneAgents.contains(e.agentId())) {
             // Presumed abort: no decision record survives for this gtrid, so it never committed.
             out.send(new Outbound(e.agentId(), e.gtrid(), e.bqual(), Action.ROLLBACK));
@@ -355,16 +400,16 @@ public final class Coordinator {
         // Monotonic by contract; a tick that goes back is ignored rather than trusted.
         nowMillis = clockStarted ? Math.max(nowMillis, e.nowMillis()) : e.nowMillis();
         clockStarted = true;
-        for (GlobalTxn t : snapshot()) {
+        for (GlobalTxn t : txns.liveSnapshot()) {
             twoPhase.tick(t, nowMillis, out);
-            retireIfFinished(t);
+            txns.retireIfFinished(t);
         }
     }
 
     private void onAgentConnected(Event.AgentConnected e, Effects.Builder out) {
         goneAgents.remove(e.agentId());
         connectedAgents.add(e.agentId());
-        for (GlobalTxn t : live.values()) {
+        for (GlobalTxn t : txns.liveTxns()) {
             twoPhase.agentConnected(t, e.agentId(), nowMillis, out);
         }
     }
@@ -375,33 +420,13 @@ public final class Coordinator {
         }
         goneAgents.add(e.agentId());
         connectedAgents.remove(e.agentId());
-        for (GlobalTxn t : snapshot()) {
+        for (GlobalTxn t : txns.liveSnapshot()) {
             twoPhase.agentDisconnected(t, e.agentId(), nowMillis, out);
-            retireIfFinished(t);
+            txns.retireIfFinished(t);
         }
     }
 
     // ---- bookkeeping ----
-
-    private GlobalTxn find(String gtrid) {
-        if (gtrid == null) {
-            return null;
-        }
-        GlobalTxn t = live.get(gtrid);
-        return t != null ? t : finished.get(gtrid);
-    }
-
-    /** A copy to walk while transactions finish and leave {@link #live}. */
-    private List<GlobalTxn> snapshot() {
-        return new ArrayList<>(live.values());
-    }
-
-    private void retireIfFinished(GlobalTxn t) {
-        if (t.isFinished()) {
-            live.remove(t.gtrid());
-            finished.remember(t);
-        }
-    }
 
     private static void reject(Effects.Builder out, String gtrid, RequestKind kind, ErrorCode code, String message) {
         out.reply(new Reply.Rejected(gtrid, kind, code, message));

@@ -3,6 +3,7 @@ package dev.xatm.core.twophase;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Finished transactions, remembered so that a repeated commit, a late vote or an inquiry gets the
@@ -34,6 +35,14 @@ final class FinishedMemory {
 
     GlobalTxn get(String gtrid) {
         return byGtrid.get(gtrid);
+    }
+
+    void forget(String gtrid) {
+        byGtrid.remove(gtrid);
+    }
+
+    void forEach(Consumer<GlobalTxn> action) {
+        byGtrid.values().forEach(action);
     }
 
     int size() {

@@ -4,6 +4,7 @@ import dev.xatm.core.Branch;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.Vote;
+import dev.xatm.core.view.HistoryEntry;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,7 +39,9 @@ final class GlobalTxn {
         ROLLING_BACK(TxnStatus.ROLLING_BACK),
         FINISHED_COMMITTED(TxnStatus.FINISHED_COMMITTED),
         FINISHED_ROLLED_BACK(TxnStatus.FINISHED_ROLLED_BACK),
-        FINISHED_HEURISTIC_HAZARD(TxnStatus.FINISHED_HEURISTIC_HAZARD);
+        FINISHED_HEURISTIC_HAZARD(TxnStatus.FINISHED_HEURISTIC_HAZARD),
+        /** Phase 2 ended, but some branch's database reported a heuristic outcome (SPEC §2). */
+        FINISHED_HEURISTIC(TxnStatus.FINISHED_HEURISTIC);
 
         final TxnStatus status;
 
@@ -56,6 +59,20 @@ final class GlobalTxn {
     /** Set once the outcome is decided; TIMED_OUT and ROLLED_BACK are both rollbacks. */
     private Outcome outcome;
 
+    // ---- for the admin views only: nothing below decides anything ----
+    private final History history = new History();
+    /** Order of arrival in this coordinator (begin or restore): "newest first" in lists. */
+    private long seq = -1;
+    private long begunMillis = -1;
+    private long commitRequestedMillis = -1;
+    private long decidedMillis = -1;
+    private long finishedMillis = -1;
+    private boolean restored;
+    /** A Decision record was appended for it, so a Completed record must close it. */
+    private boolean decisionLogged;
+    /** The operator who forgot (acknowledged) its heuristic outcome; null until then. */
+    private String acknowledgedBy;
+
     private GlobalTxn(String gtrid, String name, long deadlineMillis, State state) {
         this.gtrid = gtrid;
         this.name = name;
@@ -67,6 +84,13 @@ final class GlobalTxn {
         return new GlobalTxn(gtrid, name, deadlineMillis, State.ACTIVE);
     }
 
+    static GlobalTxn begun(String gtrid, String name, long deadlineMillis, long nowMillis) {
+        GlobalTxn t = begun(gtrid, name, deadlineMillis);
+        t.begunMillis = nowMillis;
+        t.note(nowMillis, HistoryEntry.Kind.BEGUN, null, "name '" + name + "'");
+        return t;
+    }
+
     /**
      * A transaction rebuilt from a durable decision record (rule 12): every branch voted YES and
      * phase 2 resumes. It has no deadline any more: phase 2 never gives up (XA-FACTS D.30).
@@ -74,6 +98,8 @@ final class GlobalTxn {
     static GlobalTxn restoredCommitting(String gtrid, String name, List<Branch> yesBranches) {
         GlobalTxn t = new GlobalTxn(gtrid, name, Long.MAX_VALUE, State.COMMITTING);
         t.outcome = Outcome.COMMITTED;
+        t.restored = true;
+        t.decisionLogged = true;
         for (Branch b : yesBranches) {
             // putIfAbsent: a record carrying a bqual twice must not reset that branch's progress.
             t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredYes(gtrid, b));
@@ -86,6 +112,16 @@ final class GlobalTxn {
         GlobalTxn t = restoredCommitting(gtrid, name, yesBranches);
         t.state = State.FINISHED_COMMITTED;
         return t;
+    }
+
+    /** Stamps a restored transaction with the time this coordinator took it over. */
+    GlobalTxn restoredAt(long nowMillis, String detail) {
+        decidedMillis = nowMillis;
+        if (isFinished()) {
+            finishedMillis = nowMillis;
+        }
+        note(nowMillis, HistoryEntry.Kind.RESTORED, null, detail);
+        return this;
     }
 
     String gtrid() {
@@ -114,6 +150,77 @@ final class GlobalTxn {
 
     boolean isFinished() {
         return state.status.isFinished();
+    }
+
+    /** What a repeated request or a waiting caller hears once it is finished. */
+    Outcome finishedOutcome() {
+        return state == State.FINISHED_HEURISTIC ? Outcome.HEURISTIC_HAZARD : outcome;
+    }
+
+    /** The decided outcome is a rollback (ROLLED_BACK or TIMED_OUT), whatever happened after. */
+    boolean decidedRollback() {
+        return outcome == Outcome.ROLLED_BACK || outcome == Outcome.TIMED_OUT;
+    }
+
+    // ---- admin views ----
+
+    void note(long atMillis, HistoryEntry.Kind kind, String bqual, String detail) {
+        history.add(atMillis, kind, bqual, detail);
+    }
+
+    History history() {
+        return history;
+    }
+
+    long seq() {
+        return seq;
+    }
+
+    void seq(long seq) {
+        this.seq = seq;
+    }
+
+    long begunMillis() {
+        return begunMillis;
+    }
+
+    long decidedMillis() {
+        return decidedMillis;
+    }
+
+    long finishedMillis() {
+        return finishedMillis;
+    }
+
+    /** Since when phase 2 (or the one-phase commit) has been trying to apply the outcome; -1 if not started. */
+    long phaseTwoSinceMillis() {
+        return decidedMillis >= 0 ? decidedMillis : commitRequestedMillis;
+    }
+
+    boolean restored() {
+        return restored;
+    }
+
+    boolean decisionLogged() {
+        return decisionLogged;
+    }
+
+    String acknowledgedBy() {
+        return acknowledgedBy;
+    }
+
+    void acknowledge(String operator) {
+        require("forget", State.FINISHED_HEURISTIC, State.FINISHED_HEURISTIC_HAZARD);
+        acknowledgedBy = operator;
+    }
+
+    boolean hasHeuristicBranch() {
+        for (BranchProgress b : branches.values()) {
+            if (b.heuristic() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Collection<BranchProgress> branches() {
@@ -157,19 +264,23 @@ final class GlobalTxn {
 
     // ---- transitions ----
 
-    void startPrepare(long voteDeadlineMillis) {
+    void startPrepare(long voteDeadlineMillis, long nowMillis) {
         move(State.PREPARING, "commit (two-phase)", State.ACTIVE);
         this.voteDeadlineMillis = voteDeadlineMillis;
+        commitRequestedMillis = nowMillis;
     }
 
-    void startOnePhase() {
+    void startOnePhase(long nowMillis) {
         move(State.COMMITTING_ONE_PHASE, "commit (one-phase)", State.ACTIVE);
+        commitRequestedMillis = nowMillis;
     }
 
     /** All votes are in and some branch voted YES: the decision record is on its way to disk. */
-    void decideCommit() {
+    void decideCommit(long nowMillis) {
         move(State.LOGGING_DECISION, "decide commit", State.PREPARING);
         outcome = Outcome.COMMITTED;
+        decisionLogged = true;
+        decidedMillis = nowMillis;
     }
 
     void decisionDurable() {
@@ -177,36 +288,62 @@ final class GlobalTxn {
     }
 
     /** ROLLED_BACK or TIMED_OUT. Only an undecided transaction can abort: a decision never changes. */
-    void abort(Outcome why) {
+    void abort(Outcome why, long nowMillis) {
         if (why != Outcome.ROLLED_BACK && why != Outcome.TIMED_OUT) {
             throw new IllegalArgumentException("transaction " + gtrid + ": abort with " + why);
         }
         move(State.ROLLING_BACK, "abort (" + why + ")", State.ACTIVE, State.PREPARING);
         outcome = why;
+        decidedMillis = nowMillis;
     }
 
     /**
      * A commit that needs no phase 2 (no branches, or only read-only ones), or whose phase 2 is
      * complete, or a one-phase commit that was acknowledged.
      */
-    void finishCommitted() {
+    void finishCommitted(long nowMillis) {
         move(State.FINISHED_COMMITTED, "finish committed",
                 State.ACTIVE, State.PREPARING, State.COMMITTING_ONE_PHASE, State.COMMITTING);
         outcome = Outcome.COMMITTED;
+        finished(nowMillis);
     }
 
     /** Every rollback acknowledged, or the one-phase commit was rolled back instead. */
-    void finishRolledBack() {
+    void finishRolledBack(long nowMillis) {
         move(State.FINISHED_ROLLED_BACK, "finish rolled back", State.ROLLING_BACK, State.COMMITTING_ONE_PHASE);
         if (outcome == null) {
             outcome = Outcome.ROLLED_BACK;
         }
+        finished(nowMillis);
     }
 
     /** The one-phase commit's agent went away before answering: nobody knows the outcome (XA-FACTS E.39). */
-    void finishHazard() {
+    void finishHazard(long nowMillis) {
         move(State.FINISHED_HEURISTIC_HAZARD, "finish with heuristic hazard", State.COMMITTING_ONE_PHASE);
         outcome = Outcome.HEURISTIC_HAZARD;
+        finished(nowMillis);
+    }
+
+    /**
+     * Phase 2 (or the one-phase commit) is over and some database reported a heuristic outcome. The
+     * decided outcome stays what it was (a one-phase commit's becomes HEURISTIC_HAZARD: it decided
+     * nothing itself). Also reached by a finished transaction that hears of a heuristic late.
+     */
+    void finishHeuristic(long nowMillis) {
+        move(State.FINISHED_HEURISTIC, "finish with a heuristic outcome", State.COMMITTING, State.ROLLING_BACK,
+                State.COMMITTING_ONE_PHASE, State.FINISHED_COMMITTED, State.FINISHED_ROLLED_BACK, State.FINISHED_HEURISTIC);
+        if (outcome == null) {
+            outcome = Outcome.HEURISTIC_HAZARD;
+        }
+        acknowledgedBy = null; // a new heuristic needs a new acknowledgement
+        finished(nowMillis);
+    }
+
+    private void finished(long nowMillis) {
+        if (decidedMillis < 0) {
+            decidedMillis = nowMillis;
+        }
+        finishedMillis = nowMillis;
     }
 
     private void move(State next, String event, State... allowed) {

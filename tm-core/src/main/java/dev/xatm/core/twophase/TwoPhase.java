@@ -11,7 +11,10 @@ import dev.xatm.core.Reply;
 import dev.xatm.core.Vote;
 import dev.xatm.core.twophase.BranchProgress.Phase;
 import dev.xatm.core.twophase.GlobalTxn.State;
+import dev.xatm.core.view.HistoryEntry.Kind;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -22,6 +25,9 @@ import java.util.Set;
  *
  * <p>The one invariant everything here protects: a COMMIT leaves only for a transaction whose
  * decision record is durable, and once a transaction is decided its outcome never changes.
+ *
+ * <p>Every transition also notes what happened in the transaction's history (for the admin API);
+ * those notes decide nothing.
  */
 final class TwoPhase {
     private final CoordinatorConfig config;
@@ -37,19 +43,22 @@ final class TwoPhase {
 
     /** Rule 3, for an ACTIVE transaction: the number of branches picks the protocol. */
     void commit(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        t.note(nowMillis, Kind.COMMIT_REQUESTED, null, t.branchCount() + " branch(es)");
         if (t.branchCount() == 0) {
             // Nothing to prepare, nothing to log: committing no work cannot fail.
-            t.finishCommitted();
-            decidedAndFinished(t, out);
+            t.finishCommitted(nowMillis);
+            decidedAndFinished(t, nowMillis, out);
         } else if (t.branchCount() == 1) {
             // One branch decides alone (XA COMMIT ... ONE PHASE, SPEC §2), so there is no decision
             // to log. Never timed out: the agent may be committing right now (XA-FACTS E.39).
-            t.startOnePhase();
+            t.startOnePhase(nowMillis);
             BranchProgress only = t.branches().iterator().next();
             only.commitOnePhase(config, nowMillis);
+            t.note(nowMillis, Kind.ONE_PHASE_COMMIT_SENT, only.bqual(), "to agent " + only.agentId());
             send(t, only, nowMillis, out);
         } else {
-            t.startPrepare(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.prepareTimeoutMillis())));
+            t.startPrepare(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.prepareTimeoutMillis())), nowMillis);
+            t.note(nowMillis, Kind.PREPARE_SENT, null, "to " + t.branchCount() + " branches");
             for (BranchProgress b : t.branches()) {
                 b.prepare(config, nowMillis);
                 send(t, b, nowMillis, out);
@@ -61,16 +70,19 @@ final class TwoPhase {
     void vote(GlobalTxn t, BranchProgress b, Vote vote, long nowMillis, Effects.Builder out) {
         if (t.state() == State.PREPARING && b.phase() == Phase.PREPARING) {
             b.voted(vote);
+            t.note(nowMillis, Kind.VOTE, b.bqual(), vote.name());
             switch (VoteTally.outcome(t.branchCount(), t.votes())) {
                 case PENDING -> { }
-                case ABORT -> abort(t, Outcome.ROLLED_BACK, nowMillis, out);
-                case COMMIT -> decideCommit(t, out);
+                case ABORT -> abort(t, Outcome.ROLLED_BACK, "branch " + b.bqual() + " voted NO", nowMillis, out);
+                case COMMIT -> decideCommit(t, nowMillis, out);
             }
             return;
         }
         // Late or duplicate. Only a YES needs an answer: that branch now sits prepared, holding its
         // locks, and nobody else would ever tell it to roll back.
-        if (vote == Vote.YES && (t.state() == State.ROLLING_BACK || t.state() == State.FINISHED_ROLLED_BACK)) {
+        if (vote == Vote.YES && (t.state() == State.ROLLING_BACK || t.state() == State.FINISHED_ROLLED_BACK
+                || (t.state() == State.FINISHED_HEURISTIC && t.decidedRollback()))) {
+            t.note(nowMillis, Kind.VOTE, b.bqual(), "late YES, answered with ROLLBACK");
             if (b.phase() == Phase.ROLLING_BACK) {
                 b.resetBackoff(config, nowMillis);
                 send(t, b, nowMillis, out);
@@ -80,17 +92,18 @@ final class TwoPhase {
         }
     }
 
-    private void decideCommit(GlobalTxn t, Effects.Builder out) {
+    private void decideCommit(GlobalTxn t, long nowMillis, Effects.Builder out) {
         if (!VoteTally.needsDecisionRecord(t.votes())) {
             // All read-only: every branch is finished already; there is nothing to commit or to recover.
-            t.finishCommitted();
-            decidedAndFinished(t, out);
+            t.finishCommitted(nowMillis);
+            decidedAndFinished(t, nowMillis, out);
             return;
         }
         // The decision is made, but nothing may act on it until it is durable (SPEC §2, like raft's
         // Ready: entries reach stable storage before messages go out). A crash before that point
         // loses the record, and the restarted coordinator presumes the transaction aborted.
-        t.decideCommit();
+        t.decideCommit(nowMillis);
+        t.note(nowMillis, Kind.DECISION_LOGGED, null, "COMMIT decision appended; waiting for it to be durable");
         out.append(new LogRecord.Decision(t.gtrid(), t.name(), t.yesBranches()));
     }
 
@@ -100,6 +113,7 @@ final class TwoPhase {
             return; // a duplicate, or a transaction restored as already durable
         }
         t.decisionDurable();
+        t.note(nowMillis, Kind.DECISION_DURABLE, null, "COMMIT sent to every YES branch");
         for (BranchProgress b : t.branches()) {
             if (b.phase() == Phase.PREPARED) {
                 b.commit(config, nowMillis);
@@ -111,48 +125,105 @@ final class TwoPhase {
 
     // ---- phase 2 ----
 
-    /** Rule 5. Anything that does not answer an outstanding command is a duplicate and ignored. */
-    void ack(GlobalTxn t, BranchProgress b, Action action, AckResult result, Effects.Builder out) {
+    /**
+     * Rule 5. Anything that does not answer an outstanding command is a duplicate and ignored. A
+     * heuristic answer ends the branch's phase 2 (resending cannot change what its database did) and
+     * the transaction then finishes as FINISHED_HEURISTIC, held for an operator (SPEC §2).
+     */
+    void ack(GlobalTxn t, BranchProgress b, Action action, AckResult result, long nowMillis, Effects.Builder out) {
         if (action == null || result == null || action != b.pending()) {
             return;
         }
         switch (t.state()) {
             case COMMITTING -> {
-                if (result != AckResult.DONE) {
+                if (result.isHeuristic()) {
+                    heuristic(t, b, result, nowMillis);
+                } else if (result == AckResult.DONE) {
+                    b.committed();
+                    t.note(nowMillis, Kind.ACK, b.bqual(), "COMMIT done");
+                } else {
                     return; // not an answer the agent contract gives to COMMIT; keep resending
                 }
-                b.committed();
                 if (noneIn(t, Phase.COMMITTING)) {
+                    if (t.hasHeuristicBranch()) {
+                        // No Completed record yet: a restart resends COMMIT, and the database, which
+                        // remembers its heuristic until forgotten, reports it again. Forget writes it.
+                        finishHeuristic(t, nowMillis, out);
+                        return;
+                    }
                     // No fsync of its own: if lost, recovery resends an idempotent COMMIT (LogRecord.Completed).
                     out.append(new LogRecord.Completed(t.gtrid()));
-                    t.finishCommitted();
+                    t.finishCommitted(nowMillis);
+                    t.note(nowMillis, Kind.FINISHED, null, "COMMITTED; every branch acknowledged");
                     out.reply(new Reply.Finished(t.gtrid(), Outcome.COMMITTED));
                 }
             }
             case ROLLING_BACK -> {
-                b.rolledBack();
-                finishRollbackIfDone(t, out);
-            }
-            case COMMITTING_ONE_PHASE -> {
-                if (result == AckResult.DONE) {
-                    b.committed();
-                    t.finishCommitted();
+                if (result.isHeuristic()) {
+                    heuristic(t, b, result, nowMillis);
                 } else {
                     b.rolledBack();
-                    t.finishRolledBack();
+                    t.note(nowMillis, Kind.ACK, b.bqual(), "ROLLBACK done");
                 }
-                decidedAndFinished(t, out);
+                finishRollbackIfDone(t, nowMillis, out);
+            }
+            case COMMITTING_ONE_PHASE -> {
+                if (result.isHeuristic()) {
+                    heuristic(t, b, result, nowMillis);
+                    t.finishHeuristic(nowMillis);
+                    t.note(nowMillis, Kind.FINISHED, null, "one-phase commit ended with a heuristic outcome; needs an operator");
+                } else if (result == AckResult.DONE) {
+                    b.committed();
+                    t.finishCommitted(nowMillis);
+                    t.note(nowMillis, Kind.FINISHED, b.bqual(), "one-phase commit done: COMMITTED");
+                } else {
+                    b.rolledBack();
+                    t.finishRolledBack(nowMillis);
+                    t.note(nowMillis, Kind.FINISHED, b.bqual(), "one-phase commit rolled back instead: ROLLED_BACK");
+                }
+                decidedAndFinished(t, nowMillis, out);
             }
             default -> { }
         }
     }
 
     /**
+     * A heuristic answer for a finished transaction (to a resent command or an inquiry's answer):
+     * recorded on it, and it is held for an operator again. True if it was recorded.
+     */
+    boolean lateHeuristic(GlobalTxn t, String bqual, AckResult result, long nowMillis) {
+        if (!t.isFinished() || result == null || !result.isHeuristic()) {
+            return false;
+        }
+        BranchProgress b = t.branch(bqual);
+        if (b != null) {
+            b.lateHeuristic(result);
+        }
+        t.note(nowMillis, Kind.HEURISTIC, bqual, result + " reported after the transaction finished");
+        t.finishHeuristic(nowMillis);
+        return true;
+    }
+
+    private void heuristic(GlobalTxn t, BranchProgress b, AckResult result, long nowMillis) {
+        b.heuristic(result);
+        t.note(nowMillis, Kind.HEURISTIC, b.bqual(), result + " reported by " + b.branch().resourceId()
+                + " (the database decided the branch on its own)");
+    }
+
+    private void finishHeuristic(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        t.finishHeuristic(nowMillis);
+        t.note(nowMillis, Kind.FINISHED, null, "phase 2 over with a heuristic outcome (decided " + t.outcome()
+                + "); held until an operator forgets it");
+        out.reply(new Reply.Finished(t.gtrid(), t.finishedOutcome()));
+    }
+
+    /**
      * Abort an undecided transaction (rule 4, 6, 8, 10): ROLLBACK to every branch that is not
      * read-only, the NO voter included.
      */
-    void abort(GlobalTxn t, Outcome why, long nowMillis, Effects.Builder out) {
-        t.abort(why);
+    void abort(GlobalTxn t, Outcome why, String reason, long nowMillis, Effects.Builder out) {
+        t.abort(why, nowMillis);
+        t.note(nowMillis, Kind.ABORTED, null, why + ": " + reason);
         for (BranchProgress b : t.branches()) {
             if (b.phase() != Phase.READ_ONLY) {
                 b.rollback(config, nowMillis);
@@ -160,7 +231,7 @@ final class TwoPhase {
             }
         }
         out.reply(new Reply.Decided(t.gtrid(), why));
-        finishRollbackIfDone(t, out);
+        finishRollbackIfDone(t, nowMillis, out);
     }
 
     /**
@@ -168,13 +239,18 @@ final class TwoPhase {
      * safe: the agent inquires about every prepared branch when it comes back and gets ROLLBACK,
      * while its unprepared branches died with its session.
      */
-    private void finishRollbackIfDone(GlobalTxn t, Effects.Builder out) {
+    private void finishRollbackIfDone(GlobalTxn t, long nowMillis, Effects.Builder out) {
         for (BranchProgress b : t.branches()) {
             if (b.phase() == Phase.ROLLING_BACK && !goneAgents.contains(b.agentId())) {
                 return;
             }
         }
-        t.finishRolledBack();
+        if (t.hasHeuristicBranch()) {
+            finishHeuristic(t, nowMillis, out);
+            return;
+        }
+        t.finishRolledBack(nowMillis);
+        t.note(nowMillis, Kind.FINISHED, null, t.outcome() + "; every branch acknowledged or its agent is gone");
         out.reply(new Reply.Finished(t.gtrid(), t.outcome()));
     }
 
@@ -183,10 +259,11 @@ final class TwoPhase {
     /** Rule 6: deadlines, then whatever command is due again. */
     void tick(GlobalTxn t, long nowMillis, Effects.Builder out) {
         if (t.state() == State.ACTIVE && nowMillis >= t.deadlineMillis()) {
-            abort(t, Outcome.TIMED_OUT, nowMillis, out);
+            abort(t, Outcome.TIMED_OUT, "the deadline passed before a commit was asked", nowMillis, out);
         } else if (t.state() == State.PREPARING && nowMillis >= t.voteDeadlineMillis()) {
             // A missing vote counts as NO. TIMED_OUT only when the global deadline is what ran out.
-            abort(t, nowMillis >= t.deadlineMillis() ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK, nowMillis, out);
+            abort(t, nowMillis >= t.deadlineMillis() ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK,
+                    "no vote from " + unvoted(t) + " in time", nowMillis, out);
         }
         if (t.isFinished()) {
             return;
@@ -203,6 +280,7 @@ final class TwoPhase {
         for (BranchProgress b : t.branches()) {
             if (b.pending() != null && b.agentId().equals(agentId)) {
                 b.resetBackoff(config, nowMillis);
+                t.note(nowMillis, Kind.AGENT_BACK, b.bqual(), "agent " + agentId + " connected; " + b.pending() + " resent");
                 send(t, b, nowMillis, out);
             }
         }
@@ -216,7 +294,9 @@ final class TwoPhase {
                     // An unprepared branch died with the agent's session, so it can never vote YES.
                     // A prepared (or read-only) one survives the disconnect (XA-FACTS §0).
                     if (b.agentId().equals(agentId) && b.vote() == null) {
-                        abort(t, Outcome.ROLLED_BACK, nowMillis, out);
+                        t.note(nowMillis, Kind.AGENT_GONE, b.bqual(), "agent " + agentId + " gone before the branch voted");
+                        abort(t, Outcome.ROLLED_BACK, "agent " + agentId + " of unprepared branch " + b.bqual() + " gone",
+                                nowMillis, out);
                         return;
                     }
                 }
@@ -226,22 +306,42 @@ final class TwoPhase {
                 if (only.agentId().equals(agentId)) {
                     // The agent may have committed and lost the answer, or never got the command;
                     // nothing can tell which, so say so instead of guessing (XA-FACTS E.39).
-                    t.finishHazard();
-                    decidedAndFinished(t, out);
+                    t.note(nowMillis, Kind.AGENT_GONE, only.bqual(), "agent " + agentId + " gone during the one-phase commit");
+                    t.finishHazard(nowMillis);
+                    t.note(nowMillis, Kind.FINISHED, null, "HEURISTIC_HAZARD: the outcome at the database is unknown; needs an operator");
+                    decidedAndFinished(t, nowMillis, out);
                 }
             }
-            case ROLLING_BACK -> finishRollbackIfDone(t, out);
+            case ROLLING_BACK -> {
+                noteGone(t, agentId, nowMillis);
+                finishRollbackIfDone(t, nowMillis, out);
+            }
             // COMMITTING keeps waiting: the decision is durable and must be applied; the agent
             // gets its COMMIT again when it reconnects (rule 7) or inquires (rule 9).
+            case COMMITTING, LOGGING_DECISION -> noteGone(t, agentId, nowMillis);
             default -> { }
         }
     }
 
     // ---- inquiries (rule 9) ----
 
+    private static void noteGone(GlobalTxn t, String agentId, long nowMillis) {
+        for (BranchProgress b : t.branches()) {
+            if (b.pending() != null && b.agentId().equals(agentId)) {
+                t.note(nowMillis, Kind.AGENT_GONE, b.bqual(), "agent " + agentId + " gone; " + b.pending() + " waits for it");
+            }
+        }
+    }
+
     /** An agent holds this branch prepared and asks for the outcome of a live transaction. */
     void inquiry(GlobalTxn t, String bqual, String agentId, long nowMillis, Effects.Builder out) {
         BranchProgress b = t.branch(bqual);
+        t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared; " + switch (t.state()) {
+            case COMMITTING -> b == null || b.vote() != Vote.YES ? "answered ROLLBACK" : "answered COMMIT";
+            case ROLLING_BACK -> "answered ROLLBACK";
+            case ACTIVE, PREPARING, LOGGING_DECISION -> "answer follows the decision";
+            default -> "not answered";
+        });
         switch (t.state()) {
             case COMMITTING -> {
                 if (b == null || b.vote() != Vote.YES) {
@@ -271,16 +371,30 @@ final class TwoPhase {
     }
 
     /** The same question about a remembered finished transaction: its outcome, once. */
-    void inquiryFinished(GlobalTxn t, String bqual, String agentId, Effects.Builder out) {
+    void inquiryFinished(GlobalTxn t, String bqual, String agentId, long nowMillis, Effects.Builder out) {
         BranchProgress b = t.branch(bqual);
+        Action answer = null;
         switch (t.state()) {
             case FINISHED_COMMITTED -> {
                 boolean committed = b != null && (b.vote() == Vote.YES || b.phase() == Phase.COMMITTED);
-                sendOnce(agentId, t.gtrid(), bqual, committed ? Action.COMMIT : Action.ROLLBACK, out);
+                answer = committed ? Action.COMMIT : Action.ROLLBACK;
             }
-            case FINISHED_ROLLED_BACK -> sendOnce(agentId, t.gtrid(), bqual, Action.ROLLBACK, out);
+            case FINISHED_ROLLED_BACK -> answer = Action.ROLLBACK;
+            // The decision stands whatever a database did on its own: a branch prepared still gets it.
+            case FINISHED_HEURISTIC -> {
+                if (t.outcome() == Outcome.COMMITTED) {
+                    answer = b != null && b.vote() == Vote.YES ? Action.COMMIT : Action.ROLLBACK;
+                } else if (t.decidedRollback()) {
+                    answer = Action.ROLLBACK;
+                }
+            }
             // FINISHED_HEURISTIC_HAZARD: one phase, never prepared; it is an operator's case.
             default -> { }
+        }
+        t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared after the end; answered "
+                + (answer == null ? "nothing (operator's case)" : answer));
+        if (answer != null) {
+            sendOnce(agentId, t.gtrid(), bqual, answer, out);
         }
     }
 
@@ -329,9 +443,22 @@ final class TwoPhase {
         }
     }
 
-    private static void decidedAndFinished(GlobalTxn t, Effects.Builder out) {
-        out.reply(new Reply.Decided(t.gtrid(), t.outcome()));
-        out.reply(new Reply.Finished(t.gtrid(), t.outcome()));
+    private static void decidedAndFinished(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        if (t.state() == State.FINISHED_COMMITTED && t.branchCount() != 1) {
+            t.note(nowMillis, Kind.FINISHED, null, "COMMITTED with nothing to commit (no branch, or all read-only)");
+        }
+        out.reply(new Reply.Decided(t.gtrid(), t.finishedOutcome()));
+        out.reply(new Reply.Finished(t.gtrid(), t.finishedOutcome()));
+    }
+
+    private static String unvoted(GlobalTxn t) {
+        List<String> missing = new ArrayList<>();
+        for (BranchProgress b : t.branches()) {
+            if (b.vote() == null) {
+                missing.add(b.bqual());
+            }
+        }
+        return missing.isEmpty() ? "every branch" : String.join(", ", missing);
     }
 
     private static boolean noneIn(GlobalTxn t, Phase phase) {

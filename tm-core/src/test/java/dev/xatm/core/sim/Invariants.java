@@ -16,7 +16,8 @@ import java.util.Set;
  * The ground truth of every branch at the databases, and the safety properties checked against it
  * after every step of a run:
  * <ul>
- *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK;</li>
+ *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK (a branch a database
+ *       decided heuristically is neither, and must be recorded by the coordinator instead);</li>
  *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable;</li>
  *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
  *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or
@@ -26,8 +27,12 @@ import java.util.Set;
  */
 final class Invariants {
 
-    /** What the database did with a branch. READ_ONLY: finished at prepare time, neither outcome. */
-    enum Truth { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, READ_ONLY }
+    /**
+     * What the database did with a branch. READ_ONLY: finished at prepare time, neither outcome.
+     * HEURISTIC: the database decided on its own (it may disagree with the others): exempt from the
+     * atomicity check, which is exactly "no mixed outcome without a recorded heuristic".
+     */
+    enum Truth { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, READ_ONLY, HEURISTIC }
 
     static final class Violation extends RuntimeException {
         Violation(String message) {

@@ -161,6 +161,10 @@ class ScriptedScenariosTest {
             w.runUntilQuiet();
         });
         assertThat(w.client("g1").result()).isEqualTo("HEURISTIC_HAZARD");
+        // Held, in doubt, until the operator (who works the list once the run is quiet) forgot it.
+        assertThat(w.coordinator().status("g1")).isEqualTo(TxnStatus.FINISHED_HEURISTIC_HAZARD);
+        assertThat(w.coordinator().heldCount()).isZero();
+        assertThat(w.coordinator().views().detail("g1", 0).orElseThrow().summary().acknowledgedBy()).isEqualTo("sim-operator");
         // The client still held the branch open; having heard no COMMITTED it rolled it back itself.
         assertThat(w.truth("g1", "b0")).isEqualTo(Truth.ROLLED_BACK);
     }

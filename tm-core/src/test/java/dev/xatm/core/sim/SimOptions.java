@@ -34,6 +34,12 @@ import java.util.SplittableRandom;
  * @param abandonProbability         a client never finishes (its transaction must time out)
  * @param maxBranchesPerClient       each client registers 1..this many branches
  * @param coordinator                the core's configuration for the run
+ * @param heuristicProbability       a database decides a prepared branch on its own before COMMIT or
+ *                                   ROLLBACK reaches it (or a one-phase commit ends heuristically) and
+ *                                   answers with a heuristic outcome, which it remembers until an
+ *                                   operator reconciles it
+ * @param operatorActionPerTick      an operator forces a commit or a rollback of a random transaction
+ *                                   through the admin events, or forgets held heuristics
  */
 public record SimOptions(
         int agents,
@@ -58,10 +64,16 @@ public record SimOptions(
         double rollbackProbability,
         double abandonProbability,
         int maxBranchesPerClient,
-        CoordinatorConfig coordinator) {
+        CoordinatorConfig coordinator,
+        double heuristicProbability,
+        double operatorActionPerTick) {
 
-    /** A run with a random shape: some seeds calm, some hostile, most in between. */
-    static SimOptions random(SplittableRandom r) {
+    /**
+     * A run with a random shape: some seeds calm, some hostile, most in between. The operator and
+     * heuristic knobs come from their own random source, so a seed that draws them as 0 replays exactly
+     * as it did before they existed.
+     */
+    static SimOptions random(SplittableRandom r, SplittableRandom operatorKnobs) {
         long retryInitial = r.nextInt(1, 9);
         return new SimOptions(
                 r.nextInt(2, 6),
@@ -94,7 +106,9 @@ public record SimOptions(
                         r.nextInt(4) == 0 ? r.nextInt(1, 5) : 100, // sometimes too few: RESOURCE_EXHAUSTED on begin
                         // Mostly enough to remember every transaction of the run; sometimes tiny, so the
                         // FIFO forgets while clients and agents still ask (rule 11).
-                        r.nextInt(8) == 0 ? r.nextInt(0, 4) : 10_000));
+                        r.nextInt(8) == 0 ? r.nextInt(0, 4) : 10_000),
+                pick(operatorKnobs, 0, 0, 0.02, 0.1),
+                pick(operatorKnobs, 0, 0, 0.005, 0.02));
     }
 
     /** True when the coordinator may forget finished transactions of this run. */
@@ -105,7 +119,7 @@ public record SimOptions(
     /** No faults at all, short delays: for scripted scenarios, which inject their own. */
     public static SimOptions calm(int agents) {
         return new SimOptions(agents, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, agents,
-                new CoordinatorConfig(50, 4, 32, 8, 100, 10_000));
+                new CoordinatorConfig(50, 4, 32, 8, 100, 10_000), 0, 0);
     }
 
     private static double pick(SplittableRandom r, double... choices) {

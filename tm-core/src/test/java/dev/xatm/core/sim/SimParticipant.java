@@ -46,6 +46,12 @@ final class SimParticipant {
 
     /** The database: survives a crash, minus the active branches. */
     private final Map<BranchId, XaBranch> xa = new LinkedHashMap<>();
+    /**
+     * Branches the database completed heuristically. It remembers them, answers every later COMMIT
+     * or ROLLBACK with the same heuristic, and XA RECOVER lists them, until an operator reconciles
+     * them (XA's xa_forget). They survive crashes.
+     */
+    private final Map<BranchId, AckResult> heuristics = new LinkedHashMap<>();
     /** The agent's memory, lost in a crash. */
     private final Map<BranchId, AckResult> onePhaseOutcomes = new HashMap<>();
     private final Set<BranchId> readOnlyFinished = new LinkedHashSet<>();
@@ -90,6 +96,14 @@ final class SimParticipant {
         BranchId x = new BranchId(cmd.gtrid(), cmd.bqual());
         XaBranch b = xa.get(x);
         lastHeardAt.put(x, now);
+        AckResult remembered = heuristics.get(x);
+        if (remembered != null && cmd.action() != Action.PREPARE) {
+            return ack(x, cmd.action(), remembered);
+        }
+        if (b != null && b.state == XaState.PREPARED && (cmd.action() == Action.COMMIT || cmd.action() == Action.ROLLBACK)
+                && chance(options.heuristicProbability())) {
+            return ack(x, cmd.action(), decideHeuristically(x));
+        }
         return switch (cmd.action()) {
             case PREPARE -> vote(x, prepare(x, b));
             case COMMIT -> {
@@ -151,6 +165,8 @@ final class SimParticipant {
         } else if (b.state == XaState.PREPARED) {
             Invariants.fail("COMMIT_ONE_PHASE reached " + x + " at " + agentId + " which is prepared");
             return null;
+        } else if (chance(options.heuristicProbability())) {
+            result = decideHeuristically(x);
         } else if (random.nextDouble() < options.onePhaseFailProbability()) {
             xa.remove(x);
             invariants.branch(x, Truth.ROLLED_BACK);
@@ -162,6 +178,31 @@ final class SimParticipant {
         }
         onePhaseOutcomes.put(x, result);
         return result;
+    }
+
+    /** The database had decided the branch on its own before our command arrived. */
+    private AckResult decideHeuristically(BranchId x) {
+        AckResult[] kinds = {AckResult.HEURISTIC_COMMIT, AckResult.HEURISTIC_ROLLBACK, AckResult.HEURISTIC_MIXED};
+        AckResult result = kinds[random.nextInt(kinds.length)];
+        xa.remove(x);
+        heuristics.put(x, result);
+        invariants.branch(x, Truth.HEURISTIC);
+        return result;
+    }
+
+    /** Draws only when the knob is on, so runs without it replay exactly as before it existed. */
+    private boolean chance(double p) {
+        return p > 0 && random.nextDouble() < p;
+    }
+
+    /** Heuristically completed branches this database still remembers. */
+    Map<BranchId, AckResult> heuristics() {
+        return heuristics;
+    }
+
+    /** An operator reconciled the branch by hand and told the database to forget it. */
+    void reconcile(BranchId x) {
+        heuristics.remove(x);
     }
 
     private Event vote(BranchId x, Vote v) {
@@ -201,6 +242,12 @@ final class SimParticipant {
                 lastHeardAt.put(e.getKey(), now);
             }
         }
+        // XA RECOVER also lists heuristically completed branches: the agent asks about them too, and
+        // the answer (COMMIT or ROLLBACK) brings the heuristic back to the coordinator.
+        for (BranchId x : heuristics.keySet()) {
+            out.add(inquiry(x));
+            lastHeardAt.put(x, now);
+        }
         return out;
     }
 
@@ -215,6 +262,12 @@ final class SimParticipant {
             if (e.getValue().state == XaState.PREPARED && now - lastHeardAt.getOrDefault(e.getKey(), now) >= quietTicks) {
                 out.add(inquiry(e.getKey()));
                 lastHeardAt.put(e.getKey(), now);
+            }
+        }
+        for (BranchId x : heuristics.keySet()) {
+            if (now - lastHeardAt.getOrDefault(x, now) >= quietTicks) {
+                out.add(inquiry(x));
+                lastHeardAt.put(x, now);
             }
         }
         return out;
@@ -239,6 +292,7 @@ final class SimParticipant {
     Map<BranchId, String> open() {
         Map<BranchId, String> open = new LinkedHashMap<>();
         xa.forEach((x, b) -> open.put(x, b.state.name()));
+        heuristics.forEach((x, h) -> open.put(x, h.name()));
         return open;
     }
 }

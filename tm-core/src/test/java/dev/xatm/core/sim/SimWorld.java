@@ -6,6 +6,10 @@ import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.RequestKind;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.BranchView;
+import dev.xatm.core.view.InDoubtTxn;
+import dev.xatm.core.view.TxnViews;
 import dev.xatm.core.sim.Invariants.Truth;
 import dev.xatm.core.sim.SimNetwork.FromClient;
 import dev.xatm.core.sim.SimNetwork.Notice;
@@ -17,9 +21,11 @@ import dev.xatm.core.twophase.Coordinator;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
@@ -55,6 +61,10 @@ public final class SimWorld {
 
     private final long seed;
     private final SplittableRandom random;
+    /** The operator's own choices: its actions change the world, but not the draws of everything else. */
+    private final SplittableRandom operatorRandom;
+    /** Replies to the operator's admin events of the current step. */
+    private final List<Reply> operatorReplies = new ArrayList<>();
     private final SimOptions options;
     private final SimLog log;
     private final SimNetwork net;
@@ -81,7 +91,8 @@ public final class SimWorld {
     public SimWorld(long seed, SimOptions options) {
         this.seed = seed;
         this.random = new SplittableRandom(seed);
-        this.options = options != null ? options : SimOptions.random(random);
+        this.operatorRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
+        this.options = options != null ? options : SimOptions.random(random, new SplittableRandom(seed ^ 0x5DEECE66DL));
         this.trace = new Trace(300, Boolean.getBoolean("tm.sim.trace"));
         this.log = new SimLog(random, this.options);
         this.net = new SimNetwork(random, this.options);
@@ -175,6 +186,7 @@ public final class SimWorld {
         if (faults) {
             injectFaults();
         }
+        operatorActs();
         if (coordinator != null) {
             stepCoordinator(new Event.Tick(now), -1);
         }
@@ -202,6 +214,7 @@ public final class SimWorld {
 
     /** Steps until quiet; liveness failure if that takes longer than {@link #QUIET_LIMIT_TICKS}. */
     public void runUntilQuiet() {
+        faults = false; // a script that injected its own faults is done with them; the operator now works the list
         long healedAt = now;
         long limit = now + QUIET_LIMIT_TICKS;
         while (!quiet()) {
@@ -231,7 +244,7 @@ public final class SimWorld {
     }
 
     boolean quiet() {
-        if (coordinator == null || coordinator.liveCount() > 0) {
+        if (coordinator == null || coordinator.liveCount() > 0 || coordinator.heldCount() > 0) {
             return false;
         }
         for (SimClient c : clients) {
@@ -252,7 +265,8 @@ public final class SimWorld {
         for (SimClient c : clients) {
             Map<String, Truth> branches = invariants.branchesOf(c.gtrid());
             count("outcome " + c.result().replaceAll(":.*| \\(.*", ""));
-            if ("COMMITTED".equals(c.result()) && branches.values().stream().anyMatch(t -> t != Truth.COMMITTED && t != Truth.READ_ONLY)) {
+            if ("COMMITTED".equals(c.result()) && branches.values().stream()
+                    .anyMatch(t -> t != Truth.COMMITTED && t != Truth.READ_ONLY && t != Truth.HEURISTIC)) {
                 Invariants.fail(c.gtrid() + ": client told COMMITTED but the branches ended " + branches);
             }
             if (c.presumedAborted() && branches.containsValue(Truth.COMMITTED)) {
@@ -368,6 +382,105 @@ public final class SimWorld {
         }
     }
 
+    // ---- the operator (admin API events) ----
+
+    /**
+     * An operator at the admin API. While faults run it now and then forces a commit or a rollback
+     * of a random transaction: whatever it is told, the invariants must hold, and an accepted force
+     * must agree with the log (a forced commit only with a durable decision, a forced rollback only
+     * without one). It forgets held heuristics (after checking that the coordinator recorded what the
+     * databases did) and reconciles the databases: sometimes while faults run, always once healed.
+     * Heuristics the coordinator could not know any more (a rollback's, lost in a crash; a forgotten
+     * transaction's) are found at the databases once healed, as an operator would from the server's log.
+     */
+    private void operatorActs() {
+        if (coordinator == null) {
+            return;
+        }
+        if (!faults) {
+            // Healed: the operator works through the in-doubt list (a one-phase hazard, too, waits for it).
+            forgetHeldHeuristics();
+            reconcileOrphanHeuristics();
+            return;
+        }
+        if (options.operatorActionPerTick() <= 0) {
+            return;
+        }
+        if (!clients.isEmpty() && operatorRandom.nextDouble() < options.operatorActionPerTick()) {
+            String gtrid = clients.get(operatorRandom.nextInt(clients.size())).gtrid();
+            force(operatorRandom.nextBoolean() ? new Event.ForceCommit(gtrid, "sim-operator")
+                    : new Event.ForceRollback(gtrid, "sim-operator"));
+        }
+        if (operatorRandom.nextDouble() < options.operatorActionPerTick()) {
+            forgetHeldHeuristics();
+        }
+    }
+
+    private void force(Event e) {
+        String gtrid = e instanceof Event.ForceCommit fc ? fc.gtrid() : ((Event.ForceRollback) e).gtrid();
+        boolean durableBefore = log.durableDecision(gtrid) != null;
+        operatorReplies.clear();
+        stepCoordinator(e, -1);
+        for (Reply r : operatorReplies) {
+            if (r instanceof Reply.Resolved ok) {
+                count("operator " + ok.request() + " accepted");
+                if (ok.request() == RequestKind.FORCE_COMMIT && ok.status() == TxnStatus.COMMITTING && !durableBefore) {
+                    Invariants.fail("forced commit of " + gtrid + " accepted without a durable decision");
+                }
+                if (ok.request() == RequestKind.FORCE_ROLLBACK && durableBefore) {
+                    Invariants.fail("forced rollback of " + gtrid + " accepted although its COMMIT decision is durable");
+                }
+            } else if (r instanceof Reply.Rejected no) {
+                count("operator " + no.request() + " refused " + no.code());
+            }
+        }
+    }
+
+    private void forgetHeldHeuristics() {
+        TxnViews views = coordinator.views();
+        for (InDoubtTxn t : views.inDoubt(Long.MAX_VALUE, TxnViews.MAX_LIMIT)) {
+            if (!t.summary().status().needsOperator()) {
+                continue;
+            }
+            String gtrid = t.summary().gtrid();
+            for (BranchView b : views.detail(gtrid, 0).orElseThrow().branches()) {
+                if (b.heuristic() != null && invariants.truth(new BranchId(gtrid, b.bqual())) != Truth.HEURISTIC) {
+                    Invariants.fail("coordinator records " + b.heuristic() + " for " + gtrid + "/" + b.bqual()
+                            + " but the database says " + invariants.truth(new BranchId(gtrid, b.bqual())));
+                }
+            }
+            operatorReplies.clear();
+            stepCoordinator(new Event.Forget(gtrid, "sim-operator"), -1);
+            if (operatorReplies.stream().noneMatch(r -> r instanceof Reply.Resolved)) {
+                Invariants.fail("forget of held " + gtrid + " (" + t.summary().status() + ") not accepted: " + operatorReplies);
+            }
+            count("operator forgot " + t.summary().status());
+            for (SimParticipant p : participants) {
+                for (BranchId x : List.copyOf(p.heuristics().keySet())) {
+                    if (x.gtrid().equals(gtrid)) {
+                        p.reconcile(x);
+                    }
+                }
+            }
+        }
+    }
+
+    private void reconcileOrphanHeuristics() {
+        Set<String> known = new LinkedHashSet<>();
+        for (SimParticipant p : participants) {
+            for (BranchId x : List.copyOf(p.heuristics().keySet())) {
+                TxnStatus s = coordinator.status(x.gtrid());
+                // Live ones will report it; held ones the operator forgets above; a remembered finished
+                // one learns it from the agent's inquiry. Only an unknown gtrid can never hear of it.
+                if (s == TxnStatus.UNKNOWN) {
+                    p.reconcile(x);
+                    count("heuristics the coordinator no longer knew, reconciled from the databases");
+                }
+                known.add(x.gtrid());
+            }
+        }
+    }
+
     // ---- plumbing ----
 
     private void deliver(Packet packet) {
@@ -431,6 +544,12 @@ public final class SimWorld {
         if (!fx.logAppends().isEmpty() && fx.logAppends().get(0) instanceof LogRecord.Decision) {
             count("decisions logged");
         }
+        for (Reply r : fx.replies()) {
+            if (r instanceof Reply.Finished f && f.outcome() == dev.xatm.core.Outcome.HEURISTIC_HAZARD
+                    && coordinator.status(f.gtrid()) == TxnStatus.FINISHED_HEURISTIC) {
+                count("transactions finished with a heuristic outcome");
+            }
+        }
         if (e instanceof Event.Inquiry && !fx.messages().isEmpty()) {
             count("inquiries answered with " + fx.messages().get(0).action());
         } else if (e instanceof Event.VoteReceived v && v.vote() == dev.xatm.core.Vote.YES && !fx.messages().isEmpty()
@@ -442,6 +561,11 @@ public final class SimWorld {
     }
 
     private void route(Reply r, int fromAgent) {
+        if (r instanceof Reply.Resolved || (r instanceof Reply.Rejected op && (op.request() == RequestKind.FORCE_COMMIT
+                || op.request() == RequestKind.FORCE_ROLLBACK || op.request() == RequestKind.FORGET))) {
+            operatorReplies.add(r);
+            return;
+        }
         if (r instanceof Reply.Rejected rej
                 && (rej.request() == RequestKind.VOTE || rej.request() == RequestKind.ACK || rej.request() == RequestKind.INQUIRY)) {
             if (fromAgent >= 0) {

@@ -79,6 +79,22 @@ final class Fixture {
         return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE));
     }
 
+    Effects ack(String gtrid, int n, Action action, AckResult result) {
+        return step(new Event.AckReceived(gtrid, "b" + n, action, result));
+    }
+
+    Effects forceCommit(String gtrid) {
+        return step(new Event.ForceCommit(gtrid, "alice"));
+    }
+
+    Effects forceRollback(String gtrid) {
+        return step(new Event.ForceRollback(gtrid, "alice"));
+    }
+
+    Effects forget(String gtrid) {
+        return step(new Event.Forget(gtrid, "alice"));
+    }
+
     Effects durable(String gtrid) {
         return step(new Event.DecisionDurable(gtrid));
     }

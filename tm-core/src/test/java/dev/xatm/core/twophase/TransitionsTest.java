@@ -23,7 +23,7 @@ class TransitionsTest {
     @Test
     void aCommitDecisionCanNeverBeAborted() {
         GlobalTxn t = GlobalTxn.restoredCommitting("g1", "n", List.of(Fixture.branch(1)));
-        assertThatThrownBy(() -> t.abort(Outcome.ROLLED_BACK))
+        assertThatThrownBy(() -> t.abort(Outcome.ROLLED_BACK, 0))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("COMMITTING");
     }
@@ -31,14 +31,14 @@ class TransitionsTest {
     @Test
     void abortOnlyTakesARollbackOutcome() {
         GlobalTxn t = GlobalTxn.begun("g1", "n", 100);
-        assertThatThrownBy(() -> t.abort(Outcome.COMMITTED)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> t.abort(Outcome.COMMITTED, 0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void branchesJoinOnlyWhileActive() {
         GlobalTxn t = GlobalTxn.begun("g1", "n", 100);
         t.addBranch(Fixture.branch(1));
-        t.startOnePhase();
+        t.startOnePhase(0);
         assertThatThrownBy(() -> t.addBranch(Fixture.branch(2)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("g1").hasMessageContaining("COMMITTING_ONE_PHASE");

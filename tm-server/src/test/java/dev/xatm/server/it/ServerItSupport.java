@@ -49,6 +49,11 @@ abstract class ServerItSupport {
         return Map.of();
     }
 
+    /** Extra --name=value settings for this test's server; by default the class's. */
+    protected Map<String, String> serverProperties(TestInfo info) {
+        return serverProperties();
+    }
+
     @BeforeEach
     void startEverything(TestInfo info) throws SQLException {
         dbs = TestDatabases.require();
@@ -59,7 +64,7 @@ abstract class ServerItSupport {
         prefix = "it-" + unique;
         table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
         dbs.createTable(table);
-        server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties());
+        server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties(info));
         tm = new TmClient(server.grpcTarget(), server.token(), Duration.ofSeconds(20));
     }
 

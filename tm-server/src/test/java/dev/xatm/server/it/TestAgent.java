@@ -73,6 +73,18 @@ public final class TestAgent implements AutoCloseable {
 
     public enum BranchState { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, IN_DOUBT }
 
+    /**
+     * Where this agent's process dies on purpose ({@link #crashAt}), the agent side of the crash-point
+     * switch (the server's is {@code tm.server.crash-point}). Each fires once, for the first branch
+     * that reaches it, and the agent then dies exactly as {@link #crash()} does.
+     */
+    public enum CrashPoint {
+        /** The branch is prepared in its database; the YES vote is never sent. */
+        AGENT_AFTER_PREPARE,
+        /** The branch is committed in its database; the COMMIT acknowledgement is never sent. */
+        AGENT_BEFORE_COMMIT_ACK
+    }
+
     /** A command as received, with the number of the stream session it arrived on. */
     public record Received(PhaseAction action, TmXid xid, int session) {}
 
@@ -93,6 +105,8 @@ public final class TestAgent implements AutoCloseable {
     private final Set<TmXid> withholdVote = ConcurrentHashMap.newKeySet();
     private final List<PhaseCommand> heldCommits = new ArrayList<>(); // guarded by itself
     private boolean holdCommits; // guarded by heldCommits
+    private volatile CrashPoint crashAt;
+    private final CompletableFuture<TmXid> crashed = new CompletableFuture<>();
 
     // Observations.
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -208,6 +222,63 @@ public final class TestAgent implements AutoCloseable {
             heldCommits.clear();
             return n;
         }
+    }
+
+    /** Executes the held COMMIT of one branch (the others stay held). */
+    public boolean releaseCommit(TmXid xid) {
+        PhaseCommand release = null;
+        synchronized (heldCommits) {
+            for (var it = heldCommits.iterator(); it.hasNext(); ) {
+                PhaseCommand c = it.next();
+                if (new TmXid(c.getGtrid(), c.getBqual()).equals(xid)) {
+                    it.remove();
+                    release = c;
+                    break;
+                }
+            }
+        }
+        if (release != null) {
+            dispatch(release);
+        }
+        return release != null;
+    }
+
+    /**
+     * The business code gave up on a branch before (or without knowing whether) its commit was asked:
+     * roll it back here if it is still ACTIVE, serialised with the server's commands for it, so a
+     * PREPARE that arrives later finds it rolled back (and votes NO), and one that came first wins.
+     */
+    public CompletableFuture<Void> rollbackIfActive(TmXid xid) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        serially(xid, () -> {
+            Branch b = branches.get(xid);
+            if (b != null && b.state == BranchState.ACTIVE) {
+                b.rollbackActive();
+            }
+            done.complete(null);
+        });
+        return done;
+    }
+
+    /** Arms a crash point: the agent dies when the first branch reaches it. */
+    public void crashAt(CrashPoint point) {
+        crashAt = point;
+    }
+
+    /** Completes with the branch at which the armed crash point fired. */
+    public CompletableFuture<TmXid> crashed() {
+        return crashed;
+    }
+
+    private boolean crashHere(CrashPoint point, TmXid xid) {
+        if (crashAt != point) {
+            return false;
+        }
+        crashAt = null;
+        log.warn("{}: CRASH POINT {} reached at {}: the agent dies now", agentId, point, xid);
+        crash();
+        crashed.complete(xid);
+        return true;
     }
 
     /** Stops holding and executes every COMMIT held so far. */
@@ -349,6 +420,9 @@ public final class TestAgent implements AutoCloseable {
 
     private boolean send(AgentMessage m) {
         synchronized (streamLock) {
+            if (closed) {
+                return false; // a dead (or closed) agent says nothing more
+            }
             if (outbound == null) {
                 log.info("{}: not connected, dropped {}", agentId, m.getBodyCase());
                 return false;
@@ -490,6 +564,9 @@ public final class TestAgent implements AutoCloseable {
                     b.xa().end(xid, XAResource.TMSUCCESS);
                     b.xa().prepare(xid);
                     b.state = BranchState.PREPARED;
+                    if (crashHere(CrashPoint.AGENT_AFTER_PREPARE, xid)) {
+                        return Optional.empty();
+                    }
                 } catch (XAException | SQLException e) {
                     // A failed PREPARE leaves nothing prepared on either database (PostgreSQL turns it into a
                     // rollback, XA-FACTS §5.3); make sure and vote NO.
@@ -546,6 +623,9 @@ public final class TestAgent implements AutoCloseable {
                     return Optional.empty();
                 }
                 b.finish(BranchState.COMMITTED);
+                if (crashHere(CrashPoint.AGENT_BEFORE_COMMIT_ACK, xid)) {
+                    return Optional.empty();
+                }
                 return ack(xid, PhaseAction.COMMIT, AckResult.DONE);
             }
         }

@@ -25,15 +25,15 @@ import java.util.concurrent.TimeUnit;
  * agent (votes YES to PREPARE, acks DONE to COMMIT / ROLLBACK / COMMIT_ONE_PHASE); without, the
  * test answers by hand. Everything the server sends is recorded.
  */
-final class FakeAgent implements StreamObserver<ServerMessage> {
-    final String agentId;
+public final class FakeAgent implements StreamObserver<ServerMessage> {
+    public final String agentId;
     private final boolean autoAnswer;
     final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
-    final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
+    public final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
     final CompletableFuture<Status> ended = new CompletableFuture<>();
     private StreamObserver<AgentMessage> toServer;
 
-    FakeAgent(String agentId, boolean autoAnswer) {
+    public FakeAgent(String agentId, boolean autoAnswer) {
         this.agentId = agentId;
         this.autoAnswer = autoAnswer;
     }
@@ -45,7 +45,7 @@ final class FakeAgent implements StreamObserver<ServerMessage> {
     }
 
     /** Opens the stream, sends Hello and waits for Welcome. */
-    FakeAgent connect(CoordinatorGrpc.CoordinatorStub stub) throws InterruptedException {
+    public FakeAgent connect(CoordinatorGrpc.CoordinatorStub stub) throws InterruptedException {
         open(stub);
         send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
         ServerMessage first = next();
@@ -59,20 +59,24 @@ final class FakeAgent implements StreamObserver<ServerMessage> {
         toServer.onNext(message);
     }
 
-    void vote(String gtrid, String bqual, BranchVote vote) {
+    public void vote(String gtrid, String bqual, BranchVote vote) {
         send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(gtrid).setBqual(bqual).setVote(vote)).build());
     }
 
-    void ack(String gtrid, String bqual, PhaseAction action) {
-        send(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action).setResult(AckResult.DONE)).build());
+    public void ack(String gtrid, String bqual, PhaseAction action) {
+        ack(gtrid, bqual, action, AckResult.DONE);
+    }
+
+    public void ack(String gtrid, String bqual, PhaseAction action, AckResult result) {
+        send(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action).setResult(result)).build());
     }
 
     /** The next message from the server, or null after 10 s. */
-    ServerMessage next() throws InterruptedException {
+    public ServerMessage next() throws InterruptedException {
         return received.poll(10, TimeUnit.SECONDS);
     }
 
-    synchronized void close() {
+    public synchronized void close() {
         try {
             toServer.onCompleted();
         } catch (RuntimeException ignored) {

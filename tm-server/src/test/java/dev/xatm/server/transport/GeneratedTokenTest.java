@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A server started without tm.server.auth-token writes a token file and accepts exactly that token. */
+/** A server started without tm.server.auth-token (and admin-token) writes token files and accepts exactly those tokens. */
 @ExtendWith(OutputCaptureExtension.class)
 class GeneratedTokenTest {
 
@@ -48,6 +48,21 @@ class GeneratedTokenTest {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
             assertThat(output).contains(file.toAbsolutePath().toString()).doesNotContain(token);
+
+            // The admin API's token is generated the same way, into its own file, and is a different secret.
+            Path adminFile = dir.resolve("admin-token");
+            assertThat(adminFile).exists();
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(adminFile))).isEqualTo("rw-------");
+            String adminToken = Files.readString(adminFile).strip();
+            assertThat(adminToken).isNotEqualTo(token);
+            int httpPort = ctx.getEnvironment().getProperty("local.server.port", Integer.class);
+            var http = java.net.http.HttpClient.newHttpClient();
+            var list = java.net.URI.create("http://localhost:" + httpPort + "/api/v1/transactions");
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(list).header("Authorization", "Bearer " + adminToken).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(list).header("Authorization", "Bearer " + token).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("the client token is not an admin token").isEqualTo(401);
+            assertThat(output).contains(adminFile.toAbsolutePath().toString()).doesNotContain(adminToken);
         }
     }
 }

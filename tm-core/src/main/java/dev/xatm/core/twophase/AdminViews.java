@@ -1,0 +1,119 @@
+package dev.xatm.core.twophase;
+
+import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.BranchView;
+import dev.xatm.core.view.InDoubtTxn;
+import dev.xatm.core.view.TxnDetail;
+import dev.xatm.core.view.TxnSummary;
+import dev.xatm.core.view.TxnViews;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * The coordinator's transactions as read-only copies for the admin API (see {@link TxnViews}).
+ * Reads, never writes: a query cannot change what the protocol does. Lists are "newest first" by
+ * arrival in this coordinator (begin, or restore from the log), and cost one pass over the known
+ * transactions plus a heap of {@code limit} entries. Not thread-safe; owned by the {@link Coordinator}.
+ */
+final class AdminViews implements TxnViews {
+    static final String PROTOCOL = "2PC";
+
+    private final TxnTable txns;
+    private final Set<String> goneAgents;
+    private final Set<String> connectedAgents;
+    private final LongSupplier now;
+
+    AdminViews(TxnTable txns, Set<String> goneAgents, Set<String> connectedAgents, LongSupplier now) {
+        this.txns = txns;
+        this.goneAgents = goneAgents;
+        this.connectedAgents = connectedAgents;
+        this.now = now;
+    }
+
+    @Override
+    public List<TxnSummary> list(TxnStatus status, int limit) {
+        checkLimit(limit);
+        List<GlobalTxn> newest = newest(limit, t -> status == null || t.state().status == status, false);
+        List<TxnSummary> out = new ArrayList<>(newest.size());
+        for (GlobalTxn t : newest) {
+            out.add(summary(t));
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<TxnDetail> detail(String gtrid, long inDoubtThresholdMillis) {
+        GlobalTxn t = txns.find(gtrid);
+        if (t == null) {
+            return Optional.empty();
+        }
+        List<BranchView> branches = new ArrayList<>(t.branchCount());
+        for (BranchProgress b : t.branches()) {
+            branches.add(branch(b));
+        }
+        return Optional.of(new TxnDetail(summary(t), branches, InDoubtRules.reasons(t, now.getAsLong(), Math.max(0, inDoubtThresholdMillis), goneAgents),
+                t.history().entries(), t.history().dropped()));
+    }
+
+    @Override
+    public List<InDoubtTxn> inDoubt(long thresholdMillis, int limit) {
+        checkLimit(limit);
+        if (thresholdMillis < 0) {
+            throw new IllegalArgumentException("thresholdMillis must be >= 0, got " + thresholdMillis);
+        }
+        long nowMillis = now.getAsLong();
+        List<GlobalTxn> newest = newest(limit, t -> !InDoubtRules.reasons(t, nowMillis, thresholdMillis, goneAgents).isEmpty(), true);
+        List<InDoubtTxn> out = new ArrayList<>(newest.size());
+        for (GlobalTxn t : newest) {
+            out.add(new InDoubtTxn(summary(t), InDoubtRules.reasons(t, nowMillis, thresholdMillis, goneAgents)));
+        }
+        return out;
+    }
+
+    /** The {@code limit} newest matches, newest first: one pass, a min-heap of the best so far. */
+    private List<GlobalTxn> newest(int limit, Predicate<GlobalTxn> filter, boolean unsettledOnly) {
+        PriorityQueue<GlobalTxn> best = new PriorityQueue<>(Comparator.comparingLong(GlobalTxn::seq));
+        Consumer<GlobalTxn> consider = t -> {
+            if (filter.test(t)) {
+                best.add(t);
+                if (best.size() > limit) {
+                    best.poll();
+                }
+            }
+        };
+        if (unsettledOnly) {
+            txns.forEachUnsettled(consider);
+        } else {
+            txns.forEach(consider);
+        }
+        List<GlobalTxn> out = new ArrayList<>(best);
+        out.sort(Comparator.comparingLong((GlobalTxn t) -> t.seq()).reversed());
+        return out;
+    }
+
+    private static TxnSummary summary(GlobalTxn t) {
+        return new TxnSummary(t.gtrid(), t.name(), PROTOCOL, t.state().status, t.outcome(), t.begunMillis(),
+                t.decidedMillis(), t.finishedMillis(), t.deadlineMillis(), t.branchCount(), t.restored(), t.acknowledgedBy());
+    }
+
+    private BranchView branch(BranchProgress b) {
+        BranchView.AgentState agent = connectedAgents.contains(b.agentId()) ? BranchView.AgentState.CONNECTED
+                : goneAgents.contains(b.agentId()) ? BranchView.AgentState.GONE : BranchView.AgentState.NOT_SEEN;
+        return new BranchView(b.bqual(), b.branch().resourceId(), b.agentId(), b.branch().agentId(), agent,
+                b.phase().name(), b.vote(), b.pending(), b.attempts(), b.lastSentMillis(), b.heuristic());
+    }
+
+    private static void checkLimit(int limit) {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new IllegalArgumentException("limit must be 1.." + MAX_LIMIT + ", got " + limit);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.xatm.core.view;
+
+/**
+ * One thing that happened to a global transaction, as the coordinator saw it. Times are on the
+ * driver's monotonic clock, to the resolution of its ticks (the core has no clock of its own); the
+ * admin layer converts them for display.
+ *
+ * @param atMillis when, on the driver's monotonic clock
+ * @param kind     what happened
+ * @param bqual    the branch it concerns, or null for the whole transaction
+ * @param detail   a short human-readable explanation (never secrets: only ids, votes, outcomes, operator names)
+ */
+public record HistoryEntry(long atMillis, Kind kind, String bqual, String detail) {
+
+    public enum Kind {
+        BEGUN,
+        BRANCH_REGISTERED,
+        COMMIT_REQUESTED,
+        ROLLBACK_REQUESTED,
+        PREPARE_SENT,
+        ONE_PHASE_COMMIT_SENT,
+        VOTE,
+        /** The COMMIT decision record was appended; no COMMIT goes out before it is durable. */
+        DECISION_LOGGED,
+        DECISION_DURABLE,
+        /** Rollback decided (a NO vote, a deadline, a lost agent, a client's or an operator's request). */
+        ABORTED,
+        ACK,
+        /** A database reported a heuristic outcome for a branch. */
+        HEURISTIC,
+        AGENT_GONE,
+        AGENT_BACK,
+        INQUIRY,
+        FINISHED,
+        /** Rebuilt from the durable log at start-up; earlier history was in the previous process's memory. */
+        RESTORED,
+        FORCED_COMMIT,
+        FORCED_ROLLBACK,
+        FORGOTTEN,
+        /** An operator's forced resolution was refused, and why. */
+        FORCE_REFUSED
+    }
+}

@@ -1,0 +1,40 @@
+package dev.xatm.core.view;
+
+import dev.xatm.core.TxnStatus;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Read-only queries over the coordinator's transactions, for the admin API. Every answer is a copy
+ * that stays valid after the call; nothing here changes the coordinator.
+ *
+ * <p>Not thread-safe, like the coordinator it reads: call it on the coordinator's own thread (the
+ * driver runs each query as one more task of its loop) and hand the copies to other threads.
+ */
+public interface TxnViews {
+
+    /** At most this many transactions per list. */
+    int MAX_LIMIT = 1_000;
+
+    /**
+     * Live, held and remembered transactions, newest first (most recently begun or restored).
+     *
+     * @param status only this status, or null for all
+     * @param limit  1..{@link #MAX_LIMIT}
+     */
+    List<TxnSummary> list(TxnStatus status, int limit);
+
+    /**
+     * One transaction with branches and history, and its in-doubt reasons judged with
+     * {@code inDoubtThresholdMillis} (see {@link #inDoubt}); empty if the coordinator does not know the gtrid.
+     */
+    Optional<TxnDetail> detail(String gtrid, long inDoubtThresholdMillis);
+
+    /**
+     * Every transaction that needs an operator, newest first: outcome not applied to every branch for
+     * {@code thresholdMillis} or more since it was decided, a pending branch whose agent is gone, a
+     * heuristic outcome or hazard that no operator has forgotten yet.
+     */
+    List<InDoubtTxn> inDoubt(long thresholdMillis, int limit);
+}

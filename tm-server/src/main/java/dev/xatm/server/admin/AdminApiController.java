@@ -1,0 +1,315 @@
+package dev.xatm.server.admin;
+
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
+import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
+import dev.xatm.core.Reply;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.core.view.BranchView;
+import dev.xatm.core.view.TxnDetail;
+import dev.xatm.core.view.TxnViews;
+import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.engine.CoordinatorUnavailableException;
+import dev.xatm.server.recovery.RecoveryConnections;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+/**
+ * The admin REST API (SPEC §4): list, detail, in-doubt list, and an operator's forced commit,
+ * rollback and forget. Thin on purpose: it validates the input, turns it into a query or an operator
+ * event for the {@link CoordinatorLoop}, and maps the answer to JSON. The core is read and changed
+ * on the loop thread only (queries and events are queued like every other request), so the API can
+ * neither race the protocol nor see a half-applied step.
+ *
+ * <p>Every refusal is an {@link ApiError}: malformed input 400, unknown xid 404, a forced outcome
+ * that contradicts a decision 409, an oversized body 413, a coordinator that is overloaded or stopping 503.
+ */
+@RestController
+@RequestMapping(path = "/api/v1/transactions", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "transactions", description = "Inspect global transactions and resolve in-doubt ones")
+public class AdminApiController {
+    private static final Logger log = LoggerFactory.getLogger(AdminApiController.class);
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_BODY_BYTES = 4096;
+    static final String DEFAULT_OPERATOR = "anonymous";
+    private static final long CALL_TIMEOUT_MILLIS = 10_000;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String STATUSES = Arrays.stream(TxnStatus.values()).filter(s -> s != TxnStatus.UNKNOWN)
+            .map(Enum::name).collect(Collectors.joining(", "));
+
+    private final CoordinatorLoop loop;
+    private final RecoveryConnections recovery;
+    private final long inDoubtAfterMillis;
+    private final AdminJson.Times times;
+
+    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery) {
+        this.loop = loop;
+        this.recovery = recovery;
+        this.inDoubtAfterMillis = settings.inDoubtAfterMillis();
+        this.times = new AdminJson.Times(loop::toEpochMillis);
+    }
+
+    @GetMapping
+    @Operation(summary = "List transactions, newest first",
+            description = "Live, held (heuristic) and remembered finished transactions, most recently begun (or restored) first.")
+    public List<AdminJson.Transaction> list(
+            @Parameter(description = "only this status (ACTIVE, PREPARING, COMMITTING, ROLLING_BACK, FINISHED_*)") @RequestParam(required = false) String status,
+            @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit) {
+        TxnStatus filter = status(status);
+        int n = limit(limit);
+        return await(loop.query(v -> v.list(filter, n))).stream().map(times::transaction).toList();
+    }
+
+    @GetMapping("/in-doubt")
+    @Operation(summary = "Transactions that need an operator",
+            description = "Outcome not applied to every branch for tm.server.in-doubt-after-ms or longer, a pending branch whose"
+                    + " agent is gone, or a heuristic outcome (or one-phase hazard) not yet forgotten. Newest first.")
+    public List<AdminJson.InDoubt> inDoubt(@RequestParam(required = false) String limit) {
+        int n = limit(limit);
+        return await(loop.query(v -> v.inDoubt(inDoubtAfterMillis, n))).stream().map(times::inDoubt).toList();
+    }
+
+    @GetMapping("/{xid}")
+    @Operation(summary = "One transaction: status, timestamps, deadline, branches, in-doubt reasons and history")
+    @ApiResponse(responseCode = "404", description = "the coordinator does not know this xid (presumed rolled back)",
+            content = @Content(schema = @Schema(implementation = ApiError.class)))
+    public AdminJson.TransactionDetail detail(@PathVariable String xid) {
+        String gtrid = xid(xid);
+        return await(loop.query(v -> v.detail(gtrid, inDoubtAfterMillis)))
+                .map(times::detail)
+                .orElseThrow(() -> ApiException.notFound("transaction " + gtrid + " is not known to this coordinator: never begun,"
+                        + " forgotten, or lost in a restart before a commit decision (presumed rolled back)"));
+    }
+
+    @PostMapping("/{xid}/commit")
+    @Operation(summary = "Force phase 2 of a durably committed transaction now",
+            description = "Resends COMMIT to every branch still pending (through the agent holding it). Refused (409) for any"
+                    + " transaction without a durable COMMIT decision: under presumed abort an undecided transaction may be rolled back at any time.")
+    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    public AdminJson.Resolution commit(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+        String gtrid = xid(xid);
+        String operator = operator(request);
+        return resolve(new Event.ForceCommit(gtrid, operator), "commit", gtrid, operator);
+    }
+
+    @PostMapping("/{xid}/rollback")
+    @Operation(summary = "Roll back an undecided transaction",
+            description = "Allowed while no COMMIT decision exists (ACTIVE, PREPARING) and for one already rolling back (resends"
+                    + " ROLLBACK now). Refused (409) once a COMMIT decision is durable, and during a one-phase commit.")
+    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    public AdminJson.Resolution rollback(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+        String gtrid = xid(xid);
+        String operator = operator(request);
+        return resolve(new Event.ForceRollback(gtrid, operator), "rollback", gtrid, operator);
+    }
+
+    @PostMapping("/{xid}/forget")
+    @Operation(summary = "Acknowledge a heuristic outcome (or hazard) after reconciling the databases by hand",
+            description = "Only for FINISHED_HEURISTIC and FINISHED_HEURISTIC_HAZARD: it leaves the in-doubt list and is remembered like"
+                    + " any finished transaction. Refused (409) for anything else.")
+    @ApiResponse(responseCode = "409", description = "not a heuristic outcome", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    public AdminJson.Resolution forget(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+        String gtrid = xid(xid);
+        String operator = operator(request);
+        return resolve(new Event.Forget(gtrid, operator), "forget", gtrid, operator);
+    }
+
+    @ExceptionHandler(ApiException.class)
+    void refused(ApiException e, HttpServletResponse response) throws IOException {
+        ErrorWriter.write(response, e.status, e.error, e.getMessage());
+    }
+
+    @ExceptionHandler(Exception.class)
+    void failed(Exception e, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        log.error("Admin API {} failed", request.getRequestURI(), e);
+        ErrorWriter.write(response, 500, "internal", "internal error; see the server log");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private AdminJson.Resolution resolve(Event event, String request, String gtrid, String operator) {
+        Reply reply = await(loop.operator(event));
+        if (reply instanceof Reply.Resolved ok) {
+            String message = ok.message();
+            if (event instanceof Event.ForceCommit || event instanceof Event.ForceRollback) {
+                message += throughRecoveryConnections(gtrid, event instanceof Event.ForceCommit ? Action.COMMIT : Action.ROLLBACK);
+            }
+            log.warn("Operator '{}' forced {} of {}: now {}; {}", operator, request, gtrid, ok.status(), message);
+            return new AdminJson.Resolution(gtrid, request, operator, ok.status().name(), message);
+        }
+        if (reply instanceof Reply.Rejected no) {
+            log.warn("Operator '{}' asked to force {} of {}: refused, {}", operator, request, gtrid, no.message());
+            throw switch (no.code()) {
+                case NOT_FOUND -> ApiException.notFound(no.message());
+                case FAILED_PRECONDITION -> ApiException.conflict(no.message());
+                case INVALID_ARGUMENT -> ApiException.badRequest(no.message());
+                default -> ApiException.unavailable(no.message());
+            };
+        }
+        throw new IllegalStateException("unexpected reply " + reply);
+    }
+
+    /**
+     * The branches still waiting for {@code action} whose agent is gone (or not seen since a restart)
+     * are finished through the server's own connection to their database, when one is configured, and
+     * the result is fed back to the core as that branch's acknowledgement. The core decided which
+     * command is pending; this only carries it out, so it can never contradict the decision.
+     */
+    private String throughRecoveryConnections(String gtrid, Action action) {
+        TxnDetail detail = await(loop.query(v -> v.detail(gtrid, inDoubtAfterMillis))).orElse(null);
+        if (detail == null) {
+            return "";
+        }
+        List<String> notes = new ArrayList<>();
+        for (BranchView b : detail.branches()) {
+            if (b.pending() != action || b.agentState() == BranchView.AgentState.CONNECTED || !recovery.has(b.resourceId())) {
+                continue;
+            }
+            RecoveryConnections.Attempt attempt = recovery.complete(b.resourceId(), gtrid, b.bqual(), action);
+            if (attempt.done()) {
+                loop.offerAgentMessage(new Event.AckReceived(gtrid, b.bqual(), action, AckResult.DONE), r -> { });
+            }
+            notes.add(b.bqual() + ": " + attempt.detail());
+        }
+        return notes.isEmpty() ? "" : "; " + String.join("; ", notes);
+    }
+
+    private static <T> T await(CompletableFuture<T> pending) {
+        try {
+            return pending.get(CALL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(false);
+            throw ApiException.unavailable("the coordinator did not answer within " + CALL_TIMEOUT_MILLIS + " ms; try again");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted; try again");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof CoordinatorUnavailableException u) {
+                throw ApiException.unavailable(u.getMessage());
+            }
+            if (e.getCause() instanceof IllegalArgumentException bad) {
+                throw ApiException.badRequest(bad.getMessage());
+            }
+            throw new IllegalStateException("admin query failed", e.getCause());
+        }
+    }
+
+    private static String xid(String xid) {
+        if (!Ids.isValidId(xid)) {
+            throw ApiException.badRequest("xid must be a gtrid of 1.." + Ids.MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got "
+                    + Ids.quote(xid));
+        }
+        return xid;
+    }
+
+    private static TxnStatus status(String status) {
+        if (status == null || status.isEmpty()) {
+            return null;
+        }
+        try {
+            TxnStatus s = TxnStatus.valueOf(status.trim().toUpperCase(Locale.ROOT));
+            if (s != TxnStatus.UNKNOWN) {
+                return s;
+            }
+        } catch (IllegalArgumentException e) {
+            // falls through to the refusal below
+        }
+        throw ApiException.badRequest("status must be one of " + STATUSES + ", got " + Ids.quote(status));
+    }
+
+    private static int limit(String limit) {
+        if (limit == null || limit.isEmpty()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int n = Integer.parseInt(limit.trim());
+            if (n >= 1 && n <= TxnViews.MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the refusal below
+        }
+        throw ApiException.badRequest("limit must be an integer 1.." + TxnViews.MAX_LIMIT + ", got " + Ids.quote(limit));
+    }
+
+    /** The optional body {"operator": "..."}: bounded, JSON, nothing else in it. */
+    private static String operator(HttpServletRequest request) {
+        if (request.getContentLengthLong() > MAX_BODY_BYTES) {
+            throw new ApiException(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
+        }
+        byte[] body;
+        try {
+            body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the body could not be read");
+        }
+        if (body.length > MAX_BODY_BYTES) {
+            throw new ApiException(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
+        }
+        if (new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            return DEFAULT_OPERATOR;
+        }
+        String type = request.getContentType();
+        if (type != null && !MediaType.parseMediaType(type).isCompatibleWith(MediaType.APPLICATION_JSON)) {
+            throw new ApiException(415, "unsupported_media_type", "the body must be application/json, got " + Ids.quote(type));
+        }
+        Map<?, ?> fields;
+        try {
+            fields = JSON.readValue(body, Map.class);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("the body must be a JSON object like {\"operator\": \"jane\"}");
+        }
+        for (Object key : fields.keySet()) {
+            if (!"operator".equals(key)) {
+                throw ApiException.badRequest("unknown field " + Ids.quote(String.valueOf(key)) + "; the body may only hold \"operator\"");
+            }
+        }
+        Object operator = fields.get("operator");
+        if (operator == null) {
+            return DEFAULT_OPERATOR;
+        }
+        if (!(operator instanceof String name) || !validOperator(name)) {
+            throw ApiException.badRequest("operator must be a string of 1.." + Ids.MAX_NAME_CHARS + " printable ASCII characters, got "
+                    + Ids.quote(String.valueOf(operator)));
+        }
+        return name;
+    }
+
+    private static boolean validOperator(String s) {
+        return !s.isBlank() && s.length() <= Ids.MAX_NAME_CHARS && s.chars().allMatch(c -> c >= 0x20 && c <= 0x7E);
+    }
+}

@@ -1,0 +1,400 @@
+package dev.xatm.server.admin;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.xatm.protocol.v1.AckResult;
+import dev.xatm.protocol.v1.BeginRequest;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.protocol.v1.RegisterBranchRequest;
+import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.transport.FakeAgent;
+import dev.xatm.server.transport.GrpcServer;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The admin REST API on the whole server in-process (random ports, the real file log): bearer
+ * authentication, a JSON {error, message} with a 4xx for every kind of bad input (never a 500 or a
+ * stack trace), list/detail/in-doubt views fed by real gRPC traffic, forced commit/rollback refused
+ * with 409 where they would contradict a decision, heuristic outcomes listed until forgotten, and
+ * the OpenAPI description.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "server.port=0",
+        "tm.server.port=0",
+        "tm.server.auth-token=" + AdminApiTest.CLIENT_TOKEN,
+        "tm.server.admin-token=" + AdminApiTest.ADMIN_TOKEN,
+        "tm.server.tick-ms=20",
+        "tm.server.retry-initial-ms=100",
+        "tm.server.retry-max-ms=400",
+        "tm.server.in-doubt-after-ms=60000"})
+@ExtendWith(OutputCaptureExtension.class)
+class AdminApiTest {
+    static final String CLIENT_TOKEN = "client-token-0123456789abcdef";
+    static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
+    private static final AtomicInteger SEQ = new AtomicInteger();
+    private static final Path DATA_DIR = tempDir();
+    static final List<Integer> HALTS = new CopyOnWriteArrayList<>();
+
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry registry) {
+        registry.add("tm.server.file.dir", DATA_DIR::toString);
+    }
+
+    @TestConfiguration
+    static class TestBeans {
+        /** A fatal error fails the test instead of killing the test JVM. */
+        @Bean
+        @Primary
+        CoordinatorLoop.Halt recordingHalt() {
+            return HALTS::add;
+        }
+    }
+
+    @Autowired
+    GrpcServer grpc;
+    @LocalServerPort
+    int httpPort;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private ManagedChannel channel;
+    private CoordinatorGrpc.CoordinatorBlockingStub client;
+    private CoordinatorGrpc.CoordinatorStub async;
+    private final List<FakeAgent> agents = new ArrayList<>();
+
+    @BeforeEach
+    void connect() {
+        channel = NettyChannelBuilder.forAddress("localhost", grpc.port()).usePlaintext().build();
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + CLIENT_TOKEN);
+        client = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(15, TimeUnit.SECONDS);
+        async = CoordinatorGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    @AfterEach
+    void disconnect() throws InterruptedException {
+        agents.forEach(FakeAgent::close);
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        assertThat(HALTS).as("the server halted itself").isEmpty();
+    }
+
+    // ---------------------------------------------------------------- authentication
+
+    @Test
+    void everyApiCallNeedsTheAdminTokenAndNoTokenIsEverLogged(CapturedOutput output) throws Exception {
+        for (String token : new String[] {null, "wrong-token-value-xyz", CLIENT_TOKEN}) {
+            HttpResponse<String> r = send("GET", "/api/v1/transactions", null, token, null);
+            assertError(r, 401, "unauthorized");
+            assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"xatm-admin\"");
+        }
+        assertError(send("POST", "/api/v1/transactions/g1/rollback", null, null, null), 401, "unauthorized");
+        assertThat(get("/api/v1/transactions").statusCode()).isEqualTo(200);
+        assertThat(output).contains("Refused admin API GET /api/v1/transactions")
+                .doesNotContain(ADMIN_TOKEN).doesNotContain("wrong-token-value-xyz").doesNotContain(CLIENT_TOKEN);
+    }
+
+    // ---------------------------------------------------------------- bad input: 4xx + {error, message}
+
+    @Test
+    void badQueryParametersAre400() throws Exception {
+        assertError(get("/api/v1/transactions?status=DONE"), 400, "invalid_argument", "status must be one of");
+        assertError(get("/api/v1/transactions?status=UNKNOWN"), 400, "invalid_argument", "status must be one of");
+        assertError(get("/api/v1/transactions?limit=0"), 400, "invalid_argument", "limit must be");
+        assertError(get("/api/v1/transactions?limit=1001"), 400, "invalid_argument", "limit must be");
+        assertError(get("/api/v1/transactions?limit=ten"), 400, "invalid_argument", "limit must be");
+        assertError(get("/api/v1/transactions?limit=99999999999999999999"), 400, "invalid_argument", "limit must be");
+        assertError(get("/api/v1/transactions/in-doubt?limit=-1"), 400, "invalid_argument", "limit must be");
+        assertThat(get("/api/v1/transactions?status=finished_committed&limit=5").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownXidIs404AndAMalformedOne400() throws Exception {
+        assertError(get("/api/v1/transactions/" + gtrid()), 404, "not_found", "presumed rolled back");
+        assertError(get("/api/v1/transactions/" + "x".repeat(65)), 400, "invalid_argument", "xid must be");
+        assertError(get("/api/v1/transactions/a%20b"), 400, "invalid_argument", "xid must be");
+        assertError(post("/api/v1/transactions/" + "y".repeat(2000) + "/commit", null), 400, "invalid_argument", "xid must be");
+        for (String action : new String[] {"commit", "rollback", "forget"}) {
+            assertError(post("/api/v1/transactions/" + gtrid() + "/" + action, null), 404, "not_found", "not known");
+        }
+    }
+
+    @Test
+    void oversizedPathsAndBodiesAre4xxWithoutAStackTrace() throws Exception {
+        // Over Tomcat's request-line limit: refused by the container before Spring, still JSON.
+        HttpResponse<String> hugePath = get("/api/v1/transactions/" + "z".repeat(20_000));
+        assertError(hugePath, 400, "invalid_argument");
+
+        String g = begin();
+        assertError(send("POST", "/api/v1/transactions/" + g + "/rollback", "{\"operator\":\"" + "a".repeat(5000) + "\"}", ADMIN_TOKEN,
+                "application/json"), 413, "payload_too_large", "at most 4096 bytes");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "{\"operator\":\"" + "a".repeat(129) + "\"}"), 400,
+                "invalid_argument", "operator must be");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "{\"operator\": 42}"), 400, "invalid_argument", "operator must be");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "{\"operator\": \"tab\\there\"}"), 400, "invalid_argument", "operator must be");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "{oops"), 400, "invalid_argument", "JSON object");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "[1,2]"), 400, "invalid_argument", "JSON object");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", "{\"operator\":\"jo\",\"force\":true}"), 400, "invalid_argument", "unknown field");
+        assertError(send("POST", "/api/v1/transactions/" + g + "/rollback", "operator=jo", ADMIN_TOKEN, "application/x-www-form-urlencoded"),
+                415, "unsupported_media_type", "application/json");
+        assertThat(status(g)).as("nothing was forced by the refused requests").isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void unknownPathsAndWrongMethodsAreJsonToo() throws Exception {
+        assertError(get("/api/v1/nothing-here"), 404, "not_found");
+        assertError(get("/nothing-here"), 404, "not_found");
+        assertError(send("DELETE", "/api/v1/transactions/" + gtrid(), null, ADMIN_TOKEN, null), 405, "method_not_allowed");
+        assertError(send("GET", "/api/v1/transactions/" + gtrid() + "/commit", null, ADMIN_TOKEN, null), 405, "method_not_allowed");
+        HttpResponse<String> html = http.send(HttpRequest.newBuilder(uri("/api/v1/transactions/" + gtrid()))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Accept", "text/html").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(html.statusCode()).isBetween(400, 499);
+        assertThat(html.body()).startsWith("{").doesNotContain("Exception");
+    }
+
+    // ---------------------------------------------------------------- views
+
+    @Test
+    void listAndDetailShowBranchesTimestampsAndHistoryNewestFirst() throws Exception {
+        FakeAgent a1 = agent(true);
+        FakeAgent a2 = agent(true);
+        String first = begin();
+        String g = begin();
+        register(g, "b1", "db-1", a1);
+        register(g, "b2", "db-2", a2);
+        client.commit(CommitRequest.newBuilder().setGtrid(g).setWaitForCompletion(true).build());
+
+        HttpResponse<String> list = get("/api/v1/transactions?limit=1000");
+        assertThat(list.statusCode()).isEqualTo(200);
+        List<String> xids = JsonPath.read(list.body(), "$[*].xid");
+        assertThat(xids.indexOf(g)).isLessThan(xids.indexOf(first));
+        List<String> committed = JsonPath.read(get("/api/v1/transactions?status=FINISHED_COMMITTED&limit=1000").body(), "$[*].xid");
+        assertThat(committed).contains(g).doesNotContain(first);
+        List<String> one = JsonPath.read(get("/api/v1/transactions?limit=1").body(), "$[*].xid");
+        assertThat(one).hasSize(1);
+
+        String body = get("/api/v1/transactions/" + g).body();
+        assertThat((String) JsonPath.read(body, "$.status")).isEqualTo("FINISHED_COMMITTED");
+        assertThat((String) JsonPath.read(body, "$.protocol")).isEqualTo("2PC");
+        assertThat((String) JsonPath.read(body, "$.outcome")).isEqualTo("COMMITTED");
+        assertThat((String) JsonPath.read(body, "$.begunAt")).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+        assertThat((String) JsonPath.read(body, "$.finishedAt")).isNotNull();
+        assertThat((String) JsonPath.read(body, "$.branches[1].resource")).isEqualTo("db-2");
+        assertThat((String) JsonPath.read(body, "$.branches[1].agent")).isEqualTo(a2.agentId);
+        assertThat((String) JsonPath.read(body, "$.branches[1].status")).isEqualTo("COMMITTED");
+        assertThat((String) JsonPath.read(body, "$.branches[1].vote")).isEqualTo("YES");
+        List<String> kinds = JsonPath.read(body, "$.history[*].kind");
+        assertThat(kinds).containsSubsequence("BEGUN", "BRANCH_REGISTERED", "COMMIT_REQUESTED", "PREPARE_SENT", "VOTE",
+                "DECISION_LOGGED", "DECISION_DURABLE", "ACK", "FINISHED");
+    }
+
+    // ---------------------------------------------------------------- forced resolution
+
+    @Test
+    void aCommitStuckOnAGoneAgentIsInDoubtCannotBeRolledBackAndIsForcedThroughItsAgent() throws Exception {
+        FakeAgent a1 = agent(true);
+        FakeAgent a2 = agent(false);
+        String g = begin();
+        register(g, "b1", "db-1", a1);
+        register(g, "b2", "db-2", a2);
+        var commit = async(g);
+        PhaseCommand prepare = a2.next().getCommand();
+        assertThat(prepare.getAction()).isEqualTo(PhaseAction.PREPARE);
+        a2.vote(g, "b2", BranchVote.YES);
+        assertThat(commit.get(10, TimeUnit.SECONDS)).isNotNull();
+        assertThat(a2.next().getCommand().getAction()).isEqualTo(PhaseAction.COMMIT);
+        a2.close(); // gone with the COMMIT unanswered
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String inDoubt = get("/api/v1/transactions/in-doubt").body();
+            assertThat(JsonPath.<List<String>>read(inDoubt, "$[*].transaction.xid")).contains(g);
+            assertThat(JsonPath.<List<String>>read(inDoubt, "$[?(@.transaction.xid == '" + g + "')].reasons[*].kind")).contains("AGENT_GONE");
+        });
+        HttpResponse<String> rollback = post("/api/v1/transactions/" + g + "/rollback", "{\"operator\":\"jane\"}");
+        assertError(rollback, 409, "conflict", "COMMIT decision");
+
+        HttpResponse<String> forced = post("/api/v1/transactions/" + g + "/commit", "{\"operator\":\"jane\"}");
+        assertThat(forced.statusCode()).isEqualTo(200);
+        assertThat((String) JsonPath.read(forced.body(), "$.status")).isEqualTo("COMMITTING");
+        assertThat((String) JsonPath.read(forced.body(), "$.operator")).isEqualTo("jane");
+        assertThat((String) JsonPath.read(forced.body(), "$.message")).contains("b2").contains("gone");
+
+        FakeAgent back = new FakeAgent(a2.agentId, true).connect(async);
+        agents.add(back);
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(g).equals("FINISHED_COMMITTED"));
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions/in-doubt").body(), "$[*].transaction.xid")).doesNotContain(g);
+        String history = get("/api/v1/transactions/" + g).body();
+        assertThat(JsonPath.<List<String>>read(history, "$.history[*].kind")).contains("AGENT_GONE", "FORCE_REFUSED", "FORCED_COMMIT", "AGENT_BACK");
+        assertThat(JsonPath.<List<String>>read(history, "$.history[?(@.kind == 'FORCED_COMMIT')].detail")).anySatisfy(d -> assertThat(d).contains("jane"));
+    }
+
+    @Test
+    void anUndecidedTransactionCanBeRolledBackButNotCommitted() throws Exception {
+        FakeAgent a1 = agent(true);
+        String g = begin();
+        register(g, "b1", "db-1", a1);
+        assertError(post("/api/v1/transactions/" + g + "/commit", null), 409, "conflict", "presumed abort");
+        HttpResponse<String> r = post("/api/v1/transactions/" + g + "/rollback", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat((String) JsonPath.read(r.body(), "$.operator")).isEqualTo("anonymous");
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(g).equals("FINISHED_ROLLED_BACK"));
+        assertThat(a1.commands).extracting(PhaseCommand::getAction).containsExactly(PhaseAction.ROLLBACK);
+        assertThat(post("/api/v1/transactions/" + g + "/rollback", null).statusCode()).as("idempotent").isEqualTo(200);
+    }
+
+    @Test
+    void aHeuristicOutcomeIsListedUntilForgotten() throws Exception {
+        FakeAgent a1 = agent(true);
+        FakeAgent a2 = agent(false);
+        String g = begin();
+        register(g, "b1", "db-1", a1);
+        register(g, "b2", "db-2", a2);
+        var commit = async(g);
+        a2.next();
+        a2.vote(g, "b2", BranchVote.YES);
+        commit.get(10, TimeUnit.SECONDS);
+        a2.next();
+        a2.ack(g, "b2", PhaseAction.COMMIT, AckResult.HEURISTIC_ROLLBACK);
+        await().atMost(Duration.ofSeconds(10)).until(() -> status(g).equals("FINISHED_HEURISTIC"));
+
+        String inDoubt = get("/api/v1/transactions/in-doubt").body();
+        assertThat(JsonPath.<List<String>>read(inDoubt, "$[?(@.transaction.xid == '" + g + "')].reasons[*].kind")).containsExactly("HEURISTIC");
+        assertThat((String) JsonPath.read(get("/api/v1/transactions/" + g).body(), "$.branches[1].heuristic")).isEqualTo("HEURISTIC_ROLLBACK");
+        assertError(post("/api/v1/transactions/" + g + "/rollback", null), 409, "conflict", "reconcile");
+
+        HttpResponse<String> forgot = post("/api/v1/transactions/" + g + "/forget", "{\"operator\":\"ops on call\"}");
+        assertThat(forgot.statusCode()).isEqualTo(200);
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions/in-doubt").body(), "$[*].transaction.xid")).doesNotContain(g);
+        assertThat((String) JsonPath.read(get("/api/v1/transactions/" + g).body(), "$.acknowledgedBy")).isEqualTo("ops on call");
+
+        String plain = begin();
+        client.commit(CommitRequest.newBuilder().setGtrid(plain).build());
+        assertError(post("/api/v1/transactions/" + plain + "/forget", null), 409, "conflict", "heuristic");
+    }
+
+    // ---------------------------------------------------------------- OpenAPI
+
+    @Test
+    void theOpenApiDescriptionIsServedWithoutAToken() throws Exception {
+        HttpResponse<String> r = send("GET", "/v3/api-docs", null, null, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat((String) JsonPath.read(r.body(), "$.openapi")).startsWith("3.");
+        Map<String, Object> paths = JsonPath.read(r.body(), "$.paths");
+        assertThat(paths).containsKeys("/api/v1/transactions", "/api/v1/transactions/in-doubt", "/api/v1/transactions/{xid}",
+                "/api/v1/transactions/{xid}/commit", "/api/v1/transactions/{xid}/rollback", "/api/v1/transactions/{xid}/forget");
+        assertThat((String) JsonPath.read(r.body(), "$.components.securitySchemes.bearer.scheme")).isEqualTo("bearer");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private String begin() {
+        String g = gtrid();
+        client.begin(BeginRequest.newBuilder().setGtrid(g).setName("admin-test").setTimeoutMs(60_000).build());
+        return g;
+    }
+
+    private void register(String g, String bqual, String resource, FakeAgent agent) {
+        client.registerBranch(RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource)
+                .setAgentId(agent.agentId).build());
+    }
+
+    private java.util.concurrent.Future<?> async(String g) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> client.commit(CommitRequest.newBuilder().setGtrid(g).build()));
+    }
+
+    private FakeAgent agent(boolean autoAnswer) throws InterruptedException {
+        FakeAgent a = new FakeAgent("agent-" + SEQ.incrementAndGet(), autoAnswer).connect(async);
+        agents.add(a);
+        return a;
+    }
+
+    private String status(String g) throws Exception {
+        return JsonPath.read(get("/api/v1/transactions/" + g).body(), "$.status");
+    }
+
+    private static String gtrid() {
+        return "adm-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
+    }
+
+    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send("GET", path, null, ADMIN_TOKEN, null);
+    }
+
+    private HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+        return send("POST", path, body, ADMIN_TOKEN, body == null ? null : "application/json");
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String token, String contentType)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://localhost:" + httpPort + path);
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String error, String... messageParts) {
+        assertThat(r.statusCode()).as("status of " + r.request().method() + " " + r.uri() + ": " + r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        assertThat((String) JsonPath.read(r.body(), "$.error")).isEqualTo(error);
+        String message = JsonPath.read(r.body(), "$.message");
+        for (String part : messageParts) {
+            assertThat(message).contains(part);
+        }
+        assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("trace");
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("tm-admin-test");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
