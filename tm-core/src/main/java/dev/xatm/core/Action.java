@@ -6,5 +6,9 @@ public enum Action {
     COMMIT,
     ROLLBACK,
     /** XA COMMIT ... ONE PHASE: the single-branch optimisation, no decision record (SPEC §2). */
-    COMMIT_ONE_PHASE
+    COMMIT_ONE_PHASE,
+    /** 3PC phase 1: a question (is the branch ended cleanly and healthy?); nothing durable changes. */
+    CAN_COMMIT,
+    /** 3PC phase 2: XA PREPARE; the answer is a vote (YES = prepared). Sent after the PRE_COMMIT record is durable. */
+    PRE_COMMIT
 }

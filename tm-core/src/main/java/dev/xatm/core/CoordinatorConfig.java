@@ -12,6 +12,8 @@ package dev.xatm.core;
  * @param maxLiveTxns           unfinished transactions the coordinator holds; begins past it are refused
  * @param finishedMemory        how many finished transactions are remembered, to answer late or
  *                              repeated requests with the real outcome instead of "unknown"
+ * @param threePhase            the timeouts of three-phase commit, on both sides
+ * @param defaultProtocol       the protocol of a transaction whose Begin names none
  */
 public record CoordinatorConfig(
         long prepareTimeoutMillis,
@@ -19,13 +21,29 @@ public record CoordinatorConfig(
         long retryMaxMillis,
         int maxBranchesPerTxn,
         int maxLiveTxns,
-        int finishedMemory) {
+        int finishedMemory,
+        ThreePhaseTimeouts threePhase,
+        Protocol defaultProtocol) {
 
     public static CoordinatorConfig defaults() {
         return new CoordinatorConfig(10_000, 200, 5_000, 64, 100_000, 10_000);
     }
 
+    /** The 2PC settings with the default 3PC timeouts and 2PC as the default protocol. */
+    public CoordinatorConfig(long prepareTimeoutMillis, long retryInitialMillis, long retryMaxMillis,
+                             int maxBranchesPerTxn, int maxLiveTxns, int finishedMemory) {
+        this(prepareTimeoutMillis, retryInitialMillis, retryMaxMillis, maxBranchesPerTxn, maxLiveTxns, finishedMemory,
+                ThreePhaseTimeouts.defaults(), Protocol.TWO_PHASE);
+    }
+
+    public CoordinatorConfig withThreePhase(ThreePhaseTimeouts timeouts, Protocol defaultProtocol) {
+        return new CoordinatorConfig(prepareTimeoutMillis, retryInitialMillis, retryMaxMillis, maxBranchesPerTxn,
+                maxLiveTxns, finishedMemory, timeouts, defaultProtocol);
+    }
+
     public CoordinatorConfig {
+        java.util.Objects.requireNonNull(threePhase, "threePhase");
+        java.util.Objects.requireNonNull(defaultProtocol, "defaultProtocol");
         positive("prepareTimeoutMillis", prepareTimeoutMillis);
         positive("retryInitialMillis", retryInitialMillis);
         positive("retryMaxMillis", retryMaxMillis);

@@ -8,7 +8,7 @@ import java.util.List;
  * What one {@code step} asks the driver to do. Order of obligations, as in etcd raft's Ready:
  * <ol>
  *   <li>append {@link #logAppends()}; if {@link #mustSync()} is set, fsync them and, once durable,
- *       feed a {@link Event.DecisionDurable} for each {@link LogRecord.Decision} back into the core;</li>
+ *       feed a {@link Event.DecisionDurable} for each record that {@link LogRecord#mustBeDurable()} back into the core;</li>
  *   <li>send {@link #messages()} (the core never emits a COMMIT before its decision is durable, so
  *       sending them right away is safe);</li>
  *   <li>deliver {@link #replies()} to the waiting clients.</li>
@@ -39,7 +39,7 @@ public final class Effects {
     /** True when an append must be on stable storage before its {@link Event.DecisionDurable} may be fed back. */
     public boolean mustSync() {
         for (LogRecord r : logAppends) {
-            if (r instanceof LogRecord.Decision) {
+            if (r.mustBeDurable()) {
                 return true;
             }
         }

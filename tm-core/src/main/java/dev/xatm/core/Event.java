@@ -11,8 +11,15 @@ public sealed interface Event {
     /** The driver's monotonic clock reached {@code nowMillis}. Drives deadlines and resends. */
     record Tick(long nowMillis) implements Event {}
 
-    /** A client starts a global transaction; the driver computed the deadline on its own clock. */
-    record Begin(String gtrid, String name, long deadlineMillis) implements Event {}
+    /**
+     * A client starts a global transaction; the driver computed the deadline on its own clock. A
+     * null protocol means the coordinator's default ({@link CoordinatorConfig#defaultProtocol()}).
+     */
+    record Begin(String gtrid, String name, long deadlineMillis, Protocol protocol) implements Event {
+        public Begin(String gtrid, String name, long deadlineMillis) {
+            this(gtrid, name, deadlineMillis, null);
+        }
+    }
 
     /** A client adds a branch to an active transaction. */
     record RegisterBranch(String gtrid, Branch branch) implements Event {}
@@ -23,13 +30,31 @@ public sealed interface Event {
     /** A client asks to roll back. */
     record RollbackRequested(String gtrid) implements Event {}
 
-    /** An agent's answer to PREPARE. Duplicates and late votes are ignored. */
-    record VoteReceived(String gtrid, String bqual, Vote vote) implements Event {}
+    /**
+     * An agent's answer to PREPARE, or in 3PC to CAN_COMMIT or PRE_COMMIT ({@code answering}; YES to
+     * PRE_COMMIT means the branch is XA-prepared). Duplicates and late votes are ignored.
+     */
+    record VoteReceived(String gtrid, String bqual, Vote vote, Action answering) implements Event {
+        public VoteReceived(String gtrid, String bqual, Vote vote) {
+            this(gtrid, bqual, vote, Action.PREPARE);
+        }
+    }
 
-    /** An agent finished COMMIT, ROLLBACK or COMMIT_ONE_PHASE for a branch. Duplicates are ignored. */
-    record AckReceived(String gtrid, String bqual, Action action, AckResult result) implements Event {}
+    /**
+     * An agent finished COMMIT, ROLLBACK or COMMIT_ONE_PHASE for a branch. Duplicates are ignored.
+     * {@code autonomous}: a 3PC participant did it on its own when its timer ran out (COMMIT after
+     * acknowledging PRE_COMMIT, ROLLBACK after a YES to CAN_COMMIT), and reports it now.
+     */
+    record AckReceived(String gtrid, String bqual, Action action, AckResult result, boolean autonomous) implements Event {
+        public AckReceived(String gtrid, String bqual, Action action, AckResult result) {
+            this(gtrid, bqual, action, result, false);
+        }
+    }
 
-    /** The COMMIT decision record for {@code gtrid} is on stable storage. */
+    /**
+     * The record {@code gtrid} waits for is on stable storage: its COMMIT decision, or in 3PC its
+     * PRE_COMMIT record (the transaction's state says which).
+     */
     record DecisionDurable(String gtrid) implements Event {}
 
     /** An agent (re)opened its stream: anything pending for its branches is sent again at once. */

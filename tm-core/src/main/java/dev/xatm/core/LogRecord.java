@@ -11,6 +11,11 @@ public sealed interface LogRecord {
 
     String gtrid();
 
+    /** Must be on stable storage before anything acts on it; the driver then feeds {@link Event.DecisionDurable}. */
+    default boolean mustBeDurable() {
+        return false;
+    }
+
     /**
      * The COMMIT decision and everything phase 2 needs to finish it after a restart: which branches
      * voted YES and which agent holds each. Must be durable (fsynced) before the first COMMIT is sent.
@@ -19,6 +24,38 @@ public sealed interface LogRecord {
         public Decision {
             Ids.requireGtrid(gtrid);
             branches = List.copyOf(branches);
+        }
+
+        @Override
+        public boolean mustBeDurable() {
+            return true;
+        }
+    }
+
+    /**
+     * 3PC: every branch answered YES to CAN_COMMIT, and PRE_COMMIT is about to go to {@code branches}.
+     * Must be durable before the first PRE_COMMIT leaves: from then on a participant may commit on its
+     * own, so a restarted coordinator must know to ask the branches (not presume abort).
+     */
+    record PreCommit(String gtrid, String name, List<Branch> branches) implements LogRecord {
+        public PreCommit {
+            Ids.requireGtrid(gtrid);
+            branches = List.copyOf(branches);
+        }
+
+        @Override
+        public boolean mustBeDurable() {
+            return true;
+        }
+    }
+
+    /**
+     * 3PC: a transaction with a PRE_COMMIT record was rolled back. Written lazily: if it is lost, the
+     * restarted coordinator asks the branches again, finds one that is not prepared, and aborts again.
+     */
+    record Aborted(String gtrid) implements LogRecord {
+        public Aborted {
+            Ids.requireGtrid(gtrid);
         }
     }
 

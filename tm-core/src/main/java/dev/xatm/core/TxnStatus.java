@@ -8,6 +8,13 @@ public enum TxnStatus {
     ACTIVE,
     /** Commit asked; waiting for votes (or for a one-phase commit's answer). */
     PREPARING,
+    /** 3PC: CAN_COMMIT sent; waiting for every branch's answer. Nothing is durable yet. */
+    ASKING_CAN_COMMIT,
+    /**
+     * 3PC: every branch answered YES to CAN_COMMIT; the PRE_COMMIT record is (being made) durable and
+     * PRE_COMMIT (XA PREPARE) goes to the branches. Undecided, yet a participant may commit on its own.
+     */
+    PRE_COMMITTING,
     /** COMMIT decided (durable, or about to be); phase 2 runs until every branch acknowledges. */
     COMMITTING,
     /** Rollback decided; phase 2 runs until every branch acknowledges. */

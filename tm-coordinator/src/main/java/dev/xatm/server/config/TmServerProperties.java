@@ -1,6 +1,8 @@
 package dev.xatm.server.config;
 
 import dev.xatm.core.CoordinatorConfig;
+import dev.xatm.core.Protocol;
+import dev.xatm.core.ThreePhaseTimeouts;
 import dev.xatm.server.log.FileTxnLog;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -37,6 +39,9 @@ import java.util.Locale;
  * @param maxInboundMessageBytes   largest gRPC message accepted; ours are a few hundred bytes
  * @param queueCapacity            requests waiting for the coordinator thread before new ones are
  *                                 refused with RESOURCE_EXHAUSTED
+ * @param defaultProtocol          {@code two-phase} or {@code three-phase}: the protocol of a transaction
+ *                                 whose client names none
+ * @param threePhase               the timeouts of three-phase commit, coordinator and participant side
  */
 @ConfigurationProperties("tm.server")
 public record TmServerProperties(
@@ -57,7 +62,9 @@ public record TmServerProperties(
         @DefaultValue("10000") int finishedMemory,
         @DefaultValue("5000") long keepaliveMs,
         @DefaultValue("65536") int maxInboundMessageBytes,
-        @DefaultValue("10000") int queueCapacity) {
+        @DefaultValue("10000") int queueCapacity,
+        @DefaultValue("two-phase") String defaultProtocol,
+        @DefaultValue ThreePhase threePhase) {
 
     /** Upper bound for every millisecond setting: a week. Larger values are typos, not intentions. */
     private static final long MAX_MILLIS = 7L * 24 * 3600 * 1000;
@@ -83,6 +90,53 @@ public record TmServerProperties(
         public Path dirPath() {
             return Path.of(dir);
         }
+    }
+
+    /**
+     * Three-phase commit's timeouts ({@code tm.server.three-phase.*}). The participant ones travel to
+     * the agents with each CAN_COMMIT and PRE_COMMIT, so every agent uses the server's values.
+     *
+     * @param canCommitTimeoutMs            the coordinator aborts when a CAN_COMMIT answer is missing this long
+     * @param preCommitTimeoutMs            the coordinator aborts when a PRE_COMMIT answer is missing this long
+     * @param participantCanCommitTimeoutMs a participant that answered YES to CAN_COMMIT rolls back when no
+     *                                      PRE_COMMIT reaches it within this long
+     * @param participantPreCommitTimeoutMs a participant that acknowledged PRE_COMMIT commits on its own when no
+     *                                      decision reaches it within this long; must exceed pre-commit-timeout-ms
+     */
+    public record ThreePhase(
+            @DefaultValue("10000") long canCommitTimeoutMs,
+            @DefaultValue("10000") long preCommitTimeoutMs,
+            @DefaultValue("30000") long participantCanCommitTimeoutMs,
+            @DefaultValue("30000") long participantPreCommitTimeoutMs) {
+
+        public ThreePhase {
+            millis("three-phase.can-commit-timeout-ms", canCommitTimeoutMs, 1);
+            millis("three-phase.pre-commit-timeout-ms", preCommitTimeoutMs, 1);
+            millis("three-phase.participant-can-commit-timeout-ms", participantCanCommitTimeoutMs, 1);
+            millis("three-phase.participant-pre-commit-timeout-ms", participantPreCommitTimeoutMs, 1);
+            if (participantPreCommitTimeoutMs <= preCommitTimeoutMs) {
+                throw new IllegalArgumentException("tm.server.three-phase.participant-pre-commit-timeout-ms ("
+                        + participantPreCommitTimeoutMs + ") must be greater than tm.server.three-phase.pre-commit-timeout-ms ("
+                        + preCommitTimeoutMs + "): a participant that commits on its own before the coordinator gives up"
+                        + " waiting would commit what the coordinator then aborts");
+            }
+        }
+
+        ThreePhaseTimeouts timeouts() {
+            return new ThreePhaseTimeouts(canCommitTimeoutMs, preCommitTimeoutMs, participantCanCommitTimeoutMs,
+                    participantPreCommitTimeoutMs);
+        }
+    }
+
+    /** Parses {@code tm.server.default-protocol}: two-phase / three-phase (also 2pc / 3pc, any case, _ or -). */
+    static Protocol parseProtocol(String value) {
+        String v = value == null ? "two-phase" : value.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        return switch (v) {
+            case "two-phase", "2pc" -> Protocol.TWO_PHASE;
+            case "three-phase", "3pc" -> Protocol.THREE_PHASE;
+            default -> throw new IllegalArgumentException("tm.server.default-protocol must be 'two-phase' or 'three-phase', got '"
+                    + value + "'");
+        };
     }
 
     public TmServerProperties {
@@ -127,12 +181,16 @@ public record TmServerProperties(
         range("finished-memory", finishedMemory, 0, 100_000_000);
         range("max-inbound-message-bytes", maxInboundMessageBytes, 1024, 16 * 1024 * 1024);
         range("queue-capacity", queueCapacity, 1, 10_000_000);
+        defaultProtocol = parseProtocol(defaultProtocol) == Protocol.TWO_PHASE ? "two-phase" : "three-phase";
+        if (threePhase == null) {
+            threePhase = new ThreePhase(10_000, 10_000, 30_000, 30_000);
+        }
     }
 
     /** The core's view of these settings. */
     public CoordinatorConfig coordinatorConfig() {
         return new CoordinatorConfig(prepareTimeoutMs, retryInitialMs, retryMaxMs,
-                maxBranchesPerTransaction, maxLiveTransactions, finishedMemory);
+                maxBranchesPerTransaction, maxLiveTransactions, finishedMemory, threePhase.timeouts(), parseProtocol(defaultProtocol));
     }
 
     private static void millis(String name, long value, long min) {
@@ -158,6 +216,6 @@ public record TmServerProperties(
                 + ", maxBranchesPerTransaction=" + maxBranchesPerTransaction
                 + ", maxLiveTransactions=" + maxLiveTransactions + ", finishedMemory=" + finishedMemory
                 + ", keepaliveMs=" + keepaliveMs + ", maxInboundMessageBytes=" + maxInboundMessageBytes
-                + ", queueCapacity=" + queueCapacity + '}';
+                + ", queueCapacity=" + queueCapacity + ", defaultProtocol=" + defaultProtocol + ", threePhase=" + threePhase + '}';
     }
 }

@@ -164,8 +164,13 @@ public final class CoordinatorLoop {
 
     /** Begins a transaction that times out {@code timeoutMillis} from now on the loop's clock. */
     public CompletableFuture<Reply> begin(String gtrid, String name, long timeoutMillis) {
+        return begin(gtrid, name, timeoutMillis, null);
+    }
+
+    /** Begin with a commit protocol; null means the coordinator's default. */
+    public CompletableFuture<Reply> begin(String gtrid, String name, long timeoutMillis, dev.xatm.core.Protocol protocol) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
-        submit(reply, () -> step(new Event.Begin(gtrid, name, clock.millis() + timeoutMillis), reply::complete));
+        submit(reply, () -> step(new Event.Begin(gtrid, name, clock.millis() + timeoutMillis, protocol), reply::complete));
         return reply;
     }
 
@@ -307,6 +312,8 @@ public final class CoordinatorLoop {
         for (LogRecord r : records) {
             if (r instanceof LogRecord.Decision) {
                 crash.reached(CrashPoint.BEFORE_DECISION_LOG, r.gtrid());
+            } else if (r instanceof LogRecord.PreCommit) {
+                crash.reached(CrashPoint.BEFORE_PRE_COMMIT_LOG, r.gtrid());
             }
         }
         CompletableFuture<Void> written;
@@ -323,10 +330,10 @@ public final class CoordinatorLoop {
             fatal("the transaction log refused an append", e);
             return;
         }
-        List<String> decisions = new ArrayList<>();
+        List<LogRecord> durable = new ArrayList<>();
         for (LogRecord r : records) {
-            if (r instanceof LogRecord.Decision) {
-                decisions.add(r.gtrid());
+            if (r.mustBeDurable()) {
+                durable.add(r);
             }
         }
         // Runs on the log's thread (or right here if the write finished at once): only queue events.
@@ -336,8 +343,9 @@ public final class CoordinatorLoop {
                 fatal("a transaction log write failed", error);
                 return;
             }
-            for (String gtrid : decisions) {
-                crash.reached(CrashPoint.AFTER_DECISION_LOG, gtrid);
+            for (LogRecord r : durable) {
+                String gtrid = r.gtrid();
+                crash.reached(r instanceof LogRecord.PreCommit ? CrashPoint.AFTER_PRE_COMMIT_LOG : CrashPoint.AFTER_DECISION_LOG, gtrid);
                 enqueueInternal(() -> step(new Event.DecisionDurable(gtrid), null));
             }
         });

@@ -9,12 +9,16 @@ import java.util.Locale;
  * durable facts and check that the restart converges.
  *
  * <p>The points are defined by what the driver sees (log appends, durable completions, acks), not
- * by protocol state, so three-phase commit adds its own (e.g. before and after its PRE_COMMIT record)
- * without touching these.
+ * by protocol state: for three-phase commit the decision points are the same (its COMMIT decision
+ * record), and it adds the two around its PRE_COMMIT record.
  */
 public enum CrashPoint {
     /** All votes are in and a COMMIT decision is about to be handed to the log: nothing durable yet. */
     BEFORE_DECISION_LOG,
+    /** 3PC: every CAN_COMMIT answer is YES and the PRE_COMMIT record is about to be handed to the log: nothing durable yet. */
+    BEFORE_PRE_COMMIT_LOG,
+    /** 3PC: the PRE_COMMIT record is durable and no PRE_COMMIT has gone out for it yet. */
+    AFTER_PRE_COMMIT_LOG,
     /** The decision record is durable, and no COMMIT has gone out for it yet. */
     AFTER_DECISION_LOG,
     /** One branch acknowledged its COMMIT while another of the same transaction still has not. */

@@ -5,7 +5,7 @@ import dev.xatm.core.Effects;
 import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.TxnStatus;
-import dev.xatm.core.twophase.Coordinator;
+import dev.xatm.core.commit.Coordinator;
 import dev.xatm.core.view.TxnViews;
 
 import java.util.List;

@@ -492,7 +492,10 @@ public final class FileTxnLog implements TxnLog {
     }
 
     private void track(LogRecord record, byte[] payload) {
-        if (record instanceof LogRecord.Decision) {
+        // A Decision or a 3PC PRE_COMMIT keeps its transaction live (a Decision replaces the PRE_COMMIT
+        // before it: it is all a restart needs); Completed or a 3PC Aborted ends it, so a checkpoint
+        // drops it and a restart presumes abort, which is what an aborted transaction's branches get anyway.
+        if (record.mustBeDurable()) {
             byte[] previous = live.put(record.gtrid(), payload);
             liveFrameBytes += Segments.frameBytes(payload) - (previous == null ? 0 : Segments.frameBytes(previous));
         } else {

@@ -20,9 +20,11 @@ import java.util.zip.CRC32C;
  *
  * <p>Payload, big-endian (DataOutput):
  * <pre>
- *   u8 type            1 = Decision, 2 = Completed
+ *   u8 type            1 = Decision, 2 = Completed, 3 = PreCommit (3PC), 4 = Aborted (3PC)
  *   Decision:  str gtrid, str name (nullable), u16 branchCount, branchCount x (str bqual, str resourceId, str agentId)
+ *   PreCommit: the same fields as Decision
  *   Completed: str gtrid
+ *   Aborted:   str gtrid
  *   str = u16 byteLength + UTF-8 bytes; byteLength 0xFFFF means null
  * </pre>
  * Decoding is strict: unknown type, a length past the end, trailing bytes or an identifier the core
@@ -42,6 +44,8 @@ final class RecordCodec {
 
     private static final int TYPE_DECISION = 1;
     private static final int TYPE_COMPLETED = 2;
+    private static final int TYPE_PRE_COMMIT = 3;
+    private static final int TYPE_ABORTED = 4;
     private static final int NULL_STRING = 0xFFFF;
     private static final int STRING_BYTES_MAX = 0xFFFE;
     private static final int BRANCHES_MAX = 0xFFFF;
@@ -56,20 +60,16 @@ final class RecordCodec {
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             if (record instanceof LogRecord.Decision d) {
                 out.writeByte(TYPE_DECISION);
-                writeString(out, d.gtrid());
-                writeString(out, d.name());
-                if (d.branches().size() > BRANCHES_MAX) {
-                    throw new IllegalArgumentException("Decision " + d.gtrid() + " has " + d.branches().size() + " branches, the log holds at most " + BRANCHES_MAX);
-                }
-                out.writeShort(d.branches().size());
-                for (Branch b : d.branches()) {
-                    writeString(out, b.bqual());
-                    writeString(out, b.resourceId());
-                    writeString(out, b.agentId());
-                }
+                writeBranches(out, "Decision", d.gtrid(), d.name(), d.branches());
+            } else if (record instanceof LogRecord.PreCommit p) {
+                out.writeByte(TYPE_PRE_COMMIT);
+                writeBranches(out, "PreCommit", p.gtrid(), p.name(), p.branches());
             } else if (record instanceof LogRecord.Completed c) {
                 out.writeByte(TYPE_COMPLETED);
                 writeString(out, c.gtrid());
+            } else if (record instanceof LogRecord.Aborted a) {
+                out.writeByte(TYPE_ABORTED);
+                writeString(out, a.gtrid());
             } else {
                 throw new IllegalArgumentException("unknown record type " + record.getClass().getName());
             }
@@ -82,6 +82,32 @@ final class RecordCodec {
         return bytes.toByteArray();
     }
 
+    private static void writeBranches(DataOutputStream out, String type, String gtrid, String name, List<Branch> branches) throws IOException {
+        writeString(out, gtrid);
+        writeString(out, name);
+        if (branches.size() > BRANCHES_MAX) {
+            throw new IllegalArgumentException(type + " " + gtrid + " has " + branches.size() + " branches, the log holds at most " + BRANCHES_MAX);
+        }
+        out.writeShort(branches.size());
+        for (Branch b : branches) {
+            writeString(out, b.bqual());
+            writeString(out, b.resourceId());
+            writeString(out, b.agentId());
+        }
+    }
+
+    private static List<Branch> readBranches(DataInputStream in) throws IOException, BadRecordException {
+        int count = in.readUnsignedShort();
+        if ((long) count * BRANCH_BYTES_MIN > in.available()) {
+            throw new BadRecordException("branch count " + count + " does not fit in the payload");
+        }
+        List<Branch> branches = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            branches.add(new Branch(readString(in), readString(in), readString(in)));
+        }
+        return branches;
+    }
+
     static LogRecord decode(byte[] payload) throws BadRecordException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
         try {
@@ -91,17 +117,15 @@ final class RecordCodec {
                 case TYPE_DECISION -> {
                     String gtrid = readString(in);
                     String name = readString(in);
-                    int count = in.readUnsignedShort();
-                    if ((long) count * BRANCH_BYTES_MIN > in.available()) {
-                        throw new BadRecordException("branch count " + count + " does not fit in the payload");
-                    }
-                    List<Branch> branches = new ArrayList<>(count);
-                    for (int i = 0; i < count; i++) {
-                        branches.add(new Branch(readString(in), readString(in), readString(in)));
-                    }
-                    record = new LogRecord.Decision(gtrid, name, branches);
+                    record = new LogRecord.Decision(gtrid, name, readBranches(in));
+                }
+                case TYPE_PRE_COMMIT -> {
+                    String gtrid = readString(in);
+                    String name = readString(in);
+                    record = new LogRecord.PreCommit(gtrid, name, readBranches(in));
                 }
                 case TYPE_COMPLETED -> record = new LogRecord.Completed(readString(in));
+                case TYPE_ABORTED -> record = new LogRecord.Aborted(readString(in));
                 default -> throw new BadRecordException("unknown record type " + type);
             }
             if (in.available() != 0) {

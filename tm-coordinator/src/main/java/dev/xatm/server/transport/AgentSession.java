@@ -134,13 +134,15 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private void vote(Vote vote) {
         Ids.requireGtrid(vote.getGtrid());
         Ids.requireBqual(vote.getBqual());
-        toLoop(new Event.VoteReceived(vote.getGtrid(), vote.getBqual(), Protos.vote(vote.getVote())));
+        toLoop(new Event.VoteReceived(vote.getGtrid(), vote.getBqual(), Protos.vote(vote.getVote()),
+                Protos.answering(vote.getAnswering())));
     }
 
     private void ack(Ack ack) {
         Ids.requireGtrid(ack.getGtrid());
         Ids.requireBqual(ack.getBqual());
-        toLoop(new Event.AckReceived(ack.getGtrid(), ack.getBqual(), Protos.action(ack.getAction()), Protos.ackResult(ack.getResult())));
+        toLoop(new Event.AckReceived(ack.getGtrid(), ack.getBqual(), Protos.action(ack.getAction()), Protos.ackResult(ack.getResult()),
+                ack.getAutonomous()));
     }
 
     private void inquiry(Inquiry inquiry) {
@@ -167,7 +169,8 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             return;
         }
         write(ServerMessage.newBuilder().setCommand(PhaseCommand.newBuilder()
-                .setGtrid(command.gtrid()).setBqual(command.bqual()).setAction(Protos.action(command.action()))).build());
+                .setGtrid(command.gtrid()).setBqual(command.bqual()).setAction(Protos.action(command.action()))
+                .setParticipantTimeoutMs(command.participantTimeoutMillis())).build());
     }
 
     private void protocolError(String code, String message) {

@@ -60,15 +60,17 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     @Override
     public void begin(BeginRequest request, StreamObserver<BeginResponse> out) {
         long timeoutMillis;
+        dev.xatm.core.Protocol protocol;
         try {
             Ids.requireGtrid(request.getGtrid());
             checkName(request.getName());
             timeoutMillis = timeoutMillis(request.getTimeoutMs());
+            protocol = Protos.protocol(request.getProtocol());
         } catch (IllegalArgumentException e) {
             refuse(out, call("Begin"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             return;
         }
-        answer(out, call("Begin"), loop.begin(request.getGtrid(), request.getName(), timeoutMillis), reply ->
+        answer(out, call("Begin"), loop.begin(request.getGtrid(), request.getName(), timeoutMillis, protocol), reply ->
                 reply instanceof Reply.Begun begun
                         ? BeginResponse.newBuilder().setDeadlineEpochMs(loop.toEpochMillis(begun.deadlineMillis())).build()
                         : null);

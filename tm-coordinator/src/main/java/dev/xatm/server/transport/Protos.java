@@ -45,6 +45,8 @@ final class Protos {
             case UNKNOWN -> dev.xatm.protocol.v1.TxnStatus.UNKNOWN;
             case ACTIVE -> dev.xatm.protocol.v1.TxnStatus.ACTIVE;
             case PREPARING -> dev.xatm.protocol.v1.TxnStatus.PREPARING;
+            case ASKING_CAN_COMMIT -> dev.xatm.protocol.v1.TxnStatus.ASKING_CAN_COMMIT;
+            case PRE_COMMITTING -> dev.xatm.protocol.v1.TxnStatus.PRE_COMMITTING;
             case COMMITTING -> dev.xatm.protocol.v1.TxnStatus.COMMITTING;
             case ROLLING_BACK -> dev.xatm.protocol.v1.TxnStatus.ROLLING_BACK;
             case FINISHED_COMMITTED -> dev.xatm.protocol.v1.TxnStatus.FINISHED_COMMITTED;
@@ -60,6 +62,8 @@ final class Protos {
             case COMMIT -> PhaseAction.COMMIT;
             case ROLLBACK -> PhaseAction.ROLLBACK;
             case COMMIT_ONE_PHASE -> PhaseAction.COMMIT_ONE_PHASE;
+            case CAN_COMMIT -> PhaseAction.CAN_COMMIT;
+            case PRE_COMMIT -> PhaseAction.PRE_COMMIT;
         };
     }
 
@@ -69,8 +73,31 @@ final class Protos {
             case COMMIT -> Action.COMMIT;
             case ROLLBACK -> Action.ROLLBACK;
             case COMMIT_ONE_PHASE -> Action.COMMIT_ONE_PHASE;
-            case PHASE_ACTION_UNSPECIFIED, UNRECOGNIZED ->
-                    throw new IllegalArgumentException("action must be PREPARE, COMMIT, ROLLBACK or COMMIT_ONE_PHASE, got " + action);
+            case CAN_COMMIT -> Action.CAN_COMMIT;
+            case PRE_COMMIT -> Action.PRE_COMMIT;
+            case PHASE_ACTION_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(
+                    "action must be PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE, CAN_COMMIT or PRE_COMMIT, got " + action);
+        };
+    }
+
+    /** What a Vote answers; unspecified means PREPARE (a 2PC agent need not set it). */
+    static Action answering(PhaseAction action) {
+        return switch (action) {
+            case PHASE_ACTION_UNSPECIFIED, PREPARE -> Action.PREPARE;
+            case CAN_COMMIT -> Action.CAN_COMMIT;
+            case PRE_COMMIT -> Action.PRE_COMMIT;
+            case COMMIT, ROLLBACK, COMMIT_ONE_PHASE, UNRECOGNIZED -> throw new IllegalArgumentException(
+                    "a vote answers PREPARE, CAN_COMMIT or PRE_COMMIT, got " + action);
+        };
+    }
+
+    /** Unspecified means "the server's default", which the core applies (null). */
+    static dev.xatm.core.Protocol protocol(dev.xatm.protocol.v1.CommitProtocol protocol) {
+        return switch (protocol) {
+            case COMMIT_PROTOCOL_UNSPECIFIED -> null;
+            case TWO_PHASE -> dev.xatm.core.Protocol.TWO_PHASE;
+            case THREE_PHASE -> dev.xatm.core.Protocol.THREE_PHASE;
+            case UNRECOGNIZED -> throw new IllegalArgumentException("protocol must be TWO_PHASE or THREE_PHASE, got " + protocol);
         };
     }
 

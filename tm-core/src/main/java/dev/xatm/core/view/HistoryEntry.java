@@ -18,6 +18,17 @@ public record HistoryEntry(long atMillis, Kind kind, String bqual, String detail
         COMMIT_REQUESTED,
         ROLLBACK_REQUESTED,
         PREPARE_SENT,
+        /** 3PC: CAN_COMMIT went to every branch. */
+        CAN_COMMIT_SENT,
+        /** 3PC: the PRE_COMMIT record was appended; no PRE_COMMIT goes out before it is durable. */
+        PRE_COMMIT_LOGGED,
+        /** 3PC: the PRE_COMMIT record is durable and PRE_COMMIT (XA PREPARE) went to every willing branch. */
+        PRE_COMMIT_SENT,
+        /**
+         * 3PC: a participant decided its branch on its own when its timer ran out (committed after
+         * PRE_COMMIT, or rolled back after CAN_COMMIT), and reported it.
+         */
+        PARTICIPANT_DECIDED,
         ONE_PHASE_COMMIT_SENT,
         VOTE,
         /** The COMMIT decision record was appended; no COMMIT goes out before it is durable. */

@@ -9,7 +9,9 @@ import dev.xatm.core.TxnStatus;
  *
  * @param gtrid           the global transaction id
  * @param name            the name given at Begin ("" if none)
- * @param protocol        "2PC" (3PC transactions will say "3PC")
+ * @param protocol        "2PC" or "3PC"
+ * @param phase           the protocol step it is in: ACTIVE, PREPARE, COMMIT, ROLLBACK (2PC); CAN_COMMIT,
+ *                        PRE_COMMIT, DO_COMMIT, ABORT (3PC); ONE_PHASE; FINISHED
  * @param status          where it is now
  * @param outcome         the decided outcome, or null while undecided
  * @param begunMillis     when it began (-1 if restored)
@@ -20,6 +22,6 @@ import dev.xatm.core.TxnStatus;
  * @param restored        rebuilt from the log at start-up
  * @param acknowledgedBy  the operator who forgot its heuristic outcome, or null
  */
-public record TxnSummary(String gtrid, String name, String protocol, TxnStatus status, Outcome outcome,
+public record TxnSummary(String gtrid, String name, String protocol, String phase, TxnStatus status, Outcome outcome,
                          long begunMillis, long decidedMillis, long finishedMillis, long deadlineMillis,
                          int branchCount, boolean restored, String acknowledgedBy) {}

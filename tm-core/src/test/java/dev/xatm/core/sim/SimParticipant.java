@@ -126,6 +126,7 @@ final class SimParticipant {
                 yield ack(x, Action.ROLLBACK, AckResult.DONE);
             }
             case COMMIT_ONE_PHASE -> ack(x, Action.COMMIT_ONE_PHASE, commitOnePhase(x, b));
+            case CAN_COMMIT, PRE_COMMIT -> throw new IllegalStateException("the random simulation runs 2PC only, got " + cmd);
         };
     }
 

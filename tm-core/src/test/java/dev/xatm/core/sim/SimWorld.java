@@ -17,7 +17,7 @@ import dev.xatm.core.sim.SimNetwork.Packet;
 import dev.xatm.core.sim.SimNetwork.ToAgent;
 import dev.xatm.core.sim.SimNetwork.ToClient;
 import dev.xatm.core.sim.SimNetwork.ToCoordinator;
-import dev.xatm.core.twophase.Coordinator;
+import dev.xatm.core.commit.Coordinator;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -20,17 +20,18 @@ final class AdminJson {
     private AdminJson() {}
 
     /** One transaction in a list. {@code xid} is the global transaction id (the gtrid). */
-    record Transaction(String xid, String name, String protocol, String status, String outcome, String begunAt,
+    record Transaction(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                        String decidedAt, String finishedAt, String deadline, int branches, boolean restored,
                        String acknowledgedBy) {}
 
     /** One transaction with everything the coordinator knows of it. */
-    record TransactionDetail(String xid, String name, String protocol, String status, String outcome, String begunAt,
+    record TransactionDetail(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                              String decidedAt, String finishedAt, String deadline, boolean restored, String acknowledgedBy,
                              List<Branch> branches, List<Reason> inDoubt, List<History> history, int historyDropped) {}
 
     record Branch(String bqual, String resource, String agent, String registeredBy, String agentState, String status,
-                  String vote, String pendingCommand, int attempts, String lastSentAt, String heuristic) {}
+                  String vote, String pendingCommand, int attempts, String lastSentAt, String heuristic,
+                  String decidedOnItsOwn) {}
 
     record History(String at, String kind, String branch, String detail) {}
 
@@ -60,14 +61,14 @@ final class AdminJson {
         }
 
         Transaction transaction(TxnSummary s) {
-            return new Transaction(s.gtrid(), s.name(), s.protocol(), s.status().name(), name(s.outcome()), at(s.begunMillis()),
+            return new Transaction(s.gtrid(), s.name(), s.protocol(), s.phase(), s.status().name(), name(s.outcome()), at(s.begunMillis()),
                     at(s.decidedMillis()), at(s.finishedMillis()), at(s.deadlineMillis()), s.branchCount(), s.restored(),
                     s.acknowledgedBy());
         }
 
         TransactionDetail detail(TxnDetail d) {
             TxnSummary s = d.summary();
-            return new TransactionDetail(s.gtrid(), s.name(), s.protocol(), s.status().name(), name(s.outcome()),
+            return new TransactionDetail(s.gtrid(), s.name(), s.protocol(), s.phase(), s.status().name(), name(s.outcome()),
                     at(s.begunMillis()), at(s.decidedMillis()), at(s.finishedMillis()), at(s.deadlineMillis()), s.restored(),
                     s.acknowledgedBy(), d.branches().stream().map(this::branch).toList(),
                     d.inDoubt().stream().map(AdminJson::reason).toList(), d.history().stream().map(this::history).toList(),
@@ -80,7 +81,8 @@ final class AdminJson {
 
         private Branch branch(BranchView b) {
             return new Branch(b.bqual(), b.resourceId(), b.agentId(), b.registeredBy(), b.agentState().name(), b.phase(),
-                    name(b.vote()), name(b.pending()), b.attempts(), at(b.lastSentMillis()), name(b.heuristic()));
+                    name(b.vote()), name(b.pending()), b.attempts(), at(b.lastSentMillis()), name(b.heuristic()),
+                    name(b.decidedOnItsOwn()));
         }
 
         private History history(HistoryEntry h) {

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Action;
 import dev.xatm.core.ErrorCode;
@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.xatm.core.twophase.Fixture.branch;
-import static dev.xatm.core.twophase.Fixture.cmd;
+import static dev.xatm.core.commit.Fixture.branch;
+import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rule 9: an agent holding a prepared branch asks for its outcome. */

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
@@ -20,7 +20,13 @@ final class BranchProgress {
         REGISTERED(null),
         /** PREPARE sent, no vote yet. */
         PREPARING(Action.PREPARE),
-        /** Voted YES; waits for the decision (and, for COMMIT, for it to be durable). */
+        /** 3PC: CAN_COMMIT sent, no answer yet. */
+        ASKED(Action.CAN_COMMIT),
+        /** 3PC: answered YES to CAN_COMMIT (not prepared); waits for PRE_COMMIT, which needs a durable record first. */
+        WILLING(null),
+        /** 3PC: PRE_COMMIT (XA PREPARE) sent, no answer yet. */
+        PRE_COMMITTING(Action.PRE_COMMIT),
+        /** Voted YES (2PC PREPARE, or 3PC PRE_COMMIT: XA-prepared); waits for the decision (and, for COMMIT, for it to be durable). */
         PREPARED(null),
         /** Voted READ_ONLY: its agent finished it at prepare time; it takes no part in phase 2 (SPEC §2). */
         READ_ONLY(null),
@@ -57,6 +63,10 @@ final class BranchProgress {
     private long lastSentMillis = -1;
     /** The heuristic outcome its database reported, if any. */
     private AckResult heuristic;
+    /** 3PC: its answer to CAN_COMMIT ({@link #vote} holds its answer to PRE_COMMIT: YES = prepared). */
+    private Vote canCommitVote;
+    /** 3PC: its participant reported deciding on its own after a timeout (COMMIT or ROLLBACK); for the views. */
+    private Action autonomous;
 
     BranchProgress(String gtrid, Branch branch, Phase phase) {
         this.gtrid = gtrid;
@@ -72,8 +82,27 @@ final class BranchProgress {
         return b;
     }
 
+    /** 3PC: a branch named in a durable PRE_COMMIT record; it answered YES to CAN_COMMIT. PRE_COMMIT goes to it again. */
+    static BranchProgress restoredWilling(String gtrid, Branch branch) {
+        BranchProgress b = new BranchProgress(gtrid, branch, Phase.WILLING);
+        b.canCommitVote = Vote.YES;
+        return b;
+    }
+
     Branch branch() {
         return branch;
+    }
+
+    Vote canCommitVote() {
+        return canCommitVote;
+    }
+
+    Action autonomous() {
+        return autonomous;
+    }
+
+    void autonomous(Action action) {
+        this.autonomous = action;
     }
 
     String bqual() {
@@ -130,6 +159,52 @@ final class BranchProgress {
         schedule(config, nowMillis);
     }
 
+    void askCanCommit(CoordinatorConfig config, long nowMillis) {
+        move(Phase.ASKED, "ask can-commit", Phase.REGISTERED);
+        schedule(config, nowMillis);
+    }
+
+    /** 3PC: the answer to CAN_COMMIT. A NO stays ASKED: the caller aborts in the same step (as for a 2PC NO). */
+    void canCommitAnswered(Vote v) {
+        require("answer can-commit " + v, Phase.ASKED);
+        this.canCommitVote = v;
+        switch (v) {
+            case YES -> phase = Phase.WILLING;
+            case READ_ONLY -> {
+                phase = Phase.READ_ONLY;
+                vote = Vote.READ_ONLY;
+            }
+            case NO -> { }
+        }
+    }
+
+    void preCommit(CoordinatorConfig config, long nowMillis) {
+        move(Phase.PRE_COMMITTING, "pre-commit", Phase.WILLING);
+        schedule(config, nowMillis);
+    }
+
+    /** 3PC: the answer to PRE_COMMIT; YES means XA-prepared. A NO stays PRE_COMMITTING: the caller aborts. */
+    void preCommitAnswered(Vote v) {
+        require("answer pre-commit " + v, Phase.PRE_COMMITTING);
+        if (v == Vote.READ_ONLY) {
+            throw new IllegalArgumentException("branch " + gtrid + "/" + branch.bqual() + ": READ_ONLY is no answer to PRE_COMMIT");
+        }
+        this.vote = v;
+        if (v == Vote.YES) {
+            phase = Phase.PREPARED;
+        }
+    }
+
+    /**
+     * 3PC: the participant committed on its own (its PRE_COMMIT timer ran out), so it was prepared.
+     * From any phase that may still lead to COMMIT.
+     */
+    void committedOnItsOwn() {
+        move(Phase.COMMITTED, "committed on its own", Phase.PRE_COMMITTING, Phase.PREPARED, Phase.COMMITTING);
+        vote = Vote.YES;
+        autonomous = Action.COMMIT;
+    }
+
     void commitOnePhase(CoordinatorConfig config, long nowMillis) {
         move(Phase.COMMITTING_ONE_PHASE, "commit one phase", Phase.REGISTERED);
         schedule(config, nowMillis);
@@ -156,7 +231,8 @@ final class BranchProgress {
 
     /** Rollback reaches every branch but a read-only one, whatever it did so far (rule 4). */
     void rollback(CoordinatorConfig config, long nowMillis) {
-        move(Phase.ROLLING_BACK, "rollback", Phase.REGISTERED, Phase.PREPARING, Phase.PREPARED);
+        move(Phase.ROLLING_BACK, "rollback", Phase.REGISTERED, Phase.PREPARING, Phase.PREPARED,
+                Phase.ASKED, Phase.WILLING, Phase.PRE_COMMITTING);
         schedule(config, nowMillis);
     }
 
@@ -236,6 +312,7 @@ final class BranchProgress {
     @Override
     public String toString() {
         return branch.bqual() + "@" + agentId + ":" + phase + (vote == null ? "" : "(" + vote + ")")
+                + (autonomous == null ? "" : "{" + autonomous + " on its own}")
                 + (heuristic == null ? "" : "[" + heuristic + "]");
     }
 }

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Action;
 import dev.xatm.core.ErrorCode;
@@ -9,8 +9,8 @@ import dev.xatm.core.TxnStatus;
 import dev.xatm.core.Vote;
 import org.junit.jupiter.api.Test;
 
-import static dev.xatm.core.twophase.BeginAndRegisterTest.rejection;
-import static dev.xatm.core.twophase.Fixture.cmd;
+import static dev.xatm.core.commit.BeginAndRegisterTest.rejection;
+import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rule 10: a client asks to roll back. */

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.InDoubtReason;
@@ -65,8 +65,9 @@ final class InDoubtRules {
             }
         }
         if (!pending.isEmpty() && since >= 0 && nowMillis - since >= thresholdMillis) {
-            out.add(0, new InDoubtReason(Kind.OUTCOME_NOT_APPLIED, null, "outcome " + (t.outcome() == null ? "(one-phase commit)"
-                    : t.outcome()) + " not yet applied to " + String.join(", ", pending) + " after " + (nowMillis - since) + " ms"));
+            out.add(0, new InDoubtReason(Kind.OUTCOME_NOT_APPLIED, null, "outcome " + (t.outcome() != null ? t.outcome()
+                    : t.state() == GlobalTxn.State.PRE_COMMIT ? "(undecided: PRE_COMMIT resent after a restart, waiting for the answers)"
+                    : "(one-phase commit)") + " not yet applied to " + String.join(", ", pending) + " after " + (nowMillis - since) + " ms"));
         }
         return out;
     }
@@ -75,6 +76,8 @@ final class InDoubtRules {
     private static boolean decided(GlobalTxn t) {
         return switch (t.state()) {
             case LOGGING_DECISION, COMMITTING, ROLLING_BACK, COMMITTING_ONE_PHASE -> true;
+            // 3PC after a restart: undecided, but out of the coordinator's hands until the branches answer.
+            case PRE_COMMIT -> t.restored();
             default -> false;
         };
     }

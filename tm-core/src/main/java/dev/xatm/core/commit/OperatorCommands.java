@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Action;
 import dev.xatm.core.CoordinatorConfig;
@@ -55,7 +55,19 @@ final class OperatorCommands {
         }
         String op = e.operator();
         switch (t.state()) {
-            case ACTIVE, PREPARING -> {
+            case PRE_COMMIT -> {
+                if (t.restored()) {
+                    refuse(t, RequestKind.FORCE_ROLLBACK, op, nowMillis, "it was restored in PRE_COMMIT after a coordinator"
+                            + " restart: a participant may have committed on its own after its PRE_COMMIT timeout, so a rollback"
+                            + " could contradict it; PRE_COMMIT is being resent and the branches' answers decide", out);
+                } else {
+                    t.note(nowMillis, Kind.FORCED_ROLLBACK, null, "by operator " + op);
+                    twoPhase.abort(t, Outcome.ROLLED_BACK, "forced by operator " + op, nowMillis, out);
+                    txns.retireIfFinished(t);
+                    resolved(t, RequestKind.FORCE_ROLLBACK, "rolled back by operator " + op + "; " + pendingSummary(t), out);
+                }
+            }
+            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT -> {
                 t.note(nowMillis, Kind.FORCED_ROLLBACK, null, "by operator " + op);
                 twoPhase.abort(t, Outcome.ROLLED_BACK, "forced by operator " + op, nowMillis, out);
                 txns.retireIfFinished(t);
@@ -102,6 +114,10 @@ final class OperatorCommands {
             }
             case LOGGING_DECISION -> refuse(t, RequestKind.FORCE_COMMIT, op, nowMillis,
                     "its COMMIT decision is being written but is not durable yet; it commits by itself once it is", out);
+            case CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> refuse(t, RequestKind.FORCE_COMMIT, op, nowMillis,
+                    "it has no durable COMMIT decision (three-phase commit, " + t.state().status + "): it commits by itself"
+                            + " once every branch acknowledged PRE_COMMIT, and a forced commit could contradict a branch that"
+                            + " is not prepared", out);
             case ACTIVE, PREPARING, COMMITTING_ONE_PHASE -> refuse(t, RequestKind.FORCE_COMMIT, op, nowMillis,
                     "it has no durable COMMIT decision: under presumed abort an undecided transaction may be rolled back"
                             + " at any time (deadline, lost agent, restart), so a forced commit could contradict that", out);

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;

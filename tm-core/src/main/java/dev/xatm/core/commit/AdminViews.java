@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
@@ -24,8 +24,6 @@ import java.util.function.Predicate;
  * transactions plus a heap of {@code limit} entries. Not thread-safe; owned by the {@link Coordinator}.
  */
 final class AdminViews implements TxnViews {
-    static final String PROTOCOL = "2PC";
-
     private final TxnTable txns;
     private final Set<String> goneAgents;
     private final Set<String> connectedAgents;
@@ -100,15 +98,33 @@ final class AdminViews implements TxnViews {
     }
 
     private static TxnSummary summary(GlobalTxn t) {
-        return new TxnSummary(t.gtrid(), t.name(), PROTOCOL, t.state().status, t.outcome(), t.begunMillis(),
+        return new TxnSummary(t.gtrid(), t.name(), t.protocol().label, phase(t), t.state().status, t.outcome(), t.begunMillis(),
                 t.decidedMillis(), t.finishedMillis(), t.deadlineMillis(), t.branchCount(), t.restored(), t.acknowledgedBy());
+    }
+
+    /**
+     * The protocol step the transaction is in, in the protocol's own words: 2PC PREPARE then COMMIT or
+     * ROLLBACK; 3PC CAN_COMMIT, PRE_COMMIT, then DO_COMMIT or ABORT; ONE_PHASE for a single branch.
+     */
+    static String phase(GlobalTxn t) {
+        boolean three = t.protocol() == dev.xatm.core.Protocol.THREE_PHASE;
+        return switch (t.state()) {
+            case ACTIVE -> "ACTIVE";
+            case PREPARING -> "PREPARE";
+            case CAN_COMMIT -> "CAN_COMMIT";
+            case LOGGING_PRE_COMMIT, PRE_COMMIT -> "PRE_COMMIT";
+            case COMMITTING_ONE_PHASE -> "ONE_PHASE";
+            case LOGGING_DECISION, COMMITTING -> three ? "DO_COMMIT" : "COMMIT";
+            case ROLLING_BACK -> three ? "ABORT" : "ROLLBACK";
+            default -> "FINISHED";
+        };
     }
 
     private BranchView branch(BranchProgress b) {
         BranchView.AgentState agent = connectedAgents.contains(b.agentId()) ? BranchView.AgentState.CONNECTED
                 : goneAgents.contains(b.agentId()) ? BranchView.AgentState.GONE : BranchView.AgentState.NOT_SEEN;
         return new BranchView(b.bqual(), b.branch().resourceId(), b.agentId(), b.branch().agentId(), agent,
-                b.phase().name(), b.vote(), b.pending(), b.attempts(), b.lastSentMillis(), b.heuristic());
+                b.phase().name(), b.vote(), b.pending(), b.attempts(), b.lastSentMillis(), b.heuristic(), b.autonomous());
     }
 
     private static void checkLimit(int limit) {

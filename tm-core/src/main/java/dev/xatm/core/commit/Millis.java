@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 /** Arithmetic on the driver's millisecond clock, which may start anywhere (a monotonic clock has no epoch). */
 final class Millis {

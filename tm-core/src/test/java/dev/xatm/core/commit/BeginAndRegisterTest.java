@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Branch;
 import dev.xatm.core.ErrorCode;
@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import static dev.xatm.core.twophase.Fixture.branch;
+import static dev.xatm.core.commit.Fixture.branch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rules 1, 2 and 11 of the design notes: Begin, RegisterBranch and the memory of finished transactions. */

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Action;
 import dev.xatm.core.Outcome;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.xatm.core.twophase.Fixture.cmd;
+import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rules 6, 7 and 8: deadlines, resends with backoff, agents coming and going. */

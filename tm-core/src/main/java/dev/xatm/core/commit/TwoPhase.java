@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
@@ -9,8 +9,8 @@ import dev.xatm.core.Outbound;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Reply;
 import dev.xatm.core.Vote;
-import dev.xatm.core.twophase.BranchProgress.Phase;
-import dev.xatm.core.twophase.GlobalTxn.State;
+import dev.xatm.core.commit.BranchProgress.Phase;
+import dev.xatm.core.commit.GlobalTxn.State;
 import dev.xatm.core.view.HistoryEntry.Kind;
 
 import java.util.ArrayList;
@@ -92,7 +92,7 @@ final class TwoPhase {
         }
     }
 
-    private void decideCommit(GlobalTxn t, long nowMillis, Effects.Builder out) {
+    void decideCommit(GlobalTxn t, long nowMillis, Effects.Builder out) {
         if (!VoteTally.needsDecisionRecord(t.votes())) {
             // All read-only: every branch is finished already; there is nothing to commit or to recover.
             t.finishCommitted(nowMillis);
@@ -121,6 +121,8 @@ final class TwoPhase {
             }
         }
         out.reply(new Reply.Decided(t.gtrid(), Outcome.COMMITTED));
+        // 3PC: every participant may have committed on its own already, leaving nothing to send.
+        finishCommitIfDone(t, nowMillis, out);
     }
 
     // ---- phase 2 ----
@@ -144,19 +146,7 @@ final class TwoPhase {
                 } else {
                     return; // not an answer the agent contract gives to COMMIT; keep resending
                 }
-                if (noneIn(t, Phase.COMMITTING)) {
-                    if (t.hasHeuristicBranch()) {
-                        // No Completed record yet: a restart resends COMMIT, and the database, which
-                        // remembers its heuristic until forgotten, reports it again. Forget writes it.
-                        finishHeuristic(t, nowMillis, out);
-                        return;
-                    }
-                    // No fsync of its own: if lost, recovery resends an idempotent COMMIT (LogRecord.Completed).
-                    out.append(new LogRecord.Completed(t.gtrid()));
-                    t.finishCommitted(nowMillis);
-                    t.note(nowMillis, Kind.FINISHED, null, "COMMITTED; every branch acknowledged");
-                    out.reply(new Reply.Finished(t.gtrid(), Outcome.COMMITTED));
-                }
+                finishCommitIfDone(t, nowMillis, out);
             }
             case ROLLING_BACK -> {
                 if (result.isHeuristic()) {
@@ -185,6 +175,23 @@ final class TwoPhase {
             }
             default -> { }
         }
+    }
+
+    private void finishCommitIfDone(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        if (t.state() != State.COMMITTING || !noneIn(t, Phase.COMMITTING)) {
+            return;
+        }
+        if (t.hasHeuristicBranch()) {
+            // No Completed record yet: a restart resends COMMIT, and the database, which
+            // remembers its heuristic until forgotten, reports it again. Forget writes it.
+            finishHeuristic(t, nowMillis, out);
+            return;
+        }
+        // No fsync of its own: if lost, recovery resends an idempotent COMMIT (LogRecord.Completed).
+        out.append(new LogRecord.Completed(t.gtrid()));
+        t.finishCommitted(nowMillis);
+        t.note(nowMillis, Kind.FINISHED, null, "COMMITTED; every branch acknowledged");
+        out.reply(new Reply.Finished(t.gtrid(), Outcome.COMMITTED));
     }
 
     /**
@@ -224,8 +231,14 @@ final class TwoPhase {
     void abort(GlobalTxn t, Outcome why, String reason, long nowMillis, Effects.Builder out) {
         t.abort(why, nowMillis);
         t.note(nowMillis, Kind.ABORTED, null, why + ": " + reason);
+        if (t.preCommitLogged()) {
+            // 3PC: without this a restart would find the PRE_COMMIT record and ask the branches again;
+            // lazy, because asking again also ends in this rollback (some branch is not prepared).
+            out.append(new LogRecord.Aborted(t.gtrid()));
+        }
         for (BranchProgress b : t.branches()) {
-            if (b.phase() != Phase.READ_ONLY) {
+            // Read-only branches are finished; a heuristic one (3PC: it committed on its own) cannot be undone.
+            if (b.phase() != Phase.READ_ONLY && b.phase() != Phase.HEURISTIC) {
                 b.rollback(config, nowMillis);
                 send(t, b, nowMillis, out);
             }
@@ -249,6 +262,9 @@ final class TwoPhase {
             finishHeuristic(t, nowMillis, out);
             return;
         }
+        if (t.preCommitLogged()) {
+            out.append(new LogRecord.Completed(t.gtrid())); // lazy, like every Completed
+        }
         t.finishRolledBack(nowMillis);
         t.note(nowMillis, Kind.FINISHED, null, t.outcome() + "; every branch acknowledged or its agent is gone");
         out.reply(new Reply.Finished(t.gtrid(), t.outcome()));
@@ -264,6 +280,11 @@ final class TwoPhase {
             // A missing vote counts as NO. TIMED_OUT only when the global deadline is what ran out.
             abort(t, nowMillis >= t.deadlineMillis() ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK,
                     "no vote from " + unvoted(t) + " in time", nowMillis, out);
+        } else if ((t.state() == State.CAN_COMMIT || t.state() == State.PRE_COMMIT) && nowMillis >= t.voteDeadlineMillis()) {
+            // 3PC: a missing answer aborts, in either phase (a restored PRE_COMMIT has no answer deadline).
+            String phase = t.state() == State.CAN_COMMIT ? "CAN_COMMIT" : "PRE_COMMIT";
+            abort(t, nowMillis >= t.deadlineMillis() ? Outcome.TIMED_OUT : Outcome.ROLLED_BACK,
+                    "no answer to " + phase + " from " + unanswered(t) + " in time", nowMillis, out);
         }
         if (t.isFinished()) {
             return;
@@ -288,8 +309,14 @@ final class TwoPhase {
 
     /** Rule 8. The Coordinator has already marked the agent gone. */
     void agentDisconnected(GlobalTxn t, String agentId, long nowMillis, Effects.Builder out) {
+        if (t.state() == State.PRE_COMMIT && t.restored()) {
+            // 3PC after a restart: participants may have committed on their own; only their answers decide.
+            noteGone(t, agentId, nowMillis);
+            return;
+        }
         switch (t.state()) {
-            case ACTIVE, PREPARING -> {
+            // 3PC: before a PRE_COMMIT YES nothing is prepared, so a lost agent's branch is lost too.
+            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
                 for (BranchProgress b : t.branches()) {
                     // An unprepared branch died with the agent's session, so it can never vote YES.
                     // A prepared (or read-only) one survives the disconnect (XA-FACTS §0).
@@ -339,7 +366,7 @@ final class TwoPhase {
         t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared; " + switch (t.state()) {
             case COMMITTING -> b == null || b.vote() != Vote.YES ? "answered ROLLBACK" : "answered COMMIT";
             case ROLLING_BACK -> "answered ROLLBACK";
-            case ACTIVE, PREPARING, LOGGING_DECISION -> "answer follows the decision";
+            case ACTIVE, PREPARING, LOGGING_DECISION, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> "answer follows the decision";
             default -> "not answered";
         });
         switch (t.state()) {
@@ -360,7 +387,7 @@ final class TwoPhase {
             }
             // Undecided, or decided but not durable: the answer would be a guess. It goes out with
             // the decision, to the agent that inquired last.
-            case ACTIVE, PREPARING, LOGGING_DECISION -> {
+            case ACTIVE, PREPARING, LOGGING_DECISION, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
                 if (b != null && mayReroute(b, agentId)) {
                     b.routeTo(agentId);
                 }
@@ -432,18 +459,27 @@ final class TwoPhase {
      * Sends the branch's pending command and books the next attempt. An agent known to be gone has
      * no stream to carry it; it gets the command again when it reconnects (rule 7).
      */
-    private void send(GlobalTxn t, BranchProgress b, long nowMillis, Effects.Builder out) {
+    void send(GlobalTxn t, BranchProgress b, long nowMillis, Effects.Builder out) {
         b.attempted(config, nowMillis);
         sendOnce(b.agentId(), t.gtrid(), b.bqual(), b.pending(), out);
     }
 
     private void sendOnce(String agentId, String gtrid, String bqual, Action action, Effects.Builder out) {
         if (!goneAgents.contains(agentId)) {
-            out.send(new Outbound(agentId, gtrid, bqual, action));
+            out.send(new Outbound(agentId, gtrid, bqual, action, participantTimeout(action)));
         }
     }
 
-    private static void decidedAndFinished(GlobalTxn t, long nowMillis, Effects.Builder out) {
+    /** 3PC: how long the participant waits, once it answered this command, before it decides on its own. */
+    private long participantTimeout(Action action) {
+        return switch (action) {
+            case CAN_COMMIT -> config.threePhase().participantCanCommitMillis();
+            case PRE_COMMIT -> config.threePhase().participantPreCommitMillis();
+            default -> 0;
+        };
+    }
+
+    static void decidedAndFinished(GlobalTxn t, long nowMillis, Effects.Builder out) {
         if (t.state() == State.FINISHED_COMMITTED && t.branchCount() != 1) {
             t.note(nowMillis, Kind.FINISHED, null, "COMMITTED with nothing to commit (no branch, or all read-only)");
         }
@@ -455,6 +491,16 @@ final class TwoPhase {
         List<String> missing = new ArrayList<>();
         for (BranchProgress b : t.branches()) {
             if (b.vote() == null) {
+                missing.add(b.bqual());
+            }
+        }
+        return missing.isEmpty() ? "every branch" : String.join(", ", missing);
+    }
+
+    private static String unanswered(GlobalTxn t) {
+        List<String> missing = new ArrayList<>();
+        for (BranchProgress b : t.branches()) {
+            if (b.phase() == Phase.ASKED || b.phase() == Phase.PRE_COMMITTING) {
                 missing.add(b.bqual());
             }
         }

@@ -1,5 +1,6 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
+import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
 import dev.xatm.core.CoordinatorConfig;
@@ -10,6 +11,7 @@ import dev.xatm.core.Ids;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Outcome;
+import dev.xatm.core.Protocol;
 import dev.xatm.core.Reply;
 import dev.xatm.core.RequestKind;
 import dev.xatm.core.TxnStatus;
@@ -56,6 +58,7 @@ public final class Coordinator {
      */
     private final Set<String> connectedAgents = new LinkedHashSet<>();
     private final TwoPhase twoPhase;
+    private final ThreePhase threePhase;
     private final OperatorCommands operator;
     private final AdminViews views;
     private long nowMillis;
@@ -65,6 +68,7 @@ public final class Coordinator {
         this.config = Objects.requireNonNull(config, "config");
         this.txns = new TxnTable(config.finishedMemory());
         this.twoPhase = new TwoPhase(config, goneAgents);
+        this.threePhase = new ThreePhase(config, twoPhase);
         this.operator = new OperatorCommands(config, txns, twoPhase, goneAgents);
         this.views = new AdminViews(txns, goneAgents, connectedAgents, () -> nowMillis);
     }
@@ -80,14 +84,21 @@ public final class Coordinator {
         Coordinator c = new Coordinator(config);
         c.nowMillis = nowMillis;
         c.clockStarted = true;
+        // The first copy of a record wins: a repeated one must not replace what phase 2 started from.
         Map<String, LogRecord.Decision> decisions = new LinkedHashMap<>();
+        Map<String, LogRecord.PreCommit> preCommits = new LinkedHashMap<>();
+        Set<String> aborted = new LinkedHashSet<>();
         Set<String> open = new LinkedHashSet<>();
         Set<String> completed = new LinkedHashSet<>();
         for (LogRecord r : durableRecords) {
             if (r instanceof LogRecord.Decision d) {
-                // The first copy wins: a repeated record must not replace what phase 2 started from.
                 decisions.putIfAbsent(d.gtrid(), d);
                 open.add(d.gtrid());
+            } else if (r instanceof LogRecord.PreCommit p) {
+                preCommits.putIfAbsent(p.gtrid(), p);
+                open.add(p.gtrid());
+            } else if (r instanceof LogRecord.Aborted a) {
+                aborted.add(a.gtrid());
             } else if (r instanceof LogRecord.Completed done) {
                 open.remove(done.gtrid());
                 completed.remove(done.gtrid()); // re-added last: FIFO memory keeps the newest
@@ -95,31 +106,63 @@ public final class Coordinator {
             }
         }
         for (String gtrid : completed) {
-            if (!open.contains(gtrid)) {
-                LogRecord.Decision d = decisions.get(gtrid);
-                c.txns.addRemembered((d == null
-                        ? GlobalTxn.restoredFinished(gtrid, "", List.of())
-                        : GlobalTxn.restoredFinished(gtrid, d.name(), d.branches()))
-                        .restoredAt(nowMillis, "COMMITTED and completed before the restart (from the log)"));
-            }
-        }
-        for (String gtrid : open) {
-            LogRecord.Decision d = decisions.get(gtrid);
-            GlobalTxn t = GlobalTxn.restoredCommitting(gtrid, d.name(), d.branches());
-            if (t.branchCount() == 0) {
-                // We never log a decision without a YES branch; if one appears, nothing is left to do.
-                c.txns.addRemembered(GlobalTxn.restoredFinished(gtrid, d.name(), List.of())
-                        .restoredAt(nowMillis, "COMMITTED; its decision record names no branch"));
+            if (open.contains(gtrid)) {
                 continue;
             }
-            for (BranchProgress b : t.branches()) {
-                b.commit(config, nowMillis);
+            LogRecord.Decision d = decisions.get(gtrid);
+            LogRecord.PreCommit p = preCommits.get(gtrid);
+            if (d == null && p != null) {
+                // 3PC, rolled back after its PRE_COMMIT record: nothing left to do, nothing to remember.
+                continue;
             }
-            t.restoredAt(nowMillis, "durable COMMIT decision without completion: phase 2 resumes, COMMIT to "
-                    + t.branchCount() + " branch(es)");
-            c.txns.addLive(t);
+            c.txns.addRemembered((d == null
+                    ? GlobalTxn.restoredFinished(gtrid, "", List.of())
+                    : GlobalTxn.restoredFinished(gtrid, d.name(), d.branches()))
+                    .restoredAt(nowMillis, "COMMITTED and completed before the restart (from the log)"));
+        }
+        for (String gtrid : open) {
+            c.restoreOpen(gtrid, decisions.get(gtrid), preCommits.get(gtrid), aborted.contains(gtrid));
         }
         return c;
+    }
+
+    private void restoreOpen(String gtrid, LogRecord.Decision d, LogRecord.PreCommit p, boolean aborted) {
+        if (d == null && aborted) {
+            // 3PC, aborted after its PRE_COMMIT record: the rollback resumes. (If the Aborted record had
+            // been lost, asking the branches again would find one that is not prepared and abort again.)
+            GlobalTxn t = GlobalTxn.restoredRollingBack(gtrid, p.name(), p.branches());
+            for (BranchProgress b : t.branches()) {
+                b.rollback(config, nowMillis);
+            }
+            txns.addLive(t.restoredAt(nowMillis, "PRE_COMMIT record and a rollback decision: ROLLBACK resumes to "
+                    + t.branchCount() + " branch(es)"));
+            return;
+        }
+        if (d == null) {
+            // 3PC, undecided after PRE_COMMIT: never presume abort here, a participant may have committed
+            // on its own. Ask every branch again; their answers decide (ThreePhase).
+            GlobalTxn t = GlobalTxn.restoredPreCommit(gtrid, p.name(), p.branches());
+            for (BranchProgress b : t.branches()) {
+                b.preCommit(config, nowMillis);
+            }
+            txns.addLive(t.restoredAt(nowMillis, "PRE_COMMIT record without a decision: PRE_COMMIT resent to "
+                    + t.branchCount() + " branch(es); their answers decide"));
+            return;
+        }
+        GlobalTxn t = GlobalTxn.restoredCommitting(gtrid, d.name(), p == null ? Protocol.TWO_PHASE : Protocol.THREE_PHASE,
+                d.branches());
+        if (t.branchCount() == 0) {
+            // We never log a decision without a YES branch; if one appears, nothing is left to do.
+            txns.addRemembered(GlobalTxn.restoredFinished(gtrid, d.name(), List.of())
+                    .restoredAt(nowMillis, "COMMITTED; its decision record names no branch"));
+            return;
+        }
+        for (BranchProgress b : t.branches()) {
+            b.commit(config, nowMillis);
+        }
+        t.restoredAt(nowMillis, "durable COMMIT decision without completion: phase 2 resumes, COMMIT to "
+                + t.branchCount() + " branch(es)");
+        txns.addLive(t);
     }
 
     /** Applies one event and returns what the driver must do about it. */
@@ -211,7 +254,8 @@ public final class Coordinator {
                             + " waiting for an operator, the configured maximum");
             return;
         }
-        txns.addLive(GlobalTxn.begun(gtrid, name, e.deadlineMillis(), nowMillis));
+        Protocol protocol = e.protocol() == null ? config.defaultProtocol() : e.protocol();
+        txns.addLive(GlobalTxn.begun(gtrid, name, protocol, e.deadlineMillis(), nowMillis));
         out.reply(new Reply.Begun(gtrid, e.deadlineMillis()));
     }
 
@@ -277,7 +321,12 @@ public final class Coordinator {
         }
         switch (t.state()) {
             case ACTIVE -> {
-                twoPhase.commit(t, nowMillis, out);
+                // One branch commits in one phase whatever the protocol: it decides alone (SPEC §2).
+                if (t.protocol() == Protocol.THREE_PHASE && t.branchCount() >= 2) {
+                    threePhase.commit(t, nowMillis, out);
+                } else {
+                    twoPhase.commit(t, nowMillis, out);
+                }
                 txns.retireIfFinished(t);
             }
             // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
@@ -299,10 +348,22 @@ public final class Coordinator {
             return;
         }
         switch (t.state()) {
-            case ACTIVE, PREPARING -> {
+            // 3PC: before any PRE_COMMIT answer is awaited past a restart, aborting is what a timeout would do.
+            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT -> {
                 t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
                 twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
                 txns.retireIfFinished(t);
+            }
+            case PRE_COMMIT -> {
+                if (t.restored()) {
+                    reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid
+                            + " was restored in PRE_COMMIT: a participant may have committed on its own, so only the"
+                            + " branches' answers decide it");
+                } else {
+                    t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
+                    twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
+                    txns.retireIfFinished(t);
+                }
             }
             case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
             // A one-phase commit may be committing at the database right now, and a logged
@@ -339,7 +400,12 @@ public final class Coordinator {
             reject(out, e.gtrid(), RequestKind.VOTE, ErrorCode.INVALID_ARGUMENT, "a vote is required");
             return;
         }
-        twoPhase.vote(t, b, e.vote(), nowMillis, out);
+        Action answering = e.answering() == null ? Action.PREPARE : e.answering();
+        if (answering == Action.CAN_COMMIT || answering == Action.PRE_COMMIT) {
+            threePhase.vote(t, b, e.vote(), answering, nowMillis, out);
+        } else {
+            twoPhase.vote(t, b, e.vote(), nowMillis, out);
+        }
         txns.retireIfFinished(t);
     }
 
@@ -347,8 +413,23 @@ public final class Coordinator {
         GlobalTxn t = txns.live(e.gtrid());
         BranchProgress b = t == null ? null : t.branch(e.bqual());
         if (b != null) {
-            twoPhase.ack(t, b, e.action(), e.result(), nowMillis, out);
+            if (e.autonomous() && e.result() == AckResult.DONE) {
+                threePhase.participantDecided(t, b, e.action(), nowMillis, out);
+            } else {
+                twoPhase.ack(t, b, e.action(), e.result(), nowMillis, out);
+            }
             txns.retireIfFinished(t);
+            return;
+        }
+        GlobalTxn finished = txns.finished(e.gtrid());
+        if (e.autonomous() && e.action() == Action.COMMIT && e.result() == AckResult.DONE && finished != null
+                && finished.decidedRollback()) {
+            // 3PC's partition hazard, reported after the rollback finished: never dropped silently.
+            finished.note(nowMillis, Kind.PARTICIPANT_DECIDED, e.bqual(), "committed on its own while the decision was"
+                    + " ROLLBACK (3PC's partition hazard)");
+            if (twoPhase.lateHeuristic(finished, e.bqual(), AckResult.HEURISTIC_COMMIT, nowMillis)) {
+                txns.hold(finished);
+            }
             return;
         }
         if (e.result() == null || !e.result().isHeuristic()) {
@@ -368,8 +449,11 @@ public final class Coordinator {
 
     private void onDecisionDurable(Event.DecisionDurable e, Effects.Builder out) {
         GlobalTxn t = txns.live(e.gtrid());
-        if (t != null) {
+        if (t != null && t.state() == GlobalTxn.State.LOGGING_PRE_COMMIT) {
+            threePhase.preCommitDurable(t, nowMillis, out);
+        } else if (t != null) {
             twoPhase.decisionDurable(t, nowMillis, out);
+            txns.retireIfFinished(t);
         }
     }
 
@@ -383,6 +467,12 @@ public final class Coordinator {
         GlobalTxn t = txns.live(e.gtrid());
         if (t != null) {
             twoPhase.inquiry(t, e.bqual(), e.agentId(), nowMillis, out);
+            // 3PC: a branch held prepared is the PRE_COMMIT YES that may have been lost.
+            BranchProgress b = t.branch(e.bqual());
+            if (b != null && b.agentId().equals(e.agentId())) {
+                threePhase.inquiryAnswers(t, b, nowMillis, out);
+                txns.retireIfFinished(t);
+            }
             return;
         }
         GlobalTxn done = txns.finished(e.gtrid());

@@ -1,7 +1,8 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Branch;
 import dev.xatm.core.Outcome;
+import dev.xatm.core.Protocol;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.Vote;
 import dev.xatm.core.view.HistoryEntry;
@@ -26,6 +27,15 @@ final class GlobalTxn {
         ACTIVE(TxnStatus.ACTIVE),
         /** 2PC phase 1: PREPARE sent, votes being collected until the vote deadline. */
         PREPARING(TxnStatus.PREPARING),
+        /** 3PC phase 1: CAN_COMMIT sent, answers being collected until the answer deadline. */
+        CAN_COMMIT(TxnStatus.ASKING_CAN_COMMIT),
+        /** 3PC: every branch willing; the PRE_COMMIT record appended, not yet durable. No PRE_COMMIT may leave. */
+        LOGGING_PRE_COMMIT(TxnStatus.PRE_COMMITTING),
+        /**
+         * 3PC phase 2: the PRE_COMMIT record is durable and PRE_COMMIT (XA PREPARE) went to every
+         * willing branch; answers are collected until the answer deadline (none for a restored one).
+         */
+        PRE_COMMIT(TxnStatus.PRE_COMMITTING),
         /** Single branch: XA COMMIT ... ONE PHASE sent; its answer decides (rule 3). */
         COMMITTING_ONE_PHASE(TxnStatus.PREPARING),
         /**
@@ -52,6 +62,7 @@ final class GlobalTxn {
 
     private final String gtrid;
     private final String name;
+    private final Protocol protocol;
     private final long deadlineMillis;
     private final Map<String, BranchProgress> branches = new LinkedHashMap<>();
     private State state;
@@ -70,24 +81,31 @@ final class GlobalTxn {
     private boolean restored;
     /** A Decision record was appended for it, so a Completed record must close it. */
     private boolean decisionLogged;
+    /** 3PC: a PRE_COMMIT record was appended for it, so an abort must be logged (Aborted) and closed (Completed). */
+    private boolean preCommitLogged;
     /** The operator who forgot (acknowledged) its heuristic outcome; null until then. */
     private String acknowledgedBy;
 
-    private GlobalTxn(String gtrid, String name, long deadlineMillis, State state) {
+    private GlobalTxn(String gtrid, String name, Protocol protocol, long deadlineMillis, State state) {
         this.gtrid = gtrid;
         this.name = name;
+        this.protocol = protocol;
         this.deadlineMillis = deadlineMillis;
         this.state = state;
     }
 
     static GlobalTxn begun(String gtrid, String name, long deadlineMillis) {
-        return new GlobalTxn(gtrid, name, deadlineMillis, State.ACTIVE);
+        return new GlobalTxn(gtrid, name, Protocol.TWO_PHASE, deadlineMillis, State.ACTIVE);
     }
 
     static GlobalTxn begun(String gtrid, String name, long deadlineMillis, long nowMillis) {
-        GlobalTxn t = begun(gtrid, name, deadlineMillis);
+        return begun(gtrid, name, Protocol.TWO_PHASE, deadlineMillis, nowMillis);
+    }
+
+    static GlobalTxn begun(String gtrid, String name, Protocol protocol, long deadlineMillis, long nowMillis) {
+        GlobalTxn t = new GlobalTxn(gtrid, name, protocol, deadlineMillis, State.ACTIVE);
         t.begunMillis = nowMillis;
-        t.note(nowMillis, HistoryEntry.Kind.BEGUN, null, "name '" + name + "'");
+        t.note(nowMillis, HistoryEntry.Kind.BEGUN, null, "name '" + name + "', " + protocol.label);
         return t;
     }
 
@@ -96,13 +114,44 @@ final class GlobalTxn {
      * phase 2 resumes. It has no deadline any more: phase 2 never gives up (XA-FACTS D.30).
      */
     static GlobalTxn restoredCommitting(String gtrid, String name, List<Branch> yesBranches) {
-        GlobalTxn t = new GlobalTxn(gtrid, name, Long.MAX_VALUE, State.COMMITTING);
+        return restoredCommitting(gtrid, name, Protocol.TWO_PHASE, yesBranches);
+    }
+
+    static GlobalTxn restoredCommitting(String gtrid, String name, Protocol protocol, List<Branch> yesBranches) {
+        GlobalTxn t = new GlobalTxn(gtrid, name, protocol, Long.MAX_VALUE, State.COMMITTING);
         t.outcome = Outcome.COMMITTED;
         t.restored = true;
         t.decisionLogged = true;
         for (Branch b : yesBranches) {
             // putIfAbsent: a record carrying a bqual twice must not reset that branch's progress.
             t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredYes(gtrid, b));
+        }
+        return t;
+    }
+
+    /**
+     * 3PC: a durable PRE_COMMIT record without a decision. Some branch may be prepared, or may even
+     * have committed on its own after its timeout, so this coordinator must not presume abort: it
+     * sends PRE_COMMIT again to every branch and decides on the answers, with no answer deadline.
+     */
+    static GlobalTxn restoredPreCommit(String gtrid, String name, List<Branch> willingBranches) {
+        GlobalTxn t = new GlobalTxn(gtrid, name, Protocol.THREE_PHASE, Long.MAX_VALUE, State.PRE_COMMIT);
+        t.restored = true;
+        t.preCommitLogged = true;
+        for (Branch b : willingBranches) {
+            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredWilling(gtrid, b));
+        }
+        return t;
+    }
+
+    /** 3PC: a PRE_COMMIT record followed by an Aborted one: the rollback resumes, to every branch. */
+    static GlobalTxn restoredRollingBack(String gtrid, String name, List<Branch> willingBranches) {
+        GlobalTxn t = new GlobalTxn(gtrid, name, Protocol.THREE_PHASE, Long.MAX_VALUE, State.ROLLING_BACK);
+        t.restored = true;
+        t.preCommitLogged = true;
+        t.outcome = Outcome.ROLLED_BACK;
+        for (Branch b : willingBranches) {
+            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredWilling(gtrid, b));
         }
         return t;
     }
@@ -130,6 +179,10 @@ final class GlobalTxn {
 
     String name() {
         return name;
+    }
+
+    Protocol protocol() {
+        return protocol;
     }
 
     long deadlineMillis() {
@@ -205,6 +258,10 @@ final class GlobalTxn {
         return decisionLogged;
     }
 
+    boolean preCommitLogged() {
+        return preCommitLogged;
+    }
+
     String acknowledgedBy() {
         return acknowledgedBy;
     }
@@ -275,9 +332,28 @@ final class GlobalTxn {
         commitRequestedMillis = nowMillis;
     }
 
+    /** 3PC: CAN_COMMIT goes out; answers are due by {@code answerDeadlineMillis}. */
+    void startCanCommit(long answerDeadlineMillis, long nowMillis) {
+        move(State.CAN_COMMIT, "commit (three-phase)", State.ACTIVE);
+        this.voteDeadlineMillis = answerDeadlineMillis;
+        commitRequestedMillis = nowMillis;
+    }
+
+    /** 3PC: every branch is willing; the PRE_COMMIT record is on its way to disk. */
+    void logPreCommit() {
+        move(State.LOGGING_PRE_COMMIT, "log pre-commit", State.CAN_COMMIT);
+        preCommitLogged = true;
+    }
+
+    /** 3PC: the PRE_COMMIT record is durable; PRE_COMMIT answers are due by {@code answerDeadlineMillis}. */
+    void preCommitDurable(long answerDeadlineMillis) {
+        move(State.PRE_COMMIT, "pre-commit durable", State.LOGGING_PRE_COMMIT);
+        this.voteDeadlineMillis = answerDeadlineMillis;
+    }
+
     /** All votes are in and some branch voted YES: the decision record is on its way to disk. */
     void decideCommit(long nowMillis) {
-        move(State.LOGGING_DECISION, "decide commit", State.PREPARING);
+        move(State.LOGGING_DECISION, "decide commit", State.PREPARING, State.PRE_COMMIT);
         outcome = Outcome.COMMITTED;
         decisionLogged = true;
         decidedMillis = nowMillis;
@@ -292,7 +368,8 @@ final class GlobalTxn {
         if (why != Outcome.ROLLED_BACK && why != Outcome.TIMED_OUT) {
             throw new IllegalArgumentException("transaction " + gtrid + ": abort with " + why);
         }
-        move(State.ROLLING_BACK, "abort (" + why + ")", State.ACTIVE, State.PREPARING);
+        move(State.ROLLING_BACK, "abort (" + why + ")", State.ACTIVE, State.PREPARING,
+                State.CAN_COMMIT, State.LOGGING_PRE_COMMIT, State.PRE_COMMIT);
         outcome = why;
         decidedMillis = nowMillis;
     }
@@ -303,7 +380,7 @@ final class GlobalTxn {
      */
     void finishCommitted(long nowMillis) {
         move(State.FINISHED_COMMITTED, "finish committed",
-                State.ACTIVE, State.PREPARING, State.COMMITTING_ONE_PHASE, State.COMMITTING);
+                State.ACTIVE, State.PREPARING, State.CAN_COMMIT, State.COMMITTING_ONE_PHASE, State.COMMITTING);
         outcome = Outcome.COMMITTED;
         finished(nowMillis);
     }

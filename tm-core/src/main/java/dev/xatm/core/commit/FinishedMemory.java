@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;

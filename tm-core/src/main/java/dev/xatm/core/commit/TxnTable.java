@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.xatm.core.twophase.BeginAndRegisterTest.rejection;
-import static dev.xatm.core.twophase.Fixture.branch;
-import static dev.xatm.core.twophase.Fixture.cmd;
+import static dev.xatm.core.commit.BeginAndRegisterTest.rejection;
+import static dev.xatm.core.commit.Fixture.branch;
+import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rule 12: what a restarted coordinator rebuilds from its durable records. */

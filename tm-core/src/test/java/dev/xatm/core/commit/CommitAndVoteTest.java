@@ -1,4 +1,4 @@
-package dev.xatm.core.twophase;
+package dev.xatm.core.commit;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.xatm.core.twophase.Fixture.branch;
-import static dev.xatm.core.twophase.Fixture.cmd;
+import static dev.xatm.core.commit.Fixture.branch;
+import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Rules 3 and 4: how a commit request starts, how votes decide, and when COMMIT may leave. */
