@@ -90,6 +90,9 @@ public final class CoordinatorLoop {
     private StateMachine core;
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
 
+    private final java.util.concurrent.atomic.LongAdder participantCommits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder participantRollbacks = new java.util.concurrent.atomic.LongAdder();
+
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
                            Halt halt, long tickMillis, int queueCapacity) {
         this(restorer, txnLog, outbox, clock, halt, tickMillis, queueCapacity, CrashSwitch.NONE);
@@ -278,8 +281,21 @@ public final class CoordinatorLoop {
         }
     }
 
+    /** 3PC branches whose participant reported deciding on its own (autonomous acks received, duplicates included). */
+    public long participantCommits() {
+        return participantCommits.sum();
+    }
+
+    public long participantRollbacks() {
+        return participantRollbacks.sum();
+    }
+
     /** Steps one event and carries out its effects in the documented order. */
     private void step(Event event, Consumer<Reply> requester) {
+        if (event instanceof Event.AckReceived ack && ack.autonomous()) {
+            (ack.action() == dev.xatm.core.Action.COMMIT ? participantCommits : participantRollbacks).increment();
+            log.info("Branch {} of {}: its 3PC participant decided {} on its own (its timer ran out)", ack.bqual(), ack.gtrid(), ack.action());
+        }
         if (event instanceof Event.AckReceived ack && ack.result() != null && ack.result().isHeuristic()) {
             // A database decided a branch on its own. The core holds it for an operator; this line makes
             // sure it also survives in the server's log whatever happens to the process (SPEC §2).

@@ -76,6 +76,15 @@ final class AdminViews implements TxnViews {
         return out;
     }
 
+    @Override
+    public java.util.Map<String, Integer> liveByProtocolAndPhase() {
+        java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (GlobalTxn t : txns.liveTxns()) {
+            counts.merge(t.protocol().label + "/" + phase(t), 1, Integer::sum);
+        }
+        return counts;
+    }
+
     /** The {@code limit} newest matches, newest first: one pass, a min-heap of the best so far. */
     private List<GlobalTxn> newest(int limit, Predicate<GlobalTxn> filter, boolean unsettledOnly) {
         PriorityQueue<GlobalTxn> best = new PriorityQueue<>(Comparator.comparingLong(GlobalTxn::seq));

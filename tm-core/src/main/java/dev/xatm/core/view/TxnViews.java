@@ -37,4 +37,11 @@ public interface TxnViews {
      * heuristic outcome or hazard that no operator has forgotten yet.
      */
     List<InDoubtTxn> inDoubt(long thresholdMillis, int limit);
+
+    /**
+     * How many unfinished transactions are in each protocol step now, keyed {@code "<protocol>/<phase>"}
+     * (e.g. {@code "3PC/PRE_COMMIT"}, see {@link TxnSummary#phase()}); steps with none are absent. One
+     * pass over the live transactions, for metrics.
+     */
+    java.util.Map<String, Integer> liveByProtocolAndPhase();
 }
