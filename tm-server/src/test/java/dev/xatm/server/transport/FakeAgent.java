@@ -63,6 +63,18 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
         send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(gtrid).setBqual(bqual).setVote(vote)).build());
     }
 
+    /** A vote that names the command it answers (3PC: CAN_COMMIT or PRE_COMMIT). */
+    public void vote(String gtrid, String bqual, BranchVote vote, PhaseAction answering) {
+        send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(gtrid).setBqual(bqual).setVote(vote)
+                .setAnswering(answering)).build());
+    }
+
+    /** 3PC: reports an outcome this participant decided on its own when its timer ran out. */
+    public void autonomousAck(String gtrid, String bqual, PhaseAction action) {
+        send(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action)
+                .setResult(AckResult.DONE).setAutonomous(true)).build());
+    }
+
     public void ack(String gtrid, String bqual, PhaseAction action) {
         ack(gtrid, bqual, action, AckResult.DONE);
     }
@@ -95,6 +107,8 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
         if (autoAnswer) {
             if (c.getAction() == PhaseAction.PREPARE) {
                 vote(c.getGtrid(), c.getBqual(), BranchVote.YES);
+            } else if (c.getAction() == PhaseAction.CAN_COMMIT || c.getAction() == PhaseAction.PRE_COMMIT) {
+                vote(c.getGtrid(), c.getBqual(), BranchVote.YES, c.getAction());
             } else {
                 ack(c.getGtrid(), c.getBqual(), c.getAction());
             }
