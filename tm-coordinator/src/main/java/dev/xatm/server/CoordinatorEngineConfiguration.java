@@ -9,6 +9,8 @@ import dev.xatm.server.engine.CrashSwitch;
 import dev.xatm.server.engine.MonotonicClock;
 import dev.xatm.server.engine.StateMachine;
 import dev.xatm.server.log.FileTxnLog;
+import dev.xatm.server.log.JdbcStore;
+import dev.xatm.server.log.JdbcTxnLog;
 import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
@@ -50,7 +52,15 @@ public class CoordinatorEngineConfiguration {
 
     /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
     @Bean
-    TxnLog txnLog(TmServerProperties properties) {
+    TxnLog txnLog(TmServerProperties properties, CoordinatorLoop.Halt halt) {
+        if (properties.store().equals("jdbc")) {
+            TmServerProperties.JdbcStoreSettings j = properties.jdbc();
+            JdbcStore.Config config = new JdbcStore.Config(j.url(), j.username(), j.password(), j.tablePrefix(), j.poolSize(),
+                    properties.nodeId(), properties.serverId() + " (grpc port " + properties.port() + ")", j.leaseTtlMs());
+            // A fenced node is a zombie: another server owns its transactions now. Halt, do not shut
+            // down gracefully (a graceful stop would still try to write); a restart is a new incarnation.
+            return JdbcStore.create(config, JdbcTxnLog.Settings.defaults(), why -> halt.halt(3));
+        }
         return new FileTxnLog(properties.file().dirPath(),
                 FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
     }

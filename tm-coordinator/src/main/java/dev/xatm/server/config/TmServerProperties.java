@@ -19,8 +19,11 @@ import java.util.Locale;
  * <p>Immutable. {@link #toString()} never shows the tokens.
  *
  * @param port                     gRPC port of the client/agent protocol; 0 picks a free one
- * @param store                    where the transaction log lives; only {@code file} for now
+ * @param store                    where the transaction log lives: {@code file} (a local directory) or
+ *                                 {@code jdbc} (a PostgreSQL or MySQL/MariaDB database)
  * @param file                     the file store's settings
+ * @param jdbc                     the JDBC store's settings
+ * @param nodeId                   this server's id on a JDBC store shared by several servers (1..32767)
  * @param authToken                bearer token every gRPC call must carry; null = generate one into
  *                                 {@code <file.dir>/auth-token} (see {@link ClientAuthToken})
  * @param adminToken               reserved for the admin REST API
@@ -48,6 +51,8 @@ public record TmServerProperties(
         @DefaultValue("7071") int port,
         @DefaultValue("file") String store,
         @DefaultValue FileStore file,
+        @DefaultValue JdbcStoreSettings jdbc,
+        @DefaultValue("1") int nodeId,
         String authToken,
         String adminToken,
         @DefaultValue("tm-1") String serverId,
@@ -139,20 +144,63 @@ public record TmServerProperties(
         };
     }
 
+    /**
+     * {@code tm.server.jdbc.*}: the database of the JDBC store.
+     *
+     * @param url         a {@code jdbc:postgresql:}, {@code jdbc:mysql:} or {@code jdbc:mariadb:} URL
+     * @param username    the account (needs SELECT, INSERT, UPDATE, DELETE on the store's tables, and
+     *                    CREATE the first time, when the server applies its schema)
+     * @param password    never logged, never shown
+     * @param tablePrefix prefix of the store's tables: {@code <prefix>node}, {@code <prefix>decision},
+     *                    {@code <prefix>schema_history}
+     * @param poolSize    connections the store keeps
+     * @param leaseTtlMs  how long this server's lease lasts without a renewal (renewed every quarter of it)
+     */
+    public record JdbcStoreSettings(
+            String url,
+            String username,
+            String password,
+            @DefaultValue("tm_") String tablePrefix,
+            @DefaultValue("4") int poolSize,
+            @DefaultValue("2000") long leaseTtlMs) {
+
+        public JdbcStoreSettings {
+            tablePrefix = tablePrefix == null ? "tm_" : tablePrefix;
+            if (!tablePrefix.matches("[a-z][a-z0-9_]{0,29}")) {
+                throw new IllegalArgumentException("tm.server.jdbc.table-prefix must be 1..30 characters of [a-z0-9_] starting"
+                        + " with a letter, got '" + tablePrefix + "'");
+            }
+            range("jdbc.pool-size", poolSize, 2, 64);
+            millis("jdbc.lease-ttl-ms", leaseTtlMs, 200);
+        }
+
+        @Override
+        public String toString() {
+            return "JdbcStoreSettings{url=" + (url == null ? null : dev.xatm.server.log.JdbcUrls.masked(url))
+                    + ", username=" + username + ", password=<" + (password == null ? "unset" : "set") + ">, tablePrefix="
+                    + tablePrefix + ", poolSize=" + poolSize + ", leaseTtlMs=" + leaseTtlMs + '}';
+        }
+    }
+
     public TmServerProperties {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("tm.server.port must be 0..65535 (0 = any free port), got " + port);
         }
         store = store == null ? "file" : store.trim().toLowerCase(Locale.ROOT);
-        if (store.equals("jdbc")) {
-            throw new IllegalArgumentException("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
-        }
-        if (!store.equals("file")) {
-            throw new IllegalArgumentException("tm.server.store must be 'file', got '" + store + "'");
+        if (!store.equals("file") && !store.equals("jdbc")) {
+            throw new IllegalArgumentException("tm.server.store must be 'file' or 'jdbc', got '" + store + "'");
         }
         if (file == null) {
             file = new FileStore("./tm-data", 67_108_864);
         }
+        if (jdbc == null) {
+            jdbc = new JdbcStoreSettings(null, null, null, "tm_", 4, 2_000);
+        }
+        if (store.equals("jdbc") && (jdbc.url() == null || jdbc.url().isBlank())) {
+            throw new IllegalArgumentException("tm.server.store=jdbc needs tm.server.jdbc.url (a jdbc:postgresql:, jdbc:mysql: or"
+                    + " jdbc:mariadb: URL), tm.server.jdbc.username and tm.server.jdbc.password");
+        }
+        range("node-id", nodeId, 1, Short.MAX_VALUE);
         authToken = ClientAuthToken.checkConfigured("tm.server.auth-token", authToken);
         adminToken = ClientAuthToken.checkConfigured("tm.server.admin-token", adminToken);
         if (serverId == null || !serverId.matches("[\\x21-\\x7E]{1,128}")) {
@@ -207,7 +255,7 @@ public record TmServerProperties(
 
     @Override
     public String toString() {
-        return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file
+        return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId
                 + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
                 + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
                 + ", serverId=" + serverId + ", prepareTimeoutMs=" + prepareTimeoutMs

@@ -1,0 +1,30 @@
+-- tm-server's transaction log on PostgreSQL (tm.server.store=jdbc). Applied by tm-server itself at
+-- start-up (Flyway, history table ${prefix}schema_history). ${prefix} is tm.server.jdbc.table-prefix.
+
+-- One row per tm-server that ever ran on this store: its lease and fencing token (docs/ha.md).
+-- Times are written with the database's clock only, never a server's.
+CREATE TABLE ${prefix}node (
+    node_id     SMALLINT     PRIMARY KEY,
+    epoch       BIGINT       NOT NULL,
+    address     VARCHAR(255) NOT NULL,
+    expires_at  TIMESTAMPTZ  NOT NULL,
+    taken_by    SMALLINT     NULL
+);
+
+-- One row per global transaction that needs recovery: a durable COMMIT decision, or a 3PC PRE_COMMIT
+-- record. Presumed abort: nothing is written for undecided, rolled-back 2PC or one-phase transactions.
+--   outcome: 1 COMMIT, 2 ABORT (a 3PC transaction rolled back after its PRE_COMMIT), 3 PRE_COMMIT
+--   payload: the log record as tm-server's file log encodes it (RecordCodec): name and branches
+--   completed_at: every branch acknowledged; the row is purged a while later
+CREATE TABLE ${prefix}decision (
+    xid          VARCHAR(64)  PRIMARY KEY,
+    outcome      SMALLINT     NOT NULL CHECK (outcome IN (1, 2, 3)),
+    owner_node   SMALLINT     NOT NULL,
+    owner_epoch  BIGINT       NOT NULL,
+    payload      BYTEA        NOT NULL,
+    decided_at   TIMESTAMPTZ  NOT NULL DEFAULT now(),
+    completed_at TIMESTAMPTZ  NULL
+);
+
+CREATE INDEX ${prefix}decision_open ON ${prefix}decision (owner_node, decided_at) WHERE completed_at IS NULL;
+CREATE INDEX ${prefix}decision_completed ON ${prefix}decision (completed_at) WHERE completed_at IS NOT NULL;
