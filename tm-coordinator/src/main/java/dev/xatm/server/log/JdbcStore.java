@@ -42,8 +42,13 @@ public final class JdbcStore {
 
     /** Connects, migrates and checks; the returned log claims the node's lease in {@link JdbcTxnLog#open()}. */
     public static JdbcTxnLog create(Config config, JdbcTxnLog.Settings settings, NodeLeaseFenced onFenced) {
+        return create(config, settings, onFenced, 10_000);
+    }
+
+    /** @param reachMillis how long start-up keeps trying to reach the store (a database starting beside us) */
+    static JdbcTxnLog create(Config config, JdbcTxnLog.Settings settings, NodeLeaseFenced onFenced, long reachMillis) {
         JdbcDialect dialect = JdbcDialect.forUrl(config.url());
-        HikariDataSource pool = pool(config);
+        HikariDataSource pool = pool(config, reachMillis);
         try {
             migrate(pool, dialect, config);
             checkPrivileges(pool, config);
@@ -62,7 +67,7 @@ public final class JdbcStore {
         void fenced(String why);
     }
 
-    private static HikariDataSource pool(Config config) {
+    private static HikariDataSource pool(Config config, long reachMillis) {
         HikariConfig h = new HikariConfig();
         h.setPoolName("tm-store");
         h.setJdbcUrl(config.url());
@@ -73,7 +78,7 @@ public final class JdbcStore {
         // Fail fast at start-up (a clear error instead of a hang), and never wait long for a connection
         // on the hot path: the writer retries a batch anyway.
         h.setConnectionTimeout(5_000);
-        h.setInitializationFailTimeout(10_000);
+        h.setInitializationFailTimeout(reachMillis);
         try {
             return new HikariDataSource(h);
         } catch (HikariPool.PoolInitializationException e) {

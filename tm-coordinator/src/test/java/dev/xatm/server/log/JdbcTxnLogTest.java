@@ -162,14 +162,14 @@ class JdbcTxnLogTest {
         // (an unknown account: the local PostgreSQL trusts any password of a known one)
         String p = "tm_" + Unique.suffix() + "_";
         assertThatThrownBy(() -> JdbcStore.create(new JdbcStore.Config(database.url(), "no_such_user_xatm", "wrong-secret-pw", p, 2, 1,
-                "test", TTL), JdbcTxnLog.Settings.defaults(), fenced::add))
+                "test", TTL), JdbcTxnLog.Settings.defaults(), fenced::add, 1_000))
                 .isInstanceOf(TxnLogException.class).hasMessageContaining("cannot reach the JDBC store")
                 .hasMessageNotContaining("wrong-secret-pw");
         String unreachable = database.kind() == TestDb.Kind.POSTGRES
                 ? "jdbc:postgresql://127.0.0.1:1/x?password=url-secret-pw&connectTimeout=2"
                 : "jdbc:mariadb://127.0.0.1:1/x?password=url-secret-pw&connectTimeout=2000";
         assertThatThrownBy(() -> JdbcStore.create(new JdbcStore.Config(unreachable, "u", "p", p, 2, 1, "test", TTL),
-                JdbcTxnLog.Settings.defaults(), fenced::add))
+                JdbcTxnLog.Settings.defaults(), fenced::add, 1_000))
                 .isInstanceOf(TxnLogException.class).hasMessageContaining("cannot reach the JDBC store at jdbc:")
                 .hasMessageNotContaining("url-secret-pw");
     }
