@@ -34,9 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Group commit.</b> One writer thread takes every pending append at once. The records that must
  * be durable (COMMIT decisions, 3PC PRE_COMMIT records) go into <em>one</em> multi-row, fenced upsert
  * per batch (up to {@link Settings#batchRowsMax()} rows; the database's own commit is the fsync), and
- * their futures complete when it has committed. The lazy ones (Completed, 3PC Aborted) are one
- * {@code UPDATE ... WHERE xid IN (...)} each per batch, on PostgreSQL without waiting for the WAL
- * flush. A lost lazy write costs an idempotent resend after a restart, as with the file log.
+ * their futures complete when it has committed; a 3PC Aborted is one durable {@code UPDATE ... WHERE
+ * xid IN (...)} per batch. The lazy Completed records are one such UPDATE per batch too, on PostgreSQL
+ * without waiting for the WAL flush. A lost lazy write costs an idempotent resend after a restart, as with the file log.
  *
  * <p><b>Fencing.</b> Every upsert inserts only while this node's lease row still carries the epoch
  * this incarnation claimed ({@link NodeLease}); if another server took the node over, the upsert
@@ -452,8 +452,15 @@ public final class JdbcTxnLog implements TxnLog {
             for (int from = 0; from < rows.size(); from += settings.batchRowsMax()) {
                 upsert(c, rows.subList(from, Math.min(rows.size(), from + settings.batchRowsMax())));
             }
-            if (!aborted.isEmpty() || !completed.isEmpty()) {
-                lazyUpdates(c, aborted, completed);
+            if (!aborted.isEmpty()) {
+                // Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision. Durable
+                // (autocommit, the normal commit flush): the client hears ROLLED_BACK only after it.
+                c.setAutoCommit(true);
+                updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
+                        + " AND xid IN ", aborted);
+            }
+            if (!completed.isEmpty()) {
+                lazyUpdates(c, completed);
             }
         }
     }
@@ -531,7 +538,7 @@ public final class JdbcTxnLog implements TxnLog {
         }
     }
 
-    private void lazyUpdates(Connection c, List<String> aborted, List<String> completed) throws SQLException {
+    private void lazyUpdates(Connection c, List<String> completed) throws SQLException {
         String preamble = dialect.lazyWritesPreamble();
         c.setAutoCommit(false);
         try {
@@ -540,9 +547,6 @@ public final class JdbcTxnLog implements TxnLog {
                     s.execute(preamble);
                 }
             }
-            // Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision.
-            updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
-                    + " AND xid IN ", aborted);
             updateIn(c, "UPDATE " + prefix + "decision SET completed_at = " + dialect.now() + " WHERE completed_at IS NULL AND xid IN ",
                     completed);
             c.commit();
