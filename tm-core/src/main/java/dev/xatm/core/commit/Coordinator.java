@@ -432,6 +432,16 @@ public final class Coordinator {
             }
             return;
         }
+        if (e.autonomous() && e.action() == Action.COMMIT && e.result() == AckResult.DONE && finished == null) {
+            // A participant committed on its own a transaction this coordinator no longer knows (forgotten, or
+            // rolled back and closed before a restart): presumed abort says rolled back, so it is a heuristic
+            // commit nobody recorded. Refused like any heuristic for an unknown gtrid, so that the agent and the
+            // server log see it instead of it being dropped.
+            reject(out, e.gtrid(), RequestKind.ACK, ErrorCode.NOT_FOUND, "branch " + Ids.quote(e.bqual()) + " of "
+                    + Ids.quote(e.gtrid()) + " committed on its own (3PC participant timeout), but this coordinator does not"
+                    + " know the transaction (presumed rolled back); an operator must reconcile it at the database");
+            return;
+        }
         if (e.result() == null || !e.result().isHeuristic()) {
             return; // acks for unknown or finished transactions repeat work already counted: ignored
         }
