@@ -18,7 +18,8 @@ import java.util.Set;
  * <ul>
  *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK (a branch a database
  *       decided heuristically is neither, and must be recorded by the coordinator instead);</li>
- *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable;</li>
+ *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable, and (3PC) no
+ *       PRE_COMMIT before its PRE_COMMIT record is;</li>
  *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
  *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or
  *       TIMED_OUT never has a branch committed.</li>
@@ -88,6 +89,10 @@ final class Invariants {
         for (Outbound m : fx.messages()) {
             if (m.action() == Action.COMMIT && log.durableDecision(m.gtrid()) == null) {
                 fail("COMMIT for " + m.gtrid() + "/" + m.bqual() + " emitted before its decision was durable");
+            }
+            if (m.action() == Action.PRE_COMMIT && !log.durablePreCommit(m.gtrid())) {
+                // 3PC: from its PRE_COMMIT on a participant may commit on its own; a restart must know to ask.
+                fail("PRE_COMMIT for " + m.gtrid() + "/" + m.bqual() + " emitted before its PRE_COMMIT record was durable");
             }
         }
         for (Reply r : fx.replies()) {
