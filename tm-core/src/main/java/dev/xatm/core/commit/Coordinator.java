@@ -427,6 +427,10 @@ public final class Coordinator {
             // 3PC's partition hazard, reported after the rollback finished: never dropped silently.
             finished.note(nowMillis, Kind.PARTICIPANT_DECIDED, e.bqual(), "committed on its own while the decision was"
                     + " ROLLBACK (3PC's partition hazard)");
+            BranchProgress own = finished.branch(e.bqual());
+            if (own != null) {
+                own.autonomous(Action.COMMIT); // the admin view must say who decided, not only that it is heuristic
+            }
             if (twoPhase.lateHeuristic(finished, e.bqual(), AckResult.HEURISTIC_COMMIT, nowMillis)) {
                 txns.hold(finished);
             }

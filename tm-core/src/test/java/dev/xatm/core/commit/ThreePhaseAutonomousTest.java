@@ -224,6 +224,7 @@ class ThreePhaseAutonomousTest {
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_HEURISTIC);
         assertThat(f.c.heldCount()).isEqualTo(1);
         assertThat(branchView("g1", "b1").heuristic()).isEqualTo(AckResult.HEURISTIC_COMMIT);
+        assertThat(branchView("g1", "b1").decidedOnItsOwn()).isEqualTo(Action.COMMIT);
         assertThat(kinds("g1")).contains(Kind.PARTICIPANT_DECIDED, Kind.HEURISTIC);
         assertThat(inDoubtKinds("g1")).containsExactly(InDoubtReason.Kind.HEURISTIC);
     }

@@ -7,7 +7,9 @@ import dev.xatm.core.Outbound;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Reply;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +47,8 @@ final class Invariants {
     private final Map<String, Map<String, Truth>> truth = new LinkedHashMap<>();
     private final Set<String> toldCommitted = new HashSet<>();
     private final Set<String> toldRolledBack = new HashSet<>();
+    /** Null: a mixed outcome fails the run. Else where they are written down instead (the hazard test). */
+    private List<String> mixedOutcomes;
 
     Invariants(SimLog log) {
         this.log = log;
@@ -76,10 +80,10 @@ final class Invariants {
             }
         } else if (to == Truth.COMMITTED) {
             if (branches.containsValue(Truth.ROLLED_BACK)) {
-                fail("mixed outcome: " + x + " committed while another branch rolled back: " + branches);
+                mixed("mixed outcome: " + x + " committed while another branch rolled back: " + branches);
             }
             if (toldRolledBack.contains(x.gtrid())) {
-                fail(x + " committed, but the client was told it rolled back");
+                mixed(x + " committed, but the client was told it rolled back");
             }
         }
     }
@@ -124,6 +128,23 @@ final class Invariants {
             }
             case HEURISTIC_HAZARD -> { }
         }
+    }
+
+    /**
+     * From now on a branch committing while another rolled back (or after its client heard ROLLED_BACK)
+     * is written down instead of failing the run: for {@code ThreePhasePartitionHazardTest}, which
+     * shows 3PC's known hazard on purpose. Every other invariant still fails at once.
+     */
+    List<String> recordMixedOutcomes() {
+        mixedOutcomes = new ArrayList<>();
+        return mixedOutcomes;
+    }
+
+    private void mixed(String message) {
+        if (mixedOutcomes == null) {
+            fail(message);
+        }
+        mixedOutcomes.add(message);
     }
 
     static void fail(String message) {

@@ -188,6 +188,17 @@ public record SimOptions(
                 new CoordinatorConfig(50, 4, 32, 8, 100, 10_000), 0, 0, 0);
     }
 
+    /**
+     * {@link #calm} with three-phase commit as the coordinator's default: it waits 50 ticks for CAN_COMMIT
+     * answers and 60 for PRE_COMMIT answers; a participant waits 200 ticks after CAN_COMMIT and 300 after
+     * PRE_COMMIT before it decides on its own. For scripted 3PC scenarios.
+     */
+    public static SimOptions calmThreePhase(int agents) {
+        SimOptions calm = calm(agents);
+        return new SimOptions(agents, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, agents,
+                calm.coordinator().withThreePhase(new ThreePhaseTimeouts(50, 60, 200, 300), Protocol.THREE_PHASE), 0, 0, 0);
+    }
+
     private static double pick(SplittableRandom r, double... choices) {
         return choices[r.nextInt(choices.length)];
     }

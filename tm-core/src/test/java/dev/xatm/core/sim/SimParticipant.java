@@ -72,6 +72,8 @@ final class SimParticipant {
     private final Map<BranchId, Long> preCommitTimers = new LinkedHashMap<>();
     /** 3PC: what it decided on its own (journaled, survives a crash); reported until the run ends. */
     private final Map<BranchId, Action> decidedOnItsOwn = new LinkedHashMap<>();
+    /** Scripted faults: branches whose next PRE_COMMIT fails. */
+    private final Set<BranchId> failingPrepares = new LinkedHashSet<>();
     private boolean crashed;
     long restartAt;
 
@@ -185,7 +187,7 @@ final class SimParticipant {
             return Vote.NO; // rolled back (crash, client gave up, its own timer): it holds no such branch
         }
         if (b.state == XaState.ACTIVE) {
-            if (chance(options.noVoteProbability() / 2)) {
+            if (failingPrepares.remove(x) || chance(options.noVoteProbability() / 2)) {
                 xa.remove(x); // XA PREPARE failed
                 invariants.branch(x, Truth.ROLLED_BACK);
                 return Vote.NO;
@@ -240,6 +242,11 @@ final class SimParticipant {
         List<Event> out = new ArrayList<>();
         decidedOnItsOwn.forEach((x, action) -> out.add(autonomous(x, action)));
         return out;
+    }
+
+    /** Scripted: the next XA PREPARE (PRE_COMMIT) of this branch fails, so it answers NO. */
+    void failNextPrepare(BranchId x) {
+        failingPrepares.add(x);
     }
 
     Map<BranchId, Action> decidedOnItsOwn() {

@@ -680,6 +680,11 @@ public final class SimWorld {
         return options;
     }
 
+    /** Mixed outcomes are written into the returned list instead of failing the run (see {@link Invariants#recordMixedOutcomes}). */
+    public List<String> recordMixedOutcomes() {
+        return invariants.recordMixedOutcomes();
+    }
+
     Map<String, Integer> stats() {
         count("torn tails", log.tornTails());
         count("messages lost", (int) net.lost());
