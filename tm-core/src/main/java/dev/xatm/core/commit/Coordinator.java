@@ -330,7 +330,13 @@ public final class Coordinator {
                 txns.retireIfFinished(t);
             }
             // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
-            case COMMITTING, ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            case COMMITTING -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // 3PC: not before the Aborted record is durable; the Decided reply comes then.
+            case ROLLING_BACK -> {
+                if (!t.abortAwaitingDisk()) {
+                    out.reply(new Reply.Decided(gtrid, t.outcome()));
+                }
+            }
             // PREPARING, one phase, decision not durable yet: the Decided reply comes when decided.
             default -> { }
         }
@@ -365,7 +371,11 @@ public final class Coordinator {
                     txns.retireIfFinished(t);
                 }
             }
-            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            case ROLLING_BACK -> {
+                if (!t.abortAwaitingDisk()) {
+                    out.reply(new Reply.Decided(gtrid, t.outcome()));
+                }
+            }
             // A one-phase commit may be committing at the database right now, and a logged
             // decision may be durable already: neither can be taken back.
             default -> reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.FAILED_PRECONDITION,
@@ -463,8 +473,14 @@ public final class Coordinator {
 
     private void onDecisionDurable(Event.DecisionDurable e, Effects.Builder out) {
         GlobalTxn t = txns.live(e.gtrid());
+        if (t != null) {
+            t.recordDurable();
+        }
         if (t != null && t.state() == GlobalTxn.State.LOGGING_PRE_COMMIT) {
             threePhase.preCommitDurable(t, nowMillis, out);
+        } else if (t != null && t.state() == GlobalTxn.State.ROLLING_BACK) {
+            twoPhase.abortDurable(t, nowMillis, out);
+            txns.retireIfFinished(t);
         } else if (t != null) {
             twoPhase.decisionDurable(t, nowMillis, out);
             txns.retireIfFinished(t);

@@ -55,9 +55,10 @@ class ThreePhaseAutonomousTest {
         f.preCommitAppended("g1");
         var e = f.decidedOnItsOwn("g1", 2, Action.ROLLBACK);
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(e.replies()).isEmpty();
         assertThat(e.messages()).contains(cmd("g1", 1, Action.ROLLBACK));
-        assertThat(f.durable("g1").isEmpty()).isTrue(); // the record's completion must not send PRE_COMMIT now
+        assertThat(f.durable("g1").isEmpty()).isTrue(); // the PRE_COMMIT record's completion must not send PRE_COMMIT now
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK)); // the Aborted one
     }
 
     @Test
@@ -66,8 +67,8 @@ class ThreePhaseAutonomousTest {
         f.vote("g1", 1, Vote.YES, Action.PRE_COMMIT);
         var e = f.decidedOnItsOwn("g1", 2, Action.ROLLBACK); // PRE_COMMIT never reached b2 in time
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         assertThat(e.messages()).contains(cmd("g1", 1, Action.ROLLBACK));
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         var last = f.ack("g1", 1, Action.ROLLBACK);
         assertThat(last.logAppends()).containsExactly(new LogRecord.Completed("g1"));
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
@@ -132,8 +133,8 @@ class ThreePhaseAutonomousTest {
         f.preCommitSent("g1");
         f.decidedOnItsOwn("g1", 1, Action.COMMIT);
         var e = f.vote("g1", 2, Vote.NO, Action.PRE_COMMIT);
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         assertThat(e.messages()).containsExactly(cmd("g1", 2, Action.ROLLBACK)); // b1 cannot be undone
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         assertThat(branchView("g1", "b1").heuristic()).isEqualTo(AckResult.HEURISTIC_COMMIT);
         var last = f.ack("g1", 2, Action.ROLLBACK);
         assertThat(last.replies()).containsExactly(new Reply.Finished("g1", Outcome.HEURISTIC_HAZARD));
@@ -189,6 +190,7 @@ class ThreePhaseAutonomousTest {
         f.preCommitSent("g1");
         f.vote("g1", 1, Vote.YES, Action.PRE_COMMIT);
         f.tick(700); // b2's answer is missing: abort
+        f.durable("g1");
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.ROLLING_BACK);
         f.ack("g1", 2, Action.ROLLBACK);
         var e = f.decidedOnItsOwn("g1", 1, Action.COMMIT); // the ROLLBACK never reached b1 before its timer ran out
@@ -215,6 +217,7 @@ class ThreePhaseAutonomousTest {
     void anAutonomousCommitReportedAfterTheRollbackFinishedHoldsItAsAHeuristic() {
         f.preCommitSent("g1");
         f.vote("g1", 2, Vote.NO, Action.PRE_COMMIT);
+        f.durable("g1");
         f.ack("g1", 2, Action.ROLLBACK);
         f.disconnected(1); // b1's agent is gone: the rollback does not wait for it
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);

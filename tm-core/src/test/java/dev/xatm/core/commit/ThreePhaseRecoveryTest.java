@@ -102,6 +102,8 @@ class ThreePhaseRecoveryTest {
         assertThat(e.messages()).containsExactly(cmd("g1", 2, Action.ROLLBACK));
         assertThat(branchView(f, "b1").heuristic()).isEqualTo(AckResult.HEURISTIC_COMMIT);
         f.ack("g1", 2, Action.ROLLBACK);
+        assertThat(f.c.status("g1")).isEqualTo(TxnStatus.ROLLING_BACK); // until the Aborted record is durable
+        f.durable("g1");
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_HEURISTIC);
         assertThat(f.c.heldCount()).isEqualTo(1);
     }
@@ -240,7 +242,8 @@ class ThreePhaseRecoveryTest {
         f.preCommitAppended("g1");
         var e = f.disconnected(2);
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        f.durable("g1"); // the PRE_COMMIT record
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
     }
 
     @Test
@@ -249,7 +252,37 @@ class ThreePhaseRecoveryTest {
         f.preCommitSent("g1");
         var e = f.disconnected(1);
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+    }
+
+    /**
+     * Why the Aborted record must be durable before anyone hears ROLLED_BACK. b2's agent vanishes after
+     * its branch prepared (its YES died with the stream), so the coordinator aborts; the ROLLBACK to b1
+     * dies with a coordinator crash, and so does the Aborted record if it was only written lazily. The
+     * restarted coordinator finds the PRE_COMMIT record alone, asks again, and both branches, prepared,
+     * answer YES: it commits. A client told ROLLED_BACK before the crash would have been told wrong.
+     */
+    @Test
+    void theRollbackIsAnnouncedOnlyOnceTheAbortedRecordIsDurable() {
+        Fixture f = new Fixture(Fixture.THREE_PHASE);
+        f.preCommitSent("g1");
+        var abort = f.disconnected(2);
+        assertThat(abort.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
+        assertThat(abort.mustSync()).isTrue();
+        assertThat(abort.replies()).isEmpty();
+        assertThat(f.commit("g1").isEmpty()).isTrue(); // a retried request waits as well
+
+        // What a crash now would leave: the PRE_COMMIT record alone. The restarted coordinator commits.
+        Fixture after = restored(P1);
+        after.vote("g1", 1, Vote.YES, Action.PRE_COMMIT);
+        assertThat(after.inquiry("g1", 2, "a2").logAppends()).containsExactly(D1);
+
+        // Without the crash: the Aborted record becomes durable, and only now is the rollback announced.
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(f.commit("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        var last = f.ack("g1", 1, Action.ROLLBACK);
+        assertThat(last.replies()).containsExactly(new Reply.Finished("g1", Outcome.ROLLED_BACK));
+        assertThat(last.logAppends()).containsExactly(new LogRecord.Completed("g1"));
     }
 
     @Test

@@ -230,9 +230,10 @@ class ThreePhaseTest {
         f.preCommitSent("g1");
         var e = f.vote("g1", 2, Vote.NO, Action.PRE_COMMIT); // b1 has not answered yet: no need to wait for it
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(e.mustSync()).isFalse();
+        assertThat(e.mustSync()).isTrue();
         assertThat(e.messages()).containsExactly(cmd("g1", 1, Action.ROLLBACK), cmd("g1", 2, Action.ROLLBACK));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(e.replies()).isEmpty(); // the client hears it once the Aborted record is durable
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         f.ack("g1", 1, Action.ROLLBACK);
         var last = f.ack("g1", 2, Action.ROLLBACK);
         assertThat(last.logAppends()).containsExactly(new LogRecord.Completed("g1"));
@@ -244,8 +245,8 @@ class ThreePhaseTest {
         f.preCommitSent("g1");
         f.vote("g1", 1, Vote.YES, Action.PRE_COMMIT);
         var e = f.vote("g1", 2, Vote.READ_ONLY, Action.PRE_COMMIT);
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
     }
 
     @Test
@@ -259,7 +260,8 @@ class ThreePhaseTest {
         var e = f.tick(900);
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
         assertThat(e.messages()).containsExactly(cmd("g1", 1, Action.ROLLBACK), cmd("g1", 2, Action.ROLLBACK));
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(e.replies()).isEmpty();
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
     }
 
     @Test
@@ -272,7 +274,8 @@ class ThreePhaseTest {
         f.vote("g1", 2, Vote.YES, Action.CAN_COMMIT);
         f.durable("g1");
         assertThat(f.tick(399).replies()).isEmpty();
-        assertThat(f.tick(400).replies()).containsExactly(new Reply.Decided("g1", Outcome.TIMED_OUT));
+        assertThat(f.tick(400).logAppends()).containsExactly(new LogRecord.Aborted("g1"));
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.TIMED_OUT));
     }
 
     @Test
@@ -288,6 +291,7 @@ class ThreePhaseTest {
     void aLatePreCommitYesIsAnsweredWithRollback() {
         f.preCommitSent("g1");
         f.vote("g1", 1, Vote.NO, Action.PRE_COMMIT);
+        f.durable("g1"); // the Aborted record
         // b2 got PRE_COMMIT and prepared, but its answer arrives after the abort: it must hear ROLLBACK.
         assertThat(f.vote("g1", 2, Vote.YES, Action.PRE_COMMIT).messages()).containsExactly(cmd("g1", 2, Action.ROLLBACK));
         f.ack("g1", 1, Action.ROLLBACK);
@@ -301,8 +305,13 @@ class ThreePhaseTest {
         f.preCommitAppended("g1");
         var rollback = f.rollback("g1");
         assertThat(rollback.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
-        assertThat(rollback.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(rollback.replies()).isEmpty();
+        // The PRE_COMMIT record's completion sends nothing, and does not yet announce the rollback: the
+        // Aborted record, behind it in the log, is not durable yet.
         assertThat(f.durable("g1").isEmpty()).isTrue();
+        assertThat(f.rollback("g1").isEmpty()).isTrue(); // a retried rollback waits for it too
+        assertThat(f.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(f.rollback("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
     }
 
     @Test
@@ -311,8 +320,8 @@ class ThreePhaseTest {
         assertThat(f.rollback("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK));
         f.preCommitSent("g2");
         var e = f.rollback("g2");
-        assertThat(e.replies()).containsExactly(new Reply.Decided("g2", Outcome.ROLLED_BACK));
         assertThat(e.logAppends()).containsExactly(new LogRecord.Aborted("g2"));
+        assertThat(f.durable("g2").replies()).containsExactly(new Reply.Decided("g2", Outcome.ROLLED_BACK));
     }
 
     @Test
