@@ -50,12 +50,20 @@ public sealed interface LogRecord {
     }
 
     /**
-     * 3PC: a transaction with a PRE_COMMIT record was rolled back. Written lazily: if it is lost, the
-     * restarted coordinator asks the branches again, finds one that is not prepared, and aborts again.
+     * 3PC: a transaction with a PRE_COMMIT record was rolled back. Must be durable before the client is
+     * told ROLLED_BACK: without it a restarted coordinator finds the PRE_COMMIT record alone, asks the
+     * branches again, and if every one of them is prepared (a YES lost with an agent's stream, a
+     * ROLLBACK lost with the coordinator) it commits what the client heard was rolled back. The ROLLBACKs
+     * themselves need not wait: a branch that got one answers NO when asked again.
      */
     record Aborted(String gtrid) implements LogRecord {
         public Aborted {
             Ids.requireGtrid(gtrid);
+        }
+
+        @Override
+        public boolean mustBeDurable() {
+            return true;
         }
     }
 

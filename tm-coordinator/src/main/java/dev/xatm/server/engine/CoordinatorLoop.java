@@ -361,7 +361,12 @@ public final class CoordinatorLoop {
             }
             for (LogRecord r : durable) {
                 String gtrid = r.gtrid();
-                crash.reached(r instanceof LogRecord.PreCommit ? CrashPoint.AFTER_PRE_COMMIT_LOG : CrashPoint.AFTER_DECISION_LOG, gtrid);
+                // A 3PC Aborted record is durable-before-reply too, but it has no crash point of its own.
+                if (r instanceof LogRecord.PreCommit) {
+                    crash.reached(CrashPoint.AFTER_PRE_COMMIT_LOG, gtrid);
+                } else if (r instanceof LogRecord.Decision) {
+                    crash.reached(CrashPoint.AFTER_DECISION_LOG, gtrid);
+                }
                 enqueueInternal(() -> step(new Event.DecisionDurable(gtrid), null));
             }
         });

@@ -495,7 +495,8 @@ public final class FileTxnLog implements TxnLog {
         // A Decision or a 3PC PRE_COMMIT keeps its transaction live (a Decision replaces the PRE_COMMIT
         // before it: it is all a restart needs); Completed or a 3PC Aborted ends it, so a checkpoint
         // drops it and a restart presumes abort, which is what an aborted transaction's branches get anyway.
-        if (record.mustBeDurable()) {
+        // (A 3PC Aborted must be durable before the client hears ROLLED_BACK, yet it ends the transaction.)
+        if (record.mustBeDurable() && !(record instanceof LogRecord.Aborted)) {
             byte[] previous = live.put(record.gtrid(), payload);
             liveFrameBytes += Segments.frameBytes(payload) - (previous == null ? 0 : Segments.frameBytes(previous));
         } else {

@@ -1,5 +1,7 @@
 package dev.xatm.server.config;
 
+import dev.xatm.core.Protocol;
+import dev.xatm.core.ThreePhaseTimeouts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.WebApplicationType;
@@ -61,6 +63,68 @@ class TmServerPropertiesTest {
         assertThat(p.authToken()).isEqualTo("t0ken-t0ken-t0ken");
         assertThat(p.coordinatorConfig().prepareTimeoutMillis()).isEqualTo(1500);
         assertThat(p.coordinatorConfig().maxBranchesPerTxn()).isEqualTo(8);
+    }
+
+    @Test
+    void theDefaultProtocolIsTwoPhaseWithTheDocumentedThreePhaseTimeouts() {
+        TmServerProperties p = bind(Map.of());
+        assertThat(p.defaultProtocol()).isEqualTo("two-phase");
+        assertThat(p.coordinatorConfig().defaultProtocol()).isEqualTo(Protocol.TWO_PHASE);
+        assertThat(p.coordinatorConfig().threePhase()).isEqualTo(new ThreePhaseTimeouts(10_000, 10_000, 30_000, 30_000));
+    }
+
+    @Test
+    void theDefaultProtocolAcceptsItsSpellings() {
+        Map<String, Protocol> spellings = Map.of(
+                "two-phase", Protocol.TWO_PHASE, "2pc", Protocol.TWO_PHASE, "TWO_PHASE", Protocol.TWO_PHASE,
+                "three-phase", Protocol.THREE_PHASE, "3pc", Protocol.THREE_PHASE, "3PC", Protocol.THREE_PHASE,
+                " Three_Phase ", Protocol.THREE_PHASE);
+        spellings.forEach((value, protocol) -> {
+            TmServerProperties p = bind(Map.of("tm.server.default-protocol", value));
+            assertThat(p.coordinatorConfig().defaultProtocol()).as(value).isEqualTo(protocol);
+            assertThat(p.defaultProtocol()).as(value).isEqualTo(protocol == Protocol.TWO_PHASE ? "two-phase" : "three-phase");
+        });
+    }
+
+    @Test
+    void aBadDefaultProtocolIsRefused() {
+        assertRefused("tm.server.default-protocol", "four-phase",
+                "tm.server.default-protocol must be 'two-phase' or 'three-phase', got 'four-phase'");
+        assertRefused("tm.server.default-protocol", "1pc", "tm.server.default-protocol must be");
+    }
+
+    @Test
+    void threePhaseTimeoutsBindAndReachTheCore() {
+        TmServerProperties p = bind(Map.of(
+                "tm.server.default-protocol", "three-phase",
+                "tm.server.three-phase.can-commit-timeout-ms", "100",
+                "tm.server.three-phase.pre-commit-timeout-ms", "200",
+                "tm.server.three-phase.participant-can-commit-timeout-ms", "300",
+                "tm.server.three-phase.participant-pre-commit-timeout-ms", "400"));
+        assertThat(p.threePhase()).isEqualTo(new TmServerProperties.ThreePhase(100, 200, 300, 400));
+        assertThat(p.coordinatorConfig().threePhase()).isEqualTo(new ThreePhaseTimeouts(100, 200, 300, 400));
+    }
+
+    @Test
+    void theParticipantMustWaitLongerThanTheCoordinatorForPreCommit() {
+        String message = "tm.server.three-phase.participant-pre-commit-timeout-ms (10000) must be greater than"
+                + " tm.server.three-phase.pre-commit-timeout-ms (10000)";
+        assertRefused("tm.server.three-phase.participant-pre-commit-timeout-ms", "10000", message);
+        assertThatThrownBy(() -> bind(Map.of(
+                "tm.server.three-phase.pre-commit-timeout-ms", "5000",
+                "tm.server.three-phase.participant-pre-commit-timeout-ms", "4999")))
+                .isInstanceOf(BindException.class).rootCause().hasMessageContaining("(4999) must be greater than");
+        assertThat(bind(Map.of("tm.server.three-phase.pre-commit-timeout-ms", "5000",
+                "tm.server.three-phase.participant-pre-commit-timeout-ms", "5001")).threePhase().participantPreCommitTimeoutMs())
+                .isEqualTo(5001);
+    }
+
+    @Test
+    void threePhaseTimeoutsMustBePositive() {
+        assertRefused("tm.server.three-phase.can-commit-timeout-ms", "0", "tm.server.three-phase.can-commit-timeout-ms must be between 1 and");
+        assertRefused("tm.server.three-phase.pre-commit-timeout-ms", "-1", "tm.server.three-phase.pre-commit-timeout-ms must be between 1 and");
+        assertRefused("tm.server.three-phase.participant-can-commit-timeout-ms", "0",
+                "tm.server.three-phase.participant-can-commit-timeout-ms must be between 1 and");
     }
 
     @Test

@@ -27,7 +27,10 @@ class RecordCodecTest {
                 decision("g-1"),
                 new LogRecord.Decision("g-2", null, List.of()),
                 new LogRecord.Decision("g-3", "bestellung-\u00e4\u00f6\u00fc-\u6f22", many),
-                new LogRecord.Completed("g-1"));
+                new LogRecord.Completed("g-1"),
+                new LogRecord.PreCommit("g-4", "order-g-4", List.of(new Branch("b1", "orders-db", "agent-1"))),
+                new LogRecord.PreCommit("g-5", null, many),
+                new LogRecord.Aborted("g-4"));
         for (LogRecord r : records) {
             assertThat(RecordCodec.decode(RecordCodec.encode(r))).isEqualTo(r);
         }
@@ -40,6 +43,36 @@ class RecordCodecTest {
                 .isEqualTo("02" + "0002" + "6731");
         assertThat(HexFormat.of().formatHex(RecordCodec.encode(new LogRecord.Decision("g1", null, List.of(new Branch("b", "r", "a"))))))
                 .isEqualTo("01" + "0002" + "6731" + "ffff" + "0001" + "000162" + "000172" + "000161");
+    }
+
+    /** The 3PC records' bytes: PreCommit is laid out like a Decision (type 3), Aborted like a Completed (type 4). */
+    @Test
+    void threePhaseRecordsHaveTheDocumentedFormat() throws Exception {
+        assertThat(HexFormat.of().formatHex(RecordCodec.encode(new LogRecord.PreCommit("g1", null, List.of(new Branch("b", "r", "a"))))))
+                .isEqualTo("03" + "0002" + "6731" + "ffff" + "0001" + "000162" + "000172" + "000161");
+        assertThat(HexFormat.of().formatHex(RecordCodec.encode(new LogRecord.Aborted("g1"))))
+                .isEqualTo("04" + "0002" + "6731");
+        assertThat(RecordCodec.decode(HexFormat.of().parseHex("04" + "0002" + "6731"))).isEqualTo(new LogRecord.Aborted("g1"));
+        // A PreCommit and a Decision with the same fields differ only in their type byte, and never decode as each other.
+        byte[] decision = RecordCodec.encode(new LogRecord.Decision("g1", "n", List.of(new Branch("b", "r", "a"))));
+        byte[] preCommit = RecordCodec.encode(new LogRecord.PreCommit("g1", "n", List.of(new Branch("b", "r", "a"))));
+        assertThat(Arrays.copyOfRange(preCommit, 1, preCommit.length)).isEqualTo(Arrays.copyOfRange(decision, 1, decision.length));
+        assertThat(RecordCodec.decode(preCommit)).isInstanceOf(LogRecord.PreCommit.class);
+    }
+
+    @Test
+    void threePhaseRecordsAreDecodedStrictly() {
+        byte[] preCommit = RecordCodec.encode(new LogRecord.PreCommit("g-1", "n", List.of(new Branch("b1", "db", "agent-1"))));
+        for (int cut = 0; cut < preCommit.length; cut++) {
+            byte[] truncated = Arrays.copyOf(preCommit, cut);
+            assertThatThrownBy(() -> RecordCodec.decode(truncated)).isInstanceOf(RecordCodec.BadRecordException.class);
+        }
+        byte[] abortedBytes = RecordCodec.encode(new LogRecord.Aborted("g-1"));
+        byte[] aborted = Arrays.copyOf(abortedBytes, abortedBytes.length + 1);
+        assertThatThrownBy(() -> RecordCodec.decode(aborted)).hasMessageContaining("unexpected bytes");
+        // an identifier the core rejects (a space) makes the record bad
+        assertThatThrownBy(() -> RecordCodec.decode(HexFormat.of().parseHex("04" + "0003" + "672031")))
+                .isInstanceOf(RecordCodec.BadRecordException.class);
     }
 
     @Test

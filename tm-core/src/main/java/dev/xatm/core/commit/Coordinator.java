@@ -330,7 +330,13 @@ public final class Coordinator {
                 txns.retireIfFinished(t);
             }
             // The outcome is decided (and, for COMMITTING, durable): say it again, for a client that retried.
-            case COMMITTING, ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            case COMMITTING -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            // 3PC: not before the Aborted record is durable; the Decided reply comes then.
+            case ROLLING_BACK -> {
+                if (!t.abortAwaitingDisk()) {
+                    out.reply(new Reply.Decided(gtrid, t.outcome()));
+                }
+            }
             // PREPARING, one phase, decision not durable yet: the Decided reply comes when decided.
             default -> { }
         }
@@ -365,7 +371,11 @@ public final class Coordinator {
                     txns.retireIfFinished(t);
                 }
             }
-            case ROLLING_BACK -> out.reply(new Reply.Decided(gtrid, t.outcome()));
+            case ROLLING_BACK -> {
+                if (!t.abortAwaitingDisk()) {
+                    out.reply(new Reply.Decided(gtrid, t.outcome()));
+                }
+            }
             // A one-phase commit may be committing at the database right now, and a logged
             // decision may be durable already: neither can be taken back.
             default -> reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.FAILED_PRECONDITION,
@@ -427,9 +437,23 @@ public final class Coordinator {
             // 3PC's partition hazard, reported after the rollback finished: never dropped silently.
             finished.note(nowMillis, Kind.PARTICIPANT_DECIDED, e.bqual(), "committed on its own while the decision was"
                     + " ROLLBACK (3PC's partition hazard)");
+            BranchProgress own = finished.branch(e.bqual());
+            if (own != null) {
+                own.autonomous(Action.COMMIT); // the admin view must say who decided, not only that it is heuristic
+            }
             if (twoPhase.lateHeuristic(finished, e.bqual(), AckResult.HEURISTIC_COMMIT, nowMillis)) {
                 txns.hold(finished);
             }
+            return;
+        }
+        if (e.autonomous() && e.action() == Action.COMMIT && e.result() == AckResult.DONE && finished == null) {
+            // A participant committed on its own a transaction this coordinator no longer knows (forgotten, or
+            // rolled back and closed before a restart): presumed abort says rolled back, so it is a heuristic
+            // commit nobody recorded. Refused like any heuristic for an unknown gtrid, so that the agent and the
+            // server log see it instead of it being dropped.
+            reject(out, e.gtrid(), RequestKind.ACK, ErrorCode.NOT_FOUND, "branch " + Ids.quote(e.bqual()) + " of "
+                    + Ids.quote(e.gtrid()) + " committed on its own (3PC participant timeout), but this coordinator does not"
+                    + " know the transaction (presumed rolled back); an operator must reconcile it at the database");
             return;
         }
         if (e.result() == null || !e.result().isHeuristic()) {
@@ -449,8 +473,14 @@ public final class Coordinator {
 
     private void onDecisionDurable(Event.DecisionDurable e, Effects.Builder out) {
         GlobalTxn t = txns.live(e.gtrid());
+        if (t != null) {
+            t.recordDurable();
+        }
         if (t != null && t.state() == GlobalTxn.State.LOGGING_PRE_COMMIT) {
             threePhase.preCommitDurable(t, nowMillis, out);
+        } else if (t != null && t.state() == GlobalTxn.State.ROLLING_BACK) {
+            twoPhase.abortDurable(t, nowMillis, out);
+            txns.retireIfFinished(t);
         } else if (t != null) {
             twoPhase.decisionDurable(t, nowMillis, out);
             txns.retireIfFinished(t);

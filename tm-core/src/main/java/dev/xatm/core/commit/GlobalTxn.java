@@ -83,6 +83,10 @@ final class GlobalTxn {
     private boolean decisionLogged;
     /** 3PC: a PRE_COMMIT record was appended for it, so an abort must be logged (Aborted) and closed (Completed). */
     private boolean preCommitLogged;
+    /** Records appended for it that must be durable and whose DecisionDurable has not come back yet. */
+    private int recordsAwaitingDisk;
+    /** 3PC: an Aborted record was appended; the rollback is announced once it (and all before it) is durable. */
+    private boolean abortLogged;
     /** The operator who forgot (acknowledged) its heuristic outcome; null until then. */
     private String acknowledgedBy;
 
@@ -262,6 +266,28 @@ final class GlobalTxn {
         return preCommitLogged;
     }
 
+    /** 3PC: the Aborted record was appended and is not durable yet: nobody may hear ROLLED_BACK. */
+    boolean abortAwaitingDisk() {
+        return abortLogged && recordsAwaitingDisk > 0;
+    }
+
+    /** A record that must be durable was appended for this transaction. */
+    void awaitDisk() {
+        recordsAwaitingDisk++;
+    }
+
+    /** One DecisionDurable came back; the log makes records durable in order, so a count suffices. */
+    void recordDurable() {
+        if (recordsAwaitingDisk > 0) {
+            recordsAwaitingDisk--;
+        }
+    }
+
+    void abortLogged() {
+        abortLogged = true;
+        awaitDisk();
+    }
+
     String acknowledgedBy() {
         return acknowledgedBy;
     }
@@ -343,6 +369,7 @@ final class GlobalTxn {
     void logPreCommit() {
         move(State.LOGGING_PRE_COMMIT, "log pre-commit", State.CAN_COMMIT);
         preCommitLogged = true;
+        awaitDisk();
     }
 
     /** 3PC: the PRE_COMMIT record is durable; PRE_COMMIT answers are due by {@code answerDeadlineMillis}. */
@@ -357,6 +384,7 @@ final class GlobalTxn {
         outcome = Outcome.COMMITTED;
         decisionLogged = true;
         decidedMillis = nowMillis;
+        awaitDisk();
     }
 
     void decisionDurable() {

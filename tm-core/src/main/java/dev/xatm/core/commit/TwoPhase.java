@@ -232,9 +232,11 @@ final class TwoPhase {
         t.abort(why, nowMillis);
         t.note(nowMillis, Kind.ABORTED, null, why + ": " + reason);
         if (t.preCommitLogged()) {
-            // 3PC: without this a restart would find the PRE_COMMIT record and ask the branches again;
-            // lazy, because asking again also ends in this rollback (some branch is not prepared).
+            // 3PC: without this a restart would find the PRE_COMMIT record and ask the branches again, and
+            // could commit. The ROLLBACKs go now (a branch that got one answers NO if asked again); the
+            // client hears ROLLED_BACK only once the record is durable (abortDurable).
             out.append(new LogRecord.Aborted(t.gtrid()));
+            t.abortLogged();
         }
         for (BranchProgress b : t.branches()) {
             // Read-only branches are finished; a heuristic one (3PC: it committed on its own) cannot be undone.
@@ -243,7 +245,20 @@ final class TwoPhase {
                 send(t, b, nowMillis, out);
             }
         }
+        if (t.abortAwaitingDisk()) {
+            return;
+        }
         out.reply(new Reply.Decided(t.gtrid(), why));
+        finishRollbackIfDone(t, nowMillis, out);
+    }
+
+    /** 3PC: the Aborted record is durable: the rollback may be announced, and finish. */
+    void abortDurable(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        if (t.state() != State.ROLLING_BACK || t.abortAwaitingDisk()) {
+            return;
+        }
+        t.note(nowMillis, Kind.DECISION_DURABLE, null, "Aborted record durable; the rollback is announced");
+        out.reply(new Reply.Decided(t.gtrid(), t.outcome()));
         finishRollbackIfDone(t, nowMillis, out);
     }
 
@@ -253,6 +268,9 @@ final class TwoPhase {
      * while its unprepared branches died with its session.
      */
     private void finishRollbackIfDone(GlobalTxn t, long nowMillis, Effects.Builder out) {
+        if (t.abortAwaitingDisk()) {
+            return; // 3PC: not finished, nor announced, before its Aborted record is durable
+        }
         for (BranchProgress b : t.branches()) {
             if (b.phase() == Phase.ROLLING_BACK && !goneAgents.contains(b.agentId())) {
                 return;

@@ -7,6 +7,8 @@ import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
 import dev.xatm.core.Event;
 import dev.xatm.core.Outbound;
+import dev.xatm.core.Protocol;
+import dev.xatm.core.ThreePhaseTimeouts;
 import dev.xatm.core.Vote;
 
 /**
@@ -19,12 +21,25 @@ final class Fixture {
     static final CoordinatorConfig CONFIG = new CoordinatorConfig(1_000, 100, 400, 3, 3, 2);
     static final long DEADLINE = 10_000;
 
+    /**
+     * {@link #CONFIG} with three-phase commit as the default protocol and timeouts that are easy to
+     * tell apart: the coordinator waits 500 ms for CAN_COMMIT answers and 700 ms for PRE_COMMIT
+     * answers; participants wait 2000 ms after CAN_COMMIT and 3000 ms after PRE_COMMIT.
+     */
+    static final CoordinatorConfig THREE_PHASE = CONFIG.withThreePhase(
+            new ThreePhaseTimeouts(500, 700, 2_000, 3_000), Protocol.THREE_PHASE);
+
     final Coordinator c;
     long now;
 
     /** A fresh coordinator with agents a1..a5 connected, as branches may only join on a connected agent. */
     Fixture() {
-        this(new Coordinator(CONFIG));
+        this(CONFIG);
+    }
+
+    /** The same with another configuration (e.g. {@link #THREE_PHASE}). */
+    Fixture(CoordinatorConfig config) {
+        this(new Coordinator(config));
         for (int agent = 1; agent <= 5; agent++) {
             connected(agent);
         }
@@ -73,6 +88,16 @@ final class Fixture {
 
     Effects vote(String gtrid, int n, Vote vote) {
         return step(new Event.VoteReceived(gtrid, "b" + n, vote));
+    }
+
+    /** A 3PC answer: {@code answering} is CAN_COMMIT or PRE_COMMIT. */
+    Effects vote(String gtrid, int n, Vote vote, Action answering) {
+        return step(new Event.VoteReceived(gtrid, "b" + n, vote, answering));
+    }
+
+    /** A 3PC participant reports that its timer ran out and it did {@code action} on its own. */
+    Effects decidedOnItsOwn(String gtrid, int n, Action action) {
+        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE, true));
     }
 
     Effects ack(String gtrid, int n, Action action) {
@@ -133,8 +158,40 @@ final class Fixture {
         return durable(gtrid);
     }
 
+    // ---- three-phase commit, two branches; the transaction's protocol is the configuration's default ----
+
+    /** begin + branches 1, 2 + commit: CAN_COMMIT is out to both. */
+    Effects canCommitAsked(String gtrid) {
+        return commitRequested(gtrid, 2);
+    }
+
+    /** Both answered YES to CAN_COMMIT: the PRE_COMMIT record is appended, not yet durable. */
+    Effects preCommitAppended(String gtrid) {
+        canCommitAsked(gtrid);
+        vote(gtrid, 1, Vote.YES, Action.CAN_COMMIT);
+        return vote(gtrid, 2, Vote.YES, Action.CAN_COMMIT);
+    }
+
+    /** The PRE_COMMIT record is durable: PRE_COMMIT (XA PREPARE) is out to both. */
+    Effects preCommitSent(String gtrid) {
+        preCommitAppended(gtrid);
+        return durable(gtrid);
+    }
+
+    /** Both answered YES to PRE_COMMIT: the COMMIT decision is appended, not yet durable. */
+    Effects preCommitAcked(String gtrid) {
+        preCommitSent(gtrid);
+        vote(gtrid, 1, Vote.YES, Action.PRE_COMMIT);
+        return vote(gtrid, 2, Vote.YES, Action.PRE_COMMIT);
+    }
+
     /** The command for branch "bN" on agent "aN". */
     static Outbound cmd(String gtrid, int n, Action action) {
         return new Outbound("a" + n, gtrid, "b" + n, action);
+    }
+
+    /** The same, carrying the participant's own timeout (3PC's CAN_COMMIT and PRE_COMMIT). */
+    static Outbound cmd(String gtrid, int n, Action action, long participantTimeoutMillis) {
+        return new Outbound("a" + n, gtrid, "b" + n, action, participantTimeoutMillis);
     }
 }

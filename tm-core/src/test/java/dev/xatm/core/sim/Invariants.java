@@ -7,7 +7,9 @@ import dev.xatm.core.Outbound;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Reply;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -18,7 +20,8 @@ import java.util.Set;
  * <ul>
  *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK (a branch a database
  *       decided heuristically is neither, and must be recorded by the coordinator instead);</li>
- *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable;</li>
+ *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable, and (3PC) no
+ *       PRE_COMMIT before its PRE_COMMIT record is;</li>
  *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
  *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or
  *       TIMED_OUT never has a branch committed.</li>
@@ -44,6 +47,8 @@ final class Invariants {
     private final Map<String, Map<String, Truth>> truth = new LinkedHashMap<>();
     private final Set<String> toldCommitted = new HashSet<>();
     private final Set<String> toldRolledBack = new HashSet<>();
+    /** Null: a mixed outcome fails the run. Else where they are written down instead (the hazard test). */
+    private List<String> mixedOutcomes;
 
     Invariants(SimLog log) {
         this.log = log;
@@ -75,10 +80,10 @@ final class Invariants {
             }
         } else if (to == Truth.COMMITTED) {
             if (branches.containsValue(Truth.ROLLED_BACK)) {
-                fail("mixed outcome: " + x + " committed while another branch rolled back: " + branches);
+                mixed("mixed outcome: " + x + " committed while another branch rolled back: " + branches);
             }
             if (toldRolledBack.contains(x.gtrid())) {
-                fail(x + " committed, but the client was told it rolled back");
+                mixed(x + " committed, but the client was told it rolled back");
             }
         }
     }
@@ -88,6 +93,10 @@ final class Invariants {
         for (Outbound m : fx.messages()) {
             if (m.action() == Action.COMMIT && log.durableDecision(m.gtrid()) == null) {
                 fail("COMMIT for " + m.gtrid() + "/" + m.bqual() + " emitted before its decision was durable");
+            }
+            if (m.action() == Action.PRE_COMMIT && !log.durablePreCommit(m.gtrid())) {
+                // 3PC: from its PRE_COMMIT on a participant may commit on its own; a restart must know to ask.
+                fail("PRE_COMMIT for " + m.gtrid() + "/" + m.bqual() + " emitted before its PRE_COMMIT record was durable");
             }
         }
         for (Reply r : fx.replies()) {
@@ -119,6 +128,23 @@ final class Invariants {
             }
             case HEURISTIC_HAZARD -> { }
         }
+    }
+
+    /**
+     * From now on a branch committing while another rolled back (or after its client heard ROLLED_BACK)
+     * is written down instead of failing the run: for {@code ThreePhasePartitionHazardTest}, which
+     * shows 3PC's known hazard on purpose. Every other invariant still fails at once.
+     */
+    List<String> recordMixedOutcomes() {
+        mixedOutcomes = new ArrayList<>();
+        return mixedOutcomes;
+    }
+
+    private void mixed(String message) {
+        if (mixedOutcomes == null) {
+            fail(message);
+        }
+        mixedOutcomes.add(message);
     }
 
     static void fail(String message) {

@@ -4,6 +4,7 @@ import dev.xatm.core.Branch;
 import dev.xatm.core.ErrorCode;
 import dev.xatm.core.Event;
 import dev.xatm.core.Outcome;
+import dev.xatm.core.Protocol;
 import dev.xatm.core.Reply;
 
 import java.util.ArrayList;
@@ -26,7 +27,12 @@ final class SimClient {
      * @param agents  where each branch goes (one branch per database, as SPEC §9 demands)
      * @param wrote   per branch: did it write (else it can vote READ_ONLY)
      */
-    record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending) {}
+    record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending, Protocol protocol) {
+        /** With the coordinator's default protocol. */
+        Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending) {
+            this(gtrid, startAt, deadlineTicks, agents, wrote, ending, null);
+        }
+    }
 
     private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, DONE }
 
@@ -76,7 +82,7 @@ final class SimClient {
             case WAITING -> {
                 if (w.now() >= plan.startAt()) {
                     stage = Stage.BEGIN;
-                    request(w, new Event.Begin(gtrid(), "sim", w.now() + plan.deadlineTicks()));
+                    request(w, new Event.Begin(gtrid(), "sim", w.now() + plan.deadlineTicks(), plan.protocol()));
                 }
             }
             case ABANDONED -> {
@@ -225,7 +231,7 @@ final class SimClient {
 
     @Override
     public String toString() {
-        return "client " + gtrid() + " " + stage + (result == null ? "" : " (" + result + ")")
+        return "client " + gtrid() + (plan.protocol() == null ? "" : " " + plan.protocol().label) + " " + stage + (result == null ? "" : " (" + result + ")")
                 + " branches " + started + (pending == null ? "" : " awaiting " + pending);
     }
 }

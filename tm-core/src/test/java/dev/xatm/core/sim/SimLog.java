@@ -38,6 +38,8 @@ final class SimLog {
     private boolean held;
     private int tornTails;
     private final Map<String, LogRecord.Decision> durableDecisions = new HashMap<>();
+    /** 3PC: gtrids whose PRE_COMMIT record is durable (no PRE_COMMIT may leave before). */
+    private final Set<String> durablePreCommits = new HashSet<>();
     private final Set<String> appendedDecisions = new HashSet<>();
 
     SimLog(SplittableRandom random, SimOptions options) {
@@ -54,9 +56,12 @@ final class SimLog {
         }
     }
 
-    /** Makes due appends durable; returns the decisions that just became durable, in log order. */
-    List<LogRecord.Decision> advance(long now) {
-        List<LogRecord.Decision> durableNow = new ArrayList<>();
+    /**
+     * Makes due appends durable; returns the records that just became durable and that the core waits
+     * for ({@link LogRecord#mustBeDurable()}: decisions, and 3PC's PRE_COMMIT records), in log order.
+     */
+    List<LogRecord> advance(long now) {
+        List<LogRecord> durableNow = new ArrayList<>();
         while (!held && durablePrefix < entries.size() && entries.get(durablePrefix).durableAt <= now) {
             markDurable(entries.get(durablePrefix++), durableNow);
         }
@@ -64,8 +69,8 @@ final class SimLog {
     }
 
     /** Scripted: fsync everything now. Returns the decisions made durable (the caller may "crash" before feeding them). */
-    List<LogRecord.Decision> syncAll() {
-        List<LogRecord.Decision> durableNow = new ArrayList<>();
+    List<LogRecord> syncAll() {
+        List<LogRecord> durableNow = new ArrayList<>();
         while (durablePrefix < entries.size()) {
             markDurable(entries.get(durablePrefix++), durableNow);
         }
@@ -77,11 +82,15 @@ final class SimLog {
         this.held = held;
     }
 
-    private void markDurable(Entry e, List<LogRecord.Decision> durableNow) {
+    private void markDurable(Entry e, List<LogRecord> durableNow) {
         e.durable = true;
         if (e.record instanceof LogRecord.Decision d) {
             durableDecisions.putIfAbsent(d.gtrid(), d);
-            durableNow.add(d);
+        } else if (e.record instanceof LogRecord.PreCommit p) {
+            durablePreCommits.add(p.gtrid());
+        }
+        if (e.record.mustBeDurable()) {
+            durableNow.add(e.record);
         }
     }
 
@@ -114,6 +123,10 @@ final class SimLog {
 
     LogRecord.Decision durableDecision(String gtrid) {
         return durableDecisions.get(gtrid);
+    }
+
+    boolean durablePreCommit(String gtrid) {
+        return durablePreCommits.contains(gtrid);
     }
 
     boolean everAppendedDecision(String gtrid) {

@@ -24,6 +24,16 @@ import java.util.SplittableRandom;
  * <p>The database keeps ACTIVE and PREPARED branches. A crash rolls back the active ones and keeps
  * the prepared ones (XA-FACTS §0); the agent's memory (one-phase outcomes, read-only branches it
  * finished) is lost. After a restart it reconnects and inquires about every prepared branch.
+ *
+ * <p>Three-phase commit, as SPEC §2 states the participant's side: CAN_COMMIT is a question (NO if the
+ * branch is gone or unhealthy, READ_ONLY if it wrote nothing, else YES and the branch stays active);
+ * PRE_COMMIT is XA PREPARE. Each YES starts a timer of the length the command carried: no PRE_COMMIT (or
+ * ROLLBACK) in time after a CAN_COMMIT YES and it rolls the branch back; no COMMIT or ROLLBACK in time
+ * after a PRE_COMMIT YES and it commits the branch on its own. Either is reported as an autonomous ack
+ * at once if the link is up, again whenever it (re)connects, and as the answer to any later command
+ * for that branch. The timers live in the agent's memory and die in a crash (the restarted agent then
+ * behaves as a 2PC agent: XA RECOVER and an inquiry); what it decided on its own is journaled and
+ * survives, so that it is never left unreported.
  */
 final class SimParticipant {
     private enum XaState { ACTIVE, PREPARED }
@@ -56,6 +66,14 @@ final class SimParticipant {
     private final Map<BranchId, AckResult> onePhaseOutcomes = new HashMap<>();
     private final Set<BranchId> readOnlyFinished = new LinkedHashSet<>();
     private final Map<BranchId, Long> lastHeardAt = new HashMap<>();
+    /** 3PC timers (agent memory): when a branch that answered YES to CAN_COMMIT rolls back on its own. */
+    private final Map<BranchId, Long> canCommitTimers = new LinkedHashMap<>();
+    /** 3PC timers (agent memory): when a branch that answered YES to PRE_COMMIT (prepared) commits on its own. */
+    private final Map<BranchId, Long> preCommitTimers = new LinkedHashMap<>();
+    /** 3PC: what it decided on its own (journaled, survives a crash); reported until the run ends. */
+    private final Map<BranchId, Action> decidedOnItsOwn = new LinkedHashMap<>();
+    /** Scripted faults: branches whose next PRE_COMMIT fails. */
+    private final Set<BranchId> failingPrepares = new LinkedHashSet<>();
     private boolean crashed;
     long restartAt;
 
@@ -96,6 +114,14 @@ final class SimParticipant {
         BranchId x = new BranchId(cmd.gtrid(), cmd.bqual());
         XaBranch b = xa.get(x);
         lastHeardAt.put(x, now);
+        Action own = decidedOnItsOwn.get(x);
+        if (own != null) {
+            return autonomous(x, own); // whatever the coordinator asks now, this is what happened
+        }
+        if (cmd.action() == Action.COMMIT || cmd.action() == Action.ROLLBACK) {
+            canCommitTimers.remove(x);
+            preCommitTimers.remove(x);
+        }
         AckResult remembered = heuristics.get(x);
         if (remembered != null && cmd.action() != Action.PREPARE) {
             return ack(x, cmd.action(), remembered);
@@ -126,8 +152,109 @@ final class SimParticipant {
                 yield ack(x, Action.ROLLBACK, AckResult.DONE);
             }
             case COMMIT_ONE_PHASE -> ack(x, Action.COMMIT_ONE_PHASE, commitOnePhase(x, b));
-            case CAN_COMMIT, PRE_COMMIT -> throw new IllegalStateException("the random simulation runs 2PC only, got " + cmd);
+            case CAN_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), canCommit(x, b, cmd, now), Action.CAN_COMMIT);
+            case PRE_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), preCommit(x, b, cmd, now), Action.PRE_COMMIT);
         };
+    }
+
+    /** 3PC's question: nothing durable changes; a YES leaves the branch active and starts its timer. */
+    private Vote canCommit(BranchId x, XaBranch b, Outbound cmd, long now) {
+        if (b == null) {
+            return readOnlyFinished.contains(x) ? Vote.READ_ONLY : Vote.NO;
+        }
+        if (b.state == XaState.PREPARED) {
+            return Vote.YES; // a duplicate that arrived after the PRE_COMMIT
+        }
+        if (chance(options.noVoteProbability() / 2)) {
+            xa.remove(x); // unhealthy: it says NO, and the branch is lost
+            invariants.branch(x, Truth.ROLLED_BACK);
+            return Vote.NO;
+        }
+        if (!b.wrote) {
+            xa.remove(x);
+            readOnlyFinished.add(x);
+            invariants.branch(x, Truth.READ_ONLY);
+            return Vote.READ_ONLY;
+        }
+        canCommitTimers.put(x, now + cmd.participantTimeoutMillis());
+        return Vote.YES;
+    }
+
+    /** 3PC's PRE_COMMIT is XA PREPARE; a YES (now or again) starts the timer after which it commits on its own. */
+    private Vote preCommit(BranchId x, XaBranch b, Outbound cmd, long now) {
+        canCommitTimers.remove(x);
+        if (b == null) {
+            return Vote.NO; // rolled back (crash, client gave up, its own timer): it holds no such branch
+        }
+        if (b.state == XaState.ACTIVE) {
+            if (failingPrepares.remove(x) || chance(options.noVoteProbability() / 2)) {
+                xa.remove(x); // XA PREPARE failed
+                invariants.branch(x, Truth.ROLLED_BACK);
+                return Vote.NO;
+            }
+            b.state = XaState.PREPARED;
+            invariants.branch(x, Truth.PREPARED);
+        }
+        preCommitTimers.put(x, now + cmd.participantTimeoutMillis());
+        return Vote.YES;
+    }
+
+    /**
+     * 3PC: the timers that ran out, carried out and reported. A report made while the link is down is
+     * lost with it, and made again on the next connect ({@link #autonomousReports()}).
+     */
+    List<Event> fireTimers(long now) {
+        if (crashed || (canCommitTimers.isEmpty() && preCommitTimers.isEmpty())) {
+            return List.of();
+        }
+        List<Event> out = new ArrayList<>();
+        for (var it = canCommitTimers.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            XaBranch b = xa.get(e.getKey());
+            if (now >= e.getValue()) {
+                it.remove();
+                if (b != null && b.state == XaState.ACTIVE) {
+                    xa.remove(e.getKey());
+                    invariants.branch(e.getKey(), Truth.ROLLED_BACK);
+                    decidedOnItsOwn.put(e.getKey(), Action.ROLLBACK);
+                    out.add(autonomous(e.getKey(), Action.ROLLBACK));
+                }
+            }
+        }
+        for (var it = preCommitTimers.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            XaBranch b = xa.get(e.getKey());
+            if (now >= e.getValue()) {
+                it.remove();
+                if (b != null && b.state == XaState.PREPARED) {
+                    xa.remove(e.getKey());
+                    invariants.branch(e.getKey(), Truth.COMMITTED);
+                    decidedOnItsOwn.put(e.getKey(), Action.COMMIT);
+                    out.add(autonomous(e.getKey(), Action.COMMIT));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** 3PC: everything it decided on its own, reported again after every (re)connect. */
+    List<Event> autonomousReports() {
+        List<Event> out = new ArrayList<>();
+        decidedOnItsOwn.forEach((x, action) -> out.add(autonomous(x, action)));
+        return out;
+    }
+
+    /** Scripted: the next XA PREPARE (PRE_COMMIT) of this branch fails, so it answers NO. */
+    void failNextPrepare(BranchId x) {
+        failingPrepares.add(x);
+    }
+
+    Map<BranchId, Action> decidedOnItsOwn() {
+        return decidedOnItsOwn;
+    }
+
+    private static Event autonomous(BranchId x, Action action) {
+        return new Event.AckReceived(x.gtrid(), x.bqual(), action, AckResult.DONE, true);
     }
 
     private Vote prepare(BranchId x, XaBranch b) {
@@ -228,6 +355,8 @@ final class SimParticipant {
         onePhaseOutcomes.clear();
         readOnlyFinished.clear();
         lastHeardAt.clear();
+        canCommitTimers.clear(); // 3PC timers are agent memory; what it decided on its own is journaled
+        preCommitTimers.clear();
     }
 
     void restart() {

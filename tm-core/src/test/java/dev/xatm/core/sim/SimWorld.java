@@ -1,14 +1,18 @@
 package dev.xatm.core.sim;
 
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
 import dev.xatm.core.Effects;
 import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
+import dev.xatm.core.Protocol;
 import dev.xatm.core.Reply;
 import dev.xatm.core.RequestKind;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.InDoubtTxn;
+import dev.xatm.core.view.TxnSummary;
 import dev.xatm.core.view.TxnViews;
 import dev.xatm.core.sim.Invariants.Truth;
 import dev.xatm.core.sim.SimNetwork.FromClient;
@@ -87,6 +91,11 @@ public final class SimWorld {
         this(seed, null);
     }
 
+    /** A random world mixing 2PC and 3PC transactions, without partitions or message loss ({@link SimOptions#threePhase}). */
+    public static SimWorld threePhase(long seed) {
+        return new SimWorld(seed, SimOptions.threePhase(new SplittableRandom(seed ^ 0x3BC0FFEEL)));
+    }
+
     /** A world of the given shape; {@code options.clients()} random clients are added. */
     public SimWorld(long seed, SimOptions options) {
         this.seed = seed;
@@ -125,8 +134,11 @@ public final class SimWorld {
         SimClient.Ending ending = e < options.rollbackProbability() ? SimClient.Ending.ROLLBACK
                 : e < options.rollbackProbability() + options.abandonProbability() ? SimClient.Ending.ABANDON
                 : SimClient.Ending.COMMIT;
+        // Drawn only in runs that mix protocols, so the 2PC runs replay exactly as before 3PC existed.
+        Protocol protocol = options.threePhaseShare() > 0
+                ? (random.nextDouble() < options.threePhaseShare() ? Protocol.THREE_PHASE : Protocol.TWO_PHASE) : null;
         return new SimClient.Plan(gtrid, random.nextInt(1, options.clientStartWindowTicks() + 1),
-                random.nextInt(30, 400), chosen, wrote, ending);
+                random.nextInt(30, 400), chosen, wrote, ending, protocol);
     }
 
     public SimClient addClient(SimClient.Plan plan) {
@@ -162,7 +174,7 @@ public final class SimWorld {
             }
         }
         if (coordinator != null) {
-            for (LogRecord.Decision d : log.advance(now)) {
+            for (LogRecord d : log.advance(now)) {
                 stepCoordinator(new Event.DecisionDurable(d.gtrid()), -1);
             }
         }
@@ -175,6 +187,14 @@ public final class SimWorld {
         }
         for (SimClient c : clients) {
             c.act(this);
+        }
+        for (SimParticipant part : participants) {
+            for (Event e : part.fireTimers(now)) {
+                Event.AckReceived own = (Event.AckReceived) e;
+                trace.add(now, part.agentId + " decided " + own.gtrid() + "/" + own.bqual() + " on its own: " + own.action());
+                count("3PC participants that decided on their own: " + own.action());
+                sendToCoordinator(part.index, e);
+            }
         }
         for (SimParticipant part : participants) {
             if (links[part.index].up) {
@@ -332,6 +352,11 @@ public final class SimWorld {
         if (coordinator.liveCount() > 0) {
             count("restores resuming phase 2");
         }
+        if (options.threePhaseShare() > 0) {
+            for (TxnSummary t : coordinator.views().list(TxnStatus.PRE_COMMITTING, TxnViews.MAX_LIMIT)) {
+                count("3PC transactions restored in PRE_COMMIT (re-asked)");
+            }
+        }
         coordinatorRestartAt = -1;
         trace.add(now, "coordinator RESTORED from " + records.size() + " records");
     }
@@ -378,6 +403,10 @@ public final class SimWorld {
         stepCoordinator(new Event.AgentConnected(p.agentId), agent);
         // Agent contract: after Welcome, an Inquiry for every branch it holds prepared.
         for (Event e : p.inquiries(now)) {
+            sendToCoordinator(agent, e);
+        }
+        // 3PC: and what it decided on its own, until the run ends.
+        for (Event e : p.autonomousReports()) {
             sendToCoordinator(agent, e);
         }
     }
@@ -444,7 +473,10 @@ public final class SimWorld {
             }
             String gtrid = t.summary().gtrid();
             for (BranchView b : views.detail(gtrid, 0).orElseThrow().branches()) {
-                if (b.heuristic() != null && invariants.truth(new BranchId(gtrid, b.bqual())) != Truth.HEURISTIC) {
+                Truth at = invariants.truth(new BranchId(gtrid, b.bqual()));
+                if (b.heuristic() == AckResult.HEURISTIC_COMMIT && b.decidedOnItsOwn() == Action.COMMIT && at == Truth.COMMITTED) {
+                    count("3PC participant commits recorded as heuristic"); // it committed on its own while the decision was ROLLBACK
+                } else if (b.heuristic() != null && at != Truth.HEURISTIC) {
                     Invariants.fail("coordinator records " + b.heuristic() + " for " + gtrid + "/" + b.bqual()
                             + " but the database says " + invariants.truth(new BranchId(gtrid, b.bqual())));
                 }
@@ -544,6 +576,13 @@ public final class SimWorld {
         if (!fx.logAppends().isEmpty() && fx.logAppends().get(0) instanceof LogRecord.Decision) {
             count("decisions logged");
         }
+        if (options.threePhaseShare() > 0) {
+            for (LogRecord r : fx.logAppends()) {
+                if (r instanceof LogRecord.PreCommit || r instanceof LogRecord.Aborted) {
+                    count("3PC " + r.getClass().getSimpleName() + " records logged");
+                }
+            }
+        }
         for (Reply r : fx.replies()) {
             if (r instanceof Reply.Finished f && f.outcome() == dev.xatm.core.Outcome.HEURISTIC_HAZARD
                     && coordinator.status(f.gtrid()) == TxnStatus.FINISHED_HEURISTIC) {
@@ -641,6 +680,11 @@ public final class SimWorld {
         return options;
     }
 
+    /** Mixed outcomes are written into the returned list instead of failing the run (see {@link Invariants#recordMixedOutcomes}). */
+    public List<String> recordMixedOutcomes() {
+        return invariants.recordMixedOutcomes();
+    }
+
     Map<String, Integer> stats() {
         count("torn tails", log.tornTails());
         count("messages lost", (int) net.lost());
@@ -691,7 +735,8 @@ public final class SimWorld {
         StringBuilder sb = new StringBuilder();
         sb.append("Simulation failed at tick ").append(now).append(" with seed ").append(seed).append(": ")
                 .append(e.getMessage()).append('\n')
-                .append("Replay: mvn -pl tm-core test -Dtest=SimulationTest -Dtm.sim.seed=").append(seed)
+                .append("Replay: mvn -pl tm-core test -Dtest=SimulationTest").append(options.threePhaseShare() > 0 ? "#threePhaseRunsKeepAtomicityWithoutPartitions" : "")
+                .append(" -Dtm.sim.seed=").append(seed)
                 .append("   (add -Dtm.sim.trace=true to print every step)\n")
                 .append("Options: ").append(options).append('\n')
                 .append("Last steps:\n");
