@@ -133,15 +133,25 @@ class TmServerPropertiesTest {
     }
 
     @Test
-    void jdbcStoreIsRefusedClearly() {
+    void theJdbcStoreNeedsAUrlAndKeepsItsPasswordOutOfToString() {
         assertThatThrownBy(() -> bind(Map.of("tm.server.store", "jdbc")))
                 .isInstanceOf(BindException.class)
-                .rootCause().hasMessage("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+                .rootCause().hasMessageContaining("tm.server.store=jdbc needs tm.server.jdbc.url");
+        TmServerProperties p = bind(Map.of("tm.server.store", "jdbc", "tm.server.jdbc.url",
+                "jdbc:postgresql://db:5432/tm?password=url-pw-123", "tm.server.jdbc.username", "tm",
+                "tm.server.jdbc.password", "store-pw-456", "tm.server.node-id", "3"));
+        assertThat(p.store()).isEqualTo("jdbc");
+        assertThat(p.nodeId()).isEqualTo(3);
+        assertThat(p.jdbc().tablePrefix()).isEqualTo("tm_");
+        assertThat(p.jdbc().leaseTtlMs()).isEqualTo(2000);
+        assertThat(p.toString()).doesNotContain("url-pw-123").doesNotContain("store-pw-456").contains("password=<set>");
+        assertRefused("tm.server.node-id", "0", "tm.server.node-id must be between 1 and 32767");
+        assertRefused("tm.server.jdbc.table-prefix", "Bad-Prefix", "tm.server.jdbc.table-prefix must be");
     }
 
     @Test
     void badValuesNameTheirProperty() {
-        assertRefused("tm.server.store", "mongo", "tm.server.store must be 'file'");
+        assertRefused("tm.server.store", "mongo", "tm.server.store must be 'file' or 'jdbc'");
         assertRefused("tm.server.port", "70000", "tm.server.port must be 0..65535");
         assertRefused("tm.server.tick-ms", "0", "tm.server.tick-ms must be between 1 and");
         assertRefused("tm.server.prepare-timeout-ms", "-5", "tm.server.prepare-timeout-ms must be between 1 and");
@@ -171,8 +181,8 @@ class TmServerPropertiesTest {
         assertThatThrownBy(() -> new SpringApplicationBuilder(PropertiesOnly.class)
                 .web(WebApplicationType.NONE)
                 .run("--tm.server.store=jdbc", "--tm.server.auth-token=very-secret-value-1"))
-                .rootCause().hasMessage("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
-        assertThat(output).contains("tm.server.store=jdbc is not supported yet, use tm.server.store=file");
+                .rootCause().hasMessageContaining("tm.server.store=jdbc needs tm.server.jdbc.url");
+        assertThat(output).contains("tm.server.store=jdbc needs tm.server.jdbc.url");
         assertThat(output).doesNotContain("very-secret-value-1");
     }
 
