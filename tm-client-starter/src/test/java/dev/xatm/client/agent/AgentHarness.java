@@ -72,6 +72,22 @@ final class AgentHarness implements AutoCloseable {
         return table.branchesOf(gtrid).get(0).xid();
     }
 
+    /** Like {@link #insert}, and returns the H2 session id of the branch's connection. */
+    int insertNotingSession(String gtrid, long id) throws SQLException {
+        TxScope scope = new TxScope(gtrid, true, Long.MAX_VALUE);
+        GlobalTxContext.bind(scope);
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO t (id) VALUES (" + id + ")");
+            try (ResultSet rs = s.executeQuery("SELECT SESSION_ID()")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } finally {
+            GlobalTxContext.bind(null);
+            scope.end(false);
+        }
+    }
+
     TmXid insert(String gtrid, long id) throws SQLException {
         return work(gtrid, "INSERT INTO t (id) VALUES (" + id + ")", false);
     }

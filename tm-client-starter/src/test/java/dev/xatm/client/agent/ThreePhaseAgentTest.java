@@ -274,6 +274,31 @@ class ThreePhaseAgentTest {
     }
 
     /**
+     * A ROLLBACK that could not take effect (the branch's session died under it, so the agent will
+     * finish it by xid on the coordinator's resend) still disarms the commit timer: the agent must
+     * never commit what the coordinator decided to roll back.
+     */
+    @Test
+    void aRollbackThatFailedStillDisarmsTheCommitTimer() throws Exception {
+        n++;
+        int session = h.insertNotingSession(GTRID + n, n);
+        TmXid xid = h.table.branchesOf(GTRID + n).get(0).xid();
+        send(xid, PhaseAction.CAN_COMMIT, NEVER);
+        assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
+        send(xid, PhaseAction.PRE_COMMIT, SHORT);
+        assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
+        try (var c = h.pool.getConnection(); var s = c.createStatement()) {
+            s.execute("SELECT ABORT_SESSION(" + session + ")");
+        }
+        send(xid, PhaseAction.ROLLBACK, 0);
+        AgentMessage after = fake.poll(QUIET);
+        assertThat(after == null || !after.getAck().getAutonomous()).as("no own decision after a ROLLBACK: %s", after).isTrue();
+        assertQuiet();
+        assertThat(branch(xid).decidedOnItsOwn()).isNull();
+        assertThat(ownDecisions).isEmpty();
+    }
+
+    /**
      * The coordinator is gone after PRE_COMMIT: the prepared branch stays through the broken stream,
      * its timer commits it while the agent is disconnected, and the report goes out after the Welcome.
      */
