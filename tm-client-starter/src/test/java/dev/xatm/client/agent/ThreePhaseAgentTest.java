@@ -29,10 +29,15 @@ class ThreePhaseAgentTest {
     static final String GTRID = "xatm:threephase.1.";
     /** Long enough never to fire during a test. */
     static final long NEVER = 600_000;
-    /** Short, so the timer tests are quick. */
+    /** Short, for the timers a test waits to fire. */
     static final long SHORT = 300;
-    /** How long "nothing more arrives" is watched for: well past {@link #SHORT}. */
-    static final long QUIET = 1_000;
+    /**
+     * For the timers the next command must beat: long enough that a slow, shared machine never lets
+     * the timer win by accident (that would be correct 3PC, and a flaky test).
+     */
+    static final long WINDOW = 2_000;
+    /** How long "nothing more arrives" is watched for: past {@link #WINDOW}. */
+    static final long QUIET = 2_500;
 
     final List<String> ownDecisions = new CopyOnWriteArrayList<>();
     AgentHarness h;
@@ -172,14 +177,14 @@ class ThreePhaseAgentTest {
     @Test
     void preCommitPreparesAndCommitDisarmsTheTimer() throws Exception {
         TmXid xid = written();
-        send(xid, PhaseAction.CAN_COMMIT, SHORT);
+        send(xid, PhaseAction.CAN_COMMIT, WINDOW);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
-        send(xid, PhaseAction.PRE_COMMIT, SHORT);
+        send(xid, PhaseAction.PRE_COMMIT, WINDOW);
         Vote v = vote();
         assertThat(v.getVote()).isEqualTo(BranchVote.YES);
         assertThat(v.getAnswering()).isEqualTo(PhaseAction.PRE_COMMIT);
         assertThat(h.preparedInH2()).containsExactly(xid);
-        send(xid, PhaseAction.PRE_COMMIT, SHORT);
+        send(xid, PhaseAction.PRE_COMMIT, WINDOW);
         assertThat(vote().getVote()).as("a repeated PRE_COMMIT").isEqualTo(BranchVote.YES);
 
         send(xid, PhaseAction.COMMIT, 0);
@@ -250,7 +255,7 @@ class ThreePhaseAgentTest {
     @Test
     void rollbackAndPreCommitDisarmTheTimers() throws Exception {
         TmXid xid = written();
-        send(xid, PhaseAction.CAN_COMMIT, SHORT);
+        send(xid, PhaseAction.CAN_COMMIT, WINDOW);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
         send(xid, PhaseAction.PRE_COMMIT, NEVER);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
@@ -260,7 +265,7 @@ class ThreePhaseAgentTest {
         TmXid other = written();
         send(other, PhaseAction.CAN_COMMIT, NEVER);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
-        send(other, PhaseAction.PRE_COMMIT, SHORT);
+        send(other, PhaseAction.PRE_COMMIT, WINDOW);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
         send(other, PhaseAction.ROLLBACK, 0);
         assertAck(ack(), PhaseAction.ROLLBACK, AckResult.DONE, false);
@@ -285,7 +290,7 @@ class ThreePhaseAgentTest {
         TmXid xid = h.table.branchesOf(GTRID + n).get(0).xid();
         send(xid, PhaseAction.CAN_COMMIT, NEVER);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
-        send(xid, PhaseAction.PRE_COMMIT, SHORT);
+        send(xid, PhaseAction.PRE_COMMIT, WINDOW);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
         try (var c = h.pool.getConnection(); var s = c.createStatement()) {
             s.execute("SELECT ABORT_SESSION(" + session + ")");
@@ -307,7 +312,7 @@ class ThreePhaseAgentTest {
         TmXid xid = written();
         send(xid, PhaseAction.CAN_COMMIT, NEVER);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
-        send(xid, PhaseAction.PRE_COMMIT, 800);
+        send(xid, PhaseAction.PRE_COMMIT, WINDOW);
         assertThat(vote().getVote()).isEqualTo(BranchVote.YES);
 
         fake.breakStream(true);

@@ -76,9 +76,16 @@ class ThreePhaseIT extends ItSupport {
         assertThat(details).as("history of %s", tx).anyMatch(d -> d != null && d.contains("CAN_COMMIT: NO"));
     }
 
+    /** pg_terminate_backend only signals; waits until the backend is really gone, so CAN_COMMIT surely finds it dead. */
     private void terminateBackend(int pid) {
         try (Connection c = dbs.postgres().open(); Statement s = c.createStatement()) {
             s.execute("SELECT pg_terminate_backend(" + pid + ")");
+            org.awaitility.Awaitility.await("backend " + pid + " gone").atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+                try (var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)) {
+                    rs.next();
+                    return rs.getInt(1) == 0;
+                }
+            });
         } catch (Exception e) {
             throw new IllegalStateException("could not terminate backend " + pid, e);
         }
