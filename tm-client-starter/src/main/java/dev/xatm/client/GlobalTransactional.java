@@ -33,6 +33,11 @@ public @interface GlobalTransactional {
      */
     long timeoutMs() default DEFAULT_TIMEOUT;
 
+    /**
+     * The commit protocol; {@link CommitProtocol#THREE_PHASE} for three-phase commit. A method that
+     * joins an existing global transaction (REQUIRED, SUPPORTS, MANDATORY) runs in that transaction's
+     * protocol, as spring-tx ignores an inner method's isolation level.
+     */
     CommitProtocol protocol() default CommitProtocol.TWO_PHASE;
 
     /** Exception types that roll back (in addition to unchecked exceptions and errors). */

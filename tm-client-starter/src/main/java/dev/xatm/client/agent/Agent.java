@@ -50,6 +50,11 @@ import java.util.function.Supplier;
  *       NOT_FOUND (the coordinator lost it in a restart before deciding: presumed abort). The error
  *       does not say which branch, so the agent asks again about every branch it holds prepared; the
  *       coordinator answers ROLLBACK for the unknown ones, and nothing stays prepared.</li>
+ *   <li>3PC: a YES to CAN_COMMIT or PRE_COMMIT arms the branch's participant timer
+ *       ({@link ParticipantTimers}). When it runs out the agent rolls back (after CAN_COMMIT) or
+ *       commits (after PRE_COMMIT) on its own and reports it with an autonomous Ack: at once when the
+ *       stream is up, else after the next Welcome ({@link PendingReports}); the branch answers every
+ *       later command with that same report.</li>
  * </ul>
  *
  * Thread-safe. The stream is written under {@code this} (a StreamObserver is not thread-safe).
@@ -77,6 +82,10 @@ public final class Agent implements AutoCloseable {
     private final AgentListener listener;
     private final ExecutorService workers;
     private final ScheduledExecutorService reconnects;
+    private final ParticipantTimers timers;
+    private final PendingReports reports;
+    /** Delay before an own decision that could not reach its database is tried again. */
+    private final long decisionRetryMillis;
 
     private StreamObserver<AgentMessage> out; // guarded by this
     private int generation;                    // guarded by this
@@ -115,7 +124,11 @@ public final class Agent implements AutoCloseable {
         });
         s.setRemoveOnCancelPolicy(true);
         this.reconnects = s;
-        table.onParkedCommand((branch, command) -> workers.execute(() -> run(branch.xid(), command)));
+        this.timers = new ParticipantTimers(this::decideAlone);
+        this.reports = new PendingReports(10_000);
+        this.decisionRetryMillis = Math.max(100, backoffInitialMillis);
+        // a parked CAN_COMMIT / PRE_COMMIT kept its participant timeout in the branch
+        table.onParkedCommand((branch, command) -> workers.execute(() -> run(branch.xid(), command, 0)));
     }
 
     public String agentId() {
@@ -231,6 +244,7 @@ public final class Agent implements AutoCloseable {
         }
         log.info("Agent {} connected to {} (server id {})", agentId, serverDescription, serverId);
         listener.connected(serverId);
+        sendPendingReports();
         workers.execute(this::announcePrepared);
     }
 
@@ -349,21 +363,27 @@ public final class Agent implements AutoCloseable {
             case COMMIT -> Branch.Command.COMMIT;
             case ROLLBACK -> Branch.Command.ROLLBACK;
             case COMMIT_ONE_PHASE -> Branch.Command.COMMIT_ONE_PHASE;
+            case CAN_COMMIT -> Branch.Command.CAN_COMMIT;
+            case PRE_COMMIT -> Branch.Command.PRE_COMMIT;
             default -> null;
         };
         if (command == null) {
             log.warn("Ignoring phase command {} for {}: unknown action", c.getAction(), xid);
             return;
         }
-        run(xid, command);
+        run(xid, command, c.getParticipantTimeoutMs());
     }
 
     /** Runs one command and answers it. Package-visible for tests. */
     void run(TmXid xid, Branch.Command command) {
+        run(xid, command, 0);
+    }
+
+    private void run(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
         try {
-            answer = execute(xid, command);
+            answer = execute(xid, command, participantTimeoutMillis);
         } catch (RuntimeException e) {
             log.error("{} of branch {} failed unexpectedly; the coordinator will resend it", command, xid, e);
             return;
@@ -372,11 +392,12 @@ public final class Agent implements AutoCloseable {
         reply(xid, command, answer);
     }
 
-    private Branch.Answer execute(TmXid xid, Branch.Command command) {
+    private Branch.Answer execute(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         Branch b = table.get(xid);
         if (b == null) {
             return switch (command) {
-                case PREPARE -> Branch.Answer.VOTE_NO; // not ours (any more): its work died with its session
+                // not ours (any more): its work died with its session
+                case PREPARE, CAN_COMMIT, PRE_COMMIT -> Branch.Answer.VOTE_NO;
                 case COMMIT_ONE_PHASE -> {
                     log.warn("COMMIT_ONE_PHASE for {} which this agent does not hold; answering rolled back", xid);
                     yield Branch.Answer.ROLLED_BACK_INSTEAD;
@@ -387,15 +408,8 @@ public final class Agent implements AutoCloseable {
         }
         Branch.Answer answer;
         synchronized (b) {
-            if (b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)) {
-                boolean commit = command == Branch.Command.COMMIT;
-                answer = recoverer.finish(xid, commit, b.resource());
-                if (answer == Branch.Answer.DONE) {
-                    b.finishedByXid(commit);
-                }
-            } else {
-                answer = b.execute(command);
-            }
+            answer = executeLocked(b, command, participantTimeoutMillis);
+            timers.afterCommand(b, command, answer);
         }
         if (b.heuristic()) {
             listener.heuristic(xid.toString());
@@ -404,10 +418,83 @@ public final class Agent implements AutoCloseable {
         return answer;
     }
 
+    /** One command on a branch whose lock the caller holds; a prepared branch whose connection broke is finished by xid. */
+    private Branch.Answer executeLocked(Branch b, Branch.Command command, long participantTimeoutMillis) {
+        if (b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)) {
+            boolean commit = command == Branch.Command.COMMIT;
+            Branch.Answer answer = recoverer.finish(b.xid(), commit, b.resource());
+            if (answer == Branch.Answer.DONE) {
+                b.finishedByXid(commit);
+            }
+            return answer;
+        }
+        return b.execute(command, participantTimeoutMillis);
+    }
+
+    /**
+     * A participant timer ran out (SPEC §2): the branch answered YES to CAN_COMMIT and no PRE_COMMIT
+     * came, so it rolls back; or it acknowledged PRE_COMMIT and no decision came, so it commits, on
+     * the connection that prepared it (MariaDB binds a prepared branch to its session). A decision
+     * that cannot reach the database now is tried again shortly; a COMMIT or ROLLBACK arriving
+     * meanwhile disarms it.
+     */
+    private void decideAlone(Branch b, long token) {
+        Branch.Command decision;
+        try {
+            synchronized (b) {
+                if (!b.timerDue(token)) {
+                    return; // the command it waited for was handled first
+                }
+                decision = switch (b.state()) {
+                    case WILLING -> Branch.Command.ROLLBACK;
+                    case PREPARED -> Branch.Command.COMMIT;
+                    default -> null;
+                };
+                if (decision == null) {
+                    return;
+                }
+                Branch.Answer answer = executeLocked(b, decision, 0);
+                if (answer != Branch.Answer.DONE) {
+                    log.warn("Branch {} timed out waiting for the coordinator, but its own {} did not take effect yet; trying again in {} ms",
+                            b, decision, decisionRetryMillis);
+                    timers.arm(b, decisionRetryMillis);
+                    return;
+                }
+                b.decidedOnItsOwn(decision);
+            }
+        } catch (RuntimeException e) {
+            log.error("Own decision for branch {} failed unexpectedly; trying again in {} ms", b, decisionRetryMillis, e);
+            synchronized (b) {
+                timers.arm(b, decisionRetryMillis);
+            }
+            return;
+        }
+        if (b.heuristic()) {
+            listener.heuristic(b.xid().toString());
+        }
+        table.settled(b);
+        log.warn("Branch {} {} ON ITS OWN: no {} from {} within its participant timeout ({} ms, three-phase commit); reported to the"
+                        + " coordinator {}", b, decision == Branch.Command.COMMIT ? "COMMITTED" : "ROLLED BACK",
+                decision == Branch.Command.COMMIT ? "COMMIT or ROLLBACK" : "PRE_COMMIT or ROLLBACK", serverDescription,
+                b.participantTimeoutMillis(), connected ? "now" : "when the stream is back");
+        listener.decidedOnItsOwn(decision == Branch.Command.COMMIT ? "commit" : "rollback");
+        // queued first, then sent if connected: a Welcome racing with this sends it either way
+        reports.add(b.xid(), decision);
+        if (connected) {
+            sendPendingReports();
+        }
+    }
+
+    private void sendPendingReports() {
+        reports.drain().forEach((xid, decision) -> reply(xid, decision,
+                decision == Branch.Command.COMMIT ? Branch.Answer.DECIDED_COMMIT : Branch.Answer.DECIDED_ROLLBACK));
+    }
+
     private void reply(TmXid xid, Branch.Command command, Branch.Answer answer) {
         AgentMessage m = switch (answer) {
             case VOTE_YES, VOTE_NO, VOTE_READ_ONLY -> AgentMessage.newBuilder().setVote(Vote.newBuilder()
-                    .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(vote(answer))).build();
+                    .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(vote(answer)).setAnswering(answering(command))).build();
+            case DECIDED_COMMIT, DECIDED_ROLLBACK -> AgentMessage.newBuilder().setAck(ownDecision(xid, command, answer)).build();
             case DONE, ROLLED_BACK_INSTEAD -> AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
                     .setAction(action(command))
                     .setResult(answer == Branch.Answer.DONE ? AckResult.DONE : AckResult.ROLLED_BACK_INSTEAD)).build();
@@ -416,6 +503,32 @@ public final class Agent implements AutoCloseable {
         if (m != null) {
             send(m);
         }
+    }
+
+    /**
+     * The report of a decision the participant took on its own, in answer to {@code command}: that
+     * decision as an autonomous Ack, or, when the command asks for the opposite (ROLLBACK of a branch
+     * it committed), the command's Ack with the heuristic outcome the coordinator must record.
+     */
+    private Ack ownDecision(TmXid xid, Branch.Command command, Branch.Answer answer) {
+        boolean committed = answer == Branch.Answer.DECIDED_COMMIT;
+        Ack.Builder ack = Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setAutonomous(true);
+        boolean opposite = committed ? command == Branch.Command.ROLLBACK
+                : command == Branch.Command.COMMIT || command == Branch.Command.COMMIT_ONE_PHASE;
+        if (opposite) {
+            listener.heuristic(xid.toString());
+            return ack.setAction(action(command)).setResult(committed ? AckResult.HEURISTIC_COMMIT : AckResult.HEURISTIC_ROLLBACK).build();
+        }
+        return ack.setAction(committed ? PhaseAction.COMMIT : PhaseAction.ROLLBACK).setResult(AckResult.DONE).build();
+    }
+
+    /** What a vote answers: 2PC's PREPARE stays unspecified on the wire (the server reads that as PREPARE). */
+    private static PhaseAction answering(Branch.Command c) {
+        return switch (c) {
+            case CAN_COMMIT -> PhaseAction.CAN_COMMIT;
+            case PRE_COMMIT -> PhaseAction.PRE_COMMIT;
+            default -> PhaseAction.PHASE_ACTION_UNSPECIFIED;
+        };
     }
 
     private static BranchVote vote(Branch.Answer a) {
@@ -432,6 +545,8 @@ public final class Agent implements AutoCloseable {
             case COMMIT -> PhaseAction.COMMIT;
             case ROLLBACK -> PhaseAction.ROLLBACK;
             case COMMIT_ONE_PHASE -> PhaseAction.COMMIT_ONE_PHASE;
+            case CAN_COMMIT -> PhaseAction.CAN_COMMIT;
+            case PRE_COMMIT -> PhaseAction.PRE_COMMIT;
         };
     }
 
@@ -456,6 +571,7 @@ public final class Agent implements AutoCloseable {
         }
         connected = false;
         reconnects.shutdownNow();
+        timers.close();
         if (o != null) {
             try {
                 o.onCompleted();

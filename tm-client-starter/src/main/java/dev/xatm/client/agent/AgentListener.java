@@ -12,4 +12,7 @@ public interface AgentListener {
     default void commandExecuted(String action, String answer, long nanos) {}
 
     default void heuristic(String xid) {}
+
+    /** 3PC: a participant timer ran out and the agent decided a branch on its own ({@code outcome} "commit" or "rollback"). */
+    default void decidedOnItsOwn(String outcome) {}
 }

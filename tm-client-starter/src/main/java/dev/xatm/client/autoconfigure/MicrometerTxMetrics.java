@@ -1,5 +1,6 @@
 package dev.xatm.client.autoconfigure;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.agent.AgentListener;
 import dev.xatm.client.support.TxMetrics;
@@ -11,10 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Micrometer meters: {@code tm.client.transactions} counters tagged {@code event=begun|committed|
- * rolled_back|timed_out|heuristic_hazard}, {@code tm.client.phase.latency} timers tagged with the
- * phase (commit / rollback requests, and the agent's prepare / commit / rollback / commit_one_phase
- * XA work), and {@code tm.client.heuristic} for heuristic branch outcomes. The registry is looked up
- * on first use, so metrics work whatever order the auto-configurations run in.
+ * rolled_back|timed_out|heuristic_hazard} and {@code protocol=2PC|3PC}, {@code tm.client.phase.latency}
+ * timers tagged with the phase (commit / rollback requests, and the agent's prepare / commit /
+ * rollback / commit_one_phase / can_commit / pre_commit XA work), {@code tm.client.heuristic} for
+ * heuristic branch outcomes, and {@code tm.client.participant.decisions} tagged
+ * {@code outcome=commit|rollback} for 3PC branches this instance decided on its own when a
+ * participant timer ran out. The registry is looked up on first use, so metrics work whatever order
+ * the auto-configurations run in.
  */
 final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     private final ObjectProvider<MeterRegistry> registry;
@@ -27,21 +31,21 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
         return registry.getIfAvailable();
     }
 
-    private void count(String event) {
+    private void count(String event, CommitProtocol protocol) {
         MeterRegistry r = registry();
         if (r != null) {
-            r.counter("tm.client.transactions", "event", event).increment();
+            r.counter("tm.client.transactions", "event", event, "protocol", protocol.tag()).increment();
         }
     }
 
     @Override
-    public void begun() {
-        count("begun");
+    public void begun(CommitProtocol protocol) {
+        count("begun", protocol);
     }
 
     @Override
-    public void ended(GlobalOutcome outcome) {
-        count(outcome.name().toLowerCase());
+    public void ended(GlobalOutcome outcome, CommitProtocol protocol) {
+        count(outcome.name().toLowerCase(java.util.Locale.ROOT), protocol);
     }
 
     @Override
@@ -55,6 +59,14 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     @Override
     public void commandExecuted(String action, String answer, long nanos) {
         phaseLatency("agent_" + action.toLowerCase(), nanos);
+    }
+
+    @Override
+    public void decidedOnItsOwn(String outcome) {
+        MeterRegistry r = registry();
+        if (r != null) {
+            r.counter("tm.client.participant.decisions", "outcome", outcome).increment();
+        }
     }
 
     @Override

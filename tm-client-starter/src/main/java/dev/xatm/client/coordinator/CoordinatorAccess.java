@@ -1,5 +1,7 @@
 package dev.xatm.client.coordinator;
 
+import dev.xatm.client.CommitProtocol;
+
 /**
  * The TM role's calls to the coordinator: the one seam between the starter and where the
  * coordinator runs. {@code mode=remote} talks gRPC to tm-server ({@link GrpcCoordinatorAccess}); an
@@ -10,8 +12,11 @@ package dev.xatm.client.coordinator;
  * {@link dev.xatm.client.TmUsageException}. Thread-safe.
  */
 public interface CoordinatorAccess {
-    /** Registers a client-minted gtrid with a deadline of {@code timeoutMillis} from now. */
-    void begin(String gtrid, String name, long timeoutMillis);
+    /**
+     * Registers a client-minted gtrid with a deadline of {@code timeoutMillis} from now, to be
+     * committed with {@code protocol}.
+     */
+    void begin(String gtrid, String name, long timeoutMillis, CommitProtocol protocol);
 
     /** Adds a branch the given agent holds. Idempotent for an identical registration. */
     void registerBranch(String gtrid, String bqual, String resourceId, String agentId);

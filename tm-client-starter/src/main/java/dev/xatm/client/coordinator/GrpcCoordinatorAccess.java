@@ -1,5 +1,6 @@
 package dev.xatm.client.coordinator;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.TmSystemException;
 import dev.xatm.client.TmUsageException;
@@ -34,10 +35,11 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     }
 
     @Override
-    public void begin(String gtrid, String name, long timeoutMillis) {
+    public void begin(String gtrid, String name, long timeoutMillis, CommitProtocol protocol) {
         try {
             stub.withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS)
-                    .begin(BeginRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis).build());
+                    .begin(BeginRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis)
+                            .setProtocol(wire(protocol)).build());
         } catch (StatusRuntimeException e) {
             throw translate("Begin", gtrid, e, callTimeoutMillis);
         }
@@ -98,6 +100,14 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
         } catch (StatusRuntimeException e) {
             throw translate("GetStatus", gtrid, e, callTimeoutMillis);
         }
+    }
+
+    /** Always explicit: the server's tm.server.default-protocol applies only to clients that name none. */
+    private static dev.xatm.protocol.v1.CommitProtocol wire(CommitProtocol protocol) {
+        return switch (protocol) {
+            case TWO_PHASE -> dev.xatm.protocol.v1.CommitProtocol.TWO_PHASE;
+            case THREE_PHASE -> dev.xatm.protocol.v1.CommitProtocol.THREE_PHASE;
+        };
     }
 
     @Override

@@ -20,7 +20,15 @@ import java.sql.SQLException;
  *    |--PREPARE, nothing written--> READ_ONLY (ended and committed in one phase; no phase 2)
  *    |--PREPARE fails / ROLLBACK / 1PC fails--> ROLLED_BACK <--ROLLBACK-- PREPARED
  *    '--1PC, connection lost: outcome unknown--> UNKNOWN
+ *
+ *  3PC: ACTIVE --CAN_COMMIT, healthy--> WILLING (XA-ended, nothing durable) --PRE_COMMIT ok--> PREPARED
+ *                                          '--ROLLBACK, or its timer--> ROLLED_BACK
  * </pre>
+ *
+ * <p>Three-phase commit lets a participant decide on its own when its timer runs out (the agent's
+ * {@code ParticipantTimers} arm them and call {@link #timerDue}); the branch then remembers that
+ * decision ({@link #decidedOnItsOwn()}) and answers every later command with it, so a resent or
+ * late command can never turn it around.
  *
  * <p>Threading: business threads use the connection while {@link #holders} &gt; 0 (the scopes that
  * touched the branch have not ended). Phase commands ({@link #execute}) come from the agent's
@@ -35,13 +43,21 @@ import java.sql.SQLException;
 public final class Branch {
     private static final Logger log = LoggerFactory.getLogger(Branch.class);
 
-    public enum State { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN, READ_ONLY }
+    /** {@code WILLING}: 3PC, answered YES to CAN_COMMIT: XA-ended and healthy, not prepared. */
+    public enum State { ACTIVE, WILLING, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN, READ_ONLY }
 
     /** The phase commands of the wire protocol. */
-    public enum Command { PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE }
+    public enum Command { PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE, CAN_COMMIT, PRE_COMMIT }
 
-    /** What to tell the coordinator. {@link #NONE}: nothing now (parked, or retry on the next resend). */
-    public enum Answer { VOTE_YES, VOTE_NO, VOTE_READ_ONLY, DONE, ROLLED_BACK_INSTEAD, NONE }
+    /**
+     * What to tell the coordinator. {@link #NONE}: nothing now (parked, or retry on the next resend).
+     * {@link #DECIDED_COMMIT} / {@link #DECIDED_ROLLBACK}: the participant decided the branch on its
+     * own (3PC timer); whatever the command, the answer is that report.
+     */
+    public enum Answer { VOTE_YES, VOTE_NO, VOTE_READ_ONLY, DONE, ROLLED_BACK_INSTEAD, NONE, DECIDED_COMMIT, DECIDED_ROLLBACK }
+
+    /** How long CAN_COMMIT waits for the database to confirm the connection works (Connection.isValid). */
+    private static final int HEALTH_CHECK_SECONDS = 2;
 
     private final TmXid xid;
     private final EnlistedResource resource;
@@ -64,6 +80,13 @@ public final class Branch {
     /** Set when the coordinator asked for the rollback while the branch was in use. */
     private boolean rolledBackByCoordinator;
     private boolean heuristic;
+    /** 3PC: how long to wait after a YES before deciding alone, from the last CAN_COMMIT / PRE_COMMIT. */
+    private long participantTimeoutMillis;
+    /** 3PC: the participant timer armed by the last YES; 0 = none. A timer fires only while it is the armed one. */
+    private long armedTimer;
+    private static final java.util.concurrent.atomic.AtomicLong TIMERS = new java.util.concurrent.atomic.AtomicLong();
+    /** 3PC: what the participant decided on its own (COMMIT or ROLLBACK), or null. Never cleared. */
+    private Command decidedOnItsOwn;
 
     Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore) {
         this(xid, resource, connection, xa, autoCommitBefore, true);
@@ -153,7 +176,7 @@ public final class Branch {
      * {@code Agent}). Returns whether the branch was unprepared.
      */
     public synchronized boolean abandonIfUnprepared(String why) {
-        if (state != State.ACTIVE) {
+        if (state != State.ACTIVE && state != State.WILLING) {
             return false;
         }
         log.info("Branch {} on {} rolled back: {}", xid, resource, why);
@@ -163,11 +186,93 @@ public final class Branch {
 
     /** Runs one phase command; idempotent (a resend gets the same answer). */
     public synchronized Answer execute(Command command) {
+        return execute(command, 0);
+    }
+
+    /**
+     * Runs one phase command; {@code participantTimeoutMillis} (&gt; 0 for CAN_COMMIT and PRE_COMMIT)
+     * is kept for the timer the agent arms after a YES, also when the command is parked. After the
+     * participant decided on its own, every command gets that report.
+     */
+    public synchronized Answer execute(Command command, long participantTimeoutMillis) {
+        if (participantTimeoutMillis > 0) {
+            this.participantTimeoutMillis = participantTimeoutMillis;
+        }
+        if (decidedOnItsOwn != null) {
+            return decidedOnItsOwn == Command.COMMIT ? Answer.DECIDED_COMMIT : Answer.DECIDED_ROLLBACK;
+        }
         return switch (command) {
             case PREPARE -> prepare();
             case COMMIT -> commit();
             case ROLLBACK -> rollback();
             case COMMIT_ONE_PHASE -> commitOnePhase();
+            case CAN_COMMIT -> canCommit();
+            case PRE_COMMIT -> preCommit();
+        };
+    }
+
+    /**
+     * 3PC's first question, which changes nothing durable: is the branch ended cleanly and healthy?
+     * Not doomed, the connection still answers, XA END succeeds. A branch that wrote nothing finishes
+     * now and answers READ_ONLY, as at PREPARE. A NO rolls the branch back at once: the coordinator
+     * aborts on it anyway, and the locks go now.
+     */
+    private Answer canCommit() {
+        switch (state) {
+            case WILLING, PREPARED, COMMITTED:
+                return Answer.VOTE_YES; // a resend, or a late one: it is (or was) as healthy as it gets
+            case READ_ONLY:
+                return Answer.VOTE_READ_ONLY;
+            case ROLLED_BACK, UNKNOWN:
+                return Answer.VOTE_NO;
+            default:
+                break;
+        }
+        if (parked(Command.CAN_COMMIT)) {
+            return Answer.NONE;
+        }
+        if (doomReason != null) {
+            log.info("Branch {} on {} answers NO to CAN_COMMIT: {}", xid, resource, doomReason);
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        if (readOnlyVote && !dirty && resource.dialect().confirmsNothingWritten(connection)) {
+            return finishReadOnly();
+        }
+        if (!connectionAnswers()) {
+            log.info("Branch {} on {} answers NO to CAN_COMMIT: its connection no longer answers", xid, resource);
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        try {
+            xa.end(xid, XAResource.TMSUCCESS);
+        } catch (XAException e) {
+            log.warn("XA END of branch {} on {} failed, answering NO to CAN_COMMIT: {}", xid, resource, XaErrorClassifier.describe(e));
+            rollbackActive();
+            return Answer.VOTE_NO;
+        }
+        state = State.WILLING;
+        return Answer.VOTE_YES;
+    }
+
+    private boolean connectionAnswers() {
+        try {
+            return connection != null && connection.isValid(HEALTH_CHECK_SECONDS);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /**
+     * 3PC's second step: XA PREPARE (after XA END, which CAN_COMMIT normally did). Unlike PREPARE it
+     * never finishes a branch as read-only: a YES here means "prepared", and the coordinator counts on
+     * it. A branch that finished read-only at CAN_COMMIT answers YES: it has nothing left to lose.
+     */
+    private Answer preCommit() {
+        return switch (state) {
+            case READ_ONLY -> Answer.VOTE_YES;
+            case WILLING -> prepareEnded();
+            default -> prepare(false, Command.PRE_COMMIT);
         };
     }
 
@@ -184,6 +289,11 @@ public final class Branch {
     }
 
     private Answer prepare() {
+        return prepare(readOnlyVote, Command.PREPARE);
+    }
+
+    /** PREPARE, or PRE_COMMIT of a branch that skipped CAN_COMMIT ({@code parkAs} is the command to resume). */
+    private Answer prepare(boolean mayFinishReadOnly, Command parkAs) {
         switch (state) {
             case PREPARED, COMMITTED:
                 return Answer.VOTE_YES;
@@ -194,7 +304,7 @@ public final class Branch {
             default:
                 break;
         }
-        if (parked(Command.PREPARE)) {
+        if (parked(parkAs)) {
             return Answer.NONE;
         }
         if (doomReason != null) {
@@ -202,8 +312,11 @@ public final class Branch {
             rollbackActive();
             return Answer.VOTE_NO;
         }
-        if (readOnlyVote && !dirty && resource.dialect().confirmsNothingWritten(connection)) {
+        if (mayFinishReadOnly && !dirty && resource.dialect().confirmsNothingWritten(connection)) {
             return finishReadOnly();
+        }
+        if (state == State.WILLING) {
+            return prepareEnded(); // a 2PC PREPARE after CAN_COMMIT: not sent by the rules, harmless
         }
         try {
             xa.end(xid, XAResource.TMSUCCESS);
@@ -212,6 +325,11 @@ public final class Branch {
             rollbackActive();
             return Answer.VOTE_NO;
         }
+        return prepareEnded();
+    }
+
+    /** XA PREPARE of a branch already XA-ended. */
+    private Answer prepareEnded() {
         try {
             xa.prepare(xid); // never XA_RDONLY from our drivers (XA-FACTS §5.5)
             state = State.PREPARED;
@@ -268,7 +386,7 @@ public final class Branch {
         switch (state) {
             case COMMITTED, READ_ONLY:
                 return Answer.DONE; // READ_ONLY: nothing to commit (the coordinator sends none; a stray one is harmless)
-            case ACTIVE, ROLLED_BACK, UNKNOWN:
+            case ACTIVE, WILLING, ROLLED_BACK, UNKNOWN:
                 // the coordinator sends COMMIT only to branches that voted YES: this is a bug somewhere
                 log.error("COMMIT for branch {} on {} which is {}, not prepared; not acknowledged (heuristic hazard)", xid, resource, state);
                 return Answer.NONE;
@@ -326,7 +444,7 @@ public final class Branch {
         if (parked(Command.ROLLBACK)) {
             return Answer.NONE;
         }
-        if (state == State.ACTIVE) {
+        if (state == State.ACTIVE || state == State.WILLING) {
             rollbackActive();
             return Answer.DONE;
         }
@@ -364,7 +482,7 @@ public final class Branch {
                 return Answer.DONE;
             case ROLLED_BACK:
                 return Answer.ROLLED_BACK_INSTEAD;
-            case UNKNOWN, PREPARED:
+            case UNKNOWN, PREPARED, WILLING:
                 return Answer.NONE;
             default:
                 break;
@@ -417,14 +535,16 @@ public final class Branch {
         }
     }
 
-    /** Ends and rolls back a branch that never prepared; whatever fails, the session's end rolls it back. */
+    /** Ends (unless CAN_COMMIT did) and rolls back a branch that never prepared; whatever fails, the session's end rolls it back. */
     private void rollbackActive() {
         boolean clean = true;
-        try {
-            xa.end(xid, XAResource.TMFAIL);
-        } catch (XAException e) {
-            // already ended (TMSUCCESS before a failed prepare) or the connection is gone
-            clean = false;
+        if (state != State.WILLING) {
+            try {
+                xa.end(xid, XAResource.TMFAIL);
+            } catch (XAException e) {
+                // already ended (TMSUCCESS before a failed prepare) or the connection is gone
+                clean = false;
+            }
         }
         try {
             xa.rollback(xid);
@@ -474,6 +594,45 @@ public final class Branch {
         if (state == State.PREPARED) {
             state = committed ? State.COMMITTED : State.ROLLED_BACK;
         }
+    }
+
+    // ---- 3PC participant timers: armed and fired by the agent, always under this branch's lock ----
+
+    /** Arms a new participant timer (replacing any armed one) and returns its token. */
+    public synchronized long armTimer() {
+        armedTimer = TIMERS.incrementAndGet();
+        return armedTimer;
+    }
+
+    /** No armed timer may fire any more: the command it waited for arrived. */
+    public synchronized void disarmTimer() {
+        armedTimer = 0;
+    }
+
+    /** Whether the timer {@code token} is still the armed one; if so it is consumed. */
+    public synchronized boolean timerDue(long token) {
+        if (token == 0 || token != armedTimer) {
+            return false;
+        }
+        armedTimer = 0;
+        return true;
+    }
+
+    public synchronized long participantTimeoutMillis() {
+        return participantTimeoutMillis;
+    }
+
+    /** The participant's own decision took effect ({@code COMMIT} or {@code ROLLBACK}): every later command is answered with it. */
+    public synchronized void decidedOnItsOwn(Command decision) {
+        if (decision != Command.COMMIT && decision != Command.ROLLBACK) {
+            throw new IllegalArgumentException("a participant decides COMMIT or ROLLBACK, not " + decision);
+        }
+        decidedOnItsOwn = decision;
+    }
+
+    /** What the participant decided on its own, or null. */
+    public synchronized Command decidedOnItsOwn() {
+        return decidedOnItsOwn;
     }
 
     /** Whether the branch still needs phase 2 from the coordinator (for the Inquiry on reconnect). */

@@ -92,11 +92,12 @@ public final class BranchTable {
         return out;
     }
 
-    /** The branches not prepared yet (their business work may still be running). */
+    /** The branches not prepared yet (their business work may still be running, or they answered CAN_COMMIT). */
     public List<Branch> unprepared() {
         List<Branch> out = new ArrayList<>();
         for (Branch b : live.values()) {
-            if (b.state() == Branch.State.ACTIVE) {
+            Branch.State s = b.state();
+            if (s == Branch.State.ACTIVE || s == Branch.State.WILLING) {
                 out.add(b);
             }
         }

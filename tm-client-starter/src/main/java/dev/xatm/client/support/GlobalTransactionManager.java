@@ -47,9 +47,6 @@ public final class GlobalTransactionManager {
     }
 
     public <T, E extends Throwable> T execute(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
-        if (def.protocol() == CommitProtocol.THREE_PHASE) {
-            throw new TmUsageException("3PC not available yet: protocol THREE_PHASE is reserved; use TWO_PHASE");
-        }
         TxScope existing = GlobalTxContext.current();
         Propagation.Step step = def.propagation().decide(existing != null);
         switch (step) {
@@ -100,8 +97,8 @@ public final class GlobalTransactionManager {
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
-        coordinator.begin(gtrid, def.name(), timeoutMillis);
-        metrics.begun();
+        coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+        metrics.begun(def.protocol());
         TxScope scope = new TxScope(gtrid, true, deadlineNanos);
         TxScope previous = GlobalTxContext.bind(scope);
         T result;
@@ -112,10 +109,10 @@ public final class GlobalTransactionManager {
             boolean rollback = def.rollbackRules().rollbackOn(t);
             endScope(scope, t, rollback);
             if (rollback) {
-                rollbackAfter(scope, t);
+                rollbackAfter(scope, def.protocol(), t);
             } else {
                 try {
-                    commit(scope);
+                    commit(scope, def.protocol());
                 } catch (RuntimeException commitFailure) {
                     commitFailure.addSuppressed(t);
                     throw commitFailure;
@@ -125,7 +122,7 @@ public final class GlobalTransactionManager {
         }
         GlobalTxContext.bind(previous);
         endScope(scope, null, scope.isRollbackOnly());
-        commit(scope);
+        commit(scope, def.protocol());
         return result;
     }
 
@@ -141,23 +138,23 @@ public final class GlobalTransactionManager {
         }
     }
 
-    private void commit(TxScope scope) {
+    private void commit(TxScope scope, CommitProtocol protocol) {
         String gtrid = scope.gtrid();
         if (scope.isRollbackOnly()) {
-            OutcomeReport r = rollback(scope, true);
+            OutcomeReport r = rollback(scope, protocol, true);
             throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back instead of committed: "
                     + scope.rollbackOnlyReason() + outcomeSuffix(r));
         }
         if (scope.pastDeadline()) {
-            rollback(scope, false);
-            metrics.ended(GlobalOutcome.TIMED_OUT);
+            rollback(scope, protocol, false);
+            metrics.ended(GlobalOutcome.TIMED_OUT, protocol);
             throw new GlobalTimeoutException("Global transaction " + gtrid + " passed its deadline before the method returned; "
                     + "it was rolled back");
         }
         long start = System.nanoTime();
         OutcomeReport r = coordinator.commit(gtrid, waitForCompletion);
         metrics.phaseLatency("commit", System.nanoTime() - start);
-        metrics.ended(r.outcome());
+        metrics.ended(r.outcome(), protocol);
         switch (r.outcome()) {
             case COMMITTED:
                 return;
@@ -171,19 +168,19 @@ public final class GlobalTransactionManager {
         }
     }
 
-    private OutcomeReport rollback(TxScope scope, boolean count) {
+    private OutcomeReport rollback(TxScope scope, CommitProtocol protocol, boolean count) {
         long start = System.nanoTime();
         OutcomeReport r = coordinator.rollback(scope.gtrid());
         metrics.phaseLatency("rollback", System.nanoTime() - start);
         if (count) {
-            metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome());
+            metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome(), protocol);
         }
         return r;
     }
 
-    private void rollbackAfter(TxScope scope, Throwable original) {
+    private void rollbackAfter(TxScope scope, CommitProtocol protocol, Throwable original) {
         try {
-            OutcomeReport r = rollback(scope, true);
+            OutcomeReport r = rollback(scope, protocol, true);
             if (r.outcome() == GlobalOutcome.COMMITTED || r.outcome() == GlobalOutcome.HEURISTIC_HAZARD) {
                 original.addSuppressed(new HeuristicOutcomeException(r.outcome(), "rollback of " + scope.gtrid()
                         + " was asked after " + original + ", but the coordinator reports " + r.outcome() + ": " + r.detail()));

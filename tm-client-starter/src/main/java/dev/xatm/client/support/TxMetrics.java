@@ -1,15 +1,17 @@
 package dev.xatm.client.support;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 
 /** What the transaction machinery reports. Implementations must be thread-safe and cheap. */
 public interface TxMetrics {
     TxMetrics NONE = new TxMetrics() {};
 
-    default void begun() {}
+    /** A global transaction began, to be committed with {@code protocol}. */
+    default void begun(CommitProtocol protocol) {}
 
-    /** A global transaction this instance began ended with {@code outcome}. */
-    default void ended(GlobalOutcome outcome) {}
+    /** A global transaction this instance began, with {@code protocol}, ended with {@code outcome}. */
+    default void ended(GlobalOutcome outcome, CommitProtocol protocol) {}
 
     /** How long the coordinator took to answer a commit ("commit") or rollback ("rollback") request. */
     default void phaseLatency(String phase, long nanos) {}

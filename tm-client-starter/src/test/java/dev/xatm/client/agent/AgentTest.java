@@ -1,17 +1,8 @@
 package dev.xatm.client.agent;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.context.GlobalTxContext;
-import dev.xatm.client.context.TxScope;
-import dev.xatm.client.coordinator.CoordinatorChannel;
-import dev.xatm.client.coordinator.GrpcCoordinatorAccess;
-import dev.xatm.client.enlist.BqualMinter;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
-import dev.xatm.client.enlist.EnlistedResource;
-import dev.xatm.client.enlist.Enlistment;
-import dev.xatm.client.enlist.EnlistingDataSource;
-import dev.xatm.client.enlist.XaDialects;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -21,11 +12,7 @@ import dev.xatm.protocol.v1.RegisterBranchRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import javax.transaction.xa.XAResource;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -42,60 +29,28 @@ import static org.awaitility.Awaitility.await;
  */
 class AgentTest {
     static final String GTRID = "xatm:agenttest.1.";
-    static int dbs;
-
-    HikariDataSource pool;
+    AgentHarness h;
     FakeCoordinatorServer fake;
-    CoordinatorChannel channel;
     Agent agent;
     BranchTable table;
-    EnlistingDataSource ds;
 
     void start(boolean holdWelcome) throws Exception {
-        pool = new HikariDataSource();
-        pool.setJdbcUrl("jdbc:h2:mem:agent" + (++dbs) + ";DB_CLOSE_DELAY=-1");
-        pool.setMaximumPoolSize(4);
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
-        }
-        fake = new FakeCoordinatorServer(holdWelcome);
-        channel = fake.channel();
-        table = new BranchTable(100);
-        EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
-        agent = new Agent("agent-1", channel, table, () -> List.of(resource), "xatm", 50, 200, 2, AgentListener.NONE);
-        Enlistment enlistment = new Enlistment(new GrpcCoordinatorAccess(channel, 5_000, 5_000), "agent-1", new BqualMinter("tag"),
-                table, agent::awaitConnected, 5_000, true);
-        ds = new EnlistingDataSource(resource, enlistment);
-        agent.start();
+        h = new AgentHarness(holdWelcome, AgentListener.NONE);
+        fake = h.fake;
+        agent = h.agent;
+        table = h.table;
     }
 
     @AfterEach
     void tearDown() throws Exception {
         GlobalTxContext.bind(null);
-        if (agent != null) {
-            agent.close();
-        }
-        if (channel != null) {
-            channel.close();
-        }
-        if (fake != null) {
-            fake.close();
-        }
-        if (pool != null) {
-            pool.close();
+        if (h != null) {
+            h.close();
         }
     }
 
-    /** Runs {@code gtrid}'s business part on this thread: enlist, insert one row, end the scope. */
     void insertInGlobalTransaction(String gtrid, long id) throws SQLException {
-        TxScope scope = new TxScope(gtrid, true, Long.MAX_VALUE);
-        GlobalTxContext.bind(scope);
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.executeUpdate("INSERT INTO t (id) VALUES (" + id + ")");
-        } finally {
-            GlobalTxContext.bind(null);
-            scope.end(false);
-        }
+        h.insert(gtrid, id);
     }
 
     /**
@@ -193,17 +148,10 @@ class AgentTest {
     }
 
     private List<TmXid> preparedInH2() throws Exception {
-        try (Connection c = pool.getConnection()) {
-            XAResource xa = XaDialects.forUrl(pool.getJdbcUrl()).xaResource(c);
-            return java.util.Arrays.stream(xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))
-                    .map(x -> TmXid.parse(x).orElseThrow()).toList();
-        }
+        return h.preparedInH2();
     }
 
     private int rows() throws SQLException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM t")) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return h.rows();
     }
 }

@@ -77,12 +77,35 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
 
     /** A phase command, dropped (and counted) when the stream is not ready, as tm-server's AgentSession does. */
     void command(String gtrid, String bqual, PhaseAction action) {
+        command(gtrid, bqual, action, 0);
+    }
+
+    /** A phase command with a 3PC participant timeout (CAN_COMMIT, PRE_COMMIT). */
+    void command(String gtrid, String bqual, PhaseAction action, long participantTimeoutMs) {
         ServerCallStreamObserver<ServerMessage> s = agentStream;
         if (!s.isReady()) {
             droppedCommands.incrementAndGet();
             return;
         }
-        send(ServerMessage.newBuilder().setCommand(PhaseCommand.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action)).build());
+        send(ServerMessage.newBuilder().setCommand(PhaseCommand.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action)
+                .setParticipantTimeoutMs(participantTimeoutMs)).build());
+    }
+
+    /**
+     * Breaks the agent's stream, as a coordinator crash does; with {@code holdWelcome} the agent's
+     * reconnect is not welcomed until {@link #releaseWelcome()} (the coordinator is still "down").
+     */
+    synchronized void breakStream(boolean holdWelcome) {
+        this.holdWelcome = holdWelcome;
+        welcomed = false;
+        ServerCallStreamObserver<ServerMessage> s = agentStream;
+        agentStream = null;
+        s.onError(Status.UNAVAILABLE.withDescription("fake coordinator crashed").asRuntimeException());
+    }
+
+    /** The next message the agent sent within {@code millis}, or null. */
+    AgentMessage poll(long millis) throws InterruptedException {
+        return fromAgent.poll(millis, TimeUnit.MILLISECONDS);
     }
 
     void error(String code, String message) {

@@ -224,7 +224,7 @@ class EnlistingDataSourceTest {
 
     private final class Recording implements CoordinatorAccess {
         @Override
-        public void begin(String gtrid, String name, long timeoutMillis) {
+        public void begin(String gtrid, String name, long timeoutMillis, dev.xatm.client.CommitProtocol protocol) {
         }
 
         @Override

@@ -168,7 +168,7 @@ class ReadOnlyVoteTest {
 
     private static final class NoCoordinator implements CoordinatorAccess {
         @Override
-        public void begin(String gtrid, String name, long timeoutMillis) {
+        public void begin(String gtrid, String name, long timeoutMillis, dev.xatm.client.CommitProtocol protocol) {
         }
 
         @Override

@@ -45,9 +45,16 @@ abstract class ItSupport {
         prefix = "it" + unique;
         table = "st_" + getClass().getSimpleName().toLowerCase().replaceAll("[^a-z0-9]", "") + "_" + unique;
         dbs.createTable(table);
+        server = ServerProcess.start(getClass().getSimpleName(), serverProperties());
+    }
+
+    /** The tm-server's extra properties; a test class adds its own (crash points, 3PC timeouts). */
+    Map<String, String> serverProperties() {
+        Map<String, String> p = new HashMap<>();
         // Quick resends: the tests wait for recovery and rollbacks to converge.
-        server = ServerProcess.start(getClass().getSimpleName(),
-                Map.of("tm.server.retry-initial-ms", "100", "tm.server.retry-max-ms", "1000"));
+        p.put("tm.server.retry-initial-ms", "100");
+        p.put("tm.server.retry-max-ms", "1000");
+        return p;
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
 package dev.xatm.client.it;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalTransactionTemplate;
 import dev.xatm.client.GlobalTransactional;
 import dev.xatm.client.coordinator.CoordinatorAccess;
@@ -55,6 +56,34 @@ class Work {
         // a second use of each data source in the same global transaction reuses the branch
         insertPg(pgId + 1_000_000);
         return GlobalTransactionTemplate.currentGtrid();
+    }
+
+    /** The gtrid of the last three-phase method, also when it failed. */
+    private final AtomicReference<String> lastThreePhase = new AtomicReference<>();
+
+    public String lastThreePhase() {
+        return lastThreePhase.get();
+    }
+
+    @GlobalTransactional(name = "write-both-3pc", protocol = CommitProtocol.THREE_PHASE)
+    public String writeBothThreePhase(long pgId, long mariaId) {
+        lastThreePhase.set(GlobalTransactionTemplate.currentGtrid());
+        insertPg(pgId);
+        insertMaria(mariaId);
+        return GlobalTransactionTemplate.currentGtrid();
+    }
+
+    /**
+     * Writes both, but the PostgreSQL branch's session dies before the method returns:
+     * {@code terminate} gets that session's backend pid (the test ends it from another connection).
+     */
+    @GlobalTransactional(name = "dead-pg-3pc", protocol = CommitProtocol.THREE_PHASE)
+    public void writeBothThreePhaseLosingPg(long pgId, long mariaId, java.util.function.IntConsumer terminate) {
+        lastThreePhase.set(GlobalTransactionTemplate.currentGtrid());
+        insertPg(pgId);
+        Integer pid = pg.getObject().queryForObject("SELECT pg_backend_pid()", Integer.class);
+        insertMaria(mariaId);
+        terminate.accept(pid);
     }
 
     @GlobalTransactional

@@ -1,5 +1,6 @@
 package dev.xatm.client.support;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
@@ -13,8 +14,8 @@ final class FakeCoordinator implements CoordinatorAccess {
     GlobalOutcome commitOutcome = GlobalOutcome.COMMITTED;
 
     @Override
-    public void begin(String gtrid, String name, long timeoutMillis) {
-        calls.add("begin " + gtrid + " " + timeoutMillis);
+    public void begin(String gtrid, String name, long timeoutMillis, CommitProtocol protocol) {
+        calls.add("begin " + gtrid + " " + timeoutMillis + (protocol == CommitProtocol.TWO_PHASE ? "" : " " + protocol));
     }
 
     @Override

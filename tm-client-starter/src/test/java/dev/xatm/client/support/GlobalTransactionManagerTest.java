@@ -144,11 +144,43 @@ class GlobalTransactionManagerTest {
         assertThat(coordinator.kinds()).containsExactly("begin", "rollback");
     }
 
+    /** THREE_PHASE travels on Begin; the commit request is the same (the coordinator runs the phases). */
     @Test
-    void threePhaseIsRefusedClearly() {
-        assertThatThrownBy(() -> manager.execute(required.withProtocol(CommitProtocol.THREE_PHASE), s -> null))
-                .isInstanceOf(TmUsageException.class).hasMessageContaining("3PC not available yet");
-        assertThat(coordinator.calls).isEmpty();
+    void threePhaseBeginsWithTheProtocol() {
+        String gtrid = manager.execute(required.withProtocol(CommitProtocol.THREE_PHASE), s -> s.gtrid());
+        assertThat(coordinator.calls).containsExactly("begin " + gtrid + " 60000 THREE_PHASE", "commit " + gtrid);
+    }
+
+    /** A joined method runs in the outer transaction's protocol: no second Begin, whatever it asks for. */
+    @Test
+    void aJoinedMethodKeepsTheOuterProtocol() {
+        String gtrid = manager.execute(required, outer -> manager.execute(required.withProtocol(CommitProtocol.THREE_PHASE),
+                inner -> inner.gtrid()));
+        assertThat(coordinator.calls).containsExactly("begin " + gtrid + " 60000", "commit " + gtrid);
+    }
+
+    /** The metrics hear the protocol on begin and end. */
+    @Test
+    void metricsAreToldTheProtocol() {
+        List<String> seen = new java.util.ArrayList<>();
+        GlobalTransactionManager counted = new GlobalTransactionManager(coordinator, new GtridMinter("t", "tag"), 60_000, true,
+                new TxMetrics() {
+                    @Override
+                    public void begun(CommitProtocol protocol) {
+                        seen.add("begun " + protocol.tag());
+                    }
+
+                    @Override
+                    public void ended(GlobalOutcome outcome, CommitProtocol protocol) {
+                        seen.add(outcome + " " + protocol.tag());
+                    }
+                });
+        counted.execute(required.withProtocol(CommitProtocol.THREE_PHASE), s -> null);
+        counted.execute(required, s -> null);
+        coordinator.commitOutcome = GlobalOutcome.ROLLED_BACK;
+        assertThatThrownBy(() -> counted.execute(required.withProtocol(CommitProtocol.THREE_PHASE), s -> null))
+                .isInstanceOf(GlobalRollbackException.class);
+        assertThat(seen).containsExactly("begun 3PC", "COMMITTED 3PC", "begun 2PC", "COMMITTED 2PC", "begun 3PC", "ROLLED_BACK 3PC");
     }
 
     @Test

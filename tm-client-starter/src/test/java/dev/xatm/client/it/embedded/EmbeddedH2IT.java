@@ -4,6 +4,7 @@ import dev.xatm.client.GlobalTimeoutException;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.server.transport.GrpcServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,6 +73,9 @@ class EmbeddedH2IT {
         Map<String, Object> p = embeddedProperties(tmp.resolve("tm-data"), a, b);
         p.put("it.write-at-start-up", "true");
         p.put("tm.client.default-timeout-ms", "3000");
+        // the embedded coordinator's 3PC settings are tm-server's; the participant ones travel to the agent
+        p.put("tm.server.three-phase.participant-can-commit-timeout-ms", "41000");
+        p.put("tm.server.three-phase.participant-pre-commit-timeout-ms", "42000");
         app = start(p);
         work = app.getBean(EmbeddedWork.class);
     }
@@ -115,6 +119,48 @@ class EmbeddedH2IT {
         assertThatThrownBy(() -> work.writeBothThenFail(x, y)).isInstanceOf(IllegalStateException.class).hasMessageContaining("business failure");
         assertThat(a.ids(TABLE)).doesNotContain(x);
         assertThat(b.ids(TABLE)).doesNotContain(y);
+    }
+
+    /**
+     * protocol = THREE_PHASE runs in embedded mode too: CAN_COMMIT and PRE_COMMIT reach the agent over
+     * the in-process transport, carrying the embedded coordinator's tm.server.three-phase.* timeouts.
+     */
+    @Test
+    void commitsInThreePhases() throws Exception {
+        MeterRegistry registry = app.getBean(MeterRegistry.class);
+        double canCommits = agentCommands(registry, "agent_can_commit");
+        double preCommits = agentCommands(registry, "agent_pre_commit");
+        long x = ids.incrementAndGet();
+        long y = ids.incrementAndGet();
+        String gtrid = work.writeBothThreePhase(x, y);
+        assertThat(a.ids(TABLE)).contains(x);
+        assertThat(b.ids(TABLE)).contains(y);
+        assertThat(app.getBean(BranchTable.class).branchesOf(gtrid)).hasSize(2).allSatisfy(branch -> {
+            assertThat(branch.state()).isEqualTo(Branch.State.COMMITTED);
+            assertThat(branch.decidedOnItsOwn()).isNull();
+            // PRE_COMMIT came last and carried tm.server.three-phase.participant-pre-commit-timeout-ms
+            assertThat(branch.participantTimeoutMillis()).isEqualTo(42_000);
+        });
+        assertThat(agentCommands(registry, "agent_can_commit")).isEqualTo(canCommits + 2);
+        assertThat(agentCommands(registry, "agent_pre_commit")).isEqualTo(preCommits + 2);
+        var committed = registry.find("tm.client.transactions").tag("event", "committed").tag("protocol", "3PC").counter();
+        assertThat(committed).isNotNull();
+        assertThat(committed.count()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void rollsBackInThreePhasesOnAnException() throws Exception {
+        long x = ids.incrementAndGet();
+        long y = ids.incrementAndGet();
+        assertThatThrownBy(() -> work.writeBothThreePhaseThenFail(x, y)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("business failure");
+        assertThat(a.ids(TABLE)).doesNotContain(x);
+        assertThat(b.ids(TABLE)).doesNotContain(y);
+    }
+
+    private static double agentCommands(MeterRegistry registry, String phase) {
+        var timer = registry.find("tm.client.phase.latency").tag("phase", phase).timer();
+        return timer == null ? 0 : timer.count();
     }
 
     /** The branch that only read votes READ_ONLY (finished at prepare); the other commits. */

@@ -1,5 +1,6 @@
 package dev.xatm.client.it.embedded;
 
+import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalTransactionTemplate;
 import dev.xatm.client.GlobalTransactional;
 import dev.xatm.client.coordinator.CoordinatorAccess;
@@ -61,6 +62,20 @@ class EmbeddedWork {
         insertFirst(firstId);
         insertSecond(secondId);
         return GlobalTransactionTemplate.currentGtrid();
+    }
+
+    @GlobalTransactional(timeoutMs = 30_000, protocol = CommitProtocol.THREE_PHASE)
+    public String writeBothThreePhase(long firstId, long secondId) {
+        insertFirst(firstId);
+        insertSecond(secondId);
+        return GlobalTransactionTemplate.currentGtrid();
+    }
+
+    @GlobalTransactional(timeoutMs = 30_000, protocol = CommitProtocol.THREE_PHASE)
+    public void writeBothThreePhaseThenFail(long firstId, long secondId) {
+        insertFirst(firstId);
+        insertSecond(secondId);
+        throw new IllegalStateException("business failure after writing both (3PC)");
     }
 
     @GlobalTransactional(timeoutMs = 30_000)
