@@ -1,6 +1,7 @@
 package dev.xatm.server.it;
 
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.Teardown;
@@ -11,10 +12,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
 
 import javax.transaction.xa.XAException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,18 +50,38 @@ abstract class ServerItSupport {
     private int gtrids;
     private long rowIds;
 
+    /**
+     * Extra --name=value settings for one test's server, as {@code "name=value"} strings, on top of
+     * the class's ({@link #serverProperties()}).
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    protected @interface ServerProperties {
+        String[] value();
+    }
+
     /** Extra --name=value settings for this class's server. */
     protected Map<String, String> serverProperties() {
         return Map.of();
     }
 
-    /** Extra --name=value settings for this test's server; by default the class's. */
+    /** Extra --name=value settings for this test's server; by default the class's plus the method's {@link ServerProperties}. */
     protected Map<String, String> serverProperties(TestInfo info) {
-        return serverProperties();
+        Map<String, String> all = new LinkedHashMap<>(serverProperties());
+        ServerProperties extra = info.getTestMethod().map(m -> m.getAnnotation(ServerProperties.class)).orElse(null);
+        for (String nameValue : extra == null ? new String[0] : extra.value()) {
+            int eq = nameValue.indexOf('=');
+            all.put(nameValue.substring(0, eq), nameValue.substring(eq + 1));
+        }
+        return all;
     }
+
+    /** Called first: a test that does not apply aborts here (an assumption), before a server or table costs time. */
+    protected void assumeApplies(TestInfo info) {}
 
     @BeforeEach
     void startEverything(TestInfo info) throws SQLException {
+        assumeApplies(info);
         dbs = TestDatabases.require();
         pg = dbs.postgres();
         maria = dbs.mariadb();
@@ -107,11 +133,22 @@ abstract class ServerItSupport {
         }
     }
 
+    /** With the server's default protocol. */
     protected Txn beginOnBothDatabases(TestAgent agent, long timeoutMs) throws SQLException, XAException {
+        return beginOnBothDatabases(agent, agent, timeoutMs, CommitProtocol.COMMIT_PROTOCOL_UNSPECIFIED);
+    }
+
+    protected Txn beginOnBothDatabases(TestAgent agent, long timeoutMs, CommitProtocol protocol) throws SQLException, XAException {
+        return beginOnBothDatabases(agent, agent, timeoutMs, protocol);
+    }
+
+    /** The PostgreSQL branch held by {@code pgAgent}, the MariaDB one by {@code mariaAgent} (they may be the same). */
+    protected Txn beginOnBothDatabases(TestAgent pgAgent, TestAgent mariaAgent, long timeoutMs, CommitProtocol protocol)
+            throws SQLException, XAException {
         String gtrid = newGtrid();
-        tm.begin(gtrid, "it", timeoutMs);
-        TestAgent.Branch p = enlist(agent, pg, gtrid, "pg");
-        TestAgent.Branch m = enlist(agent, maria, gtrid, "maria");
+        tm.begin(gtrid, "it", timeoutMs, protocol);
+        TestAgent.Branch p = enlist(pgAgent, pg, gtrid, "pg");
+        TestAgent.Branch m = enlist(mariaAgent, maria, gtrid, "maria");
         long pgRow = newRowId();
         long mariaRow = newRowId();
         p.insert(table, pgRow, gtrid);
