@@ -2,6 +2,9 @@ package dev.xatm.server.it;
 
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.CommitProtocol;
+import dev.xatm.protocol.v1.OutcomeResponse;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.server.engine.CrashSwitch;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.Teardown;
@@ -24,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -47,6 +51,7 @@ abstract class ServerItSupport {
     protected ServerProcess server;
     protected TmClient tm;
     private final List<TestAgent> agents = new ArrayList<>();
+    private AdminClient admin;
     private int gtrids;
     private long rowIds;
 
@@ -183,6 +188,42 @@ abstract class ServerItSupport {
             assertThat(pg.rowIsFree(table, t.pgRow())).as("PostgreSQL row " + t.pgRow() + " free").isTrue();
             assertThat(maria.rowIsFree(table, t.mariaRow())).as("MariaDB row " + t.mariaRow() + " free").isTrue();
         });
+    }
+
+    // ---------------------------------------------------------------- crash, restart, admin
+
+    protected AdminClient admin() {
+        if (admin == null) {
+            admin = new AdminClient(server);
+        }
+        return admin;
+    }
+
+    protected CompletableFuture<OutcomeResponse> commitAsync(Txn t) {
+        return CompletableFuture.supplyAsync(() -> tm.commit(t.gtrid(), false, Duration.ofSeconds(60)));
+    }
+
+    protected void serverHaltsAt(String point) {
+        assertThat(server.awaitExit(CONVERGE)).as("exit status of a deliberate crash").isEqualTo(CrashSwitch.CRASH_STATUS);
+        assertThat(server.output()).contains("CRASH POINT " + point + " reached");
+    }
+
+    protected void restartServer() {
+        server.restart(Map.of("tm.server.crash-point", ""));
+        tm.reconnectNow();
+    }
+
+    protected void awaitCommittedEverywhere(Txn t, TestAgent agent) {
+        await("rows committed in both databases").atMost(CONVERGE)
+                .failFast("a branch of a durably committed transaction was told to ROLLBACK",
+                        () -> agent.actionsFor(t.pgXid()).contains(PhaseAction.ROLLBACK)
+                                || agent.actionsFor(t.mariaXid()).contains(PhaseAction.ROLLBACK))
+                .untilAsserted(() -> {
+                    assertThat(rows(pg)).containsExactly(t.pgRow());
+                    assertThat(rows(maria)).containsExactly(t.mariaRow());
+                });
+        awaitNothingPrepared();
+        assertThat(agent.violations()).isEmpty();
     }
 
     protected static String abbreviate(String testName) {
