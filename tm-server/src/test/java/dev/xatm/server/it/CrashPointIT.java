@@ -67,6 +67,11 @@ class CrashPointIT extends ServerItSupport {
     }
 
     @Override
+    protected String variant() {
+        return "-" + (protocol == THREE_PHASE ? "3pc" : "2pc");
+    }
+
+    @Override
     protected void assumeApplies(TestInfo info) {
         boolean threePhaseOnly = info.getTestMethod().map(m -> m.isAnnotationPresent(ThreePhaseOnly.class)).orElse(false);
         assumeThat(!threePhaseOnly || protocol == THREE_PHASE).as("a three-phase crash point").isTrue();

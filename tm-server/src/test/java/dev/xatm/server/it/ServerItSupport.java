@@ -81,6 +81,11 @@ abstract class ServerItSupport {
         return all;
     }
 
+    /** For a class that runs more than once (parameterized): what tells its runs apart in the server's log name. */
+    protected String variant() {
+        return "";
+    }
+
     /** Called first: a test that does not apply aborts here (an assumption), before a server or table costs time. */
     protected void assumeApplies(TestInfo info) {}
 
@@ -95,7 +100,7 @@ abstract class ServerItSupport {
         prefix = "it-" + unique;
         table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
         dbs.createTable(table);
-        server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties(info));
+        server = ServerProcess.start(getClass().getSimpleName() + variant() + "-" + test, serverProperties(info));
         tm = new TmClient(server.grpcTarget(), server.token(), Duration.ofSeconds(20));
     }
 

@@ -206,7 +206,10 @@ public final class TestAgent implements AutoCloseable {
         voteNo.add(xid);
     }
 
-    /** Never answer PREPARE of {@code xid} (and do not prepare it): the vote times out at the server. */
+    /**
+     * Never answer PREPARE (3PC: PRE_COMMIT) of {@code xid}, and do not prepare it: as if the command
+     * never arrived, so the answer times out at the server (and in 3PC the CAN_COMMIT timer keeps running).
+     */
     public void neverAnswerPrepare(TmXid xid) {
         ignorePrepare.add(xid);
     }
@@ -721,8 +724,9 @@ public final class TestAgent implements AutoCloseable {
         }
         b.disarm();
         if (b.decidedOnItsOwn == PhaseAction.COMMIT) {
-            // Without a partition this cannot happen: the coordinator waits less than the participant.
-            violations.add("ROLLBACK for " + xid + ", which committed on its own after PRE_COMMIT (3PC's partition hazard)");
+            // Only a partition or a coordinator down longer than the participant timers gets here
+            // (the coordinator's own PRE_COMMIT timeout is shorter than the participant's).
+            violations.add("ROLLBACK for " + xid + ", which committed on its own after PRE_COMMIT (3PC's hazard: the participants decided apart)");
             return ack(xid, PhaseAction.ROLLBACK, AckResult.HEURISTIC_COMMIT);
         }
         if (b.decidedOnItsOwn == PhaseAction.ROLLBACK) {
@@ -884,12 +888,16 @@ public final class TestAgent implements AutoCloseable {
     /** PRE_COMMIT: XA END + PREPARE; a YES (prepared) starts the timer that commits on its own. */
     private Optional<AgentMessage> preCommit(TmXid xid, long participantTimeoutMs) {
         Branch b = branches.get(xid);
+        if (b != null && b.decidedOnItsOwn != null) {
+            return ownDecision(b);
+        }
+        if (ignorePrepare.contains(xid)) {
+            log.info("{}: ignoring PRE_COMMIT {} (knob)", agentId, xid);
+            return Optional.empty();
+        }
         if (b == null) {
             // Not in memory and not found by XA RECOVER: it died unprepared with its session.
             return vote(xid, PhaseAction.PRE_COMMIT, BranchVote.NO, "unknown branch");
-        }
-        if (b.decidedOnItsOwn != null) {
-            return ownDecision(b);
         }
         if (!sameProtocol(b, PhaseAction.CAN_COMMIT)) {
             return Optional.empty();

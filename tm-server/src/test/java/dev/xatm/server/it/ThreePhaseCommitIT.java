@@ -201,6 +201,45 @@ class ThreePhaseCommitIT extends ServerItSupport {
         assertThat(agent.violations()).isEmpty();
     }
 
+    /**
+     * 3PC's hazard shown, with a crash instead of a partition: the coordinator is killed while it
+     * waits for PRE_COMMIT answers -- PostgreSQL's branch is prepared and said YES, MariaDB's never got
+     * (executed) its PRE_COMMIT -- and stays down longer than both participant timers. MariaDB's willing
+     * branch rolls back on its own (CAN_COMMIT timer, 3 s), PostgreSQL's prepared one commits on its
+     * own (PRE_COMMIT timer, 4 s): the transaction is split, and the restarted coordinator can only
+     * record it as a heuristic outcome and list it for an operator (XA-FACTS §6 F.41). Nothing
+     * prepared is left behind.
+     */
+    @Test
+    @ServerProperties({"tm.server.three-phase.pre-commit-timeout-ms=2000", "tm.server.three-phase.participant-can-commit-timeout-ms=3000",
+            "tm.server.three-phase.participant-pre-commit-timeout-ms=4000"})
+    void aCoordinatorDownLongerThanTheParticipantTimersSplitsTheOutcome() throws Exception {
+        TestAgent agent = startAgent("agent-3h");
+        Txn t = beginOnBothDatabases(agent, 60_000, THREE_PHASE);
+        agent.neverAnswerPrepare(t.mariaXid()); // its PRE_COMMIT is as good as lost
+        CompletableFuture<OutcomeResponse> commit = commitAsync(t);
+
+        await("PostgreSQL's branch pre-committed").atMost(CONVERGE).until(() -> agent.state(t.pgXid()) == TestAgent.BranchState.PREPARED);
+        server.kill9(); // well within the coordinator's 2 s PRE_COMMIT timeout: it never got to abort
+        assertThatThrownBy(() -> commit.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class);
+        await("both participants decided on their own").atMost(CONVERGE).until(() -> agent.decidedOnTheirOwn().size() == 2);
+        assertThat(agent.decidedOnTheirOwn()).containsExactlyInAnyOrder(
+                new TestAgent.OwnDecision(t.pgXid(), PhaseAction.COMMIT), new TestAgent.OwnDecision(t.mariaXid(), PhaseAction.ROLLBACK));
+        assertThat(rows(pg)).as("committed on its own").containsExactly(t.pgRow());
+        assertThat(rows(maria)).as("rolled back on its own").isEmpty();
+
+        restartServer();
+        await().atMost(CONVERGE).until(() -> admin().status(t.gtrid()).equals("FINISHED_HEURISTIC"));
+        assertThat(admin().inDoubt()).containsExactly(t.gtrid());
+        String detail = admin().detail(t.gtrid());
+        assertThat((String) JsonPath.read(detail, "$.outcome")).isEqualTo("ROLLED_BACK");
+        assertThat(JsonPath.<List<String>>read(detail, "$.history[*].kind")).contains("RESTORED", "PARTICIPANT_DECIDED", "HEURISTIC");
+        assertThat(JsonPath.<List<String>>read(detail, "$.branches[?(@.bqual == 'pg')].heuristic")).containsExactly("HEURISTIC_COMMIT");
+        awaitNothingPrepared();
+        // The one thing the agent may call wrong here: a ROLLBACK reaching the branch that committed on its own.
+        assertThat(agent.violations()).allMatch(v -> v.contains("ROLLBACK for " + t.pgXid()));
+    }
+
     /** Whether any file of the server's log directory contains {@code gtrid} (records hold it as plain UTF-8). */
     private boolean logMentions(String gtrid) {
         byte[] needle = gtrid.getBytes(StandardCharsets.UTF_8);
