@@ -1,6 +1,7 @@
 package dev.xatm.server.it;
 
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.testkit.TestDb;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * and database sessions vanish, as in a kill -9 of the business process; a new instance with the same
  * id takes over and recovers by XA RECOVER). At the end, after the last restart, the total of all
  * balances is the initial total, nothing is prepared in either database and nothing is in doubt.
+ * One transfer in four runs three-phase commit, so the crashes also land in its phases.
  *
  * <p>Bounded: {@code tm.soak.seconds} (default 45) of traffic, at most {@code tm.soak.crashes}
  * (default 6) crashes, at most 20,000 transfers; seeded with {@code tm.soak.seed} (default 42; the
@@ -51,6 +53,7 @@ class BankSoakIT extends ServerItSupport {
 
     private final AtomicReference<TestAgent> agent = new AtomicReference<>();
     private final AtomicInteger committed = new AtomicInteger();
+    private final AtomicInteger committedThreePhase = new AtomicInteger();
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicInteger attempted = new AtomicInteger();
     private final AtomicInteger gtridSeq = new AtomicInteger();
@@ -62,7 +65,13 @@ class BankSoakIT extends ServerItSupport {
     @Override
     protected Map<String, String> serverProperties() {
         // Fast resends, so recovery after a crash takes a fraction of the run.
-        return Map.of("tm.server.retry-initial-ms", "100", "tm.server.retry-max-ms", "1000", "tm.server.in-doubt-after-ms", "20000");
+        // 3PC: a participant left willing by a dead coordinator frees its rows after 5 s; a prepared
+        // one waits 20 s, longer than any restart here, so the coordinator (not a participant's own
+        // commit) decides every transfer and the soak needs no operator.
+        return Map.of("tm.server.retry-initial-ms", "100", "tm.server.retry-max-ms", "1000", "tm.server.in-doubt-after-ms", "20000",
+                "tm.server.three-phase.can-commit-timeout-ms", "3000", "tm.server.three-phase.pre-commit-timeout-ms", "3000",
+                "tm.server.three-phase.participant-can-commit-timeout-ms", "5000",
+                "tm.server.three-phase.participant-pre-commit-timeout-ms", "20000");
     }
 
     @AfterEach
@@ -150,15 +159,16 @@ class BankSoakIT extends ServerItSupport {
         }
         // What the agents found prepared after a crash (in memory or by XA RECOVER) and asked the server about.
         int inquiriesAfterCrashes = restartedAgents.stream().mapToInt(TestAgent::inquiriesSent).sum() + firstAgent.inquiriesSent();
-        String summary = String.format("BankSoakIT (seed %d, %d s): transfers done %d (committed), %d rolled back or failed, of %d attempted;"
+        String summary = String.format("BankSoakIT (seed %d, %d s): transfers done %d (committed; %d of them 3PC), %d rolled back or failed, of %d attempted;"
                         + " crashes injected %d (server kill -9: %d, agent: %d); transactions recovered: %d by the restarted server"
                         + " from its log, %d prepared branches recovered by agents asking the server after a crash; total %d -> %d",
-                seed, seconds, committed.get(), failed.get(), attempted.get(), serverCrashes + agentCrashes, serverCrashes, agentCrashes,
+                seed, seconds, committed.get(), committedThreePhase.get(), failed.get(), attempted.get(), serverCrashes + agentCrashes, serverCrashes, agentCrashes,
                 recoveredByServer, inquiriesAfterCrashes, initialTotal, finalTotal);
         System.out.println(summary);
         log.info(summary);
         assertThat(finalTotal).as("the total of all balances").isEqualTo(initialTotal);
         assertThat(committed.get()).as("transfers that committed").isGreaterThan(0);
+        assertThat(committedThreePhase.get()).as("3PC transfers that committed").isGreaterThan(0);
         assertThat(serverCrashes + agentCrashes).as("crashes injected").isGreaterThan(0);
         for (TestDb db : dbs.both()) {
             assertThat(minBalance(db)).as("no account of " + db + " went negative").isGreaterThanOrEqualTo(0);
@@ -176,8 +186,12 @@ class BankSoakIT extends ServerItSupport {
             long mariaAccount = worker + (long) WORKERS * random.nextInt(ACCOUNTS_PER_SHARD / WORKERS);
             long amount = 1 + random.nextInt(50);
             boolean pgToMaria = random.nextBoolean();
-            if (transfer(worker, pgAccount, mariaAccount, pgToMaria ? amount : -amount)) {
+            CommitProtocol protocol = random.nextInt(4) == 0 ? CommitProtocol.THREE_PHASE : CommitProtocol.TWO_PHASE;
+            if (transfer(worker, pgAccount, mariaAccount, pgToMaria ? amount : -amount, protocol)) {
                 committed.incrementAndGet();
+                if (protocol == CommitProtocol.THREE_PHASE) {
+                    committedThreePhase.incrementAndGet();
+                }
             } else {
                 failed.incrementAndGet();
                 pause(50 + random.nextInt(100)); // the server or the agent may be restarting
@@ -186,14 +200,14 @@ class BankSoakIT extends ServerItSupport {
     }
 
     /** Moves {@code delta} from the PostgreSQL account to the MariaDB one (negative: the other way). */
-    private boolean transfer(int worker, long pgAccount, long mariaAccount, long delta) {
+    private boolean transfer(int worker, long pgAccount, long mariaAccount, long delta, CommitProtocol protocol) {
         TestAgent a = agent.get();
         String gtrid = prefix + "-" + gtridSeq.incrementAndGet();
         TmXid pgXid = new TmXid(gtrid, "pg");
         TmXid mariaXid = new TmXid(gtrid, "maria");
         boolean commitAsked = false;
         try {
-            tm.begin(gtrid, "transfer", 10_000);
+            tm.begin(gtrid, "transfer", 10_000, protocol);
             TestAgent.Branch p = enlist(a, pg, gtrid, "pg");
             TestAgent.Branch m = enlist(a, maria, gtrid, "maria");
             p.update("SET LOCAL lock_timeout = '3s'");

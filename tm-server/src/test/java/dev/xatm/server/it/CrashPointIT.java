@@ -2,39 +2,50 @@ package dev.xatm.server.it;
 
 import com.jayway.jsonpath.JsonPath;
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
-import dev.xatm.server.engine.CrashSwitch;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static dev.xatm.protocol.v1.CommitProtocol.THREE_PHASE;
+import static dev.xatm.protocol.v1.CommitProtocol.TWO_PHASE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Every crash point of a two-phase commit, with real processes and real databases: the server halts
- * itself at {@code tm.server.crash-point} (Runtime.halt, as good as kill -9) or the agent dies at its
- * own crash point (its streams and sessions vanish, as in a kill -9 of the business process); then
- * the dead party restarts and the test checks convergence: the rows are right in PostgreSQL and
- * MariaDB, nothing is left prepared, and the admin API tells the story (XA-FACTS §6 A.4-A.6, B.10).
+ * Every crash point of a commit, for two-phase and three-phase commit alike, with real processes and
+ * real databases: the server halts itself at {@code tm.server.crash-point} (Runtime.halt, as good as
+ * kill -9) or the agent dies at its own crash point (its streams and sessions vanish, as in a kill -9
+ * of the business process); then the dead party restarts and the test checks convergence: the rows
+ * are right in PostgreSQL and MariaDB, nothing is left prepared, and the admin API tells the story
+ * (XA-FACTS §6 A.4-A.6, B.10).
  *
- * <p>2PC only: three-phase commit does not exist yet; its crash points (around its PRE_COMMIT record)
- * will be added to {@code dev.xatm.server.engine.CrashPoint} and run here the same way.
+ * <p>The class runs once per protocol. The points are the driver's (log appends, durable records,
+ * acks), so most exist in both; where the protocols then disagree -- before the COMMIT record, 3PC
+ * has a durable PRE_COMMIT record and must not presume abort -- the test says so. 3PC adds the two
+ * points around its PRE_COMMIT record and the agent's death after CAN_COMMIT; in the 2PC run those
+ * are skipped. For 3PC, "agent-after-prepare" is the XA PREPARE of PRE_COMMIT.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(value = CommitProtocol.class, names = {"TWO_PHASE", "THREE_PHASE"})
 class CrashPointIT extends ServerItSupport {
 
     /** The server crash point a test arms (its server starts with it). */
@@ -44,20 +55,55 @@ class CrashPointIT extends ServerItSupport {
         String value();
     }
 
-    private AdminClient admin;
+    /** A crash point that only three-phase commit has. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    @interface ThreePhaseOnly {}
+
+    private final CommitProtocol protocol;
+
+    CrashPointIT(CommitProtocol protocol) {
+        this.protocol = protocol;
+    }
+
+    @Override
+    protected String variant() {
+        return "-" + (protocol == THREE_PHASE ? "3pc" : "2pc");
+    }
+
+    @Override
+    protected void assumeApplies(TestInfo info) {
+        boolean threePhaseOnly = info.getTestMethod().map(m -> m.isAnnotationPresent(ThreePhaseOnly.class)).orElse(false);
+        assumeThat(!threePhaseOnly || protocol == THREE_PHASE).as("a three-phase crash point").isTrue();
+    }
 
     @Override
     protected Map<String, String> serverProperties(TestInfo info) {
-        ServerCrashPoint armed = info.getTestMethod().map(m -> m.getAnnotation(ServerCrashPoint.class)).orElse(null);
-        return armed == null ? Map.of() : Map.of("tm.server.crash-point", armed.value());
+        Map<String, String> p = new LinkedHashMap<>();
+        info.getTestMethod().map(m -> m.getAnnotation(ServerCrashPoint.class))
+                .ifPresent(armed -> p.put("tm.server.crash-point", armed.value()));
+        if (protocol == THREE_PHASE) {
+            // Quick aborts; a participant willing after CAN_COMMIT rolls back after 3 s (that is what
+            // frees the branches of a coordinator that died before its PRE_COMMIT record). One that is
+            // prepared keeps the default 30 s: here the coordinator's recovery finishes phase 2, the
+            // participants' own commits are ThreePhaseCommitIT's subject.
+            p.put("tm.server.three-phase.can-commit-timeout-ms", "2000");
+            p.put("tm.server.three-phase.pre-commit-timeout-ms", "2000");
+            p.put("tm.server.three-phase.participant-can-commit-timeout-ms", "3000");
+        }
+        return p;
     }
 
-    /** Before the decision record: nothing durable, so the restart presumes abort and the agent's inquiries roll back. */
+    /**
+     * Every vote is in, the COMMIT record is not. 2PC: nothing is durable, so the restart presumes
+     * abort and the agent's inquiries roll back. 3PC: the PRE_COMMIT record is durable, so the restart
+     * never presumes; it asks the branches again, they are still prepared and say YES, and it commits.
+     */
     @Test
     @ServerCrashPoint("before-decision-log")
-    void beforeDecisionLogEverythingRollsBack() throws Exception {
+    void beforeDecisionLog2pcRollsBackAnd3pcCommits() throws Exception {
         TestAgent agent = startAgent("agent-bdl");
-        Txn t = beginOnBothDatabases(agent, 60_000);
+        Txn t = begin(agent);
         CompletableFuture<OutcomeResponse> commit = commitAsync(t);
 
         serverHaltsAt("before-decision-log");
@@ -66,11 +112,18 @@ class CrashPointIT extends ServerItSupport {
         assertThat(prepared(maria)).containsExactly(t.mariaXid());
 
         restartServer();
-        assertRolledBackEverywhere(t);
-        HttpResponse<String> gone = admin().get("/api/v1/transactions/" + t.gtrid());
-        assertThat(gone.statusCode()).isEqualTo(404);
-        assertThat((String) JsonPath.read(gone.body(), "$.message")).contains("presumed rolled back");
-        assertThat(admin().inDoubt()).isEmpty();
+        if (protocol == TWO_PHASE) {
+            assertRolledBackEverywhere(t);
+            HttpResponse<String> gone = admin().get("/api/v1/transactions/" + t.gtrid());
+            assertThat(gone.statusCode()).isEqualTo(404);
+            assertThat((String) JsonPath.read(gone.body(), "$.message")).contains("presumed rolled back");
+            assertThat(admin().inDoubt()).isEmpty();
+        } else {
+            awaitCommittedEverywhere(t, agent);
+            assertRestoredAndFinished(t);
+            assertThat(admin().historyKinds(t.gtrid())).contains("DECISION_DURABLE");
+            assertThat(agent.decidedOnTheirOwn()).as("the coordinator decided, not the participants' timers").isEmpty();
+        }
         assertThat(agent.violations()).isEmpty();
     }
 
@@ -79,7 +132,7 @@ class CrashPointIT extends ServerItSupport {
     @ServerCrashPoint("after-decision-log")
     void afterDecisionLogTheRestartCommits() throws Exception {
         TestAgent agent = startAgent("agent-adl");
-        Txn t = beginOnBothDatabases(agent, 60_000);
+        Txn t = begin(agent);
         CompletableFuture<OutcomeResponse> commit = commitAsync(t);
 
         serverHaltsAt("after-decision-log");
@@ -99,7 +152,7 @@ class CrashPointIT extends ServerItSupport {
     void midPhaseTwoTheRestartFinishesTheCommit() throws Exception {
         TestAgent agent = startAgent("agent-mp2");
         agent.holdCommits();
-        Txn t = beginOnBothDatabases(agent, 60_000);
+        Txn t = begin(agent);
         assertThat(tm.commit(t.gtrid(), false).getOutcome()).isEqualTo(Outcome.COMMITTED);
         await("both COMMITs reached the agent").atMost(CONVERGE).until(() -> agent.heldCommitCount() == 2);
 
@@ -121,7 +174,7 @@ class CrashPointIT extends ServerItSupport {
     void agentAfterPrepareEverythingRollsBack() throws Exception {
         TestAgent agent = startAgent("agent-aap");
         agent.crashAt(TestAgent.CrashPoint.AGENT_AFTER_PREPARE);
-        Txn t = beginOnBothDatabases(agent, 60_000);
+        Txn t = begin(agent);
         CompletableFuture<OutcomeResponse> commit = commitAsync(t);
 
         TmXid died = agent.crashed().get(30, TimeUnit.SECONDS);
@@ -147,7 +200,7 @@ class CrashPointIT extends ServerItSupport {
     void agentBeforeCommitAckIsInDoubtThenResolved() throws Exception {
         TestAgent agent = startAgent("agent-bca");
         agent.crashAt(TestAgent.CrashPoint.AGENT_BEFORE_COMMIT_ACK);
-        Txn t = beginOnBothDatabases(agent, 60_000);
+        Txn t = begin(agent);
         assertThat(tm.commit(t.gtrid(), false).getOutcome()).isEqualTo(Outcome.COMMITTED);
         agent.crashed().get(30, TimeUnit.SECONDS);
 
@@ -167,46 +220,103 @@ class CrashPointIT extends ServerItSupport {
         assertThat(admin().historyKinds(t.gtrid())).contains("DECISION_DURABLE", "AGENT_GONE", "FORCE_REFUSED", "FORCED_COMMIT", "FINISHED");
     }
 
+    /**
+     * 3PC: every branch is willing, the PRE_COMMIT record is not durable. Nothing is prepared and
+     * nothing logged, so the restarted server knows nothing; the participants, told nothing more
+     * within their CAN_COMMIT timeout, roll back on their own.
+     */
+    @Test
+    @ThreePhaseOnly
+    @ServerCrashPoint("before-pre-commit-log")
+    void beforePreCommitLogTheParticipantsRollBackOnTheirOwn() throws Exception {
+        TestAgent agent = startAgent("agent-bpl");
+        Txn t = begin(agent);
+        CompletableFuture<OutcomeResponse> commit = commitAsync(t);
+
+        serverHaltsAt("before-pre-commit-log");
+        assertThatThrownBy(() -> commit.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class);
+        assertThat(prepared(pg)).isEmpty();
+        assertThat(prepared(maria)).isEmpty();
+        awaitOwnRollbacks(agent, t);
+
+        restartServer();
+        assertRolledBackEverywhere(t);
+        HttpResponse<String> gone = admin().get("/api/v1/transactions/" + t.gtrid());
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat((String) JsonPath.read(gone.body(), "$.message")).contains("presumed rolled back");
+        assertThat(admin().inDoubt()).isEmpty();
+        assertThat(agent.violations()).isEmpty();
+    }
+
+    /**
+     * 3PC: the PRE_COMMIT record is durable, no PRE_COMMIT went out. The participants roll back on
+     * their own while the server is down (the test waits for that, so the outcome is certain); the
+     * restarted server finds the record, never presumes, asks again, hears the own rollbacks and aborts.
+     */
+    @Test
+    @ThreePhaseOnly
+    @ServerCrashPoint("after-pre-commit-log")
+    void afterPreCommitLogTheRestartAsksAgainAndAborts() throws Exception {
+        TestAgent agent = startAgent("agent-apl");
+        Txn t = begin(agent);
+        CompletableFuture<OutcomeResponse> commit = commitAsync(t);
+
+        serverHaltsAt("after-pre-commit-log");
+        assertThatThrownBy(() -> commit.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class);
+        assertThat(prepared(pg)).as("no PRE_COMMIT left before the crash").isEmpty();
+        assertThat(prepared(maria)).isEmpty();
+        awaitOwnRollbacks(agent, t);
+
+        restartServer();
+        await().atMost(CONVERGE).until(() -> admin().status(t.gtrid()).equals("FINISHED_ROLLED_BACK"));
+        String detail = admin().detail(t.gtrid());
+        assertThat((Boolean) JsonPath.read(detail, "$.restored")).isTrue();
+        assertThat(JsonPath.<List<String>>read(detail, "$.history[*].kind")).contains("RESTORED", "PARTICIPANT_DECIDED", "ABORTED", "FINISHED");
+        assertRolledBackEverywhere(t);
+        assertThat(admin().inDoubt()).isEmpty();
+        assertThat(tm.commit(t.gtrid(), false).getOutcome()).as("the client's retry hears the truth").isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(agent.violations()).isEmpty();
+    }
+
+    /** 3PC: the business process dies right after its YES to CAN_COMMIT: nothing is prepared, the server aborts. */
+    @Test
+    @ThreePhaseOnly
+    void agentAfterCanCommitEverythingRollsBack() throws Exception {
+        TestAgent agent = startAgent("agent-acc");
+        agent.crashAt(TestAgent.CrashPoint.AGENT_AFTER_CAN_COMMIT);
+        Txn t = begin(agent);
+        CompletableFuture<OutcomeResponse> commit = commitAsync(t);
+
+        agent.crashed().get(30, TimeUnit.SECONDS);
+        assertThat(commit.get(30, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+
+        TestAgent restarted = startAgent("agent-acc");
+        assertRolledBackEverywhere(t);
+        await().atMost(CONVERGE).until(() -> admin().status(t.gtrid()).equals("FINISHED_ROLLED_BACK"));
+        assertThat(admin().historyKinds(t.gtrid())).contains("CAN_COMMIT_SENT", "AGENT_GONE", "ABORTED", "FINISHED")
+                .doesNotContain("DECISION_LOGGED"); // no COMMIT record (DECISION_DURABLE may note a durable Aborted record)
+        assertThat(restarted.inquiriesSent()).as("nothing was prepared, so nothing to ask about").isZero();
+        assertThat(restarted.violations()).isEmpty();
+        assertThat(admin().inDoubt()).isEmpty();
+    }
+
     // ---------------------------------------------------------------- helpers
 
-    private AdminClient admin() {
-        if (admin == null) {
-            admin = new AdminClient(server);
-        }
-        return admin;
+    private Txn begin(TestAgent agent) throws Exception {
+        return beginOnBothDatabases(agent, 60_000, protocol);
     }
 
-    private CompletableFuture<OutcomeResponse> commitAsync(Txn t) {
-        return CompletableFuture.supplyAsync(() -> tm.commit(t.gtrid(), false, Duration.ofSeconds(60)));
-    }
-
-    private void serverHaltsAt(String point) {
-        assertThat(server.awaitExit(CONVERGE)).as("exit status of a deliberate crash").isEqualTo(CrashSwitch.CRASH_STATUS);
-        assertThat(server.output()).contains("CRASH POINT " + point + " reached");
-    }
-
-    private void restartServer() {
-        server.restart(Map.of("tm.server.crash-point", ""));
-        tm.reconnectNow();
-    }
-
-    private void awaitCommittedEverywhere(Txn t, TestAgent agent) {
-        await("rows committed in both databases").atMost(CONVERGE)
-                .failFast("a branch of a durably committed transaction was told to ROLLBACK",
-                        () -> agent.actionsFor(t.pgXid()).contains(PhaseAction.ROLLBACK)
-                                || agent.actionsFor(t.mariaXid()).contains(PhaseAction.ROLLBACK))
-                .untilAsserted(() -> {
-                    assertThat(rows(pg)).containsExactly(t.pgRow());
-                    assertThat(rows(maria)).containsExactly(t.mariaRow());
-                });
-        awaitNothingPrepared();
-        assertThat(agent.violations()).isEmpty();
+    private void awaitOwnRollbacks(TestAgent agent, Txn t) {
+        await("both participants rolled back on their own").atMost(CONVERGE).until(() -> agent.decidedOnTheirOwn().size() == 2);
+        assertThat(agent.decidedOnTheirOwn()).containsExactlyInAnyOrder(
+                new TestAgent.OwnDecision(t.pgXid(), PhaseAction.ROLLBACK), new TestAgent.OwnDecision(t.mariaXid(), PhaseAction.ROLLBACK));
     }
 
     private void assertRestoredAndFinished(Txn t) {
         await().atMost(CONVERGE).until(() -> admin().status(t.gtrid()).equals("FINISHED_COMMITTED"));
         String detail = admin().detail(t.gtrid());
         assertThat((Boolean) JsonPath.read(detail, "$.restored")).isTrue();
+        assertThat((String) JsonPath.read(detail, "$.protocol")).isEqualTo(protocol == THREE_PHASE ? "3PC" : "2PC");
         assertThat(JsonPath.<List<String>>read(detail, "$.history[*].kind")).contains("RESTORED", "ACK", "FINISHED");
         assertThat(admin().inDoubt()).isEmpty();
     }

@@ -1,6 +1,10 @@
 package dev.xatm.server.it;
 
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.v1.CommitProtocol;
+import dev.xatm.protocol.v1.OutcomeResponse;
+import dev.xatm.protocol.v1.PhaseAction;
+import dev.xatm.server.engine.CrashSwitch;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.Teardown;
@@ -11,13 +15,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
 
 import javax.transaction.xa.XAException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,21 +51,47 @@ abstract class ServerItSupport {
     protected ServerProcess server;
     protected TmClient tm;
     private final List<TestAgent> agents = new ArrayList<>();
+    private AdminClient admin;
     private int gtrids;
     private long rowIds;
+
+    /**
+     * Extra --name=value settings for one test's server, as {@code "name=value"} strings, on top of
+     * the class's ({@link #serverProperties()}).
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    protected @interface ServerProperties {
+        String[] value();
+    }
 
     /** Extra --name=value settings for this class's server. */
     protected Map<String, String> serverProperties() {
         return Map.of();
     }
 
-    /** Extra --name=value settings for this test's server; by default the class's. */
+    /** Extra --name=value settings for this test's server; by default the class's plus the method's {@link ServerProperties}. */
     protected Map<String, String> serverProperties(TestInfo info) {
-        return serverProperties();
+        Map<String, String> all = new LinkedHashMap<>(serverProperties());
+        ServerProperties extra = info.getTestMethod().map(m -> m.getAnnotation(ServerProperties.class)).orElse(null);
+        for (String nameValue : extra == null ? new String[0] : extra.value()) {
+            int eq = nameValue.indexOf('=');
+            all.put(nameValue.substring(0, eq), nameValue.substring(eq + 1));
+        }
+        return all;
     }
+
+    /** For a class that runs more than once (parameterized): what tells its runs apart in the server's log name. */
+    protected String variant() {
+        return "";
+    }
+
+    /** Called first: a test that does not apply aborts here (an assumption), before a server or table costs time. */
+    protected void assumeApplies(TestInfo info) {}
 
     @BeforeEach
     void startEverything(TestInfo info) throws SQLException {
+        assumeApplies(info);
         dbs = TestDatabases.require();
         pg = dbs.postgres();
         maria = dbs.mariadb();
@@ -64,7 +100,7 @@ abstract class ServerItSupport {
         prefix = "it-" + unique;
         table = ("it_" + abbreviate(test) + "_" + unique).toLowerCase();
         dbs.createTable(table);
-        server = ServerProcess.start(getClass().getSimpleName() + "-" + test, serverProperties(info));
+        server = ServerProcess.start(getClass().getSimpleName() + variant() + "-" + test, serverProperties(info));
         tm = new TmClient(server.grpcTarget(), server.token(), Duration.ofSeconds(20));
     }
 
@@ -107,11 +143,22 @@ abstract class ServerItSupport {
         }
     }
 
+    /** With the server's default protocol. */
     protected Txn beginOnBothDatabases(TestAgent agent, long timeoutMs) throws SQLException, XAException {
+        return beginOnBothDatabases(agent, agent, timeoutMs, CommitProtocol.COMMIT_PROTOCOL_UNSPECIFIED);
+    }
+
+    protected Txn beginOnBothDatabases(TestAgent agent, long timeoutMs, CommitProtocol protocol) throws SQLException, XAException {
+        return beginOnBothDatabases(agent, agent, timeoutMs, protocol);
+    }
+
+    /** The PostgreSQL branch held by {@code pgAgent}, the MariaDB one by {@code mariaAgent} (they may be the same). */
+    protected Txn beginOnBothDatabases(TestAgent pgAgent, TestAgent mariaAgent, long timeoutMs, CommitProtocol protocol)
+            throws SQLException, XAException {
         String gtrid = newGtrid();
-        tm.begin(gtrid, "it", timeoutMs);
-        TestAgent.Branch p = enlist(agent, pg, gtrid, "pg");
-        TestAgent.Branch m = enlist(agent, maria, gtrid, "maria");
+        tm.begin(gtrid, "it", timeoutMs, protocol);
+        TestAgent.Branch p = enlist(pgAgent, pg, gtrid, "pg");
+        TestAgent.Branch m = enlist(mariaAgent, maria, gtrid, "maria");
         long pgRow = newRowId();
         long mariaRow = newRowId();
         p.insert(table, pgRow, gtrid);
@@ -146,6 +193,42 @@ abstract class ServerItSupport {
             assertThat(pg.rowIsFree(table, t.pgRow())).as("PostgreSQL row " + t.pgRow() + " free").isTrue();
             assertThat(maria.rowIsFree(table, t.mariaRow())).as("MariaDB row " + t.mariaRow() + " free").isTrue();
         });
+    }
+
+    // ---------------------------------------------------------------- crash, restart, admin
+
+    protected AdminClient admin() {
+        if (admin == null) {
+            admin = new AdminClient(server);
+        }
+        return admin;
+    }
+
+    protected CompletableFuture<OutcomeResponse> commitAsync(Txn t) {
+        return CompletableFuture.supplyAsync(() -> tm.commit(t.gtrid(), false, Duration.ofSeconds(60)));
+    }
+
+    protected void serverHaltsAt(String point) {
+        assertThat(server.awaitExit(CONVERGE)).as("exit status of a deliberate crash").isEqualTo(CrashSwitch.CRASH_STATUS);
+        assertThat(server.output()).contains("CRASH POINT " + point + " reached");
+    }
+
+    protected void restartServer() {
+        server.restart(Map.of("tm.server.crash-point", ""));
+        tm.reconnectNow();
+    }
+
+    protected void awaitCommittedEverywhere(Txn t, TestAgent agent) {
+        await("rows committed in both databases").atMost(CONVERGE)
+                .failFast("a branch of a durably committed transaction was told to ROLLBACK",
+                        () -> agent.actionsFor(t.pgXid()).contains(PhaseAction.ROLLBACK)
+                                || agent.actionsFor(t.mariaXid()).contains(PhaseAction.ROLLBACK))
+                .untilAsserted(() -> {
+                    assertThat(rows(pg)).containsExactly(t.pgRow());
+                    assertThat(rows(maria)).containsExactly(t.mariaRow());
+                });
+        awaitNothingPrepared();
+        assertThat(agent.violations()).isEmpty();
     }
 
     protected static String abbreviate(String testName) {

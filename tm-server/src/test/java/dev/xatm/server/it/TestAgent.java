@@ -39,7 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -55,13 +57,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       binds a prepared branch to its session, XA-FACTS §5.2), else by xid on a fresh connection;
  *       XAER_NOTA on ROLLBACK is done, and on COMMIT too, because the server sends COMMIT only after
  *       a durable decision;</li>
- *   <li>reconnects with backoff when the stream breaks.</li>
+ *   <li>reconnects with backoff when the stream breaks;</li>
+ *   <li>three-phase commit as a participant: CAN_COMMIT is a question (nothing durable changes; the
+ *       branch stays active), PRE_COMMIT is XA END + PREPARE, and each YES arms the participant's
+ *       own timer ({@code PhaseCommand.participant_timeout_ms}), which any later command for the
+ *       branch disarms. When it runs out the agent decides alone -- ROLLBACK after CAN_COMMIT, COMMIT
+ *       after PRE_COMMIT -- records it ({@link #decidedOnTheirOwn()}), reports it as an autonomous
+ *       Ack at once or on its next connect, and answers every later command for the branch with
+ *       that report (a ROLLBACK after its own COMMIT with HEURISTIC_COMMIT).</li>
  * </ul>
  *
  * <p>Misbehaviour is switched on per instance (never static), per branch: vote NO, never answer
  * PREPARE, prepare but withhold the vote, hold COMMIT commands until released. Everything received
  * is recorded, and commands the server should never have sent (COMMIT for an unprepared or
- * rolled-back branch, ROLLBACK for a committed one...) are collected as {@link #violations()}.
+ * rolled-back branch, ROLLBACK for a committed one, in 3PC also PRE_COMMIT without a YES to
+ * CAN_COMMIT, COMMIT for a branch never pre-committed, 2PC and 3PC commands mixed on one branch...)
+ * are collected as {@link #violations()}.
  *
  * <p>Thread-safe. The test thread runs SQL on a branch only while no command for it is in flight
  * (before RegisterBranch/Commit), as a business method would.
@@ -82,11 +93,16 @@ public final class TestAgent implements AutoCloseable {
         /** The branch is prepared in its database; the YES vote is never sent. */
         AGENT_AFTER_PREPARE,
         /** The branch is committed in its database; the COMMIT acknowledgement is never sent. */
-        AGENT_BEFORE_COMMIT_ACK
+        AGENT_BEFORE_COMMIT_ACK,
+        /** 3PC: the YES to CAN_COMMIT is sent, then the agent dies (its branches are not prepared yet). */
+        AGENT_AFTER_CAN_COMMIT
     }
 
-    /** A command as received, with the number of the stream session it arrived on. */
-    public record Received(PhaseAction action, TmXid xid, int session) {}
+    /** A command as received, with the number of the stream session it arrived on and when (System.nanoTime). */
+    public record Received(PhaseAction action, TmXid xid, int session, long atNanos) {}
+
+    /** 3PC: a branch this agent decided alone when its participant timer ran out (COMMIT or ROLLBACK). */
+    public record OwnDecision(TmXid xid, PhaseAction action) {}
 
     private final String agentId;
     private final String gtridPrefix;
@@ -110,6 +126,9 @@ public final class TestAgent implements AutoCloseable {
 
     // Observations.
     private final List<Received> received = new CopyOnWriteArrayList<>();
+    private final List<OwnDecision> ownDecisions = new CopyOnWriteArrayList<>();
+    /** Own decisions not yet handed to a live stream; sent on the next connect. */
+    private final Set<TmXid> unreported = ConcurrentHashMap.newKeySet();
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final List<ProtocolError> protocolErrors = new CopyOnWriteArrayList<>();
     private final AtomicInteger welcomes = new AtomicInteger();
@@ -182,17 +201,20 @@ public final class TestAgent implements AutoCloseable {
 
     // ------------------------------------------------------------------ knobs
 
-    /** On PREPARE of {@code xid}: roll the branch back and vote NO. */
+    /** On PREPARE of {@code xid} (3PC: on CAN_COMMIT): roll the branch back and vote NO. */
     public void voteNo(TmXid xid) {
         voteNo.add(xid);
     }
 
-    /** Never answer PREPARE of {@code xid} (and do not prepare it): the vote times out at the server. */
+    /**
+     * Never answer PREPARE (3PC: PRE_COMMIT) of {@code xid}, and do not prepare it: as if the command
+     * never arrived, so the answer times out at the server (and in 3PC the CAN_COMMIT timer keeps running).
+     */
     public void neverAnswerPrepare(TmXid xid) {
         ignorePrepare.add(xid);
     }
 
-    /** On PREPARE of {@code xid}: really prepare it, but send no vote. */
+    /** On PREPARE (3PC: PRE_COMMIT) of {@code xid}: really prepare it, but send no vote (so no participant timer starts). */
     public void withholdVote(TmXid xid) {
         withholdVote.add(xid);
     }
@@ -313,6 +335,21 @@ public final class TestAgent implements AutoCloseable {
         return List.copyOf(received);
     }
 
+    /** 3PC: every branch this agent decided alone when its participant timer ran out, in order. */
+    public List<OwnDecision> decidedOnTheirOwn() {
+        return List.copyOf(ownDecisions);
+    }
+
+    /** When {@code action} for {@code xid} first arrived (System.nanoTime), or -1. */
+    public long firstReceivedNanos(TmXid xid, PhaseAction action) {
+        for (Received r : received) {
+            if (r.xid().equals(xid) && r.action() == action) {
+                return r.atNanos();
+            }
+        }
+        return -1;
+    }
+
     public List<PhaseAction> actionsFor(TmXid xid) {
         List<PhaseAction> out = new ArrayList<>();
         for (Received r : received) {
@@ -365,7 +402,10 @@ public final class TestAgent implements AutoCloseable {
                     connected = true;
                     welcomes.incrementAndGet();
                     log.info("{}: connected (session {}) to {}", agentId, session, m.getWelcome().getServerId());
-                    workers.execute(() -> inquireAll(session));
+                    workers.execute(() -> {
+                        inquireAll(session);
+                        reportOwnDecisions();
+                    });
                 }
                 case COMMAND -> onCommand(m.getCommand(), session);
                 case ERROR -> {
@@ -491,7 +531,7 @@ public final class TestAgent implements AutoCloseable {
             violations.add("command with an invalid xid: " + c);
             return;
         }
-        received.add(new Received(c.getAction(), xid, s));
+        received.add(new Received(c.getAction(), xid, s, System.nanoTime()));
         log.info("{}: <- {} {}", agentId, c.getAction(), xid);
         if (c.getAction() == PhaseAction.COMMIT) {
             synchronized (heldCommits) {
@@ -538,6 +578,8 @@ public final class TestAgent implements AutoCloseable {
             case COMMIT -> commit(xid);
             case ROLLBACK -> rollback(xid);
             case COMMIT_ONE_PHASE -> commitOnePhase(xid);
+            case CAN_COMMIT -> canCommit(xid, c.getParticipantTimeoutMs());
+            case PRE_COMMIT -> preCommit(xid, c.getParticipantTimeoutMs());
             default -> {
                 violations.add("unknown action " + c.getAction() + " for " + xid);
                 yield Optional.empty();
@@ -553,6 +595,9 @@ public final class TestAgent implements AutoCloseable {
         Branch b = branches.get(xid);
         if (b == null) {
             return vote(xid, BranchVote.NO, "unknown branch");
+        }
+        if (!sameProtocol(b, PhaseAction.PREPARE)) {
+            return Optional.empty();
         }
         switch (b.state) {
             case ACTIVE -> {
@@ -597,11 +642,22 @@ public final class TestAgent implements AutoCloseable {
         if (b == null) {
             return commitUnknown(xid);
         }
+        b.disarm();
+        if (b.decidedOnItsOwn != null) {
+            if (b.decidedOnItsOwn == PhaseAction.ROLLBACK) {
+                violations.add("COMMIT for " + xid + ", which rolled back on its own after CAN_COMMIT (it was never pre-committed)");
+            }
+            return ownDecision(b);
+        }
         switch (b.state) {
             case COMMITTED -> {
                 return ack(xid, PhaseAction.COMMIT, AckResult.DONE);
             }
             case ACTIVE, ROLLED_BACK, IN_DOUBT -> {
+                if (b.protocol == PhaseAction.CAN_COMMIT && !b.preCommitted) {
+                    violations.add("COMMIT for " + xid + ", never pre-committed (state " + b.state + ")");
+                    return Optional.empty();
+                }
                 violations.add("COMMIT for " + xid + " in state " + b.state);
                 return Optional.empty();
             }
@@ -665,6 +721,16 @@ public final class TestAgent implements AutoCloseable {
                 }
             }
             return ack(xid, PhaseAction.ROLLBACK, AckResult.DONE);
+        }
+        b.disarm();
+        if (b.decidedOnItsOwn == PhaseAction.COMMIT) {
+            // Only a partition or a coordinator down longer than the participant timers gets here
+            // (the coordinator's own PRE_COMMIT timeout is shorter than the participant's).
+            violations.add("ROLLBACK for " + xid + ", which committed on its own after PRE_COMMIT (3PC's hazard: the participants decided apart)");
+            return ack(xid, PhaseAction.ROLLBACK, AckResult.HEURISTIC_COMMIT);
+        }
+        if (b.decidedOnItsOwn == PhaseAction.ROLLBACK) {
+            return ownDecision(b);
         }
         switch (b.state) {
             case ROLLED_BACK -> {
@@ -776,10 +842,201 @@ public final class TestAgent implements AutoCloseable {
         throw new AssertionError(b.state);
     }
 
+    // ------------------------------------------------------------------ three-phase commit
+
+    /** CAN_COMMIT: a question. Nothing durable changes (the branch stays active); a YES starts the timer. */
+    private Optional<AgentMessage> canCommit(TmXid xid, long participantTimeoutMs) {
+        Branch b = branches.get(xid);
+        if (b == null) {
+            return vote(xid, PhaseAction.CAN_COMMIT, BranchVote.NO, "unknown branch");
+        }
+        if (b.decidedOnItsOwn != null) {
+            return ownDecision(b);
+        }
+        if (!sameProtocol(b, PhaseAction.CAN_COMMIT)) {
+            return Optional.empty();
+        }
+        switch (b.state) {
+            case ACTIVE -> {
+                if (voteNo.contains(xid)) {
+                    b.rollbackActive();
+                    return vote(xid, PhaseAction.CAN_COMMIT, BranchVote.NO, "told to vote NO");
+                }
+                if (!b.hasConnection()) {
+                    return vote(xid, PhaseAction.CAN_COMMIT, BranchVote.NO, "its session is gone");
+                }
+                b.willing = true;
+                arm(b, PhaseAction.CAN_COMMIT, participantTimeoutMs);
+                Optional<AgentMessage> yes = vote(xid, PhaseAction.CAN_COMMIT, BranchVote.YES, "");
+                if (crashAt == CrashPoint.AGENT_AFTER_CAN_COMMIT) {
+                    yes.ifPresent(this::send); // this crash point dies after the answer is out
+                    crashHere(CrashPoint.AGENT_AFTER_CAN_COMMIT, xid);
+                    return Optional.empty();
+                }
+                return yes;
+            }
+            case ROLLED_BACK -> {
+                return vote(xid, PhaseAction.CAN_COMMIT, BranchVote.NO, "branch already rolled back");
+            }
+            default -> {
+                violations.add("CAN_COMMIT for " + xid + " in state " + b.state);
+                return Optional.empty();
+            }
+        }
+    }
+
+    /** PRE_COMMIT: XA END + PREPARE; a YES (prepared) starts the timer that commits on its own. */
+    private Optional<AgentMessage> preCommit(TmXid xid, long participantTimeoutMs) {
+        Branch b = branches.get(xid);
+        if (b != null && b.decidedOnItsOwn != null) {
+            return ownDecision(b);
+        }
+        if (ignorePrepare.contains(xid)) {
+            log.info("{}: ignoring PRE_COMMIT {} (knob)", agentId, xid);
+            return Optional.empty();
+        }
+        if (b == null) {
+            // Not in memory and not found by XA RECOVER: it died unprepared with its session.
+            return vote(xid, PhaseAction.PRE_COMMIT, BranchVote.NO, "unknown branch");
+        }
+        if (!sameProtocol(b, PhaseAction.CAN_COMMIT)) {
+            return Optional.empty();
+        }
+        b.disarm();
+        switch (b.state) {
+            case ACTIVE -> {
+                if (!b.willing) {
+                    violations.add("PRE_COMMIT for " + xid + ", which never answered YES to CAN_COMMIT");
+                    return Optional.empty();
+                }
+                try {
+                    b.xa().end(xid, XAResource.TMSUCCESS);
+                    b.xa().prepare(xid);
+                    b.state = BranchState.PREPARED;
+                    b.preCommitted = true;
+                    if (crashHere(CrashPoint.AGENT_AFTER_PREPARE, xid)) {
+                        return Optional.empty();
+                    }
+                } catch (XAException | SQLException e) {
+                    b.rollbackActive();
+                    return vote(xid, PhaseAction.PRE_COMMIT, BranchVote.NO, "prepare failed: " + describe(e));
+                }
+            }
+            case PREPARED -> b.preCommitted = true; // a resend, or a branch found by XA RECOVER: YES again
+            case ROLLED_BACK -> {
+                return vote(xid, PhaseAction.PRE_COMMIT, BranchVote.NO, "branch already rolled back");
+            }
+            case COMMITTED, IN_DOUBT -> {
+                violations.add("PRE_COMMIT for " + xid + " in state " + b.state);
+                return Optional.empty();
+            }
+        }
+        if (withholdVote.contains(xid)) {
+            log.info("{}: pre-committed {} but withholding the vote (knob)", agentId, xid);
+            return Optional.empty();
+        }
+        arm(b, PhaseAction.PRE_COMMIT, participantTimeoutMs);
+        return vote(xid, PhaseAction.PRE_COMMIT, BranchVote.YES, "");
+    }
+
+    /** A branch gets the commands of one protocol only: PREPARE (2PC) or CAN_COMMIT / PRE_COMMIT (3PC). */
+    private boolean sameProtocol(Branch b, PhaseAction family) {
+        if (b.protocol == null) {
+            b.protocol = family; // a branch found by XA RECOVER has none yet
+        } else if (b.protocol != family) {
+            violations.add((family == PhaseAction.PREPARE ? "PREPARE" : "a 3PC command") + " for " + b.xid
+                    + ", which already got " + (b.protocol == PhaseAction.PREPARE ? "PREPARE (2PC)" : "CAN_COMMIT (3PC)"));
+            return false;
+        }
+        return true;
+    }
+
+    /** Starts the participant's timer for the YES just given to {@code answered}; a previous one is disarmed. */
+    private void arm(Branch b, PhaseAction answered, long timeoutMs) {
+        b.disarm();
+        if (timeoutMs <= 0) {
+            violations.add(answered + " for " + b.xid + " without a participant timeout");
+            return;
+        }
+        int generation = b.timerGeneration;
+        try {
+            b.timer = scheduler.schedule(() -> serially(b.xid, () -> timerRanOut(b, answered, generation)),
+                    timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException dead) {
+            // crashed or closed: a dead agent decides nothing
+        }
+    }
+
+    /** Runs serialised with the branch's commands: a command that got there first disarmed it (generation). */
+    private void timerRanOut(Branch b, PhaseAction answered, int generation) {
+        if (closed || generation != b.timerGeneration) {
+            return;
+        }
+        if (answered == PhaseAction.CAN_COMMIT && b.state == BranchState.ACTIVE) {
+            log.info("{}: no PRE_COMMIT for {} within its CAN_COMMIT timeout: rolling back on its own", agentId, b.xid);
+            b.rollbackActive();
+            decidedAlone(b, PhaseAction.ROLLBACK);
+        } else if (answered == PhaseAction.PRE_COMMIT && b.state == BranchState.PREPARED) {
+            log.info("{}: no decision for {} within its PRE_COMMIT timeout: committing on its own", agentId, b.xid);
+            try {
+                b.commitPrepared();
+            } catch (XAException e) {
+                if (e.errorCode == XAException.XAER_NOTA) {
+                    violations.add("own COMMIT of " + b.xid + " found nothing prepared: someone else finished it");
+                    return;
+                }
+                retryOwnCommit(b, e);
+                return;
+            } catch (SQLException e) {
+                retryOwnCommit(b, e);
+                return;
+            }
+            b.finish(BranchState.COMMITTED);
+            decidedAlone(b, PhaseAction.COMMIT);
+        }
+    }
+
+    private void retryOwnCommit(Branch b, Exception e) {
+        log.warn("{}: own COMMIT of {} failed, retrying: {}", agentId, b.xid, describe(e));
+        b.closeConnection();
+        arm(b, PhaseAction.PRE_COMMIT, 500);
+    }
+
+    private void decidedAlone(Branch b, PhaseAction action) {
+        b.decidedOnItsOwn = action;
+        ownDecisions.add(new OwnDecision(b.xid, action));
+        unreported.add(b.xid);
+        ownDecision(b).filter(this::send).ifPresent(sent -> unreported.remove(b.xid));
+    }
+
+    /** On every connect: the own decisions the server has not been sent yet. */
+    private void reportOwnDecisions() {
+        for (TmXid xid : unreported) {
+            serially(xid, () -> ownDecision(branches.get(xid)).filter(this::send).ifPresent(sent -> unreported.remove(xid)));
+        }
+    }
+
+    /** The report of an own decision: also the answer to every later command for that branch. */
+    private Optional<AgentMessage> ownDecision(Branch b) {
+        log.info("{}: -> own decision {} {}", agentId, b.decidedOnItsOwn, b.xid);
+        return Optional.of(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(b.xid.gtrid()).setBqual(b.xid.bqual())
+                .setAction(b.decidedOnItsOwn).setResult(AckResult.DONE).setAutonomous(true)).build());
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    /** A 2PC vote, as a 2PC-only agent sends it: {@code answering} unset means PREPARE. */
     private Optional<AgentMessage> vote(TmXid xid, BranchVote v, String detail) {
-        log.info("{}: -> vote {} {} {}", agentId, v, xid, detail);
-        return Optional.of(AgentMessage.newBuilder().setVote(Vote.newBuilder()
-                .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(v).setDetail(detail)).build());
+        return vote(xid, null, v, detail);
+    }
+
+    private Optional<AgentMessage> vote(TmXid xid, PhaseAction answering, BranchVote v, String detail) {
+        log.info("{}: -> vote {} {} {} {}", agentId, answering == null ? "" : answering, v, xid, detail);
+        Vote.Builder vote = Vote.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(v).setDetail(detail);
+        if (answering != null) {
+            vote.setAnswering(answering);
+        }
+        return Optional.of(AgentMessage.newBuilder().setVote(vote).build());
     }
 
     private Optional<AgentMessage> ack(TmXid xid, PhaseAction action, AckResult result) {
@@ -846,6 +1103,14 @@ public final class TestAgent implements AutoCloseable {
         private final TestDb db;
         private XAConnection xaConnection; // guarded by this; null when closed or recovered
         private volatile BranchState state = BranchState.ACTIVE;
+        // 3PC. Touched only by this branch's serialised tasks (commands and its timer's expiry).
+        /** The first phase-1 command it got: PREPARE (2PC) or CAN_COMMIT (3PC); null until then. */
+        private volatile PhaseAction protocol;
+        private volatile boolean willing;
+        private volatile boolean preCommitted;
+        private volatile PhaseAction decidedOnItsOwn;
+        private volatile ScheduledFuture<?> timer;
+        private volatile int timerGeneration;
 
         private Branch(TmXid xid, TestDb db, XAConnection xaConnection) {
             this.xid = xid;
@@ -863,6 +1128,21 @@ public final class TestAgent implements AutoCloseable {
 
         public BranchState state() {
             return state;
+        }
+
+        /** 3PC: COMMIT or ROLLBACK if this agent decided the branch alone when its timer ran out, else null. */
+        public PhaseAction decidedOnItsOwn() {
+            return decidedOnItsOwn;
+        }
+
+        /** Stops the participant timer: a later command for the branch arrived. */
+        void disarm() {
+            timerGeneration++;
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+                timer = null;
+            }
         }
 
         /** Runs one DML statement inside the branch. */

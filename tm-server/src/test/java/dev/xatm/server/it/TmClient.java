@@ -2,6 +2,7 @@ package dev.xatm.server.it;
 
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
@@ -32,8 +33,14 @@ public final class TmClient implements AutoCloseable {
         this.defaultDeadline = defaultDeadline;
     }
 
+    /** Begin with the server's default protocol (tm.server.default-protocol). */
     public BeginResponse begin(String gtrid, String name, long timeoutMs) {
-        return call().begin(BeginRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMs).build());
+        return begin(gtrid, name, timeoutMs, CommitProtocol.COMMIT_PROTOCOL_UNSPECIFIED);
+    }
+
+    public BeginResponse begin(String gtrid, String name, long timeoutMs, CommitProtocol protocol) {
+        return call().begin(BeginRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMs)
+                .setProtocol(protocol).build());
     }
 
     public void registerBranch(String gtrid, String bqual, String resourceId, String agentId) {

@@ -10,15 +10,17 @@
  *       kill -9 and restart; {@code Unique}, {@code Channels};</li>
  *   <li>{@link dev.xatm.server.it.ServerItSupport}: one server, fresh tables and the end-of-test
  *       checks per test;</li>
- *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, with per-instance
- *       misbehaviour knobs; {@link dev.xatm.server.it.TmClient}: the TM role;</li>
+ *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, a 2PC and a 3PC
+ *       participant (with its own timers), with per-instance misbehaviour knobs and crash points;
+ *       {@link dev.xatm.server.it.TmClient}: the TM role;</li>
  *   <li>{@link dev.xatm.server.it.FakeCoordinator}: a scripted stream peer to test the agent alone.</li>
  * </ul>
  *
  * <p>Locally: {@code .ci/run --provision-only} sets the databases up (the test account's password is
  * {@code TEST_PASSWORD} in that script), export the variables it lists, then
  * {@code mvn -B -pl tm-server -am verify -Dit.test=CrashRecoveryIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false}.
- * Post-mortems: each server's output is in {@code tm-server/target/it-logs/<Class>-<test>.log}, the
+ * Post-mortems: each server's output is in {@code tm-server/target/it-logs/<Class>-<test>.log} ({@code <Class>-2pc-<test>.log}
+ * and {@code -3pc-} for CrashPointIT, which runs once per protocol), the
  * test JVM's (agents, drivers) in {@code it-tests.log} beside them, the servers' log directories in
  * {@code target/it-data}.
  */
