@@ -29,15 +29,17 @@ import java.util.List;
  *
  * <p>The participants have timers too (carried on the CAN_COMMIT and PRE_COMMIT commands): after a
  * YES to CAN_COMMIT and no PRE_COMMIT they roll back, after acknowledging PRE_COMMIT and no decision
- * they commit, and report either when they next reach the coordinator. What keeps that atomic without
- * partitions: nothing is prepared before the PRE_COMMIT record is durable, so a coordinator crash
- * before it leaves nothing to decide; {@link dev.xatm.core.ThreePhaseTimeouts} makes a participant
- * wait longer than the coordinator, so an abort for a missing PRE_COMMIT answer reaches every
- * participant before it could commit on its own; and a coordinator restarted with a PRE_COMMIT record
- * but no decision never presumes abort: it asks every branch again and commits if any participant
- * already did. With a partition none of this holds (the {@code ThreePhasePartitionHazardTest} shows
- * it): a participant cut off after PRE_COMMIT commits while the coordinator aborts. The coordinator
- * then records the participant's report as a heuristic outcome, for an operator.
+ * they commit, and report either when they next reach the coordinator. What keeps that atomic while
+ * every delay (a message, a coordinator restart) is shorter than the participants' timers: nothing is
+ * prepared before the PRE_COMMIT record is durable, so a coordinator crash before it leaves nothing to
+ * decide; {@link dev.xatm.core.ThreePhaseTimeouts} makes a participant wait longer than the
+ * coordinator, so an abort for a missing PRE_COMMIT answer reaches every participant before it could
+ * commit on its own; and a coordinator restarted with a PRE_COMMIT record but no decision never
+ * presumes abort: it asks every branch again and commits if any participant already did. A partition,
+ * or a coordinator that stays down longer than the timers while some branches are prepared and others
+ * not, breaks this (ThreePhasePartitionHazardTest, and ThreePhaseCommitIT with real processes): a
+ * prepared participant commits on its own while an unprepared one rolls back. The coordinator then
+ * records the participant's report as a heuristic outcome, for an operator.
  */
 final class ThreePhase {
     private final CoordinatorConfig config;

@@ -257,7 +257,7 @@ final class TwoPhase {
         if (t.state() != State.ROLLING_BACK || t.abortAwaitingDisk()) {
             return;
         }
-        t.note(nowMillis, Kind.DECISION_DURABLE, null, "Aborted record durable; the rollback is announced");
+        t.note(nowMillis, Kind.ABORT_DURABLE, null, "Aborted record durable; the rollback is announced");
         out.reply(new Reply.Decided(t.gtrid(), t.outcome()));
         finishRollbackIfDone(t, nowMillis, out);
     }

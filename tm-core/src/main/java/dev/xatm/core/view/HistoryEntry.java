@@ -36,6 +36,8 @@ public record HistoryEntry(long atMillis, Kind kind, String bqual, String detail
         DECISION_DURABLE,
         /** Rollback decided (a NO vote, a deadline, a lost agent, a client's or an operator's request). */
         ABORTED,
+        /** 3PC: the Aborted record of a rollback after the PRE_COMMIT record is durable; the rollback is announced. */
+        ABORT_DURABLE,
         ACK,
         /** A database reported a heuristic outcome for a branch. */
         HEURISTIC,
