@@ -5,46 +5,21 @@ import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
-import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.protocol.v1.RegisterBranchRequest;
-import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.transport.FakeAgent;
-import dev.xatm.server.transport.GrpcServer;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Primary;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -56,65 +31,8 @@ import static org.awaitility.Awaitility.await;
  * with 409 where they would contradict a decision, heuristic outcomes listed until forgotten, and
  * the OpenAPI description.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "server.port=0",
-        "tm.server.port=0",
-        "tm.server.auth-token=" + AdminApiTest.CLIENT_TOKEN,
-        "tm.server.admin-token=" + AdminApiTest.ADMIN_TOKEN,
-        "tm.server.tick-ms=20",
-        "tm.server.retry-initial-ms=100",
-        "tm.server.retry-max-ms=400",
-        "tm.server.in-doubt-after-ms=60000"})
 @ExtendWith(OutputCaptureExtension.class)
-class AdminApiTest {
-    static final String CLIENT_TOKEN = "client-token-0123456789abcdef";
-    static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
-    private static final AtomicInteger SEQ = new AtomicInteger();
-    private static final Path DATA_DIR = tempDir();
-    static final List<Integer> HALTS = new CopyOnWriteArrayList<>();
-
-    @DynamicPropertySource
-    static void dataDir(DynamicPropertyRegistry registry) {
-        registry.add("tm.server.file.dir", DATA_DIR::toString);
-    }
-
-    @TestConfiguration
-    static class TestBeans {
-        /** A fatal error fails the test instead of killing the test JVM. */
-        @Bean
-        @Primary
-        CoordinatorLoop.Halt recordingHalt() {
-            return HALTS::add;
-        }
-    }
-
-    @Autowired
-    GrpcServer grpc;
-    @LocalServerPort
-    int httpPort;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private ManagedChannel channel;
-    private CoordinatorGrpc.CoordinatorBlockingStub client;
-    private CoordinatorGrpc.CoordinatorStub async;
-    private final List<FakeAgent> agents = new ArrayList<>();
-
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("localhost", grpc.port()).usePlaintext().build();
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + CLIENT_TOKEN);
-        client = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(15, TimeUnit.SECONDS);
-        async = CoordinatorGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-    }
-
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        agents.forEach(FakeAgent::close);
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        assertThat(HALTS).as("the server halted itself").isEmpty();
-    }
+class AdminApiTest extends InProcessServerTest {
 
     // ---------------------------------------------------------------- authentication
 
@@ -331,19 +249,8 @@ class AdminApiTest {
         return g;
     }
 
-    private void register(String g, String bqual, String resource, FakeAgent agent) {
-        client.registerBranch(RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource)
-                .setAgentId(agent.agentId).build());
-    }
-
     private java.util.concurrent.Future<?> async(String g) {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> client.commit(CommitRequest.newBuilder().setGtrid(g).build()));
-    }
-
-    private FakeAgent agent(boolean autoAnswer) throws InterruptedException {
-        FakeAgent a = new FakeAgent("agent-" + SEQ.incrementAndGet(), autoAnswer).connect(async);
-        agents.add(a);
-        return a;
     }
 
     private String status(String g) throws Exception {
@@ -354,29 +261,8 @@ class AdminApiTest {
         return "adm-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
     }
 
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return send("GET", path, null, ADMIN_TOKEN, null);
-    }
-
     private HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
         return send("POST", path, body, ADMIN_TOKEN, body == null ? null : "application/json");
-    }
-
-    private HttpResponse<String> send(String method, String path, String body, String token, String contentType)
-            throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        if (contentType != null) {
-            b.header("Content-Type", contentType);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private URI uri(String path) {
-        return URI.create("http://localhost:" + httpPort + path);
     }
 
     private static void assertError(HttpResponse<String> r, int status, String error, String... messageParts) {
@@ -388,13 +274,5 @@ class AdminApiTest {
             assertThat(message).contains(part);
         }
         assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("trace");
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("tm-admin-test");
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

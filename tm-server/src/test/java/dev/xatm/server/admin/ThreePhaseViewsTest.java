@@ -5,44 +5,18 @@ import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.CommitRequest;
-import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.protocol.v1.RegisterBranchRequest;
-import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.transport.FakeAgent;
-import dev.xatm.server.transport.GrpcServer;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Primary;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,67 +29,7 @@ import static org.awaitility.Awaitility.await;
  * Prometheus metrics, the participant timeouts on the commands, and a participant's own decision
  * counted and recorded in the history.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "server.port=0",
-        "tm.server.port=0",
-        "tm.server.auth-token=" + ThreePhaseViewsTest.CLIENT_TOKEN,
-        "tm.server.admin-token=" + ThreePhaseViewsTest.ADMIN_TOKEN,
-        "tm.server.tick-ms=20",
-        "tm.server.retry-initial-ms=100",
-        "tm.server.retry-max-ms=400",
-        "tm.server.three-phase.can-commit-timeout-ms=30000",
-        "tm.server.three-phase.pre-commit-timeout-ms=30000",
-        "tm.server.three-phase.participant-can-commit-timeout-ms=45000",
-        "tm.server.three-phase.participant-pre-commit-timeout-ms=40000"})
-class ThreePhaseViewsTest {
-    static final String CLIENT_TOKEN = "client-token-3pc-0123456789";
-    static final String ADMIN_TOKEN = "admin-token-3pc-0123456789";
-    private static final AtomicInteger SEQ = new AtomicInteger();
-    private static final Path DATA_DIR = tempDir();
-    static final List<Integer> HALTS = new CopyOnWriteArrayList<>();
-
-    @DynamicPropertySource
-    static void dataDir(DynamicPropertyRegistry registry) {
-        registry.add("tm.server.file.dir", DATA_DIR::toString);
-    }
-
-    @TestConfiguration
-    static class TestBeans {
-        /** A fatal error fails the test instead of killing the test JVM. */
-        @Bean
-        @Primary
-        CoordinatorLoop.Halt recordingHalt() {
-            return HALTS::add;
-        }
-    }
-
-    @Autowired
-    GrpcServer grpc;
-    @LocalServerPort
-    int httpPort;
-
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private ManagedChannel channel;
-    private CoordinatorGrpc.CoordinatorBlockingStub client;
-    private CoordinatorGrpc.CoordinatorStub async;
-    private final List<FakeAgent> agents = new ArrayList<>();
-
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("localhost", grpc.port()).usePlaintext().build();
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + CLIENT_TOKEN);
-        client = CoordinatorGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(15, TimeUnit.SECONDS);
-        async = CoordinatorGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-    }
-
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        agents.forEach(FakeAgent::close);
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        assertThat(HALTS).as("the server halted itself").isEmpty();
-    }
+class ThreePhaseViewsTest extends InProcessServerTest {
 
     @Test
     void aThreePhaseCommitShowsItsProtocolPhasesAndHistory() throws Exception {
@@ -219,33 +133,5 @@ class ThreePhaseViewsTest {
         String g = "tpv-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
         client.begin(BeginRequest.newBuilder().setGtrid(g).setName("three-phase-views").setTimeoutMs(60_000).setProtocol(protocol).build());
         return g;
-    }
-
-    private void register(String g, String bqual, String resource, FakeAgent agent) {
-        client.registerBranch(RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource)
-                .setAgentId(agent.agentId).build());
-    }
-
-    private FakeAgent agent(boolean autoAnswer) throws InterruptedException {
-        FakeAgent a = new FakeAgent("agent3-" + SEQ.incrementAndGet(), autoAnswer).connect(async);
-        agents.add(a);
-        return a;
-    }
-
-    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(15)).header("Authorization", "Bearer " + ADMIN_TOKEN)
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private URI uri(String path) {
-        return URI.create("http://localhost:" + httpPort + path);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("tm-3pc-views-test");
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
