@@ -14,7 +14,8 @@ CREATE TABLE ${prefix}node (
 
 -- One row per global transaction that needs recovery: a durable COMMIT decision, or a 3PC PRE_COMMIT
 -- record. Presumed abort: nothing is written for undecided, rolled-back 2PC or one-phase transactions.
---   outcome: 1 COMMIT, 2 ABORT (a 3PC transaction rolled back after its PRE_COMMIT), 3 PRE_COMMIT
+--   outcome: 1 COMMIT, 2 ABORT (a 3PC transaction rolled back after its PRE_COMMIT), 3 PRE_COMMIT,
+--            4 HEURISTICS (rolled back, but a database decided some branch on its own; held for an operator)
 --   payload: the log record as tm-server's file log encodes it (RecordCodec): name and branches
 --   completed_at: every branch acknowledged; the row is purged a while later
 CREATE TABLE ${prefix}decision (
@@ -25,7 +26,7 @@ CREATE TABLE ${prefix}decision (
     payload      MEDIUMBLOB   NOT NULL,
     decided_at   DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     completed_at DATETIME(6)  NULL,
-    CONSTRAINT ${prefix}decision_outcome CHECK (outcome IN (1, 2, 3)),
+    CONSTRAINT ${prefix}decision_outcome CHECK (outcome IN (1, 2, 3, 4)),
     KEY ${prefix}decision_open (owner_node, completed_at, decided_at),
     KEY ${prefix}decision_completed (completed_at)
 ) ENGINE=InnoDB;

@@ -13,12 +13,13 @@ CREATE TABLE ${prefix}node (
 
 -- One row per global transaction that needs recovery: a durable COMMIT decision, or a 3PC PRE_COMMIT
 -- record. Presumed abort: nothing is written for undecided, rolled-back 2PC or one-phase transactions.
---   outcome: 1 COMMIT, 2 ABORT (a 3PC transaction rolled back after its PRE_COMMIT), 3 PRE_COMMIT
+--   outcome: 1 COMMIT, 2 ABORT (a 3PC transaction rolled back after its PRE_COMMIT), 3 PRE_COMMIT,
+--            4 HEURISTICS (rolled back, but a database decided some branch on its own; held for an operator)
 --   payload: the log record as tm-server's file log encodes it (RecordCodec): name and branches
 --   completed_at: every branch acknowledged; the row is purged a while later
 CREATE TABLE ${prefix}decision (
     xid          VARCHAR(64)  PRIMARY KEY,
-    outcome      SMALLINT     NOT NULL CHECK (outcome IN (1, 2, 3)),
+    outcome      SMALLINT     NOT NULL CHECK (outcome IN (1, 2, 3, 4)),
     owner_node   SMALLINT     NOT NULL,
     owner_epoch  BIGINT       NOT NULL,
     payload      BYTEA        NOT NULL,

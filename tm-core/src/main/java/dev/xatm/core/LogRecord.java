@@ -17,6 +17,15 @@ public sealed interface LogRecord {
     }
 
     /**
+     * Keeps its transaction open in the log (a checkpoint rewrites it, a restart restores it) until a
+     * later record of the same gtrid that does not; the latest such record of a gtrid is all a
+     * restart needs. Decision, PreCommit and Heuristics do; Completed and Aborted end it.
+     */
+    default boolean keepsOpen() {
+        return false;
+    }
+
+    /**
      * The COMMIT decision and everything phase 2 needs to finish it after a restart: which branches
      * voted YES and which agent holds each. Must be durable (fsynced) before the first COMMIT is sent.
      */
@@ -28,6 +37,11 @@ public sealed interface LogRecord {
 
         @Override
         public boolean mustBeDurable() {
+            return true;
+        }
+
+        @Override
+        public boolean keepsOpen() {
             return true;
         }
     }
@@ -46,6 +60,47 @@ public sealed interface LogRecord {
         @Override
         public boolean mustBeDurable() {
             return true;
+        }
+
+        @Override
+        public boolean keepsOpen() {
+            return true;
+        }
+    }
+
+    /**
+     * A database decided branches of a rolled-back transaction on its own (XA_HEURCOM, HEURRB or
+     * HEURMIX in answer to ROLLBACK). Presumed abort logs nothing else for a rollback, so without this
+     * a restart would forget what an operator still has to reconcile. It lists every heuristic branch
+     * so far (a later one replaces it) and keeps the transaction held, across restarts, until an
+     * operator forgets it (Completed). Written with the next group commit, not waited for: the server
+     * also logs a WARN line for every heuristic report. (A committed transaction needs no such record:
+     * its Decision stays open until it is forgotten, and the database reports its heuristic again.)
+     *
+     * @param decided ROLLED_BACK or TIMED_OUT, the outcome the coordinator decided
+     */
+    record Heuristics(String gtrid, String name, Outcome decided, List<BranchHeuristic> branches) implements LogRecord {
+        public Heuristics {
+            Ids.requireGtrid(gtrid);
+            if (decided != Outcome.ROLLED_BACK && decided != Outcome.TIMED_OUT) {
+                throw new IllegalArgumentException("Heuristics records a rolled-back transaction, got " + decided);
+            }
+            branches = List.copyOf(branches);
+        }
+
+        @Override
+        public boolean keepsOpen() {
+            return true;
+        }
+    }
+
+    /** One branch a database decided on its own, and how. */
+    record BranchHeuristic(Branch branch, AckResult result) {
+        public BranchHeuristic {
+            java.util.Objects.requireNonNull(branch, "branch");
+            if (result == null || !result.isHeuristic()) {
+                throw new IllegalArgumentException("a heuristic result is required, got " + result);
+            }
         }
     }
 

@@ -492,11 +492,11 @@ public final class FileTxnLog implements TxnLog {
     }
 
     private void track(LogRecord record, byte[] payload) {
-        // A Decision or a 3PC PRE_COMMIT keeps its transaction live (a Decision replaces the PRE_COMMIT
-        // before it: it is all a restart needs); Completed or a 3PC Aborted ends it, so a checkpoint
-        // drops it and a restart presumes abort, which is what an aborted transaction's branches get anyway.
-        // (A 3PC Aborted must be durable before the client hears ROLLED_BACK, yet it ends the transaction.)
-        if (record.mustBeDurable() && !(record instanceof LogRecord.Aborted)) {
+        // A Decision, a 3PC PRE_COMMIT or a rollback's Heuristics keeps its transaction live, and the
+        // latest one of a gtrid is all a restart needs; Completed or a 3PC Aborted ends it, so a
+        // checkpoint drops it and a restart presumes abort, which is what an aborted transaction's
+        // branches get anyway.
+        if (record.keepsOpen()) {
             byte[] previous = live.put(record.gtrid(), payload);
             liveFrameBytes += Segments.frameBytes(payload) - (previous == null ? 0 : Segments.frameBytes(previous));
         } else {

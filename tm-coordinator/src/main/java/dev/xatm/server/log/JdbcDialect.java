@@ -15,14 +15,15 @@ enum JdbcDialect {
             // One statement per batch, fenced in the same statement (HA.md R2): the CTE takes a share
             // lock on this node's lease row, so a takeover that bumps the epoch waits for the insert,
             // or the insert finds the epoch moved and inserts nothing. A PRE_COMMIT row may become
-            // COMMIT (PRE_COMMIT -> COMMIT is a step forward); nothing else is ever overwritten.
+            // COMMIT (PRE_COMMIT -> COMMIT is a step forward), and a rolled-back transaction's
+            // Heuristics (4) replace what its row held; nothing else is ever overwritten.
             return "WITH me AS (SELECT 1 FROM " + p + "node WHERE node_id = ? AND epoch = ? FOR SHARE) "
                     + "INSERT INTO " + p + "decision (xid, outcome, owner_node, owner_epoch, payload) "
                     + "SELECT v.xid, v.outcome, ?, ?, v.payload FROM me CROSS JOIN (VALUES "
                     + String.join(", ", Collections.nCopies(rows, "(?, CAST(? AS SMALLINT), CAST(? AS BYTEA))"))
                     + ") AS v(xid, outcome, payload) "
                     + "ON CONFLICT (xid) DO UPDATE SET outcome = EXCLUDED.outcome, payload = EXCLUDED.payload "
-                    + "WHERE " + p + "decision.outcome = 3 AND EXCLUDED.outcome = 1 "
+                    + "WHERE (" + p + "decision.outcome = 3 AND EXCLUDED.outcome = 1) OR EXCLUDED.outcome = 4 "
                     + "RETURNING xid";
         }
 
@@ -68,8 +69,8 @@ enum JdbcDialect {
             return "INSERT INTO " + p + "decision (xid, outcome, owner_node, owner_epoch, payload) VALUES "
                     + String.join(", ", Collections.nCopies(rows, "(?, ?, ?, ?, ?)"))
                     + " ON DUPLICATE KEY UPDATE "
-                    + "payload = IF(outcome = 3 AND VALUES(outcome) = 1, VALUES(payload), payload), "
-                    + "outcome = IF(outcome = 3 AND VALUES(outcome) = 1, 1, outcome)";
+                    + "payload = IF((outcome = 3 AND VALUES(outcome) = 1) OR VALUES(outcome) = 4, VALUES(payload), payload), "
+                    + "outcome = IF((outcome = 3 AND VALUES(outcome) = 1) OR VALUES(outcome) = 4, VALUES(outcome), outcome)";
         }
 
         @Override

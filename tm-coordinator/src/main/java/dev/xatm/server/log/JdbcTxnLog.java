@@ -55,6 +55,8 @@ public final class JdbcTxnLog implements TxnLog {
     private static final int OUTCOME_COMMIT = 1;
     private static final int OUTCOME_ABORT = 2;
     private static final int OUTCOME_PRE_COMMIT = 3;
+    /** A rolled-back transaction with heuristic branches, held until an operator forgets it. */
+    private static final int OUTCOME_HEURISTICS = 4;
     /** Lazy UPDATEs name their rows in an IN list; bounded so a backlog never builds a huge statement. */
     private static final int IN_LIST_MAX = 500;
     private static final int PURGE_ROWS_MAX = 1_000;
@@ -185,7 +187,7 @@ public final class JdbcTxnLog implements TxnLog {
                     } catch (RecordCodec.BadRecordException e) {
                         throw corrupt(xid, "its payload does not decode: " + e.getMessage());
                     }
-                    if (!made.gtrid().equals(xid) || !made.mustBeDurable()) {
+                    if (!made.gtrid().equals(xid) || !made.keepsOpen()) {
                         throw corrupt(xid, "its payload is a record of " + made.gtrid() + ", " + made.getClass().getSimpleName());
                     }
                     records.add(made);
@@ -213,7 +215,7 @@ public final class JdbcTxnLog implements TxnLog {
         List<LogRecord> copy = List.copyOf(Objects.requireNonNull(records, "records"));
         List<byte[]> payloads = new ArrayList<>(copy.size());
         for (LogRecord r : copy) {
-            payloads.add(r.mustBeDurable() ? RecordCodec.encode(r) : null);
+            payloads.add(r.keepsOpen() ? RecordCodec.encode(r) : null);
         }
         Pending pending = new Pending(copy, payloads, sync, new CompletableFuture<>());
         lock.lock();
@@ -440,6 +442,8 @@ public final class JdbcTxnLog implements TxnLog {
                 } else if (r instanceof LogRecord.PreCommit) {
                     // A Decision may follow it; never the other way round, so the later one wins.
                     durable.putIfAbsent(r.gtrid(), new Row(r.gtrid(), OUTCOME_PRE_COMMIT, p.payloads().get(i)));
+                } else if (r instanceof LogRecord.Heuristics) {
+                    durable.put(r.gtrid(), new Row(r.gtrid(), OUTCOME_HEURISTICS, p.payloads().get(i)));
                 } else if (r instanceof LogRecord.Aborted) {
                     aborted.add(r.gtrid());
                 } else if (r instanceof LogRecord.Completed) {

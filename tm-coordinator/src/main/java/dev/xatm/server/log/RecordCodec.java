@@ -1,7 +1,9 @@
 package dev.xatm.server.log;
 
+import dev.xatm.core.AckResult;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outcome;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -20,11 +22,13 @@ import java.util.zip.CRC32C;
  *
  * <p>Payload, big-endian (DataOutput):
  * <pre>
- *   u8 type            1 = Decision, 2 = Completed, 3 = PreCommit (3PC), 4 = Aborted (3PC)
+ *   u8 type            1 = Decision, 2 = Completed, 3 = PreCommit (3PC), 4 = Aborted (3PC), 5 = Heuristics
  *   Decision:  str gtrid, str name (nullable), u16 branchCount, branchCount x (str bqual, str resourceId, str agentId)
  *   PreCommit: the same fields as Decision
  *   Completed: str gtrid
  *   Aborted:   str gtrid
+ *   Heuristics: str gtrid, str name (nullable), u8 decided (2 = ROLLED_BACK, 3 = TIMED_OUT), u16 branchCount,
+ *              branchCount x (str bqual, str resourceId, str agentId, u8 result: 3 HEURCOM, 4 HEURRB, 5 HEURMIX)
  *   str = u16 byteLength + UTF-8 bytes; byteLength 0xFFFF means null
  * </pre>
  * Decoding is strict: unknown type, a length past the end, trailing bytes or an identifier the core
@@ -46,6 +50,7 @@ final class RecordCodec {
     private static final int TYPE_COMPLETED = 2;
     private static final int TYPE_PRE_COMMIT = 3;
     private static final int TYPE_ABORTED = 4;
+    private static final int TYPE_HEURISTICS = 5;
     private static final int NULL_STRING = 0xFFFF;
     private static final int STRING_BYTES_MAX = 0xFFFE;
     private static final int BRANCHES_MAX = 0xFFFF;
@@ -70,6 +75,26 @@ final class RecordCodec {
             } else if (record instanceof LogRecord.Aborted a) {
                 out.writeByte(TYPE_ABORTED);
                 writeString(out, a.gtrid());
+            } else if (record instanceof LogRecord.Heuristics h) {
+                out.writeByte(TYPE_HEURISTICS);
+                writeString(out, h.gtrid());
+                writeString(out, h.name());
+                out.writeByte(h.decided() == Outcome.TIMED_OUT ? 3 : 2);
+                if (h.branches().size() > BRANCHES_MAX) {
+                    throw new IllegalArgumentException("Heuristics " + h.gtrid() + " has too many branches");
+                }
+                out.writeShort(h.branches().size());
+                for (LogRecord.BranchHeuristic b : h.branches()) {
+                    writeString(out, b.branch().bqual());
+                    writeString(out, b.branch().resourceId());
+                    writeString(out, b.branch().agentId());
+                    out.writeByte(switch (b.result()) {
+                        case HEURISTIC_COMMIT -> 3;
+                        case HEURISTIC_ROLLBACK -> 4;
+                        case HEURISTIC_MIXED -> 5;
+                        default -> throw new IllegalArgumentException("not a heuristic: " + b.result());
+                    });
+                }
             } else {
                 throw new IllegalArgumentException("unknown record type " + record.getClass().getName());
             }
@@ -126,6 +151,31 @@ final class RecordCodec {
                 }
                 case TYPE_COMPLETED -> record = new LogRecord.Completed(readString(in));
                 case TYPE_ABORTED -> record = new LogRecord.Aborted(readString(in));
+                case TYPE_HEURISTICS -> {
+                    String gtrid = readString(in);
+                    String name = readString(in);
+                    Outcome decided = switch (in.readUnsignedByte()) {
+                        case 2 -> Outcome.ROLLED_BACK;
+                        case 3 -> Outcome.TIMED_OUT;
+                        default -> throw new BadRecordException("unknown decided outcome in a Heuristics record");
+                    };
+                    int count = in.readUnsignedShort();
+                    if ((long) count * (BRANCH_BYTES_MIN + 1) > in.available()) {
+                        throw new BadRecordException("branch count " + count + " does not fit in the payload");
+                    }
+                    List<LogRecord.BranchHeuristic> branches = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        Branch b = new Branch(readString(in), readString(in), readString(in));
+                        AckResult result = switch (in.readUnsignedByte()) {
+                            case 3 -> AckResult.HEURISTIC_COMMIT;
+                            case 4 -> AckResult.HEURISTIC_ROLLBACK;
+                            case 5 -> AckResult.HEURISTIC_MIXED;
+                            default -> throw new BadRecordException("unknown heuristic result in a Heuristics record");
+                        };
+                        branches.add(new LogRecord.BranchHeuristic(b, result));
+                    }
+                    record = new LogRecord.Heuristics(gtrid, name, decided, branches);
+                }
                 default -> throw new BadRecordException("unknown record type " + type);
             }
             if (in.available() != 0) {

@@ -73,6 +73,21 @@ class JdbcTxnLogTest {
 
     @ParameterizedTest
     @MethodSource("databases")
+    void aRollbacksHeuristicsKeepItOpenUntilCompleted(TestDb database) throws Exception {
+        JdbcTxnLog first = open(database, 1);
+        first.open();
+        first.append(List.of(preCommit("h3")), true).get(10, TimeUnit.SECONDS);
+        first.append(List.of(new LogRecord.Aborted("h3"), heuristics("h3")), true).get(10, TimeUnit.SECONDS);
+        first.append(List.of(heuristics("h2")), false).get(10, TimeUnit.SECONDS); // a 2PC rollback: no row before
+        first.append(List.of(heuristics("h9"), new LogRecord.Completed("h9")), false).get(10, TimeUnit.SECONDS);
+        first.close();
+        JdbcTxnLog second = open(database, 1);
+        assertThat(second.open()).containsExactly(heuristics("h3"), heuristics("h2"), heuristics("h9"), new LogRecord.Completed("h9"));
+        assertThat(outcome("h3")).isEqualTo(4);
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
     void aRepeatedAppendChangesNothingAndACommitDecisionIsNeverTurnedBack(TestDb database) throws Exception {
         JdbcTxnLog log = open(database, 1);
         log.open();
@@ -193,6 +208,11 @@ class JdbcTxnLogTest {
 
     private static LogRecord.Decision decision(String gtrid) {
         return new LogRecord.Decision(gtrid, "n-" + gtrid, List.of(new Branch("b1", "db-1", "agent-1"), new Branch("b2", "db-2", "agent-2")));
+    }
+
+    private static LogRecord.Heuristics heuristics(String gtrid) {
+        return new LogRecord.Heuristics(gtrid, "n-" + gtrid, dev.xatm.core.Outcome.ROLLED_BACK, List.of(
+                new LogRecord.BranchHeuristic(new Branch("b1", "db-1", "agent-1"), dev.xatm.core.AckResult.HEURISTIC_COMMIT)));
     }
 
     private static LogRecord.PreCommit preCommit(String gtrid) {

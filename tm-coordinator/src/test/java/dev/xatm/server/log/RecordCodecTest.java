@@ -76,6 +76,23 @@ class RecordCodecTest {
     }
 
     @Test
+    void heuristicsRecordsRoundTripAndAreDecodedStrictly() throws Exception {
+        LogRecord.Heuristics h = new LogRecord.Heuristics("g1", "transfer", dev.xatm.core.Outcome.TIMED_OUT, List.of(
+                new LogRecord.BranchHeuristic(new Branch("b1", "db-1", "a1"), dev.xatm.core.AckResult.HEURISTIC_COMMIT),
+                new LogRecord.BranchHeuristic(new Branch("b2", "db-2", "a2"), dev.xatm.core.AckResult.HEURISTIC_MIXED)));
+        byte[] bytes = RecordCodec.encode(h);
+        assertThat(bytes[0]).isEqualTo((byte) 5);
+        assertThat(RecordCodec.decode(bytes)).isEqualTo(h);
+        for (int cut = 1; cut < bytes.length; cut++) {
+            byte[] truncated = Arrays.copyOf(bytes, cut);
+            assertThatThrownBy(() -> RecordCodec.decode(truncated)).isInstanceOf(RecordCodec.BadRecordException.class);
+        }
+        byte[] badResult = bytes.clone();
+        badResult[badResult.length - 1] = 9;
+        assertThatThrownBy(() -> RecordCodec.decode(badResult)).hasMessageContaining("unknown heuristic result");
+    }
+
+    @Test
     void rejectsUnknownTypeTrailingBytesAndTruncation() {
         byte[] good = RecordCodec.encode(decision("g-1"));
         byte[] unknownType = good.clone();

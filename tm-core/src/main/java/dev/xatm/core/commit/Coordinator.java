@@ -88,6 +88,7 @@ public final class Coordinator {
         Map<String, LogRecord.Decision> decisions = new LinkedHashMap<>();
         Map<String, LogRecord.PreCommit> preCommits = new LinkedHashMap<>();
         Set<String> aborted = new LinkedHashSet<>();
+        Map<String, LogRecord.Heuristics> heuristics = new LinkedHashMap<>();
         Set<String> open = new LinkedHashSet<>();
         Set<String> completed = new LinkedHashSet<>();
         for (LogRecord r : durableRecords) {
@@ -99,6 +100,9 @@ public final class Coordinator {
                 open.add(p.gtrid());
             } else if (r instanceof LogRecord.Aborted a) {
                 aborted.add(a.gtrid());
+            } else if (r instanceof LogRecord.Heuristics h) {
+                heuristics.put(h.gtrid(), h); // the latest lists every heuristic branch so far
+                open.add(h.gtrid());
             } else if (r instanceof LogRecord.Completed done) {
                 open.remove(done.gtrid());
                 completed.remove(done.gtrid()); // re-added last: FIFO memory keeps the newest
@@ -121,6 +125,14 @@ public final class Coordinator {
                     .restoredAt(nowMillis, "COMMITTED and completed before the restart (from the log)"));
         }
         for (String gtrid : open) {
+            LogRecord.Heuristics h = heuristics.get(gtrid);
+            if (h != null) {
+                // A rollback a database partly overrode: held for an operator, whatever else the log has.
+                c.txns.addLive(GlobalTxn.restoredHeuristic(h).restoredAt(nowMillis, "rolled back (" + h.decided()
+                        + ") with heuristic branches reported before the restart: held until an operator forgets it"));
+                c.txns.retireIfFinished(c.txns.live(gtrid));
+                continue;
+            }
             c.restoreOpen(gtrid, decisions.get(gtrid), preCommits.get(gtrid), aborted.contains(gtrid));
         }
         return c;
@@ -441,7 +453,7 @@ public final class Coordinator {
             if (own != null) {
                 own.autonomous(Action.COMMIT); // the admin view must say who decided, not only that it is heuristic
             }
-            if (twoPhase.lateHeuristic(finished, e.bqual(), AckResult.HEURISTIC_COMMIT, nowMillis)) {
+            if (twoPhase.lateHeuristic(finished, e.bqual(), AckResult.HEURISTIC_COMMIT, nowMillis, out)) {
                 txns.hold(finished);
             }
             return;
@@ -462,7 +474,7 @@ public final class Coordinator {
         // A heuristic is never dropped silently (SPEC §2): a finished transaction is held for an
         // operator again; for an unknown one the refusal reaches the agent and the server's log.
         GlobalTxn done = txns.finished(e.gtrid());
-        if (done != null && twoPhase.lateHeuristic(done, e.bqual(), e.result(), nowMillis)) {
+        if (done != null && twoPhase.lateHeuristic(done, e.bqual(), e.result(), nowMillis, out)) {
             txns.hold(done);
         } else if (done == null) {
             reject(out, e.gtrid(), RequestKind.ACK, ErrorCode.NOT_FOUND, "heuristic outcome " + e.result() + " reported for branch "

@@ -83,6 +83,8 @@ final class GlobalTxn {
     private boolean decisionLogged;
     /** 3PC: a PRE_COMMIT record was appended for it, so an abort must be logged (Aborted) and closed (Completed). */
     private boolean preCommitLogged;
+    /** A Heuristics record keeps it open in the log, so forgetting it must close it (Completed). */
+    private boolean heuristicsLogged;
     /** Records appended for it that must be durable and whose DecisionDurable has not come back yet. */
     private int recordsAwaitingDisk;
     /** 3PC: an Aborted record was appended; the rollback is announced once it (and all before it) is durable. */
@@ -144,6 +146,20 @@ final class GlobalTxn {
         t.preCommitLogged = true;
         for (Branch b : willingBranches) {
             t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredWilling(gtrid, b));
+        }
+        return t;
+    }
+
+    /** A rolled-back transaction held for its heuristic branches (a Heuristics record), as it was when it was logged. */
+    static GlobalTxn restoredHeuristic(dev.xatm.core.LogRecord.Heuristics h) {
+        GlobalTxn t = new GlobalTxn(h.gtrid(), h.name(), Protocol.TWO_PHASE, Long.MAX_VALUE, State.FINISHED_HEURISTIC);
+        t.restored = true;
+        t.heuristicsLogged = true;
+        t.outcome = h.decided();
+        for (dev.xatm.core.LogRecord.BranchHeuristic bh : h.branches()) {
+            BranchProgress b = new BranchProgress(h.gtrid(), bh.branch(), BranchProgress.Phase.HEURISTIC);
+            b.lateHeuristic(bh.result());
+            t.branches.putIfAbsent(bh.branch().bqual(), b);
         }
         return t;
     }
@@ -264,6 +280,14 @@ final class GlobalTxn {
 
     boolean preCommitLogged() {
         return preCommitLogged;
+    }
+
+    boolean heuristicsLogged() {
+        return heuristicsLogged;
+    }
+
+    void markHeuristicsLogged() {
+        heuristicsLogged = true;
     }
 
     /** 3PC: the Aborted record was appended and is not durable yet: nobody may hear ROLLED_BACK. */

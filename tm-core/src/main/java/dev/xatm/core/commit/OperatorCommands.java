@@ -148,7 +148,7 @@ final class OperatorCommands {
         }
         t.acknowledge(op);
         t.note(nowMillis, Kind.FORGOTTEN, null, "by operator " + op + "; no longer in doubt");
-        if (t.decisionLogged() || t.preCommitLogged()) {
+        if (t.decisionLogged() || t.preCommitLogged() || t.heuristicsLogged()) {
             // Its decision record (or 3PC PRE_COMMIT record) stayed open so that a restart would ask the
             // databases again; the operator has now reconciled them, so it may be closed like any finished one.
             // Without this a forgotten 3PC abort with a heuristic commit came back as ROLLING_BACK after every restart.

@@ -253,5 +253,6 @@ final class ThreePhase {
             }
         }
         twoPhase.abort(t, Outcome.ROLLED_BACK, reason, nowMillis, out);
+        twoPhase.logHeuristics(t, out);
     }
 }

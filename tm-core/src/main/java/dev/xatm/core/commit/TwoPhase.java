@@ -151,6 +151,7 @@ final class TwoPhase {
             case ROLLING_BACK -> {
                 if (result.isHeuristic()) {
                     heuristic(t, b, result, nowMillis);
+                    logHeuristics(t, out);
                 } else {
                     b.rolledBack();
                     t.note(nowMillis, Kind.ACK, b.bqual(), "ROLLBACK done");
@@ -198,7 +199,7 @@ final class TwoPhase {
      * A heuristic answer for a finished transaction (to a resent command or an inquiry's answer):
      * recorded on it, and it is held for an operator again. True if it was recorded.
      */
-    boolean lateHeuristic(GlobalTxn t, String bqual, AckResult result, long nowMillis) {
+    boolean lateHeuristic(GlobalTxn t, String bqual, AckResult result, long nowMillis, Effects.Builder out) {
         if (!t.isFinished() || result == null || !result.isHeuristic()) {
             return false;
         }
@@ -208,7 +209,29 @@ final class TwoPhase {
         }
         t.note(nowMillis, Kind.HEURISTIC, bqual, result + " reported after the transaction finished");
         t.finishHeuristic(nowMillis);
+        logHeuristics(t, out);
         return true;
+    }
+
+    /**
+     * A rolled-back transaction's heuristic branches go to the log (presumed abort wrote nothing else
+     * for it), so a restart still holds it for an operator. A committed one needs nothing: its
+     * Decision stays open until it is forgotten.
+     */
+    void logHeuristics(GlobalTxn t, Effects.Builder out) {
+        if (!t.decidedRollback()) {
+            return;
+        }
+        List<LogRecord.BranchHeuristic> heuristics = new ArrayList<>();
+        for (BranchProgress b : t.branches()) {
+            if (b.heuristic() != null) {
+                heuristics.add(new LogRecord.BranchHeuristic(b.currentBranch(), b.heuristic()));
+            }
+        }
+        if (!heuristics.isEmpty()) {
+            out.append(new LogRecord.Heuristics(t.gtrid(), t.name(), t.outcome(), heuristics));
+            t.markHeuristicsLogged();
+        }
     }
 
     private void heuristic(GlobalTxn t, BranchProgress b, AckResult result, long nowMillis) {
