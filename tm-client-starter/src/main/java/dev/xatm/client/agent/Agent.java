@@ -485,6 +485,11 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Participant timers still on the clock (armed, not yet fired or disarmed); for tests. */
+    int pendingTimers() {
+        return timers.pending();
+    }
+
     private void sendPendingReports() {
         reports.drain().forEach((xid, decision) -> reply(xid, decision,
                 decision == Branch.Command.COMMIT ? Branch.Answer.DECIDED_COMMIT : Branch.Answer.DECIDED_ROLLBACK));

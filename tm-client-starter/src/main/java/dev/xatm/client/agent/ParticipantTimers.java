@@ -4,6 +4,8 @@ import dev.xatm.client.enlist.Branch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,6 +35,14 @@ final class ParticipantTimers implements AutoCloseable {
 
     private final ScheduledThreadPoolExecutor clock;
     private final Expiry expiry;
+    /**
+     * The scheduled expiry of each branch's armed timer, so that disarming takes it off the clock's
+     * queue: every 3PC branch arms one or two, and a queue of disarmed ones waiting out their 30 s
+     * would grow with the commit rate.
+     */
+    private final ConcurrentHashMap<Branch, Armed> armed = new ConcurrentHashMap<>();
+
+    private record Armed(long token, ScheduledFuture<?> expiry) {}
 
     ParticipantTimers(Expiry expiry) {
         this.expiry = expiry;
@@ -42,7 +52,7 @@ final class ParticipantTimers implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        // a disarmed timer stays queued until its time; fine: it finds its token gone (and there are few)
+        clock.setRemoveOnCancelPolicy(true);
         clock.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
@@ -59,13 +69,22 @@ final class ParticipantTimers implements AutoCloseable {
                 }
             }
             case PRE_COMMIT -> {
-                b.disarmTimer();
+                disarm(b);
                 if (answer == Branch.Answer.VOTE_YES && b.state() == Branch.State.PREPARED) {
                     arm(b, b.participantTimeoutMillis());
                 }
             }
             // COMMIT and ROLLBACK are what the timers wait for (2PC's commands never arm one)
-            default -> b.disarmTimer();
+            default -> disarm(b);
+        }
+    }
+
+    /** No timer of {@code b} may fire any more; the caller holds {@code b}'s lock. */
+    private void disarm(Branch b) {
+        b.disarmTimer();
+        Armed previous = armed.remove(b);
+        if (previous != null) {
+            previous.expiry().cancel(false);
         }
     }
 
@@ -73,19 +92,30 @@ final class ParticipantTimers implements AutoCloseable {
     void arm(Branch b, long delayMillis) {
         if (delayMillis <= 0) {
             log.warn("No participant timeout for branch {} (the coordinator sent none): it waits for the coordinator", b);
-            b.disarmTimer();
+            disarm(b);
             return;
         }
+        disarm(b);
         long token = b.armTimer();
         try {
-            clock.schedule(() -> expiry.expired(b, token), delayMillis, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> f = clock.schedule(() -> {
+                armed.computeIfPresent(b, (branch, a) -> a.token() == token ? null : a);
+                expiry.expired(b, token);
+            }, delayMillis, TimeUnit.MILLISECONDS);
+            armed.put(b, new Armed(token, f));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             log.debug("agent closing: timer of {} not armed", b);
         }
     }
 
+    /** Timers waiting now (armed and not yet fired); for tests. */
+    int pending() {
+        return clock.getQueue().size();
+    }
+
     @Override
     public void close() {
+        armed.clear();
         clock.shutdownNow();
     }
 }

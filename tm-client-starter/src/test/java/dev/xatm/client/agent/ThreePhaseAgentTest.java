@@ -189,6 +189,7 @@ class ThreePhaseAgentTest {
 
         send(xid, PhaseAction.COMMIT, 0);
         assertAck(ack(), PhaseAction.COMMIT, AckResult.DONE, false);
+        assertThat(h.agent.pendingTimers()).as("a disarmed timer leaves the clock at once, not after its timeout").isZero();
         assertQuiet();
         assertThat(branch(xid).decidedOnItsOwn()).isNull();
         assertThat(h.rows()).isEqualTo(1);
@@ -276,6 +277,7 @@ class ThreePhaseAgentTest {
         send(xid, PhaseAction.COMMIT, 0);
         assertAck(ack(), PhaseAction.COMMIT, AckResult.DONE, false);
         assertThat(h.rows()).isEqualTo(1);
+        assertThat(h.agent.pendingTimers()).isZero();
     }
 
     /**
