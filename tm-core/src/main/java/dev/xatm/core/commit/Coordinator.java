@@ -366,22 +366,18 @@ public final class Coordinator {
             return;
         }
         switch (t.state()) {
-            // 3PC: before any PRE_COMMIT answer is awaited past a restart, aborting is what a timeout would do.
-            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT -> {
-                t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
-                twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
-                txns.retireIfFinished(t);
-            }
-            case PRE_COMMIT -> {
-                if (t.restored()) {
+            // 3PC: aborting before the decision is what a missing answer would do, except in a PRE_COMMIT
+            // restored after a restart, where participants may already have committed on their own.
+            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
+                if (t.state() == GlobalTxn.State.PRE_COMMIT && t.restored()) {
                     reject(out, gtrid, RequestKind.ROLLBACK, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid
                             + " was restored in PRE_COMMIT: a participant may have committed on its own, so only the"
                             + " branches' answers decide it");
-                } else {
-                    t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
-                    twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
-                    txns.retireIfFinished(t);
+                    return;
                 }
+                t.note(nowMillis, Kind.ROLLBACK_REQUESTED, null, "by the client");
+                twoPhase.abort(t, Outcome.ROLLED_BACK, "the client asked", nowMillis, out);
+                txns.retireIfFinished(t);
             }
             case ROLLING_BACK -> {
                 if (!t.abortAwaitingDisk()) {

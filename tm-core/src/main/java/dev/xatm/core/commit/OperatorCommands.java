@@ -55,19 +55,13 @@ final class OperatorCommands {
         }
         String op = e.operator();
         switch (t.state()) {
-            case PRE_COMMIT -> {
-                if (t.restored()) {
+            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
+                if (t.state() == GlobalTxn.State.PRE_COMMIT && t.restored()) {
                     refuse(t, RequestKind.FORCE_ROLLBACK, op, nowMillis, "it was restored in PRE_COMMIT after a coordinator"
                             + " restart: a participant may have committed on its own after its PRE_COMMIT timeout, so a rollback"
                             + " could contradict it; PRE_COMMIT is being resent and the branches' answers decide", out);
-                } else {
-                    t.note(nowMillis, Kind.FORCED_ROLLBACK, null, "by operator " + op);
-                    twoPhase.abort(t, Outcome.ROLLED_BACK, "forced by operator " + op, nowMillis, out);
-                    txns.retireIfFinished(t);
-                    resolved(t, RequestKind.FORCE_ROLLBACK, "rolled back by operator " + op + "; " + pendingSummary(t), out);
+                    return;
                 }
-            }
-            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT -> {
                 t.note(nowMillis, Kind.FORCED_ROLLBACK, null, "by operator " + op);
                 twoPhase.abort(t, Outcome.ROLLED_BACK, "forced by operator " + op, nowMillis, out);
                 txns.retireIfFinished(t);
