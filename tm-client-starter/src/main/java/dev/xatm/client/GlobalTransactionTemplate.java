@@ -47,8 +47,22 @@ public final class GlobalTransactionTemplate {
         return new GlobalTransactionTemplate(manager, definition);
     }
 
-    /** The gtrid of the global transaction bound to the calling thread, or null. */
+    /**
+     * The gtrid of the global transaction bound to the calling thread, or null. For logs and
+     * answers; to carry it to another service yourself, use {@link #gtridForPropagation()}.
+     */
     public static String currentGtrid() {
         return GlobalTxContext.currentGtrid();
+    }
+
+    /**
+     * The gtrid, for a call that carries it to another service by other means than the starter's
+     * RestClient / RestTemplate / WebClient support (which do this themselves), or null. A
+     * transaction whose gtrid never leaves the process commits in one round trip without telling the
+     * coordinator about it before; this tells the coordinator now, so that the other service's
+     * branches can join.
+     */
+    public static String gtridForPropagation() {
+        return GlobalTxContext.gtridForPropagation();
     }
 }

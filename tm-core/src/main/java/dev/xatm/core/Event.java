@@ -27,6 +27,26 @@ public sealed interface Event {
     /** A client asks to commit. */
     record CommitRequested(String gtrid) implements Event {}
 
+    /**
+     * SPEC §10's one round trip: the initiator's agent ({@code agentId}) has already ended and
+     * prepared its own branches and asks for the commit with their votes. The coordinator may never
+     * have heard of the gtrid (no Begin was sent): it then starts the transaction here, with
+     * {@code name} and {@code deadlineMillis} (the driver's clock). Branches registered earlier by
+     * other agents (downstream services) are still asked to PREPARE. Two-phase commit only.
+     *
+     * <p>After the COMMIT decision is durable the requester commits its own branches itself and
+     * acknowledges them; the coordinator resends COMMIT to them only if no acknowledgement comes.
+     */
+    record CommitPrepared(String gtrid, String name, long deadlineMillis, String agentId, java.util.List<Voted> branches)
+            implements Event {
+        public CommitPrepared {
+            branches = branches == null ? null : java.util.List.copyOf(branches);
+        }
+    }
+
+    /** A branch its holding agent prepared (or finished read-only, or failed) before asking for the commit. */
+    record Voted(Branch branch, Vote vote) {}
+
     /** A client asks to roll back. */
     record RollbackRequested(String gtrid) implements Event {}
 

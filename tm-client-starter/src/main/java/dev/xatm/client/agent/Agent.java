@@ -317,7 +317,9 @@ public final class Agent implements AutoCloseable {
             workers.execute(() -> {
                 reinquiryQueued.set(false);
                 for (Branch b : table.prepared()) {
-                    inquire(b.xid(), b.resource().resourceId());
+                    if (b.mayInquire()) {
+                        inquire(b.xid(), b.resource().resourceId());
+                    }
                 }
             });
         }
@@ -326,7 +328,9 @@ public final class Agent implements AutoCloseable {
     /** Inquiry for every prepared branch held in memory and every one of ours XA RECOVER finds. */
     private void announcePrepared() {
         for (Branch b : table.prepared()) {
-            inquire(b.xid(), b.resource().resourceId());
+            if (b.mayInquire()) {
+                inquire(b.xid(), b.resource().resourceId());
+            }
         }
         for (EnlistedResource r : resources.get()) {
             if (!r.supported()) {
@@ -372,6 +376,39 @@ public final class Agent implements AutoCloseable {
             return;
         }
         run(xid, command, c.getParticipantTimeoutMs());
+    }
+
+    // ---- the calling thread's own branches (one round trip, SPEC §10) ----
+
+    /**
+     * Runs {@code command} on a branch of the calling thread's own global transaction, as a command
+     * from the coordinator would run, without answering the coordinator (a vote rides on the commit
+     * request instead; see {@link #acknowledge}).
+     */
+    public Branch.Answer runForCaller(Branch b, Branch.Command command) {
+        long start = System.nanoTime();
+        Branch.Answer answer = execute(b.xid(), command, 0);
+        listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
+        return answer;
+    }
+
+    /** Tells the coordinator on the stream what {@link #runForCaller} did (a COMMIT or ROLLBACK done). */
+    public void acknowledge(Branch b, Branch.Command command, Branch.Answer answer) {
+        reply(b.xid(), command, answer);
+    }
+
+    /**
+     * The caller could not learn the outcome of its commit request: ask the coordinator about these
+     * prepared branches now (as after a reconnect); its answer, now or once it decided, finishes them.
+     */
+    public void inquireAbout(List<Branch> branches) {
+        workers.execute(() -> {
+            for (Branch b : branches) {
+                if (b.mayInquire()) {
+                    inquire(b.xid(), b.resource().resourceId());
+                }
+            }
+        });
     }
 
     /** Runs one command and answers it. Package-visible for tests. */

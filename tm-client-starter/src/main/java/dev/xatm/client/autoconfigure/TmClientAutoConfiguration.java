@@ -17,6 +17,7 @@ import dev.xatm.client.enlist.ResourceRegistry;
 import dev.xatm.client.enlist.StartupCheck;
 import dev.xatm.client.support.GlobalTransactionInterceptor;
 import dev.xatm.client.support.GlobalTransactionManager;
+import dev.xatm.client.support.OneRoundTripCommit;
 import dev.xatm.client.support.GtridMinter;
 import dev.xatm.client.support.TxMetrics;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -125,9 +126,13 @@ public class TmClientAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings,
-                                                        TmClientProperties properties, ObjectProvider<TxMetrics> metrics) {
+                                                        TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
+                                                        Enlistment enlistment, Agent agent) {
+        OneRoundTripCommit oneRoundTrip = properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP
+                ? new OneRoundTripCommit(coordinator, enlistment, agent) : null;
         return new GlobalTransactionManager(coordinator, new GtridMinter(properties.getGtridPrefix(), settings.instanceTag()),
-                properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE));
+                properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
+                oneRoundTrip);
     }
 
     @Bean

@@ -17,6 +17,19 @@ public class TmClientProperties {
         EMBEDDED
     }
 
+    /** How a two-phase global transaction reaches its commit decision. */
+    public enum CommitPath {
+        /**
+         * While its gtrid never left the application: no begin or branch registration calls; the calling
+         * thread prepares its own branches and sends one commit request carrying their votes, then commits
+         * them once the decision is durable (one branch: one-phase commit, no call at all). A transaction
+         * whose gtrid goes to another service is begun and registered at that moment and is then STRICT.
+         */
+        ONE_ROUND_TRIP,
+        /** Every transaction is begun at the coordinator, every branch registered, and the coordinator sends every prepare. */
+        STRICT
+    }
+
     /** Settings of embedded mode. */
     public static class Embedded {
         /** Whether the embedded coordinator also listens for other services on tm.server.port (as tm-server does); off by default, so embedded mode opens no port. */
@@ -58,8 +71,11 @@ public class TmClientProperties {
     /** Timeout of a global transaction whose @GlobalTransactional or template definition gives none, in milliseconds. */
     private long defaultTimeoutMs = 60_000;
 
-    /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. */
+    /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. With commit-path one-round-trip, a transaction that stayed in this application always returns after its own branches committed. */
     private boolean waitForCompletion = true;
+
+    /** How two-phase transactions commit: one-round-trip (SPEC §10's budget) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). Three-phase commit is always strict. */
+    private CommitPath commitPath = CommitPath.ONE_ROUND_TRIP;
 
     /** Keep-alive ping interval (and timeout) of the connection to the coordinator, in milliseconds; at least 1000. */
     private long keepaliveMs = 5_000;
@@ -164,6 +180,14 @@ public class TmClientProperties {
 
     public void setDefaultTimeoutMs(long defaultTimeoutMs) {
         this.defaultTimeoutMs = defaultTimeoutMs;
+    }
+
+    public CommitPath getCommitPath() {
+        return commitPath;
+    }
+
+    public void setCommitPath(CommitPath commitPath) {
+        this.commitPath = commitPath;
     }
 
     public boolean isWaitForCompletion() {

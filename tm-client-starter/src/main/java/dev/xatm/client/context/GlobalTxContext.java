@@ -24,6 +24,19 @@ public final class GlobalTxContext {
         return s == null ? null : s.gtrid();
     }
 
+    /**
+     * The bound gtrid, for an outgoing call that carries it to another service, or null. The scope
+     * learns that its gtrid leaves the process (see {@link TxScope#propagating()}).
+     */
+    public static String gtridForPropagation() {
+        TxScope s = CURRENT.get();
+        if (s == null) {
+            return null;
+        }
+        s.propagating();
+        return s.gtrid();
+    }
+
     /** Binds {@code scope} (null unbinds) and returns the scope it replaced. */
     public static TxScope bind(TxScope scope) {
         TxScope previous = CURRENT.get();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One thread's participation in one global transaction: the initiator's
@@ -25,15 +26,56 @@ public final class TxScope {
     private final long deadlineNanos;
     private final Map<String, Held> held = new LinkedHashMap<>();
     private volatile String rollbackOnlyReason;
+    /**
+     * For an initiator scope that commits in one round trip (SPEC §10): what must happen before its
+     * gtrid first leaves the process (begin at the coordinator, register the branches so far), after
+     * which the scope registers branches like any other. Null when it registers from the start.
+     */
+    private Consumer<TxScope> beforeFirstPropagation;
 
     /**
      * @param deadlineNanos {@link System#nanoTime()} value past which the scope refuses database
      *                      work; {@link Long#MAX_VALUE} when unknown (a joined downstream scope)
      */
     public TxScope(String gtrid, boolean initiator, long deadlineNanos) {
+        this(gtrid, initiator, deadlineNanos, null);
+    }
+
+    /**
+     * @param beforeFirstPropagation null for a scope whose branches are registered with the
+     *                               coordinator as they join; else run once, on the scope's thread,
+     *                               before the gtrid first goes to another service
+     */
+    public TxScope(String gtrid, boolean initiator, long deadlineNanos, Consumer<TxScope> beforeFirstPropagation) {
         this.gtrid = gtrid;
         this.initiator = initiator;
         this.deadlineNanos = deadlineNanos;
+        this.beforeFirstPropagation = beforeFirstPropagation;
+    }
+
+    /**
+     * Whether branches that join register with the coordinator now. False only for an initiator
+     * scope whose gtrid never left the process: its branches ride on its commit request instead.
+     */
+    public boolean registersBranches() {
+        return beforeFirstPropagation == null;
+    }
+
+    /**
+     * The gtrid is about to go to another service (an outgoing HTTP call): that service's branches
+     * will register with the coordinator, so the coordinator must know the transaction first.
+     */
+    public void propagating() {
+        Consumer<TxScope> first = beforeFirstPropagation;
+        if (first != null) {
+            first.accept(this);
+            beforeFirstPropagation = null; // only once it worked: a failed begin is tried again on the next call
+        }
+    }
+
+    /** What the scope holds now, in the order it was taken (before {@link #end}). */
+    public List<Held> heldNow() {
+        return new ArrayList<>(held.values());
     }
 
     public String gtrid() {

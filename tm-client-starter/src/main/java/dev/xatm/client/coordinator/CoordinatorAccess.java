@@ -28,6 +28,18 @@ public interface CoordinatorAccess {
      */
     OutcomeReport commit(String gtrid, boolean waitForCompletion);
 
+    /**
+     * Asks for the commit of a two-phase transaction whose branches this instance's agent
+     * ({@code agentId}) has already prepared, carrying their votes: one round trip (SPEC §10). The
+     * coordinator need not have heard of the gtrid before; it then starts it with {@code name} and a
+     * deadline of {@code timeoutMillis} from now. Answers once decided (for COMMITTED: durable); the
+     * caller then commits its branches itself and acknowledges them through the agent.
+     */
+    default OutcomeReport commitPrepared(String gtrid, String name, long timeoutMillis, String agentId,
+                                         java.util.List<PreparedBranch> branches) {
+        throw new UnsupportedOperationException(describe() + " takes no commit with prepared branches");
+    }
+
     /** Asks for the rollback and waits until it is decided. */
     OutcomeReport rollback(String gtrid);
 

@@ -5,6 +5,7 @@ import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.TmSystemException;
 import dev.xatm.client.TmUsageException;
 import dev.xatm.protocol.v1.BeginRequest;
+import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
@@ -14,6 +15,7 @@ import dev.xatm.protocol.v1.RollbackRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,6 +76,26 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
                 throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + description
                         + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
                         + "). The coordinator decides and finishes it; ask it with GetStatus or its admin API.", e);
+            }
+            throw translate("Commit", gtrid, e, commitTimeoutMillis);
+        }
+    }
+
+    @Override
+    public OutcomeReport commitPrepared(String gtrid, String name, long timeoutMillis, String agentId, List<PreparedBranch> branches) {
+        CommitRequest.Builder request = CommitRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis)
+                .setAgentId(agentId);
+        for (PreparedBranch b : branches) {
+            request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
+                    .setVote(b.vote() == PreparedBranch.Vote.YES ? BranchVote.YES : BranchVote.READ_ONLY));
+        }
+        try {
+            return report(stub.withDeadlineAfter(commitTimeoutMillis, TimeUnit.MILLISECONDS).commit(request.build()));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + description
+                        + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
+                        + "). Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
             }
             throw translate("Commit", gtrid, e, commitTimeoutMillis);
         }

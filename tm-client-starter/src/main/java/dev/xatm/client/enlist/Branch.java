@@ -87,6 +87,12 @@ public final class Branch {
     private static final java.util.concurrent.atomic.AtomicLong TIMERS = new java.util.concurrent.atomic.AtomicLong();
     /** 3PC: what the participant decided on its own (COMMIT or ROLLBACK), or null. Never cleared. */
     private Command decidedOnItsOwn;
+    /**
+     * Set while the business thread that began the transaction prepares the branch itself and waits
+     * for the coordinator's decision (one round trip, SPEC §10). Meanwhile the agent must not ask the
+     * coordinator about the branch: it has not heard of the transaction yet and would say ROLLBACK.
+     */
+    private boolean committingInCaller;
 
     Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore) {
         this(xid, resource, connection, xa, autoCommitBefore, true);
@@ -633,6 +639,15 @@ public final class Branch {
     /** What the participant decided on its own, or null. */
     public synchronized Command decidedOnItsOwn() {
         return decidedOnItsOwn;
+    }
+
+    public synchronized void committingInCaller(boolean on) {
+        committingInCaller = on;
+    }
+
+    /** Whether the agent may ask the coordinator about this prepared branch (not while its caller commits it). */
+    public synchronized boolean mayInquire() {
+        return state == State.PREPARED && !committingInCaller;
     }
 
     /** Whether the branch still needs phase 2 from the coordinator (for the Inquiry on reconnect). */

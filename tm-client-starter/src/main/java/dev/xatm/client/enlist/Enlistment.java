@@ -13,6 +13,8 @@ import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -78,7 +80,7 @@ public final class Enlistment {
         if (hold == null) {
             Branch b = table.live(scope.gtrid(), resource.resourceId());
             if (b == null) {
-                b = start(scope.gtrid(), resource, dialect);
+                b = start(scope.gtrid(), resource, dialect, scope.registersBranches());
             }
             b.hold();
             hold = new BranchHold(b);
@@ -93,9 +95,11 @@ public final class Enlistment {
                 + " passed its deadline; it is rolled back and takes no more database work");
     }
 
-    private Branch start(String gtrid, EnlistedResource resource, XaDialect dialect) throws SQLException {
+    private Branch start(String gtrid, EnlistedResource resource, XaDialect dialect, boolean registered) throws SQLException {
         long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
-        awaitAgent(gtrid, deadlineNanos); // before borrowing: waiting holds no pooled connection
+        // Before borrowing: waiting holds no pooled connection. Also for a branch that rides on the commit
+        // request: the coordinator's phase-2 resends reach it only through the agent.
+        awaitAgent(gtrid, deadlineNanos);
         Connection c = resource.borrow();
         TmXid xid;
         XAResource xa;
@@ -104,7 +108,9 @@ public final class Enlistment {
             autoCommit = c.getAutoCommit();
             xa = dialect.xaResource(c);
             xid = new TmXid(gtrid, bquals.next());
-            register(xid, resource, deadlineNanos);
+            if (registered) {
+                register(xid, resource, deadlineNanos);
+            }
         } catch (SQLException | RuntimeException e) {
             resource.giveBack(c);
             throw e;
@@ -126,6 +132,28 @@ public final class Enlistment {
         }
         log.debug("Enlisted {} in {}", resource, xid);
         return b;
+    }
+
+    /**
+     * The branches {@code scope} holds now, in the order they joined (call before the scope ends).
+     * For a scope that does not register its branches: they ride on its commit request.
+     */
+    public List<Branch> heldBranches(TxScope scope) {
+        List<Branch> out = new ArrayList<>();
+        for (TxScope.Held h : scope.heldNow()) {
+            if (h instanceof BranchHold hold) {
+                out.add(hold.branch);
+            }
+        }
+        return out;
+    }
+
+    /** Registers the branches {@code scope} holds so far with the coordinator (its gtrid is about to leave the process). */
+    public void registerHeld(TxScope scope) {
+        long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
+        for (Branch b : heldBranches(scope)) {
+            register(b.xid(), b.resource(), deadlineNanos);
+        }
     }
 
     private void register(TmXid xid, EnlistedResource resource, long deadlineNanos) {

@@ -15,7 +15,7 @@ import java.io.IOException;
 public final class TmXidClientInterceptor implements ClientHttpRequestInterceptor {
     @Override
     public ClientHttpResponse intercept(HttpRequest request, byte[] body, ClientHttpRequestExecution execution) throws IOException {
-        String gtrid = GlobalTxContext.currentGtrid();
+        String gtrid = GlobalTxContext.gtridForPropagation();
         if (gtrid != null && !request.getHeaders().containsHeader(TmXidHeader.NAME)) {
             request.getHeaders().set(TmXidHeader.NAME, gtrid);
         }

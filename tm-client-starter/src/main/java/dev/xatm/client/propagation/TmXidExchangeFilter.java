@@ -15,7 +15,7 @@ import reactor.core.publisher.Mono;
 public final class TmXidExchangeFilter implements ExchangeFilterFunction {
     @Override
     public Mono<ClientResponse> filter(ClientRequest request, ExchangeFunction next) {
-        String gtrid = GlobalTxContext.currentGtrid();
+        String gtrid = GlobalTxContext.gtridForPropagation();
         if (gtrid == null || request.headers().containsHeader(TmXidHeader.NAME)) {
             return next.exchange(request);
         }

@@ -14,8 +14,11 @@ import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
+import dev.xatm.client.enlist.Branch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 /**
  * The machinery behind {@code @GlobalTransactional} and {@code GlobalTransactionTemplate}: applies
@@ -36,14 +39,22 @@ public final class GlobalTransactionManager {
     private final long defaultTimeoutMillis;
     private final boolean waitForCompletion;
     private final TxMetrics metrics;
+    /** Null: every transaction is begun at the coordinator and its branches registered (tm.client.commit-path=strict). */
+    private final OneRoundTripCommit oneRoundTrip;
 
     public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
                                     boolean waitForCompletion, TxMetrics metrics) {
+        this(coordinator, gtrids, defaultTimeoutMillis, waitForCompletion, metrics, null);
+    }
+
+    public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
+                                    boolean waitForCompletion, TxMetrics metrics, OneRoundTripCommit oneRoundTrip) {
         this.coordinator = coordinator;
         this.gtrids = gtrids;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.waitForCompletion = waitForCompletion;
         this.metrics = metrics;
+        this.oneRoundTrip = oneRoundTrip;
     }
 
     public <T, E extends Throwable> T execute(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
@@ -97,9 +108,12 @@ public final class GlobalTransactionManager {
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
-        coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+        TxScope scope = oneRoundTrip == null ? null : oneRoundTrip.scope(gtrid, def.name(), deadlineNanos, def.protocol());
+        if (scope == null) {
+            coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+            scope = new TxScope(gtrid, true, deadlineNanos);
+        }
         metrics.begun(def.protocol());
-        TxScope scope = new TxScope(gtrid, true, deadlineNanos);
         TxScope previous = GlobalTxContext.bind(scope);
         T result;
         try {
@@ -107,12 +121,12 @@ public final class GlobalTransactionManager {
         } catch (Throwable t) {
             GlobalTxContext.bind(previous);
             boolean rollback = def.rollbackRules().rollbackOn(t);
-            endScope(scope, t, rollback);
+            Ending ending = end(scope, def, deadlineNanos, t, rollback);
             if (rollback) {
-                rollbackAfter(scope, def.protocol(), t);
+                rollbackAfter(ending, t);
             } else {
                 try {
-                    commit(scope, def.protocol());
+                    commit(ending);
                 } catch (RuntimeException commitFailure) {
                     commitFailure.addSuppressed(t);
                     throw commitFailure;
@@ -121,9 +135,21 @@ public final class GlobalTransactionManager {
             throw t;
         }
         GlobalTxContext.bind(previous);
-        endScope(scope, null, scope.isRollbackOnly());
-        commit(scope, def.protocol());
+        commit(end(scope, def, deadlineNanos, null, scope.isRollbackOnly()));
         return result;
+    }
+
+    /**
+     * How a scope that began a transaction ends: through the coordinator, or, when its gtrid never
+     * left the process and it commits in one round trip, with its own branches ({@code own} non-null).
+     */
+    private record Ending(TxScope scope, CommitProtocol protocol, String name, long deadlineNanos, List<Branch> own) {}
+
+    private Ending end(TxScope scope, GlobalTransactionDefinition def, long deadlineNanos, Throwable failure, boolean doomed) {
+        // taken before the scope lets go of them; whether the gtrid left the process is known by now
+        List<Branch> own = scope.registersBranches() ? null : oneRoundTrip.branches(scope);
+        endScope(scope, failure, doomed);
+        return new Ending(scope, def.protocol(), def.name(), deadlineNanos, own);
     }
 
     private static void endScope(TxScope scope, Throwable failure, boolean doomed) {
@@ -138,21 +164,24 @@ public final class GlobalTransactionManager {
         }
     }
 
-    private void commit(TxScope scope, CommitProtocol protocol) {
+    private void commit(Ending ending) {
+        TxScope scope = ending.scope();
+        CommitProtocol protocol = ending.protocol();
         String gtrid = scope.gtrid();
         if (scope.isRollbackOnly()) {
-            OutcomeReport r = rollback(scope, protocol, true);
+            OutcomeReport r = rollback(ending, true);
             throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back instead of committed: "
                     + scope.rollbackOnlyReason() + outcomeSuffix(r));
         }
         if (scope.pastDeadline()) {
-            rollback(scope, protocol, false);
+            rollback(ending, false);
             metrics.ended(GlobalOutcome.TIMED_OUT, protocol);
             throw new GlobalTimeoutException("Global transaction " + gtrid + " passed its deadline before the method returned; "
                     + "it was rolled back");
         }
         long start = System.nanoTime();
-        OutcomeReport r = coordinator.commit(gtrid, waitForCompletion);
+        OutcomeReport r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
+                : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
         metrics.phaseLatency("commit", System.nanoTime() - start);
         metrics.ended(r.outcome(), protocol);
         switch (r.outcome()) {
@@ -168,19 +197,22 @@ public final class GlobalTransactionManager {
         }
     }
 
-    private OutcomeReport rollback(TxScope scope, CommitProtocol protocol, boolean count) {
+    private OutcomeReport rollback(Ending ending, boolean count) {
+        TxScope scope = ending.scope();
         long start = System.nanoTime();
-        OutcomeReport r = coordinator.rollback(scope.gtrid());
+        OutcomeReport r = ending.own() == null ? coordinator.rollback(scope.gtrid())
+                : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
         metrics.phaseLatency("rollback", System.nanoTime() - start);
         if (count) {
-            metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome(), protocol);
+            metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome(), ending.protocol());
         }
         return r;
     }
 
-    private void rollbackAfter(TxScope scope, CommitProtocol protocol, Throwable original) {
+    private void rollbackAfter(Ending ending, Throwable original) {
+        TxScope scope = ending.scope();
         try {
-            OutcomeReport r = rollback(scope, protocol, true);
+            OutcomeReport r = rollback(ending, true);
             if (r.outcome() == GlobalOutcome.COMMITTED || r.outcome() == GlobalOutcome.HEURISTIC_HAZARD) {
                 original.addSuppressed(new HeuristicOutcomeException(r.outcome(), "rollback of " + scope.gtrid()
                         + " was asked after " + original + ", but the coordinator reports " + r.outcome() + ": " + r.detail()));

@@ -191,6 +191,16 @@ public final class CoordinatorLoop {
         return awaitOutcome(new Event.CommitRequested(gtrid), gtrid, untilFinished);
     }
 
+    /**
+     * A commit that brings the votes of the requester's own prepared branches (SPEC §10); starts the
+     * transaction, timing out {@code timeoutMillis} from now, if the core does not know it yet.
+     * Completes with Decided or Rejected.
+     */
+    public CompletableFuture<Reply> commitPrepared(String gtrid, String name, long timeoutMillis, String agentId,
+                                                   List<Event.Voted> branches) {
+        return awaitOutcome(new Event.CommitPrepared(gtrid, name, clock.millis() + timeoutMillis, agentId, branches), gtrid, false);
+    }
+
     public CompletableFuture<Reply> rollback(String gtrid) {
         return awaitOutcome(new Event.RollbackRequested(gtrid), gtrid, false);
     }

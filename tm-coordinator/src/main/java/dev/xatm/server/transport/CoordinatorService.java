@@ -7,6 +7,8 @@ import dev.xatm.core.Reply;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.PreparedBranch;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
@@ -24,6 +26,8 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -96,7 +100,26 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
-        CompletableFuture<Reply> reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
+        CompletableFuture<Reply> reply;
+        if (request.getPreparedCount() == 0) {
+            reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
+        } else {
+            List<Event.Voted> voted;
+            long timeoutMillis;
+            try {
+                if (request.getWaitForCompletion()) {
+                    throw new IllegalArgumentException("a commit with prepared branches cannot wait for completion: the caller's"
+                            + " agent completes its own branches after the answer");
+                }
+                checkName(request.getName());
+                timeoutMillis = timeoutMillis(request.getTimeoutMs());
+                voted = voted(request);
+            } catch (IllegalArgumentException e) {
+                refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+                return;
+            }
+            reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis, request.getAgentId(), voted);
+        }
         forgetOnCancel(out, reply);
         answer(out, call, reply, CoordinatorService::outcome);
     }
@@ -153,6 +176,18 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             throw new IllegalArgumentException("name must be at most " + Ids.MAX_NAME_CHARS
                     + " characters without control characters, got " + Ids.quote(name));
         }
+    }
+
+    private static List<Event.Voted> voted(CommitRequest r) {
+        List<Event.Voted> voted = new ArrayList<>(r.getPreparedCount());
+        for (PreparedBranch p : r.getPreparedList()) {
+            if (p.getVote() != BranchVote.YES && p.getVote() != BranchVote.NO && p.getVote() != BranchVote.READ_ONLY) {
+                throw new IllegalArgumentException("prepared branch " + Ids.quote(p.getBqual()) + " has no vote");
+            }
+            // Branch's constructor checks bqual, resource_id and agent_id; its messages name the field
+            voted.add(new Event.Voted(new Branch(p.getBqual(), p.getResourceId(), r.getAgentId()), Protos.vote(p.getVote())));
+        }
+        return voted;
     }
 
     private static Branch branch(RegisterBranchRequest r) {

@@ -67,6 +67,11 @@ final class BranchProgress {
     private Vote canCommitVote;
     /** 3PC: its participant reported deciding on its own after a timeout (COMMIT or ROLLBACK); for the views. */
     private Action autonomous;
+    /**
+     * Its holder prepared it before asking for the commit (Event.CommitPrepared) and commits it itself
+     * once told the decision: COMMIT is sent to it only when no acknowledgement comes in time.
+     */
+    private boolean committedByHolder;
 
     BranchProgress(String gtrid, Branch branch, Phase phase) {
         this.gtrid = gtrid;
@@ -227,6 +232,32 @@ final class BranchProgress {
     void commit(CoordinatorConfig config, long nowMillis) {
         move(Phase.COMMITTING, "commit", Phase.PREPARED);
         schedule(config, nowMillis);
+    }
+
+    /**
+     * The vote its holding agent brought with the commit request: as if PREPARE had been sent and
+     * answered. A NO stays as a PREPARING NO does: the caller aborts in the same step.
+     */
+    void votedByHolder(Vote v) {
+        move(Phase.PREPARING, "vote by its holder", Phase.REGISTERED);
+        voted(v);
+        committedByHolder = v == Vote.YES;
+    }
+
+    boolean committedByHolder() {
+        return committedByHolder;
+    }
+
+    /**
+     * COMMIT is due, but the holder that prepared the branch commits it itself as soon as it hears the
+     * decision: the first COMMIT goes out only if no acknowledgement came within the longest resend
+     * interval, so an agent that died or lost the reply is still driven to the end.
+     */
+    void commitByHolder(CoordinatorConfig config, long nowMillis) {
+        move(Phase.COMMITTING, "commit by its holder", Phase.PREPARED);
+        this.dueMillis = Millis.saturatedAdd(nowMillis, config.retryMaxMillis());
+        this.intervalMillis = config.retryInitialMillis();
+        this.attempts = 0;
     }
 
     /** Rollback reaches every branch but a read-only one, whatever it did so far (rule 4). */

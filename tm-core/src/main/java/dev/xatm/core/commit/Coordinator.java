@@ -189,6 +189,8 @@ public final class Coordinator {
             onRegisterBranch(e, out);
         } else if (event instanceof Event.CommitRequested e) {
             onCommitRequested(e, out);
+        } else if (event instanceof Event.CommitPrepared e) {
+            onCommitPrepared(e, out);
         } else if (event instanceof Event.RollbackRequested e) {
             onRollbackRequested(e, out);
         } else if (event instanceof Event.VoteReceived e) {
@@ -354,6 +356,94 @@ public final class Coordinator {
         }
     }
 
+    /**
+     * SPEC §10's one round trip (see {@link Event.CommitPrepared}). Everything is checked before
+     * anything changes, so a refused request leaves no trace; a repeated one (the client retried)
+     * gets the outcome again.
+     */
+    private void onCommitPrepared(Event.CommitPrepared e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        String problem = commitPreparedProblem(e);
+        if (problem != null) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, problem);
+            return;
+        }
+        GlobalTxn t = txns.live(gtrid);
+        if (t == null && txns.finished(gtrid) != null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out); // a retry, or presumed aborted by an inquiry
+            return;
+        }
+        if (t != null && t.state() != GlobalTxn.State.ACTIVE) {
+            onCommitRequested(new Event.CommitRequested(gtrid), out); // a retry: say the outcome, or wait for it
+            return;
+        }
+        if (t != null && t.protocol() != Protocol.TWO_PHASE) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid + " uses "
+                    + t.protocol().label + ": a commit with votes is two-phase only");
+            return;
+        }
+        int existing = t == null ? 0 : t.branchCount();
+        for (Event.Voted v : e.branches()) {
+            BranchProgress b = t == null ? null : t.branch(v.branch().bqual());
+            if (b != null && !b.branch().sameAs(v.branch())) {
+                reject(out, gtrid, RequestKind.COMMIT, ErrorCode.ALREADY_EXISTS, "branch " + v.branch().bqual() + " of " + gtrid
+                        + " is registered with other attributes: " + b.branch());
+                return;
+            }
+            if (b == null) {
+                existing++;
+            }
+        }
+        if (existing > config.maxBranchesPerTxn()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "transaction " + gtrid + " would have "
+                    + existing + " branches, more than the configured maximum of " + config.maxBranchesPerTxn());
+            return;
+        }
+        if (t == null) {
+            if (txns.liveCount() + txns.heldCount() >= config.maxLiveTxns()) {
+                reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "the coordinator holds " + txns.liveCount()
+                        + " unfinished transactions and " + txns.heldCount() + " waiting for an operator, the configured maximum");
+                return;
+            }
+            t = GlobalTxn.begun(gtrid, e.name() == null ? "" : e.name(), Protocol.TWO_PHASE, e.deadlineMillis(), nowMillis);
+            txns.addLive(t);
+        }
+        for (Event.Voted v : e.branches()) {
+            if (t.branch(v.branch().bqual()) == null) {
+                t.addBranch(v.branch());
+            }
+        }
+        twoPhase.commitPrepared(t, e.branches(), nowMillis, out);
+        txns.retireIfFinished(t);
+    }
+
+    /** Why a commit with votes is malformed, or null. */
+    private static String commitPreparedProblem(Event.CommitPrepared e) {
+        if (!Ids.isValidId(e.gtrid())) {
+            return "malformed gtrid " + Ids.quote(e.gtrid());
+        }
+        if (e.name() != null && e.name().length() > Ids.MAX_NAME_CHARS) {
+            return "name must be at most " + Ids.MAX_NAME_CHARS + " characters, got " + e.name().length();
+        }
+        if (e.agentId() == null || e.branches() == null || e.branches().isEmpty()) {
+            return "a commit with votes needs the requesting agent and at least one voted branch";
+        }
+        Set<String> bquals = new LinkedHashSet<>();
+        for (Event.Voted v : e.branches()) {
+            if (v == null || v.branch() == null || v.vote() == null) {
+                return "every voted branch needs a branch and a vote";
+            }
+            if (!v.branch().agentId().equals(e.agentId())) {
+                return "branch " + v.branch().bqual() + " is held by agent " + Ids.quote(v.branch().agentId())
+                        + ", not by the requesting agent " + Ids.quote(e.agentId()) + ": only an agent's own prepared branches ride on its commit";
+            }
+            if (!bquals.add(v.branch().bqual())) {
+                return "branch " + v.branch().bqual() + " is named twice";
+            }
+        }
+        return null;
+    }
+
     private void onRollbackRequested(Event.RollbackRequested e, Effects.Builder out) {
         String gtrid = e.gtrid();
         if (!Ids.isValidId(gtrid)) {
@@ -517,7 +607,10 @@ public final class Coordinator {
         if (done != null) {
             twoPhase.inquiryFinished(done, e.bqual(), e.agentId(), nowMillis, out);
         } else if (!goneAgents.contains(e.agentId())) {
-            // Presumed abort: no decision record survives for this gtrid, so it never committed.
+            // Presumed abort: no decision record survives for this gtrid, so it never committed. Remembered
+            // as rolled back, so that a commit with votes for it still on its way is answered ROLLED_BACK
+            // instead of committing around the branch this ROLLBACK undoes.
+            txns.addRemembered(GlobalTxn.presumedAborted(e.gtrid(), nowMillis));
             out.send(new Outbound(e.agentId(), e.gtrid(), e.bqual(), Action.ROLLBACK));
         }
     }

@@ -183,6 +183,20 @@ final class GlobalTxn {
         return t;
     }
 
+    /**
+     * A gtrid this coordinator never knew, answered ROLLBACK to an inquiry (presumed abort) and
+     * remembered as rolled back from then on.
+     */
+    static GlobalTxn presumedAborted(String gtrid, long nowMillis) {
+        GlobalTxn t = new GlobalTxn(gtrid, "", Protocol.TWO_PHASE, Long.MAX_VALUE, State.FINISHED_ROLLED_BACK);
+        t.outcome = Outcome.ROLLED_BACK;
+        t.decidedMillis = nowMillis;
+        t.finishedMillis = nowMillis;
+        t.note(nowMillis, HistoryEntry.Kind.FINISHED, null, "unknown when an agent inquired about a prepared branch:"
+                + " presumed aborted, ROLLBACK sent");
+        return t;
+    }
+
     /** Stamps a restored transaction with the time this coordinator took it over. */
     GlobalTxn restoredAt(long nowMillis, String detail) {
         decidedMillis = nowMillis;

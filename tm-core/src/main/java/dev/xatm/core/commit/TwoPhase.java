@@ -4,6 +4,7 @@ import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Outcome;
@@ -66,6 +67,38 @@ final class TwoPhase {
         }
     }
 
+    /**
+     * Rule 3 for a commit that brings votes (Event.CommitPrepared) for an ACTIVE transaction whose
+     * voted branches were just added: their votes count as answers to a PREPARE that was never sent;
+     * every other branch (registered by another agent) gets PREPARE as usual.
+     */
+    void commitPrepared(GlobalTxn t, List<Event.Voted> voted, long nowMillis, Effects.Builder out) {
+        t.note(nowMillis, Kind.COMMIT_REQUESTED, null, t.branchCount() + " branch(es), " + voted.size()
+                + " of them prepared by the requesting agent");
+        t.startPrepare(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.prepareTimeoutMillis())), nowMillis);
+        int toAsk = 0;
+        for (Event.Voted v : voted) {
+            BranchProgress b = t.branch(v.branch().bqual());
+            b.votedByHolder(v.vote());
+            t.note(nowMillis, Kind.VOTE, b.bqual(), v.vote().name() + " (prepared by its holder before the commit request)");
+        }
+        for (BranchProgress b : t.branches()) {
+            if (b.phase() == Phase.REGISTERED) {
+                b.prepare(config, nowMillis);
+                send(t, b, nowMillis, out);
+                toAsk++;
+            }
+        }
+        if (toAsk > 0) {
+            t.note(nowMillis, Kind.PREPARE_SENT, null, "to " + toAsk + " branch(es) of other agents");
+        }
+        switch (VoteTally.outcome(t.branchCount(), t.votes())) {
+            case PENDING -> { }
+            case ABORT -> abort(t, Outcome.ROLLED_BACK, "a branch prepared by its holder voted NO", nowMillis, out);
+            case COMMIT -> decideCommit(t, nowMillis, out);
+        }
+    }
+
     /** Rule 4. The Coordinator has checked that gtrid and bqual are known. */
     void vote(GlobalTxn t, BranchProgress b, Vote vote, long nowMillis, Effects.Builder out) {
         if (t.state() == State.PREPARING && b.phase() == Phase.PREPARING) {
@@ -115,7 +148,9 @@ final class TwoPhase {
         t.decisionDurable();
         t.note(nowMillis, Kind.DECISION_DURABLE, null, "COMMIT sent to every YES branch");
         for (BranchProgress b : t.branches()) {
-            if (b.phase() == Phase.PREPARED) {
+            if (b.phase() == Phase.PREPARED && b.committedByHolder()) {
+                b.commitByHolder(config, nowMillis); // its holder commits it on hearing the reply below
+            } else if (b.phase() == Phase.PREPARED) {
                 b.commit(config, nowMillis);
                 send(t, b, nowMillis, out);
             }

@@ -1,0 +1,166 @@
+package dev.xatm.client.support;
+
+import dev.xatm.client.CommitProtocol;
+import dev.xatm.client.GlobalOutcome;
+import dev.xatm.client.agent.Agent;
+import dev.xatm.client.context.TxScope;
+import dev.xatm.client.coordinator.CoordinatorAccess;
+import dev.xatm.client.coordinator.OutcomeReport;
+import dev.xatm.client.coordinator.PreparedBranch;
+import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.Enlistment;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * SPEC §10's budget for a two-phase global transaction whose gtrid never left this process, so that
+ * every branch is this instance's own: no Begin and no RegisterBranch round trips; the calling thread
+ * ends and prepares its branches itself, sends one commit request that carries their votes, and,
+ * once the COMMIT decision is durable, commits them on the connections that prepared them and
+ * acknowledges on the agent's stream. One branch commits in one phase with no message at all; a
+ * rollback before the commit request needs none either (presumed abort: the coordinator never knew).
+ *
+ * <p>What keeps it as safe as the coordinator-driven path: the coordinator writes the same decision
+ * record before it answers, and resends COMMIT to the branches if their acknowledgement does not
+ * come (the application died, the answer was lost); while the calling thread waits for the answer,
+ * the agent does not ask the coordinator about those branches (it would hear "unknown, roll back"),
+ * and the coordinator remembers every gtrid it told to roll back that way, so a commit request still
+ * on its way is refused. The moment the gtrid is about to leave the process (an outgoing HTTP call),
+ * the transaction is begun and its branches registered, and it goes the coordinator-driven way.
+ *
+ * <p>The caller's method returns after its own branches are committed, so a read right after it sees
+ * the writes. Thread-safe; the per-transaction state is in the scope and the branches.
+ */
+public final class OneRoundTripCommit {
+    private final CoordinatorAccess coordinator;
+    private final Enlistment enlistment;
+    private final Agent agent;
+
+    public OneRoundTripCommit(CoordinatorAccess coordinator, Enlistment enlistment, Agent agent) {
+        this.coordinator = coordinator;
+        this.enlistment = enlistment;
+        this.agent = agent;
+    }
+
+    /** The scope for a new transaction of {@code protocol}, or null when it must be begun at the coordinator now (3PC). */
+    TxScope scope(String gtrid, String name, long deadlineNanos, CommitProtocol protocol) {
+        if (protocol != CommitProtocol.TWO_PHASE) {
+            return null;
+        }
+        return new TxScope(gtrid, true, deadlineNanos, s -> {
+            // The other service's branches register with the coordinator, which must know the transaction
+            // and every branch that could be rolled back at its deadline: from here on it is coordinator-driven.
+            coordinator.begin(gtrid, name, Math.max(1, remainingMillis(deadlineNanos)), protocol);
+            enlistment.registerHeld(s);
+        });
+    }
+
+    /** The scope's own branches; taken before it ends. */
+    List<Branch> branches(TxScope scope) {
+        return enlistment.heldBranches(scope);
+    }
+
+    /** Commits the scope's own branches as described above. */
+    OutcomeReport commit(TxScope scope, List<Branch> own, String name, long deadlineNanos) {
+        if (own.isEmpty()) {
+            return new OutcomeReport(GlobalOutcome.COMMITTED, "no database work to commit");
+        }
+        if (own.size() == 1) {
+            return onePhase(own.get(0));
+        }
+        for (Branch b : own) {
+            b.committingInCaller(true);
+        }
+        try {
+            List<PreparedBranch> votes = new ArrayList<>(own.size());
+            List<Branch> yes = new ArrayList<>(own.size());
+            for (Branch b : own) {
+                Branch.Answer a = agent.runForCaller(b, Branch.Command.PREPARE);
+                if (a == Branch.Answer.VOTE_YES) {
+                    yes.add(b);
+                    votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.YES));
+                } else if (a == Branch.Answer.VOTE_READ_ONLY) {
+                    votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.READ_ONLY));
+                } else {
+                    rollBack(own);
+                    return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the branch on " + b.resource().beanName()
+                            + " could not be prepared (see the log); every branch was rolled back");
+                }
+            }
+            if (yes.isEmpty()) {
+                return new OutcomeReport(GlobalOutcome.COMMITTED, "every branch was read-only");
+            }
+            long leftMillis = remainingMillis(deadlineNanos);
+            if (leftMillis <= 0) {
+                rollBack(own);
+                return new OutcomeReport(GlobalOutcome.TIMED_OUT, "the deadline passed while the branches were prepared");
+            }
+            OutcomeReport r;
+            try {
+                r = coordinator.commitPrepared(scope.gtrid(), name, leftMillis, agent.agentId(), votes);
+            } catch (RuntimeException e) {
+                // Outcome unknown to us: the branches stay prepared and the coordinator's answer finishes them.
+                handBack(own);
+                throw e;
+            }
+            switch (r.outcome()) {
+                case COMMITTED -> finish(yes, Branch.Command.COMMIT);
+                case ROLLED_BACK, TIMED_OUT -> finish(yes, Branch.Command.ROLLBACK);
+                default -> handBack(own);
+            }
+            return r;
+        } finally {
+            for (Branch b : own) {
+                b.committingInCaller(false);
+            }
+        }
+    }
+
+    /** Rolls the scope's own branches back; the coordinator never heard of them. */
+    OutcomeReport rollback(List<Branch> own, String why) {
+        rollBack(own);
+        return new OutcomeReport(GlobalOutcome.ROLLED_BACK, why);
+    }
+
+    private OutcomeReport onePhase(Branch b) {
+        Branch.Answer a = agent.runForCaller(b, Branch.Command.COMMIT_ONE_PHASE);
+        return switch (a) {
+            case DONE -> new OutcomeReport(GlobalOutcome.COMMITTED, "its single branch committed in one phase");
+            case ROLLED_BACK_INSTEAD -> new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the database rolled the single branch on "
+                    + b.resource().beanName() + " back instead of committing it (see the log)");
+            default -> new OutcomeReport(GlobalOutcome.HEURISTIC_HAZARD, "the one-phase commit of its single branch on "
+                    + b.resource().beanName() + " lost its connection: whether the database committed it is unknown; check "
+                    + "the data there");
+        };
+    }
+
+    /** Phase 2 of the own branches on their preparing connections; an ack only for what took effect (the rest is resent). */
+    private void finish(List<Branch> yes, Branch.Command command) {
+        for (Branch b : yes) {
+            Branch.Answer a = agent.runForCaller(b, command);
+            if (a == Branch.Answer.DONE) {
+                agent.acknowledge(b, command, a);
+            }
+        }
+    }
+
+    private void rollBack(List<Branch> own) {
+        for (Branch b : own) {
+            agent.runForCaller(b, Branch.Command.ROLLBACK);
+        }
+    }
+
+    /** The outcome is not ours to know: the agent asks the coordinator about the prepared branches. */
+    private void handBack(List<Branch> own) {
+        for (Branch b : own) {
+            b.committingInCaller(false);
+        }
+        agent.inquireAbout(own);
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+}
