@@ -217,8 +217,9 @@ expect_status 201
 order_id=$(json_field orderId "$BODY")
 xid=$(json_field xid "$BODY")
 ok "committed: global transaction $xid wrote order $order_id on shard 1 and took the stock on shard 0"
-say "(two branches, so tm-server ran two-phase commit: PREPARE on both, its COMMIT decision fsynced to"
-say " its log, then COMMIT on both; the answer came after both branches had committed)"
+say "(two branches, so two-phase commit in one round trip: the service prepared both itself and sent"
+say " tm-server one commit request with the votes; tm-server fsynced its COMMIT decision and answered;"
+say " the service then committed both and acknowledged; the answer came after both had committed)"
 http GET "$BASE/orders/$order_id"
 expect_status 200
 http GET "$BASE/inventory/2"
@@ -234,7 +235,7 @@ http POST "$BASE/orders" "{\"userId\": 3, \"productId\": 2, \"quantity\": $too_m
 expect_status 409
 rejected_id=$(json_field orderId "$BODY")
 say "The service wrote order $rejected_id on shard 1 first, then found the stock short on shard 0 and threw;"
-say "@GlobalTransactional rolled back both branches. Proof:"
+say "@GlobalTransactional rolled back both branches (tm-server never had to hear of it). Proof:"
 http GET "$BASE/orders/$rejected_id"
 expect_status 404
 http GET "$BASE/inventory/2"

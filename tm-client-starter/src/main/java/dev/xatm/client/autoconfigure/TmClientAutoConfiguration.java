@@ -127,12 +127,17 @@ public class TmClientAutoConfiguration {
     @ConditionalOnMissingBean
     GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings,
                                                         TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
-                                                        Enlistment enlistment, Agent agent) {
-        OneRoundTripCommit oneRoundTrip = properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP
-                ? new OneRoundTripCommit(coordinator, enlistment, agent) : null;
+                                                        ObjectProvider<OneRoundTripCommit> oneRoundTrip) {
         return new GlobalTransactionManager(coordinator, new GtridMinter(properties.getGtridPrefix(), settings.instanceTag()),
                 properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
-                oneRoundTrip);
+                properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
+    }
+
+    /** Used only with tm.client.commit-path=one-round-trip. */
+    @Bean
+    @ConditionalOnMissingBean
+    OneRoundTripCommit tmOneRoundTripCommit(CoordinatorAccess coordinator, Enlistment enlistment, Agent agent) {
+        return new OneRoundTripCommit(coordinator, enlistment, agent);
     }
 
     @Bean

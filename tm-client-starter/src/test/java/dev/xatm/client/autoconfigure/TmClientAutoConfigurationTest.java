@@ -56,13 +56,28 @@ class TmClientAutoConfigurationTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        runner.withPropertyValues("tm.client.server-address=127.0.0.1:" + port, "tm.client.call-timeout-ms=2000").run(ctx -> {
+        // strict: the Begin call is what fails
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:" + port, "tm.client.call-timeout-ms=2000",
+                "tm.client.commit-path=strict").run(ctx -> {
             assertThat(ctx).hasNotFailed();
             assertThat(ctx.getBean(DataSource.class)).isInstanceOf(EnlistingDataSource.class);
             GlobalTransactionTemplate template = ctx.getBean(GlobalTransactionTemplate.class);
             long start = System.nanoTime();
             assertThatThrownBy(() -> template.execute(GlobalTransactionDefinition.DEFAULT, s -> "never"))
                     .isInstanceOf(TmSystemException.class).hasMessageContaining("unreachable").hasMessageContaining("127.0.0.1:" + port)
+                    .hasMessageNotContaining("t0ken");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        });
+        // one round trip (the default): nothing is sent before the first database call, which then fails as fast
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:" + port, "tm.client.call-timeout-ms=2000").run(ctx -> {
+            GlobalTransactionTemplate template = ctx.getBean(GlobalTransactionTemplate.class);
+            DataSource ds = ctx.getBean(DataSource.class);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> template.execute(GlobalTransactionDefinition.DEFAULT, s -> {
+                try (var c = ds.getConnection()) {
+                    return "never";
+                }
+            })).isInstanceOf(TmSystemException.class).hasMessageContaining("no open stream").hasMessageContaining("127.0.0.1:" + port)
                     .hasMessageNotContaining("t0ken");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         });

@@ -36,6 +36,24 @@ class TwoDatabasesIT extends ItSupport {
         assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
+    /**
+     * The default commit path is SPEC §10's one round trip: the coordinator first hears of the
+     * transaction in its commit request, with both votes; it never sends PREPARE or COMMIT (the
+     * application commits its own branches and acknowledges), and it ends FINISHED_COMMITTED.
+     */
+    @Test
+    void theCommitIsOneRoundTrip() throws Exception {
+        String gtrid = work.writeBoth(newId(), newId());
+        AdminApi admin = new AdminApi(server);
+        org.awaitility.Awaitility.await("acknowledged").atMost(CONVERGE)
+                .until(() -> AdminApi.field(admin.transaction(gtrid), "$.status").equals("FINISHED_COMMITTED"));
+        String tx = admin.transaction(gtrid);
+        assertThat(AdminApi.historyKinds(tx)).contains("COMMIT_REQUESTED", "VOTE", "DECISION_DURABLE", "FINISHED")
+                .doesNotContain("BRANCH_REGISTERED", "PREPARE_SENT");
+        assertThat(tx).contains("prepared by its holder before the commit request");
+        assertThat(AdminApi.field(tx, "$.branches.length()")).isEqualTo("2");
+    }
+
     /** An exception thrown after writing both rolls both back, and the original exception reaches the caller. */
     @Test
     void rollsBackBothOnAnException() throws Exception {

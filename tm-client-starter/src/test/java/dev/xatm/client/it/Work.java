@@ -22,6 +22,15 @@ class Work {
     private final Environment env;
     /** What the last {@link #slowThenWrite} saw when it wrote after the deadline. */
     private final AtomicReference<Throwable> lateWriteFailure = new AtomicReference<>();
+    /**
+     * Strict: the coordinator timed the transaction out (its ROLLBACK waits, parked, for the method to let
+     * go of the branch). One round trip: the coordinator never heard of it ("UNKNOWN"); the client's own
+     * deadline timer did the same once the deadline passed.
+     */
+    private boolean timedOut(String gtrid, dev.xatm.client.context.TxScope scope) {
+        String status = coordinator.status(gtrid);
+        return "UNKNOWN".equals(status) ? scope.pastDeadline() : !"ACTIVE".equals(status);
+    }
 
     Work(@Qualifier("pgJdbc") ObjectProvider<JdbcTemplate> pg, @Qualifier("mariaJdbc") ObjectProvider<JdbcTemplate> maria,
          LocalWork local, CoordinatorAccess coordinator, RestClient.Builder http, Environment env) {
@@ -102,9 +111,10 @@ class Work {
     public void slowThenWrite(long pgId, long mariaId) {
         insertPg(pgId);
         String gtrid = GlobalTransactionTemplate.currentGtrid();
-        // the method is still running when the coordinator's deadline fires
-        org.awaitility.Awaitility.await("coordinator timed " + gtrid + " out").atMost(java.time.Duration.ofSeconds(20))
-                .until(() -> !coordinator.status(gtrid).equals("ACTIVE"));
+        dev.xatm.client.context.TxScope scope = dev.xatm.client.context.GlobalTxContext.current();
+        // the method is still running when the deadline fires
+        org.awaitility.Awaitility.await("deadline of " + gtrid + " rolled its branch back").atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> timedOut(gtrid, scope));
         try {
             insertMaria(mariaId);
         } catch (RuntimeException e) {

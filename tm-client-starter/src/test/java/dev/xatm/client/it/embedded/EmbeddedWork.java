@@ -23,6 +23,15 @@ class EmbeddedWork {
     private final ObjectProvider<WebClient.Builder> http;
     private final Environment env;
     private final AtomicReference<Throwable> lateWriteFailure = new AtomicReference<>();
+    /**
+     * Strict: the coordinator timed the transaction out (its ROLLBACK waits, parked, for the method to let
+     * go of the branch). One round trip: the coordinator never heard of it ("UNKNOWN"); the client's own
+     * deadline timer did the same once the deadline passed.
+     */
+    private boolean timedOut(String gtrid, dev.xatm.client.context.TxScope scope) {
+        String status = coordinator.status(gtrid);
+        return "UNKNOWN".equals(status) ? scope.pastDeadline() : !"ACTIVE".equals(status);
+    }
 
     EmbeddedWork(@Qualifier("firstJdbc") ObjectProvider<JdbcTemplate> first, @Qualifier("secondJdbc") ObjectProvider<JdbcTemplate> second,
                  CoordinatorAccess coordinator, ObjectProvider<WebClient.Builder> http, Environment env) {
@@ -109,7 +118,8 @@ class EmbeddedWork {
     public void outliveTheDefaultTimeout(long firstId, long secondId) {
         insertFirst(firstId);
         String gtrid = GlobalTransactionTemplate.currentGtrid();
-        await("coordinator timed " + gtrid + " out").atMost(Duration.ofSeconds(20)).until(() -> !coordinator.status(gtrid).equals("ACTIVE"));
+        dev.xatm.client.context.TxScope scope = dev.xatm.client.context.GlobalTxContext.current();
+        await("deadline of " + gtrid + " rolled its branch back").atMost(Duration.ofSeconds(20)).until(() -> timedOut(gtrid, scope));
         try {
             insertSecond(secondId);
         } catch (RuntimeException e) {
