@@ -16,13 +16,7 @@ import java.util.Map;
 public record Environment(Map<String, String> machine, Map<String, String> postgres, Map<String, String> mariadb) {
 
     public static Environment collect(Db pg, Db maria) throws SQLException {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("cores (nproc)", Integer.toString(Runtime.getRuntime().availableProcessors()));
-        m.put("CPU", firstMatch(Path.of("/proc/cpuinfo"), "model name"));
-        m.put("memory", firstMatch(Path.of("/proc/meminfo"), "MemTotal"));
-        m.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        m.put("JDK", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        m.put("load average at start", read(Path.of("/proc/loadavg")));
+        Map<String, String> m = collectMachine();
 
         Map<String, String> p = new LinkedHashMap<>();
         try (Connection c = pg.connect(); Statement s = c.createStatement()) {
@@ -45,6 +39,18 @@ public record Environment(Map<String, String> machine, Map<String, String> postg
             }
         }
         return new Environment(m, p, my);
+    }
+
+    /** The machine and JDK alone (the log benchmark needs no database). */
+    public static Map<String, String> collectMachine() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("cores (nproc)", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        m.put("CPU", firstMatch(Path.of("/proc/cpuinfo"), "model name"));
+        m.put("memory", firstMatch(Path.of("/proc/meminfo"), "MemTotal"));
+        m.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        m.put("JDK", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        m.put("load average at start", read(Path.of("/proc/loadavg")));
+        return m;
     }
 
     private static String one(Statement s, String sql) throws SQLException {
