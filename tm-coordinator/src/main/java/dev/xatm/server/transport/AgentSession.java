@@ -76,6 +76,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             switch (message.getBodyCase()) {
                 case VOTE -> vote(message.getVote());
                 case ACK -> ack(message.getAck());
+                case ACKS -> acks(message.getAcks().getAcksList());
                 case INQUIRY -> inquiry(message.getInquiry());
                 case HELLO -> protocolError("FAILED_PRECONDITION", "Hello was already received on this stream");
                 case BODY_NOT_SET -> protocolError("INVALID_ARGUMENT", "empty AgentMessage");
@@ -143,6 +144,17 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         Ids.requireBqual(ack.getBqual());
         toLoop(new Event.AckReceived(ack.getGtrid(), ack.getBqual(), Protos.action(ack.getAction()), Protos.ackResult(ack.getResult()),
                 ack.getAutonomous()));
+    }
+
+    /** All checked before any is taken, so that a malformed batch changes nothing. */
+    private void acks(java.util.List<Ack> acks) {
+        for (Ack ack : acks) {
+            Ids.requireGtrid(ack.getGtrid());
+            Ids.requireBqual(ack.getBqual());
+            Protos.action(ack.getAction());
+            Protos.ackResult(ack.getResult());
+        }
+        acks.forEach(this::ack);
     }
 
     private void inquiry(Inquiry inquiry) {

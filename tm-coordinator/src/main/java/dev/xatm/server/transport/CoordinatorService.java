@@ -26,6 +26,7 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -96,7 +97,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
-        String call = call("Commit");
+        CallName call = call("Commit");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
@@ -126,7 +127,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void rollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
-        String call = call("Rollback");
+        CallName call = call("Rollback");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
@@ -137,7 +138,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
-        String call = call("GetStatus");
+        CallName call = call("GetStatus");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
@@ -217,7 +218,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         };
     }
 
-    private <T> boolean validGtrid(String gtrid, String call, StreamObserver<T> out) {
+    private <T> boolean validGtrid(String gtrid, CallName call, StreamObserver<T> out) {
         if (Ids.isValidId(gtrid)) {
             return true;
         }
@@ -235,7 +236,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
      * Writes the reply as the response {@code toResponse} makes of it, or, when it makes none (the
      * core refused), as the matching gRPC status.
      */
-    private <T> void answer(StreamObserver<T> out, String call, CompletableFuture<Reply> pending, Function<Reply, T> toResponse) {
+    private <T> void answer(StreamObserver<T> out, CallName call, CompletableFuture<Reply> pending, Function<Reply, T> toResponse) {
         pending.whenComplete((reply, error) -> {
             if (error != null) {
                 fail(out, call, error);
@@ -253,7 +254,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         });
     }
 
-    private <T> void fail(StreamObserver<T> out, String call, Throwable error) {
+    private <T> void fail(StreamObserver<T> out, CallName call, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof CancellationException) {
             return; // the caller cancelled; nobody is listening
@@ -276,7 +277,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
     }
 
-    private <T> void refuse(StreamObserver<T> out, String call, Status status) {
+    private <T> void refuse(StreamObserver<T> out, CallName call, Status status) {
         log.info("{} refused: {} {}", call, status.getCode(), status.getDescription());
         try {
             out.onError(status.asRuntimeException());
@@ -285,13 +286,23 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
     }
 
-    /** "Method from peer", for log lines; read here, on the gRPC thread that carries the call's context. */
-    private static String call(String method) {
-        return method + " from " + peer();
+    /**
+     * "Method from peer", for log lines. Taken on the gRPC thread that carries the call's context (the
+     * answer is written on another one), and formatted only when a line is logged: most calls log nothing.
+     */
+    private record CallName(String method, SocketAddress peer) {
+        @Override
+        public String toString() {
+            return method + " from " + (peer == null ? "unknown peer" : peer);
+        }
+    }
+
+    private static CallName call(String method) {
+        return new CallName(method, AuthInterceptor.PEER.get());
     }
 
     private static String peer() {
-        String peer = AuthInterceptor.PEER.get();
-        return peer == null ? "unknown peer" : peer;
+        SocketAddress peer = AuthInterceptor.PEER.get();
+        return peer == null ? "unknown peer" : peer.toString();
     }
 }

@@ -6,6 +6,7 @@ import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PreparedBranch;
+import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.server.transport.FakeAgent;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -37,8 +38,7 @@ class CommitWithVotesTest extends InProcessServerTest {
         assertThat(r.getOutcome()).isEqualTo(Outcome.COMMITTED);
         assertThat(agent.commands).as("no PREPARE, and no COMMIT while the holder commits them itself").isEmpty();
 
-        agent.ack(g, "b1", PhaseAction.COMMIT);
-        agent.ack(g, "b2", PhaseAction.COMMIT);
+        agent.commitAcks(g, "b1", "b2"); // the starter's agent batches them
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/v1/transactions/" + g).body().contains("FINISHED_COMMITTED"));
         String detail = get("/api/v1/transactions/" + g).body();
         assertThat(detail).contains("\"name\":\"order\"").contains("prepared by its holder");
@@ -53,6 +53,22 @@ class CommitWithVotesTest extends InProcessServerTest {
         // retry-max-ms is 400 here: after it, COMMIT goes to both branches like any unanswered command
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.commands.stream()
                 .filter(c -> c.getGtrid().equals(g) && c.getAction() == PhaseAction.COMMIT).map(c -> c.getBqual()).distinct().count() == 2);
+    }
+
+    @Test
+    void aBatchWithOneMalformedAckIsRefusedWhole() throws Exception {
+        FakeAgent agent = agent(false);
+        String g = "cwv-" + SEQ.incrementAndGet();
+        assertThat(client.commit(request(g, agent).build()).getOutcome()).isEqualTo(Outcome.COMMITTED);
+        agent.commitAcks(g, "b1", "not a bqual");
+        ServerMessage m = agent.next();
+        while (m != null && m.hasCommand()) {
+            m = agent.next(); // COMMIT resends may come first
+        }
+        assertThat(m != null && m.hasError()).as("a ProtocolError on the stream, got %s", m).isTrue();
+        assertThat(m.getError().getCode()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(get("/api/v1/transactions/" + g).body()).as("b1's ack was not taken either").contains("COMMITTING")
+                .doesNotContain("FINISHED_COMMITTED");
     }
 
     @Test

@@ -83,6 +83,15 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
         send(AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(action).setResult(result)).build());
     }
 
+    /** COMMIT done for each bqual of {@code gtrid}, in one AckBatch message. */
+    public void commitAcks(String gtrid, String... bquals) {
+        dev.xatm.protocol.v1.AckBatch.Builder batch = dev.xatm.protocol.v1.AckBatch.newBuilder();
+        for (String bqual : bquals) {
+            batch.addAcks(Ack.newBuilder().setGtrid(gtrid).setBqual(bqual).setAction(PhaseAction.COMMIT).setResult(AckResult.DONE));
+        }
+        send(AgentMessage.newBuilder().setAcks(batch).build());
+    }
+
     /** The next message from the server, or null after 10 s. */
     public ServerMessage next() throws InterruptedException {
         return received.poll(10, TimeUnit.SECONDS);
