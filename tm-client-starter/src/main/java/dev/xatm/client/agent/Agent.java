@@ -276,8 +276,10 @@ public final class Agent implements AutoCloseable {
         lastError = why;
         if (was) {
             log.warn("Agent {} lost its stream to {}: {}; reconnecting", agentId, serverDescription, why);
-            // taken now, so branches that join on the next stream are not among them
-            List<Branch> orphans = table.unprepared();
+            // Taken now, so branches that join on the next stream are not among them. Only registered ones:
+            // the coordinator does not know a branch that rides on its caller's commit request, so it aborts
+            // nothing for it, and that transaction may still commit once the stream is back.
+            List<Branch> orphans = table.unprepared().stream().filter(Branch::isRegistered).toList();
             if (!orphans.isEmpty()) {
                 workers.execute(() -> abandon(orphans, why));
             }

@@ -10,8 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -31,26 +29,21 @@ final class InProcessCoordinator implements AutoCloseable {
 
     private final String name;
     private final Server server;
-    private final ExecutorService executor;
 
     InProcessCoordinator(BindableService service, ServerInterceptor auth) {
         // unique per JVM: two embedded applications in one test JVM must not meet each other
         this.name = "xatm-embedded-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
-        AtomicInteger n = new AtomicInteger();
-        // handlers only validate and queue work for the coordinator loop: a few threads suffice
-        this.executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "tm-embedded-grpc-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
         try {
+            // Handlers only validate and queue work for the coordinator loop, so they run on the calling
+            // thread (a business thread's commit, the agent's sending thread): no hand-off to a pool and
+            // back per call. The application's channel keeps its own executor, so nothing the server
+            // sends ever runs application code on a server thread.
             this.server = InProcessServerBuilder.forName(name)
-                    .executor(executor)
+                    .directExecutor()
                     .addService(ServerInterceptors.intercept(service, auth))
                     .build()
                     .start();
         } catch (IOException e) {
-            executor.shutdownNow();
             throw new UncheckedIOException("Cannot start the embedded coordinator's in-process transport", e);
         }
         log.info("Embedded coordinator serving in-process as '{}'", name);
@@ -73,6 +66,5 @@ final class InProcessCoordinator implements AutoCloseable {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        executor.shutdownNow();
     }
 }

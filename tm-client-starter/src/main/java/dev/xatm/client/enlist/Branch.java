@@ -93,6 +93,11 @@ public final class Branch {
      * coordinator about the branch: it has not heard of the transaction yet and would say ROLLBACK.
      */
     private boolean committingInCaller;
+    /**
+     * Whether the coordinator knows the branch (RegisterBranch succeeded). A branch that rides on its
+     * caller's commit request is unknown to it until then, so nothing there waits on this agent for it.
+     */
+    private volatile boolean registered;
 
     Branch(TmXid xid, EnlistedResource resource, Connection connection, XAResource xa, boolean autoCommitBefore) {
         this(xid, resource, connection, xa, autoCommitBefore, true);
@@ -639,6 +644,15 @@ public final class Branch {
     /** What the participant decided on its own, or null. */
     public synchronized Command decidedOnItsOwn() {
         return decidedOnItsOwn;
+    }
+
+    void registered() {
+        registered = true;
+    }
+
+    /** Whether the coordinator was told of the branch before its commit (see {@link #registered}). */
+    public boolean isRegistered() {
+        return registered;
     }
 
     public synchronized void committingInCaller(boolean on) {

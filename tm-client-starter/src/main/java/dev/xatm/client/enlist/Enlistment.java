@@ -124,6 +124,9 @@ public final class Enlistment {
                     + XaErrorClassifier.describe(e), e);
         }
         Branch b = new Branch(xid, resource, c, xa, autoCommit, readOnlyVotes);
+        if (registered) {
+            b.registered();
+        }
         Branch winner = table.addIfAbsent(b);
         if (winner != null) {
             // another thread of the same global transaction enlisted this resource first: keep one branch
@@ -153,6 +156,7 @@ public final class Enlistment {
         long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
         for (Branch b : heldBranches(scope)) {
             register(b.xid(), b.resource(), deadlineNanos);
+            b.registered();
         }
     }
 

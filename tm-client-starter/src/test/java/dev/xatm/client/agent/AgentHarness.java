@@ -59,7 +59,11 @@ final class AgentHarness implements AutoCloseable {
      * end the scope ({@code failed} dooms the branch). Returns the branch's xid.
      */
     TmXid work(String gtrid, String sql, boolean failed) throws SQLException {
-        TxScope scope = new TxScope(gtrid, true, Long.MAX_VALUE);
+        return work(new TxScope(gtrid, true, Long.MAX_VALUE), sql, failed);
+    }
+
+    TmXid work(TxScope scope, String sql, boolean failed) throws SQLException {
+        String gtrid = scope.gtrid();
         GlobalTxContext.bind(scope);
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             if (sql != null) {

@@ -1,6 +1,7 @@
 package dev.xatm.client.agent;
 
 import dev.xatm.client.context.GlobalTxContext;
+import dev.xatm.client.context.TxScope;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.protocol.TmXid;
@@ -51,6 +52,45 @@ class AgentTest {
 
     void insertInGlobalTransaction(String gtrid, long id) throws SQLException {
         h.insert(gtrid, id);
+    }
+
+    /**
+     * A broken stream makes the coordinator abort every transaction with an unprepared branch it
+     * knows, so the agent rolls those back; a branch that rides on its caller's commit request is
+     * unknown to the coordinator and is left alone: its transaction can still commit once the stream
+     * is back.
+     */
+    @Test
+    void aBrokenStreamRollsBackRegisteredUnpreparedBranchesOnly() throws Exception {
+        start(false);
+        TxScope registered = new TxScope(GTRID + "reg", true, Long.MAX_VALUE);
+        GlobalTxContext.bind(registered);
+        try (var c = h.ds.getConnection(); var s = c.createStatement()) {
+            s.execute("INSERT INTO t (id) VALUES (901)");
+        } finally {
+            GlobalTxContext.bind(null);
+        }
+        TxScope ridingScope = new TxScope(GTRID + "ride", true, Long.MAX_VALUE, scope -> { });
+        GlobalTxContext.bind(ridingScope);
+        try (var c = h.ds.getConnection(); var s = c.createStatement()) {
+            s.execute("INSERT INTO t (id) VALUES (902)");
+        } finally {
+            GlobalTxContext.bind(null);
+        }
+        Branch reg = table.branchesOf(GTRID + "reg").get(0);
+        Branch riding = table.branchesOf(GTRID + "ride").get(0);
+        assertThat(reg.isRegistered()).isTrue();
+        assertThat(riding.isRegistered()).isFalse();
+
+        fake.breakStream(false);
+        await().atMost(Duration.ofSeconds(10)).until(agent::isConnected);
+        // a rollback of a branch in use waits until its scope lets go: end both
+        registered.end(false);
+        ridingScope.end(false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reg.state() == Branch.State.ROLLED_BACK);
+        Thread.sleep(200); // a parked rollback would run on an agent thread right after the release
+        assertThat(riding.state()).as("left for its caller's commit").isEqualTo(Branch.State.ACTIVE);
+        riding.execute(Branch.Command.ROLLBACK); // tidy up
     }
 
     /**
