@@ -114,9 +114,11 @@ class CrashPointIT extends ServerItSupport {
         restartServer();
         if (protocol == TWO_PHASE) {
             assertRolledBackEverywhere(t);
-            HttpResponse<String> gone = admin().get("/api/v1/transactions/" + t.gtrid());
-            assertThat(gone.statusCode()).isEqualTo(404);
-            assertThat((String) JsonPath.read(gone.body(), "$.message")).contains("presumed rolled back");
+            // unknown after the restart; the agents' inquiries were answered ROLLBACK, and that is remembered
+            HttpResponse<String> presumed = admin().get("/api/v1/transactions/" + t.gtrid());
+            assertThat(presumed.statusCode()).isEqualTo(200);
+            assertThat((String) JsonPath.read(presumed.body(), "$.status")).isEqualTo("FINISHED_ROLLED_BACK");
+            assertThat(presumed.body()).contains("presumed aborted");
             assertThat(admin().inDoubt()).isEmpty();
         } else {
             awaitCommittedEverywhere(t, agent);
