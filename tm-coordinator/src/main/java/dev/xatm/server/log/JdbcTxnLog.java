@@ -52,11 +52,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class JdbcTxnLog implements TxnLog {
     private static final Logger log = LoggerFactory.getLogger(JdbcTxnLog.class);
-    private static final int OUTCOME_COMMIT = 1;
-    private static final int OUTCOME_ABORT = 2;
-    private static final int OUTCOME_PRE_COMMIT = 3;
-    /** A rolled-back transaction with heuristic branches, held until an operator forgets it. */
-    private static final int OUTCOME_HEURISTICS = 4;
+    private static final int OUTCOME_COMMIT = DecisionRows.OUTCOME_COMMIT;
+    private static final int OUTCOME_ABORT = DecisionRows.OUTCOME_ABORT;
+    private static final int OUTCOME_PRE_COMMIT = DecisionRows.OUTCOME_PRE_COMMIT;
+    private static final int OUTCOME_HEURISTICS = DecisionRows.OUTCOME_HEURISTICS;
     /** Lazy UPDATEs name their rows in an IN list; bounded so a backlog never builds a huge statement. */
     private static final int IN_LIST_MAX = 500;
     private static final int PURGE_ROWS_MAX = 1_000;
@@ -100,6 +99,7 @@ public final class JdbcTxnLog implements TxnLog {
 
     private final DataSource dataSource;
     private final AutoCloseable ownedDataSource;
+    private final NodeTakeover takeover;
     private final JdbcDialect dialect;
     private final String prefix;
     private final NodeLease lease;
@@ -130,6 +130,7 @@ public final class JdbcTxnLog implements TxnLog {
         this.prefix = Objects.requireNonNull(prefix, "prefix");
         this.lease = Objects.requireNonNull(lease, "lease");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.takeover = new NodeTakeover(dataSource, dialect, prefix, lease);
     }
 
     /**
@@ -179,35 +180,11 @@ public final class JdbcTxnLog implements TxnLog {
             s.setInt(1, lease.nodeId());
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    String xid = r.getString(1);
-                    int outcome = r.getInt(2);
-                    LogRecord made;
-                    try {
-                        made = RecordCodec.decode(r.getBytes(3));
-                    } catch (RecordCodec.BadRecordException e) {
-                        throw corrupt(xid, "its payload does not decode: " + e.getMessage());
-                    }
-                    if (!made.gtrid().equals(xid) || !made.keepsOpen()) {
-                        throw corrupt(xid, "its payload is a record of " + made.gtrid() + ", " + made.getClass().getSimpleName());
-                    }
-                    records.add(made);
-                    if (outcome == OUTCOME_ABORT) {
-                        records.add(new LogRecord.Aborted(xid));
-                    }
-                    if (r.getTimestamp(4) != null) {
-                        records.add(new LogRecord.Completed(xid));
-                    }
+                    records.addAll(DecisionRows.decode(prefix, r.getString(1), r.getInt(2), r.getBytes(3), r.getTimestamp(4) != null));
                 }
             }
         }
         return records;
-    }
-
-    /** Damage a crash cannot explain: refuse to start rather than lose a decision. */
-    private TxnLogException corrupt(String xid, String problem) {
-        return new TxnLogException("row " + xid + " of " + prefix + "decision is corrupt: " + problem
-                + "; refusing to start rather than lose COMMIT decisions. Restore the row from a backup, or delete it if you"
-                + " accept losing what it holds");
     }
 
     @Override
@@ -284,7 +261,22 @@ public final class JdbcTxnLog implements TxnLog {
                 recordsWritten.get(), decisionStatements.get(), retries.get());
     }
 
+    /** Watches the other nodes' leases every ttl/2 and takes over dead ones ({@link NodeTakeover}). */
+    @Override
+    public void startTakeovers(Adopter adopter) {
+        lock.lock();
+        try {
+            if (state != State.OPEN) {
+                throw new IllegalStateException("takeovers start after open(); the JDBC transaction log is " + state);
+            }
+        } finally {
+            lock.unlock();
+        }
+        takeover.start(adopter);
+    }
+
     private void closeResources() {
+        takeover.close();
         lease.close();
         if (ownedDataSource != null) {
             try {
@@ -297,6 +289,10 @@ public final class JdbcTxnLog implements TxnLog {
 
     NodeLease leaseForTest() {
         return lease;
+    }
+
+    NodeTakeover takeoverForTest() {
+        return takeover;
     }
 
     /** Records written since this instance opened. */
