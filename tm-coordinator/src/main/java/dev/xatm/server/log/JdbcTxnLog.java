@@ -41,7 +41,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Fencing.</b> Every upsert inserts only while this node's lease row still carries the epoch
  * this incarnation claimed ({@link NodeLease}); if another server took the node over, the upsert
  * inserts nothing and this log reports the node {@link NodeLease.Fenced fenced}: it never retries,
- * since a zombie's decision must never become durable.
+ * since a zombie's decision must never become durable. A 3PC Aborted (PRE_COMMIT -> ABORT, the
+ * owner's alone) is fenced the same way; the lazy completions are not (a zombie's is still true).
+ * Takeovers of other, dead nodes are {@link NodeTakeover}'s ({@link #startTakeovers}).
  *
  * <p><b>The database down.</b> A failed batch is retried with backoff until it succeeds (the upsert is
  * idempotent); meanwhile nothing in it is acknowledged, so no new decision is, and phase 2 of the
@@ -453,11 +455,7 @@ public final class JdbcTxnLog implements TxnLog {
                 upsert(c, rows.subList(from, Math.min(rows.size(), from + settings.batchRowsMax())));
             }
             if (!aborted.isEmpty()) {
-                // Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision. Durable
-                // (autocommit, the normal commit flush): the client hears ROLLED_BACK only after it.
-                c.setAutoCommit(true);
-                updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
-                        + " AND xid IN ", aborted);
+                abortPreCommits(c, aborted);
             }
             if (!completed.isEmpty()) {
                 lazyUpdates(c, completed);
@@ -500,7 +498,7 @@ public final class JdbcTxnLog implements TxnLog {
         }
         c.setAutoCommit(false);
         try {
-            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? LOCK IN SHARE MODE")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
                 s.setInt(1, node);
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next() || rs.getLong(1) != epoch) {
@@ -520,6 +518,39 @@ public final class JdbcTxnLog implements TxnLog {
                 }
                 s.executeUpdate();
             }
+            c.commit();
+        } catch (SQLException | RuntimeException | FencedException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * PRE_COMMIT -> ABORT is the owner's alone (HA.md R5): after a takeover the adopter may be asking
+     * the branches again and commit, so a zombie must not turn the row to ABORT and tell its client
+     * ROLLED_BACK. Fenced like the upsert: a share lock on this node's lease row, in the same
+     * transaction, orders it against a takeover's compare-and-set, and the UPDATE touches only rows
+     * this node owns. Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision.
+     * Durable (the normal commit flush): the client hears ROLLED_BACK only after it.
+     */
+    private void abortPreCommits(Connection c, List<String> aborted) throws SQLException, FencedException {
+        int node = lease.nodeId();
+        long epoch = lease.epoch();
+        c.setAutoCommit(false);
+        try {
+            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
+                s.setInt(1, node);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next() || rs.getLong(1) != epoch) {
+                        throw new FencedException("node " + node + " is no longer at epoch " + epoch + ": another tm-server took it over,"
+                                + " and this server's rollback of a PRE_COMMIT record was refused");
+                    }
+                }
+            }
+            updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
+                    + " AND owner_node = " + node + " AND xid IN ", aborted);
             c.commit();
         } catch (SQLException | RuntimeException | FencedException e) {
             rollbackQuietly(c);

@@ -105,6 +105,27 @@ class JdbcTakeoverTest {
 
     @ParameterizedTest
     @MethodSource("databases")
+    void aZombieCannotTurnAnAdoptedPreCommitToAbortButTheAdopterCan(TestDb database) throws Exception {
+        JdbcTxnLog zombie = open(database, 1);
+        zombie.open();
+        zombie.append(List.of(preCommit("p1"), preCommit("p2")), true).get(10, TimeUnit.SECONDS);
+        JdbcTxnLog two = open(database, 2);
+        two.open();
+        zombie.leaseForTest().stopRenewing();
+        awaitExpired(1);
+        assertThat(two.takeoverForTest().watchOnce()).hasSize(1);
+
+        CompletableFuture<Void> late = zombie.append(List.of(new LogRecord.Aborted("p1")), true);
+        assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasMessageContaining("fenced");
+        assertThat(outcome("p1")).as("PRE_COMMIT -> ABORT is the owner's alone (R5)").isEqualTo(3);
+        assertThat(fenced).hasSize(1);
+
+        two.append(List.of(new LogRecord.Aborted("p2")), true).get(10, TimeUnit.SECONDS);
+        assertThat(outcome("p2")).as("the adopter owns the row now").isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
     void whenTheTakerDiesTooTheNextTakeoverCarriesItsAdoptedRowsOn(TestDb database) throws Exception {
         JdbcTxnLog one = open(database, 1);
         one.open();
@@ -209,6 +230,15 @@ class JdbcTakeoverTest {
             }
         }
         return owners;
+    }
+
+    private Integer outcome(String xid) throws SQLException {
+        try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT outcome FROM " + prefix + "decision WHERE xid = ?")) {
+            s.setString(1, xid);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getInt(1) : null;
+            }
+        }
     }
 
     private String nodeRow(int nodeId) throws SQLException {
