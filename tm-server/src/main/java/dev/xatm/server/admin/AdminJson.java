@@ -1,5 +1,6 @@
 package dev.xatm.server.admin;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.HistoryEntry;
 import dev.xatm.core.view.InDoubtReason;
@@ -22,17 +23,18 @@ final class AdminJson {
     /**
      * One transaction in a list. {@code xid} is the global transaction id (the gtrid). {@code ownerNode}:
      * on a JDBC store shared by several servers, the node that drives it (this server's node id, for
-     * its own transactions and those it adopted from a dead node); null on the file store.
+     * its own transactions and those it adopted from a dead node); absent on the file store, whose JSON
+     * stays as it was.
      */
     record Transaction(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                        String decidedAt, String finishedAt, String deadline, int branches, boolean restored,
-                       String acknowledgedBy, Integer ownerNode) {}
+                       String acknowledgedBy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
 
     /** One transaction with everything the coordinator knows of it. */
     record TransactionDetail(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                              String decidedAt, String finishedAt, String deadline, boolean restored, String acknowledgedBy,
                              List<Branch> branches, List<Reason> inDoubt, List<History> history, int historyDropped,
-                             Integer ownerNode) {}
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
 
     record Branch(String bqual, String resource, String agent, String registeredBy, String agentState, String status,
                   String vote, String pendingCommand, int attempts, String lastSentAt, String heuristic,
