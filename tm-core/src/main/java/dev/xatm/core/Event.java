@@ -92,6 +92,20 @@ public sealed interface Event {
      */
     record Inquiry(String gtrid, String bqual, String resourceId, String agentId) implements Event {}
 
+    /**
+     * This server took over a dead node on a shared store (docs/ha.md) and now owns its open log
+     * records ({@code records}, in decision order). They are rebuilt exactly as a restart rebuilds its
+     * own log ({@code Coordinator.restore}): a COMMIT decision resumes phase 2 with COMMIT to every
+     * branch, a 3PC PRE_COMMIT without a decision is asked again, a heuristic rollback is held. A gtrid
+     * this coordinator knows already is left as it is. {@code from} names the dead node for the history.
+     */
+    record Adopted(String from, java.util.List<LogRecord> records) implements Event {
+        public Adopted {
+            java.util.Objects.requireNonNull(from, "from");
+            records = java.util.List.copyOf(records);
+        }
+    }
+
     // ---- an operator's forced resolution (admin API). Each is refused where it would contradict a
     // durable decision; each accepted or refused attempt is recorded in the transaction's history.
 

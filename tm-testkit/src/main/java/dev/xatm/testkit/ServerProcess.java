@@ -150,6 +150,36 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGSTOP: the process freezes as in a long GC pause or a stalled VM (no thread runs, no socket
+     * closes, its lease is not renewed) until {@link #sigcont()}.
+     */
+    public void sigstop() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a process frozen by {@link #sigstop()} runs on from where it stopped. */
+    public void sigcont() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        long pid = process.pid();
+        note("kill -" + name + " of pid " + pid);
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + pid + " failed: "
+                        + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run kill -" + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while sending SIG" + name, e);
+        }
+    }
+
     /** Starts the same server again: same ports, same log directory, same token. */
     public void restart() {
         if (isAlive()) {

@@ -137,6 +137,18 @@ public final class CoordinatorLoop {
             return t;
         });
         ticker.scheduleAtFixedRate(this::queueTick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        // A shared store (JDBC) hands us the open transactions of dead nodes we take over; they join the
+        // core like restored ones. Dropped only if the loop stopped: the rows are ours in the store then,
+        // and the next incarnation of this node reads them as its own.
+        txnLog.startTakeovers(this::adopted);
+    }
+
+    /** Called on the store's thread: queue the records for the core, never touch it from here. */
+    private void adopted(String from, List<LogRecord> records) {
+        enqueueInternal(() -> {
+            step(new Event.Adopted(from, records), null);
+            log.debug("Adopted {} log records from {}; {} live transactions here now", records.size(), from, liveCount);
+        });
     }
 
     /** Stops taking events; queued requests and waiting callers fail with {@link CoordinatorUnavailableException}. */

@@ -54,6 +54,11 @@ enum JdbcDialect {
         }
 
         @Override
+        String shareLock() {
+            return "FOR SHARE";
+        }
+
+        @Override
         String lazyWritesPreamble() {
             // Completions may be lost in a crash (a lost one costs an idempotent resend), so they need
             // not wait for the WAL flush: the PostgreSQL way to say "no fsync for this one".
@@ -100,6 +105,11 @@ enum JdbcDialect {
         }
 
         @Override
+        String shareLock() {
+            return "LOCK IN SHARE MODE"; // MySQL 8 also takes FOR SHARE; MariaDB only this
+        }
+
+        @Override
         String lazyWritesPreamble() {
             return null;
         }
@@ -132,6 +142,9 @@ enum JdbcDialect {
 
     /** Deletes at most ? rows completed more than ? ms ago; parameters: age millis, limit. */
     abstract String purgeCompleted(String prefix);
+
+    /** The suffix of a SELECT that takes a shared row lock until the transaction ends (the fence on the lease row). */
+    abstract String shareLock();
 
     /** A statement that lets the lazy writes of one transaction skip the durable flush, or null. */
     abstract String lazyWritesPreamble();

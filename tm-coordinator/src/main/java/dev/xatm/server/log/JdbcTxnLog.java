@@ -41,7 +41,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Fencing.</b> Every upsert inserts only while this node's lease row still carries the epoch
  * this incarnation claimed ({@link NodeLease}); if another server took the node over, the upsert
  * inserts nothing and this log reports the node {@link NodeLease.Fenced fenced}: it never retries,
- * since a zombie's decision must never become durable.
+ * since a zombie's decision must never become durable. A 3PC Aborted (PRE_COMMIT -> ABORT, the
+ * owner's alone) is fenced the same way; the lazy completions are not (a zombie's is still true).
+ * Takeovers of other, dead nodes are {@link NodeTakeover}'s ({@link #startTakeovers}).
  *
  * <p><b>The database down.</b> A failed batch is retried with backoff until it succeeds (the upsert is
  * idempotent); meanwhile nothing in it is acknowledged, so no new decision is, and phase 2 of the
@@ -52,11 +54,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class JdbcTxnLog implements TxnLog {
     private static final Logger log = LoggerFactory.getLogger(JdbcTxnLog.class);
-    private static final int OUTCOME_COMMIT = 1;
-    private static final int OUTCOME_ABORT = 2;
-    private static final int OUTCOME_PRE_COMMIT = 3;
-    /** A rolled-back transaction with heuristic branches, held until an operator forgets it. */
-    private static final int OUTCOME_HEURISTICS = 4;
+    private static final int OUTCOME_COMMIT = DecisionRows.OUTCOME_COMMIT;
+    private static final int OUTCOME_ABORT = DecisionRows.OUTCOME_ABORT;
+    private static final int OUTCOME_PRE_COMMIT = DecisionRows.OUTCOME_PRE_COMMIT;
+    private static final int OUTCOME_HEURISTICS = DecisionRows.OUTCOME_HEURISTICS;
     /** Lazy UPDATEs name their rows in an IN list; bounded so a backlog never builds a huge statement. */
     private static final int IN_LIST_MAX = 500;
     private static final int PURGE_ROWS_MAX = 1_000;
@@ -100,6 +101,7 @@ public final class JdbcTxnLog implements TxnLog {
 
     private final DataSource dataSource;
     private final AutoCloseable ownedDataSource;
+    private final NodeTakeover takeover;
     private final JdbcDialect dialect;
     private final String prefix;
     private final NodeLease lease;
@@ -130,6 +132,7 @@ public final class JdbcTxnLog implements TxnLog {
         this.prefix = Objects.requireNonNull(prefix, "prefix");
         this.lease = Objects.requireNonNull(lease, "lease");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.takeover = new NodeTakeover(dataSource, dialect, prefix, lease);
     }
 
     /**
@@ -179,35 +182,11 @@ public final class JdbcTxnLog implements TxnLog {
             s.setInt(1, lease.nodeId());
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    String xid = r.getString(1);
-                    int outcome = r.getInt(2);
-                    LogRecord made;
-                    try {
-                        made = RecordCodec.decode(r.getBytes(3));
-                    } catch (RecordCodec.BadRecordException e) {
-                        throw corrupt(xid, "its payload does not decode: " + e.getMessage());
-                    }
-                    if (!made.gtrid().equals(xid) || !made.keepsOpen()) {
-                        throw corrupt(xid, "its payload is a record of " + made.gtrid() + ", " + made.getClass().getSimpleName());
-                    }
-                    records.add(made);
-                    if (outcome == OUTCOME_ABORT) {
-                        records.add(new LogRecord.Aborted(xid));
-                    }
-                    if (r.getTimestamp(4) != null) {
-                        records.add(new LogRecord.Completed(xid));
-                    }
+                    records.addAll(DecisionRows.decode(prefix, r.getString(1), r.getInt(2), r.getBytes(3), r.getTimestamp(4) != null));
                 }
             }
         }
         return records;
-    }
-
-    /** Damage a crash cannot explain: refuse to start rather than lose a decision. */
-    private TxnLogException corrupt(String xid, String problem) {
-        return new TxnLogException("row " + xid + " of " + prefix + "decision is corrupt: " + problem
-                + "; refusing to start rather than lose COMMIT decisions. Restore the row from a backup, or delete it if you"
-                + " accept losing what it holds");
     }
 
     @Override
@@ -284,7 +263,22 @@ public final class JdbcTxnLog implements TxnLog {
                 recordsWritten.get(), decisionStatements.get(), retries.get());
     }
 
+    /** Watches the other nodes' leases every ttl/2 and takes over dead ones ({@link NodeTakeover}). */
+    @Override
+    public void startTakeovers(Adopter adopter) {
+        lock.lock();
+        try {
+            if (state != State.OPEN) {
+                throw new IllegalStateException("takeovers start after open(); the JDBC transaction log is " + state);
+            }
+        } finally {
+            lock.unlock();
+        }
+        takeover.start(adopter);
+    }
+
     private void closeResources() {
+        takeover.close();
         lease.close();
         if (ownedDataSource != null) {
             try {
@@ -297,6 +291,10 @@ public final class JdbcTxnLog implements TxnLog {
 
     NodeLease leaseForTest() {
         return lease;
+    }
+
+    NodeTakeover takeoverForTest() {
+        return takeover;
     }
 
     /** Records written since this instance opened. */
@@ -457,11 +455,7 @@ public final class JdbcTxnLog implements TxnLog {
                 upsert(c, rows.subList(from, Math.min(rows.size(), from + settings.batchRowsMax())));
             }
             if (!aborted.isEmpty()) {
-                // Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision. Durable
-                // (autocommit, the normal commit flush): the client hears ROLLED_BACK only after it.
-                c.setAutoCommit(true);
-                updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
-                        + " AND xid IN ", aborted);
+                abortPreCommits(c, aborted);
             }
             if (!completed.isEmpty()) {
                 lazyUpdates(c, completed);
@@ -504,7 +498,7 @@ public final class JdbcTxnLog implements TxnLog {
         }
         c.setAutoCommit(false);
         try {
-            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? LOCK IN SHARE MODE")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
                 s.setInt(1, node);
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next() || rs.getLong(1) != epoch) {
@@ -524,6 +518,39 @@ public final class JdbcTxnLog implements TxnLog {
                 }
                 s.executeUpdate();
             }
+            c.commit();
+        } catch (SQLException | RuntimeException | FencedException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * PRE_COMMIT -> ABORT is the owner's alone (HA.md R5): after a takeover the adopter may be asking
+     * the branches again and commit, so a zombie must not turn the row to ABORT and tell its client
+     * ROLLED_BACK. Fenced like the upsert: a share lock on this node's lease row, in the same
+     * transaction, orders it against a takeover's compare-and-set, and the UPDATE touches only rows
+     * this node owns. Only a PRE_COMMIT becomes ABORT: an Aborted never follows a COMMIT decision.
+     * Durable (the normal commit flush): the client hears ROLLED_BACK only after it.
+     */
+    private void abortPreCommits(Connection c, List<String> aborted) throws SQLException, FencedException {
+        int node = lease.nodeId();
+        long epoch = lease.epoch();
+        c.setAutoCommit(false);
+        try {
+            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
+                s.setInt(1, node);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next() || rs.getLong(1) != epoch) {
+                        throw new FencedException("node " + node + " is no longer at epoch " + epoch + ": another tm-server took it over,"
+                                + " and this server's rollback of a PRE_COMMIT record was refused");
+                    }
+                }
+            }
+            updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
+                    + " AND owner_node = " + node + " AND xid IN ", aborted);
             c.commit();
         } catch (SQLException | RuntimeException | FencedException e) {
             rollbackQuietly(c);

@@ -45,6 +45,7 @@ final class NodeLease implements AutoCloseable {
     private ScheduledExecutorService renewer;
     private volatile long epoch = -1;
     private volatile long lastRenewedNanos;
+    private volatile boolean fenced;
 
     NodeLease(DataSource dataSource, JdbcDialect dialect, String prefix, int nodeId, String address, long ttlMillis, Fenced onFenced) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -198,7 +199,13 @@ final class NodeLease implements AutoCloseable {
         }
     }
 
+    /** True once this incarnation found itself taken over; it must not take others over either. */
+    boolean isFenced() {
+        return fenced;
+    }
+
     void fenced(String why) {
+        fenced = true;
         ScheduledExecutorService r = renewer;
         if (r != null) {
             r.shutdown();

@@ -27,6 +27,21 @@ public interface TxnLog extends AutoCloseable {
 
     CompletableFuture<Void> append(List<LogRecord> records, boolean sync);
 
+    /**
+     * Stores shared by several servers (the JDBC store) start taking over dead nodes here and hand
+     * each dead node's open records to {@code adopter}; call once, after {@link #open()}. The default
+     * (a store of one server, such as the file log) has no other nodes and does nothing.
+     */
+    default void startTakeovers(Adopter adopter) {
+    }
+
+    /** Receives the open records of a node this server took over; called on the store's own thread. */
+    @FunctionalInterface
+    interface Adopter {
+        /** @param from the dead node, for logs and history ("node 1 (epoch 3)") */
+        void adopt(String from, List<LogRecord> records);
+    }
+
     @Override
     void close();
 }

@@ -312,6 +312,25 @@ class CoordinatorLoopTest {
                 new Event.AgentConnected("a1"), new Event.AgentDisconnected("a1"), new Event.AgentConnected("a1"));
     }
 
+    @Test
+    void aTakenOverNodesRecordsReachTheCoreAsOneAdoptedEventOnTheLoopThread() throws Exception {
+        LogRecord.Decision adopted = new LogRecord.Decision("g7", "n", List.of(B1));
+        core.script = e -> {
+            if (e instanceof Event.Adopted) {
+                journal.add("adopted on " + Thread.currentThread().getName());
+            }
+            return Effects.none();
+        };
+        start(NO_TICKS, 100);
+        assertThat(txnLog.adopter).as("the loop starts the store's takeovers once it runs").isNotNull();
+
+        txnLog.adopter.adopt("node 1 (epoch 3)", List.of(adopted));
+        drain();
+
+        assertThat(core.events).contains(new Event.Adopted("node 1 (epoch 3)", List.of(adopted)));
+        assertThat(journal).containsExactly("adopted on tm-coordinator-loop");
+    }
+
     // ---------------------------------------------------------------- fakes
 
     private static void awaitLatch(CountDownLatch latch) {
@@ -347,6 +366,7 @@ class CoordinatorLoopTest {
     }
 
     private final class ControlledLog implements TxnLog {
+        volatile Adopter adopter;
         volatile boolean completeAtOnce = true;
         volatile List<LogRecord> initial = List.of();
         final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
@@ -362,6 +382,11 @@ class CoordinatorLoopTest {
             CompletableFuture<Void> f = completeAtOnce ? CompletableFuture.completedFuture(null) : new CompletableFuture<>();
             pending.add(f);
             return f;
+        }
+
+        @Override
+        public void startTakeovers(Adopter adopter) {
+            this.adopter = adopter;
         }
 
         @Override

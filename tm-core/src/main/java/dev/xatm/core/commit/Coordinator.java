@@ -84,32 +84,11 @@ public final class Coordinator {
         Coordinator c = new Coordinator(config);
         c.nowMillis = nowMillis;
         c.clockStarted = true;
-        // The first copy of a record wins: a repeated one must not replace what phase 2 started from.
-        Map<String, LogRecord.Decision> decisions = new LinkedHashMap<>();
-        Map<String, LogRecord.PreCommit> preCommits = new LinkedHashMap<>();
-        Set<String> aborted = new LinkedHashSet<>();
-        Map<String, LogRecord.Heuristics> heuristics = new LinkedHashMap<>();
-        Set<String> open = new LinkedHashSet<>();
-        Set<String> completed = new LinkedHashSet<>();
-        for (LogRecord r : durableRecords) {
-            if (r instanceof LogRecord.Decision d) {
-                decisions.putIfAbsent(d.gtrid(), d);
-                open.add(d.gtrid());
-            } else if (r instanceof LogRecord.PreCommit p) {
-                preCommits.putIfAbsent(p.gtrid(), p);
-                open.add(p.gtrid());
-            } else if (r instanceof LogRecord.Aborted a) {
-                aborted.add(a.gtrid());
-            } else if (r instanceof LogRecord.Heuristics h) {
-                heuristics.put(h.gtrid(), h); // the latest lists every heuristic branch so far
-                open.add(h.gtrid());
-            } else if (r instanceof LogRecord.Completed done) {
-                open.remove(done.gtrid());
-                completed.remove(done.gtrid()); // re-added last: FIFO memory keeps the newest
-                completed.add(done.gtrid());
-            }
-        }
-        for (String gtrid : completed) {
+        LogReplay replay = LogReplay.of(durableRecords);
+        Set<String> open = replay.open;
+        Map<String, LogRecord.Decision> decisions = replay.decisions;
+        Map<String, LogRecord.PreCommit> preCommits = replay.preCommits;
+        for (String gtrid : replay.completed) {
             if (open.contains(gtrid)) {
                 continue;
             }
@@ -125,20 +104,29 @@ public final class Coordinator {
                     .restoredAt(nowMillis, "COMMITTED and completed before the restart (from the log)"));
         }
         for (String gtrid : open) {
-            LogRecord.Heuristics h = heuristics.get(gtrid);
-            if (h != null) {
-                // A rollback a database partly overrode: held for an operator, whatever else the log has.
-                c.txns.addLive(GlobalTxn.restoredHeuristic(h).restoredAt(nowMillis, "rolled back (" + h.decided()
-                        + ") with heuristic branches reported before the restart: held until an operator forgets it"));
-                c.txns.retireIfFinished(c.txns.live(gtrid));
-                continue;
-            }
-            c.restoreOpen(gtrid, decisions.get(gtrid), preCommits.get(gtrid), aborted.contains(gtrid));
+            c.restoreOpen(replay, gtrid, "");
         }
         return c;
     }
 
-    private void restoreOpen(String gtrid, LogRecord.Decision d, LogRecord.PreCommit p, boolean aborted) {
+    /**
+     * One open transaction of the log, rebuilt as after a restart: phase 2 resumes (COMMIT, or the
+     * 3PC re-ask or rollback), or a heuristic rollback is held. {@code origin} prefixes its history
+     * note ("" after a restart, "adopted from ...: " after a takeover).
+     */
+    private void restoreOpen(LogReplay replay, String gtrid, String origin) {
+        LogRecord.Heuristics h = replay.heuristics.get(gtrid);
+        if (h != null) {
+            // A rollback a database partly overrode: held for an operator, whatever else the log has.
+            txns.addLive(GlobalTxn.restoredHeuristic(h).restoredAt(nowMillis, origin + "rolled back (" + h.decided()
+                    + ") with heuristic branches reported before the restart: held until an operator forgets it"));
+            txns.retireIfFinished(txns.live(gtrid));
+            return;
+        }
+        restoreOpen(gtrid, replay.decisions.get(gtrid), replay.preCommits.get(gtrid), replay.aborted.contains(gtrid), origin);
+    }
+
+    private void restoreOpen(String gtrid, LogRecord.Decision d, LogRecord.PreCommit p, boolean aborted, String origin) {
         if (d == null && aborted) {
             // 3PC, aborted after its PRE_COMMIT record: the rollback resumes. (If the Aborted record had
             // been lost, asking the branches again would find one that is not prepared and abort again.)
@@ -146,7 +134,7 @@ public final class Coordinator {
             for (BranchProgress b : t.branches()) {
                 b.rollback(config, nowMillis);
             }
-            txns.addLive(t.restoredAt(nowMillis, "PRE_COMMIT record and a rollback decision: ROLLBACK resumes to "
+            txns.addLive(t.restoredAt(nowMillis, origin + "PRE_COMMIT record and a rollback decision: ROLLBACK resumes to "
                     + t.branchCount() + " branch(es)"));
             return;
         }
@@ -157,7 +145,7 @@ public final class Coordinator {
             for (BranchProgress b : t.branches()) {
                 b.preCommit(config, nowMillis);
             }
-            txns.addLive(t.restoredAt(nowMillis, "PRE_COMMIT record without a decision: PRE_COMMIT resent to "
+            txns.addLive(t.restoredAt(nowMillis, origin + "PRE_COMMIT record without a decision: PRE_COMMIT resent to "
                     + t.branchCount() + " branch(es); their answers decide"));
             return;
         }
@@ -166,13 +154,13 @@ public final class Coordinator {
         if (t.branchCount() == 0) {
             // We never log a decision without a YES branch; if one appears, nothing is left to do.
             txns.addRemembered(GlobalTxn.restoredFinished(gtrid, d.name(), List.of())
-                    .restoredAt(nowMillis, "COMMITTED; its decision record names no branch"));
+                    .restoredAt(nowMillis, origin + "COMMITTED; its decision record names no branch"));
             return;
         }
         for (BranchProgress b : t.branches()) {
             b.commit(config, nowMillis);
         }
-        t.restoredAt(nowMillis, "durable COMMIT decision without completion: phase 2 resumes, COMMIT to "
+        t.restoredAt(nowMillis, origin + "durable COMMIT decision without completion: phase 2 resumes, COMMIT to "
                 + t.branchCount() + " branch(es)");
         txns.addLive(t);
     }
@@ -205,6 +193,8 @@ public final class Coordinator {
             onAgentDisconnected(e, out);
         } else if (event instanceof Event.Inquiry e) {
             onInquiry(e, out);
+        } else if (event instanceof Event.Adopted e) {
+            onAdopted(e);
         } else if (event instanceof Event.ForceCommit e) {
             operator.forceCommit(e, nowMillis, out);
         } else if (event instanceof Event.ForceRollback e) {
@@ -612,6 +602,25 @@ public final class Coordinator {
             // instead of committing around the branch this ROLLBACK undoes.
             txns.addRemembered(GlobalTxn.presumedAborted(e.gtrid(), nowMillis));
             out.send(new Outbound(e.agentId(), e.gtrid(), e.bqual(), Action.ROLLBACK));
+        }
+    }
+
+    // ---- takeover of a dead node (docs/ha.md) ----
+
+    /**
+     * The open records of a node this server took over, rebuilt as {@link #restore} rebuilds its own.
+     * Their branches are pending and due at once, so their commands go out on the next Tick or
+     * AgentConnected, exactly as after a restart. Completed records only end an open one of the same
+     * batch: a finished transaction of another node is not ours to remember. A gtrid already known here
+     * is skipped rather than rebuilt over what this coordinator is doing with it.
+     */
+    private void onAdopted(Event.Adopted e) {
+        LogReplay replay = LogReplay.of(e.records());
+        for (String gtrid : replay.open) {
+            if (txns.find(gtrid) != null) {
+                continue;
+            }
+            restoreOpen(replay, gtrid, "adopted from " + e.from() + ": ");
         }
     }
 

@@ -77,7 +77,7 @@ public class AdminApiController {
         this.loop = loop;
         this.recovery = recovery;
         this.inDoubtAfterMillis = settings.inDoubtAfterMillis();
-        this.times = new AdminJson.Times(loop::toEpochMillis);
+        this.times = new AdminJson.Times(loop::toEpochMillis, settings.ownerNode());
     }
 
     @GetMapping

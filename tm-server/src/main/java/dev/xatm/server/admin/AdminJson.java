@@ -1,5 +1,6 @@
 package dev.xatm.server.admin;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.HistoryEntry;
 import dev.xatm.core.view.InDoubtReason;
@@ -19,15 +20,21 @@ import java.util.function.LongUnaryOperator;
 final class AdminJson {
     private AdminJson() {}
 
-    /** One transaction in a list. {@code xid} is the global transaction id (the gtrid). */
+    /**
+     * One transaction in a list. {@code xid} is the global transaction id (the gtrid). {@code ownerNode}:
+     * on a JDBC store shared by several servers, the node that drives it (this server's node id, for
+     * its own transactions and those it adopted from a dead node); absent on the file store, whose JSON
+     * stays as it was.
+     */
     record Transaction(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                        String decidedAt, String finishedAt, String deadline, int branches, boolean restored,
-                       String acknowledgedBy) {}
+                       String acknowledgedBy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
 
     /** One transaction with everything the coordinator knows of it. */
     record TransactionDetail(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                              String decidedAt, String finishedAt, String deadline, boolean restored, String acknowledgedBy,
-                             List<Branch> branches, List<Reason> inDoubt, List<History> history, int historyDropped) {}
+                             List<Branch> branches, List<Reason> inDoubt, List<History> history, int historyDropped,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
 
     record Branch(String bqual, String resource, String agent, String registeredBy, String agentState, String status,
                   String vote, String pendingCommand, int attempts, String lastSentAt, String heuristic,
@@ -48,9 +55,12 @@ final class AdminJson {
     /** Monotonic coordinator millis to wall-clock ISO instants. */
     static final class Times {
         private final LongUnaryOperator toEpochMillis;
+        private final Integer ownerNode;
 
-        Times(LongUnaryOperator toEpochMillis) {
+        /** @param ownerNode this server's node id on a JDBC store, or null (file store): every transaction it holds is its own */
+        Times(LongUnaryOperator toEpochMillis, Integer ownerNode) {
             this.toEpochMillis = toEpochMillis;
+            this.ownerNode = ownerNode;
         }
 
         String at(long monotonicMillis) {
@@ -63,7 +73,7 @@ final class AdminJson {
         Transaction transaction(TxnSummary s) {
             return new Transaction(s.gtrid(), s.name(), s.protocol(), s.phase(), s.status().name(), name(s.outcome()), at(s.begunMillis()),
                     at(s.decidedMillis()), at(s.finishedMillis()), at(s.deadlineMillis()), s.branchCount(), s.restored(),
-                    s.acknowledgedBy());
+                    s.acknowledgedBy(), ownerNode);
         }
 
         TransactionDetail detail(TxnDetail d) {
@@ -72,7 +82,7 @@ final class AdminJson {
                     at(s.begunMillis()), at(s.decidedMillis()), at(s.finishedMillis()), at(s.deadlineMillis()), s.restored(),
                     s.acknowledgedBy(), d.branches().stream().map(this::branch).toList(),
                     d.inDoubt().stream().map(AdminJson::reason).toList(), d.history().stream().map(this::history).toList(),
-                    d.historyDropped());
+                    d.historyDropped(), ownerNode);
         }
 
         InDoubt inDoubt(InDoubtTxn t) {
