@@ -188,7 +188,8 @@ public final class GlobalTransactionManager {
             case COMMITTED:
                 return;
             case ROLLED_BACK:
-                throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back by the coordinator: " + r.detail());
+                throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back"
+                        + (ending.own() == null ? " by the coordinator: " : " instead of committed: ") + r.detail());
             case TIMED_OUT:
                 throw new GlobalTimeoutException("Global transaction " + gtrid + " timed out and was rolled back: " + r.detail());
             case HEURISTIC_HAZARD:

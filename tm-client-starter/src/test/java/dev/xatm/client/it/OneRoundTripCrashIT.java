@@ -7,8 +7,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -30,18 +28,11 @@ class OneRoundTripCrashIT extends ItSupport {
         withPg(p);
         withMaria(p);
         Path out = Files.createTempFile("one-round-trip-child", ".txt");
-        List<String> args = new ArrayList<>();
-        args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        args.add("-cp");
-        args.add(System.getProperty("java.class.path"));
-        args.add("-Xmx256m");
-        args.add("-XX:TieredStopAtLevel=1");
-        args.add("-XX:+UseSerialGC");
-        args.add(OneRoundTripCrashChild.class.getName());
-        p.forEach((k, v) -> args.add(k + "=" + v));
-        args.add("it.first-id=" + a);
-        args.add("it.second-id=" + b);
-        Process child = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        p.put("it.first-id", a);
+        p.put("it.second-id", b);
+        Process child = ChildJvm.start(OneRoundTripCrashChild.class, p, out);
+        p.remove("it.first-id");
+        p.remove("it.second-id");
         try {
             assertThat(child.waitFor(90, TimeUnit.SECONDS)).as("child finished, see %s", out).isTrue();
         } finally {

@@ -8,8 +8,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -38,20 +36,11 @@ class EmbeddedRestartIT {
         Path logDir = tmp.resolve("tm-data");
         Map<String, Object> p = EmbeddedH2IT.embeddedProperties(logDir, a, b);
 
-        List<String> args = new ArrayList<>();
-        args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        args.add("-cp");
-        args.add(System.getProperty("java.class.path"));
-        args.add("-Xmx256m");
-        args.add("-XX:TieredStopAtLevel=1"); // a short-lived JVM: start fast
-        args.add("-XX:+UseSerialGC");
-        args.add(EmbeddedCrashChild.class.getName());
-        p.forEach((k, v) -> args.add(k + "=" + v));
-        args.add("tm.client.agent-id=crashing-instance");
-        args.add("it.first-id=41");
-        args.add("it.second-id=42");
+        p.put("tm.client.agent-id", "crashing-instance");
+        p.put("it.first-id", "41");
+        p.put("it.second-id", "42");
         Path out = tmp.resolve("child-output.txt");
-        Process child = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process child = dev.xatm.client.it.ChildJvm.start(EmbeddedCrashChild.class, p, out);
         try {
             assertThat(child.waitFor(90, TimeUnit.SECONDS)).as("child finished, see %s", out).isTrue();
         } finally {
