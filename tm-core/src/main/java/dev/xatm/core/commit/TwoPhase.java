@@ -146,15 +146,21 @@ final class TwoPhase {
             return; // a duplicate, or a transaction restored as already durable
         }
         t.decisionDurable();
-        t.note(nowMillis, Kind.DECISION_DURABLE, null, "COMMIT sent to every YES branch");
+        int sent = 0;
+        int byHolder = 0;
         for (BranchProgress b : t.branches()) {
             if (b.phase() == Phase.PREPARED && b.committedByHolder()) {
                 b.commitByHolder(config, nowMillis); // its holder commits it on hearing the reply below
+                byHolder++;
             } else if (b.phase() == Phase.PREPARED) {
                 b.commit(config, nowMillis);
                 send(t, b, nowMillis, out);
+                sent++;
             }
         }
+        t.note(nowMillis, Kind.DECISION_DURABLE, null, byHolder == 0 ? "COMMIT sent to every YES branch"
+                : "COMMIT sent to " + sent + " branch(es); " + byHolder + " committed by the agent that prepared them"
+                        + " (COMMIT follows only if they do not acknowledge)");
         out.reply(new Reply.Decided(t.gtrid(), Outcome.COMMITTED));
         // 3PC: every participant may have committed on its own already, leaving nothing to send.
         finishCommitIfDone(t, nowMillis, out);
