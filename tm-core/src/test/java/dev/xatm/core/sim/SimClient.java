@@ -27,14 +27,24 @@ final class SimClient {
      * @param agents  where each branch goes (one branch per database, as SPEC §9 demands)
      * @param wrote   per branch: did it write (else it can vote READ_ONLY)
      */
-    record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending, Protocol protocol) {
+    record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending, Protocol protocol,
+                boolean oneRoundTrip) {
         /** With the coordinator's default protocol. */
         Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending) {
             this(gtrid, startAt, deadlineTicks, agents, wrote, ending, null);
         }
+
+        /** Strict: Begin, RegisterBranch, and the coordinator sends every phase command. */
+        Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending, Protocol protocol) {
+            this(gtrid, startAt, deadlineTicks, agents, wrote, ending, protocol, false);
+        }
     }
 
-    private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, DONE }
+    /**
+     * LOCAL_COMMIT: one round trip (SPEC §10): the application's thread prepared its branches at its own
+     * participant (all branches of such a plan are there) and waits for the answer to CommitPrepared.
+     */
+    private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, LOCAL_COMMIT, DONE }
 
     private static final long REPLY_TIMEOUT_TICKS = 30;
 
@@ -80,7 +90,9 @@ final class SimClient {
     void act(SimWorld w) {
         switch (stage) {
             case WAITING -> {
-                if (w.now() >= plan.startAt()) {
+                if (w.now() >= plan.startAt() && plan.oneRoundTrip()) {
+                    startLocally(w);
+                } else if (w.now() >= plan.startAt()) {
                     stage = Stage.BEGIN;
                     request(w, new Event.Begin(gtrid(), "sim", w.now() + plan.deadlineTicks(), plan.protocol()));
                 }
@@ -95,6 +107,15 @@ final class SimClient {
                 }
             }
             case DONE -> { }
+            case LOCAL_COMMIT -> {
+                if (w.participant(plan.agents()[0]).crashed()) {
+                    // The application died while it waited: so did this thread. Its request may still arrive.
+                    finish(w, "died with its application before the answer");
+                } else if (pending != null && w.now() - sentAt >= REPLY_TIMEOUT_TICKS) {
+                    attempts++;
+                    send(w);
+                }
+            }
             default -> {
                 if (pending != null && w.now() - sentAt >= REPLY_TIMEOUT_TICKS) {
                     attempts++;
@@ -140,9 +161,79 @@ final class SimClient {
                     giveUp(w, "NOT_FOUND (presumed rolled back)");
                 }
             }
+            case LOCAL_COMMIT -> {
+                if (r instanceof Reply.Decided d) {
+                    finishLocally(w, d.outcome() == Outcome.COMMITTED ? dev.xatm.core.Action.COMMIT : dev.xatm.core.Action.ROLLBACK,
+                            d.outcome().name());
+                } else if (r instanceof Reply.Rejected rej && rej.request() == dev.xatm.core.RequestKind.COMMIT) {
+                    if (rej.code() != ErrorCode.RESOURCE_EXHAUSTED) {
+                        Invariants.fail("client " + gtrid() + " got an unexpected rejection of its commit with votes: " + rej);
+                    }
+                    // Refused, nothing decided: the branches are ours to roll back.
+                    finishLocally(w, dev.xatm.core.Action.ROLLBACK, "commit with votes refused: " + rej.code());
+                }
+            }
             case ABANDONED -> { } // an abandoned client no longer listens
             default -> { }
         }
+    }
+
+    // ---- one round trip (SPEC §10): every branch at the participant plan.agents()[0] ----
+
+    private void startLocally(SimWorld w) {
+        SimParticipant p = w.participant(plan.agents()[0]);
+        for (int i = 0; i < plan.agents().length; i++) {
+            BranchId x = new BranchId(gtrid(), bqual(i));
+            if (!p.start(x, plan.wrote()[i])) {
+                giveUp(w, "database down"); // nothing was sent: the coordinator never hears of it
+                return;
+            }
+            started.add(x);
+        }
+        switch (plan.ending()) {
+            case ROLLBACK -> giveUp(w, "rolled back locally");
+            case ABANDON -> {
+                stage = Stage.ABANDONED;
+                diesAt = w.now() + plan.deadlineTicks() + w.random().nextInt(0, 200);
+            }
+            case COMMIT -> prepareLocally(w, p);
+        }
+    }
+
+    private void prepareLocally(SimWorld w, SimParticipant p) {
+        List<Event.Voted> voted = new ArrayList<>();
+        boolean anyYes = false;
+        for (BranchId x : started) {
+            Event.VoteReceived v = (Event.VoteReceived) p.runForCaller(x, dev.xatm.core.Action.PREPARE, w.now());
+            if (v.vote() == dev.xatm.core.Vote.NO) {
+                finishLocally(w, dev.xatm.core.Action.ROLLBACK, "prepare failed: rolled back locally");
+                return;
+            }
+            anyYes |= v.vote() == dev.xatm.core.Vote.YES;
+            voted.add(new Event.Voted(new Branch(x.bqual(), p.resourceId, p.agentId), v.vote()));
+        }
+        if (!anyYes) {
+            started.forEach(p::callerDone);
+            finish(w, "COMMITTED"); // every branch read-only: nothing to decide
+            return;
+        }
+        stage = Stage.LOCAL_COMMIT;
+        request(w, new Event.CommitPrepared(gtrid(), "sim", w.now() + plan.deadlineTicks(), p.agentId, voted));
+    }
+
+    /** Phase 2 of its own branches on the thread that prepared them; the acks go out on the agent's stream. */
+    private void finishLocally(SimWorld w, dev.xatm.core.Action action, String why) {
+        SimParticipant p = w.participant(plan.agents()[0]);
+        if (p.crashed()) {
+            finish(w, "died with its application before phase 2");
+            return;
+        }
+        for (BranchId x : started) {
+            Event ack = p.runForCaller(x, action, w.now());
+            p.callerDone(x);
+            w.sendFromAgent(plan.agents()[0], ack);
+        }
+        finish(w, why);
     }
 
     /** A rejection of the commit or rollback we asked for, not a late answer to an earlier request. */

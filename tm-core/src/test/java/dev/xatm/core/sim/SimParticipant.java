@@ -9,6 +9,7 @@ import dev.xatm.core.sim.Invariants.Truth;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,6 +78,13 @@ final class SimParticipant {
     private boolean crashed;
     long restartAt;
 
+    /**
+     * Branches the application's own thread prepared and commits in one round trip, while it waits for
+     * the coordinator's answer: the agent sends no inquiry about them (the coordinator may not know the
+     * transaction yet). They die with the application: a crash clears this.
+     */
+    private final Set<BranchId> callerCommitting = new HashSet<>();
+
     SimParticipant(int index, Invariants invariants, SplittableRandom random, SimOptions options) {
         this.index = index;
         this.agentId = "agent-" + index;
@@ -107,6 +115,19 @@ final class SimParticipant {
             xa.remove(x);
             invariants.branch(x, Truth.ROLLED_BACK);
         }
+    }
+
+    /** The application's own thread runs a phase command on its branch (one round trip): the answer stays local. */
+    Event runForCaller(BranchId x, Action action, long now) {
+        if (action == Action.PREPARE) {
+            callerCommitting.add(x);
+        }
+        return execute(new Outbound(agentId, x.gtrid(), x.bqual(), action), now);
+    }
+
+    /** The application's thread is done with its branch (answered, or it gives up): the agent may ask about it again. */
+    void callerDone(BranchId x) {
+        callerCommitting.remove(x);
     }
 
     /** Executes one phase command and returns the agent's answer (a vote or an ack). */
@@ -355,6 +376,7 @@ final class SimParticipant {
         onePhaseOutcomes.clear();
         readOnlyFinished.clear();
         lastHeardAt.clear();
+        callerCommitting.clear(); // the application's threads died with it
         canCommitTimers.clear(); // 3PC timers are agent memory; what it decided on its own is journaled
         preCommitTimers.clear();
     }
@@ -367,7 +389,7 @@ final class SimParticipant {
     List<Event> inquiries(long now) {
         List<Event> out = new ArrayList<>();
         for (var e : xa.entrySet()) {
-            if (e.getValue().state == XaState.PREPARED) {
+            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey())) {
                 out.add(inquiry(e.getKey()));
                 lastHeardAt.put(e.getKey(), now);
             }
@@ -389,7 +411,8 @@ final class SimParticipant {
     List<Event> overdueInquiries(long now, long quietTicks) {
         List<Event> out = new ArrayList<>();
         for (var e : xa.entrySet()) {
-            if (e.getValue().state == XaState.PREPARED && now - lastHeardAt.getOrDefault(e.getKey(), now) >= quietTicks) {
+            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey())
+                    && now - lastHeardAt.getOrDefault(e.getKey(), now) >= quietTicks) {
                 out.add(inquiry(e.getKey()));
                 lastHeardAt.put(e.getKey(), now);
             }
@@ -407,7 +430,7 @@ final class SimParticipant {
     List<Event> inquiriesFor(String gtrid) {
         List<Event> out = new ArrayList<>();
         for (var e : xa.entrySet()) {
-            if (e.getKey().gtrid().equals(gtrid) && e.getValue().state == XaState.PREPARED) {
+            if (e.getKey().gtrid().equals(gtrid) && e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey())) {
                 out.add(inquiry(e.getKey()));
             }
         }

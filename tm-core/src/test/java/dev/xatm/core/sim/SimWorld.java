@@ -67,6 +67,8 @@ public final class SimWorld {
     private final SplittableRandom random;
     /** The operator's own choices: its actions change the world, but not the draws of everything else. */
     private final SplittableRandom operatorRandom;
+    /** Whether a 2PC client commits in one round trip: its own source, so the other draws of a seed stay as they were. */
+    private final SplittableRandom oneRoundTripDraws;
     /** Replies to the operator's admin events of the current step. */
     private final List<Reply> operatorReplies = new ArrayList<>();
     private final SimOptions options;
@@ -101,6 +103,7 @@ public final class SimWorld {
         this.seed = seed;
         this.random = new SplittableRandom(seed);
         this.operatorRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
+        this.oneRoundTripDraws = new SplittableRandom(seed ^ 0x0E1A7D3CL);
         this.options = options != null ? options : SimOptions.random(random, new SplittableRandom(seed ^ 0x5DEECE66DL));
         this.trace = new Trace(300, Boolean.getBoolean("tm.sim.trace"));
         this.log = new SimLog(random, this.options);
@@ -137,8 +140,16 @@ public final class SimWorld {
         // Drawn only in runs that mix protocols, so the 2PC runs replay exactly as before 3PC existed.
         Protocol protocol = options.threePhaseShare() > 0
                 ? (random.nextDouble() < options.threePhaseShare() ? Protocol.THREE_PHASE : Protocol.TWO_PHASE) : null;
-        return new SimClient.Plan(gtrid, random.nextInt(1, options.clientStartWindowTicks() + 1),
-                random.nextInt(30, 400), chosen, wrote, ending, protocol);
+        long startAt = random.nextInt(1, options.clientStartWindowTicks() + 1);
+        long deadline = random.nextInt(30, 400);
+        // One round trip (SPEC §10), drawn from its own source so that every other draw of a seed stays as
+        // it was: every branch at one participant (the application's own agent). Not with a tiny finished
+        // memory: the presumed-abort memory of inquiries is what keeps a late commit with votes out.
+        if (protocol != Protocol.THREE_PHASE && n >= 2 && !options.forgetsFinished() && oneRoundTripDraws.nextInt(3) == 0) {
+            java.util.Arrays.fill(chosen, chosen[0]);
+            return new SimClient.Plan(gtrid, startAt, deadline, chosen, wrote, ending, protocol, true);
+        }
+        return new SimClient.Plan(gtrid, startAt, deadline, chosen, wrote, ending, protocol);
     }
 
     public SimClient addClient(SimClient.Plan plan) {
@@ -589,6 +600,9 @@ public final class SimWorld {
                 count("transactions finished with a heuristic outcome");
             }
         }
+        if (e instanceof Event.CommitPrepared) {
+            count("commits with votes (one round trip)");
+        }
         if (e instanceof Event.Inquiry && !fx.messages().isEmpty()) {
             count("inquiries answered with " + fx.messages().get(0).action());
         } else if (e instanceof Event.VoteReceived v && v.vote() == dev.xatm.core.Vote.YES && !fx.messages().isEmpty()
@@ -630,6 +644,11 @@ public final class SimWorld {
         if (l.up && coordinator != null) {
             net.sendLossy(new ToCoordinator(agent, l.epoch, e), now);
         }
+    }
+
+    /** An agent's message on its stream, sent by the application's own thread (one round trip's acks). */
+    void sendFromAgent(int agent, Event e) {
+        sendToCoordinator(agent, e);
     }
 
     void sendFromClient(SimClient c, Event request) {
