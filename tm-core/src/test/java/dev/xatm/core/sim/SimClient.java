@@ -14,7 +14,10 @@ import java.util.List;
  * The code running one global transaction: Begin, then for each branch XA START at the database
  * followed by RegisterBranch, then Commit or Rollback, or nothing at all (abandoned: it must time
  * out). Requests are RPCs: a lost answer (coordinator crash) is retried after a timeout, which
- * every request tolerates (rules 1-3, 10 make repeats safe).
+ * every request tolerates (rules 1-3, 10 make repeats safe). A one-round-trip plan (SPEC §10) sends
+ * neither Begin nor RegisterBranch: its thread prepares every branch at its own participant, sends one
+ * CommitPrepared with the votes, and on the answer commits or rolls back its branches itself and acks
+ * them on the agent's stream; it dies with its participant.
  *
  * <p>On any outcome but COMMITTED the client rolls back the branches it still holds ACTIVE: they
  * are its own connections, and an unprepared branch is doomed once the transaction is.
