@@ -102,20 +102,19 @@ public final class OneRoundTripCommit {
                 rollBack(own);
                 return new OutcomeReport(GlobalOutcome.TIMED_OUT, "the deadline passed while the branches were prepared");
             }
-            OutcomeReport r;
-            try {
-                r = coordinator.commitPrepared(scope.gtrid(), name, leftMillis, agent.agentId(), votes);
-            } catch (RuntimeException e) {
-                // Outcome unknown to us: the branches stay prepared and the coordinator's answer finishes them.
-                handBack(own);
-                throw e;
-            }
+            // A failed call (the outcome is unknown to us) is handed back below, like any other failure.
+            OutcomeReport r = coordinator.commitPrepared(scope.gtrid(), name, leftMillis, agent.agentId(), votes);
             switch (r.outcome()) {
                 case COMMITTED -> finish(yes, Branch.Command.COMMIT);
                 case ROLLED_BACK, TIMED_OUT -> finish(yes, Branch.Command.ROLLBACK);
                 default -> handBack(own);
             }
             return r;
+        } catch (RuntimeException unexpected) {
+            // Whatever failed (the commit call, or a phase command), no branch may stay prepared with nobody
+            // to finish it: only an inquiry settles them, answered now or once the coordinator decides.
+            handBack(own);
+            throw unexpected;
         } finally {
             for (Branch b : own) {
                 b.committingInCaller(false);
@@ -151,9 +150,20 @@ public final class OneRoundTripCommit {
         }
     }
 
+    /**
+     * Rolls the branches back on their connections. One that stays prepared (its connection broke) is
+     * handed to the agent: the coordinator does not know it, so its inquiry is answered ROLLBACK, which
+     * the agent runs by xid on a fresh connection. Nothing else would ever ask, and it holds its locks.
+     */
     private void rollBack(List<Branch> own) {
+        List<Branch> left = new ArrayList<>();
         for (Branch b : own) {
-            agent.runForCaller(b, Branch.Command.ROLLBACK);
+            if (agent.runForCaller(b, Branch.Command.ROLLBACK) != Branch.Answer.DONE) {
+                left.add(b);
+            }
+        }
+        if (!left.isEmpty()) {
+            handBack(left);
         }
     }
 
