@@ -1,5 +1,6 @@
 package dev.xatm.server;
 
+import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
 import dev.xatm.server.engine.CoordinatorHealthIndicator;
@@ -56,7 +57,7 @@ public class CoordinatorEngineConfiguration {
         if (properties.store().equals("jdbc")) {
             TmServerProperties.JdbcStoreSettings j = properties.jdbc();
             JdbcStore.Config config = new JdbcStore.Config(j.url(), j.username(), j.password(), j.tablePrefix(), j.poolSize(),
-                    properties.nodeId(), properties.serverId() + " (grpc port " + properties.port() + ")", j.leaseTtlMs());
+                    properties.nodeId(), properties.advertisedAddressOr(properties.port()), j.leaseTtlMs());
             // A fenced node is a zombie: another server owns its transactions now. Halt, do not shut
             // down gracefully (a graceful stop would still try to write); a restart is a new incarnation.
             return JdbcStore.create(config, JdbcTxnLog.Settings.defaults(), why -> halt.halt(3));
@@ -89,10 +90,17 @@ public class CoordinatorEngineConfiguration {
         return new CoordinatorHealthIndicator(loop, properties.tickMs());
     }
 
+    /** The other servers on the shared store, and rule R4 for their gtrids; a file store has none. */
+    @Bean
+    Cluster tmCluster(TxnLog txnLog) {
+        return txnLog.cluster();
+    }
+
     /** The gRPC service; every transport serves this one instance. */
     @Bean
-    CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents) {
-        return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs(), properties.maxTimeoutMs());
+    CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents, Cluster cluster) {
+        return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs(), properties.maxTimeoutMs(),
+                cluster);
     }
 
     /** Bearer-token check in front of the service, on every transport. */

@@ -24,6 +24,9 @@ import java.util.Locale;
  * @param file                     the file store's settings
  * @param jdbc                     the JDBC store's settings
  * @param nodeId                   this server's id on a JDBC store shared by several servers (1..32767)
+ * @param advertisedAddress        host:port at which agents reach this server's gRPC port, written to
+ *                                 its lease row and handed to agents by Members; unset = this host's
+ *                                 name and {@code port}
  * @param authToken                bearer token every gRPC call must carry; null = generate one into
  *                                 {@code <file.dir>/auth-token} (see {@link ClientAuthToken})
  * @param adminToken               reserved for the admin REST API
@@ -53,6 +56,7 @@ public record TmServerProperties(
         @DefaultValue FileStore file,
         @DefaultValue JdbcStoreSettings jdbc,
         @DefaultValue("1") int nodeId,
+        String advertisedAddress,
         String authToken,
         String adminToken,
         @DefaultValue("tm-1") String serverId,
@@ -70,6 +74,23 @@ public record TmServerProperties(
         @DefaultValue("10000") int queueCapacity,
         @DefaultValue("two-phase") String defaultProtocol,
         @DefaultValue ThreePhase threePhase) {
+
+    /**
+     * How agents reach this server: {@code tm.server.advertised-address}, or this host's name and the
+     * gRPC port (the configured one: with port 0 the address cannot be known before the listener binds).
+     */
+    public String advertisedAddressOr(int boundPort) {
+        if (advertisedAddress != null) {
+            return advertisedAddress;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "localhost";
+        }
+        return host + ":" + boundPort;
+    }
 
     /** Upper bound for every millisecond setting: a week. Larger values are typos, not intentions. */
     private static final long MAX_MILLIS = 7L * 24 * 3600 * 1000;
@@ -201,6 +222,12 @@ public record TmServerProperties(
                     + " jdbc:mariadb: URL), tm.server.jdbc.username and tm.server.jdbc.password");
         }
         range("node-id", nodeId, 1, Short.MAX_VALUE);
+        if (advertisedAddress != null && !advertisedAddress.isBlank()
+                && !advertisedAddress.trim().matches("[A-Za-z0-9._\\-]{1,200}:[0-9]{1,5}|\\[[0-9A-Fa-f:.]{2,60}]:[0-9]{1,5}")) {
+            throw new IllegalArgumentException("tm.server.advertised-address must be host:port (how agents reach this server's gRPC"
+                    + " port), got '" + advertisedAddress + "'");
+        }
+        advertisedAddress = advertisedAddress == null || advertisedAddress.isBlank() ? null : advertisedAddress.trim();
         authToken = ClientAuthToken.checkConfigured("tm.server.auth-token", authToken);
         adminToken = ClientAuthToken.checkConfigured("tm.server.admin-token", adminToken);
         if (serverId == null || !serverId.matches("[\\x21-\\x7E]{1,128}")) {
@@ -255,7 +282,7 @@ public record TmServerProperties(
 
     @Override
     public String toString() {
-        return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId
+        return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId + ", advertisedAddress=" + advertisedAddress
                 + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
                 + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
                 + ", serverId=" + serverId + ", prepareTimeoutMs=" + prepareTimeoutMs

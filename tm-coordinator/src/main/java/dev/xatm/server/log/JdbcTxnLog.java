@@ -102,6 +102,7 @@ public final class JdbcTxnLog implements TxnLog {
     private final DataSource dataSource;
     private final AutoCloseable ownedDataSource;
     private final NodeTakeover takeover;
+    private final JdbcCluster cluster;
     private final JdbcDialect dialect;
     private final String prefix;
     private final NodeLease lease;
@@ -133,6 +134,7 @@ public final class JdbcTxnLog implements TxnLog {
         this.lease = Objects.requireNonNull(lease, "lease");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.takeover = new NodeTakeover(dataSource, dialect, prefix, lease);
+        this.cluster = new JdbcCluster(dataSource, dialect, prefix, lease, Math.max(1, lease.ttlMillis() / 2));
     }
 
     /**
@@ -153,6 +155,7 @@ public final class JdbcTxnLog implements TxnLog {
             try {
                 lease.claim();
                 records = readOwnRows();
+                cluster.start();
             } catch (SQLException e) {
                 state = State.CLOSED;
                 closeResources();
@@ -277,7 +280,14 @@ public final class JdbcTxnLog implements TxnLog {
         takeover.start(adopter);
     }
 
+    /** The servers sharing this store, and rule R4 for the gtrids this one does not own; valid after {@link #open()}. */
+    @Override
+    public dev.xatm.server.cluster.Cluster cluster() {
+        return cluster;
+    }
+
     private void closeResources() {
+        cluster.close();
         takeover.close();
         lease.close();
         if (ownedDataSource != null) {

@@ -1,6 +1,7 @@
 package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
+import dev.xatm.server.cluster.Cluster;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,14 @@ public interface TxnLog extends AutoCloseable {
      * (a store of one server, such as the file log) has no other nodes and does nothing.
      */
     default void startTakeovers(Adopter adopter) {
+    }
+
+    /**
+     * The other servers sharing this store and what they decided (docs/ha.md). A store of one server
+     * (the file log) has none: {@link Cluster#SINGLE}.
+     */
+    default Cluster cluster() {
+        return Cluster.SINGLE;
     }
 
     /** Receives the open records of a node this server took over; called on the store's own thread. */

@@ -13,6 +13,10 @@ import dev.xatm.protocol.v1.ProtocolError;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Vote;
 import dev.xatm.protocol.v1.Welcome;
+import dev.xatm.core.Action;
+import dev.xatm.protocol.GtridOwner;
+import dev.xatm.server.cluster.Cluster;
+import dev.xatm.server.cluster.Ownership;
 import dev.xatm.server.engine.CoordinatorLoop;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -39,13 +43,17 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private final AgentRegistry registry;
     private final String serverId;
     private final String peer;
+    private final Cluster cluster;
+    private final Ownership ownership;
     /** Set once by Hello, on this stream's (serialised) gRPC callback thread; read by the registry. */
     private volatile String agentId;
     private boolean closed; // guarded by this
 
     AgentSession(ServerCallStreamObserver<ServerMessage> out, CoordinatorLoop loop, AgentRegistry registry,
-                 String serverId, String peer) {
+                 String serverId, String peer, Cluster cluster) {
         this.out = out;
+        this.cluster = cluster;
+        this.ownership = new Ownership(cluster);
         this.loop = loop;
         this.registry = registry;
         this.serverId = serverId;
@@ -122,7 +130,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             // loop after AgentConnected, so the core knows the agent is there. Welcome is still the
             // first message on the stream, because a command routed here waits for this lock.
             previous = registry.connect(this, () -> loop.agentConnected(id));
-            write(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId(serverId)).build());
+            write(ServerMessage.newBuilder().setWelcome(welcome()).build());
         }
         if (previous != null && previous != this) {
             log.warn("Agent {} connected again from {}; closing its previous stream", id, peer);
@@ -130,6 +138,13 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         } else {
             log.info("Agent {} connected from {}", id, peer);
         }
+    }
+
+    /** Who this server is: on a shared store its node, epoch (the owner tag of gtrids minted for it) and the live members. */
+    private Welcome welcome() {
+        Welcome.Builder w = Welcome.newBuilder().setServerId(serverId);
+        cluster.self().ifPresent(self -> w.setNodeId(self.nodeId()).setEpoch(self.epoch()));
+        return w.addAllMembers(CoordinatorService.members(cluster)).build();
     }
 
     private void vote(Vote vote) {
@@ -161,7 +176,37 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         Ids.requireGtrid(inquiry.getGtrid());
         Ids.requireBqual(inquiry.getBqual());
         Ids.requireName("resource_id", inquiry.getResourceId());
-        toLoop(new Event.Inquiry(inquiry.getGtrid(), inquiry.getBqual(), inquiry.getResourceId(), agentId));
+        String gtrid = inquiry.getGtrid();
+        if (ownership.owns(gtrid)) {
+            toLoop(new Event.Inquiry(gtrid, inquiry.getBqual(), inquiry.getResourceId(), agentId));
+        } else if (ownership.clustered()) {
+            answerFromStore(gtrid, inquiry.getBqual());
+        } else {
+            // A file-store server knows nothing of a cluster's gtrids: presuming abort here could undo a commit.
+            protocolError("FAILED_PRECONDITION", "gtrid " + Ids.quote(gtrid) + " belongs to " + GtridOwner.of(gtrid).orElseThrow()
+                    + " of a cluster; this server is not one of it (file store) and cannot answer for it");
+        }
+    }
+
+    /**
+     * An inquiry about a gtrid another server owns (or an earlier incarnation of this one, or a dead
+     * node this one adopted): answered by rule R4 from the store, straight on this stream. The core is
+     * not asked: it must not presume abort for a gtrid it does not own. An ASK_OWNER verdict sends
+     * nothing; the agent asks the owner on its own stream, or asks again later. The agent's ack of a
+     * COMMIT sent here reaches the loop, which ignores it unless it holds the transaction (adopted).
+     */
+    private void answerFromStore(String gtrid, String bqual) {
+        cluster.verdicts(java.util.List.of(gtrid)).whenComplete((verdicts, error) -> {
+            if (error != null) {
+                log.info("Agent {} asked about {} which another server owns; the store cannot answer now ({}); it will ask again",
+                        agentId, gtrid, error.getMessage());
+                return;
+            }
+            Cluster.Verdict v = verdicts.get(gtrid);
+            if (v == Cluster.Verdict.COMMIT || v == Cluster.Verdict.ROLLBACK) {
+                sendCommand(new dev.xatm.core.Outbound(agentId, gtrid, bqual, v == Cluster.Verdict.COMMIT ? Action.COMMIT : Action.ROLLBACK));
+            }
+        });
     }
 
     private void toLoop(Event event) {

@@ -18,6 +18,17 @@ import dev.xatm.protocol.v1.RegisterBranchResponse;
 import dev.xatm.protocol.v1.RollbackRequest;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.StatusResponse;
+import dev.xatm.protocol.v1.Inquiry;
+import dev.xatm.protocol.v1.Member;
+import dev.xatm.protocol.v1.MembersRequest;
+import dev.xatm.protocol.v1.MembersResponse;
+import dev.xatm.protocol.v1.ResumeAnswer;
+import dev.xatm.protocol.v1.ResumeRequest;
+import dev.xatm.protocol.v1.ResumeResponse;
+import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.protocol.v1.Verdict;
+import dev.xatm.server.cluster.Cluster;
+import dev.xatm.server.cluster.Ownership;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.CoordinatorUnavailableException;
 import io.grpc.Status;
@@ -40,6 +51,11 @@ import java.util.function.Function;
  * core; the core's own refusals map one to one onto gRPC codes. Every refusal is logged once at
  * INFO with the caller's address (no tokens ever reach this class).
  *
+ * <p>On a shared store (several servers, docs/ha.md) a gtrid belongs to the server incarnation its
+ * owner tag names: Begin, RegisterBranch, Commit and Rollback for any other gtrid are refused with
+ * FAILED_PRECONDITION before they reach the loop ({@link Ownership}); GetStatus, Inquiry and Resume
+ * about them are answered from the store by rule R4 ({@link Cluster#verdicts}).
+ *
  * <p>Handlers never block: they queue a request and return; the answer is written when the loop
  * completes it. A commit waits server-side until decided; the caller's deadline bounds that wait,
  * and a cancelled call forgets its waiter.
@@ -47,19 +63,31 @@ import java.util.function.Function;
 public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     private static final Logger log = LoggerFactory.getLogger(CoordinatorService.class);
 
+    /** Branches one Resume may ask about. */
+    static final int RESUME_MAX = 1_000;
+
     private final CoordinatorLoop loop;
     private final AgentRegistry registry;
     private final String serverId;
     private final long defaultTimeoutMillis;
     private final long maxTimeoutMillis;
+    private final Cluster cluster;
+    private final Ownership ownership;
 
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis) {
+        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, Cluster.SINGLE);
+    }
+
+    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
+                              long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster) {
         this.loop = loop;
         this.registry = registry;
         this.serverId = serverId;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.maxTimeoutMillis = maxTimeoutMillis;
+        this.cluster = cluster;
+        this.ownership = new Ownership(cluster);
     }
 
     @Override
@@ -73,6 +101,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             protocol = Protos.protocol(request.getProtocol());
         } catch (IllegalArgumentException e) {
             refuse(out, call("Begin"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        if (!owned(request.getGtrid(), call("Begin"), out)) {
             return;
         }
         answer(out, call("Begin"), loop.begin(request.getGtrid(), request.getName(), timeoutMillis, protocol), reply ->
@@ -91,6 +122,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             refuse(out, call("RegisterBranch"), Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             return;
         }
+        if (!owned(request.getGtrid(), call("RegisterBranch"), out)) {
+            return;
+        }
         answer(out, call("RegisterBranch"), loop.registerBranch(event), reply ->
                 reply instanceof Reply.Registered ? RegisterBranchResponse.getDefaultInstance() : null);
     }
@@ -98,7 +132,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     @Override
     public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Commit");
-        if (!validGtrid(request.getGtrid(), call, out)) {
+        if (!validGtrid(request.getGtrid(), call, out) || !owned(request.getGtrid(), call, out)) {
             return;
         }
         CompletableFuture<Reply> reply;
@@ -128,7 +162,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     @Override
     public void rollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Rollback");
-        if (!validGtrid(request.getGtrid(), call, out)) {
+        if (!validGtrid(request.getGtrid(), call, out) || !owned(request.getGtrid(), call, out)) {
             return;
         }
         CompletableFuture<Reply> reply = loop.rollback(request.getGtrid());
@@ -140,6 +174,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
         CallName call = call("GetStatus");
         if (!validGtrid(request.getGtrid(), call, out)) {
+            return;
+        }
+        if (ownership.clustered() && !ownership.owns(request.getGtrid())) {
+            foreignStatus(request.getGtrid(), call, out);
+            return;
+        }
+        if (!owned(request.getGtrid(), call, out)) {
             return;
         }
         loop.status(request.getGtrid()).whenComplete((status, error) -> {
@@ -154,7 +195,96 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<ServerMessage> out) {
-        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer());
+        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer(), cluster);
+    }
+
+    @Override
+    public void members(MembersRequest request, StreamObserver<MembersResponse> out) {
+        send(out, MembersResponse.newBuilder().addAllMembers(members(cluster)).build());
+    }
+
+    static List<Member> members(Cluster cluster) {
+        return cluster.members().stream()
+                .map(m -> Member.newBuilder().setNodeId(m.nodeId()).setEpoch(m.epoch()).setAddress(m.address()).build())
+                .toList();
+    }
+
+    /**
+     * Rule R4 for each asked branch, from the store; nothing is sent on any stream and nothing reaches
+     * the loop. On a store of one server, and for this incarnation's own gtrids, every answer is
+     * ASK_OWNER: the agent's Inquiry on its stream gets the state machine's answer.
+     */
+    @Override
+    public void resume(ResumeRequest request, StreamObserver<ResumeResponse> out) {
+        CallName call = call("Resume");
+        if (request.getBranchesCount() > RESUME_MAX) {
+            refuse(out, call, Status.INVALID_ARGUMENT.withDescription("at most " + RESUME_MAX + " branches per Resume, got "
+                    + request.getBranchesCount()));
+            return;
+        }
+        List<String> gtrids = new ArrayList<>(request.getBranchesCount());
+        try {
+            for (Inquiry b : request.getBranchesList()) {
+                Ids.requireGtrid(b.getGtrid());
+                Ids.requireBqual(b.getBqual());
+                Ids.requireName("resource_id", b.getResourceId());
+                gtrids.add(b.getGtrid());
+            }
+        } catch (IllegalArgumentException e) {
+            refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        cluster.verdicts(gtrids).whenComplete((verdicts, error) -> {
+            if (error != null) {
+                storeFailed(out, call, error);
+                return;
+            }
+            ResumeResponse.Builder response = ResumeResponse.newBuilder();
+            for (Inquiry b : request.getBranchesList()) {
+                response.addAnswers(ResumeAnswer.newBuilder().setGtrid(b.getGtrid()).setBqual(b.getBqual())
+                        .setVerdict(verdict(verdicts.get(b.getGtrid()))));
+            }
+            send(out, response.build());
+        });
+    }
+
+    private static Verdict verdict(Cluster.Verdict v) {
+        return switch (v == null ? Cluster.Verdict.ASK_OWNER : v) {
+            case COMMIT -> Verdict.VERDICT_COMMIT;
+            case ROLLBACK -> Verdict.VERDICT_ROLLBACK;
+            case ASK_OWNER -> Verdict.VERDICT_ASK_OWNER;
+        };
+    }
+
+    /** GetStatus of another server's gtrid: a durable decision or a fenced owner answers; else its owner must. */
+    private void foreignStatus(String gtrid, CallName call, StreamObserver<StatusResponse> out) {
+        cluster.verdicts(List.of(gtrid)).whenComplete((verdicts, error) -> {
+            if (error != null) {
+                storeFailed(out, call, error);
+                return;
+            }
+            switch (verdicts.get(gtrid)) {
+                case COMMIT -> send(out, StatusResponse.newBuilder().setStatus(TxnStatus.COMMITTING).build());
+                case ROLLBACK -> send(out, StatusResponse.newBuilder().setStatus(TxnStatus.UNKNOWN).build());
+                case ASK_OWNER -> refuse(out, call, Status.FAILED_PRECONDITION.withDescription(ownership.refusal(gtrid)));
+            }
+        });
+    }
+
+    private <T> void storeFailed(StreamObserver<T> out, CallName call, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        refuse(out, call, Status.UNAVAILABLE.withDescription("cannot answer for another server's transactions now: "
+                + cause.getMessage()));
+    }
+
+    /** Whether this server decides {@code gtrid}; refuses the call with FAILED_PRECONDITION when not. */
+    private <T> boolean owned(String gtrid, CallName call, StreamObserver<T> out) {
+        String refusal = ownership.refusal(gtrid);
+        if (refusal == null) {
+            return true;
+        }
+        refuse(out, call, Status.FAILED_PRECONDITION.withDescription(refusal));
+        return false;
     }
 
     // ---------------------------------------------------------------- helpers
