@@ -89,8 +89,16 @@ public sealed interface Event {
     /**
      * An agent holds a prepared branch (found by XA RECOVER) and asks for its outcome. Answered by a
      * phase command now if the outcome is known (presumed abort for an unknown gtrid), else later.
+     *
+     * @param presumeAbort false for a gtrid this coordinator does not own (another server's, on a
+     *                     shared store): if it is unknown here, nothing is answered, because another
+     *                     server may have decided it
      */
-    record Inquiry(String gtrid, String bqual, String resourceId, String agentId) implements Event {}
+    record Inquiry(String gtrid, String bqual, String resourceId, String agentId, boolean presumeAbort) implements Event {
+        public Inquiry(String gtrid, String bqual, String resourceId, String agentId) {
+            this(gtrid, bqual, resourceId, agentId, true);
+        }
+    }
 
     /**
      * This server took over a dead node on a shared store (docs/ha.md) and now owns its open log

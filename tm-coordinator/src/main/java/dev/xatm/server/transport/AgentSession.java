@@ -180,7 +180,17 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         if (ownership.owns(gtrid)) {
             toLoop(new Event.Inquiry(gtrid, inquiry.getBqual(), inquiry.getResourceId(), agentId));
         } else if (ownership.clustered()) {
-            answerFromStore(gtrid, inquiry.getBqual());
+            String bqual = inquiry.getBqual();
+            String resource = inquiry.getResourceId();
+            // Known here (replayed after a restart, or adopted from a dead node): the state machine answers,
+            // without presuming anything should it have forgotten it meanwhile. Else the store answers.
+            loop.status(gtrid).whenComplete((status, error) -> {
+                if (error == null && status != dev.xatm.core.TxnStatus.UNKNOWN) {
+                    toLoop(new Event.Inquiry(gtrid, bqual, resource, agentId, false));
+                } else {
+                    answerFromStore(gtrid, bqual, resource);
+                }
+            });
         } else {
             // A file-store server knows nothing of a cluster's gtrids: presuming abort here could undo a commit.
             protocolError("FAILED_PRECONDITION", "gtrid " + Ids.quote(gtrid) + " belongs to " + GtridOwner.of(gtrid).orElseThrow()
@@ -189,13 +199,14 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     }
 
     /**
-     * An inquiry about a gtrid another server owns (or an earlier incarnation of this one, or a dead
-     * node this one adopted): answered by rule R4 from the store, straight on this stream. The core is
-     * not asked: it must not presume abort for a gtrid it does not own. An ASK_OWNER verdict sends
-     * nothing; the agent asks the owner on its own stream, or asks again later. The agent's ack of a
-     * COMMIT sent here reaches the loop, which ignores it unless it holds the transaction (adopted).
+     * An inquiry about a gtrid another server owns (or an earlier incarnation of this one) that this
+     * one does not hold: answered by rule R4 from the store. COMMIT goes straight to the agent (the
+     * owner, or its adopter, drives that transaction and collects the acks; one sent here is ignored).
+     * ROLLBACK is then certain forever, so the state machine answers it as the presumed abort of an
+     * unknown gtrid and remembers it, and a later status or commit request for it here says rolled
+     * back. ASK_OWNER sends nothing; the agent asks the owner on its own stream, or again later.
      */
-    private void answerFromStore(String gtrid, String bqual) {
+    private void answerFromStore(String gtrid, String bqual, String resource) {
         cluster.verdicts(java.util.List.of(gtrid)).whenComplete((verdicts, error) -> {
             if (error != null) {
                 log.info("Agent {} asked about {} which another server owns; the store cannot answer now ({}); it will ask again",
@@ -203,8 +214,10 @@ final class AgentSession implements StreamObserver<AgentMessage> {
                 return;
             }
             Cluster.Verdict v = verdicts.get(gtrid);
-            if (v == Cluster.Verdict.COMMIT || v == Cluster.Verdict.ROLLBACK) {
-                sendCommand(new dev.xatm.core.Outbound(agentId, gtrid, bqual, v == Cluster.Verdict.COMMIT ? Action.COMMIT : Action.ROLLBACK));
+            if (v == Cluster.Verdict.COMMIT) {
+                sendCommand(new dev.xatm.core.Outbound(agentId, gtrid, bqual, Action.COMMIT));
+            } else if (v == Cluster.Verdict.ROLLBACK) {
+                toLoop(new Event.Inquiry(gtrid, bqual, resource, agentId, true));
             }
         });
     }

@@ -43,6 +43,9 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -132,42 +135,78 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     @Override
     public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Commit");
-        if (!validGtrid(request.getGtrid(), call, out) || !owned(request.getGtrid(), call, out)) {
+        if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
-        CompletableFuture<Reply> reply;
         if (request.getPreparedCount() == 0) {
-            reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
-        } else {
-            List<Event.Voted> voted;
-            long timeoutMillis;
-            try {
-                if (request.getWaitForCompletion()) {
-                    throw new IllegalArgumentException("a commit with prepared branches cannot wait for completion: the caller's"
-                            + " agent completes its own branches after the answer");
-                }
-                checkName(request.getName());
-                timeoutMillis = timeoutMillis(request.getTimeoutMs());
-                voted = voted(request);
-            } catch (IllegalArgumentException e) {
-                refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-                return;
-            }
-            reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis, request.getAgentId(), voted);
+            // a plain commit creates nothing: a repeated one for a gtrid held here from before a restart is answered
+            Consumer<CompletableFuture<Reply>> onCancel = forgetOnCancel(out);
+            ifHeldHere(request.getGtrid(), call, out, () -> {
+                CompletableFuture<Reply> reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
+                onCancel.accept(reply);
+                answer(out, call, reply, CoordinatorService::outcome);
+            });
+            return;
         }
-        forgetOnCancel(out, reply);
+        List<Event.Voted> voted;
+        long timeoutMillis;
+        try {
+            if (request.getWaitForCompletion()) {
+                throw new IllegalArgumentException("a commit with prepared branches cannot wait for completion: the caller's"
+                        + " agent completes its own branches after the answer");
+            }
+            checkName(request.getName());
+            timeoutMillis = timeoutMillis(request.getTimeoutMs());
+            voted = voted(request);
+        } catch (IllegalArgumentException e) {
+            refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return;
+        }
+        if (!owned(request.getGtrid(), call, out)) {
+            return; // with votes it would start the transaction: only its owner may
+        }
+        CompletableFuture<Reply> reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis,
+                request.getAgentId(), voted);
+        forgetOnCancel(out).accept(reply);
         answer(out, call, reply, CoordinatorService::outcome);
     }
 
     @Override
     public void rollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Rollback");
-        if (!validGtrid(request.getGtrid(), call, out) || !owned(request.getGtrid(), call, out)) {
+        if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
-        CompletableFuture<Reply> reply = loop.rollback(request.getGtrid());
-        forgetOnCancel(out, reply);
-        answer(out, call, reply, CoordinatorService::outcome);
+        Consumer<CompletableFuture<Reply>> onCancel = forgetOnCancel(out);
+        ifHeldHere(request.getGtrid(), call, out, () -> {
+            CompletableFuture<Reply> reply = loop.rollback(request.getGtrid());
+            onCancel.accept(reply);
+            answer(out, call, reply, CoordinatorService::outcome);
+        });
+    }
+
+    /**
+     * Runs {@code then} for a gtrid this incarnation owns, or one it holds although another owner's (an
+     * earlier incarnation's, replayed after a restart, or a dead node's it adopted); refuses the call
+     * for any other. Only for requests that cannot start a transaction.
+     */
+    private <T> void ifHeldHere(String gtrid, CallName call, StreamObserver<T> out, Runnable then) {
+        String refusal = ownership.refusal(gtrid);
+        if (refusal == null) {
+            then.run();
+            return;
+        }
+        if (!ownership.clustered()) {
+            refuse(out, call, Status.FAILED_PRECONDITION.withDescription(refusal));
+            return;
+        }
+        loop.status(gtrid).whenComplete((status, error) -> {
+            if (error == null && status != dev.xatm.core.TxnStatus.UNKNOWN) {
+                then.run();
+            } else {
+                refuse(out, call, Status.FAILED_PRECONDITION.withDescription(refusal));
+            }
+        });
     }
 
     @Override
@@ -176,16 +215,15 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
         }
-        if (ownership.clustered() && !ownership.owns(request.getGtrid())) {
-            foreignStatus(request.getGtrid(), call, out);
-            return;
-        }
-        if (!owned(request.getGtrid(), call, out)) {
+        boolean foreign = ownership.clustered() && !ownership.owns(request.getGtrid());
+        if (!foreign && !owned(request.getGtrid(), call, out)) {
             return;
         }
         loop.status(request.getGtrid()).whenComplete((status, error) -> {
             if (error != null) {
                 fail(out, call, error);
+            } else if (foreign && status == dev.xatm.core.TxnStatus.UNKNOWN) {
+                foreignStatus(request.getGtrid(), call, out); // not held here (adopted or replayed ones are)
             } else {
                 out.onNext(StatusResponse.newBuilder().setStatus(Protos.status(status)).build());
                 out.onCompleted();
@@ -357,9 +395,27 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         return false;
     }
 
-    /** A cancelled call (deadline passed, client gone) cancels its pending reply, which forgets the waiter. */
-    private static void forgetOnCancel(StreamObserver<?> out, CompletableFuture<Reply> reply) {
-        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> reply.cancel(false));
+    /**
+     * A cancelled call (deadline passed, client gone) cancels its pending reply, which forgets the
+     * waiter. gRPC takes the handler only on the call's own thread, before the handler returns, so it is
+     * set now and the reply, which may come into being later (after an ownership check), is handed over.
+     */
+    private static Consumer<CompletableFuture<Reply>> forgetOnCancel(StreamObserver<?> out) {
+        AtomicReference<CompletableFuture<Reply>> pending = new AtomicReference<>();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> {
+            cancelled.set(true);
+            CompletableFuture<Reply> reply = pending.get();
+            if (reply != null) {
+                reply.cancel(false);
+            }
+        });
+        return reply -> {
+            pending.set(reply);
+            if (cancelled.get()) {
+                reply.cancel(false);
+            }
+        };
     }
 
     /**

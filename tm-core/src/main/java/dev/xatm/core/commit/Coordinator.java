@@ -596,7 +596,7 @@ public final class Coordinator {
         GlobalTxn done = txns.finished(e.gtrid());
         if (done != null) {
             twoPhase.inquiryFinished(done, e.bqual(), e.agentId(), nowMillis, out);
-        } else if (!goneAgents.contains(e.agentId())) {
+        } else if (e.presumeAbort() && !goneAgents.contains(e.agentId())) {
             // Presumed abort: no decision record survives for this gtrid, so it never committed. Remembered
             // as rolled back, so that a commit with votes for it still on its way is answered ROLLED_BACK
             // instead of committing around the branch this ROLLBACK undoes.

@@ -124,8 +124,14 @@ abstract class ServerItSupport {
         return a;
     }
 
+    /**
+     * A gtrid unique to this test; on a shared JDBC store tagged with the incarnation a connected
+     * agent was welcomed by (docs/ha.md: a server decides only the gtrids minted for it).
+     */
     protected String newGtrid() {
-        return prefix + "-" + (++gtrids);
+        String base = prefix + "-" + (++gtrids);
+        return agents.stream().filter(TestAgent::isConnected).map(TestAgent::owner).flatMap(java.util.Optional::stream)
+                .findFirst().map(owner -> owner.tag(base + ":it")).orElse(base);
     }
 
     protected long newRowId() {

@@ -132,6 +132,7 @@ public final class TestAgent implements AutoCloseable {
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final List<ProtocolError> protocolErrors = new CopyOnWriteArrayList<>();
     private final AtomicInteger welcomes = new AtomicInteger();
+    private volatile dev.xatm.protocol.v1.Welcome welcome;
     private final AtomicInteger inquiriesSent = new AtomicInteger();
 
     // The stream.
@@ -322,6 +323,16 @@ public final class TestAgent implements AutoCloseable {
         return connected;
     }
 
+    /**
+     * The server incarnation of the last Welcome, as a gtrid's owner tag names it; empty on a file
+     * store (no node id) or before the first Welcome.
+     */
+    public java.util.Optional<dev.xatm.protocol.GtridOwner> owner() {
+        dev.xatm.protocol.v1.Welcome w = welcome;
+        return w == null || w.getNodeId() == 0 ? java.util.Optional.empty()
+                : java.util.Optional.of(new dev.xatm.protocol.GtridOwner(w.getNodeId(), w.getEpoch()));
+    }
+
     /** How many Welcomes this agent got: one per successful (re)connect. */
     public int welcomes() {
         return welcomes.get();
@@ -399,6 +410,7 @@ public final class TestAgent implements AutoCloseable {
                     synchronized (streamLock) {
                         backoffMs = BACKOFF_INITIAL_MS;
                     }
+                    welcome = m.getWelcome();
                     connected = true;
                     welcomes.incrementAndGet();
                     log.info("{}: connected (session {}) to {}", agentId, session, m.getWelcome().getServerId());

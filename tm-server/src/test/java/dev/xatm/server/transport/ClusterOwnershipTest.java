@@ -231,18 +231,25 @@ class ClusterOwnershipTest {
         agent = new FakeAgent("agent-q", false).connect(async);
         String committed = new GtridOwner(2, 8).tag(unique());
         String live = new GtridOwner(2, 8).tag(unique());
+        String fenced = new GtridOwner(2, 7).tag(unique());
         String ownUnknown = SELF.tag(unique());
         CLUSTER.verdicts.put(committed, Cluster.Verdict.COMMIT);
+        CLUSTER.verdicts.put(fenced, Cluster.Verdict.ROLLBACK);
 
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(live, "b1")).build());
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(committed, "b1")).build());
+        agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(fenced, "b1")).build());
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(ownUnknown, "b1")).build());
 
-        ServerMessage a = agent.next();
-        ServerMessage b = agent.next();
-        assertThat(List.of(a, b)).extracting(m -> m.getCommand().getGtrid() + "=" + m.getCommand().getAction())
-                .containsExactlyInAnyOrder(committed + "=" + PhaseAction.COMMIT, ownUnknown + "=" + PhaseAction.ROLLBACK);
+        List<ServerMessage> got = List.of(agent.next(), agent.next(), agent.next());
+        assertThat(got).extracting(m -> m.getCommand().getGtrid() + "=" + m.getCommand().getAction())
+                .containsExactlyInAnyOrder(committed + "=" + PhaseAction.COMMIT, fenced + "=" + PhaseAction.ROLLBACK,
+                        ownUnknown + "=" + PhaseAction.ROLLBACK);
         assertThat(agent.received.poll(500, TimeUnit.MILLISECONDS)).as("nothing for a live owner's undecided gtrid").isNull();
+        assertThat(client.getStatus(GetStatusRequest.newBuilder().setGtrid(fenced).build()).getStatus())
+                .as("a fenced owner's rollback is remembered here once answered").isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+        assertThat(client.commit(CommitRequest.newBuilder().setGtrid(fenced).build()).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid(live).build()), "node 2");
     }
 
     // ---------------------------------------------------------------- helpers
