@@ -1,5 +1,6 @@
 package dev.xatm.server.it;
 
+import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.TxnStatus;
@@ -33,10 +34,10 @@ import static org.awaitility.Awaitility.await;
  * test; {@code docs/ha.md}): server 1 (node 1) decides, server 2 (node 2) watches its lease and takes
  * it over when it dies, adopting its open transactions; branches on the real PostgreSQL and MariaDB.
  *
- * <p>The agent reaches the survivor only after the takeover (a new agent instance, same agent id,
- * finding its branches by XA RECOVER): an agent failing over at once would ask the survivor about a
- * gtrid it does not know yet, and be told ROLLBACK (presumed abort) while the dead owner is not yet
- * fenced -- the gap docs/ha.md describes; it needs the owner's epoch in the gtrid, not built yet.
+ * <p>Gtrids carry their owner (node 1 and its epoch), so the survivor answers an agent's inquiry
+ * about node 1's transactions from the store by rule R4 even before it took node 1 over: a COMMIT
+ * row is COMMIT, no row while node 1 may still decide is no answer, no row once node 1 is fenced is
+ * ROLLBACK (test c).
  */
 class TakeoverIT extends ServerItSupport {
     private static final long LEASE_TTL_MS = 2_000;
@@ -198,6 +199,53 @@ class TakeoverIT extends ServerItSupport {
         assertThat(storeRow(decided.gtrid())).startsWith("1 owned by 2@");
         assertThat(lateCommit.handle((r, e) -> r == null || r.getOutcome() != dev.xatm.protocol.v1.Outcome.COMMITTED).get(30, TimeUnit.SECONDS))
                 .as("the frozen server never answered COMMITTED for the transaction it could not decide").isTrue();
+    }
+
+    /**
+     * (c) Server 1 dies (halts at after-decision-log) with one transaction decided and one undecided
+     * (its votes withheld), all four branches prepared. The agent fails over to server 2 at once,
+     * before the takeover, and finds them by XA RECOVER. Server 2 does not hold either yet, and answers
+     * from the store: COMMIT for the decided one straight away; nothing for the undecided one while
+     * node 1 could still decide it; ROLLBACK once node 1 is fenced. Presumed abort on the survivor
+     * would have rolled the decided one back.
+     */
+    @Test
+    void aKilledOwnersTransactionsAreAnsweredFromTheStoreToAnAgentThatFailsOverAtOnce() throws Exception {
+        startSurvivor("aKilledAtOnce");
+        TestAgent first = startAgent("agent-ff");
+        Txn undecided = beginOnBothDatabases(first, 60_000);
+        first.withholdVote(undecided.pgXid());
+        first.withholdVote(undecided.mariaXid());
+        CompletableFuture<OutcomeResponse> undecidedCommit = commitAsync(undecided);
+        await("the undecided transaction's branches prepared").atMost(CONVERGE).untilAsserted(() -> {
+            assertThat(prepared(pg)).contains(undecided.pgXid());
+            assertThat(prepared(maria)).contains(undecided.mariaXid());
+        });
+        Txn decided = beginOnBothDatabases(first, 60_000);
+        commitAsync(decided);
+        serverHaltsAt("after-decision-log");
+        first.crash();
+
+        TestAgent second = agentOnSurvivor("agent-ff"); // at once: node 1's lease is still running
+        awaitCommittedEverywhereOr(decided, second);
+        List<TmXid> stillPrepared = prepared(pg);
+        if (!survivor.output().contains("TAKEOVER:")) {
+            assertThat(stillPrepared).as("no ROLLBACK while node 1 may still decide").contains(undecided.pgXid());
+        }
+        await("node 1 fenced: the undecided transaction is rolled back").atMost(CONVERGE).pollInterval(Duration.ofMillis(300))
+                .untilAsserted(() -> {
+                    second.inquireAgain();
+                    assertThat(prepared(pg)).isEmpty();
+                    assertThat(prepared(maria)).isEmpty();
+                });
+        assertThat(survivor.output()).contains("TAKEOVER: node 2");
+        assertThat(rows(pg)).contains(decided.pgRow()).doesNotContain(undecided.pgRow());
+        assertThat(rows(maria)).contains(decided.mariaRow()).doesNotContain(undecided.mariaRow());
+        assertThat(second.actionsFor(decided.pgXid())).contains(PhaseAction.COMMIT).doesNotContain(PhaseAction.ROLLBACK);
+        assertThat(second.actionsFor(decided.mariaXid())).contains(PhaseAction.COMMIT).doesNotContain(PhaseAction.ROLLBACK);
+        assertThat(second.actionsFor(undecided.pgXid())).contains(PhaseAction.ROLLBACK).doesNotContain(PhaseAction.COMMIT);
+        assertThat(storeRow(undecided.gtrid())).as("nobody decided the undecided one").isNull();
+        assertThat(undecidedCommit.handle((r, e) -> e != null).get(30, TimeUnit.SECONDS)).isTrue();
     }
 
     private void awaitCommittedEverywhereOr(Txn t, TestAgent agent) {

@@ -490,6 +490,18 @@ public final class TestAgent implements AutoCloseable {
     }
 
     /**
+     * Asks again about every branch held prepared, as the starter does while an answer is outstanding
+     * (a server that could not answer yet, HA rule R4: the owner may still decide).
+     */
+    public void inquireAgain() {
+        for (Branch b : branches.values()) {
+            if (b.state == BranchState.PREPARED) {
+                inquire(b);
+            }
+        }
+    }
+
+    /**
      * On every (re)connect: ask about every branch we hold prepared, remembered in memory or found
      * by XA RECOVER (ours only), so nothing stays prepared after a coordinator or agent restart.
      */
