@@ -6,7 +6,8 @@
 #   tm-bench/run.sh --no-build ...           reuse the jars already in target/
 #
 # Options after the script name go to dev.xatm.bench.Matrix: --threads, --variants
-# (local,rawxa,narayana,atomikos,xatm-remote,xatm-3pc,xatm-embedded), --warmup-ms, --measure-ms,
+# (local,rawxa,narayana,atomikos,xatm-remote,xatm-3pc,xatm-embedded by default; xatm-jdbc and xatm-jdbc-3,
+# tm-server on the JDBC store with 1 and 3 servers, only when named), --warmup-ms, --measure-ms,
 # --repeats, --doc, --chart, --work, --cell-jvm (comma-separated JVM options of each cell).
 # A single cell with a JFR recording of the benchmark JVM and tm-server (see tm-bench/README.md):
 #   tm-bench/run.sh --cell --variant=xatm-remote --threads=32 --jfr=true --out=/tmp/cell/result.properties

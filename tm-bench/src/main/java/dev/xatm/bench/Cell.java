@@ -37,7 +37,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>java -cp tm-bench.jar:lib/* dev.xatm.bench.Cell --variant=rawxa --threads=32 --out=cell.properties</pre>
  */
 public final class Cell {
-    public static final List<String> VARIANTS = List.of("local", "rawxa", "narayana", "atomikos", "xatm-remote", "xatm-3pc", "xatm-embedded");
+    /** The matrix run.sh runs without {@code --variants}: the comparison with the other transaction managers. */
+    public static final List<String> DEFAULT_VARIANTS = List.of("local", "rawxa", "narayana", "atomikos", "xatm-remote", "xatm-3pc",
+            "xatm-embedded");
+    /**
+     * Every variant: the default ones, and ours on the JDBC store with one and with three tm-servers
+     * (docs/ha.md), which run only when named in {@code --variants}.
+     */
+    public static final List<String> VARIANTS = java.util.stream.Stream.concat(DEFAULT_VARIANTS.stream(),
+            java.util.stream.Stream.of("xatm-jdbc", "xatm-jdbc-3")).toList();
 
     private Cell() {
     }
@@ -117,6 +125,10 @@ public final class Cell {
             case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, List.of(), xatmProps);
             case "xatm-3pc" -> XatmVariant.remoteThreePhase(pg, maria, threads, serverJar, work, List.of(), xatmProps);
             case "xatm-embedded" -> XatmVariant.embedded(pg, maria, threads, work, xatmProps);
+            // The store shares the workload's PostgreSQL database (tables of their own), as a deployment
+            // that already runs PostgreSQL would.
+            case "xatm-jdbc" -> XatmVariant.remoteJdbc(pg, maria, pg, 1, threads, serverJar, work, List.of(), xatmProps);
+            case "xatm-jdbc-3" -> XatmVariant.remoteJdbc(pg, maria, pg, 3, threads, serverJar, work, List.of(), xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };
     }
@@ -124,6 +136,7 @@ public final class Cell {
     private static void measure(Variant variant, int threads, long warmupMs, long measureMs, long seed, boolean jfr, Path work,
                                 Map<String, String> r) throws Exception {
         long serverPid = variant.coordinatorPid();
+        List<Long> serverPids = variant.coordinatorPids();
         JvmProbe self = JvmProbe.self();
         JvmProbe server = serverPid > 0 ? JvmProbe.attach(serverPid) : null;
         AtomicLong selfPeak = new AtomicLong();
@@ -145,9 +158,9 @@ public final class Cell {
             @Override
             public void started() throws Exception {
                 logBefore.putAll(variant.logCounters());
-                cpu[0] = ProcStat.snapshot(serverPid);
+                cpu[0] = ProcStat.snapshot(serverPids);
                 threadCpu.add(ProcStat.threads(selfPid));
-                threadCpu.add(ProcStat.threads(serverPid));
+                threadCpu.add(ProcStat.threads(serverPids));
                 sampler.scheduleAtFixedRate(() -> {
                     selfPeak.accumulateAndGet(self.heapUsed(), Math::max);
                     if (server != null) {
@@ -172,8 +185,8 @@ public final class Cell {
             @Override
             public void ended() throws Exception {
                 threadCpu.add(ProcStat.threads(selfPid));
-                threadCpu.add(ProcStat.threads(serverPid));
-                cpu[1] = ProcStat.snapshot(serverPid);
+                threadCpu.add(ProcStat.threads(serverPids));
+                cpu[1] = ProcStat.snapshot(serverPids);
                 logAfter.putAll(variant.logCounters());
                 sampler.shutdownNow();
                 if (jfr) {
@@ -211,7 +224,8 @@ public final class Cell {
         r.put("cpu.kernel.irq.s", fmt(d.irq()));
         r.put("cpu.other.s", fmt(d.other()));
         r.put("cpu.bench.threads", ProcStat.threadDelta(threadCpu.get(0), threadCpu.get(2)));
-        if (serverPid > 0) {
+        r.put("servers", Integer.toString(serverPids.size()));
+        if (!serverPids.isEmpty()) {
             r.put("cpu.server.threads", ProcStat.threadDelta(threadCpu.get(1), threadCpu.get(3)));
         }
         r.put("heap.bench.peak.mb", fmt(selfPeak.get() / 1048576.0));

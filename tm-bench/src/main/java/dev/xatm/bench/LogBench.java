@@ -223,9 +223,9 @@ public final class LogBench {
                 .shouldFailOnError(true)
                 .output(cellDir.resolve("jmh.txt").toString())
                 .build();
-        ProcStat.Snapshot before = ProcStat.snapshot(0);
+        ProcStat.Snapshot before = ProcStat.snapshot(List.of());
         Collection<RunResult> results = new Runner(options).run();
-        ProcStat.Snapshot during = ProcStat.snapshot(0).minus(before);
+        ProcStat.Snapshot during = ProcStat.snapshot(List.of()).minus(before);
         if (results.size() != 1) {
             throw new IllegalStateException("expected one JMH result for " + mode + " at " + threads + " writers, got " + results.size());
         }

@@ -37,7 +37,7 @@ public final class Matrix {
             return;
         }
         List<Integer> threads = args.list("threads", "1,8,32,64").stream().map(Integer::parseInt).toList();
-        List<String> variants = args.list("variants", String.join(",", Cell.VARIANTS));
+        List<String> variants = args.list("variants", String.join(",", Cell.DEFAULT_VARIANTS));
         long warmupMs = args.getLong("warmup-ms", 8_000);
         long measureMs = args.getLong("measure-ms", 10_000);
         int repeats = (int) args.getLong("repeats", 1);

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * CPU time from Linux /proc, for the whole machine and per process: the benchmark JVM, a separate
- * tm-server, and the database servers (every process named postgres, every mariadbd/mysqld). On two
+ * CPU time from Linux /proc, for the whole machine and per process: the benchmark JVM, the separate
+ * tm-server processes, and the database servers (every process named postgres, every mariadbd/mysqld). On two
  * shared cores the split says where a transaction's CPU goes, and "other" shows how much foreign
  * work ran during a measurement.
  */
@@ -35,7 +35,8 @@ public final class ProcStat {
         }
     }
 
-    public static Snapshot snapshot(long serverPid) {
+    /** {@code serverPids}: the separate coordinator processes, their CPU summed into {@link Snapshot#server()}. */
+    public static Snapshot snapshot(java.util.List<Long> serverPids) {
         double[] machine = machine();
         double pg = 0;
         double maria = 0;
@@ -57,7 +58,10 @@ public final class ProcStat {
             // no /proc: not Linux; the report shows zeros
         }
         double self = seconds(Path.of("/proc", Long.toString(ProcessHandle.current().pid())));
-        double server = serverPid > 0 ? seconds(Path.of("/proc", Long.toString(serverPid))) : 0;
+        double server = 0;
+        for (long pid : serverPids) {
+            server += seconds(Path.of("/proc", Long.toString(pid)));
+        }
         return new Snapshot(machine[0], machine[1], machine[2], self, server, pg, maria);
     }
 
@@ -68,6 +72,20 @@ public final class ProcStat {
      */
     public static java.util.Map<String, Double> threads(long pid) {
         java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        addThreads(pid, out);
+        return out;
+    }
+
+    /** As {@link #threads(long)}, summed over several processes (the same thread group in each adds up). */
+    public static java.util.Map<String, Double> threads(java.util.List<Long> pids) {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        for (long pid : pids) {
+            addThreads(pid, out);
+        }
+        return out;
+    }
+
+    private static void addThreads(long pid, java.util.Map<String, Double> out) {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path t : tasks) {
                 try {
@@ -80,7 +98,6 @@ public final class ProcStat {
         } catch (IOException e) {
             // process gone or no /proc
         }
-        return out;
     }
 
     /** Per-thread-group difference {@code after - before}, largest first, groups under 0.05 s dropped. */

@@ -32,7 +32,12 @@ public final class Report {
         LABELS.put("xatm-remote", "(e) xatm 2PC, tm-server process");
         LABELS.put("xatm-3pc", "(f) xatm 3PC");
         LABELS.put("xatm-embedded", "(g) xatm embedded");
+        LABELS.put("xatm-jdbc", "(h) xatm 2PC, tm-server on a JDBC store (PostgreSQL)");
+        LABELS.put("xatm-jdbc-3", "(i) xatm 2PC, 3 tm-servers on one JDBC store");
     }
+
+    /** Variants whose tm-server processes are measured (CPU summed over the servers, heap of the first). */
+    private static final java.util.Set<String> SERVER_MEASURED = java.util.Set.of("xatm-remote", "xatm-jdbc", "xatm-jdbc-3");
 
     private Report() {
     }
@@ -82,12 +87,15 @@ public final class Report {
         md.append("## All cells\n\n");
         md.append("Latency is per committed transaction, measured by the client thread around the whole transaction. CPU is\n")
                 .append("milliseconds per committed transaction in the measured window, from /proc: the benchmark JVM (load generator,\n")
-                .append("application, and for (c), (d), (g) the transaction manager), the tm-server process (e), all PostgreSQL and\n")
+                .append("application, and for (c), (d), (g) the transaction manager), the tm-server process (e) or processes (h, i, summed),\n")
+                .append("all PostgreSQL (for (h) and (i) the JDBC store's work too) and\n")
                 .append("all MariaDB processes, the kernel's interrupt time (loopback networking runs there; recorded from the run after\n")
                 .append("2026-11-23 16:17 on), and everything else on the machine (\"other\": foreign load and kernel threads; in runs\n")
                 .append("without the kernel column it includes interrupt time too). Heap: peak used heap\n")
-                .append("sampled every second; for tm-server also the largest heap left after a collection (\"live\"). Log fsyncs per\n")
-                .append("transaction: tm-server's FileTxnLog counter (whole run, read from its closing log line, divided by all commits).\n\n");
+                .append("sampled every second; for tm-server also the largest heap left after a collection (\"live\"; with several servers,\n")
+                .append("node 1's). Log fsyncs per transaction: tm-server's FileTxnLog counter (whole run, read from its closing log line,\n")
+                .append("divided by all commits); for the JDBC store (\"stmts\") its decision statements, one database commit each, summed\n")
+                .append("over the servers.\n\n");
         md.append("| variant | threads | tx/s | p50 ms | p99 ms | p99.9 ms | errors | consistent | CPU ms/tx app JVM | tm-server | PostgreSQL | MariaDB | kernel irq | other | heap MiB app | tm-server peak / live | log fsyncs/tx |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String v : variants) {
@@ -102,13 +110,13 @@ public final class Report {
                         .append(f2(r.num("lat.p999.ms"))).append(" | ").append(r.get("errors.window")).append(" | ")
                         .append(consistent(r)).append(" | ")
                         .append(perTx(r.num("cpu.bench.s"), n)).append(" | ")
-                        .append(v.equals("xatm-remote") ? perTx(r.num("cpu.server.s"), n) : "").append(" | ")
+                        .append(SERVER_MEASURED.contains(v) ? perTx(r.num("cpu.server.s"), n) : "").append(" | ")
                         .append(perTx(r.num("cpu.postgres.s"), n)).append(" | ")
                         .append(perTx(r.num("cpu.mariadb.s"), n)).append(" | ")
                         .append(perTx(r.num("cpu.kernel.irq.s"), n)).append(" | ")
                         .append(perTx(r.num("cpu.other.s"), n)).append(" | ")
                         .append(f0(r.num("heap.bench.peak.mb"))).append(" | ")
-                        .append(v.equals("xatm-remote") ? f0(r.num("heap.server.peak.mb")) + " / " + f0(r.num("heap.server.live.mb")) : "")
+                        .append(SERVER_MEASURED.contains(v) ? f0(r.num("heap.server.peak.mb")) + " / " + f0(r.num("heap.server.live.mb")) : "")
                         .append(" | ").append(fsyncs(v, r)).append(" |\n");
             }
         }
@@ -145,14 +153,19 @@ public final class Report {
         md.append("CPU seconds per thread group over the measured window (/proc/PID/task; Linux cuts thread names to 15\n")
                 .append("characters, digits folded to N). `C2 CompilerThre` is the JIT still compiling: a sign the warm-up was short\n")
                 .append("for that process.\n\n");
-        for (String v : List.of("xatm-remote", "xatm-embedded")) {
+        for (String v : List.of("xatm-remote", "xatm-embedded", "xatm-jdbc", "xatm-jdbc-3")) {
             for (int t : threads) {
                 CellResult r = cell(table, v, t);
                 if (r != null && r.ok()) {
                     md.append("- ").append(label(v)).append(", ").append(t).append(" threads, ").append(f0(r.committedWindow()))
                             .append(" commits: app JVM {").append(r.get("cpu.bench.threads")).append("}");
                     if (!r.get("cpu.server.threads").isBlank()) {
-                        md.append("; tm-server {").append(r.get("cpu.server.threads")).append("}");
+                        md.append(r.num("servers") > 1 ? "; " + r.get("servers") + " tm-servers, summed {" : "; tm-server {")
+                                .append(r.get("cpu.server.threads")).append("}");
+                    }
+                    String spread = spread(r);
+                    if (!spread.isEmpty()) {
+                        md.append("; log records by node: ").append(spread);
                     }
                     md.append('\n');
                 }
@@ -229,6 +242,9 @@ public final class Report {
                 + "  through `GlobalTransactionTemplate`; tm-server started per cell as `java -jar tm-server/target/tm-server.jar` with\n"
                 + "  default JVM settings, fresh file log, free ports; tm.client.agent-threads = max(4, threads), sized like the pools.\n"
                 + "  (g) the same application with tm.client.mode=embedded (coordinator and file log in the application's JVM).\n"
+                + "- (h) as (e) with tm.server.store=jdbc: the log in tables of their own (`benchtm_*`, dropped before each cell) in the\n"
+                + "  workload's PostgreSQL database. (i) three such servers, node ids 1..3, on the same tables; the application lists\n"
+                + "  all three in tm.client.server-address and the starter decides which server gets which transaction.\n"
                 + "- Errors: exceptions out of a transaction (counted, the client goes on). Consistency is checked after every cell.\n";
     }
 
@@ -329,6 +345,10 @@ public final class Report {
         if (v.equals("xatm-remote") && !r.get("server.log.fsyncs").isBlank()) {
             return f2(r.num("server.log.fsyncs") / r.committedTotal());
         }
+        if (v.startsWith("xatm-jdbc")) {
+            return r.get("server.log.statements").isBlank() ? "not reachable"
+                    : f2(r.num("server.log.statements") / r.committedTotal()) + " stmts";
+        }
         if (v.equals("xatm-embedded") && !r.get("log.window.fsyncs").isBlank()) {
             return f2(r.num("log.window.fsyncs") / r.committedWindow());
         }
@@ -336,6 +356,15 @@ public final class Report {
             return "not reachable";
         }
         return "";
+    }
+
+    /** With several servers: each node's log records (whole run), e.g. "node1=5012, node2=0, node3=0". */
+    private static String spread(CellResult r) {
+        List<String> parts = new ArrayList<>();
+        for (int node = 1; !r.get("server.log.records.node" + node).isBlank(); node++) {
+            parts.add("node" + node + "=" + r.get("server.log.records.node" + node));
+        }
+        return String.join(", ", parts);
     }
 
     private static String perTx(double seconds, double n) {

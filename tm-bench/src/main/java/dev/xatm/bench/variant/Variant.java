@@ -2,6 +2,7 @@ package dev.xatm.bench.variant;
 
 import dev.xatm.bench.Workload.Order;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,9 +15,17 @@ public interface Variant extends AutoCloseable {
     /** Runs one order as one transaction; returns normally only when it committed. */
     void execute(Order order) throws Exception;
 
-    /** A separate coordinator process to measure (CPU, heap), or -1 when the coordinator is in this JVM or absent. */
+    /**
+     * A separate coordinator process to measure (CPU, heap, JFR), or -1 when the coordinator is in this
+     * JVM or absent; with several, the first of {@link #coordinatorPids()}.
+     */
     default long coordinatorPid() {
         return -1;
+    }
+
+    /** Every separate coordinator process, whose CPU is summed (several tm-servers on one store); empty when none. */
+    default List<Long> coordinatorPids() {
+        return coordinatorPid() > 0 ? List.of(coordinatorPid()) : List.of();
     }
 
     /**

@@ -20,32 +20,42 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 
 import javax.sql.DataSource;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
- * (e) ours with tm-server as a separate process, or (g) ours with the coordinator embedded
- * (tm.client.mode=embedded). Either way the application is what a user writes: a Spring Boot
- * application with two HikariCP DataSource beans, the starter enlisting them, and the order placed
- * through {@link GlobalTransactionTemplate} with plain JDBC on the data sources.
+ * (e) ours with tm-server as a separate process, (h) and (i) ours with one or several tm-server
+ * processes on one JDBC store, or (g) ours with the coordinator embedded (tm.client.mode=embedded).
+ * Either way the application is what a user writes: a Spring Boot application with two HikariCP
+ * DataSource beans, the starter enlisting them, and the order placed through
+ * {@link GlobalTransactionTemplate} with plain JDBC on the data sources.
  */
 public final class XatmVariant implements Variant {
     private static final String PREFIX = "benchxatm";
+    /** Tables of the JDBC store's variants, next to bench_orders in the PostgreSQL database; dropped before each cell. */
+    static final String STORE_TABLE_PREFIX = "benchtm_";
     private static final GlobalTransactionDefinition ORDER = GlobalTransactionDefinition.DEFAULT.withName("place-order");
 
-    private final TmServerProcess server;
+    /** tm-server processes, node 1 first; empty when embedded. */
+    private final List<TmServerProcess> servers;
     private final ConfigurableApplicationContext context;
     private final GlobalTransactionTemplate template;
     private final DataSource pg;
     private final DataSource maria;
     private GlobalTransactionDefinition definition = ORDER;
 
-    private XatmVariant(TmServerProcess server, ConfigurableApplicationContext context) {
-        this.server = server;
+    private XatmVariant(List<TmServerProcess> servers, ConfigurableApplicationContext context) {
+        this.servers = List.copyOf(servers);
         this.context = context;
         this.template = context.getBean(GlobalTransactionTemplate.class);
         this.pg = context.getBean("pgDataSource", DataSource.class);
@@ -62,10 +72,65 @@ public final class XatmVariant implements Variant {
             p.put("tm.client.mode", "remote");
             p.put("tm.client.server-address", server.grpcTarget());
             p.put("tm.client.auth-token", server.token());
-            return new XatmVariant(server, start(p));
+            return new XatmVariant(List.of(server), start(p));
         } catch (Exception | Error e) {
             server.close();
             throw e;
+        }
+    }
+
+    /**
+     * (h) with {@code serverCount = 1}, (i) with 3: tm-server processes with node ids 1..serverCount
+     * on one JDBC store, its tables ({@value #STORE_TABLE_PREFIX}*) in {@code storeDb} and dropped
+     * first, so every cell starts from an empty store as (e) starts from an empty log. The application
+     * lists every server in {@code tm.client.server-address}; how it spreads its transactions over
+     * them is the starter's business (docs/ha.md).
+     */
+    public static XatmVariant remoteJdbc(Db pgDb, Db mariaDb, Db storeDb, int serverCount, int threads, Path serverJar, Path workDir,
+                                         List<String> serverJvmArgs, Map<String, String> extra) throws Exception {
+        if (serverCount < 1) {
+            throw new IllegalArgumentException("serverCount must be >= 1, got " + serverCount);
+        }
+        dropStore(storeDb);
+        String token = UUID.randomUUID().toString();
+        List<TmServerProcess> servers = new ArrayList<>();
+        try {
+            // Node 1 alone first: the first server applies the store's schema (Flyway), the others find it there.
+            servers.add(launch(storeDb, 1, serverJar, workDir, serverJvmArgs, token));
+            servers.get(0).awaitHealthy();
+            for (int node = 2; node <= serverCount; node++) {
+                servers.add(launch(storeDb, node, serverJar, workDir, serverJvmArgs, token));
+            }
+            for (TmServerProcess s : servers.subList(1, servers.size())) {
+                s.awaitHealthy();
+            }
+            Map<String, Object> p = common(pgDb, mariaDb, threads);
+            p.putAll(extra);
+            p.put("tm.client.mode", "remote");
+            p.put("tm.client.server-address", servers.stream().map(TmServerProcess::grpcTarget).collect(Collectors.joining(",")));
+            p.put("tm.client.auth-token", token);
+            return new XatmVariant(servers, start(p));
+        } catch (Exception | Error e) {
+            for (TmServerProcess s : servers) {
+                s.close();
+            }
+            throw e;
+        }
+    }
+
+    private static TmServerProcess launch(Db storeDb, int nodeId, Path serverJar, Path workDir, List<String> serverJvmArgs,
+                                          String token) throws IOException {
+        TmServerProcess.Store store = new TmServerProcess.Store.Jdbc(storeDb.url(), storeDb.user(), storeDb.password(),
+                STORE_TABLE_PREFIX, nodeId);
+        return TmServerProcess.launch(serverJar, workDir.resolve("tm-" + nodeId), serverJvmArgs, store, token);
+    }
+
+    /** The store's tables from an earlier cell: leases, decisions and Flyway's history. */
+    private static void dropStore(Db storeDb) throws SQLException {
+        try (Connection c = storeDb.connect(); Statement s = c.createStatement()) {
+            for (String table : List.of("decision", "node", "schema_history")) {
+                s.execute("DROP TABLE IF EXISTS " + STORE_TABLE_PREFIX + table);
+            }
         }
     }
 
@@ -95,7 +160,7 @@ public final class XatmVariant implements Variant {
         p.put("tm.server.file.dir", workDir.resolve("tm-data").toString());
         p.put("tm.server.port", "0");
         try {
-            return new XatmVariant(null, start(p));
+            return new XatmVariant(List.of(), start(p));
         } catch (Exception e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t.getCause() == null && t.getMessage() != null && t.getMessage().contains("embedded is not available")) {
@@ -145,13 +210,18 @@ public final class XatmVariant implements Variant {
 
     @Override
     public long coordinatorPid() {
-        return server == null ? -1 : server.pid();
+        return servers.isEmpty() ? -1 : servers.get(0).pid();
+    }
+
+    @Override
+    public List<Long> coordinatorPids() {
+        return servers.stream().map(TmServerProcess::pid).toList();
     }
 
     /** Embedded: the log is a bean of this context, its counters are read directly. */
     @Override
     public Map<String, Long> logCounters() {
-        if (server != null) {
+        if (!servers.isEmpty()) {
             return Map.of();
         }
         TxnLog log = context.getBeanProvider(TxnLog.class).getIfAvailable();
@@ -161,17 +231,32 @@ public final class XatmVariant implements Variant {
         return Map.of();
     }
 
-    /** Remote: the log's counters come from its closing line, so the server is stopped here. */
+    /**
+     * Remote: the logs' counters come from their closing lines, so the servers are stopped here:
+     * {@code server.log.records} and {@code server.log.fsyncs} (file) or {@code server.log.statements}
+     * (JDBC), summed over the servers, and with several servers each one's records as
+     * {@code server.log.records.node<N>} (how the application spread its transactions).
+     */
     @Override
     public Map<String, String> finish() throws Exception {
         Map<String, String> out = new LinkedHashMap<>();
-        if (server != null) {
-            context.close(); // the agent says goodbye before the server goes
-            long[] counters = server.stopAndReadLogCounters();
-            if (counters != null) {
-                out.put("server.log.records", Long.toString(counters[0]));
-                out.put("server.log.fsyncs", Long.toString(counters[1]));
+        if (servers.isEmpty()) {
+            return out;
+        }
+        context.close(); // the agent says goodbye before the servers go
+        servers.forEach(TmServerProcess::signalStop);
+        Map<String, Long> sum = new LinkedHashMap<>();
+        boolean complete = true;
+        for (int i = 0; i < servers.size(); i++) {
+            Map<String, Long> counters = servers.get(i).awaitStopAndReadLogCounters();
+            complete &= !counters.isEmpty();
+            counters.forEach((k, v) -> sum.merge(k, v, Long::sum));
+            if (servers.size() > 1 && counters.containsKey("records")) {
+                out.put("server.log.records.node" + (i + 1), Long.toString(counters.get("records")));
             }
+        }
+        if (complete) { // a sum with a server missing would understate the log's work
+            sum.forEach((k, v) -> out.put("server.log." + k, Long.toString(v)));
         }
         return out;
     }
@@ -188,8 +273,8 @@ public final class XatmVariant implements Variant {
         }
         pg.unwrap(HikariDataSource.class).close();
         maria.unwrap(HikariDataSource.class).close();
-        if (server != null) {
-            server.close();
+        for (TmServerProcess s : servers) {
+            s.close();
         }
     }
 
