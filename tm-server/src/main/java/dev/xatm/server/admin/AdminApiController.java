@@ -9,6 +9,8 @@ import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.TxnDetail;
 import dev.xatm.core.view.TxnViews;
+import dev.xatm.protocol.GtridOwner;
+import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.CoordinatorUnavailableException;
 import dev.xatm.server.recovery.RecoveryConnections;
@@ -37,6 +39,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,8 +76,11 @@ public class AdminApiController {
     private final long inDoubtAfterMillis;
     private final AdminJson.Times times;
 
-    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery) {
+    private final Cluster cluster;
+
+    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery, Cluster cluster) {
         this.loop = loop;
+        this.cluster = cluster;
         this.recovery = recovery;
         this.inDoubtAfterMillis = settings.inDoubtAfterMillis();
         this.times = new AdminJson.Times(loop::toEpochMillis, settings.ownerNode());
@@ -109,7 +115,24 @@ public class AdminApiController {
         return await(loop.query(v -> v.detail(gtrid, inDoubtAfterMillis)))
                 .map(times::detail)
                 .orElseThrow(() -> ApiException.notFound("transaction " + gtrid + " is not known to this coordinator: never begun,"
-                        + " forgotten, or lost in a restart before a commit decision (presumed rolled back)"));
+                        + " forgotten, or lost in a restart before a commit decision (presumed rolled back)" + owner(gtrid)));
+    }
+
+    /**
+     * On a shared store, where a gtrid held by no server here may be another server's: names its
+     * owner and, while that one holds a lease, where its admin API is.
+     */
+    private String owner(String gtrid) {
+        Optional<GtridOwner> owner = GtridOwner.of(gtrid);
+        if (owner.isEmpty() || cluster.self().isEmpty() || owner.equals(cluster.self())) {
+            return "";
+        }
+        int node = owner.get().nodeId();
+        return cluster.members().stream().filter(m -> m.nodeId() == node).findFirst()
+                .map(m -> "; it belongs to " + owner.get() + ", a live server (gRPC " + m.address() + ", epoch " + m.epoch()
+                        + "): ask its admin API")
+                .orElse("; it belongs to " + owner.get() + ", which holds no lease now: a transaction of it that was decided"
+                        + " was adopted by a survivor (see the survivors' admin APIs), anything else rolls back");
     }
 
     @PostMapping("/{xid}/commit")

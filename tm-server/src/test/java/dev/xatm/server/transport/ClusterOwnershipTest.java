@@ -60,15 +60,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * incarnation does not own are refused before anything happens; GetStatus, Inquiry and Resume about
  * other owners' gtrids follow the store's rule-R4 verdicts, and never the core's presumed abort.
  */
-@SpringBootTest(properties = {
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "tm.server.port=0",
         "server.port=0",
         "tm.server.auth-token=" + ClusterOwnershipTest.TOKEN,
+        "tm.server.admin-token=" + ClusterOwnershipTest.ADMIN_TOKEN,
         "tm.server.tick-ms=20",
         "tm.server.retry-initial-ms=100",
         "tm.server.retry-max-ms=400"})
 class ClusterOwnershipTest {
     static final String TOKEN = "test-token-cluster-0123456789";
+    static final String ADMIN_TOKEN = "admin-token-cluster-0123456789";
     static final GtridOwner SELF = new GtridOwner(1, 3);
     private static final AtomicInteger SEQ = new AtomicInteger();
     static final ScriptedCluster CLUSTER = new ScriptedCluster();
@@ -120,6 +122,8 @@ class ClusterOwnershipTest {
 
     @Autowired
     GrpcServer grpc;
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int httpPort;
 
     private ManagedChannel channel;
     private CoordinatorGrpc.CoordinatorBlockingStub client;
@@ -250,6 +254,25 @@ class ClusterOwnershipTest {
                 .as("a fenced owner's rollback is remembered here once answered").isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
         assertThat(client.commit(CommitRequest.newBuilder().setGtrid(fenced).build()).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
         assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid(live).build()), "node 2");
+    }
+
+    @Test
+    void theAdminApiNamesTheOwnerOfAGtridThisServerDoesNotHold() throws Exception {
+        String ofNode2 = new GtridOwner(2, 8).tag(unique());
+        String ofGoneNode = new GtridOwner(5, 1).tag(unique());
+        String own = SELF.tag(unique());
+
+        java.net.http.HttpResponse<String> live = adminDetail(ofNode2);
+        assertThat(live.statusCode()).isEqualTo(404);
+        assertThat(live.body()).contains("belongs to node 2 (epoch 8)").contains("127.0.0.1:7072");
+        assertThat(adminDetail(ofGoneNode).body()).contains("node 5 (epoch 1)").contains("holds no lease");
+        assertThat(adminDetail(own).body()).doesNotContain("belongs to");
+    }
+
+    private java.net.http.HttpResponse<String> adminDetail(String gtrid) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + httpPort + "/api/v1/transactions/" + gtrid))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     // ---------------------------------------------------------------- helpers
