@@ -43,8 +43,13 @@ final class OrderLoad {
         UNKNOWN
     }
 
-    /** One attempt; {@code orderId} is null when the answer did not carry one (e.g. the connection broke). */
-    record Result(Kind kind, Long orderId, long userId, long productId, int quantity, int status, String body) {}
+    /**
+     * One attempt; {@code orderId} and {@code xid} (the gtrid) are null when the answer did not carry
+     * them (e.g. the connection broke). {@code answeredNanos} is {@link System#nanoTime()} when the
+     * answer (or the failure) came back.
+     */
+    record Result(Kind kind, Long orderId, long userId, long productId, int quantity, int status, String body, String xid,
+                  long answeredNanos) {}
 
     private final String baseUrl;
     private final int products;
@@ -124,6 +129,7 @@ final class OrderLoad {
             HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
             JsonNode node = parse(r.body());
             Long orderId = node != null && node.hasNonNull("orderId") ? node.get("orderId").asLong() : null;
+            String xid = node != null && node.hasNonNull("xid") ? node.get("xid").asString() : null;
             String error = node != null && node.hasNonNull("error") ? node.get("error").asString() : "";
             Kind kind = switch (r.statusCode()) {
                 case 201 -> Kind.CREATED;
@@ -131,15 +137,15 @@ final class OrderLoad {
                 case 503 -> error.equals("rolled_back") ? Kind.ROLLED_BACK : Kind.UNKNOWN;
                 default -> Kind.UNKNOWN;
             };
-            return new Result(kind, orderId, userId, productId, quantity, r.statusCode(), r.body());
+            return new Result(kind, orderId, userId, productId, quantity, r.statusCode(), r.body(), xid, System.nanoTime());
         } catch (java.net.ConnectException e) {
-            return new Result(Kind.NOT_SENT, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.NOT_SENT, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         } catch (IOException e) {
             // sent, but the answer was lost (the service died mid-request): it may have committed
-            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         }
     }
 
