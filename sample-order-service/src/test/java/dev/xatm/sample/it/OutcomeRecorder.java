@@ -45,6 +45,7 @@ final class OutcomeRecorder implements AutoCloseable {
     /** The store's outcome codes (sql/tm-server/&#42;/V1): 1 COMMIT, 2 ABORT, 3 PRE_COMMIT, 4 HEURISTICS. */
     static final int STORE_COMMIT = 1;
     static final int STORE_ABORT = 2;
+    static final int STORE_HEURISTICS = 4;
 
     private static final int ADMIN_LIMIT = 1000;
 
@@ -53,7 +54,10 @@ final class OutcomeRecorder implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<Integer, ServerProcess> watched = new ConcurrentHashMap<>();
-    /** gtrid -> "OUTCOME@node" for every decided outcome any server ever listed. */
+    /**
+     * gtrid -> "OUTCOME@node" for every outcome any server ever listed: COMMITTED (finished),
+     * COMMITTING (decided here, maybe not yet durable), ROLLED_BACK, TIMED_OUT, HEURISTIC_HAZARD.
+     */
     private final Map<String, Set<String>> adminOutcomes = new ConcurrentHashMap<>();
     /** gtrid -> "STATUS@node" for heuristic statuses seen (the branches may disagree). */
     private final Map<String, Set<String>> heuristics = new ConcurrentHashMap<>();
@@ -122,7 +126,9 @@ final class OutcomeRecorder implements AutoCloseable {
 
     /**
      * Gtrids with a commit on one side and a rollback on another, from every source together: two
-     * servers' lists, or a server's list against the store's row, or two store rows over time.
+     * servers' lists, or a server's list against the store's row, or two store rows over time. A
+     * commit is a store COMMIT row or a server's FINISHED_COMMITTED; a rollback is any server's
+     * ROLLED_BACK or TIMED_OUT (an abort needs nothing durable) or a store ABORT row.
      */
     Map<String, String> conflicts() {
         Map<String, String> out = new TreeMap<>();
@@ -181,10 +187,18 @@ final class OutcomeRecorder implements AutoCloseable {
             }
             for (JsonNode t : json.readTree(r.body())) {
                 String gtrid = t.get("xid").asString();
-                if (t.hasNonNull("outcome")) {
-                    adminOutcomes.computeIfAbsent(gtrid, k -> ConcurrentHashMap.newKeySet()).add(t.get("outcome").asString() + "@" + nodeId);
-                }
                 String status = t.get("status").asString();
+                if (t.hasNonNull("outcome")) {
+                    String outcome = t.get("outcome").asString();
+                    // COMMITTING is also shown while the decision is still on its way to the store:
+                    // a server killed or fenced right then never decided it. A commit counts once
+                    // finished here or once its row is in the store (polled 4 times a second, and
+                    // rows stay a minute after completion, so no durable commit goes unseen).
+                    if (outcome.equals("COMMITTED") && !status.equals("FINISHED_COMMITTED")) {
+                        outcome = "COMMITTING";
+                    }
+                    adminOutcomes.computeIfAbsent(gtrid, k -> ConcurrentHashMap.newKeySet()).add(outcome + "@" + nodeId);
+                }
                 if (status.startsWith("FINISHED_HEURISTIC")) {
                     heuristics.computeIfAbsent(gtrid, k -> ConcurrentHashMap.newKeySet()).add(status + "@" + nodeId);
                 }
