@@ -68,7 +68,7 @@ import static org.awaitility.Awaitility.await;
  *       survivor's {@code TAKEOVER:} log line.</li>
  * </ul>
  *
- * <p>The checks after the failures are soft (all of them run and all failures are reported
+ * <p>Every check once the load runs is soft (all of them run and all failures are reported
  * together): a run that breaks one invariant should still say which others held. Logs of every
  * process: target/it-logs/three-servers-*.log.
  */
@@ -509,7 +509,6 @@ class ThreeServersIT {
                 softly.assertThat(r.getBoolean(3)).as("node " + nodeId + " holds a live lease").isTrue();
             }
         }
-        softly.assertThat(server.output()).as("node " + nodeId + " did not take itself over").doesNotContain("took over node " + nodeId + " ");
     }
 
     // ------------------------------------------------------------------ reading the store and the shards
