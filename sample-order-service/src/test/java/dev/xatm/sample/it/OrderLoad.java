@@ -49,7 +49,15 @@ final class OrderLoad {
      * answer (or the failure) came back.
      */
     record Result(Kind kind, Long orderId, long userId, long productId, int quantity, int status, String body, String xid,
-                  long answeredNanos) {}
+                  long answeredNanos) {
+        /**
+         * The order row (user's shard) and the stock (product's shard) are on different databases:
+         * a two-phase commit, decided by the coordinator. The others commit in one phase.
+         */
+        boolean acrossShards() {
+            return Math.floorMod(userId, 2) != Math.floorMod(productId, 2);
+        }
+    }
 
     private final String baseUrl;
     private final int products;
@@ -60,6 +68,7 @@ final class OrderLoad {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicInteger attempts = new AtomicInteger();
     private final AtomicInteger created = new AtomicInteger();
+    private final AtomicInteger createdAcrossShards = new AtomicInteger();
     private ExecutorService pool;
     private final List<Future<?>> workers = new ArrayList<>();
 
@@ -80,6 +89,9 @@ final class OrderLoad {
                     results.add(r);
                     if (r.kind() == Kind.CREATED) {
                         created.incrementAndGet();
+                        if (r.acrossShards()) {
+                            createdAcrossShards.incrementAndGet();
+                        }
                     } else if (r.kind() != Kind.REJECTED) {
                         // the service or the coordinator is down: pace the retries, do not spin
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
@@ -115,6 +127,11 @@ final class OrderLoad {
 
     int created() {
         return created.get();
+    }
+
+    /** Committed orders whose two writes were on different shards (two-phase commits). */
+    int createdAcrossShards() {
+        return createdAcrossShards.get();
     }
 
     private Result placeOne(Random random) {
