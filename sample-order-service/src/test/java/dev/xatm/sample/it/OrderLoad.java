@@ -121,6 +121,13 @@ final class OrderLoad {
         stop.set(true);
     }
 
+    /** The results so far (the senders keep adding), for a diagnosis while the load still runs. */
+    List<Result> resultsSoFar() {
+        synchronized (results) {
+            return List.copyOf(results);
+        }
+    }
+
     int responses() {
         return results.size();
     }

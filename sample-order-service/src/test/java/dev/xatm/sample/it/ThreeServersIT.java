@@ -135,8 +135,13 @@ class ThreeServersIT {
         SoftAssertions softly = new SoftAssertions();
 
         load = new OrderLoad(service.baseUrl(), PRODUCTS, 8).start(THREADS, MAX_ATTEMPTS);
-        await(CREATED_BEFORE_FAILURE + " orders committed across both shards before the first failure").atMost(Duration.ofSeconds(60))
-                .until(() -> load.createdAcrossShards() >= CREATED_BEFORE_FAILURE);
+        if (!within(Duration.ofSeconds(60), () -> load.createdAcrossShards() >= CREATED_BEFORE_FAILURE)) {
+            List<String> lastFailures = load.resultsSoFar().stream().filter(r -> r.kind() != OrderLoad.Kind.CREATED && r.kind() != OrderLoad.Kind.REJECTED)
+                    .map(r -> r.status() + " " + r.body()).toList();
+            throw new AssertionError("only " + load.createdAcrossShards() + " of " + CREATED_BEFORE_FAILURE + " two-phase orders committed in 60 s"
+                    + " before any failure (" + load.created() + " orders in all); the last other answers:\n"
+                    + String.join("\n", lastFailures.subList(Math.max(0, lastFailures.size() - 3), lastFailures.size())));
+        }
 
         // ---- failure 1: kill -9 of node 1, the server every call and agent stream goes to
         ServerProcess node1 = servers.get(1);
