@@ -40,7 +40,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (a fresh temporary one under the calling module's {@code target/it-data}), so a restart is the
  * same server coming back. All output goes to {@code <name>.log} under the calling module's
  * {@code target/it-logs} (system property {@code tm.it.log-dir} overrides) for post-mortems. The
- * auth token is random per instance and never written to that file by us.
+ * auth token is random per instance unless the caller gives {@code tm.server.auth-token} (servers
+ * sharing one store share it), and never written to that file by us. On a JDBC store the server
+ * is also told its {@code tm.server.advertised-address} (127.0.0.1 and its gRPC port).
  *
  * <p>Not thread-safe: one test drives one instance.
  */
@@ -78,7 +80,10 @@ public final class ServerProcess implements AutoCloseable {
         }
         this.httpPort = Ports.free();
         this.grpcPort = Ports.freeExcept(httpPort);
-        this.token = UUID.randomUUID().toString();
+        // Servers sharing one store share one client token (agents fail over between them): a caller
+        // that gives one gets it back from token(), so the never-logged check looks for the right secret.
+        String givenToken = extraProperties.get("tm.server.auth-token");
+        this.token = givenToken != null && !givenToken.isBlank() ? givenToken : UUID.randomUUID().toString();
         this.properties = new LinkedHashMap<>();
         properties.put("server.port", Integer.toString(httpPort));
         properties.put("server.address", "127.0.0.1");
@@ -86,6 +91,11 @@ public final class ServerProcess implements AutoCloseable {
         properties.put("tm.server.file.dir", dataDir.toString());
         properties.put("tm.server.auth-token", token);
         properties.putAll(extraProperties);
+        if ("jdbc".equals(properties.get("tm.server.store"))) {
+            // What the other servers of the store hand to agents (Members RPC): the port is picked
+            // here, so only this class can say it. An older server ignores the unknown property.
+            properties.putIfAbsent("tm.server.advertised-address", grpcTarget());
+        }
     }
 
     /**

@@ -43,8 +43,21 @@ final class OrderLoad {
         UNKNOWN
     }
 
-    /** One attempt; {@code orderId} is null when the answer did not carry one (e.g. the connection broke). */
-    record Result(Kind kind, Long orderId, long userId, long productId, int quantity, int status, String body) {}
+    /**
+     * One attempt; {@code orderId} and {@code xid} (the gtrid) are null when the answer did not carry
+     * them (e.g. the connection broke). {@code answeredNanos} is {@link System#nanoTime()} when the
+     * answer (or the failure) came back.
+     */
+    record Result(Kind kind, Long orderId, long userId, long productId, int quantity, int status, String body, String xid,
+                  long answeredNanos) {
+        /**
+         * The order row (user's shard) and the stock (product's shard) are on different databases:
+         * a two-phase commit, decided by the coordinator. The others commit in one phase.
+         */
+        boolean acrossShards() {
+            return Math.floorMod(userId, 2) != Math.floorMod(productId, 2);
+        }
+    }
 
     private final String baseUrl;
     private final int products;
@@ -55,6 +68,7 @@ final class OrderLoad {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicInteger attempts = new AtomicInteger();
     private final AtomicInteger created = new AtomicInteger();
+    private final AtomicInteger createdAcrossShards = new AtomicInteger();
     private ExecutorService pool;
     private final List<Future<?>> workers = new ArrayList<>();
 
@@ -75,6 +89,9 @@ final class OrderLoad {
                     results.add(r);
                     if (r.kind() == Kind.CREATED) {
                         created.incrementAndGet();
+                        if (r.acrossShards()) {
+                            createdAcrossShards.incrementAndGet();
+                        }
                     } else if (r.kind() != Kind.REJECTED) {
                         // the service or the coordinator is down: pace the retries, do not spin
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
@@ -104,12 +121,24 @@ final class OrderLoad {
         stop.set(true);
     }
 
+    /** The results so far (the senders keep adding), for a diagnosis while the load still runs. */
+    List<Result> resultsSoFar() {
+        synchronized (results) {
+            return List.copyOf(results);
+        }
+    }
+
     int responses() {
         return results.size();
     }
 
     int created() {
         return created.get();
+    }
+
+    /** Committed orders whose two writes were on different shards (two-phase commits). */
+    int createdAcrossShards() {
+        return createdAcrossShards.get();
     }
 
     private Result placeOne(Random random) {
@@ -124,6 +153,7 @@ final class OrderLoad {
             HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
             JsonNode node = parse(r.body());
             Long orderId = node != null && node.hasNonNull("orderId") ? node.get("orderId").asLong() : null;
+            String xid = node != null && node.hasNonNull("xid") ? node.get("xid").asString() : null;
             String error = node != null && node.hasNonNull("error") ? node.get("error").asString() : "";
             Kind kind = switch (r.statusCode()) {
                 case 201 -> Kind.CREATED;
@@ -131,15 +161,15 @@ final class OrderLoad {
                 case 503 -> error.equals("rolled_back") ? Kind.ROLLED_BACK : Kind.UNKNOWN;
                 default -> Kind.UNKNOWN;
             };
-            return new Result(kind, orderId, userId, productId, quantity, r.statusCode(), r.body());
+            return new Result(kind, orderId, userId, productId, quantity, r.statusCode(), r.body(), xid, System.nanoTime());
         } catch (java.net.ConnectException e) {
-            return new Result(Kind.NOT_SENT, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.NOT_SENT, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         } catch (IOException e) {
             // sent, but the answer was lost (the service died mid-request): it may have committed
-            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString());
+            return new Result(Kind.UNKNOWN, null, userId, productId, quantity, -1, e.toString(), null, System.nanoTime());
         }
     }
 
