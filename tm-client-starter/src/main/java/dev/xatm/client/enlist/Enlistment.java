@@ -48,10 +48,13 @@ public final class Enlistment {
     @FunctionalInterface
     public interface AgentGate {
         /** An agent that is always connected (tests with a fake coordinator). */
-        AgentGate OPEN = timeoutMillis -> true;
+        AgentGate OPEN = (gtrid, timeoutMillis) -> true;
 
-        /** Waits at most {@code timeoutMillis} for the agent's stream; true once it is open. */
-        boolean awaitConnected(long timeoutMillis) throws InterruptedException;
+        /**
+         * Waits at most {@code timeoutMillis} for the agent's stream to the server that owns
+         * {@code gtrid} (the one that will send its commands); true once it is open.
+         */
+        boolean awaitConnected(String gtrid, long timeoutMillis) throws InterruptedException;
     }
 
     public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table) {
@@ -188,15 +191,15 @@ public final class Enlistment {
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         boolean connected;
         try {
-            connected = agent.awaitConnected(leftMillis);
+            connected = agent.awaitConnected(gtrid, leftMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TmSystemException("Interrupted while waiting for agent " + agentId + " to connect to " + coordinator.describe()
                     + " (global transaction " + gtrid + ")", e);
         }
         if (!connected) {
-            throw new TmSystemException("Agent " + agentId + " has no open stream to " + coordinator.describe() + " after "
-                    + callTimeoutMillis + " ms (tm.client.call-timeout-ms), so no branch of global transaction " + gtrid
+            throw new TmSystemException("Agent " + agentId + " has no open stream to the tm-server that owns " + gtrid + " ("
+                    + coordinator.describe() + ") after " + callTimeoutMillis + " ms (tm.client.call-timeout-ms), so no branch of global transaction " + gtrid
                     + " can join: the coordinator only accepts branches it can send commit or rollback to. "
                     + "See the tmClient health indicator or the agent's log for why it is not connected.");
         }
