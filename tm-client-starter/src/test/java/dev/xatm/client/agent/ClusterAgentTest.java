@@ -184,6 +184,34 @@ class ClusterAgentTest {
         assertThat(h.rows()).containsExactly(3L);
     }
 
+    /**
+     * Prepared branches XA RECOVER finds after a restart: one whose owner is connected is asked about
+     * on the owner's stream; one whose owner has no link is asked about with Resume on a connected
+     * server, and its COMMIT verdict commits it in the database.
+     */
+    @Test
+    void xaRecoverAsksTheOwnerOrResumesElsewhere() throws Exception {
+        h = new ClusterHarness(2, 2, 0);
+        TmXid ownedByTwo = new TmXid(owned(2, "recover.1"), "b1.old");
+        TmXid ownedByThree = new TmXid(owned(3, "recover.2"), "b1.old");
+        h.prepareOutsideTheAgent(ownedByTwo, 21);
+        h.prepareOutsideTheAgent(ownedByThree, 31);
+        assertThat(h.preparedInH2()).containsExactlyInAnyOrder(ownedByTwo, ownedByThree);
+        h.node(1).verdicts.put(ownedByThree.gtrid(), Verdict.VERDICT_COMMIT);
+        h.node(2).verdicts.put(ownedByThree.gtrid(), Verdict.VERDICT_COMMIT);
+        h.agent.start();
+        awaitConnected(2);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.rows().contains(31L));
+        assertThat(h.preparedInH2()).containsExactly(ownedByTwo);
+        List<Inquiry> toTwo = h.node(2).inquiries(500);
+        assertThat(toTwo).extracting(Inquiry::getGtrid).contains(ownedByTwo.gtrid()).doesNotContain(ownedByThree.gtrid());
+        assertThat(h.node(1).inquiries(100)).extracting(Inquiry::getGtrid).doesNotContain(ownedByTwo.gtrid());
+        h.node(2).command(ownedByTwo.gtrid(), ownedByTwo.bqual(), PhaseAction.COMMIT);
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.preparedInH2().isEmpty());
+        assertThat(h.rows()).containsExactly(21L, 31L);
+    }
+
     /** A server the cluster announces in a Welcome, and that no link connects to yet, gets a link of its own. */
     @Test
     void anAnnouncedMemberGetsALink() throws Exception {

@@ -43,6 +43,7 @@ final class ClusterHarness implements AutoCloseable {
     final GrpcCoordinatorAccess access;
     final GtridMinter minter;
     final EnlistingDataSource ds;
+    private final List<Connection> leftOpen = new ArrayList<>();
 
     /**
      * {@code servers} fakes, nodes 1..servers; the agent is configured with the first
@@ -93,6 +94,23 @@ final class ClusterHarness implements AutoCloseable {
         return table.branchesOf(gtrid).get(0).xid();
     }
 
+    /**
+     * Prepares {@code id}'s insert as branch {@code xid} on a connection of its own, outside the
+     * agent (as a previous run of the application left it): only XA RECOVER can find it.
+     */
+    void prepareOutsideTheAgent(TmXid xid, long id) throws Exception {
+        Connection c = pool.getConnection();
+        c.setAutoCommit(false);
+        XAResource xa = XaDialects.forUrl(pool.getJdbcUrl()).xaResource(c);
+        xa.start(xid, XAResource.TMNOFLAGS);
+        try (Statement s = c.createStatement()) {
+            s.execute("INSERT INTO t (id) VALUES (" + id + ")");
+        }
+        xa.end(xid, XAResource.TMSUCCESS);
+        xa.prepare(xid);
+        leftOpen.add(c); // returning it to the pool would roll it back
+    }
+
     List<TmXid> preparedInH2() throws Exception {
         try (Connection c = pool.getConnection()) {
             XAResource xa = XaDialects.forUrl(pool.getJdbcUrl()).xaResource(c);
@@ -117,6 +135,9 @@ final class ClusterHarness implements AutoCloseable {
         GlobalTxContext.bind(null);
         agent.close();
         channels.close();
+        for (Connection c : leftOpen) {
+            c.close();
+        }
         for (FakeCoordinatorServer f : fakes) {
             f.close();
         }
