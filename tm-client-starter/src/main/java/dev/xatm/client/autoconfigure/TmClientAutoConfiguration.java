@@ -142,9 +142,11 @@ public class TmClientAutoConfiguration {
     GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings, Agent agent,
                                                         TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
                                                         ObjectProvider<OneRoundTripCommit> oneRoundTrip) {
-        // each gtrid names a connected server as its owner when the servers share a store
-        GtridMinter gtrids = new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(),
-                properties.getCallTimeoutMs());
+        // Each gtrid names a connected server as its owner when the servers share a store. Only when the calls
+        // are routed by that owner: an application's own CoordinatorAccess decides where its calls go itself.
+        GtridMinter gtrids = coordinator instanceof GrpcCoordinatorAccess
+                ? new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(), properties.getCallTimeoutMs())
+                : new GtridMinter(properties.getGtridPrefix(), settings.instanceTag());
         return new GlobalTransactionManager(coordinator, gtrids,
                 properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
                 properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
