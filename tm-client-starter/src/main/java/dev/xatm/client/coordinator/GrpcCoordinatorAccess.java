@@ -26,9 +26,11 @@ import java.util.concurrent.TimeUnit;
  * wait for votes and possibly phase 2 on the server. Thread-safe (gRPC stubs are).
  *
  * <p>Each call goes to the server that owns its gtrid ({@link ServerRoutes}). While that server is
- * not connected the call fails at once as UNAVAILABLE would: no other server may decide the gtrid,
- * and the callers already handle an unreachable coordinator (roll back before a decision; hand
- * prepared branches to the agent when the outcome is unknown). A FAILED_PRECONDITION to a commit is a
+ * not connected the call fails at once as UNAVAILABLE would (no other server may decide the gtrid,
+ * and the callers already handle an unreachable coordinator), except where not sending tells more: a
+ * commit with prepared branches comes back ROLLED_BACK (its gtrid never left the process, so no
+ * server can have decided it, and the caller rolls back at once), and a plain commit fails saying it
+ * was not sent. A FAILED_PRECONDITION to a commit is a
  * server refusing a gtrid it does not own (or one it cannot commit that way): it decided nothing, so
  * it reads as rolled back. (Not so for a rollback: there it may mean "the commit is under way".)
  */
@@ -93,6 +95,13 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
 
     @Override
     public OutcomeReport commit(String gtrid, boolean waitForCompletion) {
+        if (routes.channelFor(gtrid).isEmpty()) {
+            // Nothing leaves, so nothing is decided: the owner aborts what it holds for an agent whose stream
+            // broke, or at the deadline (presumed abort). Not "unknown", which would send the operator looking.
+            throw new TmSystemException("Global transaction " + gtrid + " was not committed: there is no open stream to "
+                    + routes.describeRoute(gtrid) + ", the only server that may decide it, so the commit request was not sent."
+                    + " That server rolls it back.");
+        }
         try {
             return report(stub(gtrid, commitTimeoutMillis)
                     .commit(CommitRequest.newBuilder().setGtrid(gtrid).setWaitForCompletion(waitForCompletion).build()));
@@ -120,6 +129,12 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
         for (PreparedBranch b : branches) {
             request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
                     .setVote(b.vote() == PreparedBranch.Vote.YES ? BranchVote.YES : BranchVote.READ_ONLY));
+        }
+        if (routes.channelFor(gtrid).isEmpty()) {
+            // The gtrid never left this process and this request is not sent: no server can have decided it, so
+            // the caller rolls its branches back now instead of asking about them until the owner is back.
+            return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "not sent: there is no open stream to " + routes.describeRoute(gtrid)
+                    + ", the only server that may decide it; no server knows the transaction (presumed abort)");
         }
         try {
             return report(stub(gtrid, commitTimeoutMillis).commit(request.build()));

@@ -133,9 +133,15 @@ class ClusterAgentTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !h.agent.links().get(1).connected());
         long start = System.nanoTime();
         assertThatThrownBy(() -> h.access.commit(owned(2, "route.4"), false)).isInstanceOf(TmSystemException.class)
-                .hasMessageContaining("unknown").hasMessageContaining("node 2");
+                .hasMessageContaining("not sent").hasMessageContaining("node 2");
+        assertThatThrownBy(() -> h.access.status(owned(2, "route.4"))).isInstanceOf(TmSystemException.class)
+                .hasMessageContaining("unreachable").hasMessageContaining("node 2");
+        assertThat(h.access.commitPrepared(owned(2, "route.5"), "n", 1_000, "agent-1",
+                List.of(new PreparedBranch("b", "h2", PreparedBranch.Vote.YES))).outcome())
+                .as("never sent, so never decided").isEqualTo(GlobalOutcome.ROLLED_BACK);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
         assertThat(h.node(1).commits).extracting(c -> c.getGtrid()).containsExactly(owned(1, "route.3"));
+        assertThat(h.node(2).commits).hasSize(1);
     }
 
     /**
