@@ -80,10 +80,10 @@ public class TmClientProperties {
     /** Keep-alive ping interval (and timeout) of the connection to the coordinator, in milliseconds; at least 1000. */
     private long keepaliveMs = 5_000;
 
-    /** Delay before the first reconnect of the agent's stream, in milliseconds; doubles per failed attempt. */
+    /** Delay before the first reconnect of one of the agent's streams, in milliseconds; doubles per failed attempt of that stream. */
     private long reconnectBackoffInitialMs = 200;
 
-    /** Longest delay between reconnect attempts of the agent's stream, in milliseconds. */
+    /** Longest delay between reconnect attempts of one of the agent's streams, in milliseconds. */
     private long reconnectBackoffMaxMs = 5_000;
 
     /** Threads that run phase commands (XA prepare/commit/rollback) for the agent. */

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * for them before that.
  *
  * <p>The coordinator only accepts a branch whose agent has an open stream (else nobody could tell it
- * to commit or roll back). So registration first waits for this instance's agent to be welcomed, and
+ * to commit or roll back). So registration first waits for this instance's agent to be welcomed by
+ * the server that owns the gtrid (with several servers, the one its gtrid names), and
  * a refusal while the transaction is still active (the agent's stream dropped, or the coordinator had
  * not yet seen the stream it just welcomed) is retried; all of it within tm.client.call-timeout-ms.
  * Thread-safe.

@@ -218,6 +218,70 @@ class ClusterAgentTest {
         assertThat(h.rows()).containsExactly(31L);
     }
 
+    /**
+     * Servers without node ids (file stores; several addresses of one service): gtrids stay untagged
+     * and go to the primary link, the first connected one in configuration order.
+     */
+    @Test
+    void untaggedGtridsGoToTheFirstConnectedLinkInConfigurationOrder() throws Exception {
+        h = new ClusterHarness(2, 2, 0, false);
+        h.node(1).holdWelcome();
+        h.agent.start();
+        awaitConnected(1);
+        String first = h.minter.next();
+        assertThat(GtridOwner.of(first)).isEmpty();
+        h.insert(first, 1);
+        assertThat(h.node(2).registrations).extracting(r -> r.getGtrid()).containsExactly(first);
+
+        h.node(1).releaseWelcome();
+        awaitConnected(2);
+        String second = h.minter.next();
+        assertThat(GtridOwner.of(second)).isEmpty();
+        h.insert(second, 2);
+        assertThat(h.node(1).registrations).extracting(r -> r.getGtrid()).containsExactly(second);
+        assertThat(h.node(2).registrations).hasSize(1);
+    }
+
+    /**
+     * 3PC: the owner is gone after PRE_COMMIT; the branch's timer commits it, and the report goes to
+     * the owner's stream once it is back, not to the server that stayed.
+     */
+    @Test
+    void anOwnDecisionIsReportedToTheOwnerWhenItIsBack() throws Exception {
+        start(2, 2, 0);
+        awaitConnected(2);
+        TmXid xid = h.insert(owned(2, "own.1"), 1);
+        h.node(2).command(xid.gtrid(), xid.bqual(), PhaseAction.CAN_COMMIT, 600_000);
+        assertThat(h.node(2).next().getVote().getVote()).isEqualTo(BranchVote.YES);
+        h.node(2).command(xid.gtrid(), xid.bqual(), PhaseAction.PRE_COMMIT, 1_000);
+        assertThat(h.node(2).next().getVote().getVote()).isEqualTo(BranchVote.YES);
+
+        h.node(2).breakStream(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.table.get(xid).state() == Branch.State.COMMITTED);
+        assertThat(h.rows()).containsExactly(1L);
+        // another server's Welcome meanwhile keeps the report for the owner
+        h.node(1).breakStream(false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.node(1).hellos.get() == 2 && h.agent.links().get(0).connected());
+        assertThat(h.node(1).poll(300)).as("nothing to the server that does not own it").isNull();
+
+        h.node(2).releaseWelcome();
+        dev.xatm.protocol.v1.Ack ack = h.node(2).next().getAck();
+        assertThat(ack.getAutonomous()).isTrue();
+        assertThat(ack.getAction()).isEqualTo(PhaseAction.COMMIT);
+        assertThat(ack.getGtrid()).isEqualTo(xid.gtrid());
+        assertThat(h.node(1).poll(300)).isNull();
+    }
+
+    /** A server that joins later is learned from the periodic Members call and gets a link. */
+    @Test
+    void aMemberLearnedFromMembersGetsALink() throws Exception {
+        start(3, 1, 0);
+        awaitConnected(1);
+        h.node(1).members = List.of(h.node(1).member(), h.node(2).member(), h.node(3).member());
+        awaitConnected(3);
+        assertThat(h.agent.links()).extracting(Agent.LinkStatus::nodeId).containsExactly(1, 2, 3);
+    }
+
     /** A server the cluster announces in a Welcome, and that no link connects to yet, gets a link of its own. */
     @Test
     void anAnnouncedMemberGetsALink() throws Exception {

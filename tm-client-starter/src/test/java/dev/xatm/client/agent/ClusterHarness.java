@@ -51,6 +51,11 @@ final class ClusterHarness implements AutoCloseable {
      * more configured channels to fake 1 (a second address of the same server).
      */
     ClusterHarness(int servers, int configured, int extraChannels) throws Exception {
+        this(servers, configured, extraChannels, true);
+    }
+
+    /** Without node ids ({@code nodeIds} false) the fakes are servers of file stores, several addresses of one service. */
+    ClusterHarness(int servers, int configured, int extraChannels, boolean nodeIds) throws Exception {
         pool = new HikariDataSource();
         pool.setJdbcUrl("jdbc:h2:mem:cluster" + DBS.incrementAndGet() + ";DB_CLOSE_DELAY=-1");
         pool.setMaximumPoolSize(6);
@@ -58,7 +63,7 @@ final class ClusterHarness implements AutoCloseable {
             s.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)");
         }
         for (int i = 1; i <= servers; i++) {
-            fakes.add(new FakeCoordinatorServer(false, i, EPOCH));
+            fakes.add(nodeIds ? new FakeCoordinatorServer(false, i, EPOCH) : new FakeCoordinatorServer(false));
         }
         List<CoordinatorChannel> links = new ArrayList<>();
         for (int i = 0; i < configured; i++) {

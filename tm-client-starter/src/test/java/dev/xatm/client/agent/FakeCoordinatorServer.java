@@ -129,6 +129,11 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
         return out;
     }
 
+    /** Holds back the Welcome of the next stream until {@link #releaseWelcome()} (the server is not up yet). */
+    synchronized void holdWelcome() {
+        holdWelcome = true;
+    }
+
     /** Sends the Welcome that was held back. */
     synchronized void releaseWelcome() {
         holdWelcome = false;
