@@ -13,13 +13,9 @@ import dev.xatm.protocol.v1.AckBatch;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BranchVote;
-import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.Member;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.protocol.v1.ResumeAnswer;
-import dev.xatm.protocol.v1.ResumeRequest;
-import dev.xatm.protocol.v1.ResumeResponse;
 import dev.xatm.protocol.v1.Vote;
 import dev.xatm.protocol.v1.Welcome;
 import io.grpc.StatusRuntimeException;
@@ -63,7 +59,7 @@ import java.util.function.Supplier;
  *   <li>A broken stream is reopened with exponential backoff; answers lost with it are recovered by
  *       the coordinator's resend on reconnect. The registered unprepared branches that server owns are
  *       rolled back at once (it aborts them); its prepared ones are asked about with {@code Resume} on
- *       another connected server every tm.client.resume-interval-ms ({@link ResumeQueue}) until a
+ *       another connected server every tm.client.resume-interval-ms ({@link Resumer}) until a
  *       verdict comes or the owner is back.</li>
  *   <li>A vote the coordinator does not know the transaction of comes back as a ProtocolError
  *       NOT_FOUND (the coordinator lost it in a restart before deciding: presumed abort). The error
@@ -94,8 +90,6 @@ public final class Agent implements AutoCloseable {
     /** How long the acks of the callers' own commits are collected before they go out in one message. */
     static final long ACK_BATCH_MILLIS = 5;
     static final int ACK_BATCH_MAX = 500;
-    /** Branches per Resume call. */
-    static final int RESUME_BATCH_MAX = 500;
 
     private final AgentSettings settings;
     private final CoordinatorChannels channels;
@@ -112,13 +106,12 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService ticks;
     private final ParticipantTimers timers;
     private final PendingReports reports;
-    private final ResumeQueue resumes;
+    private final Resumer resumer;
     /** Delay before an own decision that could not reach its database is tried again. */
     private final long decisionRetryMillis;
     private final Queue<Ack> pendingAcks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ackFlushQueued = new AtomicBoolean();
     private final ScheduledExecutorService ackTimer;
-    private final AtomicBoolean resumeQueued = new AtomicBoolean();
     private volatile boolean closed;
 
     /** One server (a file store, embedded mode, tests), default settings for what only clusters use. */
@@ -153,7 +146,8 @@ public final class Agent implements AutoCloseable {
         });
         this.timers = new ParticipantTimers(this::decideAlone);
         this.reports = new PendingReports(10_000);
-        this.resumes = new ResumeQueue(10_000);
+        this.resumer = new Resumer(settings.agentId(), links, ticks, workers, (xid, command) -> execute(xid, command, 0), listener,
+                settings.callTimeoutMillis(), settings.resumeIntervalMillis());
         this.decisionRetryMillis = Math.max(100, settings.backoffInitialMillis());
         // a parked CAN_COMMIT / PRE_COMMIT kept its participant timeout in the branch; answered to the owner's link
         table.onParkedCommand((branch, command) -> workers.execute(() -> run(links.serving(branch.xid().gtrid()), branch.xid(), command, 0)));
@@ -226,8 +220,7 @@ public final class Agent implements AutoCloseable {
         for (CoordinatorChannel c : channels.configured()) {
             openLink(c);
         }
-        ticks.scheduleWithFixedDelay(this::resumeOrphans, settings.resumeIntervalMillis(), settings.resumeIntervalMillis(),
-                TimeUnit.MILLISECONDS);
+        resumer.start();
         ticks.scheduleWithFixedDelay(this::refreshMembers, settings.membersRefreshMillis(), settings.membersRefreshMillis(),
                 TimeUnit.MILLISECONDS);
     }
@@ -279,7 +272,7 @@ public final class Agent implements AutoCloseable {
                 w.getNodeId() > 0 ? ", node " + w.getNodeId() + ", epoch " + w.getEpoch() : "");
         listener.connected(w.getServerId());
         if (w.getNodeId() > 0) {
-            resumes.forget(w.getNodeId()); // its Inquiry below takes over
+            resumer.forget(w.getNodeId()); // its Inquiry below takes over
         }
         sendPendingReports();
         adoptMembers(w.getMembersList());
@@ -313,14 +306,13 @@ public final class Agent implements AutoCloseable {
             int n = 0;
             for (Branch b : table.prepared()) {
                 if (b.mayInquire() && GtridOwner.of(b.xid().gtrid()).map(o -> o.nodeId() == node).orElse(false)) {
-                    resumes.add(b.xid(), b.resource().resourceId(), node);
+                    resumer.add(b.xid(), b.resource().resourceId(), node);
                     n++;
                 }
             }
             if (n > 0) {
                 log.info("Agent {}: {} prepared branch(es) owned by node {} are asked about on the other servers until it is back",
                         settings.agentId(), n, node);
-                resumeSoon();
             }
         }
         listener.disconnected(why);
@@ -378,7 +370,7 @@ public final class Agent implements AutoCloseable {
                 ServerLink primary = links.primary();
                 for (Branch b : table.prepared()) {
                     if (b.mayInquire() && LinkSet.serves(link, primary, b.xid().gtrid())) {
-                        inquire(link, b.xid(), b.resource().resourceId());
+                        link.inquire(b.xid(), b.resource().resourceId());
                     }
                 }
             });
@@ -393,7 +385,7 @@ public final class Agent implements AutoCloseable {
         ServerLink primary = links.primary();
         for (Branch b : table.prepared()) {
             if (b.mayInquire() && LinkSet.serves(link, primary, b.xid().gtrid())) {
-                inquire(link, b.xid(), b.resource().resourceId());
+                link.inquire(b.xid(), b.resource().resourceId());
             }
         }
         for (EnlistedResource r : resources.get()) {
@@ -425,114 +417,10 @@ public final class Agent implements AutoCloseable {
      */
     private void askAbout(TmXid xid, String resourceId) {
         ServerLink l = links.serving(xid.gtrid());
-        if (l != null && inquire(l, xid, resourceId)) {
+        if (l != null && l.inquire(xid, resourceId)) {
             return;
         }
-        Optional<GtridOwner> owner = GtridOwner.of(xid.gtrid());
-        if (owner.isPresent()) {
-            resumes.add(xid, resourceId, owner.get().nodeId());
-            resumeSoon();
-        }
-    }
-
-    private boolean inquire(ServerLink link, TmXid xid, String resourceId) {
-        return link.send(AgentMessage.newBuilder().setInquiry(Inquiry.newBuilder()
-                .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setResourceId(resourceId)).build());
-    }
-
-    // ---- Resume: prepared branches of an owner we cannot reach ----
-
-    private void resumeSoon() {
-        if (resumeQueued.compareAndSet(false, true)) {
-            try {
-                ticks.execute(() -> {
-                    resumeQueued.set(false);
-                    resumeOrphans();
-                });
-            } catch (RejectedExecutionException closing) {
-                resumeQueued.set(false);
-            }
-        }
-    }
-
-    /**
-     * Asks about every branch in the {@link ResumeQueue}: on the owner's link by Inquiry if it is back,
-     * else with Resume on any connected server, and applies COMMIT and ROLLBACK verdicts as the
-     * commands would be (no ack: the owner, or its adopter, resends COMMIT until one reaches it, and the
-     * branch answers that with DONE). ASK_OWNER stays queued for the next round.
-     */
-    private void resumeOrphans() {
-        try {
-            List<ResumeQueue.Entry> ask = new ArrayList<>();
-            for (ResumeQueue.Entry e : resumes.snapshot()) {
-                ServerLink owner = links.connectedTo(e.ownerNode());
-                if (owner != null && inquire(owner, e.xid(), e.resourceId())) {
-                    resumes.remove(e.xid());
-                } else {
-                    ask.add(e);
-                }
-            }
-            ServerLink via = links.primary();
-            if (ask.isEmpty() || via == null) {
-                return;
-            }
-            for (int from = 0; from < ask.size(); from += RESUME_BATCH_MAX) {
-                resume(via, ask.subList(from, Math.min(ask.size(), from + RESUME_BATCH_MAX)));
-            }
-        } catch (RuntimeException e) {
-            log.warn("Agent {}: asking about branches of unreachable servers failed; trying again in {} ms", settings.agentId(),
-                    settings.resumeIntervalMillis(), e);
-        }
-    }
-
-    private void resume(ServerLink via, List<ResumeQueue.Entry> batch) {
-        ResumeRequest.Builder request = ResumeRequest.newBuilder();
-        for (ResumeQueue.Entry e : batch) {
-            request.addBranches(Inquiry.newBuilder().setGtrid(e.xid().gtrid()).setBqual(e.xid().bqual()).setResourceId(e.resourceId()));
-        }
-        ResumeResponse response;
-        try {
-            response = via.resume(request.build(), settings.callTimeoutMillis());
-        } catch (StatusRuntimeException e) {
-            log.info("Agent {}: Resume on {} failed ({}); asking again in {} ms", settings.agentId(), via, e.getStatus(),
-                    settings.resumeIntervalMillis());
-            return;
-        }
-        Map<TmXid, ResumeQueue.Entry> asked = new LinkedHashMap<>();
-        for (ResumeQueue.Entry e : batch) {
-            asked.put(e.xid(), e);
-        }
-        for (ResumeAnswer a : response.getAnswersList()) {
-            ResumeQueue.Entry e = asked.get(new TmXid(a.getGtrid(), a.getBqual()));
-            Branch.Command command = switch (a.getVerdict()) {
-                case VERDICT_COMMIT -> Branch.Command.COMMIT;
-                case VERDICT_ROLLBACK -> Branch.Command.ROLLBACK;
-                default -> null; // ASK_OWNER: undecided while the owner lives; asked again next round
-            };
-            if (e == null || command == null) {
-                continue;
-            }
-            resumes.remove(e.xid());
-            log.info("Agent {}: {} answered {} for prepared branch {} of unreachable {}", settings.agentId(), via, a.getVerdict(),
-                    e.xid(), "node " + e.ownerNode());
-            workers.execute(() -> applyVerdict(e, command));
-        }
-    }
-
-    /** Runs a Resume verdict as the command would run, without an ack; one that did not take effect is asked about again. */
-    private void applyVerdict(ResumeQueue.Entry e, Branch.Command command) {
-        long start = System.nanoTime();
-        Branch.Answer answer;
-        try {
-            answer = execute(e.xid(), command, 0);
-        } catch (RuntimeException failure) {
-            log.error("{} of branch {} after Resume failed unexpectedly; asking again", command, e.xid(), failure);
-            answer = Branch.Answer.NONE;
-        }
-        listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
-        if (answer != Branch.Answer.DONE && answer != Branch.Answer.DECIDED_COMMIT && answer != Branch.Answer.DECIDED_ROLLBACK) {
-            resumes.add(e.xid(), e.resourceId(), e.ownerNode());
-        }
+        GtridOwner.of(xid.gtrid()).ifPresent(owner -> resumer.add(xid, resourceId, owner.nodeId()));
     }
 
     // ---- membership ----
@@ -792,7 +680,7 @@ public final class Agent implements AutoCloseable {
 
     /** Resume entries still waiting for a verdict; for tests. */
     int pendingResumes() {
-        return resumes.size();
+        return resumer.pending();
     }
 
     /** Sends the own-decision reports whose owner's link is connected; the others wait for its Welcome. */

@@ -11,11 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Prepared branches whose owner (a tm-server node) the agent cannot reach: asked about with
- * {@code Resume} on another server every tm.client.resume-interval-ms until a verdict comes or the
- * owner's link is back (then its Welcome's Inquiry takes over, and {@link #forget} drops them here).
- * Bounded; the oldest entry goes first when full (it is asked about again on the owner's next Welcome,
- * or found by XA RECOVER). Thread-safe.
+ * The prepared branches {@link Resumer} asks about, each with the resource it is prepared on and its
+ * owner's node id. Bounded; the oldest entry goes first when full (it is asked about again on the
+ * owner's next Welcome, or found by XA RECOVER). Thread-safe.
  */
 final class ResumeQueue {
     private static final Logger log = LoggerFactory.getLogger(ResumeQueue.class);

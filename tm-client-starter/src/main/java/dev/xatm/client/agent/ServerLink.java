@@ -3,7 +3,9 @@ package dev.xatm.client.agent;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
+import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Hello;
+import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.MembersRequest;
 import dev.xatm.protocol.v1.MembersResponse;
 import dev.xatm.protocol.v1.PhaseCommand;
@@ -155,6 +157,12 @@ final class ServerLink {
             log.debug("send on a broken stream: {}", e.toString());
             return false;
         }
+    }
+
+    /** An Inquiry about a prepared branch; false when the stream is not open. */
+    boolean inquire(TmXid xid, String resourceId) {
+        return send(AgentMessage.newBuilder().setInquiry(Inquiry.newBuilder()
+                .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setResourceId(resourceId)).build());
     }
 
     /** The Resume RPC on this server (HA rule R4), with a deadline. */
