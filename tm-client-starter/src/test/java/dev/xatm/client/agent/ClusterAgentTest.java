@@ -282,6 +282,30 @@ class ClusterAgentTest {
         assertThat(h.agent.links()).extracting(Agent.LinkStatus::nodeId).containsExactly(1, 2, 3);
     }
 
+    /**
+     * A vote one server answers NOT_FOUND makes the agent ask that server again about the prepared
+     * branches it owns, and no other server about anything.
+     */
+    @Test
+    void aNotFoundSweepAsksOnlyThatServerAboutItsBranches() throws Exception {
+        start(2, 2, 0);
+        awaitConnected(2);
+        TmXid onOne = h.insert(owned(1, "nf.1"), 1);
+        TmXid onTwo = h.insert(owned(2, "nf.2"), 2);
+        h.node(1).command(onOne.gtrid(), onOne.bqual(), PhaseAction.PREPARE);
+        assertThat(h.node(1).next().getVote().getVote()).isEqualTo(BranchVote.YES);
+        h.node(2).command(onTwo.gtrid(), onTwo.bqual(), PhaseAction.PREPARE);
+        assertThat(h.node(2).next().getVote().getVote()).isEqualTo(BranchVote.YES);
+
+        h.node(2).error("NOT_FOUND", "not known");
+        assertThat(h.node(2).next().getInquiry().getGtrid()).isEqualTo(onTwo.gtrid());
+        assertThat(h.node(2).poll(300)).isNull();
+        assertThat(h.node(1).poll(300)).isNull();
+        for (TmXid x : List.of(onOne, onTwo)) {
+            h.table.get(x).execute(Branch.Command.ROLLBACK); // tidy up
+        }
+    }
+
     /** A server the cluster announces in a Welcome, and that no link connects to yet, gets a link of its own. */
     @Test
     void anAnnouncedMemberGetsALink() throws Exception {
