@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -285,13 +284,13 @@ public final class Agent implements AutoCloseable {
             return;
         }
         log.warn("Agent {} lost its stream to {}: {}; reconnecting", settings.agentId(), link, why);
-        boolean wasPrimary = links.primary() == link;
+        ServerLink primary = links.primary(); // still counting this link: was it the primary one?
         // Taken now, so branches that join on the next stream are not among them. Only registered ones:
         // the coordinator does not know a branch that rides on its caller's commit request, so it aborts
         // nothing for it, and that transaction may still commit once the stream is back.
         List<Branch> orphans = new ArrayList<>();
         for (Branch b : table.unprepared()) {
-            if (b.isRegistered() && servedBy(link, wasPrimary, b.xid().gtrid())) {
+            if (b.isRegistered() && LinkSet.serves(link, primary, b.xid().gtrid())) {
                 orphans.add(b);
             }
         }
@@ -316,12 +315,6 @@ public final class Agent implements AutoCloseable {
             }
         }
         listener.disconnected(why);
-    }
-
-    /** Whether {@code link} serves {@code gtrid}, judged with whether it was the primary link at the time. */
-    private static boolean servedBy(ServerLink link, boolean primary, String gtrid) {
-        Optional<GtridOwner> owner = GtridOwner.of(gtrid);
-        return owner.isPresent() ? owner.get().nodeId() == link.nodeId() : primary;
     }
 
     /**
