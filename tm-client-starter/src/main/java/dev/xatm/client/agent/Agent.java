@@ -1,33 +1,37 @@
 package dev.xatm.client.agent;
 
 import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.coordinator.CoordinatorChannels;
+import dev.xatm.client.coordinator.ServerRoutes;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.EnlistedResource;
+import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckBatch;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BranchVote;
-import dev.xatm.protocol.v1.CoordinatorGrpc;
-import dev.xatm.protocol.v1.Hello;
-import dev.xatm.protocol.v1.Inquiry;
+import dev.xatm.protocol.v1.Member;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Vote;
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.StreamObserver;
+import dev.xatm.protocol.v1.Welcome;
+import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -37,29 +41,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The application instance's agent: one long-lived, authenticated Connect stream to the coordinator,
- * over which it receives phase commands for the branches it holds and answers with votes and acks
- * (design notes, agent contract).
+ * The application instance's agent: one long-lived, authenticated Connect stream to each tm-server
+ * ({@link ServerLink}), over which it receives phase commands for the branches it holds and answers
+ * with votes and acks (design notes, agent contract; docs/ha.md). With several servers on a shared
+ * store each gtrid names its owner ({@link GtridOwner}); the owner sends its commands, so losing one
+ * server never cuts the agent off from the others.
  *
  * <ul>
- *   <li>On every (re)connect: Hello, then an Inquiry for every branch it holds prepared and every
- *       prepared branch of ours that XA RECOVER finds on an enlisted resource.</li>
+ *   <li>A command is answered on the link it came on.</li>
+ *   <li>On every Welcome of a link: Hello first, then an Inquiry on it for every branch held prepared
+ *       that it serves (owner's node, or untagged and it is the primary link), and for the prepared
+ *       branches of ours XA RECOVER finds: on the owner's link when that is connected, else by Resume
+ *       on another server.</li>
  *   <li>Commands run on a small pool, serialised per branch by the branch itself; each is
  *       idempotent, so the coordinator's resends are harmless.</li>
  *   <li>A broken stream is reopened with exponential backoff; answers lost with it are recovered by
- *       the coordinator's resend on reconnect.</li>
+ *       the coordinator's resend on reconnect. The registered unprepared branches that server owns are
+ *       rolled back at once (it aborts them); its prepared ones are asked about with {@code Resume} on
+ *       another connected server every tm.client.resume-interval-ms ({@link Resumer}) until a
+ *       verdict comes or the owner is back.</li>
  *   <li>A vote the coordinator does not know the transaction of comes back as a ProtocolError
  *       NOT_FOUND (the coordinator lost it in a restart before deciding: presumed abort). The error
- *       does not say which branch, so the agent asks again about every branch it holds prepared; the
- *       coordinator answers ROLLBACK for the unknown ones, and nothing stays prepared.</li>
+ *       does not say which branch, so the agent asks again on that link about every branch it holds
+ *       prepared there; the coordinator answers ROLLBACK for the unknown ones.</li>
  *   <li>3PC: a YES to CAN_COMMIT or PRE_COMMIT arms the branch's participant timer
  *       ({@link ParticipantTimers}). When it runs out the agent rolls back (after CAN_COMMIT) or
- *       commits (after PRE_COMMIT) on its own and reports it with an autonomous Ack: at once when the
- *       stream is up, else after the next Welcome ({@link PendingReports}); the branch answers every
- *       later command with that same report.</li>
+ *       commits (after PRE_COMMIT) on its own and reports it with an autonomous Ack on the owner's
+ *       link: at once when it is up, else after its next Welcome ({@link PendingReports}); the branch
+ *       answers every later command with that same report.</li>
+ *   <li>Membership: the servers a Welcome or a periodic {@code Members} call announces get a link of
+ *       their own, unless a link was welcomed as that node or connects to that address already. A
+ *       link welcomed as a node another connected link serves is a duplicate and is closed.</li>
  * </ul>
  *
- * Thread-safe. The stream is written under {@code this} (a StreamObserver is not thread-safe).
+ * Thread-safe.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -71,67 +86,58 @@ public final class Agent implements AutoCloseable {
      * keeps a burst of commands from waiting for the resend timer.
      */
     static final int INBOUND_WINDOW = 1_000;
-
-    private final String agentId;
-    private final CoordinatorGrpc.CoordinatorStub stub;
-    private final CoordinatorChannel channel;
-    private final String serverDescription;
-    private final BranchTable table;
-    private final Supplier<List<EnlistedResource>> resources;
-    private final Recoverer recoverer;
-    private final long backoffInitialMillis;
-    private final long backoffMaxMillis;
-    private final AgentListener listener;
-    private final ExecutorService workers;
-    private final ScheduledExecutorService reconnects;
-    private final ParticipantTimers timers;
-    private final PendingReports reports;
-    /** Delay before an own decision that could not reach its database is tried again. */
-    private final long decisionRetryMillis;
     /** How long the acks of the callers' own commits are collected before they go out in one message. */
     static final long ACK_BATCH_MILLIS = 5;
     static final int ACK_BATCH_MAX = 500;
-    private final java.util.Queue<Ack> pendingAcks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private final AgentSettings settings;
+    private final CoordinatorChannels channels;
+    private final LinkSet links = new LinkSet();
+    private final LinkEvents events = new LinkEvents();
+    private final BranchTable table;
+    private final Supplier<List<EnlistedResource>> resources;
+    private final Recoverer recoverer;
+    private final AgentListener listener;
+    private final ExecutorService workers;
+    /** Reconnects of every link. */
+    private final ScheduledExecutorService reconnects;
+    /** Resume and Members calls: they block for up to the call timeout, so not on the reconnect thread. */
+    private final ScheduledExecutorService ticks;
+    private final ParticipantTimers timers;
+    private final PendingReports reports;
+    private final Resumer resumer;
+    /** Delay before an own decision that could not reach its database is tried again. */
+    private final long decisionRetryMillis;
+    private final Queue<Ack> pendingAcks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ackFlushQueued = new AtomicBoolean();
     private final ScheduledExecutorService ackTimer;
+    private volatile boolean closed;
 
-    private StreamObserver<AgentMessage> out; // guarded by this
-    private int generation;                    // guarded by this
-    private int failedAttempts;                // guarded by this
-    private boolean closed;                    // guarded by this
-    private volatile boolean connected;
-    private volatile String lastError = "not connected yet";
-    /** Guards nothing but the wait in {@link #awaitConnected}; signalled when the stream is welcomed. */
-    private final Object welcome = new Object();
-    /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
-    private final AtomicBoolean reinquiryQueued = new AtomicBoolean();
-
+    /** One server (a file store, embedded mode, tests), default settings for what only clusters use. */
     public Agent(String agentId, CoordinatorChannel channel, BranchTable table, Supplier<List<EnlistedResource>> resources,
                  String gtridPrefix, long backoffInitialMillis, long backoffMaxMillis, int threads, AgentListener listener) {
-        this.agentId = agentId;
-        this.stub = CoordinatorGrpc.newStub(channel.channel());
-        this.channel = channel;
-        this.serverDescription = channel.description();
+        this(new AgentSettings(agentId, gtridPrefix, backoffInitialMillis, backoffMaxMillis, threads, 5_000, 1_000, 5_000),
+                CoordinatorChannels.fixed(channel), table, resources, listener);
+    }
+
+    public Agent(AgentSettings settings, CoordinatorChannels channels, BranchTable table, Supplier<List<EnlistedResource>> resources,
+                 AgentListener listener) {
+        this.settings = settings;
+        this.channels = channels;
         this.table = table;
         this.resources = resources;
-        this.recoverer = new Recoverer(resources, gtridPrefix);
-        this.backoffInitialMillis = backoffInitialMillis;
-        this.backoffMaxMillis = backoffMaxMillis;
+        this.recoverer = new Recoverer(resources, settings.gtridPrefix());
         this.listener = listener;
         AtomicInteger n = new AtomicInteger();
+        int threads = settings.threads();
         // bounded: commands beyond the queue are dropped (the coordinator resends them)
         this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000), r -> {
             Thread t = new Thread(r, "tm-agent-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         }, (r, pool) -> log.warn("Agent work queue full; a phase command is dropped until the coordinator resends it"));
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "tm-agent-reconnect");
-            t.setDaemon(true);
-            return t;
-        });
-        s.setRemoveOnCancelPolicy(true);
-        this.reconnects = s;
+        this.reconnects = scheduler("tm-agent-reconnect");
+        this.ticks = scheduler("tm-agent-cluster");
         this.ackTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tm-agent-acks");
             t.setDaemon(true);
@@ -139,155 +145,176 @@ public final class Agent implements AutoCloseable {
         });
         this.timers = new ParticipantTimers(this::decideAlone);
         this.reports = new PendingReports(10_000);
-        this.decisionRetryMillis = Math.max(100, backoffInitialMillis);
-        // a parked CAN_COMMIT / PRE_COMMIT kept its participant timeout in the branch
-        table.onParkedCommand((branch, command) -> workers.execute(() -> run(branch.xid(), command, 0)));
+        this.resumer = new Resumer(settings.agentId(), links, ticks, workers, (xid, command) -> execute(xid, command, 0), listener,
+                settings.callTimeoutMillis(), settings.resumeIntervalMillis());
+        this.decisionRetryMillis = Math.max(100, settings.backoffInitialMillis());
+        // a parked CAN_COMMIT / PRE_COMMIT kept its participant timeout in the branch; answered to the owner's link
+        table.onParkedCommand((branch, command) -> workers.execute(() -> run(links.serving(branch.xid().gtrid()), branch.xid(), command, 0)));
+    }
+
+    private static ScheduledExecutorService scheduler(String name) {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+        s.setRemoveOnCancelPolicy(true);
+        return s;
     }
 
     public String agentId() {
-        return agentId;
+        return settings.agentId();
     }
 
+    /** Where TM calls go and which server new gtrids are minted for. */
+    public ServerRoutes routes() {
+        return links;
+    }
+
+    /** Whether at least one link is connected (welcomed). */
     public boolean isConnected() {
-        return connected;
+        return links.anyConnected();
+    }
+
+    /** What each link is doing, in configuration order: for the health indicator. */
+    public List<LinkStatus> links() {
+        List<LinkStatus> out = new ArrayList<>();
+        for (ServerLink l : links.all()) {
+            out.add(new LinkStatus(l.address(), l.nodeId(), l.epoch(), l.isConnected(), l.isConnected() ? null : l.lastError()));
+        }
+        return out;
+    }
+
+    /** One link's state; {@code nodeId} and {@code epoch} are 0 before a Welcome and on a store of one server. */
+    public record LinkStatus(String address, int nodeId, long epoch, boolean connected, String lastError) {}
+
+    /** Waits at most {@code timeoutMillis} until some link is connected. */
+    public boolean awaitConnected(long timeoutMillis) throws InterruptedException {
+        return links.awaitServing("", timeoutMillis);
     }
 
     /**
-     * Waits until the stream is open and welcomed, at most {@code timeoutMillis}. The coordinator
-     * refuses to register a branch on an agent without an open stream (it could never tell it to
-     * commit or roll back), so enlistment waits here first: a global transaction right after start-up,
-     * or during a reconnect, is delayed instead of refused. Returns whether the agent is connected.
+     * Waits until the link to the server that owns {@code gtrid} is open and welcomed, at most
+     * {@code timeoutMillis}. The coordinator refuses to register a branch on an agent without an open
+     * stream (it could never tell it to commit or roll back), so enlistment waits here first: a global
+     * transaction right after start-up, or during a reconnect, is delayed instead of refused.
      */
-    public boolean awaitConnected(long timeoutMillis) throws InterruptedException {
-        if (connected) {
-            return true;
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        synchronized (welcome) {
-            while (!connected) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(welcome, left);
-            }
-            return true;
-        }
+    public boolean awaitConnected(String gtrid, long timeoutMillis) throws InterruptedException {
+        return links.awaitServing(gtrid, timeoutMillis);
     }
 
-    /** Why the stream is down, for the health indicator. */
+    /** Why no link is connected, for the health indicator (null while one is). */
     public String lastError() {
-        return lastError;
+        if (isConnected()) {
+            return null;
+        }
+        List<String> why = new ArrayList<>();
+        for (ServerLink l : links.all()) {
+            why.add(l.address() + ": " + l.lastError());
+        }
+        return String.join("; ", why);
     }
 
     public void start() {
-        connect();
+        for (CoordinatorChannel c : channels.configured()) {
+            openLink(c);
+        }
+        resumer.start();
+        ticks.scheduleWithFixedDelay(this::refreshMembers, settings.membersRefreshMillis(), settings.membersRefreshMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
-    private synchronized void connect() {
-        if (closed) {
+    private void openLink(CoordinatorChannel channel) {
+        ServerLink link = new ServerLink(settings.agentId(), channel, reconnects, settings.backoffInitialMillis(),
+                settings.backoffMaxMillis(), events);
+        links.add(link);
+        link.connect();
+    }
+
+    /** What the links report; serialised where two links could race (admission of a Welcome). */
+    private final class LinkEvents implements ServerLink.Events {
+        @Override
+        public synchronized boolean admit(ServerLink link, Welcome w) {
+            if (w.getNodeId() > 0 && links.servedByAnother(link, w.getNodeId())) {
+                log.info("Agent {}: {} welcomed it as node {}, which another link already serves; closing this duplicate link",
+                        settings.agentId(), link.description(), w.getNodeId());
+                links.remove(link);
+                return false;
+            }
+            return true;
+        }
+
+        @Override
+        public void welcomed(ServerLink link, Welcome w) {
+            Agent.this.welcomed(link, w);
+        }
+
+        @Override
+        public void command(ServerLink link, PhaseCommand c) {
+            workers.execute(() -> handle(link, c));
+        }
+
+        @Override
+        public void refused(ServerLink link, String code, String message) {
+            Agent.this.refused(link, code, message);
+        }
+
+        @Override
+        public void lost(ServerLink link, String why, boolean wasConnected) {
+            Agent.this.lost(link, why, wasConnected);
+        }
+    }
+
+    private void welcomed(ServerLink link, Welcome w) {
+        links.changed();
+        log.info("Agent {} connected to {} (server id {}{})", settings.agentId(), link.description(), w.getServerId(),
+                w.getNodeId() > 0 ? ", node " + w.getNodeId() + ", epoch " + w.getEpoch() : "");
+        listener.connected(w.getServerId());
+        if (w.getNodeId() > 0) {
+            resumer.forget(w.getNodeId()); // its Inquiry below takes over
+        }
+        sendPendingReports();
+        adoptMembers(w.getMembersList());
+        workers.execute(() -> announcePrepared(link));
+    }
+
+    private void lost(ServerLink link, String why, boolean wasConnected) {
+        links.changed();
+        if (!wasConnected) {
             return;
         }
-        int gen = ++generation;
-        channel.resetConnectBackoff();
-        out = stub.connect(new Inbound(gen));
-        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
-    }
-
-    private final class Inbound implements ClientResponseObserver<AgentMessage, ServerMessage> {
-        private final int gen;
-        private ClientCallStreamObserver<AgentMessage> call;
-
-        Inbound(int gen) {
-            this.gen = gen;
+        log.warn("Agent {} lost its stream to {}: {}; reconnecting", settings.agentId(), link, why);
+        ServerLink primary = links.primary(); // still counting this link: was it the primary one?
+        // Taken now, so branches that join on the next stream are not among them. Only registered ones:
+        // the coordinator does not know a branch that rides on its caller's commit request, so it aborts
+        // nothing for it, and that transaction may still commit once the stream is back.
+        List<Branch> orphans = new ArrayList<>();
+        for (Branch b : table.unprepared()) {
+            if (b.isRegistered() && LinkSet.serves(link, primary, b.xid().gtrid())) {
+                orphans.add(b);
+            }
         }
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<AgentMessage> requestStream) {
-            this.call = requestStream;
-            requestStream.disableAutoRequestWithInitial(INBOUND_WINDOW);
+        if (!orphans.isEmpty()) {
+            workers.execute(() -> abandon(orphans, why));
         }
-
-        @Override
-        public void onNext(ServerMessage m) {
-            try {
-                if (current(gen)) {
-                    dispatch(m);
+        // The prepared ones wait for their owner's decision; another server may know it already (a decision
+        // row, or the owner fenced by a takeover). Untagged ones have no other server to ask: their Inquiry
+        // follows the next Welcome.
+        int node = link.nodeId();
+        if (node > 0) {
+            int n = 0;
+            for (Branch b : table.prepared()) {
+                if (b.mayInquire() && GtridOwner.of(b.xid().gtrid()).map(o -> o.nodeId() == node).orElse(false)) {
+                    resumer.add(b.xid(), b.resource().resourceId(), node);
+                    n++;
                 }
-            } finally {
-                call.request(1); // keep the window constant: one read, one more allowed
+            }
+            if (n > 0) {
+                log.info("Agent {}: {} prepared branch(es) owned by node {} are asked about on the other servers until it is back",
+                        settings.agentId(), n, node);
             }
         }
-
-        private void dispatch(ServerMessage m) {
-            switch (m.getBodyCase()) {
-                case WELCOME -> welcomed(m.getWelcome().getServerId());
-                case COMMAND -> {
-                    PhaseCommand c = m.getCommand();
-                    workers.execute(() -> handle(c));
-                }
-                case ERROR -> refused(m.getError().getCode(), m.getError().getMessage());
-                default -> log.debug("ignoring empty server message");
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            lost(gen, Status.fromThrowable(t).getCode() + " " + String.valueOf(Status.fromThrowable(t).getDescription()));
-        }
-
-        @Override
-        public void onCompleted() {
-            lost(gen, "the coordinator closed the stream");
-        }
-    }
-
-    private synchronized boolean current(int gen) {
-        return gen == generation && !closed;
-    }
-
-    private void welcomed(String serverId) {
-        synchronized (this) {
-            failedAttempts = 0;
-        }
-        connected = true;
-        lastError = null;
-        synchronized (welcome) {
-            welcome.notifyAll();
-        }
-        log.info("Agent {} connected to {} (server id {})", agentId, serverDescription, serverId);
-        listener.connected(serverId);
-        sendPendingReports();
-        workers.execute(this::announcePrepared);
-    }
-
-    private void lost(int gen, String why) {
-        long delay;
-        synchronized (this) {
-            if (gen != generation || closed) {
-                return;
-            }
-            out = null;
-            failedAttempts++;
-            delay = Math.min(backoffMaxMillis, backoffInitialMillis << Math.min(failedAttempts - 1, 20));
-        }
-        boolean was = connected;
-        connected = false;
-        lastError = why;
-        if (was) {
-            log.warn("Agent {} lost its stream to {}: {}; reconnecting", agentId, serverDescription, why);
-            // Taken now, so branches that join on the next stream are not among them. Only registered ones:
-            // the coordinator does not know a branch that rides on its caller's commit request, so it aborts
-            // nothing for it, and that transaction may still commit once the stream is back.
-            List<Branch> orphans = table.unprepared().stream().filter(Branch::isRegistered).toList();
-            if (!orphans.isEmpty()) {
-                workers.execute(() -> abandon(orphans, why));
-            }
-            listener.disconnected(why);
-        } else {
-            log.info("Agent {} cannot reach {} ({}); next attempt in {} ms", agentId, serverDescription, why, delay);
-        }
-        reconnects.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        listener.disconnected(why);
     }
 
     /**
@@ -295,9 +322,11 @@ public final class Agent implements AutoCloseable {
      * agent whose stream broke (that branch "died with the agent's session"), and it does not wait
      * for, or send anything to, a disconnected agent about it; a coordinator that crashed and
      * restarted does not even know those transactions any more (presumed abort). Prepared branches
-     * are settled by the Inquiry on reconnect, but an unprepared one would hold its connection and
-     * its row locks forever. So the agent makes the coordinator's assumption true: it rolls them back
-     * (a branch still in use when the business code lets go, and its next statement fails).
+     * are settled by the Inquiry on reconnect (or by Resume), but an unprepared one would hold its
+     * connection and its row locks forever. So the agent makes the coordinator's assumption true: it
+     * rolls them back (a branch still in use when the business code lets go, and its next statement
+     * fails). Only the branches of the server whose stream broke: the others' servers still count on
+     * them.
      */
     private void abandon(List<Branch> orphans, String why) {
         int n = 0;
@@ -309,7 +338,7 @@ public final class Agent implements AutoCloseable {
         }
         if (n > 0) {
             log.warn("Agent {} rolled back {} unprepared branch(es) after losing its stream: their global transactions are aborted",
-                    agentId, n);
+                    settings.agentId(), n);
         }
     }
 
@@ -317,34 +346,39 @@ public final class Agent implements AutoCloseable {
      * The coordinator refused one of our messages. NOT_FOUND answers a vote for a transaction (or
      * branch) it does not know: it lost the transaction in a restart before deciding, so it is
      * presumed aborted (design notes, Changes). A vote carries no agent id, so the coordinator cannot
-     * send the ROLLBACK itself, and the error does not name the branch; asking about each branch we
-     * hold prepared makes it answer ROLLBACK for the unknown ones (and COMMIT or nothing for the
-     * others, which is harmless: commands are idempotent).
+     * send the ROLLBACK itself, and the error does not name the branch; asking that server about each
+     * branch we hold prepared there makes it answer ROLLBACK for the unknown ones (and COMMIT or
+     * nothing for the others, which is harmless: commands are idempotent).
      */
-    void refused(String code, String message) {
+    void refused(ServerLink link, String code, String message) {
         if (!"NOT_FOUND".equals(code)) {
-            log.warn("{} refused a message of agent {}: {} {}", serverDescription, agentId, code, message);
+            log.warn("{} refused a message of agent {}: {} {}", link, settings.agentId(), code, message);
             return;
         }
         log.info("{} does not know a transaction agent {} voted on ({}); asking about our prepared branches (presumed abort)",
-                serverDescription, agentId, message);
-        if (reinquiryQueued.compareAndSet(false, true)) {
+                link, settings.agentId(), message);
+        if (link.reinquiryQueued.compareAndSet(false, true)) {
             workers.execute(() -> {
-                reinquiryQueued.set(false);
+                link.reinquiryQueued.set(false);
+                ServerLink primary = links.primary();
                 for (Branch b : table.prepared()) {
-                    if (b.mayInquire()) {
-                        inquire(b.xid(), b.resource().resourceId());
+                    if (b.mayInquire() && LinkSet.serves(link, primary, b.xid().gtrid())) {
+                        link.inquire(b.xid(), b.resource().resourceId());
                     }
                 }
             });
         }
     }
 
-    /** Inquiry for every prepared branch held in memory and every one of ours XA RECOVER finds. */
-    private void announcePrepared() {
+    /**
+     * After a Welcome of {@code link}: an Inquiry for every prepared branch held in memory that it
+     * serves, and for every one of ours XA RECOVER finds (to whichever server owns it).
+     */
+    private void announcePrepared(ServerLink link) {
+        ServerLink primary = links.primary();
         for (Branch b : table.prepared()) {
-            if (b.mayInquire()) {
-                inquire(b.xid(), b.resource().resourceId());
+            if (b.mayInquire() && LinkSet.serves(link, primary, b.xid().gtrid())) {
+                link.inquire(b.xid(), b.resource().resourceId());
             }
         }
         for (EnlistedResource r : resources.get()) {
@@ -353,10 +387,15 @@ public final class Agent implements AutoCloseable {
             }
             try {
                 for (TmXid xid : recoverer.scan(r)) {
-                    if (table.get(xid) == null) {
-                        log.info("XA RECOVER found prepared branch {} on {}; asking the coordinator for its outcome", xid, r);
-                        inquire(xid, r.resourceId());
+                    if (table.get(xid) != null) {
+                        continue;
                     }
+                    boolean untagged = GtridOwner.of(xid.gtrid()).isEmpty();
+                    if (untagged && link != primary) {
+                        continue; // the primary's Welcome asks about it
+                    }
+                    log.info("XA RECOVER found prepared branch {} on {}; asking the coordinator for its outcome", xid, r);
+                    askAbout(xid, r.resourceId());
                 }
             } catch (Exception e) {
                 log.warn("XA RECOVER on {} failed: {}; prepared branches there are found on the next reconnect", r, e.toString());
@@ -364,12 +403,61 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private void inquire(TmXid xid, String resourceId) {
-        send(AgentMessage.newBuilder().setInquiry(Inquiry.newBuilder()
-                .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setResourceId(resourceId)).build());
+    /**
+     * Asks for the outcome of a prepared branch: an Inquiry on the link that serves its gtrid; when the
+     * owner's link is down, Resume on another server (soon, and again until a verdict). An untagged one
+     * without a primary link waits for the next Welcome.
+     */
+    private void askAbout(TmXid xid, String resourceId) {
+        ServerLink l = links.serving(xid.gtrid());
+        if (l != null && l.inquire(xid, resourceId)) {
+            return;
+        }
+        GtridOwner.of(xid.gtrid()).ifPresent(owner -> resumer.add(xid, resourceId, owner.nodeId()));
     }
 
-    private void handle(PhaseCommand c) {
+    // ---- membership ----
+
+    private void refreshMembers() {
+        if (closed || !channels.canOpen() || !links.clustered()) {
+            return;
+        }
+        ServerLink via = links.primary();
+        if (via == null) {
+            return;
+        }
+        try {
+            adoptMembers(via.members(settings.callTimeoutMillis()).getMembersList());
+        } catch (StatusRuntimeException e) {
+            log.debug("Members on {} failed: {}", via, e.getStatus());
+        } catch (RuntimeException e) {
+            log.warn("Agent {}: taking in the members {} announced failed", settings.agentId(), via, e);
+        }
+    }
+
+    /** A link for every announced server that no link was welcomed as, nor connects to. */
+    private synchronized void adoptMembers(List<Member> members) {
+        if (closed || !channels.canOpen()) {
+            return;
+        }
+        for (Member m : members) {
+            if (m.getNodeId() <= 0 || m.getAddress().isBlank() || links.knows(m.getNodeId(), m.getAddress())) {
+                continue;
+            }
+            log.info("Agent {}: the cluster announces tm-server node {} at {}; opening a link to it", settings.agentId(),
+                    m.getNodeId(), m.getAddress());
+            try {
+                openLink(channels.open(m.getAddress()));
+            } catch (RuntimeException e) {
+                log.warn("Agent {}: cannot open a link to {} (node {}): {}", settings.agentId(), m.getAddress(), m.getNodeId(),
+                        e.toString());
+            }
+        }
+    }
+
+    // ---- commands ----
+
+    private void handle(ServerLink link, PhaseCommand c) {
         TmXid xid;
         try {
             xid = new TmXid(c.getGtrid(), c.getBqual());
@@ -390,7 +478,7 @@ public final class Agent implements AutoCloseable {
             log.warn("Ignoring phase command {} for {}: unknown action", c.getAction(), xid);
             return;
         }
-        run(xid, command, c.getParticipantTimeoutMs());
+        run(link, xid, command, c.getParticipantTimeoutMs());
     }
 
     // ---- the calling thread's own branches (one round trip, SPEC §10) ----
@@ -408,14 +496,14 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Tells the coordinator what {@link #runForCaller} did (a COMMIT or ROLLBACK done). Collected for
-     * {@link #ACK_BATCH_MILLIS} and sent as one message: nobody waits for these acks (the coordinator
-     * only stops resending), and one message for many transactions costs the stream, both processes
-     * and the lock on the stream far less than one each.
+     * Tells the owner of the branch's gtrid what {@link #runForCaller} did (a COMMIT or ROLLBACK done).
+     * Collected for {@link #ACK_BATCH_MILLIS} and sent as one message per server: nobody waits for
+     * these acks (the coordinator only stops resending), and one message for many transactions costs
+     * the stream, both processes and the lock on the stream far less than one each.
      */
     public void acknowledge(Branch b, Branch.Command command, Branch.Answer answer) {
         if (answer != Branch.Answer.DONE) {
-            reply(b.xid(), command, answer);
+            reply(links.serving(b.xid().gtrid()), b.xid(), command, answer);
             return;
         }
         pendingAcks.add(Ack.newBuilder().setGtrid(b.xid().gtrid()).setBqual(b.xid().bqual()).setAction(action(command))
@@ -423,48 +511,56 @@ public final class Agent implements AutoCloseable {
         if (ackFlushQueued.compareAndSet(false, true)) {
             try {
                 ackTimer.schedule(this::flushAcks, ACK_BATCH_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
+            } catch (RejectedExecutionException closing) {
                 ackFlushQueued.set(false); // closed: close() flushes what is left
             }
         }
     }
 
-    /** Sends the collected acks, at most {@link #ACK_BATCH_MAX} per message. Lost ones only mean a resent COMMIT. */
+    /**
+     * Sends the collected acks to the servers that own their gtrids, at most {@link #ACK_BATCH_MAX} per
+     * message. One whose owner is not connected is dropped: a lost ack only means a resent COMMIT.
+     */
     private void flushAcks() {
         ackFlushQueued.set(false);
-        AckBatch.Builder batch = AckBatch.newBuilder();
+        Map<ServerLink, AckBatch.Builder> batches = new LinkedHashMap<>();
         for (Ack a = pendingAcks.poll(); a != null; a = pendingAcks.poll()) {
+            ServerLink link = links.serving(a.getGtrid());
+            if (link == null) {
+                continue;
+            }
+            AckBatch.Builder batch = batches.computeIfAbsent(link, l -> AckBatch.newBuilder());
             batch.addAcks(a);
             if (batch.getAcksCount() == ACK_BATCH_MAX) {
-                send(AgentMessage.newBuilder().setAcks(batch).build());
-                batch = AckBatch.newBuilder();
+                link.send(AgentMessage.newBuilder().setAcks(batch).build());
+                batches.remove(link);
             }
         }
-        if (batch.getAcksCount() > 0) {
-            send(AgentMessage.newBuilder().setAcks(batch).build());
-        }
+        batches.forEach((link, batch) -> link.send(AgentMessage.newBuilder().setAcks(batch).build()));
     }
 
     /**
-     * The caller could not learn the outcome of its commit request: ask the coordinator about these
-     * prepared branches now (as after a reconnect); its answer, now or once it decided, finishes them.
+     * The caller could not learn the outcome of its commit request: ask about these prepared branches
+     * now (as after a reconnect): the owner's answer, now or once it decided, finishes them; while the
+     * owner is unreachable, Resume on another server does.
      */
     public void inquireAbout(List<Branch> branches) {
         workers.execute(() -> {
             for (Branch b : branches) {
                 if (b.mayInquire()) {
-                    inquire(b.xid(), b.resource().resourceId());
+                    askAbout(b.xid(), b.resource().resourceId());
                 }
             }
         });
     }
 
-    /** Runs one command and answers it. Package-visible for tests. */
+    /** Runs one command and answers it on the link that serves its gtrid. Package-visible for tests. */
     void run(TmXid xid, Branch.Command command) {
-        run(xid, command, 0);
+        run(links.serving(xid.gtrid()), xid, command, 0);
     }
 
-    private void run(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+    /** Runs one command and answers it on {@code link} (the one it came on; null: not answered). */
+    private void run(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
         try {
@@ -474,7 +570,7 @@ public final class Agent implements AutoCloseable {
             return;
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
-        reply(xid, command, answer);
+        reply(link, xid, command, answer);
     }
 
     private Branch.Answer execute(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
@@ -560,12 +656,12 @@ public final class Agent implements AutoCloseable {
         table.settled(b);
         log.warn("Branch {} {} ON ITS OWN: no {} from {} within its participant timeout ({} ms, three-phase commit); reported to the"
                         + " coordinator {}", b, decision == Branch.Command.COMMIT ? "COMMITTED" : "ROLLED BACK",
-                decision == Branch.Command.COMMIT ? "COMMIT or ROLLBACK" : "PRE_COMMIT or ROLLBACK", serverDescription,
-                b.participantTimeoutMillis(), connected ? "now" : "when the stream is back");
+                decision == Branch.Command.COMMIT ? "COMMIT or ROLLBACK" : "PRE_COMMIT or ROLLBACK", links.describeRoute(b.xid().gtrid()),
+                b.participantTimeoutMillis(), links.serving(b.xid().gtrid()) != null ? "now" : "when its stream is back");
         listener.decidedOnItsOwn(decision == Branch.Command.COMMIT ? "commit" : "rollback");
         // queued first, then sent if connected: a Welcome racing with this sends it either way
         reports.add(b.xid(), decision);
-        if (connected) {
+        if (links.serving(b.xid().gtrid()) != null) {
             sendPendingReports();
         }
     }
@@ -575,12 +671,18 @@ public final class Agent implements AutoCloseable {
         return timers.pending();
     }
 
-    private void sendPendingReports() {
-        reports.drain().forEach((xid, decision) -> reply(xid, decision,
-                decision == Branch.Command.COMMIT ? Branch.Answer.DECIDED_COMMIT : Branch.Answer.DECIDED_ROLLBACK));
+    /** Resume entries still waiting for a verdict; for tests. */
+    int pendingResumes() {
+        return resumer.pending();
     }
 
-    private void reply(TmXid xid, Branch.Command command, Branch.Answer answer) {
+    /** Sends the own-decision reports whose owner's link is connected; the others wait for its Welcome. */
+    private void sendPendingReports() {
+        reports.drainIf(xid -> links.serving(xid.gtrid()) != null).forEach((xid, decision) -> reply(links.serving(xid.gtrid()),
+                xid, decision, decision == Branch.Command.COMMIT ? Branch.Answer.DECIDED_COMMIT : Branch.Answer.DECIDED_ROLLBACK));
+    }
+
+    private void reply(ServerLink link, TmXid xid, Branch.Command command, Branch.Answer answer) {
         AgentMessage m = switch (answer) {
             case VOTE_YES, VOTE_NO, VOTE_READ_ONLY -> AgentMessage.newBuilder().setVote(Vote.newBuilder()
                     .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(vote(answer)).setAnswering(answering(command))).build();
@@ -590,8 +692,8 @@ public final class Agent implements AutoCloseable {
                     .setResult(answer == Branch.Answer.DONE ? AckResult.DONE : AckResult.ROLLED_BACK_INSTEAD)).build();
             case NONE -> null;
         };
-        if (m != null) {
-            send(m);
+        if (m != null && link != null) {
+            link.send(m); // not connected: the coordinator resends what it still needs after the reconnect
         }
     }
 
@@ -640,37 +742,21 @@ public final class Agent implements AutoCloseable {
         };
     }
 
-    private synchronized void send(AgentMessage m) {
-        if (out == null) {
-            return; // not connected: the coordinator resends what it still needs after the reconnect
-        }
-        try {
-            out.onNext(m);
-        } catch (RuntimeException e) {
-            log.debug("send on a broken stream: {}", e.toString());
-        }
-    }
 
     @Override
     public void close() {
         ackTimer.shutdownNow();
-        flushAcks(); // on the stream that is still open
-        StreamObserver<AgentMessage> o;
+        flushAcks(); // on the streams that are still open
         synchronized (this) {
-            closed = true;
-            o = out;
-            out = null;
+            closed = true; // no new links from here on
         }
-        connected = false;
         reconnects.shutdownNow();
+        ticks.shutdownNow();
         timers.close();
-        if (o != null) {
-            try {
-                o.onCompleted();
-            } catch (RuntimeException e) {
-                log.debug("closing the agent stream: {}", e.toString());
-            }
+        for (ServerLink l : links.all()) {
+            l.close();
         }
+        links.changed();
         workers.shutdown();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);

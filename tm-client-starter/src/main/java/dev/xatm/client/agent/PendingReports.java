@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * 3PC decisions the participant took on its own that no welcomed stream has carried yet (the timer
- * fired while the coordinator was unreachable): sent once the stream is back (SPEC §2, "reports that
+ * fired while the coordinator was unreachable): sent once the stream to the gtrid's owner is back (SPEC §2, "reports that
  * when it next reaches the coordinator"). Sent once, not on every reconnect: after that the branch's
  * own memory answers every command the coordinator still resends with the same report. Bounded like
  * the finished-branch memory; the oldest is dropped first (its branch still answers commands).
@@ -41,6 +41,19 @@ final class PendingReports {
     synchronized Map<TmXid, Branch.Command> drain() {
         Map<TmXid, Branch.Command> out = new LinkedHashMap<>(pending);
         pending.clear();
+        return out;
+    }
+
+    /** Takes the pending reports {@code which} accepts (those whose owner's link is connected). */
+    synchronized Map<TmXid, Branch.Command> drainIf(java.util.function.Predicate<TmXid> which) {
+        Map<TmXid, Branch.Command> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<TmXid, Branch.Command>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<TmXid, Branch.Command> e = it.next();
+            if (which.test(e.getKey())) {
+                out.put(e.getKey(), e.getValue());
+                it.remove();
+            }
+        }
         return out;
     }
 

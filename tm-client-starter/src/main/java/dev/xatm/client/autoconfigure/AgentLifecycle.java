@@ -4,7 +4,7 @@ import dev.xatm.client.agent.Agent;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Starts the agent's stream with the context and closes it on shutdown. Its phase puts it before the
+ * Starts the agent's streams with the context and closes them on shutdown. Its phase puts it before the
  * web server at start and after it at shutdown, so requests still running can finish their branches;
  * and after an embedded coordinator's network listener (tm-server's GrpcServer, DEFAULT_PHASE - 4096)
  * at start and before it at shutdown, so the agent leaves before its coordinator closes the streams.

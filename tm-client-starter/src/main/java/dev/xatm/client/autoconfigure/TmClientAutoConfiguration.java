@@ -4,8 +4,10 @@ import dev.xatm.client.GlobalTransactionTemplate;
 import dev.xatm.client.GlobalTransactional;
 import dev.xatm.client.agent.Agent;
 import dev.xatm.client.agent.AgentListener;
+import dev.xatm.client.agent.AgentSettings;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.coordinator.CoordinatorChannels;
 import dev.xatm.client.coordinator.GrpcCoordinatorAccess;
 import dev.xatm.client.coordinator.ServerAddresses;
 import dev.xatm.client.embedded.EmbeddedCoordinatorConfiguration;
@@ -69,24 +71,35 @@ public class TmClientAutoConfiguration {
         return TmClientSettings.of(properties, env);
     }
 
-    /** Remote mode's channel; in embedded mode {@link EmbeddedCoordinatorConfiguration} provides an in-process one. */
+    /**
+     * Remote mode's channels, one per address of tm.client.server-address (and one per server the
+     * cluster announces later); in embedded mode {@link EmbeddedCoordinatorConfiguration} provides the
+     * single in-process one.
+     */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    CoordinatorChannel tmCoordinatorChannel(TmClientProperties properties) {
+    CoordinatorChannels tmCoordinatorChannels(ObjectProvider<CoordinatorChannel> embedded, TmClientProperties properties) {
+        CoordinatorChannel inProcess = embedded.getIfAvailable();
+        if (inProcess != null) {
+            return CoordinatorChannels.fixed(inProcess);
+        }
         if (properties.getMode() == TmClientProperties.Mode.EMBEDDED) {
             // only reached when the embedded configuration did not apply: its classes are missing
             throw new IllegalStateException("tm.client.mode=embedded needs the coordinator library on the class path: add the "
                     + "dependency dev.xatm:tm-coordinator (same version as tm-client-starter). Or use tm.client.mode=remote "
                     + "with a running tm-server and set tm.client.server-address and tm.client.auth-token.");
         }
-        return new CoordinatorChannel(ServerAddresses.parse(properties.getServerAddress()), properties.getAuthToken(),
+        return CoordinatorChannels.remote(ServerAddresses.parse(properties.getServerAddress()), properties.getAuthToken(),
                 properties.getKeepaliveMs());
     }
 
+    /** Each call to the server that owns its gtrid (the agent knows which are connected). */
     @Bean
     @ConditionalOnMissingBean
-    CoordinatorAccess tmCoordinatorAccess(CoordinatorChannel channel, TmClientProperties properties) {
-        return new GrpcCoordinatorAccess(channel, properties.getCallTimeoutMs(), properties.getCommitTimeoutMs());
+    CoordinatorAccess tmCoordinatorAccess(Agent agent, CoordinatorChannels channels, TmClientProperties properties) {
+        String description = channels.configured().size() == 1 ? channels.configured().get(0).description()
+                : "tm-servers at " + properties.getServerAddress();
+        return new GrpcCoordinatorAccess(agent.routes(), description, properties.getCallTimeoutMs(), properties.getCommitTimeoutMs());
     }
 
     @Bean
@@ -111,11 +124,12 @@ public class TmClientAutoConfiguration {
 
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
-    Agent tmAgent(CoordinatorChannel channel, TmClientSettings settings, BranchTable table, ResourceRegistry resources,
+    Agent tmAgent(CoordinatorChannels channels, TmClientSettings settings, BranchTable table, ResourceRegistry resources,
                   TmClientProperties properties, ObjectProvider<AgentListener> listener) {
-        return new Agent(settings.agentId(), channel, table, resources::all, properties.getGtridPrefix(),
-                properties.getReconnectBackoffInitialMs(), properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(),
-                listener.getIfAvailable(() -> AgentListener.NONE));
+        AgentSettings agent = new AgentSettings(settings.agentId(), properties.getGtridPrefix(), properties.getReconnectBackoffInitialMs(),
+                properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(), properties.getCallTimeoutMs(),
+                properties.getResumeIntervalMs(), properties.getMembersRefreshMs());
+        return new Agent(agent, channels, table, resources::all, listener.getIfAvailable(() -> AgentListener.NONE));
     }
 
     @Bean
@@ -125,10 +139,15 @@ public class TmClientAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings,
+    GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings, Agent agent,
                                                         TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
                                                         ObjectProvider<OneRoundTripCommit> oneRoundTrip) {
-        return new GlobalTransactionManager(coordinator, new GtridMinter(properties.getGtridPrefix(), settings.instanceTag()),
+        // Each gtrid names a connected server as its owner when the servers share a store. Only when the calls
+        // are routed by that owner: an application's own CoordinatorAccess decides where its calls go itself.
+        GtridMinter gtrids = coordinator instanceof GrpcCoordinatorAccess
+                ? new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(), properties.getCallTimeoutMs())
+                : new GtridMinter(properties.getGtridPrefix(), settings.instanceTag());
+        return new GlobalTransactionManager(coordinator, gtrids,
                 properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
                 properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
     }

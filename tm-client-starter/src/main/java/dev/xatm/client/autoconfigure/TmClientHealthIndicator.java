@@ -5,7 +5,17 @@ import dev.xatm.client.enlist.BranchTable;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
-/** UP while the agent's stream to the coordinator is connected; DOWN with the reason otherwise. */
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * UP while the agent has a connected stream to at least one tm-server; DOWN with the reasons
+ * otherwise. Lists every link (address, node id and epoch from its Welcome, connected or why not):
+ * with several servers, a link that is down means the gtrids its server owns cannot be committed from
+ * here until it is back (or taken over).
+ */
 final class TmClientHealthIndicator implements HealthIndicator {
     private final Agent agent;
     private final BranchTable branches;
@@ -18,6 +28,18 @@ final class TmClientHealthIndicator implements HealthIndicator {
     @Override
     public Health health() {
         Health.Builder b = agent.isConnected() ? Health.up() : Health.down().withDetail("reason", String.valueOf(agent.lastError()));
-        return b.withDetail("agentId", agent.agentId()).withDetail("liveBranches", branches.liveCount()).build();
+        List<Map<String, Object>> links = new ArrayList<>();
+        for (Agent.LinkStatus l : agent.links()) {
+            Map<String, Object> link = new LinkedHashMap<>();
+            link.put("address", l.address());
+            link.put("nodeId", l.nodeId());
+            link.put("epoch", l.epoch());
+            link.put("connected", l.connected());
+            if (!l.connected()) {
+                link.put("reason", String.valueOf(l.lastError()));
+            }
+            links.add(link);
+        }
+        return b.withDetail("agentId", agent.agentId()).withDetail("links", links).withDetail("liveBranches", branches.liveCount()).build();
     }
 }

@@ -50,7 +50,7 @@ public class TmClientProperties {
     /** Where the coordinator runs. */
     private Mode mode = Mode.REMOTE;
 
-    /** The coordinator's gRPC address (tm-server's tm.server.port), host:port; several comma-separated are tried in order. Remote mode only. */
+    /** The tm-servers' gRPC addresses (tm.server.port), host:port, comma-separated: the agent keeps a stream to each, and to every further server the cluster announces. On a file store the first connected one is used. Remote mode only. */
     private String serverAddress;
 
     /** Bearer token for the coordinator: tm-server's tm.server.auth-token. Never logged. Remote mode only (embedded mode uses the embedded coordinator's own). */
@@ -80,14 +80,20 @@ public class TmClientProperties {
     /** Keep-alive ping interval (and timeout) of the connection to the coordinator, in milliseconds; at least 1000. */
     private long keepaliveMs = 5_000;
 
-    /** Delay before the first reconnect of the agent's stream, in milliseconds; doubles per failed attempt. */
+    /** Delay before the first reconnect of one of the agent's streams, in milliseconds; doubles per failed attempt of that stream. */
     private long reconnectBackoffInitialMs = 200;
 
-    /** Longest delay between reconnect attempts of the agent's stream, in milliseconds. */
+    /** Longest delay between reconnect attempts of one of the agent's streams, in milliseconds. */
     private long reconnectBackoffMaxMs = 5_000;
 
     /** Threads that run phase commands (XA prepare/commit/rollback) for the agent. */
     private int agentThreads = 4;
+
+    /** Several tm-servers on a shared store: how often prepared branches whose owning server is unreachable are asked about on another server (Resume), in milliseconds. */
+    private long resumeIntervalMs = 1_000;
+
+    /** Several tm-servers on a shared store: how often a connected server is asked for the cluster's members (a new one gets a stream of its own), in milliseconds. */
+    private long membersRefreshMs = 5_000;
 
     /** How many finished branches the agent remembers to answer a resent command identically. */
     private int finishedBranchMemory = 10_000;
@@ -222,6 +228,22 @@ public class TmClientProperties {
         this.reconnectBackoffMaxMs = reconnectBackoffMaxMs;
     }
 
+    public long getResumeIntervalMs() {
+        return resumeIntervalMs;
+    }
+
+    public void setResumeIntervalMs(long resumeIntervalMs) {
+        this.resumeIntervalMs = resumeIntervalMs;
+    }
+
+    public long getMembersRefreshMs() {
+        return membersRefreshMs;
+    }
+
+    public void setMembersRefreshMs(long membersRefreshMs) {
+        this.membersRefreshMs = membersRefreshMs;
+    }
+
     public int getAgentThreads() {
         return agentThreads;
     }
@@ -290,6 +312,8 @@ public class TmClientProperties {
         positive("tm.client.reconnect-backoff-initial-ms", reconnectBackoffInitialMs);
         positive("tm.client.agent-threads", agentThreads);
         positive("tm.client.finished-branch-memory", finishedBranchMemory);
+        positive("tm.client.resume-interval-ms", resumeIntervalMs);
+        positive("tm.client.members-refresh-ms", membersRefreshMs);
         if (keepaliveMs < 1_000) {
             throw new IllegalArgumentException("tm.client.keepalive-ms must be >= 1000 (tm-server refuses more frequent pings), got " + keepaliveMs);
         }

@@ -20,14 +20,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one gRPC channel of an application instance to its coordinator, shared by the TM calls and the
- * agent's stream. Every call carries {@code authorization: Bearer <token>}. Keep-alive pings let the
- * agent notice a dead server (and the server a dead agent) without waiting for TCP.
+ * A gRPC channel of an application instance to one tm-server, shared by the TM calls about the gtrids
+ * that server owns and the agent's stream to it ({@link CoordinatorChannels} holds one per server).
+ * Every call carries {@code authorization: Bearer <token>}. Keep-alive pings let the agent notice a
+ * dead server (and the server a dead agent) without waiting for TCP.
  *
- * <p>Several addresses are tried in order (pick_first): the first that accepts a connection is used,
- * and a broken connection moves on to the next. In embedded mode the channel is an in-process one
- * ({@link #inProcess}) to the coordinator in the same JVM: same calls, same token, no socket.
- * Thread-safe.
+ * <p>Given several addresses it tries them in order (pick_first): the first that accepts a connection
+ * is used, and a broken connection moves on to the next. In embedded mode the channel is an
+ * in-process one ({@link #inProcess}) to the coordinator in the same JVM: same calls, same token, no
+ * socket. Thread-safe.
  */
 public final class CoordinatorChannel implements AutoCloseable {
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -35,15 +36,17 @@ public final class CoordinatorChannel implements AutoCloseable {
     private final ManagedChannel managed;
     private final Channel channel;
     private final String description;
+    private final String address;
 
     public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
         // the token is checked before the channel exists, so a refused configuration leaks no channel
-        this(requireToken(authToken), "tm-server at " + describe(addresses), remote(addresses, keepaliveMillis));
+        this(requireToken(authToken), "tm-server at " + describe(addresses), describe(addresses), remote(addresses, keepaliveMillis));
     }
 
-    private CoordinatorChannel(String authToken, String description, ManagedChannel managed) {
+    private CoordinatorChannel(String authToken, String description, String address, ManagedChannel managed) {
         this.managed = managed;
         this.description = description;
+        this.address = address;
         this.channel = ClientInterceptors.intercept(managed, bearer(authToken));
     }
 
@@ -52,7 +55,7 @@ public final class CoordinatorChannel implements AutoCloseable {
      * token like any other: the embedded coordinator checks it with the same interceptor as tm-server.
      */
     public static CoordinatorChannel inProcess(String serverName, String authToken, String description) {
-        return new CoordinatorChannel(requireToken(authToken), description, InProcessChannelBuilder.forName(serverName).build());
+        return new CoordinatorChannel(requireToken(authToken), description, serverName, InProcessChannelBuilder.forName(serverName).build());
     }
 
     private static String requireToken(String authToken) {
@@ -80,6 +83,14 @@ public final class CoordinatorChannel implements AutoCloseable {
 
     public String description() {
         return description;
+    }
+
+    /**
+     * Where it connects: "host:port" (comma-separated for several), or the in-process server's name.
+     * Compared with the addresses the cluster announces, so a server is not given a second channel.
+     */
+    public String address() {
+        return address;
     }
 
     /**

@@ -16,30 +16,61 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link CoordinatorAccess} over gRPC to a tm-server. Every call gets its own deadline: the call
+ * {@link CoordinatorAccess} over gRPC to tm-servers. Every call gets its own deadline: the call
  * timeout for begin, register and status, the (longer) commit timeout for commit and rollback, which
  * wait for votes and possibly phase 2 on the server. Thread-safe (gRPC stubs are).
+ *
+ * <p>Each call goes to the server that owns its gtrid ({@link ServerRoutes}). While that server is
+ * not connected the call fails at once as UNAVAILABLE would (no other server may decide the gtrid,
+ * and the callers already handle an unreachable coordinator), except where not sending tells more: a
+ * commit with prepared branches comes back ROLLED_BACK (its gtrid never left the process, so no
+ * server can have decided it, and the caller rolls back at once), and a plain commit fails saying it
+ * was not sent. A FAILED_PRECONDITION to a commit is a
+ * server refusing a gtrid it does not own (or one it cannot commit that way): it decided nothing, so
+ * it reads as rolled back. (Not so for a rollback: there it may mean "the commit is under way".)
  */
 public final class GrpcCoordinatorAccess implements CoordinatorAccess {
-    private final CoordinatorGrpc.CoordinatorBlockingStub stub;
+    private final ServerRoutes routes;
+    private final Map<CoordinatorChannel, CoordinatorGrpc.CoordinatorBlockingStub> stubs = new ConcurrentHashMap<>();
     private final String description;
     private final long callTimeoutMillis;
     private final long commitTimeoutMillis;
 
+    /** Every call on one channel (one server of a file store; tests). */
     public GrpcCoordinatorAccess(CoordinatorChannel channel, long callTimeoutMillis, long commitTimeoutMillis) {
-        this.stub = CoordinatorGrpc.newBlockingStub(channel.channel());
-        this.description = channel.description();
+        this(ServerRoutes.single(channel), channel.description(), callTimeoutMillis, commitTimeoutMillis);
+    }
+
+    /** Each call to the server {@code routes} names for its gtrid; {@code description} names them all, for messages. */
+    public GrpcCoordinatorAccess(ServerRoutes routes, String description, long callTimeoutMillis, long commitTimeoutMillis) {
+        this.routes = routes;
+        this.description = description;
         this.callTimeoutMillis = callTimeoutMillis;
         this.commitTimeoutMillis = commitTimeoutMillis;
+    }
+
+    /**
+     * The stub for the server that serves {@code gtrid}, with a deadline; an UNAVAILABLE without
+     * sending anything while that server is not connected.
+     */
+    private CoordinatorGrpc.CoordinatorBlockingStub stub(String gtrid, long deadlineMillis) {
+        CoordinatorChannel channel = routes.channelFor(gtrid).orElseThrow(() -> Status.UNAVAILABLE
+                .withDescription("no open stream to " + routes.describeRoute(gtrid) + ", the only server that may decide "
+                        + gtrid + "; nothing was sent")
+                .asRuntimeException());
+        return stubs.computeIfAbsent(channel, c -> CoordinatorGrpc.newBlockingStub(c.channel()))
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void begin(String gtrid, String name, long timeoutMillis, CommitProtocol protocol) {
         try {
-            stub.withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS)
+            stub(gtrid, callTimeoutMillis)
                     .begin(BeginRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis)
                             .setProtocol(wire(protocol)).build());
         } catch (StatusRuntimeException e) {
@@ -50,12 +81,12 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     @Override
     public void registerBranch(String gtrid, String bqual, String resourceId, String agentId) {
         try {
-            stub.withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS)
+            stub(gtrid, callTimeoutMillis)
                     .registerBranch(RegisterBranchRequest.newBuilder().setGtrid(gtrid).setBqual(bqual)
                             .setResourceId(resourceId).setAgentId(agentId).build());
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
-                throw new BranchRefusedException(description + " refused RegisterBranch for global transaction " + gtrid + ": "
+                throw new BranchRefusedException(routes.describeRoute(gtrid) + " refused RegisterBranch for global transaction " + gtrid + ": "
                         + e.getStatus().getDescription(), e);
             }
             throw translate("RegisterBranch", gtrid, e, callTimeoutMillis);
@@ -64,16 +95,26 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
 
     @Override
     public OutcomeReport commit(String gtrid, boolean waitForCompletion) {
+        if (routes.channelFor(gtrid).isEmpty()) {
+            // Nothing leaves, so nothing is decided: the owner aborts what it holds for an agent whose stream
+            // broke, or at the deadline (presumed abort). Not "unknown", which would send the operator looking.
+            throw new TmSystemException("Global transaction " + gtrid + " was not committed: there is no open stream to "
+                    + routes.describeRoute(gtrid) + ", the only server that may decide it, so the commit request was not sent."
+                    + " That server rolls it back.");
+        }
         try {
-            return report(stub.withDeadlineAfter(commitTimeoutMillis, TimeUnit.MILLISECONDS)
+            return report(stub(gtrid, commitTimeoutMillis)
                     .commit(CommitRequest.newBuilder().setGtrid(gtrid).setWaitForCompletion(waitForCompletion).build()));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 // presumed abort: the coordinator never heard of it or lost it before a decision
                 return new OutcomeReport(GlobalOutcome.ROLLED_BACK, e.getStatus().getDescription());
             }
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                return refusedBeforeDecision(gtrid, e);
+            }
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + description
+                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
                         + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
                         + "). The coordinator decides and finishes it; ask it with GetStatus or its admin API.", e);
             }
@@ -89,11 +130,20 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
             request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
                     .setVote(b.vote() == PreparedBranch.Vote.YES ? BranchVote.YES : BranchVote.READ_ONLY));
         }
+        if (routes.channelFor(gtrid).isEmpty()) {
+            // The gtrid never left this process and this request is not sent: no server can have decided it, so
+            // the caller rolls its branches back now instead of asking about them until the owner is back.
+            return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "not sent: there is no open stream to " + routes.describeRoute(gtrid)
+                    + ", the only server that may decide it; no server knows the transaction (presumed abort)");
+        }
         try {
-            return report(stub.withDeadlineAfter(commitTimeoutMillis, TimeUnit.MILLISECONDS).commit(request.build()));
+            return report(stub(gtrid, commitTimeoutMillis).commit(request.build()));
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                return refusedBeforeDecision(gtrid, e);
+            }
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + description
+                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
                         + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
                         + "). Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
             }
@@ -104,7 +154,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     @Override
     public OutcomeReport rollback(String gtrid) {
         try {
-            return report(stub.withDeadlineAfter(commitTimeoutMillis, TimeUnit.MILLISECONDS)
+            return report(stub(gtrid, commitTimeoutMillis)
                     .rollback(RollbackRequest.newBuilder().setGtrid(gtrid).build()));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
@@ -117,11 +167,22 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     @Override
     public String status(String gtrid) {
         try {
-            return stub.withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS)
+            return stub(gtrid, callTimeoutMillis)
                     .getStatus(GetStatusRequest.newBuilder().setGtrid(gtrid).build()).getStatus().name();
         } catch (StatusRuntimeException e) {
             throw translate("GetStatus", gtrid, e, callTimeoutMillis);
         }
+    }
+
+    /**
+     * A commit refused with FAILED_PRECONDITION: a server that does not own the gtrid (its owner
+     * restarted as a new incarnation, whose earlier undecided work is presumed aborted), or a commit
+     * with votes for a three-phase transaction. Either way this request decided nothing: the caller
+     * rolls back, as after any refused commit before the decision.
+     */
+    private OutcomeReport refusedBeforeDecision(String gtrid, StatusRuntimeException e) {
+        return new OutcomeReport(GlobalOutcome.ROLLED_BACK, routes.describeRoute(gtrid) + " refused to decide it: "
+                + e.getStatus().getDescription());
     }
 
     /** Always explicit: the server's tm.server.default-protocol applies only to clients that name none. */
@@ -151,6 +212,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     private RuntimeException translate(String call, String gtrid, StatusRuntimeException e, long deadlineMillis) {
         Status s = e.getStatus();
         String what = call + " for global transaction " + gtrid;
+        String description = routes.describeRoute(gtrid);
         return switch (s.getCode()) {
             case UNAVAILABLE -> new TmSystemException(description + " is unreachable (" + what + "): " + s.getDescription()
                     + ". Check tm.client.server-address and that tm-server runs.", e);

@@ -41,7 +41,7 @@ public class EmbeddedCoordinatorConfiguration {
         return new InProcessCoordinator(service, auth);
     }
 
-    /** Wins over the remote channel of the auto-configuration (which is conditional on a missing one). */
+    /** The only channel of the auto-configuration's channel set in embedded mode (instead of one per configured address). */
     @Bean(destroyMethod = "close")
     CoordinatorChannel tmEmbeddedCoordinatorChannel(InProcessCoordinator coordinator, ClientAuthToken token) {
         return CoordinatorChannel.inProcess(coordinator.name(), token.value(), "embedded coordinator (in-process)");

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * for them before that.
  *
  * <p>The coordinator only accepts a branch whose agent has an open stream (else nobody could tell it
- * to commit or roll back). So registration first waits for this instance's agent to be welcomed, and
+ * to commit or roll back). So registration first waits for this instance's agent to be welcomed by
+ * the server that owns the gtrid (with several servers, the one its gtrid names), and
  * a refusal while the transaction is still active (the agent's stream dropped, or the coordinator had
  * not yet seen the stream it just welcomed) is retried; all of it within tm.client.call-timeout-ms.
  * Thread-safe.
@@ -48,10 +49,13 @@ public final class Enlistment {
     @FunctionalInterface
     public interface AgentGate {
         /** An agent that is always connected (tests with a fake coordinator). */
-        AgentGate OPEN = timeoutMillis -> true;
+        AgentGate OPEN = (gtrid, timeoutMillis) -> true;
 
-        /** Waits at most {@code timeoutMillis} for the agent's stream; true once it is open. */
-        boolean awaitConnected(long timeoutMillis) throws InterruptedException;
+        /**
+         * Waits at most {@code timeoutMillis} for the agent's stream to the server that owns
+         * {@code gtrid} (the one that will send its commands); true once it is open.
+         */
+        boolean awaitConnected(String gtrid, long timeoutMillis) throws InterruptedException;
     }
 
     public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table) {
@@ -188,15 +192,15 @@ public final class Enlistment {
         long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         boolean connected;
         try {
-            connected = agent.awaitConnected(leftMillis);
+            connected = agent.awaitConnected(gtrid, leftMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TmSystemException("Interrupted while waiting for agent " + agentId + " to connect to " + coordinator.describe()
                     + " (global transaction " + gtrid + ")", e);
         }
         if (!connected) {
-            throw new TmSystemException("Agent " + agentId + " has no open stream to " + coordinator.describe() + " after "
-                    + callTimeoutMillis + " ms (tm.client.call-timeout-ms), so no branch of global transaction " + gtrid
+            throw new TmSystemException("Agent " + agentId + " has no open stream to the tm-server that owns " + gtrid + " ("
+                    + coordinator.describe() + ") after " + callTimeoutMillis + " ms (tm.client.call-timeout-ms), so no branch of global transaction " + gtrid
                     + " can join: the coordinator only accepts branches it can send commit or rollback to. "
                     + "See the tmClient health indicator or the agent's log for why it is not connected.");
         }

@@ -4,6 +4,17 @@ import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.Member;
+import dev.xatm.protocol.v1.MembersRequest;
+import dev.xatm.protocol.v1.MembersResponse;
+import dev.xatm.protocol.v1.Outcome;
+import dev.xatm.protocol.v1.OutcomeResponse;
+import dev.xatm.protocol.v1.ResumeAnswer;
+import dev.xatm.protocol.v1.ResumeRequest;
+import dev.xatm.protocol.v1.ResumeResponse;
+import dev.xatm.protocol.v1.Verdict;
+import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.PhaseAction;
@@ -23,6 +34,8 @@ import io.grpc.stub.StreamObserver;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,6 +47,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * records what the client sends and the test decides what it answers. Like the real one it refuses
  * RegisterBranch with FAILED_PRECONDITION until the agent's stream was welcomed, and like the real
  * AgentSession it drops a phase command when the agent's stream is not ready.
+ *
+ * <p>As one of several servers on a shared store it has a node id and an epoch (in its Welcome), the
+ * members it announces (Welcome and Members), and answers Resume with the verdicts the test sets
+ * (ASK_OWNER unless told otherwise). Commit requests are recorded and answered COMMITTED, or with
+ * the status the test sets.
  */
 final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase implements AutoCloseable {
     static final String TOKEN = "fake-token-0123456789";
@@ -45,19 +63,75 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     /** Registrations still to refuse although the agent is welcomed (the coordinator had not recorded the stream yet). */
     final AtomicInteger refuseRegistrations = new AtomicInteger();
 
+    final List<CommitRequest> commits = new CopyOnWriteArrayList<>();
+    final List<ResumeRequest> resumes = new CopyOnWriteArrayList<>();
+    /** Resume verdicts by gtrid; ASK_OWNER for any other. */
+    final Map<String, Verdict> verdicts = new ConcurrentHashMap<>();
+    /** Streams the agent opened (each Hello), and closed itself. */
+    final AtomicInteger hellos = new AtomicInteger();
+    final AtomicInteger closedByAgent = new AtomicInteger();
+    /** Non-null: every Commit fails with it. */
+    volatile Status commitFailure;
+    /** Announced in the Welcome and by Members. */
+    volatile List<Member> members = List.of();
+
     private final String name = "fake-coordinator-" + System.nanoTime();
+    private final int nodeId;
+    private final long epoch;
     private final Server server;
     private volatile boolean holdWelcome;
     private volatile boolean welcomed;
     private volatile ServerCallStreamObserver<ServerMessage> agentStream;
 
     FakeCoordinatorServer(boolean holdWelcome) throws IOException {
+        this(holdWelcome, 0, 0);
+    }
+
+    /** One of several servers on a shared store: node {@code nodeId}, incarnation {@code epoch}. */
+    FakeCoordinatorServer(boolean holdWelcome, int nodeId, long epoch) throws IOException {
         this.holdWelcome = holdWelcome;
+        this.nodeId = nodeId;
+        this.epoch = epoch;
         this.server = InProcessServerBuilder.forName(name).addService(this).build().start();
     }
 
     CoordinatorChannel channel() {
-        return CoordinatorChannel.inProcess(name, TOKEN, "fake coordinator");
+        return channel(name);
+    }
+
+    /** A channel to the in-process server {@code name} (the "address" fakes announce each other by). */
+    static CoordinatorChannel channel(String name) {
+        return CoordinatorChannel.inProcess(name, TOKEN, "fake coordinator " + name);
+    }
+
+    /** Its in-process name, which stands for its address. */
+    String name() {
+        return name;
+    }
+
+    /** How other servers announce this one. */
+    Member member() {
+        return Member.newBuilder().setNodeId(nodeId).setEpoch(epoch).setAddress(name).build();
+    }
+
+    /** The Inquiries the agent sent, from what it sent so far (others are dropped). */
+    List<Inquiry> inquiries(long millis) throws InterruptedException {
+        List<Inquiry> out = new java.util.ArrayList<>();
+        long until = System.currentTimeMillis() + millis;
+        for (AgentMessage m = poll(millis); m != null; m = poll(Math.max(1, until - System.currentTimeMillis()))) {
+            if (m.hasInquiry()) {
+                out.add(m.getInquiry());
+            }
+            if (System.currentTimeMillis() >= until) {
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** Holds back the Welcome of the next stream until {@link #releaseWelcome()} (the server is not up yet). */
+    synchronized void holdWelcome() {
+        holdWelcome = true;
     }
 
     /** Sends the Welcome that was held back. */
@@ -72,7 +146,8 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
         // Recorded before the Welcome leaves, as tm-server does: a registration that follows the
         // Welcome is never refused for it.
         welcomed = true;
-        send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake")).build());
+        send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake-" + nodeId).setNodeId(nodeId)
+                .setEpoch(epoch).addAllMembers(members)).build());
     }
 
     /** A phase command, dropped (and counted) when the stream is not ready, as tm-server's AgentSession does. */
@@ -133,6 +208,7 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
             @Override
             public void onNext(AgentMessage m) {
                 if (m.hasHello()) {
+                    hellos.incrementAndGet();
                     synchronized (FakeCoordinatorServer.this) {
                         agentStream = stream;
                         if (!holdWelcome) {
@@ -152,6 +228,7 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
             @Override
             public void onCompleted() {
                 welcomed = false;
+                closedByAgent.incrementAndGet();
                 stream.onCompleted();
             }
         };
@@ -178,6 +255,36 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
         statusCalls.incrementAndGet();
         out.onNext(StatusResponse.newBuilder().setStatus(TxnStatus.ACTIVE).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        commits.add(request);
+        Status failure = commitFailure;
+        if (failure != null) {
+            out.onError(failure.asRuntimeException());
+            return;
+        }
+        out.onNext(OutcomeResponse.newBuilder().setOutcome(Outcome.COMMITTED).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void members(MembersRequest request, StreamObserver<MembersResponse> out) {
+        out.onNext(MembersResponse.newBuilder().addAllMembers(members).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void resume(ResumeRequest request, StreamObserver<ResumeResponse> out) {
+        resumes.add(request);
+        ResumeResponse.Builder answer = ResumeResponse.newBuilder();
+        for (Inquiry i : request.getBranchesList()) {
+            answer.addAnswers(ResumeAnswer.newBuilder().setGtrid(i.getGtrid()).setBqual(i.getBqual())
+                    .setVerdict(verdicts.getOrDefault(i.getGtrid(), Verdict.VERDICT_ASK_OWNER)));
+        }
+        out.onNext(answer.build());
         out.onCompleted();
     }
 

@@ -116,7 +116,7 @@ class TwoDatabasesIT extends ItSupport {
         assertThat(dbs.mariadb().ids(table)).contains(b);
     }
 
-    /** The health indicator reports the agent's stream; the counters and the commit timer move. */
+    /** The health indicator reports the agent's stream (one link: file store, no node id); the counters and the commit timer move. */
     @Test
     void healthAndMetrics() throws Exception {
         var registry = app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
@@ -128,7 +128,8 @@ class TwoDatabasesIT extends ItSupport {
         var health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + port(app) + "/actuator/health")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(health.body()).contains("\"tmClient\"").contains("\"agentId\":\"shop-" + prefix + "\"");
+        assertThat(health.body()).contains("\"tmClient\"").contains("\"agentId\":\"shop-" + prefix + "\"")
+                .containsPattern("\"links\":\\[\\{\"address\":\"127\\.0\\.0\\.1:\\d+\",\"nodeId\":0,\"epoch\":0,\"connected\":true\\}\\]");
         assertThat(health.statusCode()).isEqualTo(200);
     }
 

@@ -1,0 +1,209 @@
+package dev.xatm.client.agent;
+
+import dev.xatm.client.TmSystemException;
+import dev.xatm.client.coordinator.CoordinatorChannel;
+import dev.xatm.client.coordinator.ServerRoutes;
+import dev.xatm.protocol.GtridOwner;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The agent's links, in configuration order (links to servers the cluster announced come after the
+ * configured ones), and the routing rules over them ({@link ServerRoutes}):
+ * <ul>
+ *   <li>a tagged gtrid is served by the connected link whose Welcome named its owner's node id, and by
+ *       no other (only the owner may decide it);</li>
+ *   <li>an untagged gtrid by the primary link: the first connected one in configuration order (on a
+ *       file store there is one server; several addresses there are fail-over candidates);</li>
+ *   <li>new gtrids are minted for the connected links with a node id in turn.</li>
+ * </ul>
+ * Thread-safe: the list is copy-on-write, and waiters are woken by {@link #changed()}.
+ */
+final class LinkSet implements ServerRoutes {
+    private final List<ServerLink> links = new CopyOnWriteArrayList<>();
+    private final AtomicInteger turn = new AtomicInteger();
+    /** Signalled whenever a link is welcomed or lost. */
+    private final Object change = new Object();
+
+    void add(ServerLink link) {
+        links.add(link);
+    }
+
+    void remove(ServerLink link) {
+        links.remove(link);
+    }
+
+    List<ServerLink> all() {
+        return List.copyOf(links);
+    }
+
+    /** Wakes everybody waiting for a link. */
+    void changed() {
+        synchronized (change) {
+            change.notifyAll();
+        }
+    }
+
+    boolean anyConnected() {
+        return primary() != null;
+    }
+
+    /** The first connected link in configuration order, or null. */
+    ServerLink primary() {
+        for (ServerLink l : links) {
+            if (l.isConnected()) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /** Whether some link was ever welcomed with a node id: the servers share a store, and gtrids must name an owner. */
+    boolean clustered() {
+        for (ServerLink l : links) {
+            if (l.nodeId() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The connected link to {@code nodeId}, or null. */
+    ServerLink connectedTo(int nodeId) {
+        for (ServerLink l : links) {
+            if (l.isConnected() && l.nodeId() == nodeId) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /** Whether some link other than {@code link}, connected now, serves {@code nodeId}. */
+    boolean servedByAnother(ServerLink link, int nodeId) {
+        for (ServerLink l : links) {
+            if (l != link && l.isConnected() && l.nodeId() == nodeId) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a link was ever welcomed as {@code nodeId}, or connects to {@code address}: a member needs no new link then. */
+    boolean knows(int nodeId, String address) {
+        for (ServerLink l : links) {
+            if (l.nodeId() == nodeId || l.address().equals(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The connected link that serves {@code gtrid} (see the class comment), or null. */
+    ServerLink serving(String gtrid) {
+        Optional<GtridOwner> owner = GtridOwner.of(gtrid);
+        return owner.isPresent() ? connectedTo(owner.get().nodeId()) : primary();
+    }
+
+    /** Whether {@code link} serves {@code gtrid}; for an untagged one, {@code primary} is the primary link to go by. */
+    static boolean serves(ServerLink link, ServerLink primary, String gtrid) {
+        Optional<GtridOwner> owner = GtridOwner.of(gtrid);
+        return owner.isPresent() ? owner.get().nodeId() == link.nodeId() : link == primary;
+    }
+
+    @Override
+    public Optional<CoordinatorChannel> channelFor(String gtrid) {
+        return Optional.ofNullable(serving(gtrid)).map(ServerLink::channel);
+    }
+
+    @Override
+    public String describeRoute(String gtrid) {
+        Optional<GtridOwner> owner = GtridOwner.of(gtrid);
+        if (owner.isEmpty()) {
+            ServerLink p = primary();
+            return p != null ? p.description() : describeAll();
+        }
+        for (ServerLink l : links) {
+            if (l.nodeId() == owner.get().nodeId()) {
+                return "tm-server " + owner.get() + " at " + l.address();
+            }
+        }
+        return "tm-server " + owner.get() + " (no link to it yet)";
+    }
+
+    String describeAll() {
+        List<String> addresses = new ArrayList<>();
+        for (ServerLink l : links) {
+            addresses.add(l.address());
+        }
+        return "tm-server at " + String.join(",", addresses);
+    }
+
+    @Override
+    public Optional<GtridOwner> ownerForNewGtrid(long waitMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        while (true) {
+            List<ServerLink> owners = new ArrayList<>();
+            boolean anyWelcomed = false;
+            for (ServerLink l : links) {
+                anyWelcomed |= l.everWelcomed();
+                if (l.isConnected() && l.nodeId() > 0 && l.epoch() > 0) {
+                    owners.add(l);
+                }
+            }
+            if (!owners.isEmpty()) {
+                ServerLink l = owners.get(Math.floorMod(turn.getAndIncrement(), owners.size()));
+                return Optional.of(new GtridOwner(l.nodeId(), l.epoch()));
+            }
+            if (anyWelcomed && !clustered()) {
+                return Optional.empty(); // a file store (or embedded mode): untagged, as ever
+            }
+            // Clustered with no server connected, or no Welcome yet to tell: an untagged gtrid could be one
+            // no server owns, so wait for a server to mint it for.
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TmSystemException(anyWelcomed
+                        ? "No global transaction can begin: none of the tm-servers (" + describeAll() + ") is connected after "
+                        + waitMillis + " ms (tm.client.call-timeout-ms), and with several servers each gtrid must name a"
+                        + " connected one as its owner. See the tmClient health indicator for why."
+                        : "No global transaction can begin: " + describeAll() + " is unreachable, no open stream to any tm-server"
+                        + " after " + waitMillis + " ms (tm.client.call-timeout-ms), so it is unknown whether a gtrid must name an"
+                        + " owner. Check tm.client.server-address and that tm-server runs.");
+            }
+            await(left);
+        }
+    }
+
+    @Override
+    public boolean awaitServing(String gtrid, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (serving(gtrid) == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            awaitNanos(left);
+        }
+        return true;
+    }
+
+    private void await(long nanos) {
+        try {
+            awaitNanos(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TmSystemException("Interrupted while waiting for a connected tm-server", e);
+        }
+    }
+
+    private void awaitNanos(long nanos) throws InterruptedException {
+        // A change between the caller's check and this wait would be missed: wait in slices instead.
+        synchronized (change) {
+            TimeUnit.NANOSECONDS.timedWait(change, Math.min(nanos, TimeUnit.MILLISECONDS.toNanos(50)));
+        }
+    }
+}
