@@ -77,7 +77,7 @@ public class TmClientProperties {
     /** How two-phase transactions commit: one-round-trip (SPEC §10's budget) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). Three-phase commit is always strict. */
     private CommitPath commitPath = CommitPath.ONE_ROUND_TRIP;
 
-    /** Keep-alive ping interval (and timeout) of the connection to the coordinator, in milliseconds; at least 1000. */
+    /** Keep-alive ping ack timeout (and interval, which gRPC never lets below 10 s) of the connections to the coordinators, in milliseconds; at least 1000. */
     private long keepaliveMs = 5_000;
 
     /** Delay before the first reconnect of one of the agent's streams, in milliseconds; doubles per failed attempt of that stream. */
