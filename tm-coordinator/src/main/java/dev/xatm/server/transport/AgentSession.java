@@ -1,9 +1,12 @@
 package dev.xatm.server.transport;
 
+import dev.xatm.core.Action;
 import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.Hello;
@@ -13,8 +16,6 @@ import dev.xatm.protocol.v1.ProtocolError;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Vote;
 import dev.xatm.protocol.v1.Welcome;
-import dev.xatm.core.Action;
-import dev.xatm.protocol.GtridOwner;
 import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.cluster.Ownership;
 import dev.xatm.server.engine.CoordinatorLoop;
@@ -23,6 +24,8 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 /**
  * One agent's Connect stream. Inbound: the first message must be Hello (anything else ends the
@@ -162,7 +165,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     }
 
     /** All checked before any is taken, so that a malformed batch changes nothing. */
-    private void acks(java.util.List<Ack> acks) {
+    private void acks(List<Ack> acks) {
         for (Ack ack : acks) {
             Ids.requireGtrid(ack.getGtrid());
             Ids.requireBqual(ack.getBqual());
@@ -185,7 +188,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             // Known here (replayed after a restart, or adopted from a dead node): the state machine answers,
             // without presuming anything should it have forgotten it meanwhile. Else the store answers.
             loop.status(gtrid).whenComplete((status, error) -> {
-                if (error == null && status != dev.xatm.core.TxnStatus.UNKNOWN) {
+                if (error == null && status != TxnStatus.UNKNOWN) {
                     toLoop(new Event.Inquiry(gtrid, bqual, resource, agentId, false));
                 } else {
                     answerFromStore(gtrid, bqual, resource);
@@ -207,7 +210,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
      * back. ASK_OWNER sends nothing; the agent asks the owner on its own stream, or again later.
      */
     private void answerFromStore(String gtrid, String bqual, String resource) {
-        cluster.verdicts(java.util.List.of(gtrid)).whenComplete((verdicts, error) -> {
+        cluster.verdicts(List.of(gtrid)).whenComplete((verdicts, error) -> {
             if (error != null) {
                 log.info("Agent {} asked about {} which another server owns; the store cannot answer now ({}); it will ask again",
                         agentId, gtrid, error.getMessage());
@@ -215,7 +218,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
             }
             Cluster.Verdict v = verdicts.get(gtrid);
             if (v == Cluster.Verdict.COMMIT) {
-                sendCommand(new dev.xatm.core.Outbound(agentId, gtrid, bqual, Action.COMMIT));
+                sendCommand(new Outbound(agentId, gtrid, bqual, Action.COMMIT));
             } else if (v == Cluster.Verdict.ROLLBACK) {
                 toLoop(new Event.Inquiry(gtrid, bqual, resource, agentId, true));
             }
