@@ -7,16 +7,11 @@ import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.cluster.Cluster.Verdict;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
-import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +26,7 @@ import static org.awaitility.Awaitility.await;
  */
 class JdbcClusterTest {
     private static final long TTL = 600;
-    private final List<JdbcTxnLog> opened = new ArrayList<>();
-    private TestDb db;
-    private String prefix;
+    private JdbcNodes nodes;
 
     static List<TestDb> databases() {
         return TestDatabases.require().both();
@@ -41,11 +34,8 @@ class JdbcClusterTest {
 
     @AfterEach
     void dropTables() {
-        opened.forEach(JdbcTxnLog::close);
-        if (db != null) {
-            for (String t : new String[] {"decision", "node", "schema_history"}) {
-                db.dropTable(prefix + t);
-            }
+        if (nodes != null) {
+            nodes.close();
         }
     }
 
@@ -82,7 +72,7 @@ class JdbcClusterTest {
                 .as("the owner itself leaves its own gtrids to its state machine").containsEntry(undecided, Verdict.ASK_OWNER);
 
         one.leaseForTest().stopRenewing(); // node 1 dies
-        awaitExpired(1);
+        nodes.awaitExpired(1);
         assertThat(two.takeoverForTest().watchOnce()).hasSize(1);
 
         Map<String, Verdict> fenced = verdicts(two, committed, undecided, preCommitted);
@@ -90,7 +80,7 @@ class JdbcClusterTest {
                 .containsEntry(undecided, Verdict.ROLLBACK)          // fenced owner, no row: ABORT forever
                 .containsEntry(preCommitted, Verdict.ASK_OWNER);     // the adopter drives it now
         one.append(List.of(decision(undecided)), true).handle((ok, e) -> null).get(10, TimeUnit.SECONDS);
-        assertThat(outcome(undecided)).as("the zombie's insert is fenced, so the ROLLBACK answer stays true").isNull();
+        assertThat(nodes.outcome(undecided)).as("the zombie's insert is fenced, so the ROLLBACK answer stays true").isNull();
     }
 
     @ParameterizedTest
@@ -118,36 +108,11 @@ class JdbcClusterTest {
         return asked.cluster().verdicts(List.of(gtrids)).get(10, TimeUnit.SECONDS);
     }
 
-    private void awaitExpired(int nodeId) {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT "
-                    + JdbcDialect.forUrl(db.url()).millisLeft("expires_at") + " FROM " + prefix + "node WHERE node_id = ?")) {
-                s.setInt(1, nodeId);
-                try (ResultSet r = s.executeQuery()) {
-                    return r.next() && r.getLong(1) < 0;
-                }
-            }
-        });
-    }
-
-    private Integer outcome(String xid) throws Exception {
-        try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT outcome FROM " + prefix + "decision WHERE xid = ?")) {
-            s.setString(1, xid);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getInt(1) : null;
-            }
-        }
-    }
-
     private JdbcTxnLog open(TestDb database, int nodeId) {
-        if (db == null) {
-            db = database;
-            prefix = "tm_" + Unique.suffix() + "_";
+        if (nodes == null) {
+            nodes = new JdbcNodes(database, TTL);
         }
-        JdbcTxnLog log = JdbcStore.create(new JdbcStore.Config(database.url(), database.user(), database.password(), prefix, 3, nodeId,
-                "127.0.0.1:" + nodeId, TTL), JdbcTxnLog.Settings.defaults(), why -> { });
-        opened.add(log);
-        return log;
+        return nodes.log(nodeId);
     }
 
     private static LogRecord.Decision decision(String gtrid) {

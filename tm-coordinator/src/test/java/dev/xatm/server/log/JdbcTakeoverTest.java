@@ -4,7 +4,6 @@ import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
-import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -13,20 +12,17 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Takeover of a dead node on the real PostgreSQL and MariaDB of {@code TM_TEST_*} (HA.md §2.4): three
@@ -37,10 +33,7 @@ import static org.awaitility.Awaitility.await;
  */
 class JdbcTakeoverTest {
     private static final long TTL = 600;
-    private final List<JdbcTxnLog> opened = new ArrayList<>();
-    private final List<String> fenced = new CopyOnWriteArrayList<>();
-    private TestDb db;
-    private String prefix;
+    private JdbcNodes nodes;
 
     static List<TestDb> databases() {
         return TestDatabases.require().both();
@@ -48,11 +41,8 @@ class JdbcTakeoverTest {
 
     @AfterEach
     void dropTables() {
-        opened.forEach(JdbcTxnLog::close);
-        if (db != null) {
-            for (String t : new String[] {"decision", "node", "schema_history"}) {
-                db.dropTable(prefix + t);
-            }
+        if (nodes != null) {
+            nodes.close();
         }
     }
 
@@ -99,7 +89,7 @@ class JdbcTakeoverTest {
         CompletableFuture<Void> late = dead.append(List.of(decision("zombie")), true);
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasMessageContaining("fenced");
         assertThat(owners()).as("the fenced insert inserted nothing").doesNotContainKey("zombie");
-        assertThat(fenced).hasSize(1);
+        assertThat(nodes.fenced).hasSize(1);
         assertThat(winner.takeoverForTest().watchOnce()).as("a node taken over once is not taken again").isEmpty();
     }
 
@@ -118,7 +108,7 @@ class JdbcTakeoverTest {
         CompletableFuture<Void> late = zombie.append(List.of(new LogRecord.Aborted("p1")), true);
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasMessageContaining("fenced");
         assertThat(outcome("p1")).as("PRE_COMMIT -> ABORT is the owner's alone (R5)").isEqualTo(3);
-        assertThat(fenced).hasSize(1);
+        assertThat(nodes.fenced).hasSize(1);
 
         two.append(List.of(new LogRecord.Aborted("p2")), true).get(10, TimeUnit.SECONDS);
         assertThat(outcome("p2")).as("the adopter owns the row now").isEqualTo(2);
@@ -209,21 +199,13 @@ class JdbcTakeoverTest {
     }
 
     private void awaitExpired(int nodeId) {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT "
-                    + JdbcDialect.forUrl(db.url()).millisLeft("expires_at") + " FROM " + prefix + "node WHERE node_id = ?")) {
-                s.setInt(1, nodeId);
-                try (ResultSet r = s.executeQuery()) {
-                    return r.next() && r.getLong(1) < 0;
-                }
-            }
-        });
+        nodes.awaitExpired(nodeId);
     }
 
     /** xid -> "owner_node@owner_epoch". */
     private Map<String, String> owners() throws SQLException {
         Map<String, String> owners = new TreeMap<>();
-        try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT xid, owner_node, owner_epoch FROM " + prefix + "decision");
+        try (Connection c = nodes.db.open(); PreparedStatement s = c.prepareStatement("SELECT xid, owner_node, owner_epoch FROM " + nodes.prefix + "decision");
              ResultSet r = s.executeQuery()) {
             while (r.next()) {
                 owners.put(r.getString(1), r.getInt(2) + "@" + r.getLong(3));
@@ -232,17 +214,12 @@ class JdbcTakeoverTest {
         return owners;
     }
 
-    private Integer outcome(String xid) throws SQLException {
-        try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT outcome FROM " + prefix + "decision WHERE xid = ?")) {
-            s.setString(1, xid);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getInt(1) : null;
-            }
-        }
+    private Integer outcome(String xid) throws Exception {
+        return nodes.outcome(xid);
     }
 
     private String nodeRow(int nodeId) throws SQLException {
-        try (Connection c = db.open(); PreparedStatement s = c.prepareStatement("SELECT epoch, taken_by FROM " + prefix + "node WHERE node_id = ?")) {
+        try (Connection c = nodes.db.open(); PreparedStatement s = c.prepareStatement("SELECT epoch, taken_by FROM " + nodes.prefix + "node WHERE node_id = ?")) {
             s.setInt(1, nodeId);
             try (ResultSet r = s.executeQuery()) {
                 r.next();
@@ -252,14 +229,10 @@ class JdbcTakeoverTest {
     }
 
     private JdbcTxnLog open(TestDb database, int nodeId) {
-        if (db == null) {
-            db = database;
-            prefix = "tm_" + Unique.suffix() + "_";
+        if (nodes == null) {
+            nodes = new JdbcNodes(database, TTL);
         }
-        JdbcTxnLog log = JdbcStore.create(new JdbcStore.Config(database.url(), database.user(), database.password(), prefix, 3, nodeId,
-                "test-node-" + nodeId, TTL), JdbcTxnLog.Settings.defaults(), fenced::add);
-        opened.add(log);
-        return log;
+        return nodes.log(nodeId);
     }
 
     private static LogRecord.Decision decision(String gtrid) {
