@@ -422,12 +422,13 @@ public final class Agent implements AutoCloseable {
         if (closed || !channels.canOpen() || !links.clustered()) {
             return;
         }
-        ServerLink via = links.primary();
+        ServerLink via = links.nextToAsk(); // in turn: a frozen server must not keep the list from changing
         if (via == null) {
             return;
         }
         try {
-            adoptMembers(via.members(settings.callTimeoutMillis()).getMembersList());
+            adoptMembers(via.members(Math.min(settings.callTimeoutMillis(), Math.max(1_000, settings.membersRefreshMillis())))
+                    .getMembersList());
         } catch (StatusRuntimeException e) {
             log.debug("Members on {} failed: {}", via, e.getStatus());
         } catch (RuntimeException e) {
@@ -437,6 +438,7 @@ public final class Agent implements AutoCloseable {
 
     /** A link for every announced server that no link was welcomed as, nor connects to. */
     private synchronized void adoptMembers(List<Member> members) {
+        links.leaseHolders(members);
         if (closed || !channels.canOpen()) {
             return;
         }

@@ -4,9 +4,13 @@ import dev.xatm.client.TmSystemException;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.ServerRoutes;
 import dev.xatm.protocol.GtridOwner;
+import dev.xatm.protocol.v1.Member;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -20,13 +24,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       no other (only the owner may decide it);</li>
  *   <li>an untagged gtrid by the primary link: the first connected one in configuration order (on a
  *       file store there is one server; several addresses there are fail-over candidates);</li>
- *   <li>new gtrids are minted for the connected links with a node id in turn.</li>
+ *   <li>new gtrids are minted for the connected links with a node id in turn, leaving out a server the
+ *       cluster no longer lists as holding a lease (unless that would leave none).</li>
  * </ul>
  * Thread-safe: the list is copy-on-write, and waiters are woken by {@link #changed()}.
  */
 final class LinkSet implements ServerRoutes {
     private final List<ServerLink> links = new CopyOnWriteArrayList<>();
     private final AtomicInteger turn = new AtomicInteger();
+    private final AtomicInteger askTurn = new AtomicInteger();
+    /**
+     * Node id to epoch of the servers that held a live lease when the cluster last said so (Welcome,
+     * Members); null before it ever did. A server missing there while its stream still looks up is
+     * frozen, cut off from the store or taken over: new gtrids are not minted for it, since its
+     * transactions would wait for it (a stream notices a frozen peer only after gRPC's 10 s ping).
+     */
+    private volatile Map<Integer, Long> leaseHolders;
     /** Signalled whenever a link is welcomed or lost. */
     private final Object change = new Object();
 
@@ -61,6 +74,35 @@ final class LinkSet implements ServerRoutes {
             }
         }
         return null;
+    }
+
+    /** Takes in the servers the cluster says hold a live lease now; an empty list (a file store) changes nothing. */
+    void leaseHolders(List<Member> members) {
+        if (members.isEmpty()) {
+            return;
+        }
+        Map<Integer, Long> holders = new HashMap<>();
+        for (Member m : members) {
+            holders.put(m.getNodeId(), m.getEpoch());
+        }
+        leaseHolders = holders;
+    }
+
+    /** Whether the cluster last listed {@code link}'s incarnation as holding a lease (true when it never said). */
+    private boolean holdsLease(ServerLink link) {
+        Map<Integer, Long> holders = leaseHolders;
+        return holders == null || Objects.equals(holders.get(link.nodeId()), link.epoch());
+    }
+
+    /** The connected links in turn, one per call, for questions any server can answer; null when none is connected. */
+    ServerLink nextToAsk() {
+        List<ServerLink> connected = new ArrayList<>();
+        for (ServerLink l : links) {
+            if (l.isConnected()) {
+                connected.add(l);
+            }
+        }
+        return connected.isEmpty() ? null : connected.get(Math.floorMod(askTurn.getAndIncrement(), connected.size()));
     }
 
     /** Whether some link was ever welcomed with a node id: the servers share a store, and gtrids must name an owner. */
@@ -156,7 +198,9 @@ final class LinkSet implements ServerRoutes {
                 }
             }
             if (!owners.isEmpty()) {
-                ServerLink l = owners.get(Math.floorMod(turn.getAndIncrement(), owners.size()));
+                List<ServerLink> leased = owners.stream().filter(this::holdsLease).toList();
+                List<ServerLink> candidates = leased.isEmpty() ? owners : leased; // a stale list must not stop everything
+                ServerLink l = candidates.get(Math.floorMod(turn.getAndIncrement(), candidates.size()));
                 return Optional.of(new GtridOwner(l.nodeId(), l.epoch()));
             }
             if (anyWelcomed && !clustered()) {

@@ -92,8 +92,8 @@ public class TmClientProperties {
     /** Several tm-servers on a shared store: how often prepared branches whose owning server is unreachable are asked about on another server (Resume), in milliseconds. */
     private long resumeIntervalMs = 1_000;
 
-    /** Several tm-servers on a shared store: how often a connected server is asked for the cluster's members (a new one gets a stream of its own), in milliseconds. */
-    private long membersRefreshMs = 5_000;
+    /** Several tm-servers on a shared store: how often a connected server is asked for the cluster's members (a new one gets a stream of its own; one no longer holding a lease gets no new transactions), in milliseconds. */
+    private long membersRefreshMs = 1_000;
 
     /** How many finished branches the agent remembers to answer a resent command identically. */
     private int finishedBranchMemory = 10_000;

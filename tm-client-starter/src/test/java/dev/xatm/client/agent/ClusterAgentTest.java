@@ -272,6 +272,45 @@ class ClusterAgentTest {
         assertThat(h.node(1).poll(300)).isNull();
     }
 
+    /**
+     * A server the cluster stops listing as a lease holder (frozen past its lease, cut off from the
+     * store, taken over) gets no new gtrids while its stream still looks up, and gets them again once
+     * it is listed; a list naming nobody connected changes nothing.
+     */
+    @Test
+    void aServerWithoutALiveLeaseGetsNoNewGtrids() throws Exception {
+        start(3, 3, 0);
+        awaitConnected(3);
+        var all = List.of(h.node(1).member(), h.node(2).member(), h.node(3).member());
+        var without2 = List.of(h.node(1).member(), h.node(3).member());
+        for (int n = 1; n <= 3; n++) {
+            h.node(n).members = without2;
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> mintedOwners(6).stream().noneMatch(node -> node == 2));
+        assertThat(h.agent.links().get(1).connected()).as("node 2's stream is still up").isTrue();
+        assertThat(mintedOwners(12)).doesNotContain(2).contains(1, 3);
+
+        for (int n = 1; n <= 3; n++) {
+            h.node(n).members = all;
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> mintedOwners(6).contains(2));
+
+        var nobodyConnected = List.of(h.node(1).member().toBuilder().setEpoch(ClusterHarness.EPOCH + 7).build()); // a later node 1
+        for (int n = 1; n <= 3; n++) {
+            h.node(n).members = nobodyConnected;
+        }
+        Thread.sleep(600); // several refreshes
+        assertThat(mintedOwners(9)).as("a stale list must not stop every transaction").contains(1, 2, 3);
+    }
+
+    private List<Integer> mintedOwners(int n) {
+        List<Integer> owners = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            owners.add(GtridOwner.of(h.minter.next()).orElseThrow().nodeId());
+        }
+        return owners;
+    }
+
     /** A server that joins later is learned from the periodic Members call and gets a link. */
     @Test
     void aMemberLearnedFromMembersGetsALink() throws Exception {
