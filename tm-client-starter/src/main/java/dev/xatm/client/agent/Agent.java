@@ -439,6 +439,7 @@ public final class Agent implements AutoCloseable {
     /** A link for every announced server that no link was welcomed as, nor connects to. */
     private synchronized void adoptMembers(List<Member> members) {
         links.leaseHolders(members);
+        dropLinksWithoutLease(members);
         if (closed || !channels.canOpen()) {
             return;
         }
@@ -453,6 +454,34 @@ public final class Agent implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("Agent {}: cannot open a link to {} (node {}): {}", settings.agentId(), m.getAddress(), m.getNodeId(),
                         e.toString());
+            }
+        }
+    }
+
+    /**
+     * A connected server that two member lists in a row leave out holds no lease: it is frozen (a GC
+     * pause, SIGSTOP, a stalled VM), cut off from its store, or already taken over, and it will never
+     * decide anything again in this incarnation. Its stream may look up for another 10 s or more
+     * (gRPC's keep-alive), and every call waiting on it would wait that long. Dropping the connection
+     * ends those calls now; the agent then treats the link as lost (its unprepared branches roll back,
+     * its prepared ones are resumed through the others, whose answers come from the shared store).
+     * Two lists, not one, because a server's list may lag a restart by a moment; and only lists that
+     * name at least one server we are connected to.
+     */
+    private void dropLinksWithoutLease(List<Member> members) {
+        List<ServerLink> all = links.all();
+        if (members.isEmpty() || all.stream().noneMatch(l -> l.isConnected() && l.nodeId() > 0 && links.holdsLease(l))) {
+            return; // a list naming none of the servers we reach is stale or wrong: it drops nobody
+        }
+        for (ServerLink l : all) {
+            if (!l.isConnected() || l.nodeId() <= 0 || links.holdsLease(l)) {
+                l.leaseMisses = 0;
+            } else if (++l.leaseMisses >= 2) {
+                l.leaseMisses = 0;
+                log.warn("Agent {}: tm-server node {} (epoch {}) at {} holds no lease any more (frozen, cut off from its store, or"
+                                + " taken over); dropping its connection and the calls waiting on it, whose outcome the other servers"
+                                + " answer from the store", settings.agentId(), l.nodeId(), l.epoch(), l.address());
+                l.channel().dropCallsAndReconnect();
             }
         }
     }

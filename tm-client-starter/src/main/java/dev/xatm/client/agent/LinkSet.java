@@ -89,7 +89,7 @@ final class LinkSet implements ServerRoutes {
     }
 
     /** Whether the cluster last listed {@code link}'s incarnation as holding a lease (true when it never said). */
-    private boolean holdsLease(ServerLink link) {
+    boolean holdsLease(ServerLink link) {
         Map<Integer, Long> holders = leaseHolders;
         return holders == null || Objects.equals(holders.get(link.nodeId()), link.epoch());
     }

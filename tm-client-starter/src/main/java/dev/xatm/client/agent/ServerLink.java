@@ -76,6 +76,8 @@ final class ServerLink {
     private volatile String lastError = "not connected yet";
     /** The last Welcome; its node id stays known while the link is down (the gtrids it owns are routed to it). */
     private volatile Welcome welcome;
+    /** Member lists in a row that left this connected server out; the agent's, under its lock. */
+    int leaseMisses;
     /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
     final AtomicBoolean reinquiryQueued = new AtomicBoolean();
 

@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A gRPC channel of an application instance to one tm-server, shared by the TM calls about the gtrids
@@ -35,21 +36,36 @@ public final class CoordinatorChannel implements AutoCloseable {
     static final long MIN_PING_INTERVAL_MILLIS = 10_000;
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-    private final ManagedChannel managed;
+    /** Makes the connection; called again by {@link #dropCallsAndReconnect()}. */
+    private final Supplier<ManagedChannel> connector;
     private final Channel channel;
     private final String description;
     private final String address;
+    private volatile ManagedChannel managed;
+    private boolean closed; // guarded by this
 
     public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
         // the token is checked before the channel exists, so a refused configuration leaks no channel
-        this(requireToken(authToken), "tm-server at " + describe(addresses), describe(addresses), remote(addresses, keepaliveMillis));
+        this(requireToken(authToken), "tm-server at " + describe(addresses), describe(addresses), () -> remote(addresses, keepaliveMillis));
     }
 
-    private CoordinatorChannel(String authToken, String description, String address, ManagedChannel managed) {
-        this.managed = managed;
+    private CoordinatorChannel(String authToken, String description, String address, Supplier<ManagedChannel> connector) {
+        this.connector = connector;
+        this.managed = connector.get();
         this.description = description;
         this.address = address;
-        this.channel = ClientInterceptors.intercept(managed, bearer(authToken));
+        // Stubs are made once over this channel; it always passes their calls to the current connection.
+        this.channel = ClientInterceptors.intercept(new Channel() {
+            @Override
+            public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
+                return managed.newCall(method, options);
+            }
+
+            @Override
+            public String authority() {
+                return managed.authority();
+            }
+        }, bearer(authToken));
     }
 
     /**
@@ -57,7 +73,8 @@ public final class CoordinatorChannel implements AutoCloseable {
      * token like any other: the embedded coordinator checks it with the same interceptor as tm-server.
      */
     public static CoordinatorChannel inProcess(String serverName, String authToken, String description) {
-        return new CoordinatorChannel(requireToken(authToken), description, serverName, InProcessChannelBuilder.forName(serverName).build());
+        return new CoordinatorChannel(requireToken(authToken), description, serverName,
+                () -> InProcessChannelBuilder.forName(serverName).build());
     }
 
     private static String requireToken(String authToken) {
@@ -106,11 +123,34 @@ public final class CoordinatorChannel implements AutoCloseable {
         managed.resetConnectBackoff();
     }
 
+    /**
+     * Ends the connection and with it every call still on it (they fail with UNAVAILABLE), and makes a
+     * new one for what comes next. For a server that no longer holds its lease: it is frozen, cut off
+     * from its store or taken over, and a call waiting on it would wait until gRPC's keep-alive gives
+     * up. Nothing is lost by the cancel: an outcome it may have decided is in the shared store.
+     */
+    public void dropCallsAndReconnect() {
+        ManagedChannel old;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            old = managed;
+            managed = connector.get();
+        }
+        old.shutdownNow();
+    }
+
     @Override
     public void close() {
-        managed.shutdownNow();
+        ManagedChannel last;
+        synchronized (this) {
+            closed = true;
+            last = managed;
+        }
+        last.shutdownNow();
         try {
-            managed.awaitTermination(2, TimeUnit.SECONDS);
+            last.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

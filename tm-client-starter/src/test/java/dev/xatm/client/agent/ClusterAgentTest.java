@@ -303,6 +303,36 @@ class ClusterAgentTest {
         assertThat(mintedOwners(9)).as("a stale list must not stop every transaction").contains(1, 2, 3);
     }
 
+    /**
+     * A connected server that two member lists in a row leave out (frozen past its lease, taken over)
+     * has its connection dropped: a commit waiting on it ends at once as UNAVAILABLE, not at its
+     * deadline, and the stream is opened afresh.
+     */
+    @Test
+    void callsWaitingOnAServerThatLostItsLeaseEndWhenItIsDropped() throws Exception {
+        start(3, 3, 0);
+        awaitConnected(3);
+        h.node(2).holdCommits = true;
+        int hellosBefore = h.node(2).hellos.get();
+        String gtrid = owned(2, "held-1");
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Object> call =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> h.access.commit(gtrid, false));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !h.node(2).commits.isEmpty());
+        assertThat(call).isNotDone();
+
+        var without2 = List.of(h.node(1).member(), h.node(3).member());
+        for (int n = 1; n <= 3; n++) {
+            h.node(n).members = without2;
+        }
+
+        assertThatThrownBy(() -> call.get(5, java.util.concurrent.TimeUnit.SECONDS))
+                .hasRootCauseInstanceOf(io.grpc.StatusRuntimeException.class).hasMessageContaining("UNAVAILABLE");
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                .as("ended by the drop, before the 2 s commit deadline").isLessThan(1_900);
+        await().atMost(Duration.ofSeconds(5)).until(() -> h.node(2).hellos.get() > hellosBefore); // a fresh stream
+    }
+
     private List<Integer> mintedOwners(int n) {
         List<Integer> owners = new ArrayList<>();
         for (int i = 0; i < n; i++) {

@@ -72,6 +72,8 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     final AtomicInteger closedByAgent = new AtomicInteger();
     /** Non-null: every Commit fails with it. */
     volatile Status commitFailure;
+    /** Takes commit requests and never answers them, like a frozen server. */
+    volatile boolean holdCommits;
     /** Announced in the Welcome and by Members. */
     volatile List<Member> members = List.of();
 
@@ -261,6 +263,9 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     @Override
     public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
         commits.add(request);
+        if (holdCommits) {
+            return;
+        }
         Status failure = commitFailure;
         if (failure != null) {
             out.onError(failure.asRuntimeException());
