@@ -149,6 +149,25 @@ enum JdbcDialect {
     /** A statement that lets the lazy writes of one transaction skip the durable flush, or null. */
     abstract String lazyWritesPreamble();
 
+    /**
+     * The statement each store connection runs first so that the database ends a transaction this
+     * server leaves open for {@code millis} (idle, not running a statement), or null where the
+     * database has no such setting (MySQL). Why: a server frozen (GC pause, SIGSTOP, stalled VM)
+     * between a statement and its commit keeps that transaction's row locks, and a survivor's takeover
+     * of its node waits on them for as long as the freeze lasts. Ending the transaction frees them; the
+     * frozen server only finds its batch failed when it wakes, and retries it, fenced.
+     */
+    static String idleTransactionTimeout(String url, long millis) {
+        String u = url == null ? "" : url.toLowerCase(Locale.ROOT);
+        if (u.startsWith("jdbc:postgresql:")) {
+            return "SET idle_in_transaction_session_timeout = " + millis;
+        }
+        if (u.startsWith("jdbc:mariadb:")) {
+            return "SET SESSION idle_transaction_timeout = " + Math.max(1, (millis + 999) / 1000); // whole seconds
+        }
+        return null;
+    }
+
     /** The dialect for a JDBC URL: PostgreSQL, or the MySQL family (MySQL, MariaDB). */
     static JdbcDialect forUrl(String url) {
         String u = url == null ? "" : url.toLowerCase(Locale.ROOT);

@@ -78,6 +78,11 @@ public final class JdbcStore {
         // Fail fast at start-up (a clear error instead of a hang), and never wait long for a connection
         // on the hot path: the writer retries a batch anyway.
         h.setConnectionTimeout(5_000);
+        // A frozen server must not hold a survivor's takeover up with locks of a transaction it left open.
+        String idleTimeout = JdbcDialect.idleTransactionTimeout(config.url(), Math.max(500, config.leaseTtlMillis() / 2));
+        if (idleTimeout != null) {
+            h.setConnectionInitSql(idleTimeout);
+        }
         h.setInitializationFailTimeout(reachMillis);
         try {
             return new HikariDataSource(h);

@@ -299,6 +299,10 @@ public final class JdbcTxnLog implements TxnLog {
         }
     }
 
+    javax.sql.DataSource dataSourceForTest() {
+        return dataSource;
+    }
+
     NodeLease leaseForTest() {
         return lease;
     }

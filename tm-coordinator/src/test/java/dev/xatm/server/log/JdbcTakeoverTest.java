@@ -187,6 +187,51 @@ class JdbcTakeoverTest {
         assertThat(stale.takeoverForTest().watchOnce()).as("a node that could not renew its own lease takes nobody over").isEmpty();
     }
 
+    /**
+     * A server frozen between a statement and its commit (here: a lazy completion's row lock, held by a
+     * connection of node 1's own pool and never committed) must not hold the takeover up for as long as
+     * the freeze lasts: the store ends that idle transaction after half a lease, and the survivor adopts.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aFrozenServersOpenTransactionDoesNotHoldItsTakeoverUp(TestDb database) throws Exception {
+        JdbcTxnLog frozen = open(database, 1);
+        frozen.open();
+        frozen.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
+        JdbcTxnLog survivor = open(database, 2);
+        survivor.open();
+        Connection held = frozen.dataSourceForTest().getConnection();
+        held.setAutoCommit(false);
+        try (PreparedStatement s = held.prepareStatement("UPDATE " + nodes.prefix + "decision SET completed_at = NULL WHERE xid = ?")) {
+            s.setString(1, "g1");
+            assertThat(s.executeUpdate()).isEqualTo(1); // row locked until a commit that never comes
+        }
+        frozen.leaseForTest().stopRenewing();
+        awaitExpired(1);
+
+        List<NodeTakeover.Adoption> adopted;
+        try {
+            adopted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return survivor.takeoverForTest().watchOnce();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(15, TimeUnit.SECONDS);
+            assertThatThrownBy(held::commit).as("the store ended the frozen server's transaction").isInstanceOf(SQLException.class);
+        } finally {
+            try {
+                held.rollback(); // when the store did not end it, this lets the blocked takeover and the clean-up go on
+                held.close();
+            } catch (SQLException ignored) {
+                // already ended by the store
+            }
+        }
+
+        assertThat(adopted).hasSize(1);
+        assertThat(owners()).containsKey("g1").hasEntrySatisfying("g1", owner -> assertThat(owner).startsWith("2@"));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static List<NodeTakeover.Adoption> race(JdbcTxnLog log, CyclicBarrier start) {
