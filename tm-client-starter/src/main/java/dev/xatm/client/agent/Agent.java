@@ -427,9 +427,12 @@ public final class Agent implements AutoCloseable {
             return;
         }
         try {
-            adoptMembers(via.members(Math.min(settings.callTimeoutMillis(), Math.max(1_000, settings.membersRefreshMillis())))
-                    .getMembersList());
+            List<Member> members = via.members(Math.min(settings.callTimeoutMillis(), Math.max(1_000, settings.membersRefreshMillis())))
+                    .getMembersList();
+            via.membersUnanswered = false;
+            adoptMembers(members);
         } catch (StatusRuntimeException e) {
+            via.membersUnanswered = true;
             log.debug("Members on {} failed: {}", via, e.getStatus());
         } catch (RuntimeException e) {
             log.warn("Agent {}: taking in the members {} announced failed", settings.agentId(), via, e);
@@ -474,7 +477,7 @@ public final class Agent implements AutoCloseable {
             return; // a list naming none of the servers we reach is stale or wrong: it drops nobody
         }
         for (ServerLink l : all) {
-            if (!l.isConnected() || l.nodeId() <= 0 || links.holdsLease(l)) {
+            if (!l.isConnected() || l.nodeId() <= 0 || !links.leaseGone(l)) {
                 l.leaseMisses = 0;
             } else if (++l.leaseMisses >= 2) {
                 l.leaseMisses = 0;

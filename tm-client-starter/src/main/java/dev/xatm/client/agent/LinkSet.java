@@ -94,15 +94,37 @@ final class LinkSet implements ServerRoutes {
         return holders == null || Objects.equals(holders.get(link.nodeId()), link.epoch());
     }
 
-    /** The connected links in turn, one per call, for questions any server can answer; null when none is connected. */
+    /**
+     * The connected links in turn, one per call, for questions any server can answer, those that
+     * answered their last one first (a frozen server must not slow every other question down); null
+     * when none is connected.
+     */
     ServerLink nextToAsk() {
+        List<ServerLink> answering = new ArrayList<>();
         List<ServerLink> connected = new ArrayList<>();
         for (ServerLink l : links) {
             if (l.isConnected()) {
                 connected.add(l);
+                if (!l.membersUnanswered) {
+                    answering.add(l);
+                }
             }
         }
-        return connected.isEmpty() ? null : connected.get(Math.floorMod(askTurn.getAndIncrement(), connected.size()));
+        List<ServerLink> from = answering.isEmpty() ? connected : answering;
+        return from.isEmpty() ? null : from.get(Math.floorMod(askTurn.getAndIncrement(), from.size()));
+    }
+
+    /**
+     * Whether the last member list says {@code link}'s incarnation is gone: its node is missing, or
+     * listed at a later epoch. A list naming an earlier epoch only lags a restart, and says nothing.
+     */
+    boolean leaseGone(ServerLink link) {
+        Map<Integer, Long> holders = leaseHolders;
+        if (holders == null) {
+            return false;
+        }
+        Long listed = holders.get(link.nodeId());
+        return listed == null || listed > link.epoch();
     }
 
     /** Whether some link was ever welcomed with a node id: the servers share a store, and gtrids must name an owner. */

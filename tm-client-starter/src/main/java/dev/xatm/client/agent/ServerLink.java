@@ -78,6 +78,8 @@ final class ServerLink {
     private volatile Welcome welcome;
     /** Member lists in a row that left this connected server out; the agent's, under its lock. */
     int leaseMisses;
+    /** Its last Members call got no answer in time (frozen?): others are asked first. */
+    volatile boolean membersUnanswered;
     /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
     final AtomicBoolean reinquiryQueued = new AtomicBoolean();
 
