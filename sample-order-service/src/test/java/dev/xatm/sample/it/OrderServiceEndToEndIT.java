@@ -10,10 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -78,9 +75,9 @@ class OrderServiceEndToEndIT {
         assertThat(results).as("every answer is a 201 or a 409 when nothing crashes")
                 .allMatch(r -> r.kind() == OrderLoad.Kind.CREATED || r.kind() == OrderLoad.Kind.REJECTED, "201 or 409");
         dbs.awaitNothingPrepared(shop.gtridPrefix, RECOVERY);
-        State state = shop.read();
+        ShardContents state = shop.read();
         shop.assertConsistent(results, state);
-        assertThat(state.orders).as("order rows = 201 answers").hasSize(count(results, OrderLoad.Kind.CREATED));
+        assertThat(state.orders()).as("order rows = 201 answers").hasSize(count(results, OrderLoad.Kind.CREATED));
     }
 
     @Test
@@ -188,10 +185,6 @@ class OrderServiceEndToEndIT {
         return new Shop(service, tablePrefix, gtridPrefix);
     }
 
-    private record OrderRow(long id, long userId, long productId, int quantity, int shard) {}
-
-    private record State(Map<Long, OrderRow> orders, Map<Long, Integer> stock) {}
-
     private final class Shop {
         final ServiceProcess service;
         final String tablePrefix;
@@ -204,54 +197,35 @@ class OrderServiceEndToEndIT {
         }
 
         /** Both shards, read directly (not through the service). */
-        State read() throws SQLException {
-            Map<Long, OrderRow> orders = new HashMap<>();
-            Map<Long, Integer> stock = new HashMap<>();
-            List<TestDb> shards = List.of(dbs.postgres(), dbs.mariadb());
-            for (int shard = 0; shard < shards.size(); shard++) {
-                try (Connection c = shards.get(shard).open(); Statement s = c.createStatement()) {
-                    try (ResultSet rs = s.executeQuery("SELECT id, user_id, product_id, quantity FROM " + tablePrefix + "orders")) {
-                        while (rs.next()) {
-                            OrderRow row = new OrderRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), shard);
-                            assertThat(orders.put(row.id(), row)).as("order id " + row.id() + " on both shards").isNull();
-                        }
-                    }
-                    try (ResultSet rs = s.executeQuery("SELECT product_id, stock FROM " + tablePrefix + "inventory")) {
-                        while (rs.next()) {
-                            assertThat(stock.put(rs.getLong(1), rs.getInt(2))).as("product " + rs.getLong(1) + " on both shards").isNull();
-                            assertThat(Math.floorMod(rs.getLong(1), 2)).as("inventory shard of product " + rs.getLong(1)).isEqualTo(shard);
-                        }
-                    }
-                }
-            }
-            return new State(orders, stock);
+        ShardContents read() throws SQLException {
+            return ShardContents.read(List.of(dbs.postgres(), dbs.mariadb()), tablePrefix);
         }
 
-        void assertConsistent(List<OrderLoad.Result> results, State state) {
+        void assertConsistent(List<OrderLoad.Result> results, ShardContents state) {
             Map<OrderLoad.Kind, Long> kinds = results.stream().collect(Collectors.groupingBy(OrderLoad.Result::kind, Collectors.counting()));
             System.out.println("[sample e2e] " + tablePrefix + ": " + results.size() + " answers " + kinds + ", "
-                    + state.orders.size() + " order rows, stock " + new java.util.TreeMap<>(state.stock));
+                    + state.orders().size() + " order rows, stock " + new java.util.TreeMap<>(state.stock()));
             assertThat(count(results, OrderLoad.Kind.CREATED)).as("some orders committed").isPositive();
             assertThat(results).as("some orders were over stock")
                     .anyMatch(r -> r.kind() == OrderLoad.Kind.REJECTED && r.quantity() == OrderLoad.TOO_MANY);
             assertThat(results).as("no request was refused as invalid").noneMatch(r -> r.status() == 400);
 
             // where each row lives
-            for (OrderRow o : state.orders.values()) {
+            for (ShardContents.Order o : state.orders().values()) {
                 assertThat(o.shard()).as("order " + o.id() + " lives on its user's shard").isEqualTo(Math.floorMod(o.userId(), 2));
                 assertThat(Math.floorMod(o.id(), 2)).as("order id " + o.id() + " names its shard").isEqualTo(o.shard());
             }
 
             // the stock invariant, per product, over both shards
-            assertThat(state.stock.keySet()).as("products").containsExactlyInAnyOrderElementsOf(
+            assertThat(state.stock().keySet()).as("products").containsExactlyInAnyOrderElementsOf(
                     java.util.stream.LongStream.rangeClosed(1, PRODUCTS).boxed().toList());
-            Map<Long, Integer> ordered = state.orders.values().stream()
-                    .collect(Collectors.groupingBy(OrderRow::productId, Collectors.summingInt(OrderRow::quantity)));
+            Map<Long, Integer> ordered = state.orders().values().stream()
+                    .collect(Collectors.groupingBy(ShardContents.Order::productId, Collectors.summingInt(ShardContents.Order::quantity)));
             for (long p = 1; p <= PRODUCTS; p++) {
-                assertThat(state.stock.get(p) + ordered.getOrDefault(p, 0))
-                        .as("product %d: initial stock = remaining %d + ordered %d", p, state.stock.get(p), ordered.getOrDefault(p, 0))
+                assertThat(state.stock().get(p) + ordered.getOrDefault(p, 0))
+                        .as("product %d: initial stock = remaining %d + ordered %d", p, state.stock().get(p), ordered.getOrDefault(p, 0))
                         .isEqualTo(INITIAL_STOCK);
-                assertThat(state.stock.get(p)).as("stock of product " + p).isNotNegative();
+                assertThat(state.stock().get(p)).as("stock of product " + p).isNotNegative();
             }
 
             // every answer agrees with the databases
@@ -260,7 +234,7 @@ class OrderServiceEndToEndIT {
             for (OrderLoad.Result r : results) {
                 switch (r.kind()) {
                     case CREATED -> {
-                        OrderRow row = state.orders.get(r.orderId());
+                        ShardContents.Order row = state.orders().get(r.orderId());
                         assertThat(row).as("committed order " + r.orderId() + " (" + r.body() + ")").isNotNull();
                         assertThat(row.productId()).isEqualTo(r.productId());
                         assertThat(row.quantity()).isEqualTo(r.quantity());
@@ -271,7 +245,7 @@ class OrderServiceEndToEndIT {
                     }
                     case REJECTED, ROLLED_BACK -> {
                         if (r.orderId() != null) {
-                            assertThat(state.orders).as("rolled-back order " + r.orderId() + " (" + r.body() + ")")
+                            assertThat(state.orders()).as("rolled-back order " + r.orderId() + " (" + r.body() + ")")
                                     .doesNotContainKey(r.orderId());
                         }
                     }
@@ -286,7 +260,7 @@ class OrderServiceEndToEndIT {
             }
             Set<Long> createdIds = results.stream().filter(r -> r.kind() == OrderLoad.Kind.CREATED).map(OrderLoad.Result::orderId)
                     .collect(Collectors.toSet());
-            List<Long> unexplained = state.orders.keySet().stream()
+            List<Long> unexplained = state.orders().keySet().stream()
                     .filter(id -> !createdIds.contains(id) && !unknownIds.contains(id)).toList();
             assertThat(unexplained.size())
                     .as("order rows without a 201 must come from requests whose outcome the caller could not know: " + unexplained)

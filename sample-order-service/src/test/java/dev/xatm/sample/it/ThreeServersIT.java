@@ -211,7 +211,7 @@ class ThreeServersIT {
         recorder.close();
         long quietMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - loadEndNanos);
 
-        Shop shop = readShop();
+        ShardContents shop = ShardContents.read(dbs.both(), tablePrefix);
         Map<OrderLoad.Kind, Long> kinds = results.stream().collect(Collectors.groupingBy(OrderLoad.Result::kind, TreeMap::new, Collectors.counting()));
         System.out.println("[three servers] " + results.size() + " answers " + kinds + " (" + load.createdAcrossShards()
                 + " of the 201s two-phase), " + shop.orders().size() + " order rows, stock "
@@ -417,13 +417,13 @@ class ThreeServersIT {
 
     // ------------------------------------------------------------------ the checks
 
-    private void checkStockAndAnswers(SoftAssertions softly, List<OrderLoad.Result> results, Shop shop) {
+    private void checkStockAndAnswers(SoftAssertions softly, List<OrderLoad.Result> results, ShardContents shop) {
         List<String> unknown = results.stream().filter(r -> r.kind() == OrderLoad.Kind.UNKNOWN).map(r -> r.status() + " " + r.body()).toList();
         softly.assertThat(unknown).as("answers that leave the caller unsure, at most " + UNKNOWN_ANSWERS_MAX
                 + " (the commits in flight at the two failures)").hasSizeLessThanOrEqualTo(UNKNOWN_ANSWERS_MAX);
         softly.assertThat(results).as("some orders were over stock").anyMatch(r -> r.kind() == OrderLoad.Kind.REJECTED && r.quantity() == OrderLoad.TOO_MANY);
         softly.assertThat(results).as("no request was refused as invalid").noneMatch(r -> r.status() == 400);
-        for (OrderRow o : shop.orders().values()) {
+        for (ShardContents.Order o : shop.orders().values()) {
             softly.assertThat(o.shard()).as("order " + o.id() + " lives on its user's shard").isEqualTo(Math.floorMod(o.userId(), 2));
         }
 
@@ -431,7 +431,7 @@ class ThreeServersIT {
         softly.assertThat(shop.stock().keySet()).as("products").containsExactlyInAnyOrderElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, PRODUCTS).boxed().toList());
         Map<Long, Integer> ordered = shop.orders().values().stream()
-                .collect(Collectors.groupingBy(OrderRow::productId, Collectors.summingInt(OrderRow::quantity)));
+                .collect(Collectors.groupingBy(ShardContents.Order::productId, Collectors.summingInt(ShardContents.Order::quantity)));
         for (long p = 1; p <= PRODUCTS; p++) {
             int stock = shop.stock().getOrDefault(p, 0);
             softly.assertThat(stock + ordered.getOrDefault(p, 0))
@@ -445,7 +445,7 @@ class ThreeServersIT {
         for (OrderLoad.Result r : results) {
             switch (r.kind()) {
                 case CREATED -> {
-                    OrderRow row = shop.orders().get(r.orderId());
+                    ShardContents.Order row = shop.orders().get(r.orderId());
                     softly.assertThat(row).as("order " + r.orderId() + " answered 201 (" + r.body() + ") exists").isNotNull();
                     if (row != null) {
                         softly.assertThat(List.of(row.userId(), row.productId(), (long) row.quantity()))
@@ -559,33 +559,6 @@ class ThreeServersIT {
             }
         }
         return open;
-    }
-
-    private record OrderRow(long id, long userId, long productId, int quantity, int shard) {}
-
-    private record Shop(Map<Long, OrderRow> orders, Map<Long, Integer> stock) {}
-
-    /** Both shards, read directly (not through the service). */
-    private Shop readShop() throws SQLException {
-        Map<Long, OrderRow> orders = new HashMap<>();
-        Map<Long, Integer> stock = new HashMap<>();
-        List<TestDb> shards = dbs.both();
-        for (int shard = 0; shard < shards.size(); shard++) {
-            try (Connection c = shards.get(shard).open(); Statement s = c.createStatement()) {
-                try (ResultSet rs = s.executeQuery("SELECT id, user_id, product_id, quantity FROM " + tablePrefix + "orders")) {
-                    while (rs.next()) {
-                        OrderRow row = new OrderRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), shard);
-                        assertThat(orders.put(row.id(), row)).as("order id " + row.id() + " on both shards").isNull();
-                    }
-                }
-                try (ResultSet rs = s.executeQuery("SELECT product_id, stock FROM " + tablePrefix + "inventory")) {
-                    while (rs.next()) {
-                        assertThat(stock.put(rs.getLong(1), rs.getInt(2))).as("product " + rs.getLong(1) + " on both shards").isNull();
-                    }
-                }
-            }
-        }
-        return new Shop(orders, stock);
     }
 
     /** The longest time without a 201 answer between {@code fromNanos} and {@code toNanos} (the outage as the callers saw it). */
