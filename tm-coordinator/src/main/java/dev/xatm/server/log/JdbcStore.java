@@ -50,7 +50,7 @@ public final class JdbcStore {
         JdbcDialect dialect = JdbcDialect.forUrl(config.url());
         HikariDataSource pool = pool(config, reachMillis);
         try {
-            migrate(pool, dialect, config);
+            migrate(dialect, config);
             checkPrivileges(pool, config);
             NodeLease lease = new NodeLease(pool, dialect, config.tablePrefix(), config.nodeId(), config.address(),
                     config.leaseTtlMillis(), onFenced::fenced);
@@ -94,10 +94,12 @@ public final class JdbcStore {
         }
     }
 
-    private static void migrate(HikariDataSource pool, JdbcDialect dialect, Config config) {
+    private static void migrate(JdbcDialect dialect, Config config) {
         try {
             Flyway.configure()
-                    .dataSource(pool)
+                    // Connections of its own, not the pool's: those end a transaction left idle for half a lease,
+                    // and Flyway waits for its advisory lock inside one while another server migrates.
+                    .dataSource(config.url(), config.username(), config.password())
                     .locations("classpath:db/tm-server/" + dialect.folder)
                     .table(config.tablePrefix() + "schema_history")
                     .placeholders(Map.of("prefix", config.tablePrefix()))
