@@ -14,6 +14,7 @@ public final class Ids {
     public static final int MAX_NAME_CHARS = 128;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID_BYTES + "}");
     private static final Pattern NAME = Pattern.compile("[\\x21-\\x7E]{1," + MAX_NAME_CHARS + "}");
+    private static final Pattern CLUSTER = Pattern.compile("[a-z0-9]{4,16}");
 
     private Ids() {}
 
@@ -33,6 +34,27 @@ public final class Ids {
             throw new IllegalArgumentException("bqual must be 1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + quote(bqual));
         }
         return bqual;
+    }
+
+    /**
+     * The cluster id a gtrid names, or null for one that names none. Clients mint gtrids as
+     * {@code <prefix>:<cluster>-<unique>[:<node>.<epoch>]}, where the cluster id is 4..16 characters of
+     * [a-z0-9] and the unique part holds no '-'; a gtrid minted before cluster ids has no '-' after its
+     * first ':' and names none. (tm-protocol's ClusterId mints and reads the same grammar; a test in
+     * tm-coordinator checks that the two agree.)
+     */
+    public static String clusterOf(String gtrid) {
+        if (gtrid == null) {
+            return null;
+        }
+        int colon = gtrid.indexOf(':');
+        int dash = colon < 0 ? -1 : gtrid.indexOf('-', colon + 1);
+        int nextColon = colon < 0 ? -1 : gtrid.indexOf(':', colon + 1);
+        if (dash < 0 || (nextColon >= 0 && dash > nextColon)) {
+            return null;
+        }
+        String candidate = gtrid.substring(colon + 1, dash);
+        return CLUSTER.matcher(candidate).matches() ? candidate : null;
     }
 
     /** Resource and agent names: printable ASCII without spaces, bounded so they cannot bloat the log. */

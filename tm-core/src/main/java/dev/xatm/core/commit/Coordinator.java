@@ -582,6 +582,12 @@ public final class Coordinator {
                     "inquiry needs a valid gtrid, bqual and agent id, got " + Ids.quote(e.gtrid()) + "/" + Ids.quote(e.bqual()));
             return;
         }
+        if (config.foreignGtrid(e.gtrid())) {
+            // Another deployment's branch, seen by XA RECOVER on a database server both use. Presuming it
+            // aborted could roll back what that deployment committed: answer that it is not ours, nothing else.
+            reject(out, e.gtrid(), RequestKind.INQUIRY, ErrorCode.FAILED_PRECONDITION, notMine(e.gtrid(), config.clusterId()));
+            return;
+        }
         GlobalTxn t = txns.live(e.gtrid());
         if (t != null) {
             twoPhase.inquiry(t, e.bqual(), e.agentId(), nowMillis, out);
@@ -657,6 +663,12 @@ public final class Coordinator {
     }
 
     // ---- bookkeeping ----
+
+    /** Why a gtrid of another cluster gets no answer; starts with "not mine", which the transport keys on. */
+    public static String notMine(String gtrid, String clusterId) {
+        return "not mine: gtrid " + Ids.quote(gtrid) + " belongs to xatm cluster " + Ids.clusterOf(gtrid) + ", this coordinator is"
+                + " cluster " + clusterId + " (another deployment sharing the database server); nothing is presumed, leave the branch alone";
+    }
 
     private static void reject(Effects.Builder out, String gtrid, RequestKind kind, ErrorCode code, String message) {
         out.reply(new Reply.Rejected(gtrid, kind, code, message));

@@ -153,4 +153,31 @@ class InquiryTest {
         var e = restored.step(new Event.Inquiry("g1", "b2", "db2", "a2"));
         assertThat(e.messages()).containsExactly(cmd("g1", 2, Action.COMMIT));
     }
+
+    @Test
+    void inquiryAboutAnotherClustersGtridIsRefusedNeverPresumedAborted() {
+        // Another deployment shares the database server; its agent's prepared branch shows up in our XA RECOVER.
+        Fixture mine = new Fixture(Fixture.CONFIG.withClusterId("aaaa1111"));
+        String theirs = "xatm:bbbb2222-inst.time.1";
+
+        var e = mine.step(new Event.Inquiry(theirs, "b1", "db1", "a1"));
+
+        assertThat(e.messages()).as("no ROLLBACK for a branch another deployment may have committed").isEmpty();
+        assertThat(e.replies()).singleElement().isInstanceOfSatisfying(Reply.Rejected.class, r -> {
+            assertThat(r.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
+            assertThat(r.message()).startsWith("not mine").contains("bbbb2222").contains("aaaa1111");
+        });
+        assertThat(mine.c.status(theirs)).as("nothing remembered as rolled back").isEqualTo(dev.xatm.core.TxnStatus.UNKNOWN);
+    }
+
+    @Test
+    void ownAndLegacyGtridsAreStillPresumedAbortedWhenUnknown() {
+        Fixture mine = new Fixture(Fixture.CONFIG.withClusterId("aaaa1111"));
+
+        assertThat(mine.step(new Event.Inquiry("xatm:aaaa1111-inst.time.1", "b1", "db1", "a1")).messages())
+                .containsExactly(new Outbound("a1", "xatm:aaaa1111-inst.time.1", "b1", Action.ROLLBACK));
+        assertThat(mine.step(new Event.Inquiry("xatm:inst.time.2", "b1", "db1", "a1")).messages())
+                .as("a gtrid minted before cluster ids names none: answered as before")
+                .containsExactly(new Outbound("a1", "xatm:inst.time.2", "b1", Action.ROLLBACK));
+    }
 }
