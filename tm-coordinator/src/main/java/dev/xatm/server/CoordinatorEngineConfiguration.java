@@ -1,5 +1,6 @@
 package dev.xatm.server;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
@@ -16,10 +17,14 @@ import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
 import dev.xatm.server.transport.CoordinatorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import java.util.Optional;
 
 /**
  * The coordinator without a network listener: {@link CoordinatorService} (the gRPC service, not yet
@@ -34,6 +39,8 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(TmServerProperties.class)
 public class CoordinatorEngineConfiguration {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorEngineConfiguration.class);
+
 
     @Bean
     ClientAuthToken clientAuthToken(TmServerProperties properties) {
@@ -76,11 +83,22 @@ public class CoordinatorEngineConfiguration {
         return point == null ? CrashSwitch.NONE : new CrashSwitch(point, halt);
     }
 
+    /**
+     * The deployment's cluster id, kept in the log (generated on the first start unless tm.server.cluster-id
+     * pins it): every gtrid of this deployment names it, and agents learn it from Welcome.
+     */
+    @Bean
+    ClusterId tmClusterId(TmServerProperties properties, TxnLog txnLog) {
+        ClusterId id = txnLog.clusterId(Optional.ofNullable(properties.clusterId()).map(ClusterId::new));
+        log.info("Cluster id {}: agents mint this deployment's gtrids with it and recover only prepared branches that name it", id);
+        return id;
+    }
+
     /** Started at bean creation (reads the log and restores the core) so it runs before any transport accepts calls. */
     @Bean(initMethod = "start", destroyMethod = "stop")
     CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
-                                    CrashSwitch crash) {
-        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig()), txnLog, agents,
+                                    CrashSwitch crash, ClusterId clusterId) {
+        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig().withClusterId(clusterId.value())), txnLog, agents,
                 MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash);
     }
 
@@ -98,9 +116,10 @@ public class CoordinatorEngineConfiguration {
 
     /** The gRPC service; every transport serves this one instance. */
     @Bean
-    CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents, Cluster cluster) {
+    CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents, Cluster cluster,
+                                          ClusterId clusterId) {
         return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs(), properties.maxTimeoutMs(),
-                cluster);
+                cluster, clusterId);
     }
 
     /** Bearer-token check in front of the service, on every transport. */

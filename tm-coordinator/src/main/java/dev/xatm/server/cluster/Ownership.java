@@ -1,6 +1,7 @@
 package dev.xatm.server.cluster;
 
 import dev.xatm.core.Ids;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 
 import java.util.Optional;
@@ -11,17 +12,41 @@ import java.util.Optional;
  * ones. The check is made at the door, before anything reaches the state machine, so a server never
  * begins, registers, commits or rolls back a transaction another server (or an earlier incarnation of
  * itself) owns; the insert of the decision row is fenced on the same epoch in the store.
+ *
+ * <p>Before all that, the deployment: a gtrid that names another cluster id ({@link ClusterId}) is
+ * another deployment's, which shares a database server with this one. This server refuses every call
+ * about it and presumes nothing: not even the store's rule R4 applies, since that deployment's owner
+ * tags name nodes of another store.
  */
 public final class Ownership {
     private final Optional<GtridOwner> self;
+    private final ClusterId clusterId;
 
+    /** Without a cluster id: no gtrid counts as another deployment's (tests). */
     public Ownership(Cluster cluster) {
+        this(cluster, null);
+    }
+
+    public Ownership(Cluster cluster, ClusterId clusterId) {
         this.self = cluster.self();
+        this.clusterId = clusterId;
     }
 
     /** Whether this incarnation decides {@code gtrid}. */
     public boolean owns(String gtrid) {
-        return GtridOwner.of(gtrid).equals(self);
+        return !foreign(gtrid) && GtridOwner.of(gtrid).equals(self);
+    }
+
+    /** Whether {@code gtrid} names another deployment's cluster id. */
+    public boolean foreign(String gtrid) {
+        return clusterId != null && clusterId.isForeign(gtrid);
+    }
+
+    /** Why this server says nothing about another deployment's gtrid; starts with "not mine". */
+    public String notMine(String gtrid) {
+        return "not mine: gtrid " + Ids.quote(gtrid) + " belongs to xatm cluster " + ClusterId.of(gtrid).map(ClusterId::value).orElse("?")
+                + ", another deployment sharing the database server; this server is cluster " + clusterId
+                + " and knows nothing of it. Nothing was decided or presumed: leave the branch to its own deployment.";
     }
 
     /** Whether gtrids of other owners may exist (a shared store). */
@@ -31,6 +56,9 @@ public final class Ownership {
 
     /** Null when this server decides {@code gtrid}; else why not, for a FAILED_PRECONDITION. */
     public String refusal(String gtrid) {
+        if (foreign(gtrid)) {
+            return notMine(gtrid);
+        }
         Optional<GtridOwner> owner = GtridOwner.of(gtrid);
         if (owner.equals(self)) {
             return null;

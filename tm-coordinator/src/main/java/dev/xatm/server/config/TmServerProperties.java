@@ -31,6 +31,9 @@ import java.util.Locale;
  *                                 {@code <file.dir>/auth-token} (see {@link ClientAuthToken})
  * @param adminToken               reserved for the admin REST API
  * @param serverId                 this coordinator's name, sent to agents in Welcome
+ * @param clusterId                the deployment's cluster id (4..16 of [a-z0-9]), which every gtrid names;
+ *                                 unset = the one kept in the log, generated on the first start. Set it
+ *                                 only to pin a known id; a log that already holds another one refuses to start
  * @param prepareTimeoutMs         how long branches may take to vote
  * @param retryInitialMs           first resend interval of an unanswered phase command
  * @param retryMaxMs               the resend interval doubles up to this, then stays there (forever)
@@ -60,6 +63,7 @@ public record TmServerProperties(
         String authToken,
         String adminToken,
         @DefaultValue("tm-1") String serverId,
+        String clusterId,
         @DefaultValue("10000") long prepareTimeoutMs,
         @DefaultValue("200") long retryInitialMs,
         @DefaultValue("5000") long retryMaxMs,
@@ -233,6 +237,11 @@ public record TmServerProperties(
         if (serverId == null || !serverId.matches("[\\x21-\\x7E]{1,128}")) {
             throw new IllegalArgumentException("tm.server.server-id must be 1..128 printable ASCII characters without spaces");
         }
+        clusterId = clusterId == null || clusterId.isBlank() ? null : clusterId.trim();
+        if (clusterId != null && !dev.xatm.protocol.ClusterId.isValid(clusterId)) {
+            throw new IllegalArgumentException("tm.server.cluster-id must be 4..16 characters of [a-z0-9], got '"
+                    + (clusterId.length() > 40 ? clusterId.substring(0, 40) + "..." : clusterId) + "'");
+        }
         millis("prepare-timeout-ms", prepareTimeoutMs, 1);
         millis("retry-initial-ms", retryInitialMs, 1);
         millis("retry-max-ms", retryMaxMs, 1);
@@ -285,7 +294,7 @@ public record TmServerProperties(
         return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId + ", advertisedAddress=" + advertisedAddress
                 + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
                 + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
-                + ", serverId=" + serverId + ", prepareTimeoutMs=" + prepareTimeoutMs
+                + ", serverId=" + serverId + ", clusterId=" + (clusterId == null ? "<from the log>" : clusterId) + ", prepareTimeoutMs=" + prepareTimeoutMs
                 + ", retryInitialMs=" + retryInitialMs + ", retryMaxMs=" + retryMaxMs + ", tickMs=" + tickMs
                 + ", defaultTimeoutMs=" + defaultTimeoutMs + ", maxTimeoutMs=" + maxTimeoutMs
                 + ", maxBranchesPerTransaction=" + maxBranchesPerTransaction

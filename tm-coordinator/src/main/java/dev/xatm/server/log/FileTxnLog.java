@@ -1,6 +1,7 @@
 package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
+import dev.xatm.protocol.ClusterId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -153,6 +155,12 @@ public final class FileTxnLog implements TxnLog {
      * @throws TxnLogException       the directory is unusable or in use by another tm-server
      * @throws LogCorruptedException damage that a crash cannot explain
      */
+    /** Kept in the file {@code cluster-id} beside the segments. */
+    @Override
+    public ClusterId clusterId(Optional<ClusterId> configured) {
+        return ClusterIdStore.inDirectory(dir, configured);
+    }
+
     @Override
     public List<LogRecord> open() {
         // Held throughout, so an append racing with open() waits and then sees the outcome.

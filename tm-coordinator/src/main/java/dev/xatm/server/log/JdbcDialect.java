@@ -146,6 +146,13 @@ enum JdbcDialect {
     /** The suffix of a SELECT that takes a shared row lock until the transaction ends (the fence on the lease row). */
     abstract String shareLock();
 
+    /** Inserts the cluster row (one parameter: the id) unless one exists; a concurrent insert loses quietly. */
+    String insertClusterIdIfAbsent(String table) {
+        return this == POSTGRESQL
+                ? "INSERT INTO " + table + " (singleton, cluster_id) VALUES (1, ?) ON CONFLICT (singleton) DO NOTHING"
+                : "INSERT IGNORE INTO " + table + " (singleton, cluster_id) VALUES (1, ?)";
+    }
+
     /** A statement that lets the lazy writes of one transaction skip the durable flush, or null. */
     abstract String lazyWritesPreamble();
 

@@ -114,7 +114,7 @@ public final class JdbcStore {
             throw new TxnLogException("cannot apply tm-server's schema (sql/tm-server/" + dialect.folder + ") to the JDBC store at "
                     + withoutSecrets(config.url()) + ": " + withoutSecrets(e.getMessage()) + ". The store's account needs the right to"
                     + " create tables (or a DBA applies the migrations once with Flyway and grants SELECT, INSERT, UPDATE, DELETE on "
-                    + config.tablePrefix() + "node and " + config.tablePrefix() + "decision).", null);
+                    + config.tablePrefix() + "node, " + config.tablePrefix() + "decision and " + config.tablePrefix() + "cluster).", null);
         }
     }
 
@@ -129,13 +129,15 @@ public final class JdbcStore {
                 run(c, "UPDATE " + p + "decision SET outcome = 1, completed_at = NULL WHERE xid = ?", probe);
                 run(c, "DELETE FROM " + p + "decision WHERE xid = ?", probe);
                 run(c, "SELECT epoch FROM " + p + "node WHERE node_id = -1 FOR UPDATE");
+                run(c, "SELECT cluster_id FROM " + p + "cluster WHERE singleton = 1");
             } finally {
                 c.rollback();
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new TxnLogException("the JDBC store's account '" + config.username() + "' cannot use tm-server's tables " + p + "node and "
-                    + p + "decision: " + withoutSecrets(e.getMessage()) + ". Grant it SELECT, INSERT, UPDATE and DELETE on both.", e);
+            throw new TxnLogException("the JDBC store's account '" + config.username() + "' cannot use tm-server's tables " + p + "node, "
+                    + p + "decision and " + p + "cluster: " + withoutSecrets(e.getMessage()) + ". Grant it SELECT, INSERT, UPDATE and DELETE"
+                    + " on the first two and SELECT, INSERT on the third.", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
+import dev.xatm.protocol.ClusterId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -135,6 +137,12 @@ public final class JdbcTxnLog implements TxnLog {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.takeover = new NodeTakeover(dataSource, dialect, prefix, lease);
         this.cluster = new JdbcCluster(dataSource, dialect, prefix, lease, Math.max(1, lease.ttlMillis() / 2));
+    }
+
+    /** Kept in the one row of the store's {@code <prefix>cluster} table, shared by every server on the store. */
+    @Override
+    public ClusterId clusterId(Optional<ClusterId> configured) {
+        return ClusterIdStore.inTable(dataSource, dialect, prefix, configured);
     }
 
     /**

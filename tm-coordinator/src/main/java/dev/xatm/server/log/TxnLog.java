@@ -1,9 +1,11 @@
 package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.server.cluster.Cluster;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,6 +27,19 @@ import java.util.concurrent.CompletableFuture;
 public interface TxnLog extends AutoCloseable {
 
     List<LogRecord> open();
+
+    /**
+     * The deployment's cluster id, kept in this store with the decisions it guards: the recorded one;
+     * on a store that holds none yet, {@code configured} (tm.server.cluster-id) or a generated one,
+     * recorded durably before it is returned. A configured id other than the recorded one fails with a
+     * {@link TxnLogException} that says what to do. Called once at start-up, before {@link #open()}.
+     *
+     * <p>The default, for logs that keep nothing between runs (test doubles, benchmarks), returns the
+     * configured id or a new one each time: a real store must override it.
+     */
+    default ClusterId clusterId(Optional<ClusterId> configured) {
+        return configured.orElseGet(ClusterId::generate);
+    }
 
     CompletableFuture<Void> append(List<LogRecord> records, boolean sync);
 

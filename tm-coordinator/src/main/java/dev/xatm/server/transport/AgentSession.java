@@ -6,6 +6,7 @@ import dev.xatm.core.Ids;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -48,15 +49,18 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private final String peer;
     private final Cluster cluster;
     private final Ownership ownership;
+    /** Sent in Welcome; null only in tests of servers without one. */
+    private final ClusterId clusterId;
     /** Set once by Hello, on this stream's (serialised) gRPC callback thread; read by the registry. */
     private volatile String agentId;
     private boolean closed; // guarded by this
 
     AgentSession(ServerCallStreamObserver<ServerMessage> out, CoordinatorLoop loop, AgentRegistry registry,
-                 String serverId, String peer, Cluster cluster) {
+                 String serverId, String peer, Cluster cluster, ClusterId clusterId) {
         this.out = out;
         this.cluster = cluster;
-        this.ownership = new Ownership(cluster);
+        this.clusterId = clusterId;
+        this.ownership = new Ownership(cluster, clusterId);
         this.loop = loop;
         this.registry = registry;
         this.serverId = serverId;
@@ -147,6 +151,9 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private Welcome welcome() {
         Welcome.Builder w = Welcome.newBuilder().setServerId(serverId);
         cluster.self().ifPresent(self -> w.setNodeId(self.nodeId()).setEpoch(self.epoch()));
+        if (clusterId != null) {
+            w.setClusterId(clusterId.value());
+        }
         return w.addAllMembers(CoordinatorService.members(cluster)).build();
     }
 
@@ -180,6 +187,12 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         Ids.requireBqual(inquiry.getBqual());
         Ids.requireName("resource_id", inquiry.getResourceId());
         String gtrid = inquiry.getGtrid();
+        if (ownership.foreign(gtrid)) {
+            // Checked first: the owner tag of another deployment's gtrid names a node of another store, so
+            // rule R4 read from ours would presume it aborted.
+            protocolError("NOT_MINE", ownership.notMine(gtrid), gtrid, inquiry.getBqual());
+            return;
+        }
         if (ownership.owns(gtrid)) {
             toLoop(new Event.Inquiry(gtrid, inquiry.getBqual(), inquiry.getResourceId(), agentId));
         } else if (ownership.clustered()) {
@@ -228,7 +241,11 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private void toLoop(Event event) {
         boolean taken = loop.offerAgentMessage(event, reply -> {
             if (reply instanceof Reply.Rejected rejected) {
-                protocolError(rejected.code().name(), rejected.message());
+                if (event instanceof Event.Inquiry inquiry && rejected.message().startsWith("not mine")) {
+                    protocolError("NOT_MINE", rejected.message(), inquiry.gtrid(), inquiry.bqual());
+                } else {
+                    protocolError(rejected.code().name(), rejected.message());
+                }
             }
         });
         if (!taken) {
@@ -247,11 +264,17 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     }
 
     private void protocolError(String code, String message) {
+        protocolError(code, message, "", "");
+    }
+
+    /** A refusal about one branch names it, so the agent knows which one to leave alone. */
+    private void protocolError(String code, String message, String gtrid, String bqual) {
         log.info("Agent {} ({}): message refused: {} {}", agentId, peer, code, message);
         if (!out.isReady()) {
             return; // an agent that floods us and does not read gets no unbounded backlog of errors
         }
-        write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode(code).setMessage(message)).build());
+        write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode(code).setMessage(message)
+                .setGtrid(gtrid).setBqual(bqual)).build());
     }
 
     private void refuseAndClose(String message) {

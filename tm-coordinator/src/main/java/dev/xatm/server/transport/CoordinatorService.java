@@ -4,6 +4,7 @@ import dev.xatm.core.Branch;
 import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Reply;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
@@ -76,6 +77,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     private final long maxTimeoutMillis;
     private final Cluster cluster;
     private final Ownership ownership;
+    private final ClusterId clusterId;
 
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis) {
@@ -84,13 +86,20 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster) {
+        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, cluster, null);
+    }
+
+    /** @param clusterId the deployment's cluster id, sent in Welcome; gtrids naming another are refused (null: none are) */
+    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
+                              long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster, ClusterId clusterId) {
+        this.clusterId = clusterId;
         this.loop = loop;
         this.registry = registry;
         this.serverId = serverId;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.maxTimeoutMillis = maxTimeoutMillis;
         this.cluster = cluster;
-        this.ownership = new Ownership(cluster);
+        this.ownership = new Ownership(cluster, clusterId);
     }
 
     @Override
@@ -196,7 +205,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             then.run();
             return;
         }
-        if (!ownership.clustered()) {
+        if (!ownership.clustered() || ownership.foreign(gtrid)) {
             refuse(out, call, Status.FAILED_PRECONDITION.withDescription(refusal));
             return;
         }
@@ -213,6 +222,11 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
         CallName call = call("GetStatus");
         if (!validGtrid(request.getGtrid(), call, out)) {
+            return;
+        }
+        if (ownership.foreign(request.getGtrid())) {
+            // another deployment's: UNKNOWN would read as "presumed aborted"
+            refuse(out, call, Status.FAILED_PRECONDITION.withDescription(ownership.notMine(request.getGtrid())));
             return;
         }
         boolean foreign = ownership.clustered() && !ownership.owns(request.getGtrid());
@@ -233,7 +247,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<ServerMessage> out) {
-        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer(), cluster);
+        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer(), cluster, clusterId);
     }
 
     @Override
@@ -266,7 +280,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
                 Ids.requireGtrid(b.getGtrid());
                 Ids.requireBqual(b.getBqual());
                 Ids.requireName("resource_id", b.getResourceId());
-                gtrids.add(b.getGtrid());
+                if (!ownership.foreign(b.getGtrid())) {
+                    gtrids.add(b.getGtrid());
+                }
             }
         } catch (IllegalArgumentException e) {
             refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
@@ -279,8 +295,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             }
             ResumeResponse.Builder response = ResumeResponse.newBuilder();
             for (Inquiry b : request.getBranchesList()) {
-                response.addAnswers(ResumeAnswer.newBuilder().setGtrid(b.getGtrid()).setBqual(b.getBqual())
-                        .setVerdict(verdict(verdicts.get(b.getGtrid()))));
+                Verdict v = ownership.foreign(b.getGtrid()) ? Verdict.VERDICT_NOT_MINE : verdict(verdicts.get(b.getGtrid()));
+                response.addAnswers(ResumeAnswer.newBuilder().setGtrid(b.getGtrid()).setBqual(b.getBqual()).setVerdict(v));
             }
             send(out, response.build());
         });

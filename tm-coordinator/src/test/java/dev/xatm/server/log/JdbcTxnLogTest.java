@@ -46,7 +46,7 @@ class JdbcTxnLogTest {
     void dropTables() {
         opened.forEach(JdbcTxnLog::close);
         if (db != null) {
-            for (String t : new String[] {"decision", "node", "schema_history"}) {
+            for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
                 db.dropTable(prefix + t);
             }
         }

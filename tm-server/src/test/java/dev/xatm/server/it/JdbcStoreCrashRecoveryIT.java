@@ -66,7 +66,7 @@ class JdbcStoreCrashRecoveryIT {
                 r.next();
                 decisions += r.getInt(1);
             } finally {
-                for (String t : new String[] {"decision", "node", "schema_history"}) {
+                for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
                     db.dropTable(p + t);
                 }
             }
