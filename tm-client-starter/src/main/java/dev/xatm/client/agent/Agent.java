@@ -6,6 +6,7 @@ import dev.xatm.client.coordinator.ServerRoutes;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.EnlistedResource;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Ack;
@@ -112,6 +113,8 @@ public final class Agent implements AutoCloseable {
     private final AtomicBoolean ackFlushQueued = new AtomicBoolean();
     private final ScheduledExecutorService ackTimer;
     private volatile boolean closed;
+    /** Gtrids the servers said are another deployment's, so the warning is said once each. */
+    private final java.util.Set<String> notMineReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** One server (a file store, embedded mode, tests), default settings for what only clusters use. */
     public Agent(String agentId, CoordinatorChannel channel, BranchTable table, Supplier<List<EnlistedResource>> resources,
@@ -126,7 +129,7 @@ public final class Agent implements AutoCloseable {
         this.channels = channels;
         this.table = table;
         this.resources = resources;
-        this.recoverer = new Recoverer(resources, settings.gtridPrefix());
+        this.recoverer = new Recoverer(resources, settings.gtridPrefix(), links::clusterId, settings.recoverLegacyXids());
         this.listener = listener;
         AtomicInteger n = new AtomicInteger();
         int threads = settings.threads();
@@ -169,6 +172,11 @@ public final class Agent implements AutoCloseable {
     /** Where TM calls go and which server new gtrids are minted for. */
     public ServerRoutes routes() {
         return links;
+    }
+
+    /** The deployment's cluster id, once a server has named it in its Welcome. */
+    public java.util.Optional<ClusterId> clusterId() {
+        return links.clusterId();
     }
 
     /** Whether at least one link is connected (welcomed). */
@@ -241,6 +249,12 @@ public final class Agent implements AutoCloseable {
                 links.remove(link);
                 return false;
             }
+            String wrongCluster = links.admitCluster(link, w.getClusterId());
+            if (wrongCluster != null) {
+                log.error("Agent {}: not using {}: {}", settings.agentId(), link.description(), wrongCluster);
+                links.remove(link);
+                return false;
+            }
             return true;
         }
 
@@ -260,8 +274,27 @@ public final class Agent implements AutoCloseable {
         }
 
         @Override
+        public void notMine(ServerLink link, String gtrid, String bqual, String message) {
+            Agent.this.notMine(link, gtrid, bqual, message);
+        }
+
+        @Override
         public void lost(ServerLink link, String why, boolean wasConnected) {
             Agent.this.lost(link, why, wasConnected);
+        }
+    }
+
+    /**
+     * The server refused to answer for a branch whose gtrid names another deployment's cluster: it never
+     * presumes such a branch aborted, and neither do we. Recovery does not ask about those in the first
+     * place, so this follows a misconfiguration (or a branch held from before the cluster id changed);
+     * said once per gtrid, and the branch is left as it is.
+     */
+    private void notMine(ServerLink link, String gtrid, String bqual, String message) {
+        if (notMineReported.add(gtrid) && notMineReported.size() < 10_000) {
+            log.warn("Agent {}: {} will not answer for prepared branch {}/{}, which belongs to xatm cluster {}: left alone. ({})",
+                    settings.agentId(), link.description(), gtrid, bqual,
+                    ClusterId.of(gtrid).map(ClusterId::value).orElse("?"), message);
         }
     }
 

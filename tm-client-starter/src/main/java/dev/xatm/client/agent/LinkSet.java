@@ -3,8 +3,11 @@ package dev.xatm.client.agent;
 import dev.xatm.client.TmSystemException;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.ServerRoutes;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.v1.Member;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Thread-safe: the list is copy-on-write, and waiters are woken by {@link #changed()}.
  */
 final class LinkSet implements ServerRoutes {
+    private static final Logger log = LoggerFactory.getLogger(LinkSet.class);
     private final List<ServerLink> links = new CopyOnWriteArrayList<>();
     private final AtomicInteger turn = new AtomicInteger();
     private final AtomicInteger askTurn = new AtomicInteger();
@@ -42,6 +46,12 @@ final class LinkSet implements ServerRoutes {
     private volatile Map<Integer, Long> leaseHolders;
     /** Signalled whenever a link is welcomed or lost. */
     private final Object change = new Object();
+    /**
+     * The deployment's cluster id as the servers' Welcomes named it; null before the first Welcome, or
+     * while the servers predate cluster ids. Every link admitted names the same one ({@link #admitCluster}).
+     */
+    private volatile ClusterId clusterId;
+    private volatile boolean clusterIdHeard;
 
     void add(ServerLink link) {
         links.add(link);
@@ -73,6 +83,42 @@ final class LinkSet implements ServerRoutes {
                 return l;
             }
         }
+        return null;
+    }
+
+    /** The deployment's cluster id, when a server has named it. */
+    Optional<ClusterId> clusterId() {
+        return Optional.ofNullable(clusterId);
+    }
+
+    /**
+     * Takes in the cluster id {@code link}'s Welcome names. Null when the link may stay; else why not:
+     * a malformed id, or one other than the one the other connected links name (tm.client.server-address
+     * lists servers of two deployments). A single server whose id changed (its log was replaced) is
+     * followed, with a warning: prepared branches naming the old id are then nobody's to recover.
+     */
+    synchronized String admitCluster(ServerLink link, String named) {
+        if (named.isEmpty()) {
+            clusterIdHeard = true;
+            return null; // a server that predates cluster ids: gtrids stay as they were
+        }
+        if (!ClusterId.isValid(named)) {
+            return "its Welcome names a malformed cluster id";
+        }
+        ClusterId id = new ClusterId(named);
+        ClusterId known = clusterId;
+        if (known != null && !known.equals(id)) {
+            for (ServerLink l : links) {
+                if (l != link && l.isConnected() && l.clusterId().equals(known.value())) {
+                    return "it belongs to xatm cluster " + id + ", but " + l.description() + " belongs to cluster " + known
+                            + ": tm.client.server-address must list the servers of one deployment only";
+                }
+            }
+            log.warn("{} now belongs to xatm cluster {}, no longer to {}: its transaction log was replaced. Prepared branches"
+                    + " naming cluster {} are left alone from now on (see docs/operations.md, cluster ids)", link.description(), id, known, known);
+        }
+        clusterId = id;
+        clusterIdHeard = true;
         return null;
     }
 
@@ -242,6 +288,21 @@ final class LinkSet implements ServerRoutes {
             }
             await(left);
         }
+    }
+
+    @Override
+    public Optional<ClusterId> clusterForNewGtrid(long waitMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        while (!clusterIdHeard) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TmSystemException("No global transaction can begin: " + describeAll() + " has not been reached after "
+                        + waitMillis + " ms (tm.client.call-timeout-ms), and every gtrid must name the deployment's cluster id, which"
+                        + " the server tells its agents when they connect. Check tm.client.server-address and that tm-server runs.");
+            }
+            await(left);
+        }
+        return Optional.ofNullable(clusterId);
     }
 
     @Override

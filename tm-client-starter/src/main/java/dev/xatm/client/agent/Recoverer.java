@@ -4,6 +4,7 @@ import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.client.enlist.XaErrorClassifier;
 import dev.xatm.client.enlist.XaOperation;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.TmXid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -26,45 +30,103 @@ import java.util.function.Supplier;
  * <p>XAER_NOTA is read with care (XA-FACTS §0, SPEC §9): on MariaDB a branch still bound to another
  * live session answers XAER_NOTA although it is prepared. So a NOTA counts as "done" only when XA
  * RECOVER on that resource no longer lists the xid; otherwise the command is not acknowledged and
- * the coordinator's resend tries again later. Thread-safe.
+ * the coordinator's resend tries again later. Which listed branches are ours at all is
+ * {@link RecoveryFilter}'s call. Thread-safe.
  */
 final class Recoverer {
     private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
 
     private final Supplier<List<EnlistedResource>> resources;
     private final String gtridPrefix;
+    private final Supplier<Optional<ClusterId>> cluster;
+    private final boolean recoverLegacy;
     /** Where XA RECOVER found each xid, so phase 2 goes to that resource first. */
     private final Map<TmXid, EnlistedResource> foundOn = new ConcurrentHashMap<>();
+    /** What was said at INFO about the branches left alone on each resource, so it is said once, not at every scan. */
+    private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
 
-    Recoverer(Supplier<List<EnlistedResource>> resources, String gtridPrefix) {
+    /**
+     * @param cluster       the deployment's cluster id, as the servers named it (empty before a Welcome)
+     * @param recoverLegacy whether branches minted before cluster ids, with our prefix, are ours (see {@link RecoveryFilter})
+     */
+    Recoverer(Supplier<List<EnlistedResource>> resources, String gtridPrefix, Supplier<Optional<ClusterId>> cluster,
+              boolean recoverLegacy) {
         this.resources = resources;
         this.gtridPrefix = gtridPrefix;
+        this.cluster = cluster;
+        this.recoverLegacy = recoverLegacy;
     }
 
-    /** Our prepared branches on one resource: our format id and our gtrid prefix, nothing else (SPEC §9). */
+    /**
+     * Our prepared branches on one resource ({@link RecoveryFilter}): our format id, our deployment's
+     * cluster id and this resource's database; everything else XA RECOVER lists is left alone, and said
+     * so once at INFO.
+     */
     List<TmXid> scan(EnlistedResource r) throws SQLException, XAException {
         List<TmXid> out = new ArrayList<>();
         Connection c = r.borrow();
         try {
-            for (TmXid xid : ours(r.dialect().xaResource(c).recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))) {
-                foundOn.put(xid, r);
-                out.add(xid);
+            RecoveryFilter filter = filter();
+            String databaseTag = r.databaseTag(c);
+            Xid[] listed = r.dialect().xaResource(c).recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
+            Map<String, Integer> leftAlone = new TreeMap<>();
+            for (Xid x : listed == null ? new Xid[0] : listed) {
+                Optional<TmXid> parsed = TmXid.parse(x);
+                if (parsed.isEmpty()) {
+                    continue; // another transaction manager's: not even worth a word
+                }
+                RecoveryFilter.Verdict v = filter.classify(parsed.get(), databaseTag);
+                if (v instanceof RecoveryFilter.Verdict.Ours) {
+                    foundOn.put(parsed.get(), r);
+                    out.add(parsed.get());
+                } else {
+                    leftAlone.merge(describe(v), 1, Integer::sum);
+                }
             }
+            reportLeftAlone(r, leftAlone);
         } finally {
             r.giveBack(c);
         }
         return out;
     }
 
-    private List<TmXid> ours(Xid[] xids) {
-        List<TmXid> out = new ArrayList<>();
-        if (xids == null) {
-            return out;
+    private RecoveryFilter filter() {
+        return new RecoveryFilter(gtridPrefix, cluster.get(), recoverLegacy);
+    }
+
+    private static String describe(RecoveryFilter.Verdict v) {
+        if (v instanceof RecoveryFilter.Verdict.OtherCluster o) {
+            return "xatm cluster " + o.cluster();
         }
-        for (Xid x : xids) {
-            TmXid.parse(x).filter(t -> t.gtrid().startsWith(gtridPrefix + ":")).ifPresent(out::add);
+        if (v instanceof RecoveryFilter.Verdict.OtherDatabase) {
+            return "another database on the same server (this deployment's)";
         }
-        return out;
+        if (v instanceof RecoveryFilter.Verdict.Legacy) {
+            return "minted before cluster ids (tm.client.recover-legacy-xids=true recovers them)";
+        }
+        return "another gtrid prefix";
+    }
+
+    /**
+     * Two deployments meeting on one database server is normal, and safe now, but worth knowing: say
+     * once per resource what XA RECOVER shows that is not ours and why it is left alone.
+     */
+    private void reportLeftAlone(EnlistedResource r, Map<String, Integer> leftAlone) {
+        if (leftAlone.isEmpty()) {
+            return;
+        }
+        Set<String> said = reported.computeIfAbsent(r.beanName(), k -> ConcurrentHashMap.newKeySet());
+        List<String> news = new ArrayList<>();
+        leftAlone.forEach((what, n) -> {
+            if (said.add(what)) {
+                news.add(n + " of " + what);
+            }
+        });
+        if (!news.isEmpty()) {
+            log.info("XA RECOVER on {} lists prepared branches that are not this deployment's (cluster {}): {}. They are left alone:"
+                    + " another deployment recovers its own branches, and our coordinator cannot know their outcome.",
+                    r, cluster.get().map(ClusterId::value).orElse("not yet known"), String.join("; ", news));
+        }
     }
 
     EnlistedResource foundOn(TmXid xid) {
@@ -142,8 +204,9 @@ final class Recoverer {
 
     private boolean stillListed(XAResource xa, TmXid xid) {
         try {
-            for (TmXid x : ours(xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN))) {
-                if (x.equals(xid)) {
+            Xid[] listed = xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
+            for (Xid x : listed == null ? new Xid[0] : listed) {
+                if (TmXid.parse(x).map(xid::equals).orElse(false)) {
                     return true;
                 }
             }

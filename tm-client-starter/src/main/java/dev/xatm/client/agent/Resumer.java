@@ -6,6 +6,7 @@ import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.ResumeAnswer;
 import dev.xatm.protocol.v1.ResumeRequest;
 import dev.xatm.protocol.v1.ResumeResponse;
+import dev.xatm.protocol.v1.Verdict;
 import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,6 +138,12 @@ final class Resumer {
         }
         for (ResumeAnswer a : response.getAnswersList()) {
             ResumeQueue.Entry e = asked.get(new TmXid(a.getGtrid(), a.getBqual()));
+            if (e != null && a.getVerdict() == Verdict.VERDICT_NOT_MINE) {
+                // another deployment's branch: no server of ours will ever answer for it; leave it alone
+                queue.remove(e.xid());
+                log.warn("Agent {}: {} says prepared branch {} belongs to another xatm deployment; left alone", agentId, via, e.xid());
+                continue;
+            }
             Branch.Command command = switch (a.getVerdict()) {
                 case VERDICT_COMMIT -> Branch.Command.COMMIT;
                 case VERDICT_ROLLBACK -> Branch.Command.ROLLBACK;

@@ -51,6 +51,9 @@ final class ServerLink {
 
         void refused(ServerLink link, String code, String message);
 
+        /** The server will say nothing about this branch: its gtrid names another deployment's cluster id. */
+        void notMine(ServerLink link, String gtrid, String bqual, String message);
+
         /**
          * The stream broke. Called while the link still counts as connected, so the agent can tell
          * which branches it served (an untagged gtrid is served by the primary link).
@@ -135,6 +138,12 @@ final class ServerLink {
         return w == null ? null : w.getServerId();
     }
 
+    /** The cluster id of the last Welcome; empty before one, or from a server that predates cluster ids. */
+    String clusterId() {
+        Welcome w = welcome;
+        return w == null ? "" : w.getClusterId();
+    }
+
     boolean everWelcomed() {
         return welcome != null;
     }
@@ -212,7 +221,13 @@ final class ServerLink {
             switch (m.getBodyCase()) {
                 case WELCOME -> welcomed(m.getWelcome());
                 case COMMAND -> events.command(ServerLink.this, m.getCommand());
-                case ERROR -> events.refused(ServerLink.this, m.getError().getCode(), m.getError().getMessage());
+                case ERROR -> {
+                    if ("NOT_MINE".equals(m.getError().getCode())) {
+                        events.notMine(ServerLink.this, m.getError().getGtrid(), m.getError().getBqual(), m.getError().getMessage());
+                    } else {
+                        events.refused(ServerLink.this, m.getError().getCode(), m.getError().getMessage());
+                    }
+                }
                 default -> log.debug("ignoring empty server message");
             }
         }

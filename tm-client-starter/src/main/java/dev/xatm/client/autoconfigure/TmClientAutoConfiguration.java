@@ -50,6 +50,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotationMetadata;
 
 import java.util.HashSet;
+import java.util.Optional;
 
 /**
  * Wires the starter: coordinator access, the agent, enlistment of DataSource beans, the
@@ -128,7 +129,7 @@ public class TmClientAutoConfiguration {
                   TmClientProperties properties, ObjectProvider<AgentListener> listener) {
         AgentSettings agent = new AgentSettings(settings.agentId(), properties.getGtridPrefix(), properties.getReconnectBackoffInitialMs(),
                 properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(), properties.getCallTimeoutMs(),
-                properties.getResumeIntervalMs(), properties.getMembersRefreshMs());
+                properties.getResumeIntervalMs(), properties.getMembersRefreshMs(), properties.isRecoverLegacyXids());
         return new Agent(agent, channels, table, resources::all, listener.getIfAvailable(() -> AgentListener.NONE));
     }
 
@@ -142,11 +143,11 @@ public class TmClientAutoConfiguration {
     GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings, Agent agent,
                                                         TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
                                                         ObjectProvider<OneRoundTripCommit> oneRoundTrip) {
-        // Each gtrid names a connected server as its owner when the servers share a store. Only when the calls
-        // are routed by that owner: an application's own CoordinatorAccess decides where its calls go itself.
-        GtridMinter gtrids = coordinator instanceof GrpcCoordinatorAccess
-                ? new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(), properties.getCallTimeoutMs())
-                : new GtridMinter(properties.getGtridPrefix(), settings.instanceTag());
+        // Each gtrid names the deployment's cluster id (from the servers' Welcome), and a connected server as its
+        // owner when the servers share a store. The owner only when the calls are routed by it: an application's
+        // own CoordinatorAccess decides where its calls go itself.
+        GtridMinter gtrids = new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(),
+                properties.getCallTimeoutMs(), coordinator instanceof GrpcCoordinatorAccess);
         return new GlobalTransactionManager(coordinator, gtrids,
                 properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
                 properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
@@ -273,9 +274,10 @@ public class TmClientAutoConfiguration {
         static class Servlet {
             @Bean
             org.springframework.boot.web.servlet.FilterRegistrationBean<dev.xatm.client.propagation.TmXidServletFilter> tmXidServletFilter(
-                    TmClientProperties properties) {
+                    TmClientProperties properties, ObjectProvider<Agent> agent) {
                 var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
-                        new dev.xatm.client.propagation.TmXidServletFilter(properties.getGtridPrefix()));
+                        new dev.xatm.client.propagation.TmXidServletFilter(properties.getGtridPrefix(),
+                                () -> Optional.ofNullable(agent.getIfAvailable()).flatMap(Agent::clusterId)));
                 registration.setName("tmXidFilter");
                 // early, so the gtrid is bound before anything that could touch a database
                 registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 100);

@@ -59,8 +59,11 @@ public class TmClientProperties {
     /** This instance's agent id, unique among the coordinator's agents and stable across restarts if possible. Default: spring.application.name plus a random suffix. */
     private String agentId;
 
-    /** First part of every gtrid minted here, naming the coordinator cluster; recovery only touches prepared branches whose gtrid starts with it. Same for every service of one cluster. */
+    /** First part of every gtrid minted here, before the deployment's cluster id (which the tm-servers generate and announce; recovery only touches prepared branches that name it). Same for every service of one deployment. */
     private String gtridPrefix = "xatm";
+
+    /** Also recover prepared branches minted before cluster ids existed (their gtrid has this prefix and names no cluster). Turn on once after an upgrade, in the deployment that made them only; see docs/operations.md. */
+    private boolean recoverLegacyXids = false;
 
     /** Deadline of each begin, register and status call to the coordinator, in milliseconds. */
     private long callTimeoutMs = 5_000;
@@ -154,6 +157,14 @@ public class TmClientProperties {
 
     public void setAgentId(String agentId) {
         this.agentId = agentId;
+    }
+
+    public boolean isRecoverLegacyXids() {
+        return recoverLegacyXids;
+    }
+
+    public void setRecoverLegacyXids(boolean recoverLegacyXids) {
+        this.recoverLegacyXids = recoverLegacyXids;
     }
 
     public String getGtridPrefix() {

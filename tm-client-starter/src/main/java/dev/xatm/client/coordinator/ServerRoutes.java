@@ -1,5 +1,6 @@
 package dev.xatm.client.coordinator;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 
 import java.util.Optional;
@@ -32,6 +33,15 @@ public interface ServerRoutes {
      */
     Optional<GtridOwner> ownerForNewGtrid(long waitMillis);
 
+    /**
+     * The deployment's cluster id for a new gtrid, as the servers named it in their Welcome; empty when
+     * they predate cluster ids (the gtrid then names none, as before). Waits at most {@code waitMillis}
+     * for a first Welcome.
+     *
+     * @throws dev.xatm.client.TmSystemException when no server has been reached within {@code waitMillis}
+     */
+    Optional<ClusterId> clusterForNewGtrid(long waitMillis);
+
     /** Waits at most {@code timeoutMillis} until the server that serves {@code gtrid} is connected. */
     boolean awaitServing(String gtrid, long timeoutMillis) throws InterruptedException;
 
@@ -50,6 +60,11 @@ public interface ServerRoutes {
 
             @Override
             public Optional<GtridOwner> ownerForNewGtrid(long waitMillis) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<ClusterId> clusterForNewGtrid(long waitMillis) {
                 return Optional.empty();
             }
 

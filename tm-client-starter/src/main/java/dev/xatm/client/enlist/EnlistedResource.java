@@ -22,6 +22,8 @@ public final class EnlistedResource {
     private final String safeUrl;
     private final XaDialect dialect;
     private final DataSource pool;
+    /** {@link BqualMinter#databaseTag} of the database this pool connects to; read from the first connection. */
+    private volatile String databaseTag;
 
     public EnlistedResource(String beanName, String jdbcUrl, XaDialect dialect, DataSource pool, String resourceIdOverride) {
         this.beanName = beanName;
@@ -92,6 +94,20 @@ public final class EnlistedResource {
                     + "or point it at a supported database.");
         }
         return dialect;
+    }
+
+    /**
+     * The tag of the database {@code c} (a connection of this pool) is connected to, as it reports its
+     * name: every bqual minted for this resource carries it, and recovery here takes only branches that
+     * carry it. Read once, then kept: a pool always reaches the same database.
+     */
+    public String databaseTag(Connection c) throws SQLException {
+        String tag = databaseTag;
+        if (tag == null) {
+            tag = BqualMinter.databaseTag(c.getCatalog());
+            databaseTag = tag;
+        }
+        return tag;
     }
 
     /** A connection from the application's pool. */

@@ -114,7 +114,7 @@ public final class Enlistment {
         try {
             autoCommit = c.getAutoCommit();
             xa = dialect.xaResource(c);
-            xid = new TmXid(gtrid, bquals.next());
+            xid = new TmXid(gtrid, bquals.next(resource.databaseTag(c)));
             if (registered) {
                 register(xid, resource, deadlineNanos);
             }

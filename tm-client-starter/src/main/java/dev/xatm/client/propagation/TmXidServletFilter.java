@@ -3,6 +3,7 @@ package dev.xatm.client.propagation;
 import dev.xatm.client.TmException;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
+import dev.xatm.protocol.ClusterId;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,6 +14,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Joins an incoming request to the caller's global transaction named by {@code TM-XID}: for the
@@ -32,9 +35,16 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(TmXidServletFilter.class);
 
     private final String gtridPrefix;
+    private final Supplier<Optional<ClusterId>> cluster;
 
     public TmXidServletFilter(String gtridPrefix) {
+        this(gtridPrefix, Optional::empty);
+    }
+
+    /** @param cluster this service's deployment, as its tm-servers named it (empty while not known) */
+    public TmXidServletFilter(String gtridPrefix, Supplier<Optional<ClusterId>> cluster) {
         this.gtridPrefix = gtridPrefix;
+        this.cluster = cluster;
     }
 
     @Override
@@ -45,7 +55,7 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        String problem = TmXidHeader.problem(header, gtridPrefix);
+        String problem = TmXidHeader.problem(header, gtridPrefix, cluster.get());
         if (problem != null) {
             log.info("Refused {} {}: {}", request.getMethod(), request.getRequestURI(), problem);
             writeError(response, HttpServletResponse.SC_BAD_REQUEST, problem);

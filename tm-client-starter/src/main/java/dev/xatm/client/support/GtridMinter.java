@@ -2,6 +2,7 @@ package dev.xatm.client.support;
 
 import dev.xatm.client.TmUsageException;
 import dev.xatm.client.coordinator.ServerRoutes;
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 
 import java.util.Optional;
@@ -9,17 +10,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * Mints gtrids "{@code <prefix>:<instance tag>.<time>.<counter>}" (base 36), at most 64 characters of
- * [A-Za-z0-9._:-]. The prefix names the coordinator cluster, so recovery can tell our prepared
- * branches from other clusters' on a shared database (SPEC §9, XA-FACTS §5.5); the instance tag
- * and the counter make it unique without asking anybody (SPEC §10: no begin round trip needed).
+ * Mints gtrids {@code <prefix>:<cluster>-<instance tag>.<time>.<counter>} (base 36), at most 64
+ * characters of [A-Za-z0-9._:-], without asking anybody (no begin round trip): the instance tag and
+ * the counter make it unique.
+ *
+ * <p>The cluster id ({@link ClusterId}) names the deployment, as the tm-servers told the agent in their
+ * Welcome. It is what keeps deployments apart on a shared database server: recovery takes only
+ * prepared branches that name its own cluster, and a server refuses to answer for another's. With
+ * servers that predate cluster ids the part is left out ({@code <prefix>:<instance tag>...}). The
+ * prefix (tm.client.gtrid-prefix) only makes the gtrids easy to pick out by eye.
  *
  * <p>With several tm-servers on a shared store every gtrid also names its owner, the server that alone
  * may decide it ({@link GtridOwner}, {@code ":<node>.<epoch>"} at the end): a connected one, taking
  * turns ({@link ServerRoutes#ownerForNewGtrid}), which spreads the work over the servers. It is never
  * left untagged there, since an untagged gtrid has no owner and any server would presume it aborted.
- * A gtrid that would pass 64 characters is refused (the prefix is too long for the owner tag), not
- * cut. Thread-safe.
+ * A gtrid that would pass 64 characters is refused (the prefix is too long), not cut. Thread-safe.
  */
 public final class GtridMinter {
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,24}");
@@ -27,40 +32,54 @@ public final class GtridMinter {
     static final int MAX_GTRID_LENGTH = 64;
 
     private final String prefix;
-    private final String head;
+    private final String instanceTag;
     private final AtomicLong counter = new AtomicLong();
-    private final ServerRoutes owners;
-    private final long ownerWaitMillis;
+    private final ServerRoutes routes;
+    private final boolean ownerTags;
+    private final ClusterId fixedCluster;
+    private final long waitMillis;
 
-    /** Untagged gtrids only: one server, or tests. */
-    public GtridMinter(String prefix, String instanceTag) {
-        this(prefix, instanceTag, null, 0);
+    /** Tests: gtrids of one fixed cluster (or of none, when {@code cluster} is null), never an owner tag. */
+    public GtridMinter(String prefix, ClusterId cluster, String instanceTag) {
+        this(prefix, instanceTag, null, false, cluster, 0);
     }
 
-    /** Tagged with an owner from {@code owners}, waiting at most {@code ownerWaitMillis} for one to be connected. */
-    public GtridMinter(String prefix, String instanceTag, ServerRoutes owners, long ownerWaitMillis) {
+    /**
+     * The cluster id from {@code routes} (waiting at most {@code waitMillis} for a first Welcome), and with
+     * {@code ownerTags} an owner tag from them too (the calls are routed by it).
+     */
+    public GtridMinter(String prefix, String instanceTag, ServerRoutes routes, long waitMillis, boolean ownerTags) {
+        this(prefix, instanceTag, routes, ownerTags, null, waitMillis);
+    }
+
+    private GtridMinter(String prefix, String instanceTag, ServerRoutes routes, boolean ownerTags, ClusterId fixedCluster,
+                        long waitMillis) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
             throw new IllegalArgumentException("tm.client.gtrid-prefix must be 1..24 characters of [A-Za-z0-9._-], got '" + prefix + "'");
         }
         this.prefix = prefix;
-        this.head = prefix + ":" + instanceTag + ".";
-        this.owners = owners;
-        this.ownerWaitMillis = ownerWaitMillis;
+        this.instanceTag = instanceTag;
+        this.routes = routes;
+        this.ownerTags = ownerTags;
+        this.fixedCluster = fixedCluster;
+        this.waitMillis = waitMillis;
     }
 
     public String next() {
-        String gtrid = head + Long.toString(System.currentTimeMillis(), 36) + "." + Long.toString(counter.incrementAndGet(), 36);
-        Optional<GtridOwner> owner = owners == null ? Optional.empty() : owners.ownerForNewGtrid(ownerWaitMillis);
-        if (owner.isEmpty()) {
-            return gtrid;
+        Optional<GtridOwner> owner = ownerTags ? routes.ownerForNewGtrid(waitMillis) : Optional.empty();
+        Optional<ClusterId> cluster = routes != null ? routes.clusterForNewGtrid(waitMillis) : Optional.ofNullable(fixedCluster);
+        String head = cluster.map(c -> c.head(prefix)).orElse(prefix + ":");
+        String gtrid = head + instanceTag + "." + Long.toString(System.currentTimeMillis(), 36) + "."
+                + Long.toString(counter.incrementAndGet(), 36);
+        if (owner.isPresent()) {
+            gtrid = owner.get().tag(gtrid);
         }
-        String tagged = owner.get().tag(gtrid);
-        if (tagged.length() > MAX_GTRID_LENGTH) {
-            throw new TmUsageException("Cannot mint a gtrid for " + owner.get() + ": '" + tagged + "' has " + tagged.length()
-                    + " characters, more than the " + MAX_GTRID_LENGTH + " an XA gtrid may have. Shorten tm.client.gtrid-prefix ('"
-                    + prefix + "', " + prefix.length() + " characters) by at least " + (tagged.length() - MAX_GTRID_LENGTH)
-                    + " (the same on every service of the cluster).");
+        if (gtrid.length() > MAX_GTRID_LENGTH) {
+            throw new TmUsageException("Cannot mint a gtrid" + owner.map(o -> " for " + o).orElse("") + ": '" + gtrid + "' has "
+                    + gtrid.length() + " characters, more than the " + MAX_GTRID_LENGTH + " an XA gtrid may have. Shorten"
+                    + " tm.client.gtrid-prefix ('" + prefix + "', " + prefix.length() + " characters) by at least "
+                    + (gtrid.length() - MAX_GTRID_LENGTH) + " (the same on every service of the deployment).");
         }
-        return tagged;
+        return gtrid;
     }
 }

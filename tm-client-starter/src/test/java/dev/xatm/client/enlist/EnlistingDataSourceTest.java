@@ -91,7 +91,7 @@ class EnlistingDataSourceTest {
 
         GlobalTxContext.bind(null);
         scope.end(false);
-        Branch b = table.get(new TmXid("g:1", "b1.tag"));
+        Branch b = table.get(new TmXid("g:1", bqual("b1")));
         assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
         assertThat(b.execute(Branch.Command.PREPARE)).as("idempotent").isEqualTo(Branch.Answer.VOTE_YES);
         assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
@@ -110,7 +110,7 @@ class EnlistingDataSourceTest {
         assertThat(scope.isRollbackOnly()).isTrue();
         GlobalTxContext.bind(null);
         scope.end(true);
-        Branch b = table.get(new TmXid("g:2", "b1.tag"));
+        Branch b = table.get(new TmXid("g:2", bqual("b1")));
         assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
         assertThat(b.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
         assertThat(count()).isZero();
@@ -125,7 +125,7 @@ class EnlistingDataSourceTest {
         }
         GlobalTxContext.bind(null);
         scope.end(false);
-        assertThat(table.get(new TmXid("g:3", "b1.tag")).execute(Branch.Command.COMMIT_ONE_PHASE)).isEqualTo(Branch.Answer.DONE);
+        assertThat(table.get(new TmXid("g:3", bqual("b1"))).execute(Branch.Command.COMMIT_ONE_PHASE)).isEqualTo(Branch.Answer.DONE);
         assertThat(count()).isEqualTo(1);
     }
 
@@ -135,7 +135,7 @@ class EnlistingDataSourceTest {
         TxScope scope = bind("g:4");
         Connection c = ds.getConnection();
         insert(c, 1);
-        Branch b = table.get(new TmXid("g:4", "b1.tag"));
+        Branch b = table.get(new TmXid("g:4", bqual("b1")));
         assertThat(b.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.NONE);
         assertThatThrownBy(c::createStatement).hasMessageContaining("rolled back by the coordinator");
         assertThat(parked).isEmpty();
@@ -165,7 +165,7 @@ class EnlistingDataSourceTest {
         }
         GlobalTxContext.bind(null);
         prepared.end(false);
-        Branch p = table.get(new TmXid("g:7", "b2.tag")); // bquals count per instance
+        Branch p = table.get(new TmXid("g:7", bqual("b2"))); // bquals count per instance
         assertThat(p.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
         TxScope inUse = bind("g:8");
         Connection held = ds.getConnection();
@@ -177,13 +177,13 @@ class EnlistingDataSourceTest {
             table.settled(b);
         }
         assertThat(p.abandonIfUnprepared("test")).as("prepared: the coordinator decides").isFalse();
-        assertThat(table.get(new TmXid("g:6", "b1.tag")).state()).isEqualTo(Branch.State.ROLLED_BACK);
+        assertThat(table.get(new TmXid("g:6", bqual("b1"))).state()).isEqualTo(Branch.State.ROLLED_BACK);
         assertThat(p.state()).isEqualTo(Branch.State.PREPARED);
         assertThatThrownBy(held::createStatement).hasMessageContaining("rolled back by the coordinator");
         GlobalTxContext.bind(null);
         inUse.end(false);
         assertThat(parked).containsExactly("ROLLBACK DONE");
-        assertThat(table.get(new TmXid("g:8", "b3.tag")).state()).isEqualTo(Branch.State.ROLLED_BACK);
+        assertThat(table.get(new TmXid("g:8", bqual("b3"))).state()).isEqualTo(Branch.State.ROLLED_BACK);
         assertThat(p.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
         assertThat(count()).isZero();
         assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("every connection back in the pool").isZero();
@@ -250,6 +250,13 @@ class EnlistingDataSourceTest {
         @Override
         public String describe() {
             return "recording";
+        }
+    }
+
+    /** The bqual the minter "tag" gave as its {@code n}-th: it names this test's H2 database by its tag. */
+    private String bqual(String counter) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            return counter + ".tag." + BqualMinter.databaseTag(c.getCatalog());
         }
     }
 }

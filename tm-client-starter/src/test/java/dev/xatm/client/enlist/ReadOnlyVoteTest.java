@@ -68,7 +68,7 @@ class ReadOnlyVoteTest {
             GlobalTxContext.bind(null);
             scope.end(false);
         }
-        return table.get(new TmXid(gtrid, "b1.tag")); // a fresh minter per call: always its first bqual
+        return table.get(new TmXid(gtrid, bqual("b1"))); // a fresh minter per call: always its first bqual
     }
 
     interface Work {
@@ -193,6 +193,13 @@ class ReadOnlyVoteTest {
         @Override
         public String describe() {
             return "no coordinator";
+        }
+    }
+
+    /** The bqual the minter "tag" gave as its {@code n}-th: it names this test's H2 database by its tag. */
+    private String bqual(String counter) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            return counter + ".tag." + BqualMinter.databaseTag(c.getCatalog());
         }
     }
 }

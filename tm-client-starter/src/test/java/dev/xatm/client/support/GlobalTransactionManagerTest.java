@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Propagation, rollback rules and outcome handling of the machinery, against a fake coordinator. */
 class GlobalTransactionManagerTest {
     final FakeCoordinator coordinator = new FakeCoordinator();
-    final GlobalTransactionManager manager = new GlobalTransactionManager(coordinator, new GtridMinter("t", "tag"), 60_000, true, TxMetrics.NONE);
+    final GlobalTransactionManager manager = new GlobalTransactionManager(coordinator, new GtridMinter("t", new dev.xatm.protocol.ClusterId("test1234"), "tag"), 60_000, true, TxMetrics.NONE);
     final GlobalTransactionDefinition required = GlobalTransactionDefinition.DEFAULT;
 
     @AfterEach
@@ -36,7 +36,7 @@ class GlobalTransactionManagerTest {
             assertThat(s.isNewTransaction()).isTrue();
             return GlobalTxContext.currentGtrid();
         });
-        assertThat(gtrid).startsWith("t:tag.");
+        assertThat(gtrid).startsWith("t:test1234-tag.");
         assertThat(coordinator.calls).containsExactly("begin " + gtrid + " 60000", "commit " + gtrid);
     }
 
@@ -163,7 +163,7 @@ class GlobalTransactionManagerTest {
     @Test
     void metricsAreToldTheProtocol() {
         List<String> seen = new java.util.ArrayList<>();
-        GlobalTransactionManager counted = new GlobalTransactionManager(coordinator, new GtridMinter("t", "tag"), 60_000, true,
+        GlobalTransactionManager counted = new GlobalTransactionManager(coordinator, new GtridMinter("t", new dev.xatm.protocol.ClusterId("test1234"), "tag"), 60_000, true,
                 new TxMetrics() {
                     @Override
                     public void begun(CommitProtocol protocol) {
