@@ -129,7 +129,9 @@ public final class Agent implements AutoCloseable {
         this.channels = channels;
         this.table = table;
         this.resources = resources;
-        this.recoverer = new Recoverer(resources, settings.gtridPrefix(), links::clusterId, settings.recoverLegacyXids());
+        // Legacy gtrids (no cluster id) are ours when asked for, or when the servers predate cluster ids: then we mint them.
+        this.recoverer = new Recoverer(resources, () -> new RecoveryFilter(settings.gtridPrefix(), links.clusterId(),
+                settings.recoverLegacyXids() || links.serversPredateClusterIds()));
         this.listener = listener;
         AtomicInteger n = new AtomicInteger();
         int threads = settings.threads();

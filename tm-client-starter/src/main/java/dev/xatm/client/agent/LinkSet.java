@@ -86,6 +86,11 @@ final class LinkSet implements ServerRoutes {
         return null;
     }
 
+    /** Whether the servers welcomed us without a cluster id (they predate cluster ids): gtrids then name none. */
+    boolean serversPredateClusterIds() {
+        return clusterIdHeard && clusterId == null;
+    }
+
     /** The deployment's cluster id, when a server has named it. */
     Optional<ClusterId> clusterId() {
         return Optional.ofNullable(clusterId);
@@ -295,6 +300,9 @@ final class LinkSet implements ServerRoutes {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         while (!clusterIdHeard) {
             long left = deadline - System.nanoTime();
+            if (waitMillis == 0) {
+                return Optional.empty();
+            }
             if (left <= 0) {
                 throw new TmSystemException("No global transaction can begin: " + describeAll() + " has not been reached after "
                         + waitMillis + " ms (tm.client.call-timeout-ms), and every gtrid must name the deployment's cluster id, which"

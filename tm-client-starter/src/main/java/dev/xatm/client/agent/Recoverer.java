@@ -37,24 +37,16 @@ final class Recoverer {
     private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
 
     private final Supplier<List<EnlistedResource>> resources;
-    private final String gtridPrefix;
-    private final Supplier<Optional<ClusterId>> cluster;
-    private final boolean recoverLegacy;
+    /** Which listed branches are ours, as of now: the cluster id is learnt from the servers, and may change. */
+    private final Supplier<RecoveryFilter> filters;
     /** Where XA RECOVER found each xid, so phase 2 goes to that resource first. */
     private final Map<TmXid, EnlistedResource> foundOn = new ConcurrentHashMap<>();
     /** What was said at INFO about the branches left alone on each resource, so it is said once, not at every scan. */
     private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
 
-    /**
-     * @param cluster       the deployment's cluster id, as the servers named it (empty before a Welcome)
-     * @param recoverLegacy whether branches minted before cluster ids, with our prefix, are ours (see {@link RecoveryFilter})
-     */
-    Recoverer(Supplier<List<EnlistedResource>> resources, String gtridPrefix, Supplier<Optional<ClusterId>> cluster,
-              boolean recoverLegacy) {
+    Recoverer(Supplier<List<EnlistedResource>> resources, Supplier<RecoveryFilter> filters) {
         this.resources = resources;
-        this.gtridPrefix = gtridPrefix;
-        this.cluster = cluster;
-        this.recoverLegacy = recoverLegacy;
+        this.filters = filters;
     }
 
     /**
@@ -66,7 +58,7 @@ final class Recoverer {
         List<TmXid> out = new ArrayList<>();
         Connection c = r.borrow();
         try {
-            RecoveryFilter filter = filter();
+            RecoveryFilter filter = filters.get();
             String databaseTag = r.databaseTag(c);
             Xid[] listed = r.dialect().xaResource(c).recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
             Map<String, Integer> leftAlone = new TreeMap<>();
@@ -83,15 +75,11 @@ final class Recoverer {
                     leftAlone.merge(describe(v), 1, Integer::sum);
                 }
             }
-            reportLeftAlone(r, leftAlone);
+            reportLeftAlone(r, leftAlone, filter);
         } finally {
             r.giveBack(c);
         }
         return out;
-    }
-
-    private RecoveryFilter filter() {
-        return new RecoveryFilter(gtridPrefix, cluster.get(), recoverLegacy);
     }
 
     private static String describe(RecoveryFilter.Verdict v) {
@@ -111,7 +99,7 @@ final class Recoverer {
      * Two deployments meeting on one database server is normal, and safe now, but worth knowing: say
      * once per resource what XA RECOVER shows that is not ours and why it is left alone.
      */
-    private void reportLeftAlone(EnlistedResource r, Map<String, Integer> leftAlone) {
+    private void reportLeftAlone(EnlistedResource r, Map<String, Integer> leftAlone, RecoveryFilter filter) {
         if (leftAlone.isEmpty()) {
             return;
         }
@@ -125,7 +113,7 @@ final class Recoverer {
         if (!news.isEmpty()) {
             log.info("XA RECOVER on {} lists prepared branches that are not this deployment's (cluster {}): {}. They are left alone:"
                     + " another deployment recovers its own branches, and our coordinator cannot know their outcome.",
-                    r, cluster.get().map(ClusterId::value).orElse("not yet known"), String.join("; ", news));
+                    r, filter.cluster().map(ClusterId::value).orElse("not known"), String.join("; ", news));
         }
     }
 

@@ -36,9 +36,9 @@ public interface ServerRoutes {
     /**
      * The deployment's cluster id for a new gtrid, as the servers named it in their Welcome; empty when
      * they predate cluster ids (the gtrid then names none, as before). Waits at most {@code waitMillis}
-     * for a first Welcome.
+     * for a first Welcome; with 0 it does not wait, and answers empty while no server has been reached.
      *
-     * @throws dev.xatm.client.TmSystemException when no server has been reached within {@code waitMillis}
+     * @throws dev.xatm.client.TmSystemException when no server has been reached within {@code waitMillis} (> 0)
      */
     Optional<ClusterId> clusterForNewGtrid(long waitMillis);
 

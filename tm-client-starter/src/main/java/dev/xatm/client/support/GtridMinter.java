@@ -45,8 +45,8 @@ public final class GtridMinter {
     }
 
     /**
-     * The cluster id from {@code routes} (waiting at most {@code waitMillis} for a first Welcome), and with
-     * {@code ownerTags} an owner tag from them too (the calls are routed by it).
+     * The cluster id from {@code routes}, and with {@code ownerTags} (the calls are routed by the agent's
+     * links) an owner tag from them too, waiting at most {@code waitMillis} for a first Welcome.
      */
     public GtridMinter(String prefix, String instanceTag, ServerRoutes routes, long waitMillis, boolean ownerTags) {
         this(prefix, instanceTag, routes, ownerTags, null, waitMillis);
@@ -67,7 +67,10 @@ public final class GtridMinter {
 
     public String next() {
         Optional<GtridOwner> owner = ownerTags ? routes.ownerForNewGtrid(waitMillis) : Optional.empty();
-        Optional<ClusterId> cluster = routes != null ? routes.clusterForNewGtrid(waitMillis) : Optional.ofNullable(fixedCluster);
+        // An application's own CoordinatorAccess (no owner tags) may not talk to the agent's servers at all:
+        // it gets the cluster id once the agent has heard it, and is not held up waiting for it.
+        Optional<ClusterId> cluster = routes != null ? routes.clusterForNewGtrid(ownerTags ? waitMillis : 0)
+                : Optional.ofNullable(fixedCluster);
         String head = cluster.map(c -> c.head(prefix)).orElse(prefix + ":");
         String gtrid = head + instanceTag + "." + Long.toString(System.currentTimeMillis(), 36) + "."
                 + Long.toString(counter.incrementAndGet(), 36);

@@ -3,6 +3,7 @@ package dev.xatm.core.sim;
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Vote;
 import dev.xatm.core.sim.Invariants.Truth;
@@ -39,7 +40,8 @@ import java.util.SplittableRandom;
 final class SimParticipant {
     private enum XaState { ACTIVE, PREPARED }
 
-    private static final class XaBranch {
+    /** One branch as the database holds it; package-private so that two worlds can share a database. */
+    static final class XaBranch {
         XaState state = XaState.ACTIVE;
         final boolean wrote;
 
@@ -55,8 +57,18 @@ final class SimParticipant {
     private final SplittableRandom random;
     private final SimOptions options;
 
-    /** The database: survives a crash, minus the active branches. */
-    private final Map<BranchId, XaBranch> xa = new LinkedHashMap<>();
+    /**
+     * The database: survives a crash, minus the active branches. Shared with the agent of another
+     * deployment in a two-cluster run, as a database server two deployments use is: it then also holds
+     * (and XA RECOVER lists) the other deployment's branches.
+     */
+    private final Map<BranchId, XaBranch> xa;
+    /** This agent's deployment (null: the only one); its recovery asks only about branches that name it. */
+    private final String clusterId;
+    /** A fault of two-cluster runs: recovery without the cluster filter, so the coordinator's refusal is all that stands. */
+    private final boolean asksAboutEverything;
+    /** Gtrids a coordinator refused to answer for, as another deployment's (agent memory). */
+    private final Set<String> refusedAsNotMine = new HashSet<>();
     /**
      * Branches the database completed heuristically. It remembers them, answers every later COMMIT
      * or ROLLBACK with the same heuristic, and XA RECOVER lists them, until an operator reconciles
@@ -86,12 +98,29 @@ final class SimParticipant {
     private final Set<BranchId> callerCommitting = new HashSet<>();
 
     SimParticipant(int index, Invariants invariants, SplittableRandom random, SimOptions options) {
+        this(index, invariants, random, options, null, new LinkedHashMap<>(), false);
+    }
+
+    /**
+     * @param database             the database this agent's branches live in, possibly shared with another deployment's agent
+     * @param asksAboutEverything recovery leaves out the cluster filter (a misconfigured or older agent)
+     */
+    SimParticipant(int index, Invariants invariants, SplittableRandom random, SimOptions options, String clusterId,
+                   Map<BranchId, XaBranch> database, boolean asksAboutEverything) {
+        this.xa = database;
+        this.clusterId = clusterId;
+        this.asksAboutEverything = asksAboutEverything;
         this.index = index;
         this.agentId = "agent-" + index;
         this.resourceId = "db-" + index;
         this.invariants = invariants;
         this.random = random;
         this.options = options;
+    }
+
+    /** The database itself, to share it with another deployment's agent. */
+    Map<BranchId, XaBranch> database() {
+        return xa;
     }
 
     boolean crashed() {
@@ -133,6 +162,12 @@ final class SimParticipant {
     /** Executes one phase command and returns the agent's answer (a vote or an ack). */
     Event execute(Outbound cmd, long now) {
         BranchId x = new BranchId(cmd.gtrid(), cmd.bqual());
+        if (!mine(x)) {
+            // Only an inquiry could have brought this: a coordinator that answers for another deployment's
+            // branch (presumed abort of a gtrid it never knew) undoes what that deployment may have committed.
+            Invariants.fail(agentId + " of cluster " + clusterId + " was told to " + cmd.action() + " " + x
+                    + ", a branch of another cluster's deployment that shares its database");
+        }
         XaBranch b = xa.get(x);
         lastHeardAt.put(x, now);
         Action own = decidedOnItsOwn.get(x);
@@ -368,8 +403,8 @@ final class SimParticipant {
         this.restartAt = restartAt;
         for (var it = xa.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            if (e.getValue().state == XaState.ACTIVE) {
-                it.remove(); // no session survives a crash; only prepared branches are durable
+            if (e.getValue().state == XaState.ACTIVE && mine(e.getKey())) {
+                it.remove(); // no session of ours survives a crash; only prepared branches are durable
                 invariants.branch(e.getKey(), Truth.ROLLED_BACK);
             }
         }
@@ -385,11 +420,26 @@ final class SimParticipant {
         crashed = false;
     }
 
+    /** Whether a branch of the (possibly shared) database belongs to this agent's deployment. */
+    private boolean mine(BranchId x) {
+        return clusterId == null || clusterId.equals(Ids.clusterOf(x.gtrid()));
+    }
+
+    /** What recovery asks about: its own deployment's branches, or, misconfigured, everything XA RECOVER lists. */
+    private boolean asksAbout(BranchId x) {
+        return mine(x) || (asksAboutEverything && !refusedAsNotMine.contains(x.gtrid()));
+    }
+
+    /** A coordinator said the gtrid is another deployment's: the agent leaves its branches alone from now on. */
+    void notMine(String gtrid) {
+        refusedAsNotMine.add(gtrid);
+    }
+
     /** What the agent finds prepared (in memory or by XA RECOVER): it inquires about each on (re)connect. */
     List<Event> inquiries(long now) {
         List<Event> out = new ArrayList<>();
         for (var e : xa.entrySet()) {
-            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey())) {
+            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey()) && asksAbout(e.getKey())) {
                 out.add(inquiry(e.getKey()));
                 lastHeardAt.put(e.getKey(), now);
             }
@@ -411,7 +461,7 @@ final class SimParticipant {
     List<Event> overdueInquiries(long now, long quietTicks) {
         List<Event> out = new ArrayList<>();
         for (var e : xa.entrySet()) {
-            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey())
+            if (e.getValue().state == XaState.PREPARED && !callerCommitting.contains(e.getKey()) && asksAbout(e.getKey())
                     && now - lastHeardAt.getOrDefault(e.getKey(), now) >= quietTicks) {
                 out.add(inquiry(e.getKey()));
                 lastHeardAt.put(e.getKey(), now);
@@ -444,7 +494,11 @@ final class SimParticipant {
     /** Branches the database still holds open: none may remain once the run is quiet. */
     Map<BranchId, String> open() {
         Map<BranchId, String> open = new LinkedHashMap<>();
-        xa.forEach((x, b) -> open.put(x, b.state.name()));
+        xa.forEach((x, b) -> {
+            if (mine(x)) {
+                open.put(x, b.state.name());
+            }
+        });
         heuristics.forEach((x, h) -> open.put(x, h.name()));
         return open;
     }

@@ -2,6 +2,7 @@ package dev.xatm.core.sim;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
+import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
 import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
@@ -72,6 +73,8 @@ public final class SimWorld {
     /** Replies to the operator's admin events of the current step. */
     private final List<Reply> operatorReplies = new ArrayList<>();
     private final SimOptions options;
+    /** This world's deployment in a two-cluster run; null in the usual one-deployment runs. */
+    private final String clusterId;
     private final SimLog log;
     private final SimNetwork net;
     private final Invariants invariants;
@@ -100,7 +103,20 @@ public final class SimWorld {
 
     /** A world of the given shape; {@code options.clients()} random clients are added. */
     public SimWorld(long seed, SimOptions options) {
+        this(seed, options, null, null, false);
+    }
+
+    /**
+     * One of two deployments whose agents share their databases ({@link #runTwoClusters}): its coordinator
+     * and gtrids belong to cluster {@code clusterId}, agent i keeps its branches in {@code databases.get(i)}.
+     *
+     * @param agentsAskAboutEverything the agents' recovery leaves out the cluster filter, so that only the
+     *                                 coordinator's refusal keeps them from the other deployment's branches
+     */
+    SimWorld(long seed, SimOptions options, String clusterId, List<Map<BranchId, SimParticipant.XaBranch>> databases,
+             boolean agentsAskAboutEverything) {
         this.seed = seed;
+        this.clusterId = clusterId;
         this.random = new SplittableRandom(seed);
         this.operatorRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
         this.oneRoundTripDraws = new SplittableRandom(seed ^ 0x0E1A7D3CL);
@@ -111,13 +127,15 @@ public final class SimWorld {
         this.invariants = new Invariants(log);
         this.links = new Link[this.options.agents()];
         for (int i = 0; i < this.options.agents(); i++) {
-            participants.add(new SimParticipant(i, invariants, random, this.options));
+            participants.add(databases == null ? new SimParticipant(i, invariants, random, this.options)
+                    : new SimParticipant(i, invariants, random, this.options, clusterId, databases.get(i), agentsAskAboutEverything));
             links[i] = new Link();
         }
+        String gtridHead = clusterId == null ? "" : "x:" + clusterId + "-";
         for (int i = 0; i < this.options.clients(); i++) {
-            addClient(randomPlan("g" + i));
+            addClient(randomPlan(gtridHead + "g" + i));
         }
-        coordinator = new Coordinator(this.options.coordinator());
+        coordinator = new Coordinator(coordinatorConfig());
         stepCoordinator(new Event.Tick(0), -1);
     }
 
@@ -159,7 +177,51 @@ public final class SimWorld {
         return c;
     }
 
+    private CoordinatorConfig coordinatorConfig() {
+        return clusterId == null ? options.coordinator() : options.coordinator().withClusterId(clusterId);
+    }
+
     // ---- the run ----
+
+    /**
+     * Two deployments, each with its own coordinator, clients and agents, whose agent i share database i,
+     * as two deployments on one MariaDB server do: each one's XA RECOVER lists the other's prepared
+     * branches. Both run the usual faults side by side, tick by tick, then heal and must become quiet.
+     * No agent may ever be told to finish a branch of the other deployment (SimParticipant fails the run
+     * if one is); in half the seeds the agents leave out their cluster filter, so that the coordinators'
+     * refusal to answer for another cluster's gtrid is all that protects those branches.
+     *
+     * @return the two worlds, quiet and checked, for their stats
+     */
+    static List<SimWorld> runTwoClusters(long seed) {
+        SimWorld a = new SimWorld(seed, null, "aaaa1111", null, false);
+        List<Map<BranchId, SimParticipant.XaBranch>> databases = new ArrayList<>();
+        for (SimParticipant p : a.participants) {
+            databases.add(p.database());
+        }
+        boolean unfiltered = (seed & 1) == 0;
+        SimWorld b = new SimWorld(seed ^ 0x2C1A5732L, a.options, "bbbb2222", databases, unfiltered);
+        a.guarded(() -> b.guarded(() -> {
+            while (a.now < a.options.faultTicks()) {
+                a.step();
+                b.step();
+            }
+            a.heal();
+            b.heal();
+            long limit = a.now + QUIET_LIMIT_TICKS;
+            while (!(a.quiet() && b.quiet())) {
+                if (a.now >= limit) {
+                    Invariants.fail("liveness: two clusters not quiet " + QUIET_LIMIT_TICKS + " ticks after healing\n"
+                            + a.stuck() + "\n" + b.stuck());
+                }
+                a.step();
+                b.step();
+            }
+            a.finalChecks();
+            b.finalChecks();
+        }));
+        return List.of(a, b);
+    }
 
     /** Faults, heal, quiet, final checks. Throws an AssertionError naming the seed on any failure. */
     public void run() {
@@ -292,7 +354,7 @@ public final class SimWorld {
     }
 
     /** Once quiet: every outcome a client heard matches what the databases did. */
-    private void finalChecks() {
+    void finalChecks() {
         for (SimClient c : clients) {
             Map<String, Truth> branches = invariants.branchesOf(c.gtrid());
             count("outcome " + c.result().replaceAll(":.*| \\(.*", ""));
@@ -359,7 +421,7 @@ public final class SimWorld {
 
     public void restartCoordinator() {
         List<LogRecord> records = log.recover();
-        coordinator = Coordinator.restore(options.coordinator(), records, now);
+        coordinator = Coordinator.restore(coordinatorConfig(), records, now);
         if (coordinator.liveCount() > 0) {
             count("restores resuming phase 2");
         }
@@ -537,6 +599,9 @@ public final class SimWorld {
                 Event answer = p.execute(cmd, now);
                 trace.add(now, p.agentId + " <- " + cmd.action() + " " + cmd.gtrid() + "/" + cmd.bqual(), null, answer);
                 sendToCoordinator(t.agent(), answer);
+            } else if (t.payload() instanceof Reply.Rejected rej && rej.message().startsWith("not mine")) {
+                count("inquiries about another cluster's branch refused");
+                p.notMine(rej.gtrid()); // as the agent does: logged once, the branch left alone
             } else if (t.payload() instanceof Reply.Rejected rej) {
                 for (Event e : p.inquiriesFor(rej.gtrid())) {
                     sendToCoordinator(t.agent(), e);
@@ -719,7 +784,7 @@ public final class SimWorld {
         stats.merge(what, n, Integer::sum);
     }
 
-    private String stuck() {
+    String stuck() {
         StringBuilder sb = new StringBuilder();
         sb.append("  coordinator: ").append(coordinator == null ? "down" : coordinator.liveCount() + " live").append('\n');
         for (SimClient c : clients) {

@@ -63,6 +63,32 @@ class SimulationTest {
         runSeeds("SimulationTest (3PC mixed)", 2_000, SimWorld::threePhase);
     }
 
+    /**
+     * Two deployments whose agents share their databases, as two deployments on one MariaDB server do
+     * ({@link SimWorld#runTwoClusters}): no seed ever has an agent finish the other deployment's branch,
+     * and in the seeds whose agents ask about everything, the coordinators refused those inquiries.
+     *
+     * mvn -pl tm-core test -Dtest=SimulationTest#twoClustersSharingDatabasesNeverFinishEachOthersBranches -Dtm.sim.seeds=5000
+     */
+    @Test
+    void twoClustersSharingDatabasesNeverFinishEachOthersBranches() {
+        String one = System.getProperty("tm.sim.seed");
+        long first = one != null ? Long.parseLong(one) : Long.getLong("tm.sim.firstSeed", 0);
+        long count = one != null ? 1 : Long.getLong("tm.sim.seeds", 500);
+        Map<String, Integer> totals = new TreeMap<>();
+        for (long seed = first; seed < first + count; seed++) {
+            for (SimWorld w : SimWorld.runTwoClusters(seed)) {
+                w.stats().forEach((k, v) -> totals.merge(k, v, Integer::sum));
+            }
+        }
+        System.out.printf("SimulationTest (two clusters): %d seeds from %d%n", count, first);
+        totals.forEach((k, v) -> System.out.printf("  %-70s %d%n", k, v));
+        if (one == null) {
+            org.assertj.core.api.Assertions.assertThat(totals.getOrDefault("inquiries about another cluster's branch refused", 0))
+                    .as("the coordinators' refusal was exercised").isPositive();
+        }
+    }
+
     private static void runSeeds(String label, long defaultSeeds, java.util.function.LongFunction<SimWorld> worlds) {
         String one = System.getProperty("tm.sim.seed");
         long first = one != null ? Long.parseLong(one) : Long.getLong("tm.sim.firstSeed", 0);
