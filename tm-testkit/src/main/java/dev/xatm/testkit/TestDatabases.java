@@ -54,6 +54,30 @@ public final class TestDatabases {
         return List.of(postgres, mariadb);
     }
 
+    /**
+     * A second database on each of the two servers, named after the first with {@code suffix}
+     * ({@code xatm_test_b}): for two deployments that share the database servers but not the
+     * databases. {@code .ci/run} creates them; when they cannot be reached the test is skipped (failed
+     * under CI=true) with a line that says so.
+     */
+    public TestDatabases siblings(String suffix) {
+        TestDatabases other = new TestDatabases(postgres.sibling(postgres.database() + suffix), mariadb.sibling(mariadb.database() + suffix));
+        for (TestDb db : other.both()) {
+            try (Connection c = db.open()) {
+                c.isValid(2);
+            } catch (SQLException e) {
+                String why = "this test needs a second database '" + db.database() + "' on the " + db.kind() + " server, for the same"
+                        + " account (" + e.getMessage() + "); `.ci/run --provision-only` creates it";
+                if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                    Assertions.fail("CI=true but " + why);
+                }
+                System.err.println("!!!!! SKIPPED: " + why);
+                Assumptions.abort(why);
+            }
+        }
+        return other;
+    }
+
     /** The same fresh table (id BIGINT PRIMARY KEY, note) on both databases. */
     public void createTable(String table) throws SQLException {
         for (TestDb db : both()) {

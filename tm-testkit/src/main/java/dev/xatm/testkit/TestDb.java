@@ -47,6 +47,29 @@ public final class TestDb {
         return kind;
     }
 
+    /**
+     * The database {@code database} on the same server, same account: for tests of two deployments
+     * that share a database server but not a database ({@code .ci/run} creates {@code <name>_b}).
+     */
+    public TestDb sibling(String database) {
+        int scheme = url.indexOf("://");
+        int slash = url.indexOf('/', scheme + 3);
+        int query = url.indexOf('?', slash < 0 ? 0 : slash);
+        if (scheme < 0 || slash < 0) {
+            throw new IllegalStateException("cannot tell the database in " + kind + "'s URL");
+        }
+        String siblingUrl = url.substring(0, slash + 1) + database + (query < 0 ? "" : url.substring(query));
+        return new TestDb(kind, resourceId + "-" + database, siblingUrl, user, password);
+    }
+
+    /** The database name in this URL. */
+    public String database() {
+        int scheme = url.indexOf("://");
+        int slash = url.indexOf('/', scheme + 3);
+        int query = url.indexOf('?', slash);
+        return url.substring(slash + 1, query < 0 ? url.length() : query);
+    }
+
     /** The stable resource name used in RegisterBranch / Inquiry. */
     public String resourceId() {
         return resourceId;
