@@ -40,6 +40,8 @@ final class TmClientHealthIndicator implements HealthIndicator {
             }
             links.add(link);
         }
+        // the deployment's cluster id, as the servers announced it: every gtrid minted here names it
+        b.withDetail("clusterId", agent.clusterId().map(c -> c.value()).orElse("not known yet"));
         return b.withDetail("agentId", agent.agentId()).withDetail("links", links).withDetail("liveBranches", branches.liveCount()).build();
     }
 }
