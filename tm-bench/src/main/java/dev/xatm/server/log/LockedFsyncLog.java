@@ -1,7 +1,9 @@
 package dev.xatm.server.log;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
 
+import java.util.Optional;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -44,6 +46,12 @@ public final class LockedFsyncLog implements TxnLog {
     }
 
     /** Creates the directory and its first, empty segment; there is nothing to recover in a new directory. */
+    /** A benchmark log lives for one run: a fresh id unless one is configured. */
+    @Override
+    public ClusterId clusterId(Optional<ClusterId> configured) {
+        return configured.orElseGet(ClusterId::generate);
+    }
+
     @Override
     public List<LogRecord> open() {
         lock.lock();

@@ -77,9 +77,21 @@ class HttpPropagationIT extends ItSupport {
     void unknownTransactionIsRefused() throws Exception {
         long b = newId();
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + b))
-                .header("TM-XID", prefix + ":never-begun").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header("TM-XID", prefix + ":" + clusterId() + "-never.begun").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(409);
         assertThat(r.body()).contains("NOT_FOUND");
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
+    }
+
+    /** A TM-XID of another deployment (another cluster id) is refused with 400 before anything is written. */
+    @Test
+    void anotherDeploymentsTransactionIsRefused() throws Exception {
+        long b = newId();
+        String theirs = prefix + ":" + (clusterId().equals("othr5678") ? "othr9999" : "othr5678") + "-never.begun";
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + b))
+                .header("TM-XID", theirs).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("another deployment");
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 }

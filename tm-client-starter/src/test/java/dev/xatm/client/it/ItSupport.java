@@ -74,6 +74,11 @@ abstract class ItSupport {
         return ids.incrementAndGet();
     }
 
+    /** The tm-server's cluster id (generated into its log directory): every gtrid of its deployment names it. */
+    String clusterId() throws java.io.IOException {
+        return java.nio.file.Files.readString(server.dataDir().resolve("cluster-id")).strip();
+    }
+
     /** Settings of an application whose data sources are chosen by the caller. */
     Map<String, Object> baseProperties(String agentId) {
         Map<String, Object> p = new HashMap<>();

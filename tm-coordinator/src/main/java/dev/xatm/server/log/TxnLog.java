@@ -33,13 +33,10 @@ public interface TxnLog extends AutoCloseable {
      * on a store that holds none yet, {@code configured} (tm.server.cluster-id) or a generated one,
      * recorded durably before it is returned. A configured id other than the recorded one fails with a
      * {@link TxnLogException} that says what to do. Called once at start-up, before {@link #open()}.
-     *
-     * <p>The default, for logs that keep nothing between runs (test doubles, benchmarks), returns the
-     * configured id or a new one each time: a real store must override it.
+     * No default: a log that forgot it would give its deployment a new id at every start, and leave
+     * the prepared branches of the old one to nobody.
      */
-    default ClusterId clusterId(Optional<ClusterId> configured) {
-        return configured.orElseGet(ClusterId::generate);
-    }
+    ClusterId clusterId(Optional<ClusterId> configured);
 
     CompletableFuture<Void> append(List<LogRecord> records, boolean sync);
 

@@ -1,5 +1,6 @@
 package dev.xatm.server.engine;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
@@ -17,6 +18,7 @@ import dev.xatm.server.log.TxnLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -370,6 +372,11 @@ class CoordinatorLoopTest {
         volatile boolean completeAtOnce = true;
         volatile List<LogRecord> initial = List.of();
         final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
+
+        @Override
+        public ClusterId clusterId(Optional<ClusterId> configured) {
+            return configured.orElse(new ClusterId("test1234"));
+        }
 
         @Override
         public List<LogRecord> open() {

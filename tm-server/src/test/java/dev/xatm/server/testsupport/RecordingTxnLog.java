@@ -1,8 +1,10 @@
 package dev.xatm.server.testsupport;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
 import dev.xatm.server.log.TxnLog;
 
+import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,6 +16,11 @@ public final class RecordingTxnLog implements TxnLog {
 
     public RecordingTxnLog(TxnLog delegate) {
         this.delegate = delegate;
+    }
+
+    @Override
+    public ClusterId clusterId(Optional<ClusterId> configured) {
+        return delegate.clusterId(configured);
     }
 
     @Override

@@ -1,11 +1,13 @@
 package dev.xatm.client.it.embedded;
 
+import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
 import dev.xatm.server.log.TxnLog;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -30,6 +32,11 @@ class CrashAfterDecision {
     }
 
     private record Crashing(TxnLog delegate) implements TxnLog {
+        @Override
+        public ClusterId clusterId(Optional<ClusterId> configured) {
+            return delegate.clusterId(configured);
+        }
+
         @Override
         public List<LogRecord> open() {
             return delegate.open();
