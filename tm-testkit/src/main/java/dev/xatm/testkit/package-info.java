@@ -9,6 +9,9 @@
  *       and a gtrid prefix;</li>
  *   <li>{@link dev.xatm.testkit.ServerProcess}: the real {@code tm-server.jar} as a child process on
  *       free ports, with kill -9 and restart on the same ports and data directory;</li>
+ *   <li>{@link dev.xatm.testkit.DbSessionProxy}: a TCP proxy in front of a test database through
+ *       which the database itself can be made to end the application's sessions (all of them, or the
+ *       one whose XA PREPARE just ran, before its answer arrives);</li>
  *   <li>{@link dev.xatm.testkit.Unique}, {@link dev.xatm.testkit.Ports},
  *       {@link dev.xatm.testkit.Channels}: unique names, free ports, gRPC channels with the bearer
  *       token.</li>

@@ -1,5 +1,6 @@
 package dev.xatm.sample.it;
 
+import dev.xatm.testkit.DbSessionProxy;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
@@ -14,11 +15,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -34,8 +35,9 @@ import static org.awaitility.Awaitility.await;
  *   <li>no prepared branch of ours is left on either database.</li>
  * </ul>
  *
- * The same with tm-server killed (-9) mid-load and restarted, and with the service killed mid-load
- * and restarted. There some requests end without an answer the caller can trust (a broken
+ * The same with tm-server killed (-9) mid-load and restarted, with the service killed mid-load
+ * and restarted, and with both databases ending the service's sessions every 2 s under load (at
+ * whatever point of the protocol each one was: before, during or right after XA PREPARE or COMMIT). There some requests end without an answer the caller can trust (a broken
  * connection, "outcome unknown"): their orders may exist or not, but the stock invariant must hold
  * exactly and, once recovery is done, nothing may be left prepared.
  *
@@ -48,6 +50,10 @@ class OrderServiceEndToEndIT {
     private static final int INITIAL_STOCK = 120;
     private static final int THREADS = 4;
     private static final Duration RECOVERY = Duration.ofSeconds(90);
+    /** Stock for the cut test: its load runs long enough to sell out {@link #INITIAL_STOCK}, yet stays below {@link OrderLoad#TOO_MANY}. */
+    private static final int CUT_STOCK = 20_000;
+    private static final Duration CUT_LOAD = Duration.ofSeconds(30);
+    private static final Duration CUT_EVERY = Duration.ofSeconds(2);
     private static final List<String> TABLES = List.of("orders", "inventory", "order_id_block", "shard_identity", "flyway_schema_history");
 
     private TestDatabases dbs;
@@ -118,6 +124,58 @@ class OrderServiceEndToEndIT {
         shop.assertConsistent(results, shop.read());
     }
 
+    /**
+     * Both databases end every session of the service every {@link #CUT_EVERY} while orders run for
+     * {@link #CUT_LOAD} ({@code pg_terminate_backend}, {@code KILL CONNECTION}; the service reaches
+     * them through a {@link DbSessionProxy}, so only its sessions are cut). A PREPARE, COMMIT or
+     * ROLLBACK whose answer is lost leaves its branch in doubt, finished by xid on a fresh connection,
+     * and the recovery sweep (every 2 s here, 10 s safety interval) bounds any other leak: nothing
+     * stays prepared for longer than that once the cuts stop; the stock invariant holds; every 201 is
+     * in the database; orders go through again afterwards. (30 s of load rather than a minute, to keep
+     * the build short; the kinds of cut are the same every 2 s.)
+     */
+    @Test
+    void databasesCutTheServicesSessionsEveryTwoSecondsUnderLoad() throws Exception {
+        try (DbSessionProxy pgCuts = new DbSessionProxy(dbs.postgres()); DbSessionProxy mariaCuts = new DbSessionProxy(dbs.mariadb())) {
+            Shop shop = open("cuts", CUT_STOCK, Map.of(
+                    "sample.shard0.url", pgCuts.via(dbs.postgres().url()),
+                    "sample.shard1.url", mariaCuts.via(dbs.mariadb().url()),
+                    "tm.client.recovery-interval", "2s",
+                    "tm.client.recovery-safety-interval", "10s"));
+            OrderLoad load = new OrderLoad(shop.service.baseUrl(), PRODUCTS, 4).start(THREADS, 1_000_000);
+            ScheduledExecutorService cutter = Executors.newSingleThreadScheduledExecutor();
+            try {
+                cutter.scheduleAtFixedRate(() -> {
+                    pgCuts.killAllSessions();
+                    mariaCuts.killAllSessions();
+                }, CUT_EVERY.toMillis(), CUT_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+                Thread.sleep(CUT_LOAD.toMillis());
+            } finally {
+                cutter.shutdownNow();
+                cutter.awaitTermination(10, TimeUnit.SECONDS);
+                load.stop();
+            }
+            List<OrderLoad.Result> results = load.finish(Duration.ofSeconds(60));
+            System.out.println("[sample e2e] cuts: " + pgCuts.killed() + " PostgreSQL and " + mariaCuts.killed()
+                    + " MariaDB sessions ended under load");
+            assertThat(pgCuts.killed()).as("PostgreSQL sessions cut").isPositive();
+            assertThat(mariaCuts.killed()).as("MariaDB sessions cut").isPositive();
+
+            // interval + safety interval + time for the answers; without the sweep a leak would stay
+            dbs.awaitNothingPrepared(shop.gtridPrefix, Duration.ofSeconds(2 + 10 + 18));
+            shop.assertConsistent(results, shop.read());
+            assertThat(count(results, OrderLoad.Kind.CREATED)).as("orders acknowledged across the cuts").isGreaterThan(50);
+
+            List<OrderLoad.Result> after = new OrderLoad(shop.service.baseUrl(), PRODUCTS, 5).start(2, 30).finish(Duration.ofSeconds(60));
+            assertThat(after).as("orders go through once the cuts stop (no lock held by a leaked branch)")
+                    .allMatch(r -> r.kind() == OrderLoad.Kind.CREATED || r.kind() == OrderLoad.Kind.REJECTED, "201 or 409");
+            dbs.awaitNothingPrepared(shop.gtridPrefix, RECOVERY);
+            List<OrderLoad.Result> all = new ArrayList<>(results);
+            all.addAll(after);
+            shop.assertConsistent(all, shop.read());
+        }
+    }
+
     @AfterEach
     void stopServices() {
         for (ServiceProcess s : services) {
@@ -156,6 +214,11 @@ class OrderServiceEndToEndIT {
 
     /** Starts a service on fresh tables: shard 0 on PostgreSQL, shard 1 on MariaDB. */
     private Shop open(String name) {
+        return open(name, INITIAL_STOCK, Map.of());
+    }
+
+    /** The same with {@code initialStock} per product and {@code overrides} of the service's properties. */
+    private Shop open(String name, int initialStock, Map<String, String> overrides) {
         String unique = Unique.suffix();
         String tablePrefix = "so" + unique + "_";
         String gtridPrefix = "so" + unique;
@@ -170,30 +233,33 @@ class OrderServiceEndToEndIT {
         properties.put("sample.shard1.username", maria.user());
         properties.put("sample.table-prefix", tablePrefix);
         properties.put("sample.products", Integer.toString(PRODUCTS));
-        properties.put("sample.initial-stock", Integer.toString(INITIAL_STOCK));
+        properties.put("sample.initial-stock", Integer.toString(initialStock));
         properties.put("tm.client.server-address", server.grpcTarget());
         properties.put("tm.client.gtrid-prefix", gtridPrefix);
         properties.put("tm.client.agent-id", "sample-e2e-" + name + "-" + unique);
         properties.put("tm.client.commit-timeout-ms", "20000");
         properties.put("tm.client.keepalive-ms", "2000");
+        properties.putAll(overrides);
         Map<String, String> secrets = Map.of(
                 "SAMPLE_SHARD0_PASSWORD", pg.password(),
                 "SAMPLE_SHARD1_PASSWORD", maria.password(),
                 "TM_CLIENT_AUTH_TOKEN", server.token());
         ServiceProcess service = ServiceProcess.start("sample-e2e-" + name, properties, secrets);
         services.add(service);
-        return new Shop(service, tablePrefix, gtridPrefix);
+        return new Shop(service, tablePrefix, gtridPrefix, initialStock);
     }
 
     private final class Shop {
         final ServiceProcess service;
         final String tablePrefix;
         final String gtridPrefix;
+        final int initialStock;
 
-        Shop(ServiceProcess service, String tablePrefix, String gtridPrefix) {
+        Shop(ServiceProcess service, String tablePrefix, String gtridPrefix, int initialStock) {
             this.service = service;
             this.tablePrefix = tablePrefix;
             this.gtridPrefix = gtridPrefix;
+            this.initialStock = initialStock;
         }
 
         /** Both shards, read directly (not through the service). */
@@ -202,7 +268,7 @@ class OrderServiceEndToEndIT {
         }
 
         void assertConsistent(List<OrderLoad.Result> results, ShardContents state) {
-            StockInvariant.assertConsistent(tablePrefix, results, state, PRODUCTS, INITIAL_STOCK);
+            StockInvariant.assertConsistent(tablePrefix, results, state, PRODUCTS, initialStock);
         }
     }
 

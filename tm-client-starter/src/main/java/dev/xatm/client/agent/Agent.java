@@ -70,6 +70,13 @@ import java.util.function.Supplier;
  *       commits (after PRE_COMMIT) on its own and reports it with an autonomous Ack on the owner's
  *       link: at once when it is up, else after its next Welcome ({@link PendingReports}); the branch
  *       answers every later command with that same report.</li>
+ *   <li>A branch whose XA call lost its answer with the connection (the database killed the session,
+ *       say) may be prepared in the database: a PREPARE that did not answer votes NO and the branch is
+ *       rolled back by xid on a fresh connection; a COMMIT or ROLLBACK that did not answer is retried the
+ *       same way, with backoff, until the database confirms ({@link InDoubtBranches}).</li>
+ *   <li>Every tm.client.recovery-interval a {@link RecoverySweep} runs XA RECOVER and asks about each
+ *       branch of ours that nobody here holds and that has been listed for longer than the safety
+ *       interval, as after a reconnect.</li>
  *   <li>Membership: the servers a Welcome or a periodic {@code Members} call announces get a link of
  *       their own, unless a link was welcomed as that node or connects to that address already. A
  *       link welcomed as a node another connected link serves is a duplicate and is closed.</li>
@@ -107,6 +114,10 @@ public final class Agent implements AutoCloseable {
     private final ParticipantTimers timers;
     private final PendingReports reports;
     private final Resumer resumer;
+    /** The in-doubt retries and the recovery sweep: blocking JDBC work, apart from the stream's threads. */
+    private final ScheduledExecutorService recovery;
+    private final InDoubtBranches inDoubt;
+    private final RecoverySweep sweep;
     /** Delay before an own decision that could not reach its database is tried again. */
     private final long decisionRetryMillis;
     private final Queue<Ack> pendingAcks = new ConcurrentLinkedQueue<>();
@@ -153,6 +164,11 @@ public final class Agent implements AutoCloseable {
         this.resumer = new Resumer(settings.agentId(), links, ticks, workers, (xid, command) -> execute(xid, command, 0), listener,
                 settings.callTimeoutMillis(), settings.resumeIntervalMillis());
         this.decisionRetryMillis = Math.max(100, settings.backoffInitialMillis());
+        this.recovery = scheduler("tm-agent-recovery");
+        this.inDoubt = new InDoubtBranches(this::settleByXid, recovery, settings.backoffInitialMillis(), settings.backoffMaxMillis(),
+                System::nanoTime);
+        this.sweep = new RecoverySweep(resources, recoverer, this::drives, this::askAbout,
+                settings.recoveryIntervalMillis(), settings.recoverySafetyMillis(), System::nanoTime, listener);
         // a parked CAN_COMMIT / PRE_COMMIT kept its participant timeout in the branch; answered to the owner's link
         table.onParkedCommand((branch, command) -> workers.execute(() -> run(links.serving(branch.xid().gtrid()), branch.xid(), command, 0)));
     }
@@ -230,6 +246,7 @@ public final class Agent implements AutoCloseable {
             openLink(c);
         }
         resumer.start();
+        scheduleSweep(settings.recoveryIntervalMillis());
         ticks.scheduleWithFixedDelay(this::refreshMembers, settings.membersRefreshMillis(), settings.membersRefreshMillis(),
                 TimeUnit.MILLISECONDS);
     }
@@ -652,8 +669,7 @@ public final class Agent implements AutoCloseable {
                     log.warn("COMMIT_ONE_PHASE for {} which this agent does not hold; answering rolled back", xid);
                     yield Branch.Answer.ROLLED_BACK_INSTEAD;
                 }
-                case COMMIT -> recoverer.finish(xid, true, null);
-                case ROLLBACK -> recoverer.finish(xid, false, null);
+                case COMMIT, ROLLBACK -> finishUnheld(xid, command == Branch.Command.COMMIT);
             };
         }
         Branch.Answer answer;
@@ -661,6 +677,7 @@ public final class Agent implements AutoCloseable {
             answer = executeLocked(b, command, participantTimeoutMillis);
             timers.afterCommand(b, command, answer);
         }
+        watchIfInDoubt(b, command, answer);
         if (b.heuristic()) {
             listener.heuristic(xid.toString());
         }
@@ -670,15 +687,98 @@ public final class Agent implements AutoCloseable {
 
     /** One command on a branch whose lock the caller holds; a prepared branch whose connection broke is finished by xid. */
     private Branch.Answer executeLocked(Branch b, Branch.Command command, long participantTimeoutMillis) {
-        if (b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)) {
+        if ((b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK))
+                || (b.inDoubt() && command == Branch.Command.ROLLBACK)) {
             boolean commit = command == Branch.Command.COMMIT;
             Branch.Answer answer = recoverer.finish(b.xid(), commit, b.resource());
             if (answer == Branch.Answer.DONE) {
                 b.finishedByXid(commit);
+                listener.settledByRecovery("in_doubt");
             }
             return answer;
         }
         return b.execute(command, participantTimeoutMillis);
+    }
+
+    /**
+     * Whether this agent still drives {@code xid} (a live branch, or one in doubt it retries). A branch
+     * it remembers as finished does not count: listed by XA RECOVER, it is one we wrongly took for done,
+     * and the sweep must not skip it.
+     */
+    private boolean drives(TmXid xid) {
+        Branch b = table.get(xid);
+        return b != null && !b.isFinished();
+    }
+
+    /** Phase 2 by xid of a branch this agent does not hold (found by XA RECOVER, or forgotten). */
+    private Branch.Answer finishUnheld(TmXid xid, boolean commit) {
+        Branch.Answer answer = recoverer.finish(xid, commit, null);
+        if (answer == Branch.Answer.DONE) {
+            sweep.settled(xid);
+        }
+        return answer;
+    }
+
+    /**
+     * A branch whose last XA call lost its answer is retried by xid until the database confirms: a
+     * PREPARE that did not answer is rolled back (it voted NO); a COMMIT or ROLLBACK that did not is
+     * the coordinator's decision, retried here rather than only on the coordinator's next resend,
+     * which may be long (or, for a transaction it never heard of, never) coming.
+     */
+    private void watchIfInDoubt(Branch b, Branch.Command command, Branch.Answer answer) {
+        if (b.inDoubt()) {
+            inDoubt.add(b, false);
+        } else if (answer == Branch.Answer.NONE && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)
+                && b.detached()) {
+            inDoubt.add(b, command == Branch.Command.COMMIT);
+        }
+    }
+
+    /** One attempt of {@link InDoubtBranches}: phase 2 by xid under the branch's lock; true once it is done. */
+    private boolean settleByXid(Branch b, boolean commit) {
+        Branch.Command command = commit ? Branch.Command.COMMIT : Branch.Command.ROLLBACK;
+        synchronized (b) {
+            if (!b.inDoubt() && !b.detached()) {
+                return true; // the caller's rollback or the coordinator's resend finished it meanwhile
+            }
+            if (executeLocked(b, command, 0) != Branch.Answer.DONE) {
+                return false;
+            }
+        }
+        table.settled(b);
+        if (commit) {
+            acknowledge(b, command, Branch.Answer.DONE); // the coordinator knows the transaction and waits for this
+        }
+        return true;
+    }
+
+    private void scheduleSweep(long delayMillis) {
+        try {
+            recovery.schedule(this::runSweep, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the agent is closing
+        }
+    }
+
+    private void runSweep() {
+        try {
+            sweep.sweep();
+        } catch (RuntimeException e) {
+            log.warn("Agent {}: recovery sweep failed; trying again in {} ms", settings.agentId(), settings.recoveryIntervalMillis(), e);
+        }
+        if (!closed) {
+            scheduleSweep(sweep.nextDelayMillis());
+        }
+    }
+
+    /** Branches held here whose database state is in doubt (their XA call lost its answer): for metrics and health. */
+    public int inDoubtCount() {
+        return inDoubt.count();
+    }
+
+    /** Age of the oldest of {@link #inDoubtCount()}, in milliseconds; 0 when there is none. */
+    public long oldestInDoubtMillis() {
+        return inDoubt.oldestAgeMillis();
     }
 
     /**
@@ -821,6 +921,7 @@ public final class Agent implements AutoCloseable {
         }
         reconnects.shutdownNow();
         ticks.shutdownNow();
+        recovery.shutdownNow();
         timers.close();
         for (ServerLink l : links.all()) {
             l.close();

@@ -15,4 +15,13 @@ public interface AgentListener {
 
     /** 3PC: a participant timer ran out and the agent decided a branch on its own ({@code outcome} "commit" or "rollback"). */
     default void decidedOnItsOwn(String outcome) {}
+
+    /** The periodic recovery sweep ran XA RECOVER on the resources. */
+    default void recoverySweep() {}
+
+    /**
+     * A prepared branch was finished by xid on a fresh connection: {@code source} "sweep" (one the
+     * recovery sweep found and asked about) or "in_doubt" (one whose XA call lost its answer).
+     */
+    default void settledByRecovery(String source) {}
 }

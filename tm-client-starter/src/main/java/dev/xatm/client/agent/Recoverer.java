@@ -15,6 +15,7 @@ import javax.transaction.xa.Xid;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,6 +116,14 @@ final class Recoverer {
                     + " another deployment recovers its own branches, and our coordinator cannot know their outcome.",
                     r, filter.cluster().map(ClusterId::value).orElse("not known"), String.join("; ", news));
         }
+    }
+
+    /**
+     * Forgets where XA RECOVER found the xids of {@code r} that its latest listing no longer has
+     * (finished by whoever held them), so periodic sweeps do not make {@link #foundOn} grow.
+     */
+    void retainFound(EnlistedResource r, Collection<TmXid> listed) {
+        foundOn.entrySet().removeIf(e -> e.getValue() == r && !listed.contains(e.getKey()));
     }
 
     EnlistedResource foundOn(TmXid xid) {

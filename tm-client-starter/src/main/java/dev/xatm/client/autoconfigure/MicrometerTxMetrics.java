@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * rollback / commit_one_phase / can_commit / pre_commit XA work), {@code tm.client.heuristic} for
  * heuristic branch outcomes, and {@code tm.client.participant.decisions} tagged
  * {@code outcome=commit|rollback} for 3PC branches this instance decided on its own when a
- * participant timer ran out. The registry is looked up on first use, so metrics work whatever order
+ * participant timer ran out; {@code xatm.client.recovery.sweeps} counts recovery sweeps and
+ * {@code xatm.client.recovery.settled} (tagged {@code source=sweep|in_doubt}) the prepared branches
+ * finished by xid on a fresh connection ({@link RecoveryMeters} has the in-doubt gauges). The registry is looked up on first use, so metrics work whatever order
  * the auto-configurations run in.
  */
 final class MicrometerTxMetrics implements TxMetrics, AgentListener {
@@ -66,6 +68,22 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
         MeterRegistry r = registry();
         if (r != null) {
             r.counter("tm.client.participant.decisions", "outcome", outcome).increment();
+        }
+    }
+
+    @Override
+    public void recoverySweep() {
+        MeterRegistry r = registry();
+        if (r != null) {
+            r.counter("xatm.client.recovery.sweeps").increment();
+        }
+    }
+
+    @Override
+    public void settledByRecovery(String source) {
+        MeterRegistry r = registry();
+        if (r != null) {
+            r.counter("xatm.client.recovery.settled", "source", source).increment();
         }
     }
 

@@ -129,8 +129,25 @@ public class TmClientAutoConfiguration {
                   TmClientProperties properties, ObjectProvider<AgentListener> listener) {
         AgentSettings agent = new AgentSettings(settings.agentId(), properties.getGtridPrefix(), properties.getReconnectBackoffInitialMs(),
                 properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(), properties.getCallTimeoutMs(),
-                properties.getResumeIntervalMs(), properties.getMembersRefreshMs(), properties.isRecoverLegacyXids());
+                properties.getResumeIntervalMs(), properties.getMembersRefreshMs(),
+                positive(properties.getRecoveryInterval(), "tm.client.recovery-interval"),
+                notNegative(properties.getRecoverySafetyInterval(), "tm.client.recovery-safety-interval"),
+                properties.isRecoverLegacyXids());
         return new Agent(agent, channels, table, resources::all, listener.getIfAvailable(() -> AgentListener.NONE));
+    }
+
+    private static long positive(java.time.Duration d, String name) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be a positive duration, e.g. 30s");
+        }
+        return d.toMillis();
+    }
+
+    private static long notNegative(java.time.Duration d, String name) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be a duration of zero or more, e.g. 60s");
+        }
+        return d.toMillis();
     }
 
     @Bean
@@ -229,6 +246,12 @@ public class TmClientAutoConfiguration {
         @ConditionalOnMissingBean
         MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry) {
             return new MicrometerTxMetrics(registry);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "tmRecoveryMeters")
+        RecoveryMeters tmRecoveryMeters(Agent agent) {
+            return new RecoveryMeters(agent);
         }
     }
 

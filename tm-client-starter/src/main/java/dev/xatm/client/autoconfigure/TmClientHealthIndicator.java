@@ -5,6 +5,7 @@ import dev.xatm.client.enlist.BranchTable;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,7 +15,9 @@ import java.util.Map;
  * UP while the agent has a connected stream to at least one tm-server; DOWN with the reasons
  * otherwise. Lists every link (address, node id and epoch from its Welcome, connected or why not):
  * with several servers, a link that is down means the gtrids its server owns cannot be committed from
- * here until it is back (or taken over).
+ * here until it is back (or taken over). Also shows the branches held in doubt (an XA call lost its
+ * answer with the connection, so the database may hold them prepared until the agent's retries by
+ * xid get through) and the oldest one's age: one that keeps growing needs a look.
  */
 final class TmClientHealthIndicator implements HealthIndicator {
     private final Agent agent;
@@ -42,6 +45,10 @@ final class TmClientHealthIndicator implements HealthIndicator {
         }
         // the deployment's cluster id, as the servers announced it: every gtrid minted here names it
         b.withDetail("clusterId", agent.clusterId().map(c -> c.value()).orElse("not known yet"));
-        return b.withDetail("agentId", agent.agentId()).withDetail("links", links).withDetail("liveBranches", branches.liveCount()).build();
+        // in doubt: the database may hold these prepared (their XA call lost its answer); the agent is finishing them by xid
+        return b.withDetail("agentId", agent.agentId()).withDetail("links", links).withDetail("liveBranches", branches.liveCount())
+                .withDetail("inDoubtBranches", agent.inDoubtCount())
+                .withDetail("oldestInDoubtAge", Duration.ofMillis(agent.oldestInDoubtMillis()).toString())
+                .build();
     }
 }

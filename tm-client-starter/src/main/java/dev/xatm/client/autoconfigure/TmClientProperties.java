@@ -2,6 +2,8 @@ package dev.xatm.client.autoconfigure;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,6 +100,12 @@ public class TmClientProperties {
     /** Several tm-servers on a shared store: how often a connected server is asked for the cluster's members (a new one gets a stream of its own; one no longer holding a lease gets no new transactions), in milliseconds. */
     private long membersRefreshMs = 1_000;
 
+    /** How often the agent's recovery sweep runs XA RECOVER on every enlisted database, besides the scan on every (re)connect: a Duration ("30s", "2m"; a bare number is milliseconds). */
+    private Duration recoveryInterval = Duration.ofSeconds(30);
+
+    /** How long the recovery sweep must have seen a prepared branch of ours that this instance does not hold before it asks the coordinator about it; longer than any commit (PREPARE to decision) takes, so a branch another instance is committing is never touched. A Duration ("60s"; a bare number is milliseconds). */
+    private Duration recoverySafetyInterval = Duration.ofSeconds(60);
+
     /** How many finished branches the agent remembers to answer a resent command identically. */
     private int finishedBranchMemory = 10_000;
 
@@ -118,6 +126,22 @@ public class TmClientProperties {
 
     /** Embedded mode settings. */
     private final Embedded embedded = new Embedded();
+
+    public Duration getRecoveryInterval() {
+        return recoveryInterval;
+    }
+
+    public void setRecoveryInterval(Duration recoveryInterval) {
+        this.recoveryInterval = recoveryInterval;
+    }
+
+    public Duration getRecoverySafetyInterval() {
+        return recoverySafetyInterval;
+    }
+
+    public void setRecoverySafetyInterval(Duration recoverySafetyInterval) {
+        this.recoverySafetyInterval = recoverySafetyInterval;
+    }
 
     public boolean isEnabled() {
         return enabled;

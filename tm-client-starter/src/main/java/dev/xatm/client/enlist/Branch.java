@@ -19,6 +19,7 @@ import java.sql.SQLException;
  *    |  \--COMMIT_ONE_PHASE ok------------------^
  *    |--PREPARE, nothing written--> READ_ONLY (ended and committed in one phase; no phase 2)
  *    |--PREPARE fails / ROLLBACK / 1PC fails--> ROLLED_BACK <--ROLLBACK-- PREPARED
+ *    |--PREPARE's answer lost with the connection--> IN_DOUBT --rolled back by xid--> ROLLED_BACK
  *    '--1PC, connection lost: outcome unknown--> UNKNOWN
  *
  *  3PC: ACTIVE --CAN_COMMIT, healthy--> WILLING (XA-ended, nothing durable) --PRE_COMMIT ok--> PREPARED
@@ -38,13 +39,18 @@ import java.sql.SQLException;
  *
  * <p>The connection goes back to the pool when the branch ends (COMMITTED / ROLLED_BACK), never
  * earlier: MariaDB binds a prepared branch to its session, so phase 2 runs on the preparing
- * connection (SPEC §9). A connection whose state is doubtful is evicted instead.
+ * connection. A connection whose state is doubtful is evicted instead.
  */
 public final class Branch {
     private static final Logger log = LoggerFactory.getLogger(Branch.class);
 
-    /** {@code WILLING}: 3PC, answered YES to CAN_COMMIT: XA-ended and healthy, not prepared. */
-    public enum State { ACTIVE, WILLING, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN, READ_ONLY }
+    /**
+     * {@code WILLING}: 3PC, answered YES to CAN_COMMIT: XA-ended and healthy, not prepared.
+     * {@code IN_DOUBT}: XA PREPARE was sent and its answer lost with the connection, so the database may
+     * hold the branch prepared (and its locks). It voted NO; the agent rolls it back by xid on a fresh
+     * connection ({@link #finishedByXid}).
+     */
+    public enum State { ACTIVE, WILLING, PREPARED, COMMITTED, ROLLED_BACK, UNKNOWN, READ_ONLY, IN_DOUBT }
 
     /** The phase commands of the wire protocol. */
     public enum Command { PREPARE, COMMIT, ROLLBACK, COMMIT_ONE_PHASE, CAN_COMMIT, PRE_COMMIT }
@@ -89,7 +95,7 @@ public final class Branch {
     private Command decidedOnItsOwn;
     /**
      * Set while the business thread that began the transaction prepares the branch itself and waits
-     * for the coordinator's decision (one round trip, SPEC §10). Meanwhile the agent must not ask the
+     * for the coordinator's decision (the one-round-trip commit). Meanwhile the agent must not ask the
      * coordinator about the branch: it has not heard of the transaction yet and would say ROLLBACK.
      */
     private boolean committingInCaller;
@@ -234,7 +240,7 @@ public final class Branch {
                 return Answer.VOTE_YES; // a resend, or a late one: it is (or was) as healthy as it gets
             case READ_ONLY:
                 return Answer.VOTE_READ_ONLY;
-            case ROLLED_BACK, UNKNOWN:
+            case ROLLED_BACK, UNKNOWN, IN_DOUBT:
                 return Answer.VOTE_NO;
             default:
                 break;
@@ -310,7 +316,7 @@ public final class Branch {
                 return Answer.VOTE_YES;
             case READ_ONLY:
                 return Answer.VOTE_READ_ONLY;
-            case ROLLED_BACK, UNKNOWN:
+            case ROLLED_BACK, UNKNOWN, IN_DOUBT:
                 return Answer.VOTE_NO;
             default:
                 break;
@@ -342,12 +348,22 @@ public final class Branch {
     /** XA PREPARE of a branch already XA-ended. */
     private Answer prepareEnded() {
         try {
-            xa.prepare(xid); // never XA_RDONLY from our drivers (XA-FACTS §5.5)
+            xa.prepare(xid); // none of our drivers ever answers XA_RDONLY
             state = State.PREPARED;
             return Answer.VOTE_YES;
         } catch (XAException e) {
-            // PostgreSQL turns a failed PREPARE into a rollback (XA-FACTS §5.3); MySQL/MariaDB leave it
-            // idle or rolled back; a rollback attempt settles all of them.
+            if (XaErrorClassifier.outcomeUnknown(e)) {
+                // The database may have run the PREPARE and lost only the answer (a killed connection):
+                // a prepared branch outlives its session, with its locks. This connection cannot settle it;
+                // the agent rolls it back by xid on a fresh one. Still a NO: nobody may commit on it.
+                log.warn("XA PREPARE of branch {} on {} did not answer ({}), voting NO; the branch may be prepared in the "
+                        + "database and is rolled back by xid on another connection", xid, resource, XaErrorClassifier.describe(e));
+                state = State.IN_DOUBT;
+                finish(false);
+                return Answer.VOTE_NO;
+            }
+            // PostgreSQL turns a failed PREPARE into a rollback; MySQL/MariaDB leave it idle or rolled
+            // back; a rollback attempt settles all of them.
             log.info("XA PREPARE of branch {} on {} failed, voting NO: {}", xid, resource, XaErrorClassifier.describe(e));
             try {
                 xa.rollback(xid);
@@ -361,7 +377,7 @@ public final class Branch {
     }
 
     /**
-     * The branch wrote nothing (SPEC §2; no driver here returns XA_RDONLY, so we decide): end it and
+     * The branch wrote nothing (no driver here returns XA_RDONLY, so we decide): end it and
      * commit it in one phase now, which releases its connection and any locks its reads took, and
      * vote READ_ONLY so the coordinator leaves it out of phase 2. Commit rather than roll back: were
      * the dirty tracking ever wrong, the common outcome (global commit) would still keep the write.
@@ -397,7 +413,7 @@ public final class Branch {
         switch (state) {
             case COMMITTED, READ_ONLY:
                 return Answer.DONE; // READ_ONLY: nothing to commit (the coordinator sends none; a stray one is harmless)
-            case ACTIVE, WILLING, ROLLED_BACK, UNKNOWN:
+            case ACTIVE, WILLING, ROLLED_BACK, UNKNOWN, IN_DOUBT:
                 // the coordinator sends COMMIT only to branches that voted YES: this is a bug somewhere
                 log.error("COMMIT for branch {} on {} which is {}, not prepared; not acknowledged (heuristic hazard)", xid, resource, state);
                 return Answer.NONE;
@@ -447,8 +463,8 @@ public final class Branch {
             case COMMITTED:
                 log.error("ROLLBACK for branch {} on {} which already COMMITTED; not acknowledged (heuristic hazard)", xid, resource);
                 return Answer.NONE;
-            case UNKNOWN:
-                return Answer.NONE;
+            case UNKNOWN, IN_DOUBT:
+                return Answer.NONE; // IN_DOUBT: rolled back by xid by the agent, not on this (lost) connection
             default:
                 break;
         }
@@ -493,7 +509,7 @@ public final class Branch {
                 return Answer.DONE;
             case ROLLED_BACK:
                 return Answer.ROLLED_BACK_INSTEAD;
-            case UNKNOWN, PREPARED, WILLING:
+            case UNKNOWN, PREPARED, WILLING, IN_DOUBT:
                 return Answer.NONE;
             default:
                 break;
@@ -527,7 +543,7 @@ public final class Branch {
                 return Answer.ROLLED_BACK_INSTEAD;
             }
             if (XaErrorClassifier.classify(e, XaOperation.COMMIT) == XaErrorClassifier.Verdict.RETRY) {
-                // the commit may or may not have happened (XA-FACTS E.39): never guess
+                // the commit may or may not have happened: never guess
                 state = State.UNKNOWN;
                 log.error("One-phase commit of branch {} on {} lost its connection: outcome unknown ({}); "
                         + "not acknowledged, the coordinator reports it as a heuristic hazard", xid, resource, XaErrorClassifier.describe(e));
@@ -594,16 +610,23 @@ public final class Branch {
 
     /**
      * Prepared, but its connection broke: phase 2 must run by xid on a fresh connection (the database
-     * kept the prepared branch: XA-FACTS §0).
+     * kept the prepared branch: it outlives its session on PostgreSQL and MariaDB).
      */
     public synchronized boolean detached() {
         return state == State.PREPARED && xa == null;
     }
 
-    /** Phase 2 of a {@link #detached()} branch was done by xid elsewhere. */
+    /** Whether PREPARE's answer was lost: see {@link State#IN_DOUBT}. */
+    public synchronized boolean inDoubt() {
+        return state == State.IN_DOUBT;
+    }
+
+    /** Phase 2 of a {@link #detached()} or {@link #inDoubt()} branch was done by xid elsewhere. */
     public synchronized void finishedByXid(boolean committed) {
         if (state == State.PREPARED) {
             state = committed ? State.COMMITTED : State.ROLLED_BACK;
+        } else if (state == State.IN_DOUBT && !committed) {
+            state = State.ROLLED_BACK;
         }
     }
 

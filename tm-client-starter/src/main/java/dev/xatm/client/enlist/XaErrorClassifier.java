@@ -7,7 +7,7 @@ import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 
 /**
- * What a failed XA call means for the agent, for the three drivers we enlist (XA-FACTS §5, §6 E.40).
+ * What a failed XA call means for the agent, for the three drivers we enlist.
  *
  * <ul>
  *   <li>{@link Verdict#RETRY}: the resource could not answer (connection lost, server restarting);
@@ -26,7 +26,7 @@ import java.sql.SQLTransientConnectionException;
 public final class XaErrorClassifier {
     public enum Verdict { RETRY, ALREADY_DONE, HEURISTIC, FATAL }
 
-    /** MySQL/MariaDB server errors that mean "the branch was rolled back" (XA-FACTS §5.1 table). */
+    /** MySQL/MariaDB server errors that mean "the branch was rolled back" (server errors 1402, 1613, 1614). */
     private static final int ER_XA_RBTIMEOUT = 1613;
     private static final int ER_XA_RBDEADLOCK = 1614;
     private static final int ER_XA_RBROLLBACK = 1402;
@@ -54,15 +54,42 @@ public final class XaErrorClassifier {
             case XAException.XA_HEURRB -> op == XaOperation.ROLLBACK ? Verdict.ALREADY_DONE : Verdict.HEURISTIC;
             case XAException.XA_HEURMIX, XAException.XA_HEURHAZ -> Verdict.HEURISTIC;
             // RMFAIL: the resource is unavailable (connection lost). RMERR: pgjdbc reports a still
-            // prepared branch this way after its backend died (XA-FACTS §5.3, pgjdbc#4438), so
+            // prepared branch this way after its backend died (pgjdbc#4438), so
             // for phase 2 it is worth retrying; for phase 1 the branch is lost anyway.
             case XAException.XAER_RMFAIL -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
             case XAException.XAER_RMERR -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
             // mariadb-java-client maps only 1397-1402; anything else, a lost connection included,
-            // arrives as errorCode 0 (XA-FACTS §5.2, E.40): never success, never final.
+            // arrives as errorCode 0: never success, never final.
             case 0 -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
             default -> Verdict.FATAL;
         };
+    }
+
+    /**
+     * Whether the database may have done what {@code e} answers, the answer being lost with the
+     * connection: the outcome is in doubt, never a known one. True for
+     * <ul>
+     *   <li>XAER_RMFAIL: mysql-connector-j maps any non-XA SQL error to it, a lost connection included;
+     *       pgjdbc answers every PREPARE failure outside SQLSTATE class 23 with it;</li>
+     *   <li>errorCode 0: mariadb-java-client maps only the server's XA errors 1397-1402 and reports
+     *       anything else, a killed connection among it, with no code at all;</li>
+     *   <li>XAER_RMERR: pgjdbc's answer for a branch whose backend was terminated after PREPARE;</li>
+     *   <li>any code whose cause is a connection failure (SQLSTATE 08*, 57P01 "terminating connection",
+     *       a closed connection).</li>
+     * </ul>
+     * The database's definite answers (XA_RB*, XAER_NOTA, XAER_PROTO, XA_HEUR*, ...) are not in doubt.
+     */
+    public static boolean outcomeUnknown(XAException e) {
+        int code = effectiveCode(e);
+        if (code == XAException.XAER_RMFAIL || code == XAException.XAER_RMERR || code == 0) {
+            return true;
+        }
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof SQLException sql && isConnectionFailure(sql)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -100,7 +127,14 @@ public final class XaErrorClassifier {
         String state = e.getSQLState();
         return e instanceof SQLNonTransientConnectionException || e instanceof SQLTransientConnectionException
                 || e instanceof SQLRecoverableException
-                || (state != null && (state.startsWith("08") || state.equals("57P01")));
+                || (state != null && (state.startsWith("08") || state.equals("57P01")))
+                || isClosedConnection(e);
+    }
+
+    /** pgjdbc says "This connection has been closed." with SQLSTATE 08003; others only in words. */
+    private static boolean isClosedConnection(SQLException e) {
+        String m = e.getMessage();
+        return m != null && m.toLowerCase(java.util.Locale.ROOT).contains("connection") && m.toLowerCase(java.util.Locale.ROOT).contains("closed");
     }
 
     private static boolean isPhaseTwo(XaOperation op) {

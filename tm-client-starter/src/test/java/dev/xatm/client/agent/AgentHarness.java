@@ -37,6 +37,11 @@ final class AgentHarness implements AutoCloseable {
     final EnlistingDataSource ds;
 
     AgentHarness(boolean holdWelcome, AgentListener listener) throws Exception {
+        this(holdWelcome, listener, null);
+    }
+
+    /** With {@code dialect} (null: H2's own) running XA for the one resource, e.g. a {@link StubResourceManager}'s. */
+    AgentHarness(boolean holdWelcome, AgentListener listener, dev.xatm.client.enlist.XaDialect dialect) throws Exception {
         pool = new HikariDataSource();
         pool.setJdbcUrl("jdbc:h2:mem:agent" + DBS.incrementAndGet() + ";DB_CLOSE_DELAY=-1");
         pool.setMaximumPoolSize(4);
@@ -46,7 +51,7 @@ final class AgentHarness implements AutoCloseable {
         fake = new FakeCoordinatorServer(holdWelcome);
         channel = fake.channel();
         table = new BranchTable(100);
-        EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
+        EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), dialect != null ? dialect : XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
         agent = new Agent("agent-1", channel, table, () -> List.of(resource), "xatm", 50, 200, 2, listener);
         Enlistment enlistment = new Enlistment(new GrpcCoordinatorAccess(channel, 5_000, 5_000), "agent-1", new BqualMinter("tag"),
                 table, agent::awaitConnected, 5_000, true);

@@ -41,6 +41,27 @@ class TmClientAutoConfigurationTest {
         });
     }
 
+    /** The recovery sweep's settings take Duration syntax, default to the agent's defaults, and a zero interval is refused at start-up. */
+    @Test
+    void recoveryIntervalsTakeDurationsAndRefuseAZeroInterval() {
+        TmClientProperties defaults = new TmClientProperties();
+        assertThat(defaults.getRecoveryInterval().toMillis()).isEqualTo(dev.xatm.client.agent.AgentSettings.DEFAULT_RECOVERY_INTERVAL_MILLIS);
+        assertThat(defaults.getRecoverySafetyInterval().toMillis()).isEqualTo(dev.xatm.client.agent.AgentSettings.DEFAULT_RECOVERY_SAFETY_MILLIS);
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.recovery-interval=45s",
+                "tm.client.recovery-safety-interval=2m").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            TmClientProperties p = ctx.getBean(TmClientProperties.class);
+            assertThat(p.getRecoveryInterval()).isEqualTo(Duration.ofSeconds(45));
+            assertThat(p.getRecoverySafetyInterval()).isEqualTo(Duration.ofMinutes(2));
+        });
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.recovery-interval=1500").run(ctx ->
+                assertThat(ctx.getBean(TmClientProperties.class).getRecoveryInterval()).isEqualTo(Duration.ofMillis(1500)));
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.recovery-interval=0s").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.recovery-interval must be a positive duration");
+        });
+    }
+
     @Test
     void disabledLeavesDataSourcesAlone() {
         runner.withPropertyValues("tm.client.enabled=false").run(ctx -> {

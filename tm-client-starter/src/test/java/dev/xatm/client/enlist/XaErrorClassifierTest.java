@@ -13,7 +13,7 @@ import static dev.xatm.client.enlist.XaOperation.PREPARE;
 import static dev.xatm.client.enlist.XaOperation.ROLLBACK;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The per-driver error classifier (XA-FACTS §5, E.27, E.40). */
+/** The per-driver error classifier: what each XA error of our three drivers means for the agent. */
 class XaErrorClassifierTest {
     static XAException xa(int code) {
         return new XAException(code);
@@ -94,5 +94,26 @@ class XaErrorClassifierTest {
     @Test
     void describeNamesTheCode() {
         assertThat(XaErrorClassifier.describe(xa(XAException.XAER_NOTA))).startsWith("XAER_NOTA (-4)");
+    }
+
+    /** A failure that may have come after the database did the work (the answer lost with the connection) is in doubt. */
+    @Test
+    void lostAnswersAreInDoubtDefiniteAnswersAreNot() {
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XAER_RMFAIL))).isTrue();
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XAER_RMERR))).isTrue(); // pgjdbc, terminated backend
+        assertThat(XaErrorClassifier.outcomeUnknown(new XAException("Connection killed"))).isTrue(); // mariadb-java-client: code 0
+        assertThat(XaErrorClassifier.outcomeUnknown(mariadb(new SQLNonTransientConnectionException("socket closed", "08000"))))
+                .isTrue();
+        XAException protoButClosed = xa(XAException.XAER_PROTO);
+        protoButClosed.initCause(new SQLException("This connection has been closed.", "08003"));
+        assertThat(XaErrorClassifier.outcomeUnknown(protoButClosed)).isTrue();
+
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XAER_NOTA))).isFalse();
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XA_RBROLLBACK))).isFalse();
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XA_RBINTEGRITY))).isFalse();
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XAER_PROTO))).isFalse();
+        assertThat(XaErrorClassifier.outcomeUnknown(xa(XAException.XA_HEURRB))).isFalse();
+        // MariaDB's own "rolled back" errors behind errorCode 0 are definite too
+        assertThat(XaErrorClassifier.outcomeUnknown(mariadb(new SQLException("XA_RBDEADLOCK", "XA102", 1614)))).isFalse();
     }
 }
