@@ -5,7 +5,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 
 /**
  * The sample order service: orders and inventory spread over two shard databases, one order placed
- * as one global transaction across both (SPEC §5). Everything xatm-specific is the starter's
+ * as one global transaction across both. Everything xatm-specific is the starter's
  * {@code @GlobalTransactional} on {@link dev.xatm.sample.order.PlaceOrder#place} and the
  * {@code tm.client.*} properties.
  */

@@ -9,7 +9,7 @@ import java.sql.SQLException;
 
 /**
  * One database of the benchmark, from the same TM_TEST_* variables the integration tests read
- * (SPEC §8). The password is only handed to drivers, never printed.
+ *. The password is only handed to drivers, never printed.
  */
 public record Db(String url, String user, String password) {
 

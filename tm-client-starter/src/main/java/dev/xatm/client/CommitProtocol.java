@@ -5,10 +5,10 @@ package dev.xatm.client;
  * names one on Begin, so {@code tm.server.default-protocol} never changes what an application asked for.
  */
 public enum CommitProtocol {
-    /** Two-phase commit, presumed abort (SPEC §2). The default. */
+    /** Two-phase commit, presumed abort. The default. */
     TWO_PHASE,
     /**
-     * Three-phase commit (SPEC §2): CAN_COMMIT (a question, nothing durable), PRE_COMMIT (XA PREPARE),
+     * Three-phase commit: CAN_COMMIT (a question, nothing durable), PRE_COMMIT (XA PREPARE),
      * COMMIT. Costs one more round trip to every branch than 2PC. Participants time out on their own:
      * a branch that answered CAN_COMMIT and hears nothing more rolls back, a prepared branch that hears
      * no decision commits. A network partition after PRE_COMMIT can therefore commit a branch the

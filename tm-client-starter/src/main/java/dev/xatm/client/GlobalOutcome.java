@@ -6,6 +6,6 @@ public enum GlobalOutcome {
     ROLLED_BACK,
     /** Rolled back because its deadline passed before a commit decision. */
     TIMED_OUT,
-    /** A one-phase commit got no answer: unknown, needs an operator (XA-FACTS E.39). */
+    /** A one-phase commit got no answer: unknown, needs an operator. */
     HEURISTIC_HAZARD
 }

@@ -8,7 +8,7 @@ public enum AckResult {
     ROLLED_BACK_INSTEAD,
     /**
      * The database had already committed the branch on its own (XA_HEURCOM). Nothing more can be done
-     * by resending; the coordinator records it and keeps the transaction for an operator (SPEC §2).
+     * by resending; the coordinator records it and keeps the transaction for an operator.
      */
     HEURISTIC_COMMIT,
     /** The database had already rolled the branch back on its own (XA_HEURRB). */

@@ -5,7 +5,7 @@ public enum Action {
     PREPARE,
     COMMIT,
     ROLLBACK,
-    /** XA COMMIT ... ONE PHASE: the single-branch optimisation, no decision record (SPEC §2). */
+    /** XA COMMIT ... ONE PHASE: the single-branch optimisation, no decision record. */
     COMMIT_ONE_PHASE,
     /** 3PC phase 1: a question (is the branch ended cleanly and healthy?); nothing durable changes. */
     CAN_COMMIT,

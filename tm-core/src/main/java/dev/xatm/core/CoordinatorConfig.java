@@ -7,7 +7,7 @@ package dev.xatm.core;
  * @param prepareTimeoutMillis  how long a branch may take to vote; a missing vote then counts as NO
  * @param retryInitialMillis    first resend interval of an unanswered phase command
  * @param retryMaxMillis        the resend interval doubles up to this bound, and then keeps going:
- *                              phase 2 never gives up (XA-FACTS D.30)
+ *                              phase 2 never gives up
  * @param maxBranchesPerTxn     branches one global transaction may register
  * @param maxLiveTxns           unfinished transactions the coordinator holds; begins past it are refused
  * @param finishedMemory        how many finished transactions are remembered, to answer late or

@@ -28,7 +28,7 @@ public sealed interface Event {
     record CommitRequested(String gtrid) implements Event {}
 
     /**
-     * SPEC §10's one round trip: the initiator's agent ({@code agentId}) has already ended and
+     * the one round trip: the initiator's agent ({@code agentId}) has already ended and
      * prepared its own branches and asks for the commit with their votes. The coordinator may never
      * have heard of the gtrid (no Begin was sent): it then starts the transaction here, with
      * {@code name} and {@code deadlineMillis} (the driver's clock). Branches registered earlier by

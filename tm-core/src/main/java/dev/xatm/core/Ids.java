@@ -5,8 +5,8 @@ import java.util.regex.Pattern;
 /**
  * The grammar of the identifiers that cross the wire and end up inside XA xids.
  *
- * <p>gtrid and bqual become the bytes of an XA Xid, which MySQL limits to 64 bytes each (XA-FACTS
- * §5.1) and pgjdbc base64-encodes into a GID under PostgreSQL's 200-byte limit (§5.3). We keep them
+ * <p>gtrid and bqual become the bytes of an XA Xid, which MySQL limits to 64 bytes each, and
+ * pgjdbc base64-encodes into a GID under PostgreSQL's 200-byte limit. We keep them
  * printable ASCII so they read the same in logs, {@code XA RECOVER} and {@code pg_prepared_xacts}.
  */
 public final class Ids {

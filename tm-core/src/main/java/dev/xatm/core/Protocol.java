@@ -1,6 +1,6 @@
 package dev.xatm.core;
 
-/** The atomic commit protocol a global transaction runs, chosen at Begin (SPEC §2). */
+/** The atomic commit protocol a global transaction runs, chosen at Begin. */
 public enum Protocol {
     /** Two-phase commit, presumed abort: PREPARE, a durable COMMIT decision, COMMIT. */
     TWO_PHASE("2PC"),

@@ -1,7 +1,7 @@
 package dev.xatm.core;
 
 /**
- * The four timeouts of three-phase commit (SPEC §2), in milliseconds of the driver's clock.
+ * The four timeouts of three-phase commit, in milliseconds of the driver's clock.
  *
  * @param canCommitMillis             the coordinator waits this long for every CAN_COMMIT answer; a
  *                                    missing one aborts

@@ -4,6 +4,6 @@ package dev.xatm.core;
 public enum Vote {
     YES,
     NO,
-    /** The branch wrote nothing; its agent finished it already and it is left out of phase 2 (SPEC §2). */
+    /** The branch wrote nothing; its agent finished it already and it is left out of phase 2. */
     READ_ONLY
 }

@@ -6,7 +6,7 @@ import java.util.regex.Pattern;
 
 /**
  * The owner a gtrid names: the tm-server node and the epoch (lease incarnation) of that node that
- * alone may decide it (HA.md rule R2). Only servers on a shared JDBC store have node ids; there a
+ * alone may decide it (docs/ha.md, rule R2). Only servers on a shared JDBC store have node ids; there a
  * client mints every gtrid for one server it is connected to, by appending {@code ":<node>.<epoch>"}
  * (epoch in base 36) to the gtrid it would mint anyway:
  *

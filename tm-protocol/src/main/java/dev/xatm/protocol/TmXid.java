@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
  * the bqual as ASCII bytes.
  *
  * <p>The format id is how recovery tells our prepared branches from everybody else's: XA RECOVER
- * lists every prepared transaction on the database server, and foreign ones must never be touched
- * (XA-FACTS §5.5, SPEC §9). It fits in 4 bytes, which MariaDB requires with the binlog on (§5.2).
+ * lists every prepared transaction on the database server, and
+ * foreign ones must never be touched. It fits in 4 bytes, which MariaDB requires with the binlog on.
  */
 public final class TmXid implements Xid {
     /** "XTM1" in ASCII. */

@@ -27,7 +27,8 @@ import java.util.TreeSet;
  * interferes with the XA sessions an agent holds.
  */
 public final class TestDb {
-    public enum Kind { POSTGRES, MARIADB }
+    /** MYSQL is MySQL 8.4 through mysql-connector-j; MARIADB is MariaDB (or a MySQL under the MariaDB variables) through mariadb-java-client. */
+    public enum Kind { POSTGRES, MARIADB, MYSQL }
 
     private final Kind kind;
     private final String resourceId;
@@ -116,6 +117,13 @@ public final class TestDb {
                 ds.setPassword(password);
                 return ds;
             }
+            case MYSQL -> {
+                com.mysql.cj.jdbc.MysqlXADataSource ds = new com.mysql.cj.jdbc.MysqlXADataSource();
+                ds.setUrl(url);
+                ds.setUser(user);
+                ds.setPassword(password);
+                return ds;
+            }
             default -> throw new AssertionError(kind);
         }
     }
@@ -134,7 +142,7 @@ public final class TestDb {
      * transaction.
      */
     public void createTable(String table) throws SQLException {
-        String engine = kind == Kind.MARIADB ? " ENGINE=InnoDB" : "";
+        String engine = kind == Kind.POSTGRES ? "" : " ENGINE=InnoDB";
         exec("CREATE TABLE IF NOT EXISTS " + table + " (id BIGINT PRIMARY KEY, note VARCHAR(200))" + engine);
     }
 

@@ -27,6 +27,25 @@ class TestDatabasesTest {
     }
 
     @Test
+    void theEnvironmentWinsThenDockerThenNothing() {
+        Map<String, String> full = Map.of("TM_TEST_PG_URL", "jdbc:postgresql://h/d", "TM_TEST_PG_USER", "u",
+                "TM_TEST_MYSQL_URL", "jdbc:mariadb://h/d", "TM_TEST_MYSQL_USER", "u");
+        assertThat(TestDatabases.source(full, () -> true)).isEqualTo(TestDatabases.Source.ENVIRONMENT);
+        assertThat(TestDatabases.source(Map.of(), () -> true)).isEqualTo(TestDatabases.Source.CONTAINERS);
+        assertThat(TestDatabases.source(Map.of(), () -> false)).isEqualTo(TestDatabases.Source.MISSING);
+        assertThat(TestDatabases.source(Map.of("TM_TEST_CONTAINERS", "false"), () -> true))
+                .as("containers switched off").isEqualTo(TestDatabases.Source.MISSING);
+        assertThat(TestDatabases.source(Map.of("TM_TEST_PG_URL", "jdbc:postgresql://h/d"), () -> true))
+                .as("a half-set environment is reported, not replaced by containers").isEqualTo(TestDatabases.Source.MISSING);
+    }
+
+    @Test
+    void theSkipLineSaysHowToRunTheTests() {
+        assertThat(TestDatabases.skipReason(Map.of())).contains("TM_TEST_PG_URL").contains("Docker").contains(".ci/run --provision-only")
+                .doesNotContain("§");
+    }
+
+    @Test
     void aPrefixOwnsTheGtridsThatContinueWithASeparator() {
         assertThat(TestDb.hasPrefix("it-7-1", "it-7")).isTrue();
         assertThat(TestDb.hasPrefix("it7:ab.c", "it7")).isTrue();

@@ -3,7 +3,7 @@ package dev.xatm.sample.shard;
 import java.util.List;
 
 /**
- * The routing rules of SPEC §5 in one place: orders live on the shard of {@code userId % 2},
+ * The sample's routing rules in one place: orders live on the shard of {@code userId % 2},
  * inventory on the shard of {@code productId % 2}, and an order id names its own shard (its
  * lowest bit, see {@link OrderIds}).
  */

@@ -1,5 +1,6 @@
 package dev.xatm.sample.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.testkit.DbSessionProxy;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
@@ -45,6 +46,7 @@ import static org.awaitility.Awaitility.await;
  * other builds on the same database servers are not disturbed. Logs: target/it-logs/.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@RequiresDatabases
 class OrderServiceEndToEndIT {
     private static final int PRODUCTS = 6;
     private static final int INITIAL_STOCK = 120;

@@ -1,5 +1,6 @@
 package dev.xatm.sample.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
@@ -75,6 +76,7 @@ import static org.awaitility.Awaitility.await;
  * together): a run that breaks one invariant should still say which others held. Logs of every
  * process: target/it-logs/three-servers-*.log.
  */
+@RequiresDatabases
 class ThreeServersIT {
     private static final long LEASE_TTL_MS = 2_000;
     /** How long node 2 stays frozen: well past its lease, so a survivor must take it over meanwhile. */

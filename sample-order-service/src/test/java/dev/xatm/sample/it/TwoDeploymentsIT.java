@@ -1,5 +1,6 @@
 package dev.xatm.sample.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
@@ -39,6 +40,7 @@ import static org.awaitility.Awaitility.await;
  * invariants hold and nothing is left prepared. Once with two tm-servers (separate file logs), once
  * with two applications in embedded mode, each its own coordinator.
  */
+@RequiresDatabases
 class TwoDeploymentsIT {
     private static final int PRODUCTS = 4;
     private static final int INITIAL_STOCK = 20_000; // never runs out; OrderLoad's over-stock orders ask for 100,000

@@ -567,7 +567,7 @@ public final class Agent implements AutoCloseable {
         run(link, xid, command, c.getParticipantTimeoutMs());
     }
 
-    // ---- the calling thread's own branches (one round trip, SPEC §10) ----
+    // ---- the calling thread's own branches (one round trip) ----
 
     /**
      * Runs {@code command} on a branch of the calling thread's own global transaction, as a command
@@ -782,7 +782,7 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * A participant timer ran out (SPEC §2): the branch answered YES to CAN_COMMIT and no PRE_COMMIT
+     * A participant timer ran out: the branch answered YES to CAN_COMMIT and no PRE_COMMIT
      * came, so it rolls back; or it acknowledged PRE_COMMIT and no decision came, so it commits, on
      * the connection that prepared it (MariaDB binds a prepared branch to its session). A decision
      * that cannot reach the database now is tried again shortly; a COMMIT or ROLLBACK arriving

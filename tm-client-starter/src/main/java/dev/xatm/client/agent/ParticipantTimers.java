@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The participant's half of three-phase commit's timeouts (SPEC §2), as the literature states them:
+ * The participant's half of three-phase commit's timeouts, as the literature states them:
  * after a YES to CAN_COMMIT, no PRE_COMMIT (or ROLLBACK) within the command's
  * {@code participant_timeout_ms} and the branch is rolled back; after a YES to PRE_COMMIT (it is
  * prepared), no COMMIT or ROLLBACK within it and the branch is committed, both on the participant's

@@ -11,8 +11,7 @@ import java.util.Map;
 
 /**
  * 3PC decisions the participant took on its own that no welcomed stream has carried yet (the timer
- * fired while the coordinator was unreachable): sent once the stream to the gtrid's owner is back (SPEC §2, "reports that
- * when it next reaches the coordinator"). Sent once, not on every reconnect: after that the branch's
+ * fired while the coordinator was unreachable): sent once the stream to the gtrid's owner is back. Sent once, not on every reconnect: after that the branch's
  * own memory answers every command the coordinator still resends with the same report. Bounded like
  * the finished-branch memory; the oldest is dropped first (its branch still answers commands).
  * Thread-safe.

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * Phase 2 for branches this agent does not hold in memory: found by XA RECOVER after a restart, or
  * whose connection broke after PREPARE. Works by xid on a fresh pooled connection.
  *
- * <p>XAER_NOTA is read with care (XA-FACTS §0, SPEC §9): on MariaDB a branch still bound to another
+ * <p>XAER_NOTA is read with care: on MariaDB a branch still bound to another
  * live session answers XAER_NOTA although it is prepared. So a NOTA counts as "done" only when XA
  * RECOVER on that resource no longer lists the xid; otherwise the command is not acknowledged and
  * the coordinator's resend tries again later. Which listed branches are ours at all is

@@ -79,7 +79,7 @@ public class TmClientProperties {
     /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. With commit-path one-round-trip, a transaction that stayed in this application always returns after its own branches committed. */
     private boolean waitForCompletion = true;
 
-    /** How two-phase transactions commit: one-round-trip (SPEC §10's budget) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). Three-phase commit is always strict. */
+    /** How two-phase transactions commit: one-round-trip (the message budget) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). Three-phase commit is always strict. */
     private CommitPath commitPath = CommitPath.ONE_ROUND_TRIP;
 
     /** Keep-alive ping ack timeout (and interval, which gRPC never lets below 10 s) of the connections to the coordinators, in milliseconds; at least 1000. */

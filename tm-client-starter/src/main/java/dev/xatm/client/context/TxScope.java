@@ -27,7 +27,7 @@ public final class TxScope {
     private final Map<String, Held> held = new LinkedHashMap<>();
     private volatile String rollbackOnlyReason;
     /**
-     * For an initiator scope that commits in one round trip (SPEC §10): what must happen before its
+     * For an initiator scope that commits in one round trip: what must happen before its
      * gtrid first leaves the process (begin at the coordinator, register the branches so far), after
      * which the scope registers branches like any other. Null when it registers from the start.
      */

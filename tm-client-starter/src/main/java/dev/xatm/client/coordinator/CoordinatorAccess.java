@@ -30,7 +30,7 @@ public interface CoordinatorAccess {
 
     /**
      * Asks for the commit of a two-phase transaction whose branches this instance's agent
-     * ({@code agentId}) has already prepared, carrying their votes: one round trip (SPEC §10). The
+     * ({@code agentId}) has already prepared, carrying their votes: one round trip. The
      * coordinator need not have heard of the gtrid before; it then starts it with {@code name} and a
      * deadline of {@code timeoutMillis} from now. Answers once decided (for COMMITTED: durable); the
      * caller then commits its branches itself and acknowledges them through the agent.

@@ -20,7 +20,7 @@ import java.util.Set;
  * hands.
  *
  * <ul>
- *   <li>{@code commit()} does nothing: the coordinator commits (SPEC §3);</li>
+ *   <li>{@code commit()} does nothing: the coordinator commits;</li>
  *   <li>{@code rollback()} dooms the global transaction: the branch votes NO, the initiator rolls
  *       back (a single branch cannot be partly rolled back);</li>
  *   <li>{@code close()} closes this handle only; the connection stays with the branch until the
@@ -33,7 +33,7 @@ import java.util.Set;
  *       is not a plain query ({@link SqlText}), any statement of an updatable result set, and any way
  *       out of our tracking ({@code unwrap} to the driver's connection or statement,
  *       {@code getMetaData}, whose {@code getConnection()} is the raw connection). A branch never
- *       marked dirty votes READ_ONLY at prepare time (SPEC §2).</li>
+ *       marked dirty votes READ_ONLY at prepare time.</li>
  * </ul>
  *
  * A JDK proxy, so every other Connection method passes through unchanged; statements are proxied

@@ -14,7 +14,7 @@ import java.util.function.BiConsumer;
 /**
  * Every branch this application instance holds, by xid, plus the recently finished ones (bounded)
  * so a resent command gets the same answer. The live ones are also indexed by (gtrid, resource):
- * one branch per global transaction and database (SPEC §9). Thread-safe.
+ * one branch per global transaction and database. Thread-safe.
  */
 public final class BranchTable {
     private final Map<TmXid, Branch> byXid = new ConcurrentHashMap<>();

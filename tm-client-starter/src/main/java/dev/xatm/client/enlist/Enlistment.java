@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * Turns "a connection of this data source, inside this global transaction" into a branch: the first
  * time per (global transaction, data source) it borrows one pooled connection, registers the branch
  * with the coordinator and runs XA START on it; every later time it hands out the same branch
- * (SPEC §9). The branch is registered before XA START, so the coordinator knows every branch that
+ *. The branch is registered before XA START, so the coordinator knows every branch that
  * could do work (an unregistered branch would be invisible to its rollback). The exception is a scope
  * that does not register ({@link TxScope#registersBranches()}: an initiator whose gtrid has not left the
  * process): its branches ride on its own commit request, and the coordinator has nothing to roll back

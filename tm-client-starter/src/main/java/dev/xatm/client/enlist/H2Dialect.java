@@ -12,7 +12,7 @@ import java.sql.SQLException;
 /**
  * H2, for development and tests. H2's only public way to an XAConnection is
  * {@code JdbcDataSource.getXAConnection()}, which opens a new physical connection outside the
- * application's pool; SPEC §3 wants the branch on a pooled connection. So we call the
+ * application's pool; the branch must run on a pooled connection. So we call the
  * package-private {@code JdbcXAConnection(JdbcDataSourceFactory, int, JdbcConnection)} constructor
  * by reflection, the one place the starter needs it. H2 runs on the class path (unnamed module), so
  * {@code setAccessible} is allowed.

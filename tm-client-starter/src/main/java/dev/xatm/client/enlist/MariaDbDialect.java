@@ -9,7 +9,7 @@ import java.sql.SQLException;
 /**
  * MariaDB through mariadb-java-client 3.x. {@code MariaDbPoolConnection(Connection)} is the driver's
  * public XAConnection over an existing connection; its XAResource sends XA START/END/PREPARE/COMMIT
- * on it (XA-FACTS §5.2: only 1397-1402 are mapped, anything else is errorCode 0).
+ * on it (only 1397-1402 are mapped, anything else is errorCode 0).
  *
  * <p>Driver quirk: the constructor registers itself with the connection
  * ({@code Connection.setPoolConnection}), after which {@code Connection.close()} only fires a
@@ -30,7 +30,7 @@ final class MariaDbDialect implements XaDialect {
         return xa.getXAResource();
     }
 
-    /** XA-FACTS §0 (verified on 10.11), §5.2: another session gets XAER_NOTA while the preparer lives. */
+    /** Verified on 10.11: another session gets XAER_NOTA while the preparer lives. */
     @Override
     public boolean preparedBranchBoundToSession() {
         return true;

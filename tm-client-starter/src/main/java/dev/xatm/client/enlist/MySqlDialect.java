@@ -10,7 +10,7 @@ import java.sql.SQLException;
 /**
  * MySQL (or MariaDB) through mysql-connector-j. {@code new MysqlXAConnection(JdbcConnection, false)}
  * is Connector/J's public XAConnection over an existing connection; it is its own XAResource
- * (XA-FACTS §5.4: prepare always XA_OK, forget a no-op, no timeouts).
+ * (prepare always XA_OK, forget a no-op, no timeouts).
  */
 final class MySqlDialect implements XaDialect {
     @Override
@@ -24,8 +24,8 @@ final class MySqlDialect implements XaDialect {
     }
 
     /**
-     * MySQL 8.0.29+ detaches at PREPARE by default, earlier versions and MariaDB do not (XA-FACTS
-     * §5.1, §5.2). Without asking the server we assume the stricter behaviour.
+     * MySQL 8.0.29+ detaches at PREPARE by default, earlier versions and MariaDB do not.
+     * Without asking the server we assume the stricter behaviour.
      */
     @Override
     public boolean preparedBranchBoundToSession() {

@@ -15,8 +15,8 @@ final class MySqlFamily {
     private MySqlFamily() {}
 
     /**
-     * Prepared XA must survive a disconnect: MariaDB >= 10.5 (MDEV-742, XA-FACTS §5.2), MySQL >=
-     * 5.7.7 (§5.1). XA RECOVER must be allowed (MySQL 8 needs XA_RECOVER_ADMIN, §5.1, E.35), or
+     * Prepared XA must survive a disconnect: MariaDB >= 10.5 (MDEV-742), MySQL >=
+     * 5.7.7. XA RECOVER must be allowed (MySQL 8 needs XA_RECOVER_ADMIN), or
      * recovery could not see our prepared branches.
      */
     static void check(Connection c, String resource) throws SQLException {

@@ -12,8 +12,7 @@ import java.sql.Statement;
 
 /**
  * PostgreSQL through pgjdbc. {@code new PGXAConnection(BaseConnection)} is pgjdbc's public way to
- * run XA on an existing physical connection; its XAResource is the connection itself (XA-FACTS §5.3:
- * no interleaving, prepare and one-phase commit on the starting connection, no RDONLY vote).
+ * run XA on an existing physical connection; its XAResource is the connection itself (* no interleaving, prepare and one-phase commit on the starting connection, no RDONLY vote).
  */
 final class PostgresDialect implements XaDialect {
     @Override
@@ -26,13 +25,13 @@ final class PostgresDialect implements XaDialect {
         return new PGXAConnection(pooled.unwrap(BaseConnection.class)).getXAResource();
     }
 
-    /** COMMIT PREPARED runs from any session, even while the preparing one lives (XA-FACTS §0). */
+    /** COMMIT PREPARED runs from any session, even while the preparing one lives. */
     @Override
     public boolean preparedBranchBoundToSession() {
         return false;
     }
 
-    /** max_prepared_transactions = 0 disables PREPARE TRANSACTION and hides until a 2nd branch (XA-FACTS §0, E.32). */
+    /** max_prepared_transactions = 0 disables PREPARE TRANSACTION and hides until a 2nd branch. */
     @Override
     public void checkServer(Connection c, String resource) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW max_prepared_transactions")) {

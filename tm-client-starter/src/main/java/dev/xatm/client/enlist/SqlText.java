@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Decides from a statement's text whether it can only read, for the READ_ONLY vote (SPEC §2). It
+ * Decides from a statement's text whether it can only read, for the READ_ONLY vote. It
  * only ever errs towards "may write": a false "may write" costs a normal prepare, a false "only
  * reads" would finish a branch early that wrote. So it is deliberately crude: the first keyword
  * must be a query keyword, there must be one statement only, and words that turn a query into a

@@ -5,7 +5,7 @@ import dev.xatm.client.TmUsageException;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-/** Runs each enlisted database's {@link XaDialect#checkServer} once at start-up (SPEC §9). */
+/** Runs each enlisted database's {@link XaDialect#checkServer} once at start-up. */
 public final class StartupCheck {
     private StartupCheck() {}
 

@@ -6,7 +6,7 @@ import java.sql.SQLException;
 
 /**
  * What we need to know about one database and its JDBC driver to run XA branches on it. One
- * implementation per database; each capability cites the XA-FACTS entry it rests on.
+ * implementation per database; each capability says which database behaviour it rests on.
  *
  * <p>Implementations are stateless and thread-safe, and reference their driver's classes only from
  * their own class, so a driver that is not on the classpath is never loaded.
@@ -25,15 +25,15 @@ public interface XaDialect {
 
     /**
      * True when a prepared branch stays bound to the session that prepared it, so another session
-     * gets XAER_NOTA for it while that one lives (MariaDB, MySQL before 8.0.29: XA-FACTS §0, §5.1,
-     * §5.2). The agent always commits on the preparing connection; this tells recovery how to read
+     * gets XAER_NOTA for it while that one lives (MariaDB, MySQL before
+     * 8.0.29). The agent always commits on the preparing connection; this tells recovery how to read
      * XAER_NOTA on a different connection.
      */
     boolean preparedBranchBoundToSession();
 
     /**
      * Refuses a database on which prepared branches would not be durable or XA cannot run, with an
-     * actionable message (SPEC §9 "Check the database at start-up"). {@code resource} names the
+     * actionable message. {@code resource} names the
      * data source in the message.
      */
     void checkServer(Connection c, String resource) throws SQLException;

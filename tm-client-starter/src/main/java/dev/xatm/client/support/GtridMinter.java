@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  */
 public final class GtridMinter {
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,24}");
-    /** TmXid's bound on a gtrid, and the store's xid column (HA.md §2.2). */
+    /** TmXid's bound on a gtrid, and the store's xid column. */
     static final int MAX_GTRID_LENGTH = 64;
 
     private final String prefix;

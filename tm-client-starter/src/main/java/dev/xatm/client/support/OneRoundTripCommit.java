@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * SPEC §10's budget for a two-phase global transaction whose gtrid never left this process, so that
+ * the message budget for a two-phase global transaction whose gtrid never left this process, so that
  * every branch is this instance's own: no Begin and no RegisterBranch round trips; the calling thread
  * ends and prepares its branches itself, sends one commit request that carries their votes, and,
  * once the COMMIT decision is durable, commits them on the connections that prepared them and

@@ -24,7 +24,7 @@ import java.sql.Statement;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The READ_ONLY vote on an in-memory H2 pool (SPEC §2): a branch on which only plain queries ran
+ * The READ_ONLY vote on an in-memory H2 pool: a branch on which only plain queries ran
  * ends and commits itself at PREPARE and votes READ_ONLY, leaving nothing prepared and its connection
  * back in the pool; anything that may write keeps it in both phases.
  */

@@ -53,7 +53,7 @@ class XaErrorClassifierTest {
         assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
     }
 
-    /** pgjdbc reports a still-prepared branch as RMERR after its backend died (XA-FACTS E.18): retry phase 2. */
+    /** pgjdbc reports a still-prepared branch as RMERR after its backend died: retry phase 2. */
     @Test
     void resourceFailuresAreRetriedInPhaseTwo() {
         assertThat(XaErrorClassifier.classify(xa(XAException.XAER_RMFAIL), COMMIT)).isEqualTo(Verdict.RETRY);
@@ -69,7 +69,7 @@ class XaErrorClassifierTest {
         assertThat(XaErrorClassifier.classify(xa(XAException.XAER_DUPID), PREPARE)).isEqualTo(Verdict.FATAL);
     }
 
-    /** XA-FACTS E.40: errorCode 0 on a lost connection is never success and never final. */
+    /** errorCode 0 on a lost connection is never success and never final. */
     @Test
     void mariadbErrorCodeZeroIsRetriedNotTakenAsSuccess() {
         XAException lost = mariadb(new SQLNonTransientConnectionException("Socket closed", "08000"));
@@ -80,7 +80,7 @@ class XaErrorClassifierTest {
         assertThat(XaErrorClassifier.classify(new XAException("no cause at all"), PREPARE)).isEqualTo(Verdict.FATAL);
     }
 
-    /** mariadb-java-client does not map 1613/1614 (XA-FACTS §5.2, E.27): recover them from the cause. */
+    /** mariadb-java-client does not map 1613/1614: recover them from the cause. */
     @Test
     void mariadbDeadlockAndTimeoutMeanRolledBack() {
         XAException deadlock = mariadb(new SQLException("Deadlock found", "40001", 1614));

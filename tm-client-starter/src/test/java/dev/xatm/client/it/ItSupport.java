@@ -1,5 +1,6 @@
 package dev.xatm.client.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.Teardown;
 import dev.xatm.testkit.TestDatabases;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
  * branch of ours on either database, and the server's output never contains its token.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@RequiresDatabases
 abstract class ItSupport {
     static final Duration CONVERGE = Duration.ofSeconds(30);
 

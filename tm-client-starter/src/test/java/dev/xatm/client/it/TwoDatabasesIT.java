@@ -37,7 +37,7 @@ class TwoDatabasesIT extends ItSupport {
     }
 
     /**
-     * The default commit path is SPEC §10's one round trip: the coordinator first hears of the
+     * The default commit path is one round trip: the coordinator first hears of the
      * transaction in its commit request, with both votes; it never sends PREPARE or COMMIT (the
      * application commits its own branches and acknowledges), and it ends FINISHED_COMMITTED.
      */

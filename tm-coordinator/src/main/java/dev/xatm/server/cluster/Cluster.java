@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 /**
  * What this server knows of the other servers sharing its store: who it is (the owner tag of the
- * gtrids minted for it), who else is live, and what happened to a gtrid it does not own (HA.md rule
+ * gtrids minted for it), who else is live, and what happened to a gtrid it does not own (docs/ha.md, rule
  * R4). A store of one server (the file log) has no cluster: {@link #SINGLE}.
  */
 public interface Cluster {

@@ -7,7 +7,7 @@ import dev.xatm.protocol.GtridOwner;
 import java.util.Optional;
 
 /**
- * Which gtrids this server may decide (HA.md rule R2): on a shared store only those minted for this
+ * Which gtrids this server may decide (docs/ha.md, rule R2): on a shared store only those minted for this
  * very incarnation, whose owner tag names its node and epoch; on a store of one server only untagged
  * ones. The check is made at the door, before anything reaches the state machine, so a server never
  * begins, registers, commits or rolls back a transaction another server (or an earlier incarnation of

@@ -204,7 +204,7 @@ public final class CoordinatorLoop {
     }
 
     /**
-     * A commit that brings the votes of the requester's own prepared branches (SPEC §10); starts the
+     * A commit that brings the votes of the requester's own prepared branches; starts the
      * transaction, timing out {@code timeoutMillis} from now, if the core does not know it yet.
      * Completes with Decided or Rejected.
      */
@@ -320,7 +320,7 @@ public final class CoordinatorLoop {
         }
         if (event instanceof Event.AckReceived ack && ack.result() != null && ack.result().isHeuristic()) {
             // A database decided a branch on its own. The core holds it for an operator; this line makes
-            // sure it also survives in the server's log whatever happens to the process (SPEC §2).
+            // sure it also survives in the server's log whatever happens to the process.
             log.warn("HEURISTIC outcome {} reported for branch {} of {} (answer to {}); see the admin API's in-doubt list",
                     ack.result(), ack.bqual(), ack.gtrid(), ack.action());
         }

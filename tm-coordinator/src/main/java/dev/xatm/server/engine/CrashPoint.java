@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Named places in the driver where a test can make the server halt, as if killed there
  * ({@code tm.server.crash-point}, off by default). Each sits at a boundary that matters for
- * recovery (XA-FACTS §6 A), so an out-of-process test can kill the server exactly between two
+ * recovery, so an out-of-process test can kill the server exactly between two
  * durable facts and check that the restart converges.
  *
  * <p>The points are defined by what the driver sees (log appends, durable completions, acks), not

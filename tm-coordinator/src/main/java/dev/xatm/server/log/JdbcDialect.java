@@ -6,13 +6,13 @@ import java.util.Locale;
 /**
  * The SQL the JDBC store needs, per database family. Everything else in the store is the same on
  * both. Every time expression uses the database's clock ({@code now()} / {@code NOW(6)}): leases must
- * never depend on a server's clock (HA.md §2.4).
+ * never depend on a server's clock.
  */
 enum JdbcDialect {
     POSTGRESQL("postgresql") {
         @Override
         String upsertDecisions(String p, int rows) {
-            // One statement per batch, fenced in the same statement (HA.md R2): the CTE takes a share
+            // One statement per batch, fenced in the same statement (docs/ha.md, rule R2): the CTE takes a share
             // lock on this node's lease row, so a takeover that bumps the epoch waits for the insert,
             // or the insert finds the epoch moved and inserts nothing. A PRE_COMMIT row may become
             // COMMIT (PRE_COMMIT -> COMMIT is a step forward), and a rolled-back transaction's
@@ -80,7 +80,7 @@ enum JdbcDialect {
 
         @Override
         boolean fenceInStatement() {
-            return false; // the fence is a locking read in the same transaction (HA.md §2.3)
+            return false; // the fence is a locking read in the same transaction
         }
 
         @Override

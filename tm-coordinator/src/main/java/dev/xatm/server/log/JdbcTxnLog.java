@@ -550,7 +550,7 @@ public final class JdbcTxnLog implements TxnLog {
     }
 
     /**
-     * PRE_COMMIT -> ABORT is the owner's alone (HA.md R5): after a takeover the adopter may be asking
+     * PRE_COMMIT -> ABORT is the owner's alone (docs/ha.md, rule R5): after a takeover the adopter may be asking
      * the branches again and commit, so a zombie must not turn the row to ABORT and tell its client
      * ROLLED_BACK. Fenced like the upsert: a share lock on this node's lease row, in the same
      * transaction, orders it against a takeover's compare-and-set, and the UPDATE touches only rows

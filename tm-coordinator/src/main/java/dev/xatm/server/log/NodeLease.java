@@ -14,7 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * This server's row in {@code <prefix>node}: its lease and its epoch (the fencing token, HA.md §2.4).
+ * This server's row in {@code <prefix>node}: its lease and its epoch (the fencing token, docs/ha.md).
  *
  * <p>{@link #claim()} takes the node id at start-up: it bumps the epoch, so whatever an earlier
  * incarnation of this node id still has in flight can no longer insert a decision (every insert is

@@ -18,7 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Takes over dead nodes of a shared JDBC store (HA.md §2.4, docs/ha.md). Every ttl/2 it looks for
+ * Takes over dead nodes of a shared JDBC store (docs/ha.md). Every ttl/2 it looks for
  * other nodes whose lease ran out by the database's clock and that nobody took over yet; for each,
  * one transaction:
  * <ol>

@@ -1,5 +1,6 @@
 package dev.xatm.server.log;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
@@ -59,6 +60,7 @@ class ClusterIdStoreTest {
         return TestDatabases.require().both();
     }
 
+    @RequiresDatabases
     @ParameterizedTest
     @MethodSource("databases")
     void serversStartingAtOnceOnOneJdbcStoreAllGetTheFirstOnesId(TestDb db) throws Exception {

@@ -1,5 +1,6 @@
 package dev.xatm.server.log;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.GtridOwner;
@@ -20,10 +21,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Rule R4 (HA.md §2.1) and the member list, on the real PostgreSQL and MariaDB of {@code TM_TEST_*}:
+ * Rule R4 (docs/ha.md) and the member list, on the real PostgreSQL and MariaDB of {@code TM_TEST_*}:
  * two "nodes" (separate logs and leases on one set of tables) answer for each other's gtrids from the
  * store, before and after one takes the other over.
  */
+@RequiresDatabases
 class JdbcClusterTest {
     private static final long TTL = 600;
     private JdbcNodes nodes;

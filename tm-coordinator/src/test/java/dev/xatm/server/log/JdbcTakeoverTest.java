@@ -1,5 +1,6 @@
 package dev.xatm.server.log;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.testkit.TestDatabases;
@@ -25,12 +26,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Takeover of a dead node on the real PostgreSQL and MariaDB of {@code TM_TEST_*} (HA.md §2.4): three
+ * Takeover of a dead node on the real PostgreSQL and MariaDB of {@code TM_TEST_*} (docs/ha.md): three
  * "nodes" (separate logs and leases with their own node ids on one set of tables). Node 1 writes
  * decisions and dies (stops renewing); nodes 2 and 3 race the compare-and-set, exactly one wins and
  * gets exactly node 1's open rows; node 1's later decision inserts nothing. Each test has its own
  * table prefix.
  */
+@RequiresDatabases
 class JdbcTakeoverTest {
     private static final long TTL = 600;
     private JdbcNodes nodes;

@@ -1,5 +1,6 @@
 package dev.xatm.server.log;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.testkit.TestDatabases;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * completions are lazy), plus what only a shared store has: the node lease, the epoch fence that makes
  * a zombie's insert insert nothing, and clear start-up errors. Each test has its own table prefix.
  */
+@RequiresDatabases
 class JdbcTxnLogTest {
     private static final long TTL = 600;
     private final List<JdbcTxnLog> opened = new ArrayList<>();

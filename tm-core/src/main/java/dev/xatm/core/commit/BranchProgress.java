@@ -28,7 +28,7 @@ final class BranchProgress {
         PRE_COMMITTING(Action.PRE_COMMIT),
         /** Voted YES (2PC PREPARE, or 3PC PRE_COMMIT: XA-prepared); waits for the decision (and, for COMMIT, for it to be durable). */
         PREPARED(null),
-        /** Voted READ_ONLY: its agent finished it at prepare time; it takes no part in phase 2 (SPEC §2). */
+        /** Voted READ_ONLY: its agent finished it at prepare time; it takes no part in phase 2. */
         READ_ONLY(null),
         /** Single-branch commit (XA COMMIT ... ONE PHASE) sent, no answer yet. */
         COMMITTING_ONE_PHASE(Action.COMMIT_ONE_PHASE),

@@ -29,14 +29,14 @@ import java.util.Set;
  * The 2PC coordinator (presumed abort) as a pure state machine over all live global transactions.
  *
  * <p>Events in, {@link Effects} out: {@link #step(Event)} has no clock, no I/O, no threads and no
- * randomness, so the same events always give the same effects (STYLE §1, like etcd raft's
+ * randomness, so the same events always give the same effects (like etcd raft's
  * RawNode). Time enters only through {@link Event.Tick} and {@link Event.Begin#deadlineMillis()},
  * both on the driver's monotonic clock; the driver should feed a Tick before the first request.
  *
  * <p>Thread-unsafe: the driver calls it from one thread. The driver's obligations are on
  * {@link Effects}: log appends first (fsync when {@link Effects#mustSync()}), and a
  * {@link Event.DecisionDurable} only once the decision record is on stable storage. The core in
- * turn never emits a COMMIT for a transaction before that event (SPEC §2).
+ * turn never emits a COMMIT for a transaction before that event.
  *
  * <p>This class looks transactions up, validates client requests and tracks which agents are gone;
  * the protocol rules for one transaction are in {@link TwoPhase}, where transactions are kept in
@@ -325,7 +325,7 @@ public final class Coordinator {
         }
         switch (t.state()) {
             case ACTIVE -> {
-                // One branch commits in one phase whatever the protocol: it decides alone (SPEC §2).
+                // One branch commits in one phase whatever the protocol: it decides alone.
                 if (t.protocol() == Protocol.THREE_PHASE && t.branchCount() >= 2) {
                     threePhase.commit(t, nowMillis, out);
                 } else {
@@ -347,7 +347,7 @@ public final class Coordinator {
     }
 
     /**
-     * SPEC §10's one round trip (see {@link Event.CommitPrepared}). Everything is checked before
+     * the one round trip (see {@link Event.CommitPrepared}). Everything is checked before
      * anything changes, so a refused request leaves no trace; a repeated one (the client retried)
      * gets the outcome again.
      */
@@ -547,7 +547,7 @@ public final class Coordinator {
         if (e.result() == null || !e.result().isHeuristic()) {
             return; // acks for unknown or finished transactions repeat work already counted: ignored
         }
-        // A heuristic is never dropped silently (SPEC §2): a finished transaction is held for an
+        // A heuristic is never dropped silently: a finished transaction is held for an
         // operator again; for an unknown one the refusal reaches the agent and the server's log.
         GlobalTxn done = txns.finished(e.gtrid());
         if (done != null && twoPhase.lateHeuristic(done, e.bqual(), e.result(), nowMillis, out)) {

@@ -41,7 +41,7 @@ final class GlobalTxn {
         /**
          * All votes in, the decision record appended but not yet durable. The outcome is fixed (a
          * restart may still presume it aborted if the record is lost), yet no COMMIT may leave
-         * until {@code DecisionDurable} (SPEC §2, rule 4).
+         * until {@code DecisionDurable}.
          */
         LOGGING_DECISION(TxnStatus.COMMITTING),
         /** The decision is durable: COMMIT goes to every YES branch until each acknowledges. */
@@ -50,7 +50,7 @@ final class GlobalTxn {
         FINISHED_COMMITTED(TxnStatus.FINISHED_COMMITTED),
         FINISHED_ROLLED_BACK(TxnStatus.FINISHED_ROLLED_BACK),
         FINISHED_HEURISTIC_HAZARD(TxnStatus.FINISHED_HEURISTIC_HAZARD),
-        /** Phase 2 ended, but some branch's database reported a heuristic outcome (SPEC §2). */
+        /** Phase 2 ended, but some branch's database reported a heuristic outcome. */
         FINISHED_HEURISTIC(TxnStatus.FINISHED_HEURISTIC);
 
         final TxnStatus status;
@@ -117,7 +117,7 @@ final class GlobalTxn {
 
     /**
      * A transaction rebuilt from a durable decision record (rule 12): every branch voted YES and
-     * phase 2 resumes. It has no deadline any more: phase 2 never gives up (XA-FACTS D.30).
+     * phase 2 resumes. It has no deadline any more: phase 2 never gives up.
      */
     static GlobalTxn restoredCommitting(String gtrid, String name, List<Branch> yesBranches) {
         return restoredCommitting(gtrid, name, Protocol.TWO_PHASE, yesBranches);
@@ -460,7 +460,7 @@ final class GlobalTxn {
         finished(nowMillis);
     }
 
-    /** The one-phase commit's agent went away before answering: nobody knows the outcome (XA-FACTS E.39). */
+    /** The one-phase commit's agent went away before answering: nobody knows the outcome. */
     void finishHazard(long nowMillis) {
         move(State.FINISHED_HEURISTIC_HAZARD, "finish with heuristic hazard", State.COMMITTING_ONE_PHASE);
         outcome = Outcome.HEURISTIC_HAZARD;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * When a transaction needs an operator (SPEC §4 "in-doubt"), as a pure function of one transaction,
+ * When a transaction needs an operator, as a pure function of one transaction,
  * the time and the agents known to be gone. Nothing here changes what the protocol does: an in-doubt
  * transaction is still driven (phase 2 never gives up); the list only tells a human where to look.
  */

@@ -30,7 +30,7 @@ import java.util.Set;
  *       decision could contradict a rollback already under way: refused.</li>
  *   <li>Forget: only for a finished transaction held for its heuristic outcome or hazard; it is
  *       the operator saying "I have reconciled the databases". Nothing is ever forgotten while
- *       phase 2 still has work to do (XA-FACTS D.30: never give up, never delete).</li>
+ *       phase 2 still has work to do (never give up, never delete).</li>
  * </ul>
  * Every attempt, accepted or refused, goes into the transaction's history with the operator's
  * name. Not thread-safe; owned by the {@link Coordinator}.

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The rules of three-phase commit for one transaction at a time (SPEC §2), as {@link TwoPhase} has
+ * The rules of three-phase commit for one transaction at a time, as {@link TwoPhase} has
  * those of 2PC. Only the first two phases are new: once every branch acknowledged PRE_COMMIT (it is
  * XA-prepared) the COMMIT decision, its durability and phase 2 are exactly 2PC's, so they are left
  * to {@link TwoPhase}.

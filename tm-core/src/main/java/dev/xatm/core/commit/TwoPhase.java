@@ -50,8 +50,8 @@ final class TwoPhase {
             t.finishCommitted(nowMillis);
             decidedAndFinished(t, nowMillis, out);
         } else if (t.branchCount() == 1) {
-            // One branch decides alone (XA COMMIT ... ONE PHASE, SPEC §2), so there is no decision
-            // to log. Never timed out: the agent may be committing right now (XA-FACTS E.39).
+            // One branch decides alone (XA COMMIT ... ONE PHASE), so there is no decision
+            // to log. Never timed out: the agent may be committing right now.
             t.startOnePhase(nowMillis);
             BranchProgress only = t.branches().iterator().next();
             only.commitOnePhase(config, nowMillis);
@@ -132,7 +132,7 @@ final class TwoPhase {
             decidedAndFinished(t, nowMillis, out);
             return;
         }
-        // The decision is made, but nothing may act on it until it is durable (SPEC §2, like raft's
+        // The decision is made, but nothing may act on it until it is durable (like raft's
         // Ready: entries reach stable storage before messages go out). A crash before that point
         // loses the record, and the restarted coordinator presumes the transaction aborted.
         t.decideCommit(nowMillis);
@@ -171,7 +171,7 @@ final class TwoPhase {
     /**
      * Rule 5. Anything that does not answer an outstanding command is a duplicate and ignored. A
      * heuristic answer ends the branch's phase 2 (resending cannot change what its database did) and
-     * the transaction then finishes as FINISHED_HEURISTIC, held for an operator (SPEC §2).
+     * the transaction then finishes as FINISHED_HEURISTIC, held for an operator.
      */
     void ack(GlobalTxn t, BranchProgress b, Action action, AckResult result, long nowMillis, Effects.Builder out) {
         if (action == null || result == null || action != b.pending()) {
@@ -401,7 +401,7 @@ final class TwoPhase {
             case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
                 for (BranchProgress b : t.branches()) {
                     // An unprepared branch died with the agent's session, so it can never vote YES.
-                    // A prepared (or read-only) one survives the disconnect (XA-FACTS §0).
+                    // A prepared (or read-only) one survives the disconnect.
                     if (b.agentId().equals(agentId) && b.vote() == null) {
                         t.note(nowMillis, Kind.AGENT_GONE, b.bqual(), "agent " + agentId + " gone before the branch voted");
                         abort(t, Outcome.ROLLED_BACK, "agent " + agentId + " of unprepared branch " + b.bqual() + " gone",
@@ -414,7 +414,7 @@ final class TwoPhase {
                 BranchProgress only = t.branches().iterator().next();
                 if (only.agentId().equals(agentId)) {
                     // The agent may have committed and lost the answer, or never got the command;
-                    // nothing can tell which, so say so instead of guessing (XA-FACTS E.39).
+                    // nothing can tell which, so say so instead of guessing.
                     t.note(nowMillis, Kind.AGENT_GONE, only.bqual(), "agent " + agentId + " gone during the one-phase commit");
                     t.finishHazard(nowMillis);
                     t.note(nowMillis, Kind.FINISHED, null, "HEURISTIC_HAZARD: the outcome at the database is unknown; needs an operator");
@@ -511,7 +511,7 @@ final class TwoPhase {
                                   long nowMillis, Effects.Builder out) {
         if (!mayReroute(b, agentId)) {
             // The registered agent is still connected and may hold the preparing session, which
-            // MariaDB requires for phase 2 (XA-FACTS §0, §5.2). Answer the inquirer once, and keep
+            // MariaDB requires for phase 2. Answer the inquirer once, and keep
             // resending to the holder: whichever acknowledges first finishes the branch.
             sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
             return;

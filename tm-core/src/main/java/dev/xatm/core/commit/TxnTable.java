@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  *   <li>live: unfinished, bounded by {@code maxLiveTxns} for new begins;</li>
  *   <li>held: finished in a way only an operator can close (a heuristic outcome, a one-phase
  *       hazard). Never forgotten by a FIFO: a heuristic is "recorded, shown as such, and never
- *       silently dropped" (SPEC §2); an operator's Forget moves it on to the remembered ones;</li>
+ *       silently dropped"; an operator's Forget moves it on to the remembered ones;</li>
  *   <li>remembered: finished, in the bounded {@link FinishedMemory} (rule 11).</li>
  * </ul>
  * Insertion-ordered maps keep every walk, and thus the order of emitted messages, reproducible.

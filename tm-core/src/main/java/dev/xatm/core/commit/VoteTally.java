@@ -16,7 +16,7 @@ final class VoteTally {
         PENDING,
         /** Every branch voted YES or READ_ONLY. */
         COMMIT,
-        /** Some branch voted NO: one NO decides the whole transaction (SPEC §2). */
+        /** Some branch voted NO: one NO decides the whole transaction. */
         ABORT
     }
 
@@ -42,7 +42,7 @@ final class VoteTally {
 
     /**
      * A commit needs a decision record only if some branch voted YES: with nothing prepared, no
-     * branch has anything left to commit after a crash (SPEC §2, read-only voters leave phase 2).
+     * branch has anything left to commit after a crash (read-only voters leave phase 2).
      */
     static boolean needsDecisionRecord(Collection<Vote> received) {
         return received.contains(Vote.YES);

@@ -19,7 +19,7 @@ import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * SPEC §10's one round trip: the initiator's agent prepares its own branches and brings their votes
+ * the one round trip: the initiator's agent prepares its own branches and brings their votes
  * on the commit request, for a transaction the coordinator may never have heard of.
  */
 class CommitPreparedTest {

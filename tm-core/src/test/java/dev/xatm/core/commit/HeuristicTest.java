@@ -22,7 +22,7 @@ import static dev.xatm.core.commit.Fixture.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Heuristic outcomes reported by a database (SPEC §2: "recorded, shown as such, and never silently
+ * Heuristic outcomes reported by a database ("recorded, shown as such, and never silently
  * dropped"): they end the branch's phase 2, the transaction finishes as FINISHED_HEURISTIC and is
  * held, listed as in doubt, until an operator forgets it.
  */

@@ -20,7 +20,7 @@ import java.util.Set;
  * <ul>
  *   <li>atomicity: no gtrid has one branch COMMITTED and another ROLLED_BACK (a branch a database
  *       decided heuristically is neither, and must be recorded by the coordinator instead);</li>
- *   <li>SPEC §2: no COMMIT leaves the coordinator before its decision record is durable, and (3PC) no
+ *   <li>No COMMIT leaves the coordinator before its decision record is durable, and (3PC) no
  *       PRE_COMMIT before its PRE_COMMIT record is;</li>
  *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
  *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or

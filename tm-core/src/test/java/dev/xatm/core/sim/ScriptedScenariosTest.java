@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The crash points of XA-FACTS §6 played on a fault-free {@link SimWorld}, each fault placed by
+ * The known crash points of XA coordinators played on a fault-free {@link SimWorld}, each fault placed by
  * hand. The same invariants as the random runs are checked after every step.
  */
 class ScriptedScenariosTest {
@@ -40,7 +40,7 @@ class ScriptedScenariosTest {
         assertThat(w.client("g1").result()).isEqualTo("COMMITTED");
     }
 
-    /** XA-FACTS A.5: crash after the decision is durable, before any XA COMMIT: recovery commits all. */
+    /** Crash after the decision is durable, before any XA COMMIT: recovery commits all. */
     @Test
     void crashAfterDecisionDurableBeforeAnyCommitCommitsEverythingAfterRestore() {
         SimWorld w = world(2);
@@ -62,7 +62,7 @@ class ScriptedScenariosTest {
         assertThat(w.client("g1").result()).isEqualTo("COMMITTED"); // its retried Commit finds the restored decision
     }
 
-    /** XA-FACTS A.4: crash after the branches prepared, before the decision is durable: presumed abort. */
+    /** Crash after the branches prepared, before the decision is durable: presumed abort. */
     @Test
     void crashBeforeDecisionDurableRollsEverythingBack() {
         SimWorld w = world(2);
@@ -83,7 +83,7 @@ class ScriptedScenariosTest {
         assertThat(w.log().durableDecision("g1")).isNull();
     }
 
-    /** XA-FACTS A.6/A.7: one branch committed, the other not, no completion record: recovery finishes the commit. */
+    /** One branch committed, the other not, no completion record: recovery finishes the commit. */
     @Test
     void crashAfterPartialPhaseTwoCommitsTheRestAfterRestore() {
         SimWorld w = world(2);
@@ -103,7 +103,7 @@ class ScriptedScenariosTest {
         assertThat(w.truth("g1", "b1")).isEqualTo(Truth.COMMITTED);
     }
 
-    /** XA-FACTS B.10/B.13: a participant crashes holding a prepared branch; after restart it inquires and commits. */
+    /** A participant crashes holding a prepared branch; after restart it inquires and commits. */
     @Test
     void participantCrashWithPreparedBranchCommitsAfterRestart() {
         SimWorld w = world(2);
@@ -120,7 +120,7 @@ class ScriptedScenariosTest {
         assertThat(w.client("g1").result()).isEqualTo("COMMITTED");
     }
 
-    /** XA-FACTS B.11: a participant crashes before PREPARE: its branch is gone, everything rolls back. */
+    /** A participant crashes before PREPARE: its branch is gone, everything rolls back. */
     @Test
     void participantCrashBeforePrepareRollsEverythingBack() {
         SimWorld w = world(2);
@@ -135,7 +135,7 @@ class ScriptedScenariosTest {
         assertThat(w.client("g1").result()).isEqualTo("ROLLED_BACK");
     }
 
-    /** XA-FACTS C.19: the link to an agent breaks during phase 1: the transaction rolls back everywhere. */
+    /** The link to an agent breaks during phase 1: the transaction rolls back everywhere. */
     @Test
     void partitionDuringPhaseOneRollsBack() {
         SimWorld w = world(3);
@@ -151,7 +151,7 @@ class ScriptedScenariosTest {
         assertThat(w.client("g1").result()).isEqualTo("ROLLED_BACK");
     }
 
-    /** XA-FACTS E.39: a one-phase commit whose agent vanishes is reported as a hazard, never as rolled back. */
+    /** A one-phase commit whose agent vanishes is reported as a hazard, never as rolled back. */
     @Test
     void onePhaseCommitWhoseAgentVanishesIsAHeuristicHazard() {
         SimWorld w = world(1);
@@ -170,7 +170,7 @@ class ScriptedScenariosTest {
         assertThat(w.truth("g1", "b0")).isEqualTo(Truth.ROLLED_BACK);
     }
 
-    /** XA-FACTS D.25: a client that never finishes: its transaction times out and every branch rolls back. */
+    /** A client that never finishes: its transaction times out and every branch rolls back. */
     @Test
     void abandonedTransactionTimesOutAndRollsBack() {
         SimWorld w = world(2);

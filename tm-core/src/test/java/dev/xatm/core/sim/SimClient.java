@@ -14,7 +14,7 @@ import java.util.List;
  * The code running one global transaction: Begin, then for each branch XA START at the database
  * followed by RegisterBranch, then Commit or Rollback, or nothing at all (abandoned: it must time
  * out). Requests are RPCs: a lost answer (coordinator crash) is retried after a timeout, which
- * every request tolerates (rules 1-3, 10 make repeats safe). A one-round-trip plan (SPEC §10) sends
+ * every request tolerates (rules 1-3, 10 make repeats safe). A one-round-trip plan sends
  * neither Begin nor RegisterBranch: its thread prepares every branch at its own participant, sends one
  * CommitPrepared with the votes, and on the answer commits or rolls back its branches itself and acks
  * them on the agent's stream; it dies with its participant.
@@ -27,7 +27,7 @@ final class SimClient {
     enum Ending { COMMIT, ROLLBACK, ABANDON }
 
     /**
-     * @param agents  where each branch goes (one branch per database, as SPEC §9 demands)
+     * @param agents  where each branch goes (one branch per database, never two)
      * @param wrote   per branch: did it write (else it can vote READ_ONLY)
      */
     record Plan(String gtrid, long startAt, long deadlineTicks, int[] agents, boolean[] wrote, Ending ending, Protocol protocol,
@@ -44,7 +44,7 @@ final class SimClient {
     }
 
     /**
-     * LOCAL_COMMIT: one round trip (SPEC §10): the application's thread prepared its branches at its own
+     * LOCAL_COMMIT: one round trip: the application's thread prepared its branches at its own
      * participant (all branches of such a plan are there) and waits for the answer to CommitPrepared.
      */
     private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, LOCAL_COMMIT, DONE }
@@ -181,7 +181,7 @@ final class SimClient {
         }
     }
 
-    // ---- one round trip (SPEC §10): every branch at the participant plan.agents()[0] ----
+    // ---- one round trip: every branch at the participant plan.agents()[0] ----
 
     private void startLocally(SimWorld w) {
         SimParticipant p = w.participant(plan.agents()[0]);

@@ -24,10 +24,10 @@ import java.util.SplittableRandom;
  * (and on commit, since COMMIT only comes after a durable decision) counts as done.
  *
  * <p>The database keeps ACTIVE and PREPARED branches. A crash rolls back the active ones and keeps
- * the prepared ones (XA-FACTS §0); the agent's memory (one-phase outcomes, read-only branches it
+ * the prepared ones; the agent's memory (one-phase outcomes, read-only branches it
  * finished) is lost. After a restart it reconnects and inquires about every prepared branch.
  *
- * <p>Three-phase commit, as SPEC §2 states the participant's side: CAN_COMMIT is a question (NO if the
+ * <p>Three-phase commit, as the participant's side is specified: CAN_COMMIT is a question (NO if the
  * branch is gone or unhealthy, READ_ONLY if it wrote nothing, else YES and the branch stays active);
  * PRE_COMMIT is XA PREPARE. Each YES starts a timer of the length the command carried: no PRE_COMMIT (or
  * ROLLBACK) in time after a CAN_COMMIT YES and it rolls the branch back; no COMMIT or ROLLBACK in time
@@ -327,7 +327,7 @@ final class SimParticipant {
             return Vote.NO;
         }
         if (!b.wrote) {
-            // SPEC §2: a branch that wrote nothing is finished by the agent itself and leaves phase 2.
+            // A branch that wrote nothing is finished by the agent itself and leaves phase 2.
             xa.remove(x);
             readOnlyFinished.add(x);
             invariants.branch(x, Truth.READ_ONLY);

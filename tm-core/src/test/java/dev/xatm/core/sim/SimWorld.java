@@ -148,7 +148,7 @@ public final class SimWorld {
         int[] chosen = new int[n];
         boolean[] wrote = new boolean[n];
         for (int i = 0; i < n; i++) {
-            chosen[i] = agents.remove(random.nextInt(agents.size())); // one branch per database (SPEC §9)
+            chosen[i] = agents.remove(random.nextInt(agents.size())); // one branch per database
             wrote[i] = random.nextDouble() >= options.readOnlyProbability();
         }
         double e = random.nextDouble();
@@ -160,7 +160,7 @@ public final class SimWorld {
                 ? (random.nextDouble() < options.threePhaseShare() ? Protocol.THREE_PHASE : Protocol.TWO_PHASE) : null;
         long startAt = random.nextInt(1, options.clientStartWindowTicks() + 1);
         long deadline = random.nextInt(30, 400);
-        // One round trip (SPEC §10), drawn from its own source so that every other draw of a seed stays as
+        // One round trip, drawn from its own source so that every other draw of a seed stays as
         // it was: every branch at one participant (the application's own agent). Not with a tiny finished
         // memory: the presumed-abort memory of inquiries is what keeps a late commit with votes out.
         if (protocol != Protocol.THREE_PHASE && n >= 2 && !options.forgetsFinished() && oneRoundTripDraws.nextInt(3) == 0) {

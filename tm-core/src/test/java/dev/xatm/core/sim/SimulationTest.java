@@ -35,7 +35,7 @@ class SimulationTest {
      * rolled back, a 3PC participant that committed on its own included), and the run must become quiet
      * after healing.
      *
-     * <p>What the model needs, and why it is narrowed so (3PC's safety is a timing argument, SPEC §2):
+     * <p>What the model needs, and why it is narrowed so (3PC's safety is a timing argument):
      * <ul>
      *   <li>Message delays (at most 8 ticks) and the coordinator's downtime (at most 40 ticks, plus at
      *       most 5 for the agents to reconnect) stay well below the margin

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>Three-phase commit gives participants a timer so that they need not block when the coordinator
  * is gone: a participant that acknowledged PRE_COMMIT and hears nothing more commits on its own
- * (SPEC §2). That is only safe if "hears nothing" means "the coordinator is dead and was about to
+ *. That is only safe if "hears nothing" means "the coordinator is dead and was about to
  * commit"; with a network partition it may instead mean "the coordinator aborted and its ROLLBACK
  * cannot reach me". No choice of timeouts fixes that: 3PC is non-blocking only by giving up
  * atomicity under partitions (Skeen 1981; the FLP/CAP trade-off). 2PC makes the opposite choice and

@@ -49,7 +49,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
- * The admin REST API (SPEC §4): list, detail, in-doubt list, and an operator's forced commit,
+ * The admin REST API: list, detail, in-doubt list, and an operator's forced commit,
  * rollback and forget. Thin on purpose: it validates the input, turns it into a query or an operator
  * event for the {@link CoordinatorLoop}, and maps the answer to JSON. The core is read and changed
  * on the loop thread only (queries and events are queued like every other request), so the API can

@@ -21,7 +21,7 @@ import java.util.Optional;
  * admin API, for an operator's forced resolution) decides which command is right; the core only
  * accepts an acknowledgement for the command it is waiting for, so a wrong one changes nothing.
  *
- * <p>XAER_NOTA is not trusted on its own (XA-FACTS §9, E.15): MariaDB and MySQL before 8.0.29 answer
+ * <p>XAER_NOTA is not trusted on its own: MariaDB and MySQL before 8.0.29 answer
  * it while another, still open session holds the prepared branch. The branch counts as finished
  * only if XA RECOVER no longer lists it afterwards.
  *

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The wire side of SPEC §10's one round trip: a Commit that carries the caller's prepared branches
+ * The wire side of the one round trip: a Commit that carries the caller's prepared branches
  * for a gtrid the server never heard of, over real gRPC to the in-process server.
  */
 class CommitWithVotesTest extends InProcessServerTest {

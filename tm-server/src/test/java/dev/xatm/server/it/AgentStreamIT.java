@@ -1,5 +1,6 @@
 package dev.xatm.server.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  * and acks on the stream, held COMMITs, and -- after the coordinator restarts -- a reconnect that
  * inquires about every branch still prepared.
  */
+@RequiresDatabases
 class AgentStreamIT {
     private static final Duration T = Duration.ofSeconds(20);
 

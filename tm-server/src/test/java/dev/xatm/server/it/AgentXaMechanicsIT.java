@@ -1,5 +1,6 @@
 package dev.xatm.server.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * to {@link TestAgent#handle} directly. The server ITs rely on this agent behaving exactly as the
  * agent contract says, so the contract is checked here first.
  */
+@RequiresDatabases
 class AgentXaMechanicsIT {
     private static final Duration T = Duration.ofSeconds(30);
 
@@ -135,7 +137,7 @@ class AgentXaMechanicsIT {
     /**
      * A new agent instance (the old one crashed after PREPARE) knows nothing in memory: COMMIT goes by
      * xid on a fresh connection. MariaDB allows that only once the preparing session is gone, which
-     * the crash ensured (XA-FACTS §0).
+     * the crash ensured.
      */
     @Test
     void commitAfterAgentCrashGoesByXidOnAFreshConnection() throws Exception {
@@ -165,7 +167,7 @@ class AgentXaMechanicsIT {
     /**
      * The database fact the agent's "commit on the preparing connection" rule rests on: MariaDB refuses
      * XA COMMIT from another session while the preparing one is open (XAER_NOTA although XA RECOVER
-     * lists it), PostgreSQL does not mind (XA-FACTS §0).
+     * lists it), PostgreSQL does not mind.
      */
     @Test
     void mariaDbBindsAPreparedBranchToItsSession() throws Exception {

@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The bank (XA-FACTS §6 "invariant harness", G.42 in small): accounts on PostgreSQL and on MariaDB,
+ * The bank (G.42 in small): accounts on PostgreSQL and on MariaDB,
  * concurrent transfers between the two shards, each one global transaction, while a chaos thread
  * kills the server with SIGKILL (and restarts it on the same log) and crashes the agent (its streams
  * and database sessions vanish, as in a kill -9 of the business process; a new instance with the same

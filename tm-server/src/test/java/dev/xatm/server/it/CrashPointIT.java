@@ -36,7 +36,7 @@ import static org.awaitility.Awaitility.await;
  * kill -9) or the agent dies at its own crash point (its streams and sessions vanish, as in a kill -9
  * of the business process); then the dead party restarts and the test checks convergence: the rows
  * are right in PostgreSQL and MariaDB, nothing is left prepared, and the admin API tells the story
- * (XA-FACTS §6 A.4-A.6, B.10).
+ *.
  *
  * <p>The class runs once per protocol. The points are the driver's (log appends, durable records,
  * acks), so most exist in both; where the protocols then disagree -- before the COMMIT record, 3PC

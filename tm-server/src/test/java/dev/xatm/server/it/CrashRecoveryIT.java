@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * tm-server killed with SIGKILL at the two crash points that matter for 2PC (XA-FACTS §6 A.4, A.5),
+ * tm-server killed with SIGKILL at the two crash points that matter for 2PC,
  * then restarted on the same log directory: a durable COMMIT decision is carried out, an undecided
  * transaction is rolled back (presumed abort), and nothing stays prepared in either database.
  */
@@ -74,7 +74,7 @@ class CrashRecoveryIT extends ServerItSupport {
      * Like (f), but the agent dies too and comes back as a new instance under a new agent id, so the
      * restarted server cannot route its pending COMMITs to it: the new agent finds both prepared
      * branches only through XA RECOVER and learns the outcome only from its Inquiry. The answer must
-     * be COMMIT: the decision is in the log (XA-FACTS §6 A.5 + B.10).
+     * be COMMIT: the decision is in the log.
      */
     @Test
     void anInquiryAfterKill9IsAnsweredFromTheDurableDecision() throws Exception {
@@ -154,7 +154,7 @@ class CrashRecoveryIT extends ServerItSupport {
     }
 
     /**
-     * The agent dies after PREPARE (XA-FACTS §6 B.10) while the server waits for its votes: the
+     * The agent dies after PREPARE while the server waits for its votes: the
      * server aborts when the agent's stream goes, and a new agent instance -- knowing nothing in
      * memory -- finds both branches by XA RECOVER, inquires, and rolls them back on fresh sessions.
      */

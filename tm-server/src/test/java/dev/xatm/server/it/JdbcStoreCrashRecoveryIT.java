@@ -57,6 +57,9 @@ class JdbcStoreCrashRecoveryIT {
     /** The decisions really went to the stores (not to a file log by mistake); then the tables go. */
     @AfterAll
     static void theStoresHeldTheDecisionsAndAreDroppedAfterwards() throws Exception {
+        if (!TestDatabases.available() && !"true".equalsIgnoreCase(System.getenv("CI"))) {
+            return; // the nested tests were skipped (and counted so): no store was used
+        }
         int decisions = 0;
         for (Map.Entry<TestDb, String> store : STORES) {
             TestDb db = store.getKey();

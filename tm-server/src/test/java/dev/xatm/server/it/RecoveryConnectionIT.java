@@ -20,7 +20,7 @@ import static org.awaitility.Awaitility.await;
  * An agent dies for good with both branches prepared: an operator's forced resolution is carried
  * out through the server's own recovery connections ({@code tm.server.resources.<id>.*}) to
  * PostgreSQL and MariaDB, in the direction the coordinator decided, and nothing stays prepared
- * (XA-FACTS §6 C.22: the coordinator owns recovery).
+ * (the coordinator owns recovery).
  */
 class RecoveryConnectionIT extends ServerItSupport {
 

@@ -1,5 +1,6 @@
 package dev.xatm.server.it;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.OutcomeResponse;
@@ -40,6 +41,7 @@ import static org.awaitility.Awaitility.await;
  * <p>Every gtrid a test mints starts with a prefix unique to that test run, so the checks and the
  * agents' recovery only ever look at this test's xids, even with other runs on the same servers.
  */
+@RequiresDatabases
 abstract class ServerItSupport {
     protected static final Duration CONVERGE = Duration.ofSeconds(30);
 

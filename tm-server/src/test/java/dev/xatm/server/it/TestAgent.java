@@ -51,10 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>Connect stream with the bearer token, Hello, then -- on every (re)connect -- an Inquiry for
  *       every branch it holds prepared, in memory and found by XA RECOVER (our format id and this
- *       agent's gtrid prefix only: foreign xids are never touched, SPEC §9);</li>
+ *       agent's gtrid prefix only: foreign xids are never touched);</li>
  *   <li>commands run idempotently and serialised per branch, off the gRPC thread;</li>
  *   <li>COMMIT / ROLLBACK on the connection that prepared the branch while it still has it (MariaDB
- *       binds a prepared branch to its session, XA-FACTS §5.2), else by xid on a fresh connection;
+ *       binds a prepared branch to its session), else by xid on a fresh connection;
  *       XAER_NOTA on ROLLBACK is done, and on COMMIT too, because the server sends COMMIT only after
  *       a durable decision;</li>
  *   <li>reconnects with backoff when the stream breaks;</li>
@@ -145,7 +145,7 @@ public final class TestAgent implements AutoCloseable {
 
     /**
      * @param gtridPrefix only prepared xids whose gtrid is {@code gtridPrefix + "-..."} are this agent's to recover; it
-     *                    plays the role of the cluster id in the gtrid (SPEC §9) and keeps concurrent
+     *                    plays the role of the cluster id in the gtrid and keeps concurrent
      *                    test runs on the same database servers apart
      */
     public TestAgent(String agentId, String target, String token, String gtridPrefix, List<TestDb> resources) {
@@ -638,7 +638,7 @@ public final class TestAgent implements AutoCloseable {
                     }
                 } catch (XAException | SQLException e) {
                     // A failed PREPARE leaves nothing prepared on either database (PostgreSQL turns it into a
-                    // rollback, XA-FACTS §5.3); make sure and vote NO.
+                    // rollback); make sure and vote NO.
                     b.rollbackActive();
                     return vote(xid, BranchVote.NO, "prepare failed: " + describe(e));
                 }
@@ -850,7 +850,7 @@ public final class TestAgent implements AutoCloseable {
                         b.finish(BranchState.ROLLED_BACK);
                         return ack(xid, PhaseAction.COMMIT_ONE_PHASE, AckResult.ROLLED_BACK_INSTEAD);
                     }
-                    // The database may or may not have committed: do not guess (XA-FACTS E.39).
+                    // The database may or may not have committed: do not guess.
                     log.warn("{}: one-phase COMMIT {} outcome unknown: {}", agentId, xid, describe(e));
                     b.finish(BranchState.IN_DOUBT);
                     return Optional.empty();
@@ -1080,7 +1080,7 @@ public final class TestAgent implements AutoCloseable {
 
     /**
      * Dies like a killed process: the stream and every database session just vanish, nothing is
-     * rolled back or told. Prepared branches survive in the databases (XA-FACTS §0); unprepared ones
+     * rolled back or told. Prepared branches survive in the databases; unprepared ones
      * die with their sessions.
      */
     public void crash() {

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Three-phase commit (SPEC §2) through the real tm-server process, one branch on PostgreSQL and one
+ * Three-phase commit through the real tm-server process, one branch on PostgreSQL and one
  * on MariaDB: the commit, the aborts at CAN_COMMIT and at PRE_COMMIT, a coordinator killed after
  * PRE_COMMIT whose participants commit on their own, an agent killed after CAN_COMMIT, and
  * {@code tm.server.default-protocol}. The crash points shared with 2PC run in {@link CrashPointIT}.
@@ -207,7 +207,7 @@ class ThreePhaseCommitIT extends ServerItSupport {
      * (executed) its PRE_COMMIT -- and stays down longer than both participant timers. MariaDB's willing
      * branch rolls back on its own (CAN_COMMIT timer, 3 s), PostgreSQL's prepared one commits on its
      * own (PRE_COMMIT timer, 4 s): the transaction is split, and the restarted coordinator can only
-     * record it as a heuristic outcome and list it for an operator (XA-FACTS §6 F.41). Nothing
+     * record it as a heuristic outcome and list it for an operator. Nothing
      * prepared is left behind.
      */
     @Test

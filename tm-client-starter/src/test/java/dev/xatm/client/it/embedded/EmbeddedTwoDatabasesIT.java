@@ -1,5 +1,6 @@
 package dev.xatm.client.it.embedded;
 
+import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.server.transport.GrpcServer;
@@ -35,6 +36,7 @@ import static org.awaitility.Awaitility.await;
  * every test no prepared branch of ours is left on either database.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@RequiresDatabases
 class EmbeddedTwoDatabasesIT {
     static final Duration CONVERGE = Duration.ofSeconds(30);
 
