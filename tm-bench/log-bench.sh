@@ -5,7 +5,7 @@
 #
 #   tm-bench/log-bench.sh                      build tm-bench (bench profile), run, write docs/log-benchmark.md
 #   tm-bench/log-bench.sh --no-build ...       reuse the jars already in tm-bench/target/
-#   tm-bench/log-bench.sh --offline ...        build with mvn -o
+#   tm-bench/log-bench.sh --offline ...        build with ./mvnw -o
 #   tm-bench/log-bench.sh --threads=1,64 --iterations=10 --doc=/tmp/log-benchmark.md
 #
 # Options after the script name go to dev.xatm.bench.LogBench: --threads (1,4,16,64),
@@ -31,8 +31,8 @@ for a in "$@"; do
 done
 
 if $build; then
-  echo "[log-bench] building tm-bench (mvn ${mvn_flags[*]} -Pbench -pl tm-bench -am package -DskipTests)"
-  mvn "${mvn_flags[@]}" -Pbench -pl tm-bench -am package -DskipTests
+  echo "[log-bench] building tm-bench (./mvnw ${mvn_flags[*]} -Pbench -pl tm-bench -am package -DskipTests)"
+  ./mvnw "${mvn_flags[@]}" -Pbench -pl tm-bench -am package -DskipTests
 fi
 
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

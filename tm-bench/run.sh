@@ -36,8 +36,8 @@ for v in TM_TEST_PG_URL TM_TEST_PG_USER TM_TEST_MYSQL_URL TM_TEST_MYSQL_USER; do
 done
 
 if $build; then
-  echo "[bench] building tm-server and tm-bench (mvn -B -q -Pbench -pl tm-server,tm-bench -am package -DskipTests)"
-  mvn -B -q -Pbench -pl tm-server,tm-bench -am package -DskipTests
+  echo "[bench] building tm-server and tm-bench (./mvnw -B -q -Pbench -pl tm-server,tm-bench -am package -DskipTests)"
+  ./mvnw -B -q -Pbench -pl tm-server,tm-bench -am package -DskipTests
 fi
 
 cp="tm-bench/target/tm-bench.jar:tm-bench/target/lib/*"

@@ -86,6 +86,10 @@ class ThreePhaseViewsTest extends InProcessServerTest {
         // b1 prepared and, say, its DoCommit was slow: it committed on its own and says so; b2 prepares too.
         a1.vote(g, "b1", BranchVote.YES, PhaseAction.PRE_COMMIT);
         a1.autonomousAck(g, "b1", PhaseAction.COMMIT);
+        // a1 and a2 have streams of their own: b2's vote must not overtake b1's report, or the
+        // decision (and a COMMIT for b1) could come before the coordinator heard b1 decided
+        await().atMost(Duration.ofSeconds(10)).until(() -> JsonPath.<List<String>>read(get("/api/v1/transactions/" + g).body(),
+                "$.branches[?(@.bqual == 'b1')].decidedOnItsOwn").contains("COMMIT"));
         a2.vote(g, "b2", BranchVote.YES, PhaseAction.PRE_COMMIT);
         await().atMost(Duration.ofSeconds(10)).until(() -> command(a2, g, PhaseAction.COMMIT) != null);
         a2.ack(g, "b2", PhaseAction.COMMIT);
