@@ -15,9 +15,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.amqp.autoconfigure.RabbitConnectionDetails;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -117,32 +117,39 @@ public class OutboxAutoConfiguration {
         return f;
     }
 
+    // Nested configurations are processed before the outer bean methods, so "is there a relay" and
+    // "is there a registry" are asked when the beans are created, not with @ConditionalOnBean.
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
-    @ConditionalOnBean(OutboxRelays.class)
     static class Health {
         @Bean
-        OutboxHealthIndicator outboxHealthIndicator(OutboxRelays relays) {
+        OutboxHealthIndicator outboxHealthIndicator(ObjectProvider<OutboxRelays> relays) {
             return new OutboxHealthIndicator(relays);
         }
     }
 
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterRegistry.class)
-    @ConditionalOnBean(MeterRegistry.class)
     static class Metrics {
         @Bean
-        RelayObserver micrometerRelayObserver(MeterRegistry registry) {
+        MicrometerRelayObserver micrometerRelayObserver(ObjectProvider<MeterRegistry> registry) {
             return new MicrometerRelayObserver(registry);
         }
 
+        /** xatm.outbox.pending per data source, registered once every singleton (the registry, the relays) exists. */
         @Bean
-        Object outboxPendingGauges(MeterRegistry registry, ObjectProvider<OutboxRelays> relays, OutboxDataSources sources) {
-            for (String name : sources.names()) {
-                Gauge.builder("xatm.outbox.pending", relays, r -> pending(r.getIfAvailable(), name))
-                        .description("unsent outbox rows at the relay's last count").tag("data.source", name).register(registry);
-            }
-            return new Object();
+        SmartInitializingSingleton outboxPendingGauges(ObjectProvider<MeterRegistry> registry, ObjectProvider<OutboxRelays> relays,
+                                                       OutboxDataSources sources) {
+            return () -> {
+                MeterRegistry r = registry.getIfAvailable();
+                if (r == null) {
+                    return;
+                }
+                for (String name : sources.names()) {
+                    Gauge.builder("xatm.outbox.pending", relays, p -> pending(p.getIfAvailable(), name))
+                            .description("unsent outbox rows at the relay's last count").tag("data.source", name).register(r);
+                }
+            };
         }
 
         private static double pending(OutboxRelays relays, String name) {

@@ -1,6 +1,7 @@
 package dev.xatm.outbox.autoconfigure;
 
 import dev.xatm.outbox.relay.RelayStatus;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
@@ -13,17 +14,21 @@ import java.util.Map;
  * lost: they wait in the outbox and go once the relay works again.
  */
 final class OutboxHealthIndicator implements HealthIndicator {
-    private final OutboxRelays relays;
+    private final ObjectProvider<OutboxRelays> relays;
 
-    OutboxHealthIndicator(OutboxRelays relays) {
+    OutboxHealthIndicator(ObjectProvider<OutboxRelays> relays) {
         this.relays = relays;
     }
 
     @Override
     public Health health() {
+        OutboxRelays r = relays.getIfAvailable();
+        if (r == null) {
+            return Health.up().withDetail("relay", "off in this instance (tm.outbox.relay.enabled=false)").build();
+        }
         boolean up = true;
         Map<String, Object> details = new LinkedHashMap<>();
-        for (RelayStatus s : relays.statuses()) {
+        for (RelayStatus s : r.statuses()) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("pending", s.pending());
             if (!s.healthy()) {
