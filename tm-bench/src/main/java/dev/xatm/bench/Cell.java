@@ -45,7 +45,7 @@ public final class Cell {
      * (docs/ha.md), which run only when named in {@code --variants}.
      */
     public static final List<String> VARIANTS = java.util.stream.Stream.concat(DEFAULT_VARIANTS.stream(),
-            java.util.stream.Stream.of("xatm-jdbc", "xatm-jdbc-3")).toList();
+            java.util.stream.Stream.of("xatm-jdbc", "xatm-jdbc-3", "xatm-outbox")).toList();
 
     private Cell() {
     }
@@ -128,6 +128,8 @@ public final class Cell {
             // The store shares the workload's PostgreSQL database (tables of their own), as a deployment
             // that already runs PostgreSQL would.
             case "xatm-jdbc" -> XatmVariant.remoteJdbc(pg, maria, pg, 1, threads, serverJar, work, List.of(), xatmProps);
+            // (e) plus an OrderPlaced event per order through tm-outbox and its relay to RabbitMQ
+            case "xatm-outbox" -> XatmVariant.remoteWithOutbox(pg, maria, threads, serverJar, work, xatmProps);
             case "xatm-jdbc-3" -> XatmVariant.remoteJdbc(pg, maria, pg, 3, threads, serverJar, work, List.of(), xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };

@@ -2,6 +2,7 @@ package dev.xatm.sample.order;
 
 import dev.xatm.client.GlobalTransactionTemplate;
 import dev.xatm.client.GlobalTransactional;
+import dev.xatm.sample.events.OrderEvents;
 import dev.xatm.sample.shard.Shard;
 import dev.xatm.sample.shard.Shards;
 import org.slf4j.Logger;
@@ -12,7 +13,9 @@ import org.springframework.stereotype.Service;
  * Placing an order: the one method of the sample that needs xatm. The order row goes to the user's
  * shard, the stock change to the product's shard, and {@code @GlobalTransactional} makes the two
  * writes one transaction: both commit (two-phase commit when the shards differ, one-phase when
- * they are the same), or, on any exception, both roll back.
+ * they are the same), or, on any exception, both roll back. With the outbox on, the OrderPlaced
+ * message is a third write of the same transaction (on the order's shard): it exists only if the
+ * order does.
  */
 @Service
 public class PlaceOrder {
@@ -20,10 +23,12 @@ public class PlaceOrder {
 
     private final Shards shards;
     private final OrderStore store;
+    private final OrderEvents events;
 
-    PlaceOrder(Shards shards, OrderStore store) {
+    PlaceOrder(Shards shards, OrderStore store, OrderEvents events) {
         this.shards = shards;
         this.store = store;
+        this.events = events;
     }
 
     /**
@@ -44,6 +49,7 @@ public class PlaceOrder {
                     .orElseThrow(() -> new UnknownProductException(orderId, xid, r.productId()));
             throw new OutOfStockException(orderId, xid, r.productId(), r.quantity(), available);
         }
+        events.orderPlaced(orderShard, orderId, r.userId(), r.productId(), r.quantity(), xid);
         attempt.bodyFinished = true;
         log.debug("order {} written on {}, stock of product {} taken on {}, in {}", orderId, orderShard, r.productId(), inventoryShard, xid);
         return new OrderPlaced(orderId, xid, orderShard.index(), inventoryShard.index());

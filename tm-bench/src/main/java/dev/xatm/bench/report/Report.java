@@ -34,6 +34,7 @@ public final class Report {
         LABELS.put("xatm-embedded", "(g) xatm embedded");
         LABELS.put("xatm-jdbc", "(h) xatm 2PC, tm-server on a JDBC store (PostgreSQL)");
         LABELS.put("xatm-jdbc-3", "(i) xatm 2PC, 3 tm-servers on one JDBC store");
+        LABELS.put("xatm-outbox", "(j) xatm 2PC + OrderPlaced through the outbox (relay to RabbitMQ)");
     }
 
     /** Variants whose tm-server processes are measured (CPU summed over the servers, heap of the first). */

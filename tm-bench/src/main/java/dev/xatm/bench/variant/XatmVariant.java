@@ -9,6 +9,9 @@ import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalTransactionDefinition;
 import dev.xatm.client.GlobalTransactionTemplate;
 import dev.xatm.client.TmUsageException;
+import dev.xatm.outbox.Outbox;
+import org.springframework.amqp.core.Queue;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import dev.xatm.server.log.FileTxnLog;
 import dev.xatm.server.log.TxnLog;
 import org.springframework.boot.SpringBootConfiguration;
@@ -53,6 +56,9 @@ public final class XatmVariant implements Variant {
     private final DataSource pg;
     private final DataSource maria;
     private GlobalTransactionDefinition definition = ORDER;
+    /** The xatm-outbox variant's outbox (null otherwise): each order also publishes its event. */
+    private final Outbox outbox;
+    private final LagRecorder lags;
 
     private XatmVariant(List<TmServerProcess> servers, ConfigurableApplicationContext context) {
         this.servers = List.copyOf(servers);
@@ -60,6 +66,43 @@ public final class XatmVariant implements Variant {
         this.template = context.getBean(GlobalTransactionTemplate.class);
         this.pg = context.getBean("pgDataSource", DataSource.class);
         this.maria = context.getBean("mariaDataSource", DataSource.class);
+        this.outbox = context.getBeanProvider(Outbox.class).getIfAvailable();
+        this.lags = context.getBeanProvider(LagRecorder.class).getIfAvailable();
+    }
+
+    /**
+     * (j): like (e), and every order also publishes an OrderPlaced message through the outbox on the
+     * PostgreSQL shard (one more insert on a branch the order writes anyway); the relay delivers it
+     * to RabbitMQ ({@code TM_TEST_RABBIT_*}, default 127.0.0.1:5672 guest/guest) into a queue nobody
+     * consumes, deleted at the end. The report compares it with (e): the throughput ratio, and the
+     * relay lag (insert to broker confirm) p99 from {@link #finish()}.
+     */
+    public static XatmVariant remoteWithOutbox(Db pgDb, Db mariaDb, int threads, Path serverJar, Path workDir,
+                                               Map<String, String> extra) throws Exception {
+        dropOutbox(pgDb);
+        dropOutbox(mariaDb);
+        Map<String, String> p = new HashMap<>(extra);
+        Map<String, String> env = System.getenv();
+        p.put("tm.outbox.enabled", "true");
+        p.put("tm.outbox.data-sources", "pgDataSource,mariaDataSource");
+        p.put("tm.outbox.table-prefix", OUTBOX_TABLE_PREFIX);
+        p.put("spring.rabbitmq.host", env.getOrDefault("TM_TEST_RABBIT_HOST", "127.0.0.1"));
+        p.put("spring.rabbitmq.port", env.getOrDefault("TM_TEST_RABBIT_PORT", "5672"));
+        p.put("spring.rabbitmq.username", env.getOrDefault("TM_TEST_RABBIT_USER", "guest"));
+        p.put("spring.rabbitmq.password", env.getOrDefault("TM_TEST_RABBIT_PASSWORD", "guest"));
+        p.put("bench.outbox.queue", OUTBOX_QUEUE);
+        return remote(pgDb, mariaDb, threads, serverJar, workDir, List.of(), p);
+    }
+
+    static final String OUTBOX_TABLE_PREFIX = "benchob_";
+    static final String OUTBOX_QUEUE = "xatm.bench.order-placed";
+
+    private static void dropOutbox(Db db) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            for (String table : List.of("outbox", "inbox", "outbox_schema_history")) {
+                s.execute("DROP TABLE IF EXISTS " + OUTBOX_TABLE_PREFIX + table);
+            }
+        }
     }
 
     /** (e): starts tm-server from its jar, then the application against it. */
@@ -204,6 +247,11 @@ public final class XatmVariant implements Variant {
             try (Connection p = pg.getConnection(); Connection m = maria.getConnection()) {
                 Workload.place(p, m, order);
             }
+            if (outbox != null) {
+                outbox.on(pg).publish(OUTBOX_QUEUE, "product-" + order.productId(),
+                        "{\"type\":\"OrderPlaced\",\"orderId\":" + order.id() + ",\"productId\":" + order.productId()
+                                + ",\"quantity\":" + order.quantity() + "}");
+            }
             return null;
         });
     }
@@ -240,6 +288,12 @@ public final class XatmVariant implements Variant {
     @Override
     public Map<String, String> finish() throws Exception {
         Map<String, String> out = new LinkedHashMap<>();
+        if (lags != null) {
+            // give the relay a moment to drain what the last orders wrote, then read the lag
+            Thread.sleep(2000);
+            out.putAll(lags.summary());
+            context.getBean(org.springframework.amqp.core.AmqpAdmin.class).deleteQueue(OUTBOX_QUEUE);
+        }
         if (servers.isEmpty()) {
             return out;
         }
@@ -291,6 +345,18 @@ public final class XatmVariant implements Variant {
         @Bean(destroyMethod = "")
         DataSource mariaDataSource(Environment env) {
             return pool(env, "maria");
+        }
+
+        @Bean
+        @ConditionalOnProperty("bench.outbox.queue")
+        Queue outboxQueue(Environment env) {
+            return new Queue(env.getRequiredProperty("bench.outbox.queue"), true, false, false);
+        }
+
+        @Bean
+        @ConditionalOnProperty("bench.outbox.queue")
+        LagRecorder lagRecorder() {
+            return new LagRecorder();
         }
 
         private static HikariDataSource pool(Environment env, String name) {
