@@ -20,7 +20,6 @@ class SkipsAreCountedTest {
         beforeAllRan = false;
         var results = EngineTestKit.engine("junit-jupiter")
                 .configurationParameter(DatabasesCondition.ENVIRONMENT_PARAMETER, "empty")
-                .configurationParameter("junit.jupiter.conditions.deactivate", "")
                 .selectors(selectClass(NeedsDatabases.class))
                 .execute();
         // the class is skipped as a whole; the build tools count its three tests as skipped
@@ -29,6 +28,33 @@ class SkipsAreCountedTest {
                 .hasValueSatisfying(reason -> assertThat(reason).contains("TM_TEST_PG_URL"));
         results.testEvents().assertStatistics(s -> s.started(0).failed(0));
         assertThat(beforeAllRan).isFalse();
+    }
+
+    @Test
+    void aParameterizedClassReportsEachTestOfEachInvocationSkipped() {
+        var results = EngineTestKit.engine("junit-jupiter")
+                .configurationParameter(DatabasesCondition.ENVIRONMENT_PARAMETER, "empty")
+                .selectors(selectClass(NeedsDatabasesPerProtocol.class))
+                .execute();
+        results.testEvents().assertStatistics(s -> s.skipped(4).started(0).failed(0));
+    }
+
+    @RequiresDatabases
+    @org.junit.jupiter.params.ParameterizedClass
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"2PC", "3PC"})
+    static class NeedsDatabasesPerProtocol {
+        @org.junit.jupiter.params.Parameter
+        String protocol;
+
+        @Test
+        void one() {
+            TestDatabases.require();
+        }
+
+        @Test
+        void two() {
+            TestDatabases.require();
+        }
     }
 
     @RequiresDatabases
