@@ -26,7 +26,7 @@ import static org.awaitility.Awaitility.await;
  *       provisions both servers on a Debian machine and exports them;</li>
  *   <li>Testcontainers, when none of those variables is set and a Docker daemon answers (not when
  *       {@code TM_TEST_CONTAINERS=false}): PostgreSQL 16, MariaDB 11, and MySQL 8.4 as
- *       {@link #mysql()};</li>
+ *       {@link #mysql()} (with the variables, {@code TM_TEST_MYSQL8_URL} names a MySQL 8);</li>
  *   <li>neither: the tests are skipped with one loud line saying how to run them, except under
  *       {@code CI=true}, where a missing database is a failure: a CI run that silently skipped every
  *       cross-database test would prove nothing.</li>
@@ -69,8 +69,9 @@ public final class TestDatabases {
     }
 
     /**
-     * A MySQL 8.4 server reached with mysql-connector-j, when the databases are containers (a
-     * {@code TM_TEST_*} environment names no MySQL 8); tests that take it skip without it.
+     * A MySQL 8.4 server reached with mysql-connector-j: the container's, or the one
+     * {@code TM_TEST_MYSQL8_URL} / {@code _USER} / {@code _PASSWORD} name; tests that take it skip
+     * without it.
      */
     public java.util.Optional<TestDb> mysql() {
         return java.util.Optional.ofNullable(mysql);
@@ -144,7 +145,9 @@ public final class TestDatabases {
                             nullToEmpty(env.get("TM_TEST_PG_PASSWORD"))),
                     new TestDb(TestDb.Kind.MARIADB, "it-mariadb", env.get("TM_TEST_MYSQL_URL"), env.get("TM_TEST_MYSQL_USER"),
                             nullToEmpty(env.get("TM_TEST_MYSQL_PASSWORD"))),
-                    null);
+                    blank(env.get("TM_TEST_MYSQL8_URL")) ? null
+                            : new TestDb(TestDb.Kind.MYSQL, "it-mysql", env.get("TM_TEST_MYSQL8_URL"), env.get("TM_TEST_MYSQL8_USER"),
+                                    nullToEmpty(env.get("TM_TEST_MYSQL8_PASSWORD"))));
             case CONTAINERS -> {
                 DatabaseContainers c = DatabaseContainers.start();
                 dbs = new TestDatabases(c.postgresDb(), c.mariadbDb(), c.mysqlDb());
