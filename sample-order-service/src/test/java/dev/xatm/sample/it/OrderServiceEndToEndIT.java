@@ -88,6 +88,30 @@ class OrderServiceEndToEndIT {
         assertThat(state.orders()).as("order rows = 201 answers").hasSize(count(results, OrderLoad.Kind.CREATED));
     }
 
+    /**
+     * Shard 1 on MySQL 8.4 (Connector/J) instead of MariaDB, where one is available (Testcontainers,
+     * or TM_TEST_MYSQL8_URL): the same orders, the same invariant.
+     */
+    @Test
+    void shardOneOnMysql8() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dbs.mysql().isPresent(),
+                "no MySQL 8: a Docker daemon (Testcontainers) or TM_TEST_MYSQL8_URL gives one");
+        TestDb mysql = dbs.mysql().get();
+        Shop shop = open("mysql8", INITIAL_STOCK, Map.of(), mysql);
+        List<OrderLoad.Result> results = new OrderLoad(shop.service.baseUrl(), PRODUCTS, 6).start(THREADS, 100)
+                .finish(Duration.ofSeconds(90));
+
+        assertThat(results).as("every answer is a 201 or a 409 when nothing crashes")
+                .allMatch(r -> r.kind() == OrderLoad.Kind.CREATED || r.kind() == OrderLoad.Kind.REJECTED, "201 or 409");
+        org.awaitility.Awaitility.await("nothing prepared").atMost(RECOVERY).untilAsserted(() -> {
+            assertThat(dbs.postgres().preparedBranches(shop.gtridPrefix)).isEmpty();
+            assertThat(mysql.preparedBranches(shop.gtridPrefix)).isEmpty();
+        });
+        ShardContents state = shop.read();
+        shop.assertConsistent(results, state);
+        assertThat(state.orders()).as("order rows = 201 answers").hasSize(count(results, OrderLoad.Kind.CREATED));
+    }
+
     @Test
     void tmServerKilledMidLoadAndRestarted() throws Exception {
         Shop shop = open("tmkill");
@@ -194,13 +218,15 @@ class OrderServiceEndToEndIT {
             server.close();
         }
         if (dbs != null) {
+            List<TestDb> all = new ArrayList<>(dbs.both());
+            dbs.mysql().ifPresent(all::add);
             for (String prefix : gtridPrefixes) {
-                for (TestDb db : dbs.both()) {
+                for (TestDb db : all) {
                     db.rollbackLeftovers(prefix);
                 }
             }
             for (String prefix : tablePrefixes) {
-                for (TestDb db : dbs.both()) {
+                for (TestDb db : all) {
                     for (String table : TABLES) {
                         db.dropTable(prefix + table);
                     }
@@ -224,13 +250,18 @@ class OrderServiceEndToEndIT {
 
     /** The same with {@code initialStock} per product and {@code overrides} of the service's properties. */
     private Shop open(String name, int initialStock, Map<String, String> overrides) {
+        return open(name, initialStock, overrides, dbs.mariadb());
+    }
+
+    /** The same with shard 1 on {@code shard1}. */
+    private Shop open(String name, int initialStock, Map<String, String> overrides, TestDb shard1) {
         String unique = Unique.suffix();
         String tablePrefix = "so" + unique + "_";
         String gtridPrefix = "so" + unique;
         tablePrefixes.add(tablePrefix);
         gtridPrefixes.add(gtridPrefix);
         TestDb pg = dbs.postgres();
-        TestDb maria = dbs.mariadb();
+        TestDb maria = shard1;
         Map<String, String> properties = new HashMap<>();
         properties.put("sample.shard0.url", pg.url());
         properties.put("sample.shard0.username", pg.user());
@@ -251,7 +282,7 @@ class OrderServiceEndToEndIT {
                 "TM_CLIENT_AUTH_TOKEN", server.token());
         ServiceProcess service = ServiceProcess.start("sample-e2e-" + name, properties, secrets);
         services.add(service);
-        return new Shop(service, tablePrefix, gtridPrefix, initialStock);
+        return new Shop(service, tablePrefix, gtridPrefix, initialStock, shard1);
     }
 
     private final class Shop {
@@ -259,17 +290,19 @@ class OrderServiceEndToEndIT {
         final String tablePrefix;
         final String gtridPrefix;
         final int initialStock;
+        final TestDb shard1;
 
-        Shop(ServiceProcess service, String tablePrefix, String gtridPrefix, int initialStock) {
+        Shop(ServiceProcess service, String tablePrefix, String gtridPrefix, int initialStock, TestDb shard1) {
             this.service = service;
             this.tablePrefix = tablePrefix;
             this.gtridPrefix = gtridPrefix;
             this.initialStock = initialStock;
+            this.shard1 = shard1;
         }
 
         /** Both shards, read directly (not through the service). */
         ShardContents read() throws SQLException {
-            return ShardContents.read(List.of(dbs.postgres(), dbs.mariadb()), tablePrefix);
+            return ShardContents.read(List.of(dbs.postgres(), shard1), tablePrefix);
         }
 
         void assertConsistent(List<OrderLoad.Result> results, ShardContents state) {
