@@ -297,8 +297,11 @@ if $stay; then
   echo
   echo "${B}--stay:${N} tm-server and the service keep running; paste the curl commands above in another"
   echo "terminal (the admin ones after ${Y}ADMIN_TOKEN=\$(cat $ADMIN_TOKEN_FILE)${N}). Ctrl-C stops them."
-  trap 'exit 0' INT TERM   # Ctrl-C is the normal end here, not a failure
-  while :; do sleep 3600; done
+  # Ctrl-C (or kill) is the normal end here, not a failure. The sleep runs in the background under
+  # `wait`, which a signal interrupts (bash runs a trap only once a foreground command is done);
+  # the trap ends that sleep too.
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' INT TERM
+  while :; do sleep 3600 & sleeper=$!; wait "$sleeper"; done
 else
   echo "(Everything is stopped now; ./demo.sh --stay leaves it running so the printed commands can be pasted.)"
 fi
