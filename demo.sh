@@ -303,5 +303,5 @@ if $stay; then
   trap 'kill "$sleeper" 2>/dev/null; exit 0' INT TERM
   while :; do sleep 3600 & sleeper=$!; wait "$sleeper"; done
 else
-  echo "(Everything is stopped now; ./demo.sh --stay leaves it running so the printed commands can be pasted.)"
+  echo "(It stops everything now; ./demo.sh --stay leaves it running, so the printed commands can be pasted.)"
 fi
