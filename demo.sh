@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The xatm demo, end to end, with no Docker and no database server:
 #   1. builds tm-server and sample-order-service (tests skipped),
-#   2. starts tm-server (file log in a temporary directory, random token),
+#   2. starts tm-server (file log in a temporary directory, a random client token; tm-server
+#      generates its admin token into <that directory>/tm-log/admin-token),
 #   3. starts sample-order-service on two H2 file databases (its two shards) in that directory,
 #   4. places an order that spans both shards (it commits), then one that asks for more than the
 #      stock (409: rolled back on both shards), and shows what each database holds afterwards,
@@ -12,6 +13,9 @@
 #                             that the tests use (`.ci/run --provision-only` prints them)
 #   ./demo.sh --no-build      use the jars already in */target
 #   ./demo.sh --keep          keep the temporary directory (logs, H2 files, tm-server's log)
+#   ./demo.sh --stay          leave tm-server and the service running after the walkthrough, until
+#                             Ctrl-C, so the curl commands it printed can be pasted in another terminal
+#   ./demo.sh --help          print this text
 #
 # Other shard databases: export SAMPLE_SHARD0_URL / _USERNAME / _PASSWORD and SAMPLE_SHARD1_URL /
 # _USERNAME / _PASSWORD (any of jdbc:postgresql:, jdbc:mysql:, jdbc:mariadb:, jdbc:h2:), and
@@ -24,13 +28,16 @@ ROOT=$(pwd)
 
 build=true
 keep=false
+stay=false
 databases=h2
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=false ;;
     --keep) keep=true ;;
+    --stay) stay=true ;;
     --pg-mariadb) databases=pg-mariadb ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    # the comment block at the top, up to the first line that is not a comment
+    -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p;}' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +65,7 @@ http() { # http <METHOD> <url> [json body]: sets STATUS and BODY, prints the exc
   # With AUTH set (a bearer token), it is sent but shown as $ADMIN_TOKEN, never printed.
   local method=$1 url=$2 data=${3:-} out auth=()
   [ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
-  say "${Y}\$ curl -X $method${AUTH:+ -H 'Authorization: Bearer \$ADMIN_TOKEN'} $url${data:+ -d '$data'}${N}"
+  say "${Y}\$ $(shown_curl "$method" "$url" "$data")${N}"
   if [ -n "$data" ]; then
     out=$(curl -sS -m 60 -X "$method" ${auth[@]+"${auth[@]}"} -H 'Content-Type: application/json' -d "$data" -w $'\n%{http_code}' "$url")
   else
@@ -68,6 +75,17 @@ http() { # http <METHOD> <url> [json body]: sets STATUS and BODY, prints the exc
   BODY=${out%$'\n'*}
   say "HTTP $STATUS"
   printf '%s\n' "$BODY" | pretty
+}
+# The command as a reader can paste it into a shell: the same method, headers and body as the
+# request sent (a JSON body without its Content-Type gets 415), the token as "$ADMIN_TOKEN" in
+# double quotes so the shell expands it, and a URL with a query quoted against globbing.
+shown_curl() { # shown_curl <METHOD> <url> [json body]
+  local method=$1 url=$2 data=${3:-} cmd="curl -s"
+  [ "$method" = GET ] || cmd+=" -X $method"
+  [ -n "${AUTH:-}" ] && cmd+=' -H "Authorization: Bearer $ADMIN_TOKEN"'
+  case $url in *[?\&]*) cmd+=" '$url'" ;; *) cmd+=" $url" ;; esac
+  [ -n "$data" ] && cmd+=" -H 'Content-Type: application/json' -d '$data'"
+  printf '%s' "$cmd"
 }
 expect_status() { [ "$STATUS" = "$1" ] || die "expected HTTP $1, got $STATUS"; }
 
@@ -172,11 +190,12 @@ say "working directory: $WORK"
 # ---------------------------------------------------------------------------- 1. build
 step "Build tm-server and sample-order-service (tests skipped)"
 if $build; then
-  command -v mvn >/dev/null || die "mvn not found: Maven 3.8+ is needed (or run with --no-build after building)"
-  say "${Y}\$ mvn -B -q -DskipTests -pl tm-server,sample-order-service -am package${N}"
+  command -v java >/dev/null || die "java not found: a JDK 17 or later is needed"
+  # The Maven wrapper fetches the pinned Maven on first use; no Maven install needed.
+  say "${Y}\$ ./mvnw -B -q -DskipTests -pl tm-server,sample-order-service -am package${N}"
   started=$(date +%s)
   # (-q: only problems are printed; the sed drops the colour codes some Maven installs emit even with -B)
-  mvn -B -q -Dstyle.color=never -DskipTests -pl tm-server,sample-order-service -am package 2>&1 | sed -e "s/\x1b\[[0-9;]*m//g" -e "/^$/d"
+  ./mvnw -B -q -Dstyle.color=never -DskipTests -pl tm-server,sample-order-service -am package 2>&1 | sed -e "s/\x1b\[[0-9;]*m//g" -e "/^$/d"
   ok "built in $(( $(date +%s) - started ))s"
 else
   say "--no-build: using the jars in tm-server/target and sample-order-service/target"
@@ -187,14 +206,21 @@ APP_JAR=$ROOT/sample-order-service/target/sample-order-service.jar
 
 # ---------------------------------------------------------------------------- 2. tm-server
 step "Start the coordinator, tm-server"
-# The token travels in the environment, not on the command line (where ps would show it).
+# The client token travels in the environment, not on the command line (where ps would show it).
+# No admin token is given: tm-server then generates one into <tm.server.file.dir>/admin-token
+# (owner-only), as it would for you; the demo reads it from there. (Set empty, so an exported
+# TM_SERVER_ADMIN_TOKEN does not stop it: tm-server reads an empty value as unset.)
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 say "admin/health http://127.0.0.1:$TM_HTTP, gRPC 127.0.0.1:$TM_GRPC, transaction log in $WORK/tm-log"
-TM_SERVER_AUTH_TOKEN=$TOKEN TM_SERVER_ADMIN_TOKEN=$ADMIN_TOKEN start tm-server "$WORK/tm-server.log" \
+TM_SERVER_AUTH_TOKEN=$TOKEN TM_SERVER_ADMIN_TOKEN= start tm-server "$WORK/tm-server.log" \
   java -Xmx256m -jar "$TM_JAR" --server.address=127.0.0.1 --server.port="$TM_HTTP" --tm.server.port="$TM_GRPC" \
   --tm.server.file.dir="$WORK/tm-log"
 wait_healthy tm-server "${PIDS[${#PIDS[@]}-1]}" "http://127.0.0.1:$TM_HTTP/actuator/health" 120
+ADMIN_TOKEN_FILE=$WORK/tm-log/admin-token
+[ -s "$ADMIN_TOKEN_FILE" ] || die "tm-server did not write its admin token into $ADMIN_TOKEN_FILE"
+ADMIN_TOKEN=$(cat "$ADMIN_TOKEN_FILE")
+say "no tm.server.admin-token given, so tm-server generated one into $ADMIN_TOKEN_FILE;"
+say "the admin calls below send it as \$ADMIN_TOKEN. To paste them, first: ${Y}ADMIN_TOKEN=\$(cat $ADMIN_TOKEN_FILE)${N}"
 
 # ---------------------------------------------------------------------------- 3. the service
 step "Start sample-order-service on its two shards"
@@ -268,3 +294,15 @@ ls -l "$WORK/tm-log" | sed 's/^/     /'
 echo
 echo "${G}${B}Demo complete.${N} Next: README.md 'The sample order service' (in-doubt inspection), docker compose up"
 echo "for MySQL + PostgreSQL, and ./demo.sh --pg-mariadb against local databases."
+if $stay; then
+  echo
+  echo "${B}--stay:${N} tm-server and the service keep running; paste the curl commands above in another"
+  echo "terminal (the admin ones after ${Y}ADMIN_TOKEN=\$(cat $ADMIN_TOKEN_FILE)${N}). Ctrl-C stops them."
+  # Ctrl-C (or kill) is the normal end here, not a failure. The sleep runs in the background under
+  # `wait`, which a signal interrupts (bash runs a trap only once a foreground command is done);
+  # the trap ends that sleep too.
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' INT TERM
+  while :; do sleep 3600 & sleeper=$!; wait "$sleeper"; done
+else
+  echo "(It stops everything now; ./demo.sh --stay leaves it running, so the printed commands can be pasted.)"
+fi

@@ -1,10 +1,15 @@
 package dev.xatm.sample.order;
 
+import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
@@ -12,6 +17,8 @@ import org.springframework.web.server.ResponseStatusException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Every failure of the API as a small JSON object: {@code error} (a stable code for programs),
@@ -29,8 +36,28 @@ class ApiErrors {
 
     @ExceptionHandler(HttpMessageNotReadableException.class)
     ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e) {
-        return body(HttpStatus.BAD_REQUEST, "invalid_request",
-                "the body must be JSON like {\"userId\": 1, \"productId\": 2, \"quantity\": 3} with whole numbers");
+        return body(HttpStatus.BAD_REQUEST, "invalid_request", UnreadableBody.explain(e));
+    }
+
+    // The two below answer before any controller runs; without them Spring's own error page shape
+    // would answer, and a client would have to parse two shapes.
+
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    ResponseEntity<Map<String, Object>> unsupportedMediaType(HttpMediaTypeNotSupportedException e, HttpServletRequest request) {
+        MediaType sent = e.getContentType();
+        ResponseEntity<Map<String, Object>> r = body(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                request.getMethod() + " " + request.getRequestURI() + " takes Content-Type: application/json, got "
+                        + (sent == null ? "none" : sent.getType() + "/" + sent.getSubtype()) + " (curl: -H 'Content-Type: application/json')");
+        return ResponseEntity.status(r.getStatusCode()).headers(h -> h.setAccept(e.getSupportedMediaTypes())).body(r.getBody());
+    }
+
+    @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
+    ResponseEntity<Map<String, Object>> methodNotAllowed(HttpRequestMethodNotSupportedException e, HttpServletRequest request) {
+        Set<HttpMethod> allowed = e.getSupportedHttpMethods() == null ? Set.of() : e.getSupportedHttpMethods();
+        ResponseEntity<Map<String, Object>> r = body(HttpStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                request.getMethod() + " is not allowed on " + request.getRequestURI() + "; allowed: "
+                        + allowed.stream().map(HttpMethod::name).sorted().collect(Collectors.joining(", ")));
+        return ResponseEntity.status(r.getStatusCode()).headers(h -> h.setAllow(allowed)).body(r.getBody());
     }
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)

@@ -35,7 +35,7 @@ class OrderController {
     @PostMapping("/orders")
     ResponseEntity<OrderPlaced> place(@RequestBody(required = false) OrderRequest request) {
         if (request == null) {
-            throw new InvalidOrderException("a JSON body is required: {\"userId\": 1, \"productId\": 2, \"quantity\": 3}");
+            throw new InvalidOrderException("a JSON body is required: " + OrderRequest.EXAMPLE);
         }
         request.validate();
         // taken before the global transaction begins, in its own local one (see OrderIds)

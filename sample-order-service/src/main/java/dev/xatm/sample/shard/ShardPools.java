@@ -27,6 +27,7 @@ final class ShardPools implements AutoCloseable {
     }
 
     private static HikariDataSource open(int index, SampleProperties.ShardSettings s) {
+        H2Files.checkNotInUse(index, s);
         HikariConfig c = new HikariConfig();
         c.setPoolName("shard" + index);
         c.setJdbcUrl(s.getUrl());

@@ -91,6 +91,70 @@ class OrderApiTest {
         }
     }
 
+    /** A number too large for its field names the field and the number, not just "the body must be JSON". */
+    @Test
+    void outOfRangeNumbersNameTheField() throws Exception {
+        assertInvalid(post("{\"userId\":1,\"productId\":2,\"quantity\":1099511627776}"),
+                "quantity 1099511627776 is out of range: quantity must be between 1 and 1000000");
+        assertInvalid(post("{\"userId\":99999999999999999999,\"productId\":2,\"quantity\":1}"),
+                "userId 99999999999999999999 is out of range: userId must be a whole number >= 0");
+    }
+
+    @Test
+    void notANumberNamesTheField() throws Exception {
+        assertInvalid(post("{\"userId\":1,\"productId\":\"two\",\"quantity\":1}"), "productId must be a whole number (a JSON number");
+        assertInvalid(post("{\"userId\":1,\"productId\":2,\"quantity\":1.5}"), "quantity must be a whole number, was 1.5");
+        assertInvalid(post("{\"userId\":1,\"productId\":2,\"quantity\":true}"), "quantity must be a whole number");
+    }
+
+    /** A POST without Content-Type: application/json (what curl -d sends by default) gets 415 in the service's own shape. */
+    @Test
+    void aBodyThatIsNotDeclaredJsonIs415Json() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"userId\": 1, \"productId\": 2, \"quantity\": 3}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(415);
+        assertJson(r);
+        assertThat(r.headers().firstValue("Accept")).hasValueSatisfying(t -> assertThat(t).contains("application/json"));
+        JsonNode error = json.readTree(r.body());
+        assertThat(error.get("error").asString()).isEqualTo("unsupported_media_type");
+        assertThat(error.get("message").asString())
+                .isEqualTo("POST /orders takes Content-Type: application/json, got application/x-www-form-urlencoded"
+                        + " (curl: -H 'Content-Type: application/json')");
+        assertThat(error.size()).as("only error and message").isEqualTo(2);
+    }
+
+    @Test
+    void aMethodAPathDoesNotTakeIs405Json() throws Exception {
+        HttpResponse<String> r = get("/orders");
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertJson(r);
+        assertThat(r.headers().firstValue("Allow")).hasValue("POST");
+        JsonNode error = json.readTree(r.body());
+        assertThat(error.get("error").asString()).isEqualTo("method_not_allowed");
+        assertThat(error.get("message").asString()).isEqualTo("GET is not allowed on /orders; allowed: POST");
+        assertThat(error.size()).as("only error and message").isEqualTo(2);
+
+        HttpResponse<String> delete = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/inventory/2")).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(delete.statusCode()).isEqualTo(405);
+        assertJson(delete);
+        assertThat(json.readTree(delete.body()).get("message").asString()).isEqualTo("DELETE is not allowed on /inventory/2; allowed: GET");
+    }
+
+    private void assertInvalid(HttpResponse<String> r, String messageStart) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertJson(r);
+        JsonNode error = json.readTree(r.body());
+        assertThat(error.get("error").asString()).isEqualTo("invalid_request");
+        assertThat(error.get("message").asString()).startsWith(messageStart);
+    }
+
+    private static void assertJson(HttpResponse<String> r) {
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+    }
+
     @Test
     void readsOfWhatDoesNotExist() throws Exception {
         assertThat(get("/orders/999999").statusCode()).isEqualTo(404);
