@@ -36,12 +36,17 @@ class MySql8IT extends ItSupport {
             mysql.createTable(table);
             Map<String, Object> p = baseProperties("shop-mysql8");
             withPg(p);
-            p.put("it.maria.url", mysql.url());
-            p.put("it.maria.user", mysql.user());
-            p.put("it.maria.password", mysql.password());
-            p.put("it.maria.driver", "com.mysql.cj.jdbc.Driver");
+            withMysql(p);
             work = startApp(p).getBean(Work.class);
         }
+    }
+
+    /** The application's second data source (it.maria.*) on MySQL, through Connector/J. */
+    private void withMysql(Map<String, Object> p) {
+        p.put("it.maria.url", mysql.url());
+        p.put("it.maria.user", mysql.user());
+        p.put("it.maria.password", mysql.password());
+        p.put("it.maria.driver", "com.mysql.cj.jdbc.Driver");
     }
 
     @AfterEach
@@ -96,10 +101,7 @@ class MySql8IT extends ItSupport {
         // a new agent of the deployment recovers it at start (the coordinator never heard of it: presumed abort)
         Map<String, Object> p = baseProperties("shop-mysql8-restarted");
         withPg(p);
-        p.put("it.maria.url", mysql.url());
-        p.put("it.maria.user", mysql.user());
-        p.put("it.maria.password", mysql.password());
-        p.put("it.maria.driver", "com.mysql.cj.jdbc.Driver");
+        withMysql(p);
         startApp(p);
         await("the orphan rolled back").atMost(CONVERGE).until(() -> !mysql.preparedBranches(prefix).contains(orphan));
         assertThat(mysql.ids(table)).doesNotContain(id);
