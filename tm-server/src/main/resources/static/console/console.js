@@ -186,7 +186,7 @@ async function showDetail(xid) {
     const li = el('li');
     const time = el('time', when(h.at));
     if (h.at) time.dateTime = h.at;
-    li.append(time, el('span', h.kind, 'kind'), (h.branch ? '[' + h.branch + '] ' : '') + (h.detail ?? ''));
+    li.append(time, ' ', el('span', h.kind, 'kind'), ' ' + (h.branch ? '[' + h.branch + '] ' : '') + (h.detail ?? ''));
     return li;
   }));
   $('history-dropped').hidden = !t.historyDropped;
