@@ -120,6 +120,7 @@ async function showTransactions() {
   const protocol = $('f-protocol').value;
   const name = $('f-name').value.trim().toLowerCase();
   const minAge = Number($('f-age').value || 0);
+  if (!Number.isInteger(minAge) || minAge < 0) throw new Error('"Older than" must be a whole number of seconds, 0 or more');
   state.rows = items(await api('GET', '/transactions' + query)).filter((t) =>
     (!protocol || t.protocol === protocol)
     && (!name || (t.name ?? '').toLowerCase().includes(name))

@@ -24,8 +24,8 @@ import static org.awaitility.Awaitility.await;
  * prepared after the COMMIT decision), reads the in-doubt reason, the branches and the timeline, is
  * warned before a forced rollback that the API refuses it (409: the COMMIT decision is durable) and
  * sees the refusal change nothing, then forces the commit, which the server carries out through its
- * own recovery connections: both rows committed, nothing left prepared. A screenshot of each page is
- * written under target/console-screenshots/.
+ * own recovery connections: both rows committed, nothing left prepared. The Swagger UI renders the
+ * API's description. A screenshot of each page is written under target/console-screenshots/.
  */
 class ConsoleBrowserIT extends ServerItSupport {
     private static final Duration UI_WAIT = Duration.ofSeconds(20);
@@ -87,6 +87,11 @@ class ConsoleBrowserIT extends ServerItSupport {
             wait.until(ExpectedConditions.invisibilityOfElementLocated(txRow("tx-table", committed.gtrid())));
             assertThat(d.findElements(txRow("tx-table", stuck.gtrid()))).hasSize(1);
             new Select(d.findElement(By.id("f-status"))).selectByVisibleText("any");
+            d.findElement(By.id("f-age")).sendKeys("1.5");
+            d.findElement(By.id("f-apply")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "whole number of seconds"));
+            assertThat(d.findElements(By.cssSelector("#tx-table tbody tr"))).as("a bad filter changes nothing").hasSize(1);
+            d.findElement(By.id("f-age")).clear();
             d.findElement(By.id("f-name")).sendKeys("no-transaction-has-this-name");
             d.findElement(By.id("f-apply")).click();
             wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#tx-table tbody tr"), 0));
@@ -152,6 +157,12 @@ class ConsoleBrowserIT extends ServerItSupport {
             d.findElement(By.id("nav-cluster")).click();
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("cluster-summary"), "file store"));
             chrome.screenshot("07-cluster");
+
+            // The Swagger UI renders the admin API's description from the jar alone (no token needed to read it).
+            d.get("http://127.0.0.1:" + server.httpPort() + "/swagger-ui.html");
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("body"), "xatm tm-server admin API"));
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("body"), "/api/v1/cluster"));
+            chrome.screenshot("08-swagger-ui");
         }
     }
 
