@@ -204,6 +204,35 @@ class AdminViewsTest {
         assertThat(after.c.views().inDoubt(1_000, 10)).hasSize(1);
     }
 
+    /**
+     * A rollback finishes without the branch of a gone agent; that agent, restarted, inquires, gets
+     * ROLLBACK and acknowledges it. The finished transaction's branch then shows ROLLED_BACK, and never a
+     * pending command: a finished transaction resends nothing.
+     */
+    @Test
+    void aFinishedRollbackShowsTheFinalStateOfABranchItsReturningAgentRolledBack() {
+        f.commitRequested("g1", 2);
+        f.vote("g1", 1, Vote.YES);
+        f.vote("g1", 2, Vote.NO);
+        f.ack("g1", 2, Action.ROLLBACK);
+        f.disconnected(1);
+        TxnDetail finished = detail("g1");
+        assertThat(finished.summary().status()).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+        assertThat(finished.branches()).extracting(BranchView::pending).containsOnlyNulls();
+
+        f.connected(1);
+        f.inquiry("g1", 1, "a1");
+        f.ack("g1", 1, Action.ROLLBACK);
+        TxnDetail after = detail("g1");
+        assertThat(after.summary().status()).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+        assertThat(after.branches()).extracting(BranchView::phase).containsExactly("ROLLED_BACK", "ROLLED_BACK");
+        assertThat(after.branches()).extracting(BranchView::pending).containsOnlyNulls();
+        assertThat(after.history()).last().satisfies(h -> {
+            assertThat(h.kind()).isEqualTo(Kind.ACK);
+            assertThat(h.detail()).contains("after the end");
+        });
+    }
+
     private TxnDetail detail(String gtrid) {
         return f.c.views().detail(gtrid, 60_000).orElseThrow();
     }
