@@ -9,6 +9,8 @@ import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.TxnDetail;
+import dev.xatm.core.view.TxnPage;
+import dev.xatm.core.view.TxnQuery;
 import dev.xatm.core.view.TxnViews;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.server.cluster.Cluster;
@@ -27,6 +29,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -66,6 +69,7 @@ import java.util.stream.Collectors;
 public class AdminApiController {
     private static final Logger log = LoggerFactory.getLogger(AdminApiController.class);
     static final int DEFAULT_LIMIT = 100;
+    static final String TOTAL_COUNT = "X-Total-Count";
     private static final long CALL_TIMEOUT_MILLIS = 10_000;
     private static final String STATUSES = Arrays.stream(TxnStatus.values()).filter(s -> s != TxnStatus.UNKNOWN)
             .map(Enum::name).collect(Collectors.joining(", "));
@@ -90,13 +94,26 @@ public class AdminApiController {
 
     @GetMapping
     @Operation(summary = "List transactions, newest first",
-            description = "Live, held (heuristic) and remembered finished transactions, most recently begun (or restored) first.")
-    public List<AdminJson.Transaction> list(
+            description = "Live, held (heuristic) and remembered finished transactions, most recently begun (or restored) first,"
+                    + " filtered by status, protocol, name and minimum age. The header X-Total-Count holds how many match."
+                    + " Without cursor the body is a bare array of at most limit items (as before); with cursor (empty for the"
+                    + " first page) it is {items, nextCursor, total}, and nextCursor (null on the last page) asks for the next page.")
+    public ResponseEntity<Object> list(
             @Parameter(description = "only this status (ACTIVE, PREPARING, COMMITTING, ROLLING_BACK, FINISHED_*)") @RequestParam(required = false) String status,
-            @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit) {
-        TxnStatus filter = status(status);
+            @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit,
+            @Parameter(description = "only this protocol: 2PC or 3PC") @RequestParam(required = false) String protocol,
+            @Parameter(description = "only transactions begun with exactly this name") @RequestParam(required = false) String name,
+            @Parameter(description = "only transactions begun at least this many milliseconds ago") @RequestParam(required = false) String minAgeMs,
+            @Parameter(description = "empty for the first page, else a nextCursor; asks for the {items, nextCursor, total} envelope")
+            @RequestParam(required = false) String cursor) {
+        TxnQuery query = new TxnQuery(status(status), protocol(protocol), name(name), minAge(minAgeMs));
         int n = limit(limit);
-        return await(loop.query(v -> v.list(filter, n))).stream().map(times::transaction).toList();
+        long before = cursor == null ? Long.MAX_VALUE : ListCursor.decode(cursor);
+        TxnPage page = await(loop.query(v -> v.page(query, before, n)));
+        List<AdminJson.Transaction> items = page.items().stream().map(times::transaction).toList();
+        Object body = cursor == null ? items
+                : new AdminJson.Page(items, page.next() < 0 ? null : ListCursor.encode(page.next()), page.total());
+        return ResponseEntity.ok().header(TOTAL_COUNT, Integer.toString(page.total())).body(body);
     }
 
     @GetMapping("/in-doubt")
@@ -288,6 +305,42 @@ public class AdminApiController {
             // falls through to the refusal below
         }
         throw ApiException.badRequest("status must be one of " + STATUSES + ", got " + Ids.quote(status));
+    }
+
+    private static String protocol(String protocol) {
+        if (protocol == null || protocol.isEmpty()) {
+            return null;
+        }
+        String p = protocol.trim().toUpperCase(Locale.ROOT);
+        if (p.equals("2PC") || p.equals("3PC")) {
+            return p;
+        }
+        throw ApiException.badRequest("protocol must be 2PC or 3PC, got " + Ids.quote(protocol));
+    }
+
+    private static String name(String name) {
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        if (name.length() > Ids.MAX_NAME_CHARS) {
+            throw ApiException.badRequest("name must be at most " + Ids.MAX_NAME_CHARS + " characters");
+        }
+        return name;
+    }
+
+    private static long minAge(String minAgeMs) {
+        if (minAgeMs == null || minAgeMs.isEmpty()) {
+            return 0;
+        }
+        try {
+            long ms = Long.parseLong(minAgeMs.trim());
+            if (ms >= 0) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the refusal below
+        }
+        throw ApiException.badRequest("minAgeMs must be a whole number of milliseconds >= 0, got " + Ids.quote(minAgeMs));
     }
 
     private static int limit(String limit) {

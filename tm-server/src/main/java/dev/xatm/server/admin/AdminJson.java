@@ -38,6 +38,12 @@ final class AdminJson {
                        String decidedAt, String finishedAt, String deadline, int branches, boolean restored,
                        String acknowledgedBy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
 
+    /**
+     * A page of the list, asked for with {@code cursor}: {@code nextCursor} is null on the last page, and
+     * {@code total} counts every match now, whatever the page.
+     */
+    record Page(List<Transaction> items, String nextCursor, int total) {}
+
     /** One transaction with everything the coordinator knows of it. */
     record TransactionDetail(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                              String decidedAt, String finishedAt, String deadline, boolean restored, String acknowledgedBy,

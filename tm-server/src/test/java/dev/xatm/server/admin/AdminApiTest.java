@@ -200,6 +200,52 @@ class AdminApiTest extends InProcessServerTest {
                 "DECISION_LOGGED", "DECISION_DURABLE", "ACK", "FINISHED");
     }
 
+    @Test
+    void theListPagesWithACursorAndATotalAndStaysABareArrayWithoutOne() throws Exception {
+        String name = "paged-" + SEQ.incrementAndGet();
+        List<String> begun = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            String g = gtrid();
+            client.begin(BeginRequest.newBuilder().setGtrid(g).setName(name).setTimeoutMs(60_000).build());
+            begun.add(0, g); // newest first
+        }
+        HttpResponse<String> bare = get("/api/v1/transactions?name=" + name + "&limit=2");
+        assertThat(bare.body()).startsWith("[");
+        assertThat(JsonPath.<List<String>>read(bare.body(), "$[*].xid")).containsExactlyElementsOf(begun.subList(0, 2));
+        assertThat(bare.headers().firstValue("X-Total-Count")).hasValue("5");
+
+        List<String> walked = new java.util.ArrayList<>();
+        String cursor = "";
+        for (int page = 0; page < 3; page++) {
+            String body = get("/api/v1/transactions?name=" + name + "&limit=2&cursor=" + cursor).body();
+            assertThat((Integer) JsonPath.read(body, "$.total")).isEqualTo(5);
+            walked.addAll(JsonPath.read(body, "$.items[*].xid"));
+            cursor = JsonPath.read(body, "$.nextCursor");
+            if (page < 2) {
+                assertThat(cursor).isNotBlank();
+            }
+        }
+        assertThat(cursor).as("the last page has no next").isNull();
+        assertThat(walked).containsExactlyElementsOf(begun);
+
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&protocol=3pc").body(), "$[*]")).isEmpty();
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&protocol=2PC&status=ACTIVE").body(),
+                "$[*].xid")).hasSize(5);
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&minAgeMs=3600000").body(), "$[*]")).isEmpty();
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&minAgeMs=0").body(), "$[*]")).hasSize(5);
+    }
+
+    @Test
+    void badListParametersAre400() throws Exception {
+        assertError(get("/api/v1/transactions?protocol=4PC"), 400, "invalid_argument", "protocol must be 2PC or 3PC");
+        assertError(get("/api/v1/transactions?minAgeMs=-1"), 400, "invalid_argument", "minAgeMs must be");
+        assertError(get("/api/v1/transactions?minAgeMs=soon"), 400, "invalid_argument", "minAgeMs must be");
+        assertError(get("/api/v1/transactions?name=" + "n".repeat(129)), 400, "invalid_argument", "name must be");
+        for (String cursor : new String[] {"garbage", "djEuLTE", "%00", "x".repeat(65), java.util.Base64.getUrlEncoder().encodeToString("v2.1".getBytes())}) {
+            assertError(get("/api/v1/transactions?cursor=" + cursor), 400, "invalid_argument", "cursor must be");
+        }
+    }
+
     // ---------------------------------------------------------------- forced resolution
 
     @Test
