@@ -15,24 +15,24 @@ final class CallFailure {
     private CallFailure() {}
 
     /**
-     * E.g. "refused the connection after 4 ms (nothing listens there: tm-server is down or restarting)".
+     * E.g. "refused the connection after 4 ms (UNAVAILABLE: nothing listens there, tm-server is down or restarting)".
      * Reads as the continuation of a sentence that names the server.
      */
     static String whatHappened(String call, Status status, long elapsedMillis, long deadlineMillis) {
         String text = text(status);
         return switch (status.getCode()) {
-            case DEADLINE_EXCEEDED -> "did not answer the " + call + " within its deadline of " + deadlineMillis + " ms (deadline exceeded after "
-                    + elapsedMillis + " ms)";
+            case DEADLINE_EXCEEDED -> "did not answer the " + call + " within its deadline of " + deadlineMillis + " ms (DEADLINE_EXCEEDED"
+                    + " after " + elapsedMillis + " ms)";
             case UNAVAILABLE -> {
                 if (text.contains("connection refused")) {
-                    yield "refused the connection after " + elapsedMillis + " ms (nothing listens there: tm-server is down or"
-                            + " restarting), so the " + call + " was not delivered";
+                    yield "refused the connection after " + elapsedMillis + " ms (UNAVAILABLE: nothing listens there, tm-server is down"
+                            + " or restarting), so the " + call + " was not delivered";
                 }
                 if (text.contains("closed") || text.contains("goaway") || text.contains("rst_stream") || text.contains("reset")) {
-                    yield "closed the connection " + elapsedMillis + " ms into the " + call + " (tm-server stopped, crashed or"
-                            + " restarted while handling it): " + status.getDescription();
+                    yield "closed the connection " + elapsedMillis + " ms into the " + call + " (UNAVAILABLE: tm-server stopped, crashed"
+                            + " or restarted while handling it; " + status.getDescription() + ")";
                 }
-                yield "was unreachable after " + elapsedMillis + " ms for the " + call + " (" + status.getDescription() + ")";
+                yield "was unreachable after " + elapsedMillis + " ms for the " + call + " (UNAVAILABLE: " + status.getDescription() + ")";
             }
             default -> "failed the " + call + " after " + elapsedMillis + " ms (" + status.getCode() + " " + status.getDescription() + ")";
         };

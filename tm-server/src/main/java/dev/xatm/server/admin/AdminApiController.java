@@ -98,6 +98,10 @@ public class AdminApiController {
                     + " filtered by status, protocol, name and minimum age. The header X-Total-Count holds how many match."
                     + " Without cursor the body is a bare array of at most limit items (as before); with cursor (empty for the"
                     + " first page) it is {items, nextCursor, total}, and nextCursor (null on the last page) asks for the next page.")
+    @ApiResponse(responseCode = "200", description = "a bare array of transactions, or with cursor a page {items, nextCursor, total}",
+            headers = @io.swagger.v3.oas.annotations.headers.Header(name = TOTAL_COUNT, description = "how many transactions match",
+                    schema = @Schema(type = "integer")),
+            content = @Content(schema = @Schema(oneOf = {AdminJson.Transaction[].class, AdminJson.Page.class})))
     public ResponseEntity<Object> list(
             @Parameter(description = "only this status (ACTIVE, PREPARING, COMMITTING, ROLLING_BACK, FINISHED_*)") @RequestParam(required = false) String status,
             @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit,
