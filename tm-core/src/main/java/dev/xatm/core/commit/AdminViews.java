@@ -95,7 +95,7 @@ final class AdminViews implements TxnViews {
         }
         List<BranchView> branches = new ArrayList<>(t.branchCount());
         for (BranchProgress b : t.branches()) {
-            branches.add(branch(b, t.isFinished()));
+            branches.add(branch(b));
         }
         return Optional.of(new TxnDetail(summary(t), branches, InDoubtRules.reasons(t, now.getAsLong(), Math.max(0, inDoubtThresholdMillis), goneAgents),
                 t.history().entries(), t.history().dropped()));
@@ -169,16 +169,11 @@ final class AdminViews implements TxnViews {
         };
     }
 
-    /**
-     * A finished transaction sends nothing more on its own (a branch left over answers the inquiry of its
-     * returning agent), so none of its branches shows a pending command.
-     */
-    private BranchView branch(BranchProgress b, boolean finished) {
+    private BranchView branch(BranchProgress b) {
         BranchView.AgentState agent = connectedAgents.contains(b.agentId()) ? BranchView.AgentState.CONNECTED
                 : goneAgents.contains(b.agentId()) ? BranchView.AgentState.GONE : BranchView.AgentState.NOT_SEEN;
         return new BranchView(b.bqual(), b.branch().resourceId(), b.agentId(), b.branch().agentId(), agent,
-                b.phase().name(), b.vote(), finished ? null : b.pending(), b.attempts(), b.lastSentMillis(), b.heuristic(),
-                b.autonomous());
+                b.phase().name(), b.vote(), b.pending(), b.attempts(), b.lastSentMillis(), b.heuristic(), b.autonomous());
     }
 
     private static void checkLimit(int limit) {

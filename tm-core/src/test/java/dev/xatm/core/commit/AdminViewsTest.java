@@ -205,9 +205,10 @@ class AdminViewsTest {
     }
 
     /**
-     * A rollback finishes without the branch of a gone agent; that agent, restarted, inquires, gets
-     * ROLLBACK and acknowledges it. The finished transaction's branch then shows ROLLED_BACK, and never a
-     * pending command: a finished transaction resends nothing.
+     * A rollback finishes without the branch of a gone agent (it still waits for its ROLLBACK: from the
+     * returning agent, or an operator's rollback through a recovery connection); that agent, restarted,
+     * inquires, gets ROLLBACK and acknowledges it. The finished transaction's branch then shows its final
+     * state, ROLLED_BACK with nothing pending.
      */
     @Test
     void aFinishedRollbackShowsTheFinalStateOfABranchItsReturningAgentRolledBack() {
@@ -218,7 +219,8 @@ class AdminViewsTest {
         f.disconnected(1);
         TxnDetail finished = detail("g1");
         assertThat(finished.summary().status()).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
-        assertThat(finished.branches()).extracting(BranchView::pending).containsOnlyNulls();
+        assertThat(finished.branches()).extracting(BranchView::phase).containsExactly("ROLLING_BACK", "ROLLED_BACK");
+        assertThat(finished.branches()).extracting(BranchView::pending).containsExactly(Action.ROLLBACK, null);
 
         f.connected(1);
         f.inquiry("g1", 1, "a1");
