@@ -100,7 +100,7 @@ class ThreeServersIT {
     private static final Duration TAKEOVER_WAIT = Duration.ofSeconds(30);
     private static final Duration QUIESCENCE = Duration.ofSeconds(45);
     private static final List<String> SHOP_TABLES = List.of("orders", "inventory", "order_id_block", "shard_identity", "flyway_schema_history");
-    private static final List<String> STORE_TABLES = List.of("decision", "node", "cluster", "schema_history");
+    private static final List<String> STORE_TABLES = List.of("decision", "node", "cluster", "operator_action", "schema_history");
     private static final Pattern TAKEOVER_LINE = Pattern.compile(
             "TAKEOVER: node (\\d+) \\(epoch (\\d+)\\) took over node (\\d+) \\(epoch (\\d+) -> (\\d+)\\): adopted (\\d+) open transactions,"
                     + " (-?\\d+) ms after its lease expired");

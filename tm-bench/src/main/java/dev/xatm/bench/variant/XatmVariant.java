@@ -171,7 +171,7 @@ public final class XatmVariant implements Variant {
     /** The store's tables from an earlier cell: leases, decisions and Flyway's history. */
     private static void dropStore(Db storeDb) throws SQLException {
         try (Connection c = storeDb.connect(); Statement s = c.createStatement()) {
-            for (String table : List.of("decision", "node", "cluster", "schema_history")) {
+            for (String table : List.of("decision", "node", "cluster", "operator_action", "schema_history")) {
                 s.execute("DROP TABLE IF EXISTS " + STORE_TABLE_PREFIX + table);
             }
         }

@@ -102,6 +102,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
                     + routes.describeRoute(gtrid) + ", the only server that may decide it, so the commit request was not sent."
                     + " That server rolls it back.");
         }
+        long started = System.nanoTime();
         try {
             return report(stub(gtrid, commitTimeoutMillis)
                     .commit(CommitRequest.newBuilder().setGtrid(gtrid).setWaitForCompletion(waitForCompletion).build()));
@@ -115,8 +116,8 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
             }
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                 throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
-                        + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
-                        + "). The coordinator decides and finishes it; ask it with GetStatus or its admin API.", e);
+                        + " " + CallFailure.whatHappened("commit request", e.getStatus(), millisSince(started), commitTimeoutMillis)
+                        + ". The coordinator decides and finishes it; ask it with GetStatus or its admin API.", e);
             }
             throw translate("Commit", gtrid, e, commitTimeoutMillis);
         }
@@ -136,6 +137,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
             return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "not sent: there is no open stream to " + routes.describeRoute(gtrid)
                     + ", the only server that may decide it; no server knows the transaction (presumed abort)");
         }
+        long started = System.nanoTime();
         try {
             return report(stub(gtrid, commitTimeoutMillis).commit(request.build()));
         } catch (StatusRuntimeException e) {
@@ -144,8 +146,8 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
             }
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                 throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
-                        + " did not answer the commit request within " + commitTimeoutMillis + " ms (" + e.getStatus().getCode()
-                        + "). Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
+                        + " " + CallFailure.whatHappened("commit request", e.getStatus(), millisSince(started), commitTimeoutMillis)
+                        + ". Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
             }
             throw translate("Commit", gtrid, e, commitTimeoutMillis);
         }
@@ -207,6 +209,10 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
             default -> throw new TmSystemException("coordinator answered with an outcome this client does not know: " + r.getOutcome());
         };
         return new OutcomeReport(outcome, r.getDetail());
+    }
+
+    private static long millisSince(long startedNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
     }
 
     private RuntimeException translate(String call, String gtrid, StatusRuntimeException e, long deadlineMillis) {

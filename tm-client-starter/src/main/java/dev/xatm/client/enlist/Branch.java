@@ -83,8 +83,14 @@ public final class Branch {
     private Command deferred;
     /** Set when a business scope failed or a local rollback() ran: phase 1 must vote NO. */
     private String doomReason;
-    /** Set when the coordinator asked for the rollback while the branch was in use. */
-    private boolean rolledBackByCoordinator;
+    /**
+     * Who rolled the branch back while it was still in the business code's hands, and why, for the
+     * error its next statement gets: the coordinator (a parked ROLLBACK) or this service's own agent
+     * (its stream broke). Null until then.
+     */
+    private String rollbackCause;
+    private static final String BY_COORDINATOR = "by the coordinator (its deadline passed, another branch failed, or an operator"
+            + " rolled it back)";
     private boolean heuristic;
     /** 3PC: how long to wait after a YES before deciding alone, from the last CAN_COMMIT / PRE_COMMIT. */
     private long participantTimeoutMillis;
@@ -180,9 +186,12 @@ public final class Branch {
 
     /** Refuses new statements on a branch the coordinator already rolled back or that ended. */
     synchronized void checkUsable() {
-        if (rolledBackByCoordinator || state != State.ACTIVE) {
-            throw new GlobalRollbackException("Global transaction " + xid.gtrid() + " was rolled back by the coordinator "
-                    + "(timeout, or a failure elsewhere); no more work can be done in it on " + resource.beanName());
+        if (rollbackCause != null || state != State.ACTIVE) {
+            String what = rollbackCause != null ? "was rolled back " + rollbackCause
+                    : state == State.ROLLED_BACK ? "was rolled back " + BY_COORDINATOR
+                    : "has ended its branch here (" + state + ")";
+            throw new GlobalRollbackException("Global transaction " + xid.gtrid() + " " + what + "; no more work can be done in it on "
+                    + resource.beanName());
         }
     }
 
@@ -197,6 +206,7 @@ public final class Branch {
             return false;
         }
         log.info("Branch {} on {} rolled back: {}", xid, resource, why);
+        rollbackCause = "by this service's agent: " + why;
         rollback();
         return true;
     }
@@ -296,8 +306,8 @@ public final class Branch {
     private boolean parked(Command c) {
         if (state == State.ACTIVE && holders > 0) {
             deferred = c;
-            if (c == Command.ROLLBACK) {
-                rolledBackByCoordinator = true;
+            if (c == Command.ROLLBACK && rollbackCause == null) {
+                rollbackCause = BY_COORDINATOR;
             }
             log.debug("Branch {}: {} parked until the business code releases the connection", xid, c);
             return true;

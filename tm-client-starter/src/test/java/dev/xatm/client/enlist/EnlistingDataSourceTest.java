@@ -173,13 +173,15 @@ class EnlistingDataSourceTest {
 
         assertThat(table.unprepared()).extracting(b -> b.xid().gtrid()).containsExactlyInAnyOrder("g:6", "g:8");
         for (Branch b : table.unprepared()) {
-            assertThat(b.abandonIfUnprepared("test")).isTrue();
+            assertThat(b.abandonIfUnprepared("the stream to the coordinator broke (UNAVAILABLE)")).isTrue();
             table.settled(b);
         }
         assertThat(p.abandonIfUnprepared("test")).as("prepared: the coordinator decides").isFalse();
         assertThat(table.get(new TmXid("g:6", bqual("b1"))).state()).isEqualTo(Branch.State.ROLLED_BACK);
         assertThat(p.state()).isEqualTo(Branch.State.PREPARED);
-        assertThatThrownBy(held::createStatement).hasMessageContaining("rolled back by the coordinator");
+        // the real cause, not the coordinator: it never heard of the rollback
+        assertThatThrownBy(held::createStatement).hasMessageContaining("rolled back by this service's agent: the stream to the"
+                + " coordinator broke (UNAVAILABLE)").hasMessageNotContaining("by the coordinator");
         GlobalTxContext.bind(null);
         inUse.end(false);
         assertThat(parked).containsExactly("ROLLBACK DONE");

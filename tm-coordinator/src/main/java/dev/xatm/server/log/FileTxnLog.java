@@ -106,6 +106,7 @@ public final class FileTxnLog implements TxnLog {
     private record Pending(List<LogRecord> records, List<byte[]> payloads, int frameBytes, boolean sync, CompletableFuture<Void> future) {}
 
     private final Path dir;
+    private final OperatorJournal operatorJournal;
     private final Settings settings;
     private final Forcer forcer;
 
@@ -143,6 +144,7 @@ public final class FileTxnLog implements TxnLog {
 
     FileTxnLog(Path dir, Settings settings, Forcer forcer) {
         this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath();
+        this.operatorJournal = new FileOperatorJournal(this.dir);
         this.settings = Objects.requireNonNull(settings, "settings");
         this.forcer = Objects.requireNonNull(forcer, "forcer");
     }
@@ -243,6 +245,11 @@ public final class FileTxnLog implements TxnLog {
             lock.unlock();
         }
         return pending.future();
+    }
+
+    @Override
+    public OperatorJournal operatorJournal() {
+        return operatorJournal;
     }
 
     /**

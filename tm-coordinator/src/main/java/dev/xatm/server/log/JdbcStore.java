@@ -130,14 +130,16 @@ public final class JdbcStore {
                 run(c, "DELETE FROM " + p + "decision WHERE xid = ?", probe);
                 run(c, "SELECT epoch FROM " + p + "node WHERE node_id = -1 FOR UPDATE");
                 run(c, "SELECT cluster_id FROM " + p + "cluster WHERE singleton = 1");
+                run(c, "INSERT INTO " + p + "operator_action (xid, at_millis, operator, role, action, result) VALUES (?, 0, '-', '-', '-', '-')", probe);
+                run(c, "SELECT at_millis FROM " + p + "operator_action WHERE xid = ?", probe);
             } finally {
                 c.rollback();
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new TxnLogException("the JDBC store's account '" + config.username() + "' cannot use tm-server's tables " + p + "node, "
-                    + p + "decision and " + p + "cluster: " + withoutSecrets(e.getMessage()) + ". Grant it SELECT, INSERT, UPDATE and DELETE"
-                    + " on the first two and SELECT, INSERT on the third.", e);
+                    + p + "decision, " + p + "cluster and " + p + "operator_action: " + withoutSecrets(e.getMessage())
+                    + ". Grant it SELECT, INSERT, UPDATE and DELETE on the first two and SELECT, INSERT on the last two.", e);
         }
     }
 

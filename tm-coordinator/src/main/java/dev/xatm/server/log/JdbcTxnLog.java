@@ -107,6 +107,7 @@ public final class JdbcTxnLog implements TxnLog {
     private final JdbcCluster cluster;
     private final JdbcDialect dialect;
     private final String prefix;
+    private final OperatorJournal operatorJournal;
     private final NodeLease lease;
     private final Settings settings;
 
@@ -133,6 +134,7 @@ public final class JdbcTxnLog implements TxnLog {
         this.ownedDataSource = ownedDataSource;
         this.dialect = Objects.requireNonNull(dialect, "dialect");
         this.prefix = Objects.requireNonNull(prefix, "prefix");
+        this.operatorJournal = new JdbcOperatorJournal(dataSource, prefix);
         this.lease = Objects.requireNonNull(lease, "lease");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.takeover = new NodeTakeover(dataSource, dialect, prefix, lease);
@@ -236,6 +238,11 @@ public final class JdbcTxnLog implements TxnLog {
             lock.unlock();
         }
         return pending.future();
+    }
+
+    @Override
+    public OperatorJournal operatorJournal() {
+        return operatorJournal;
     }
 
     /** Writes what was accepted (while the store answers), then releases the lease and the pool. Idempotent. */

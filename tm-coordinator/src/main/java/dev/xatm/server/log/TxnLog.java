@@ -63,6 +63,14 @@ public interface TxnLog extends AutoCloseable {
         void adopt(String from, List<LogRecord> records);
     }
 
+    /**
+     * Where this store keeps operators' forced resolutions (who, when, what, why), beside its records;
+     * usable once the store is open. The default keeps nothing (for test and benchmark logs).
+     */
+    default OperatorJournal operatorJournal() {
+        return OperatorJournal.NONE;
+    }
+
     @Override
     void close();
 }

@@ -65,7 +65,7 @@ final class JdbcNodes implements AutoCloseable {
     @Override
     public void close() {
         opened.forEach(JdbcTxnLog::close);
-        for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
+        for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
             db.dropTable(prefix + t);
         }
     }

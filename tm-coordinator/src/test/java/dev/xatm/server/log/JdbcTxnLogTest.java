@@ -48,10 +48,31 @@ class JdbcTxnLogTest {
     void dropTables() {
         opened.forEach(JdbcTxnLog::close);
         if (db != null) {
-            for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
+            for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
                 db.dropTable(prefix + t);
             }
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void operatorActionsSurviveARestartAndAreSharedWithEveryServerOnTheStore(TestDb database) throws Exception {
+        JdbcTxnLog first = open(database, 1);
+        first.open();
+        OperatorAction forced = new OperatorAction("g1", 1_765_000_000_123L, "jane", "admin", "rollback",
+                "FINISHED_ROLLED_BACK: rolled back by operator jane", "ticket 42: cancelled");
+        OperatorAction refused = new OperatorAction("g1", 1_765_000_000_456L, "joe", "admin", "refused-commit", "refused: no decision", null);
+        first.operatorJournal().record(forced);
+        first.operatorJournal().record(refused);
+        first.close();
+
+        JdbcTxnLog second = open(database, 1);
+        assertThat(second.open()).as("operator actions are not protocol records").isEmpty();
+        assertThat(second.operatorJournal().of("g1")).containsExactly(forced, refused);
+        assertThat(second.operatorJournal().of("g2")).isEmpty();
+        JdbcTxnLog other = open(database, 2);
+        other.open();
+        assertThat(other.operatorJournal().of("g1")).containsExactly(forced, refused);
     }
 
     @ParameterizedTest

@@ -4,6 +4,8 @@ import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.InDoubtTxn;
 import dev.xatm.core.view.TxnDetail;
+import dev.xatm.core.view.TxnPage;
+import dev.xatm.core.view.TxnQuery;
 import dev.xatm.core.view.TxnSummary;
 import dev.xatm.core.view.TxnViews;
 
@@ -45,6 +47,44 @@ final class AdminViews implements TxnViews {
             out.add(summary(t));
         }
         return out;
+    }
+
+    @Override
+    public TxnPage page(TxnQuery query, long before, int limit) {
+        checkLimit(limit);
+        long nowMillis = now.getAsLong();
+        PriorityQueue<GlobalTxn> best = new PriorityQueue<>(Comparator.comparingLong(GlobalTxn::seq));
+        int[] total = {0};
+        int[] older = {0};
+        txns.forEach(t -> {
+            if (!matches(t, query, nowMillis)) {
+                return;
+            }
+            total[0]++;
+            if (t.seq() >= before) {
+                return;
+            }
+            older[0]++;
+            best.add(t);
+            if (best.size() > limit) {
+                best.poll();
+            }
+        });
+        List<GlobalTxn> newest = new ArrayList<>(best);
+        newest.sort(Comparator.comparingLong((GlobalTxn t) -> t.seq()).reversed());
+        List<TxnSummary> items = new ArrayList<>(newest.size());
+        for (GlobalTxn t : newest) {
+            items.add(summary(t));
+        }
+        long next = older[0] > newest.size() ? newest.get(newest.size() - 1).seq() : -1;
+        return new TxnPage(items, total[0], next);
+    }
+
+    private static boolean matches(GlobalTxn t, TxnQuery q, long nowMillis) {
+        return (q.status() == null || t.state().status == q.status())
+                && (q.protocol() == null || t.protocol().label.equals(q.protocol()))
+                && (q.name() == null || q.name().equals(t.name()))
+                && (q.minAgeMillis() == 0 || t.begunMillis() < 0 || nowMillis - t.begunMillis() >= q.minAgeMillis());
     }
 
     @Override

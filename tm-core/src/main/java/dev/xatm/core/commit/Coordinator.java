@@ -545,7 +545,12 @@ public final class Coordinator {
             return;
         }
         if (e.result() == null || !e.result().isHeuristic()) {
-            return; // acks for unknown or finished transactions repeat work already counted: ignored
+            if (finished != null && e.result() == AckResult.DONE) {
+                // A branch the rollback finished without (its agent was gone) acknowledged after all: the
+                // returning agent's inquiry got ROLLBACK. Recorded, so the view shows its final state.
+                twoPhase.lateAck(finished, e.bqual(), e.action(), nowMillis);
+            }
+            return; // otherwise acks for unknown or finished transactions repeat work already counted: ignored
         }
         // A heuristic is never dropped silently: a finished transaction is held for an
         // operator again; for an unknown one the refusal reaches the agent and the server's log.

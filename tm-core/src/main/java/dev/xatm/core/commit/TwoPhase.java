@@ -480,6 +480,20 @@ final class TwoPhase {
     }
 
     /** The same question about a remembered finished transaction: its outcome, once. */
+    /**
+     * A ROLLBACK acknowledged for a branch of a finished transaction that still waited for it: the
+     * rollback finished without it because its agent was gone (rule 8), and the agent, back, got the
+     * ROLLBACK in answer to its inquiry. Only the branch's state changes; the outcome was never in question.
+     */
+    void lateAck(GlobalTxn t, String bqual, Action action, long nowMillis) {
+        BranchProgress b = t.branch(bqual);
+        if (b == null || action != Action.ROLLBACK || b.phase() != Phase.ROLLING_BACK) {
+            return;
+        }
+        b.rolledBack();
+        t.note(nowMillis, Kind.ACK, bqual, "ROLLBACK done after the end, by the agent that came back");
+    }
+
     void inquiryFinished(GlobalTxn t, String bqual, String agentId, long nowMillis, Effects.Builder out) {
         BranchProgress b = t.branch(bqual);
         Action answer = null;

@@ -26,6 +26,16 @@ public interface TxnViews {
     List<TxnSummary> list(TxnStatus status, int limit);
 
     /**
+     * The transactions matching {@code query}, newest first, from position {@code before} on: a stable
+     * cursor (each transaction's position in arrival order never changes, so a page neither repeats nor
+     * skips one that was already listed, while newer arrivals appear only on a fresh first page).
+     *
+     * @param before {@link Long#MAX_VALUE} for the first page, else a {@link TxnPage#next()}
+     * @param limit  1..{@link #MAX_LIMIT}
+     */
+    TxnPage page(TxnQuery query, long before, int limit);
+
+    /**
      * One transaction with branches and history, and its in-doubt reasons judged with
      * {@code inDoubtThresholdMillis} (see {@link #inDoubt}); empty if the coordinator does not know the gtrid.
      */

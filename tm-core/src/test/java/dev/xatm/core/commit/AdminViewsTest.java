@@ -204,6 +204,77 @@ class AdminViewsTest {
         assertThat(after.c.views().inDoubt(1_000, 10)).hasSize(1);
     }
 
+    /**
+     * A rollback finishes without the branch of a gone agent (it still waits for its ROLLBACK: from the
+     * returning agent, or an operator's rollback through a recovery connection); that agent, restarted,
+     * inquires, gets ROLLBACK and acknowledges it. The finished transaction's branch then shows its final
+     * state, ROLLED_BACK with nothing pending.
+     */
+    @Test
+    void aFinishedRollbackShowsTheFinalStateOfABranchItsReturningAgentRolledBack() {
+        f.commitRequested("g1", 2);
+        f.vote("g1", 1, Vote.YES);
+        f.vote("g1", 2, Vote.NO);
+        f.ack("g1", 2, Action.ROLLBACK);
+        f.disconnected(1);
+        TxnDetail finished = detail("g1");
+        assertThat(finished.summary().status()).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+        assertThat(finished.branches()).extracting(BranchView::phase).containsExactly("ROLLING_BACK", "ROLLED_BACK");
+        assertThat(finished.branches()).extracting(BranchView::pending).containsExactly(Action.ROLLBACK, null);
+
+        f.connected(1);
+        f.inquiry("g1", 1, "a1");
+        f.ack("g1", 1, Action.ROLLBACK);
+        TxnDetail after = detail("g1");
+        assertThat(after.summary().status()).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
+        assertThat(after.branches()).extracting(BranchView::phase).containsExactly("ROLLED_BACK", "ROLLED_BACK");
+        assertThat(after.branches()).extracting(BranchView::pending).containsOnlyNulls();
+        assertThat(after.history()).last().satisfies(h -> {
+            assertThat(h.kind()).isEqualTo(Kind.ACK);
+            assertThat(h.detail()).contains("after the end");
+        });
+    }
+
+    /**
+     * Pages walk the filtered list newest first without repeating or skipping, each with the same total,
+     * and the last page says there is no next one; newer arrivals do not shift a page already asked for.
+     * Filters: protocol, exact name, minimum age, status.
+     */
+    @Test
+    void pagesWalkTheFilteredListNewestFirstWithATotal() {
+        f.tick(0);
+        for (int i = 1; i <= 5; i++) {
+            f.step(new dev.xatm.core.Event.Begin("p" + i, i % 2 == 0 ? "even" : "odd", 60_000,
+                    i == 5 ? dev.xatm.core.Protocol.THREE_PHASE : dev.xatm.core.Protocol.TWO_PHASE));
+            f.tick(i * 1_000L);
+        }
+        TxnViews v = f.c.views();
+        dev.xatm.core.view.TxnPage first = v.page(dev.xatm.core.view.TxnQuery.ALL, Long.MAX_VALUE, 2);
+        assertThat(first.items()).extracting(TxnSummary::gtrid).containsExactly("p5", "p4");
+        assertThat(first.total()).isEqualTo(5);
+        f.begin("p6"); // arrives between two pages
+        dev.xatm.core.view.TxnPage second = v.page(dev.xatm.core.view.TxnQuery.ALL, first.next(), 2);
+        assertThat(second.items()).extracting(TxnSummary::gtrid).containsExactly("p3", "p2");
+        dev.xatm.core.view.TxnPage last = v.page(dev.xatm.core.view.TxnQuery.ALL, second.next(), 2);
+        assertThat(last.items()).extracting(TxnSummary::gtrid).containsExactly("p1");
+        assertThat(last.next()).isEqualTo(-1);
+        assertThat(last.total()).isEqualTo(6);
+
+        assertThat(v.page(new dev.xatm.core.view.TxnQuery(null, null, "even", 0), Long.MAX_VALUE, 10).items())
+                .extracting(TxnSummary::gtrid).containsExactly("p4", "p2");
+        assertThat(v.page(new dev.xatm.core.view.TxnQuery(null, "3PC", null, 0), Long.MAX_VALUE, 10).items())
+                .extracting(TxnSummary::gtrid).containsExactly("p5");
+        // now 5000: p1 began at 0, p2 at 1000, p3 at 2000 ... p6 at 5000
+        assertThat(v.page(new dev.xatm.core.view.TxnQuery(null, null, null, 3_000), Long.MAX_VALUE, 10).items())
+                .extracting(TxnSummary::gtrid).containsExactly("p3", "p2", "p1");
+        assertThat(v.page(new dev.xatm.core.view.TxnQuery(TxnStatus.FINISHED_COMMITTED, null, null, 0), Long.MAX_VALUE, 10).total()).isZero();
+        assertThat(v.page(new dev.xatm.core.view.TxnQuery(null, null, "none", 0), Long.MAX_VALUE, 10))
+                .satisfies(p -> {
+                    assertThat(p.items()).isEmpty();
+                    assertThat(p.next()).isEqualTo(-1);
+                });
+    }
+
     private TxnDetail detail(String gtrid) {
         return f.c.views().detail(gtrid, 60_000).orElseThrow();
     }

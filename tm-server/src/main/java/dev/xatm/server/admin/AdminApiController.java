@@ -2,17 +2,21 @@ package dev.xatm.server.admin;
 
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
+import dev.xatm.core.ErrorCode;
 import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.BranchView;
 import dev.xatm.core.view.TxnDetail;
+import dev.xatm.core.view.TxnPage;
+import dev.xatm.core.view.TxnQuery;
 import dev.xatm.core.view.TxnViews;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.CoordinatorUnavailableException;
+import dev.xatm.server.log.OperatorAction;
 import dev.xatm.server.recovery.RecoveryConnections;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -25,6 +29,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -32,8 +39,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -41,7 +46,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +59,7 @@ import java.util.stream.Collectors;
  * on the loop thread only (queries and events are queued like every other request), so the API can
  * neither race the protocol nor see a half-applied step.
  *
- * <p>Every refusal is an {@link ApiError}: malformed input 400, unknown xid 404, a forced outcome
+ * <p>Every refusal is a Problem Details document ({@link Problems}): malformed input 400, unknown xid 404, a forced outcome
  * that contradicts a decision 409, an oversized body 413, a coordinator that is overloaded or stopping 503.
  */
 @RestController
@@ -64,10 +68,8 @@ import java.util.stream.Collectors;
 public class AdminApiController {
     private static final Logger log = LoggerFactory.getLogger(AdminApiController.class);
     static final int DEFAULT_LIMIT = 100;
-    static final int MAX_BODY_BYTES = 4096;
-    static final String DEFAULT_OPERATOR = "anonymous";
+    static final String TOTAL_COUNT = "X-Total-Count";
     private static final long CALL_TIMEOUT_MILLIS = 10_000;
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String STATUSES = Arrays.stream(TxnStatus.values()).filter(s -> s != TxnStatus.UNKNOWN)
             .map(Enum::name).collect(Collectors.joining(", "));
 
@@ -77,9 +79,12 @@ public class AdminApiController {
     private final AdminJson.Times times;
 
     private final Cluster cluster;
+    private final OperatorHistory journal;
 
-    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery, Cluster cluster) {
+    public AdminApiController(CoordinatorLoop loop, AdminSettings settings, RecoveryConnections recovery, Cluster cluster,
+                              OperatorHistory journal) {
         this.loop = loop;
+        this.journal = journal;
         this.cluster = cluster;
         this.recovery = recovery;
         this.inDoubtAfterMillis = settings.inDoubtAfterMillis();
@@ -88,13 +93,30 @@ public class AdminApiController {
 
     @GetMapping
     @Operation(summary = "List transactions, newest first",
-            description = "Live, held (heuristic) and remembered finished transactions, most recently begun (or restored) first.")
-    public List<AdminJson.Transaction> list(
+            description = "Live, held (heuristic) and remembered finished transactions, most recently begun (or restored) first,"
+                    + " filtered by status, protocol, name and minimum age. The header X-Total-Count holds how many match."
+                    + " Without cursor the body is a bare array of at most limit items (as before); with cursor (empty for the"
+                    + " first page) it is {items, nextCursor, total}, and nextCursor (null on the last page) asks for the next page.")
+    @ApiResponse(responseCode = "200", description = "a bare array of transactions, or with cursor a page {items, nextCursor, total}",
+            headers = @io.swagger.v3.oas.annotations.headers.Header(name = TOTAL_COUNT, description = "how many transactions match",
+                    schema = @Schema(type = "integer")),
+            content = @Content(schema = @Schema(oneOf = {AdminJson.Transaction[].class, AdminJson.Page.class})))
+    public ResponseEntity<Object> list(
             @Parameter(description = "only this status (ACTIVE, PREPARING, COMMITTING, ROLLING_BACK, FINISHED_*)") @RequestParam(required = false) String status,
-            @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit) {
-        TxnStatus filter = status(status);
+            @Parameter(description = "1.." + TxnViews.MAX_LIMIT + ", default " + DEFAULT_LIMIT) @RequestParam(required = false) String limit,
+            @Parameter(description = "only this protocol: 2PC or 3PC") @RequestParam(required = false) String protocol,
+            @Parameter(description = "only transactions begun with exactly this name") @RequestParam(required = false) String name,
+            @Parameter(description = "only transactions begun at least this many milliseconds ago") @RequestParam(required = false) String minAgeMs,
+            @Parameter(description = "empty for the first page, else a nextCursor; asks for the {items, nextCursor, total} envelope")
+            @RequestParam(required = false) String cursor) {
+        TxnQuery query = new TxnQuery(status(status), protocol(protocol), name(name), minAge(minAgeMs));
         int n = limit(limit);
-        return await(loop.query(v -> v.list(filter, n))).stream().map(times::transaction).toList();
+        long before = cursor == null ? Long.MAX_VALUE : ListCursor.decode(cursor);
+        TxnPage page = await(loop.query(v -> v.page(query, before, n)));
+        List<AdminJson.Transaction> items = page.items().stream().map(times::transaction).toList();
+        Object body = cursor == null ? items
+                : new AdminJson.Page(items, page.next() < 0 ? null : ListCursor.encode(page.next()), page.total());
+        return ResponseEntity.ok().header(TOTAL_COUNT, Integer.toString(page.total())).body(body);
     }
 
     @GetMapping("/in-doubt")
@@ -109,11 +131,13 @@ public class AdminApiController {
     @GetMapping("/{xid}")
     @Operation(summary = "One transaction: status, timestamps, deadline, branches, in-doubt reasons and history")
     @ApiResponse(responseCode = "404", description = "the coordinator does not know this xid (presumed rolled back)",
-            content = @Content(schema = @Schema(implementation = ApiError.class)))
+            content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.TransactionDetail detail(@PathVariable String xid) {
         String gtrid = xid(xid);
+        List<OperatorAction> actions = journal.of(gtrid);
         return await(loop.query(v -> v.detail(gtrid, inDoubtAfterMillis)))
-                .map(times::detail)
+                .map(d -> times.detail(d, actions))
+                .or(() -> actions.isEmpty() ? Optional.empty() : Optional.of(times.forgotten(gtrid, actions)))
                 .orElseThrow(() -> ApiException.notFound("transaction " + gtrid + " is not known to this coordinator: never begun,"
                         + " forgotten, or lost in a restart before a commit decision (presumed rolled back)" + owner(gtrid)));
     }
@@ -139,63 +163,75 @@ public class AdminApiController {
     @Operation(summary = "Force phase 2 of a durably committed transaction now",
             description = "Resends COMMIT to every branch still pending (through the agent holding it). Refused (409) for any"
                     + " transaction without a durable COMMIT decision: under presumed abort an undecided transaction may be rolled back at any time.")
-    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution commit(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
-            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);
-        String operator = operator(request);
-        return resolve(new Event.ForceCommit(gtrid, operator), "commit", gtrid, operator);
+        OperatorRequest operator = OperatorRequest.read(request);
+        return resolve(new Event.ForceCommit(gtrid, operator.operator()), "commit", gtrid, operator);
     }
 
     @PostMapping("/{xid}/rollback")
     @Operation(summary = "Roll back an undecided transaction",
             description = "Allowed while no COMMIT decision exists (ACTIVE, PREPARING) and for one already rolling back (resends"
                     + " ROLLBACK now). Refused (409) once a COMMIT decision is durable, and during a one-phase commit.")
-    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution rollback(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
-            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);
-        String operator = operator(request);
-        return resolve(new Event.ForceRollback(gtrid, operator), "rollback", gtrid, operator);
+        OperatorRequest operator = OperatorRequest.read(request);
+        return resolve(new Event.ForceRollback(gtrid, operator.operator()), "rollback", gtrid, operator);
     }
 
     @PostMapping("/{xid}/forget")
     @Operation(summary = "Acknowledge a heuristic outcome (or hazard) after reconciling the databases by hand",
             description = "Only for FINISHED_HEURISTIC and FINISHED_HEURISTIC_HAZARD: it leaves the in-doubt list and is remembered like"
                     + " any finished transaction. Refused (409) for anything else.")
-    @ApiResponse(responseCode = "409", description = "not a heuristic outcome", content = @Content(schema = @Schema(implementation = ApiError.class)))
+    @ApiResponse(responseCode = "409", description = "not a heuristic outcome", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution forget(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
-            content = @Content(schema = @Schema(implementation = AdminJson.OperatorRequest.class))) HttpServletRequest request) {
+            content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);
-        String operator = operator(request);
-        return resolve(new Event.Forget(gtrid, operator), "forget", gtrid, operator);
+        OperatorRequest operator = OperatorRequest.read(request);
+        return resolve(new Event.Forget(gtrid, operator.operator()), "forget", gtrid, operator);
     }
 
     @ExceptionHandler(ApiException.class)
     void refused(ApiException e, HttpServletResponse response) throws IOException {
-        ErrorWriter.write(response, e.status, e.error, e.getMessage());
+        Problems.write(response, Problems.of(e.status, e.error, e.getMessage()));
     }
 
+    /**
+     * What Spring itself refuses while binding a request to a method here (a missing or unconvertible
+     * parameter, say) keeps its 4xx; anything else is a bug of ours, logged and answered 500.
+     */
     @ExceptionHandler(Exception.class)
     void failed(Exception e, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (e instanceof ErrorResponse refusal && refusal.getStatusCode().is4xxClientError()) {
+            Problems.write(response, Problems.of(refusal.getStatusCode().value()));
+            return;
+        }
         log.error("Admin API {} failed", request.getRequestURI(), e);
-        ErrorWriter.write(response, 500, "internal", "internal error; see the server log");
+        Problems.write(response, Problems.of(500));
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private AdminJson.Resolution resolve(Event event, String request, String gtrid, String operator) {
+    private AdminJson.Resolution resolve(Event event, String request, String gtrid, OperatorRequest operator) {
         Reply reply = await(loop.operator(event));
         if (reply instanceof Reply.Resolved ok) {
             String message = ok.message();
             if (event instanceof Event.ForceCommit || event instanceof Event.ForceRollback) {
                 message += throughRecoveryConnections(gtrid, event instanceof Event.ForceCommit ? Action.COMMIT : Action.ROLLBACK);
             }
-            log.warn("Operator '{}' forced {} of {}: now {}; {}", operator, request, gtrid, ok.status(), message);
-            return new AdminJson.Resolution(gtrid, request, operator, ok.status().name(), message);
+            log.warn("Operator '{}' forced {} of {}: now {}; {}", operator.operator(), request, gtrid, ok.status(), message);
+            journal.record(gtrid, operator, request, true, ok.status() + ": " + message);
+            return new AdminJson.Resolution(gtrid, request, operator.operator(), ok.status().name(), message);
         }
         if (reply instanceof Reply.Rejected no) {
-            log.warn("Operator '{}' asked to force {} of {}: refused, {}", operator, request, gtrid, no.message());
+            log.warn("Operator '{}' asked to force {} of {}: refused, {}", operator.operator(), request, gtrid, no.message());
+            if (no.code() == ErrorCode.FAILED_PRECONDITION) {
+                journal.record(gtrid, operator, request, false, "refused: " + no.message());
+            }
             throw switch (no.code()) {
                 case NOT_FOUND -> ApiException.notFound(no.message());
                 case FAILED_PRECONDITION -> ApiException.conflict(no.message());
@@ -274,6 +310,42 @@ public class AdminApiController {
         throw ApiException.badRequest("status must be one of " + STATUSES + ", got " + Ids.quote(status));
     }
 
+    private static String protocol(String protocol) {
+        if (protocol == null || protocol.isEmpty()) {
+            return null;
+        }
+        String p = protocol.trim().toUpperCase(Locale.ROOT);
+        if (p.equals("2PC") || p.equals("3PC")) {
+            return p;
+        }
+        throw ApiException.badRequest("protocol must be 2PC or 3PC, got " + Ids.quote(protocol));
+    }
+
+    private static String name(String name) {
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        if (name.length() > Ids.MAX_NAME_CHARS) {
+            throw ApiException.badRequest("name must be at most " + Ids.MAX_NAME_CHARS + " characters");
+        }
+        return name;
+    }
+
+    private static long minAge(String minAgeMs) {
+        if (minAgeMs == null || minAgeMs.isEmpty()) {
+            return 0;
+        }
+        try {
+            long ms = Long.parseLong(minAgeMs.trim());
+            if (ms >= 0) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the refusal below
+        }
+        throw ApiException.badRequest("minAgeMs must be a whole number of milliseconds >= 0, got " + Ids.quote(minAgeMs));
+    }
+
     private static int limit(String limit) {
         if (limit == null || limit.isEmpty()) {
             return DEFAULT_LIMIT;
@@ -287,52 +359,5 @@ public class AdminApiController {
             // falls through to the refusal below
         }
         throw ApiException.badRequest("limit must be an integer 1.." + TxnViews.MAX_LIMIT + ", got " + Ids.quote(limit));
-    }
-
-    /** The optional body {"operator": "..."}: bounded, JSON, nothing else in it. */
-    private static String operator(HttpServletRequest request) {
-        if (request.getContentLengthLong() > MAX_BODY_BYTES) {
-            throw new ApiException(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
-        }
-        byte[] body;
-        try {
-            body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
-        } catch (IOException e) {
-            throw ApiException.badRequest("the body could not be read");
-        }
-        if (body.length > MAX_BODY_BYTES) {
-            throw new ApiException(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
-        }
-        if (new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
-            return DEFAULT_OPERATOR;
-        }
-        String type = request.getContentType();
-        if (type != null && !MediaType.parseMediaType(type).isCompatibleWith(MediaType.APPLICATION_JSON)) {
-            throw new ApiException(415, "unsupported_media_type", "the body must be application/json, got " + Ids.quote(type));
-        }
-        Map<?, ?> fields;
-        try {
-            fields = JSON.readValue(body, Map.class);
-        } catch (JacksonException e) {
-            throw ApiException.badRequest("the body must be a JSON object like {\"operator\": \"jane\"}");
-        }
-        for (Object key : fields.keySet()) {
-            if (!"operator".equals(key)) {
-                throw ApiException.badRequest("unknown field " + Ids.quote(String.valueOf(key)) + "; the body may only hold \"operator\"");
-            }
-        }
-        Object operator = fields.get("operator");
-        if (operator == null) {
-            return DEFAULT_OPERATOR;
-        }
-        if (!(operator instanceof String name) || !validOperator(name)) {
-            throw ApiException.badRequest("operator must be a string of 1.." + Ids.MAX_NAME_CHARS + " printable ASCII characters, got "
-                    + Ids.quote(String.valueOf(operator)));
-        }
-        return name;
-    }
-
-    private static boolean validOperator(String s) {
-        return !s.isBlank() && s.length() <= Ids.MAX_NAME_CHARS && s.chars().allMatch(c -> c >= 0x20 && c <= 0x7E);
     }
 }

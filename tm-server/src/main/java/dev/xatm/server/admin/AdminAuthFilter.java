@@ -14,7 +14,7 @@ import java.security.MessageDigest;
 
 /**
  * {@code Authorization: Bearer <admin token>} on every {@code /api/v1/**} request, else 401 with an
- * {@link ApiError}. The comparison takes the same time whatever the guess, and neither the expected
+ * Problem Details document ({@link Problems}). The comparison takes the same time whatever the guess, and neither the expected
  * nor the presented token is ever logged: a refusal logs the peer and the path only.
  */
 final class AdminAuthFilter extends OncePerRequestFilter {
@@ -39,7 +39,7 @@ final class AdminAuthFilter extends OncePerRequestFilter {
         log.warn("Refused admin API {} {} from {}: {}", request.getMethod(), path.length() > 100 ? path.substring(0, 100) + "..." : path,
                 request.getRemoteAddr(), presented == null ? "no Authorization header" : "wrong token");
         response.setHeader("WWW-Authenticate", "Bearer realm=\"xatm-admin\"");
-        ErrorWriter.write(response, 401, "unauthorized", "a valid admin bearer token is required (Authorization: Bearer <token>; "
-                + "tm.server.admin-token, or the content of <tm.server.file.dir>/admin-token)");
+        Problems.write(response, Problems.of(401, "unauthorized", "a valid admin bearer token is required (Authorization: Bearer <token>; "
+                + "tm.server.admin-token, or the content of <tm.server.file.dir>/admin-token)"));
     }
 }

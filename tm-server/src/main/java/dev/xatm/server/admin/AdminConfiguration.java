@@ -2,6 +2,7 @@ package dev.xatm.server.admin;
 
 import dev.xatm.server.config.ClientAuthToken;
 import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.recovery.RecoveryConnections;
 import dev.xatm.server.recovery.RecoveryResources;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
@@ -20,6 +21,8 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import java.time.Clock;
 
 /**
  * The admin REST API's wiring: its own bearer token (tm.server.admin-token, or generated into
@@ -43,6 +46,12 @@ public class AdminConfiguration {
     @Bean
     RecoveryConnections recoveryConnections(RecoveryResources resources) {
         return new RecoveryConnections(resources);
+    }
+
+    /** Operators' forced resolutions, kept by the transaction log's own store so that they outlive a restart. */
+    @Bean
+    OperatorHistory operatorHistory(TxnLog txnLog) {
+        return new OperatorHistory(txnLog.operatorJournal(), Clock.systemUTC());
     }
 
     @Bean

@@ -7,8 +7,12 @@ import dev.xatm.core.view.InDoubtReason;
 import dev.xatm.core.view.InDoubtTxn;
 import dev.xatm.core.view.TxnDetail;
 import dev.xatm.core.view.TxnSummary;
+import dev.xatm.server.log.OperatorAction;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.function.LongUnaryOperator;
 
@@ -20,6 +24,10 @@ import java.util.function.LongUnaryOperator;
 final class AdminJson {
     private AdminJson() {}
 
+    /** The core's notes of operator actions, replaced by the log's copies where the log kept any. */
+    private static final Set<HistoryEntry.Kind> OPERATOR_KINDS = EnumSet.of(HistoryEntry.Kind.FORCED_COMMIT,
+            HistoryEntry.Kind.FORCED_ROLLBACK, HistoryEntry.Kind.FORGOTTEN, HistoryEntry.Kind.FORCE_REFUSED);
+
     /**
      * One transaction in a list. {@code xid} is the global transaction id (the gtrid). {@code ownerNode}:
      * on a JDBC store shared by several servers, the node that drives it (this server's node id, for
@@ -29,6 +37,12 @@ final class AdminJson {
     record Transaction(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
                        String decidedAt, String finishedAt, String deadline, int branches, boolean restored,
                        String acknowledgedBy, @JsonInclude(JsonInclude.Include.NON_NULL) Integer ownerNode) {}
+
+    /**
+     * A page of the list, asked for with {@code cursor}: {@code nextCursor} is null on the last page, and
+     * {@code total} counts every match now, whatever the page.
+     */
+    record Page(List<Transaction> items, String nextCursor, int total) {}
 
     /** One transaction with everything the coordinator knows of it. */
     record TransactionDetail(String xid, String name, String protocol, String phase, String status, String outcome, String begunAt,
@@ -49,8 +63,8 @@ final class AdminJson {
     /** The answer to a forced commit, rollback or forget. */
     record Resolution(String xid, String request, String operator, String status, String message) {}
 
-    /** The optional body of a forced resolution. */
-    record OperatorRequest(String operator) {}
+    /** The optional body of a forced resolution: who (else the X-Operator header, else "anonymous") and why. */
+    record OperatorBody(String operator, String reason) {}
 
     /** Monotonic coordinator millis to wall-clock ISO instants. */
     static final class Times {
@@ -76,13 +90,44 @@ final class AdminJson {
                     s.acknowledgedBy(), ownerNode);
         }
 
-        TransactionDetail detail(TxnDetail d) {
+        /**
+         * One transaction, its history merged with the operator actions the log kept (oldest first). The
+         * log's copy of an operator action replaces the core's note of it: the log's survives a restart and
+         * carries the role and reason.
+         */
+        TransactionDetail detail(TxnDetail d, List<OperatorAction> actions) {
             TxnSummary s = d.summary();
+            List<History> history = new ArrayList<>();
+            List<Long> when = new ArrayList<>();
+            for (HistoryEntry h : d.history()) {
+                if (!actions.isEmpty() && OPERATOR_KINDS.contains(h.kind())) {
+                    continue;
+                }
+                history.add(history(h));
+                when.add(h.atMillis() < 0 ? Long.MIN_VALUE : toEpochMillis.applyAsLong(h.atMillis()));
+            }
+            for (OperatorAction a : actions) {
+                int i = 0;
+                while (i < when.size() && when.get(i) <= a.atEpochMillis()) {
+                    i++;
+                }
+                history.add(i, history(a));
+                when.add(i, a.atEpochMillis());
+            }
             return new TransactionDetail(s.gtrid(), s.name(), s.protocol(), s.phase(), s.status().name(), name(s.outcome()),
                     at(s.begunMillis()), at(s.decidedMillis()), at(s.finishedMillis()), at(s.deadlineMillis()), s.restored(),
                     s.acknowledgedBy(), d.branches().stream().map(this::branch).toList(),
-                    d.inDoubt().stream().map(AdminJson::reason).toList(), d.history().stream().map(this::history).toList(),
-                    d.historyDropped(), ownerNode);
+                    d.inDoubt().stream().map(AdminJson::reason).toList(), history, d.historyDropped(), ownerNode);
+        }
+
+        /**
+         * A transaction the coordinator no longer holds (finished and forgotten, or rolled back and lost in a
+         * restart: presumed abort logs nothing for it) on which an operator acted: status UNKNOWN, and the
+         * operator actions as its history.
+         */
+        TransactionDetail forgotten(String gtrid, List<OperatorAction> actions) {
+            return new TransactionDetail(gtrid, null, null, null, "UNKNOWN", null, null, null, null, null, true, null, List.of(),
+                    List.of(), actions.stream().map(Times::history).toList(), 0, ownerNode);
         }
 
         InDoubt inDoubt(InDoubtTxn t) {
@@ -93,6 +138,18 @@ final class AdminJson {
             return new Branch(b.bqual(), b.resourceId(), b.agentId(), b.registeredBy(), b.agentState().name(), b.phase(),
                     name(b.vote()), name(b.pending()), b.attempts(), at(b.lastSentMillis()), name(b.heuristic()),
                     name(b.decidedOnItsOwn()));
+        }
+
+        private static History history(OperatorAction a) {
+            String kind = switch (a.action()) {
+                case "commit" -> HistoryEntry.Kind.FORCED_COMMIT.name();
+                case "rollback" -> HistoryEntry.Kind.FORCED_ROLLBACK.name();
+                case "forget" -> HistoryEntry.Kind.FORGOTTEN.name();
+                default -> HistoryEntry.Kind.FORCE_REFUSED.name();
+            };
+            String detail = a.action() + " by operator " + a.operator() + " (" + a.role() + " token): " + a.result()
+                    + (a.reason() == null ? "" : "; reason: " + a.reason());
+            return new History(Instant.ofEpochMilli(a.atEpochMillis()).toString(), kind, null, detail);
         }
 
         private History history(HistoryEntry h) {

@@ -1,6 +1,6 @@
 package dev.xatm.server.admin;
 
-/** A request the admin API refuses, with the HTTP status and {@link ApiError} it answers with. */
+/** A request the admin API refuses, with the HTTP status and {@code error} code of the Problem Details it answers with ({@link Problems}). */
 final class ApiException extends RuntimeException {
     final int status;
     final String error;

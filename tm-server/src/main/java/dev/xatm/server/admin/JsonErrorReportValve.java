@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Tomcat's last-resort error page, as JSON. Some bad requests never reach Spring (a request line or
  * header over the container's limit, a malformed URI): Tomcat answers them itself, by default with
- * an HTML page. This keeps even those answers in the admin API's {@code {error, message}} form,
+ * an HTML page. This keeps even those answers in the admin API's Problem Details form,
  * without echoing anything of the request and without a stack trace.
  */
 final class JsonErrorReportValve extends ErrorReportValve {
@@ -28,13 +28,13 @@ final class JsonErrorReportValve extends ErrorReportValve {
         if (!ioAllowed.get()) {
             return;
         }
-        String json = "{\"error\":\"" + ErrorWriter.errorCode(status) + "\",\"message\":\"" + AdminErrorController.message(status) + "\"}";
+        byte[] json = Problems.json(Problems.of(status));
         try {
-            response.setContentType("application/json");
+            response.setContentType(Problems.MEDIA_TYPE);
             response.setCharacterEncoding("utf-8");
             Writer writer = response.getReporter();
             if (writer != null) {
-                writer.write(json);
+                writer.write(new String(json, java.nio.charset.StandardCharsets.UTF_8));
                 response.finishResponse();
             }
         } catch (IOException | IllegalStateException e) {

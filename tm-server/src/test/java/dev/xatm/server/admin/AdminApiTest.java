@@ -7,6 +7,8 @@ import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
+import dev.xatm.server.log.OperatorAction;
+import dev.xatm.server.log.TxnLog;
 import dev.xatm.server.transport.FakeAgent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,13 +28,21 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The admin REST API on the whole server in-process (random ports, the real file log): bearer
- * authentication, a JSON {error, message} with a 4xx for every kind of bad input (never a 500 or a
+ * authentication, RFC 9457 Problem Details (with the earlier {error, message} members) and a 4xx for every kind of bad input (never a 500 or a
  * stack trace), list/detail/in-doubt views fed by real gRPC traffic, forced commit/rollback refused
  * with 409 where they would contradict a decision, heuristic outcomes listed until forgotten, and
  * the OpenAPI description.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class AdminApiTest extends InProcessServerTest {
+    @org.springframework.beans.factory.annotation.Autowired
+    TxnLog txnLog;
+    private dev.xatm.server.log.OperatorJournal journal;
+
+    @org.junit.jupiter.api.BeforeEach
+    void journal() {
+        journal = txnLog.operatorJournal();
+    }
 
     // ---------------------------------------------------------------- authentication
 
@@ -108,6 +118,52 @@ class AdminApiTest extends InProcessServerTest {
         assertThat(html.body()).startsWith("{").doesNotContain("Exception");
     }
 
+    @Test
+    void bodiesAndHeadersOfEveryShapeAre4xxAndChangeNothing() throws Exception {
+        String g = begin();
+        String rollback = "/api/v1/transactions/" + g + "/rollback";
+        for (String body : new String[] {"null", "[]", "[{\"operator\":\"jo\"}]", "\"jo\"", "42", "true", "{\"operator\":null,", "\u0000"}) {
+            assertError(post(rollback, body), 400, "invalid_argument", "JSON object");
+        }
+        for (String type : new String[] {"garbage", "application/", "application/json;;;=", "/", "*/*", "text/plain"}) {
+            assertError(send("POST", rollback, "{\"operator\":\"jo\"}", ADMIN_TOKEN, type), 415, "unsupported_media_type");
+        }
+        assertError(post(rollback, "{\"reason\":\"" + "r".repeat(501) + "\"}"), 400, "invalid_argument", "reason must be");
+        assertError(post(rollback, "{\"reason\":[\"x\"]}"), 400, "invalid_argument", "reason must be");
+        assertError(http.send(HttpRequest.newBuilder(uri(rollback)).header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("X-Operator", " ").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()),
+                400, "invalid_argument", "X-Operator");
+        HttpResponse<String> oddGet = http.send(HttpRequest.newBuilder(uri("/api/v1/transactions/" + g))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "garbage;;").header("Accept", "nonsense")
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(oddGet.statusCode()).as(oddGet.body()).isBetween(200, 499);
+        assertThat(status(g)).as("nothing was forced by the refused requests").isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void anOperatorActionIsRecordedWithWhoAndWhyAndShownInTheHistory() throws Exception {
+        FakeAgent a1 = agent(true);
+        String g = begin();
+        register(g, "b1", "db-1", a1);
+        assertError(post("/api/v1/transactions/" + g + "/commit", "{\"operator\":\"jane\",\"reason\":\"ticket 41\"}"), 409, "conflict");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/api/v1/transactions/" + g + "/rollback"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("X-Operator", "joe").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"ticket 42: the order was cancelled\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat((String) JsonPath.read(r.body(), "$.operator")).isEqualTo("joe");
+
+        String history = get("/api/v1/transactions/" + g).body();
+        List<String> refused = JsonPath.read(history, "$.history[?(@.kind == 'FORCE_REFUSED')].detail");
+        assertThat(refused).singleElement().satisfies(d -> assertThat(d).contains("jane (admin token)").contains("reason: ticket 41"));
+        List<String> forced = JsonPath.read(history, "$.history[?(@.kind == 'FORCED_ROLLBACK')].detail");
+        assertThat(forced).singleElement().satisfies(d -> assertThat(d).contains("joe (admin token)")
+                .contains("reason: ticket 42: the order was cancelled"));
+        List<String> kinds = JsonPath.read(history, "$.history[*].kind");
+        assertThat(kinds).containsSubsequence("BEGUN", "FORCE_REFUSED", "FORCED_ROLLBACK");
+        assertThat(journal.of(g)).extracting(OperatorAction::action).containsExactly("refused-commit", "rollback");
+    }
+
     // ---------------------------------------------------------------- views
 
     @Test
@@ -142,6 +198,52 @@ class AdminApiTest extends InProcessServerTest {
         List<String> kinds = JsonPath.read(body, "$.history[*].kind");
         assertThat(kinds).containsSubsequence("BEGUN", "BRANCH_REGISTERED", "COMMIT_REQUESTED", "PREPARE_SENT", "VOTE",
                 "DECISION_LOGGED", "DECISION_DURABLE", "ACK", "FINISHED");
+    }
+
+    @Test
+    void theListPagesWithACursorAndATotalAndStaysABareArrayWithoutOne() throws Exception {
+        String name = "paged-" + SEQ.incrementAndGet();
+        List<String> begun = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            String g = gtrid();
+            client.begin(BeginRequest.newBuilder().setGtrid(g).setName(name).setTimeoutMs(60_000).build());
+            begun.add(0, g); // newest first
+        }
+        HttpResponse<String> bare = get("/api/v1/transactions?name=" + name + "&limit=2");
+        assertThat(bare.body()).startsWith("[");
+        assertThat(JsonPath.<List<String>>read(bare.body(), "$[*].xid")).containsExactlyElementsOf(begun.subList(0, 2));
+        assertThat(bare.headers().firstValue("X-Total-Count")).hasValue("5");
+
+        List<String> walked = new java.util.ArrayList<>();
+        String cursor = "";
+        for (int page = 0; page < 3; page++) {
+            String body = get("/api/v1/transactions?name=" + name + "&limit=2&cursor=" + cursor).body();
+            assertThat((Integer) JsonPath.read(body, "$.total")).isEqualTo(5);
+            walked.addAll(JsonPath.read(body, "$.items[*].xid"));
+            cursor = JsonPath.read(body, "$.nextCursor");
+            if (page < 2) {
+                assertThat(cursor).isNotBlank();
+            }
+        }
+        assertThat(cursor).as("the last page has no next").isNull();
+        assertThat(walked).containsExactlyElementsOf(begun);
+
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&protocol=3pc").body(), "$[*]")).isEmpty();
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&protocol=2PC&status=ACTIVE").body(),
+                "$[*].xid")).hasSize(5);
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&minAgeMs=3600000").body(), "$[*]")).isEmpty();
+        assertThat(JsonPath.<List<String>>read(get("/api/v1/transactions?name=" + name + "&minAgeMs=0").body(), "$[*]")).hasSize(5);
+    }
+
+    @Test
+    void badListParametersAre400() throws Exception {
+        assertError(get("/api/v1/transactions?protocol=4PC"), 400, "invalid_argument", "protocol must be 2PC or 3PC");
+        assertError(get("/api/v1/transactions?minAgeMs=-1"), 400, "invalid_argument", "minAgeMs must be");
+        assertError(get("/api/v1/transactions?minAgeMs=soon"), 400, "invalid_argument", "minAgeMs must be");
+        assertError(get("/api/v1/transactions?name=" + "n".repeat(129)), 400, "invalid_argument", "name must be");
+        for (String cursor : new String[] {"garbage", "djEuLTE", "%00", "x".repeat(65), java.util.Base64.getUrlEncoder().encodeToString("v2.1".getBytes())}) {
+            assertError(get("/api/v1/transactions?cursor=" + cursor), 400, "invalid_argument", "cursor must be");
+        }
     }
 
     // ---------------------------------------------------------------- forced resolution
@@ -267,12 +369,16 @@ class AdminApiTest extends InProcessServerTest {
 
     private static void assertError(HttpResponse<String> r, int status, String error, String... messageParts) {
         assertThat(r.statusCode()).as("status of " + r.request().method() + " " + r.uri() + ": " + r.body()).isEqualTo(status);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
-        assertThat((String) JsonPath.read(r.body(), "$.error")).isEqualTo(error);
-        String message = JsonPath.read(r.body(), "$.message");
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat((Integer) JsonPath.read(r.body(), "$.status")).isEqualTo(status);
+        assertThat((String) JsonPath.read(r.body(), "$.title")).isNotBlank();
+        String detail = JsonPath.read(r.body(), "$.detail");
         for (String part : messageParts) {
-            assertThat(message).contains(part);
+            assertThat(detail).contains(part);
         }
+        // the earlier body's members, kept for one release
+        assertThat((String) JsonPath.read(r.body(), "$.error")).isEqualTo(error);
+        assertThat((String) JsonPath.read(r.body(), "$.message")).isEqualTo(detail);
         assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("trace");
     }
 }

@@ -25,7 +25,7 @@ class AdminJsonOwnerNodeTest {
         AdminJson.Times times = new AdminJson.Times(m -> m, 2);
 
         assertThat(times.transaction(ADOPTED).ownerNode()).isEqualTo(2);
-        assertThat(times.detail(new TxnDetail(ADOPTED, List.of(), List.of(), List.of(), 0)).ownerNode()).isEqualTo(2);
+        assertThat(times.detail(new TxnDetail(ADOPTED, List.of(), List.of(), List.of(), 0), List.of()).ownerNode()).isEqualTo(2);
         assertThat(JSON.writeValueAsString(times.transaction(ADOPTED))).contains("\"ownerNode\":2").contains("\"restored\":true");
     }
 

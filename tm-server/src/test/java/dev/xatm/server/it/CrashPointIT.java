@@ -190,6 +190,12 @@ class CrashPointIT extends ServerItSupport {
         assertThat(restarted.inquiriesSent()).isGreaterThanOrEqualTo(1);
         assertThat(restarted.violations()).isEmpty();
         assertThat(admin().inDoubt()).isEmpty();
+        // the finished transaction shows the branch the restarted agent rolled back in its final state
+        await("the restarted agent's ROLLBACK acknowledged").atMost(CONVERGE).untilAsserted(() -> {
+            String detail = admin().detail(t.gtrid());
+            assertThat(JsonPath.<List<String>>read(detail, "$.branches[*].status")).containsOnly("ROLLED_BACK");
+            assertThat(JsonPath.<List<Object>>read(detail, "$.branches[*].pendingCommand")).containsOnlyNulls();
+        });
     }
 
     /**

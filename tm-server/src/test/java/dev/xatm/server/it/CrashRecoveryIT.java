@@ -71,6 +71,34 @@ class CrashRecoveryIT extends ServerItSupport {
     }
 
     /**
+     * An operator's forced rollback (who, and why) is written to the log: after kill -9 and a restart,
+     * which forget the rolled-back transaction itself (presumed abort logs nothing for it), its history
+     * still shows the refused commit and the rollback, with the operator, the token's role and the reason.
+     */
+    @Test
+    void anOperatorActionIsInTheHistoryAfterKill9() throws Exception {
+        TestAgent agent = startAgent("agent-op");
+        Txn t = beginOnBothDatabases(agent, 60_000);
+        String path = "/api/v1/transactions/" + t.gtrid();
+        assertThat(admin().post(path + "/commit", "{\"operator\":\"it-operator\"}").statusCode()).isEqualTo(409);
+        assertThat(admin().post(path + "/rollback", "{\"operator\":\"it-operator\",\"reason\":\"INC-7 stuck order\"}").statusCode())
+                .isEqualTo(200);
+        assertRolledBackEverywhere(t);
+
+        server.kill9();
+        server.restart();
+        tm.reconnectNow();
+
+        String detail = admin().detail(t.gtrid());
+        assertThat(detail).as("the operator actions keep the transaction visible").isNotNull();
+        assertThat(com.jayway.jsonpath.JsonPath.<List<String>>read(detail, "$.history[*].kind"))
+                .containsExactly("FORCE_REFUSED", "FORCED_ROLLBACK");
+        String rollback = com.jayway.jsonpath.JsonPath.read(detail, "$.history[1].detail");
+        assertThat(rollback).contains("it-operator (admin token)").contains("reason: INC-7 stuck order");
+        assertThat(agent.violations()).isEmpty();
+    }
+
+    /**
      * Like (f), but the agent dies too and comes back as a new instance under a new agent id, so the
      * restarted server cannot route its pending COMMITs to it: the new agent finds both prepared
      * branches only through XA RECOVER and learns the outcome only from its Inquiry. The answer must

@@ -69,7 +69,7 @@ class JdbcStoreCrashRecoveryIT {
                 r.next();
                 decisions += r.getInt(1);
             } finally {
-                for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
+                for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
                     db.dropTable(p + t);
                 }
             }

@@ -103,7 +103,7 @@ class TakeoverIT extends ServerItSupport {
             assertThat(survivor.output()).as("the shared client token is never logged").doesNotContain(server.token());
         }
         if (storePrefix != null) {
-            for (String t : new String[] {"decision", "node", "cluster", "schema_history"}) {
+            for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
                 pg.dropTable(storePrefix + t);
             }
         }

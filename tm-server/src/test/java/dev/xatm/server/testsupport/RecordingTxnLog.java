@@ -39,6 +39,11 @@ public final class RecordingTxnLog implements TxnLog {
     }
 
     @Override
+    public dev.xatm.server.log.OperatorJournal operatorJournal() {
+        return delegate.operatorJournal();
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
