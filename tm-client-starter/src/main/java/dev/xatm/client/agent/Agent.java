@@ -9,6 +9,7 @@ import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckBatch;
 import dev.xatm.protocol.v1.AckResult;
@@ -284,7 +285,12 @@ public final class Agent implements AutoCloseable {
 
         @Override
         public void command(ServerLink link, PhaseCommand c) {
-            workers.execute(() -> handle(link, c));
+            workers.execute(() -> {
+                // the worker's log lines carry the gtrid the command is for (see XidMdc)
+                try (XidMdc.Scope mdc = XidMdc.put(c.getGtrid())) {
+                    handle(link, c);
+                }
+            });
         }
 
         @Override
@@ -647,6 +653,12 @@ public final class Agent implements AutoCloseable {
 
     /** Runs one command and answers it on {@code link} (the one it came on; null: not answered). */
     private void run(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+        try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
+            runAndReply(link, xid, command, participantTimeoutMillis);
+        }
+    }
+
+    private void runAndReply(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
         try {
@@ -656,10 +668,17 @@ public final class Agent implements AutoCloseable {
             return;
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
+        log.debug("{} of branch {}: {}", command, xid, answer);
         reply(link, xid, command, answer);
     }
 
     private Branch.Answer execute(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+        try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
+            return executeHeldOrNot(xid, command, participantTimeoutMillis);
+        }
+    }
+
+    private Branch.Answer executeHeldOrNot(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         Branch b = table.get(xid);
         if (b == null) {
             return switch (command) {

@@ -15,6 +15,7 @@ import dev.xatm.client.context.TxScope;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.protocol.XidMdc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,6 +108,17 @@ public final class GlobalTransactionManager {
     private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
+        // from Begin to the outcome, this thread's log lines carry the gtrid (see XidMdc)
+        try (XidMdc.Scope mdc = XidMdc.put(gtrid)) {
+            log.debug("Begin {} ({}, {} ms)", def.name(), def.protocol(), timeoutMillis);
+            T result = begun(def, work, gtrid, timeoutMillis);
+            log.debug("Ended");
+            return result;
+        }
+    }
+
+    private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work, String gtrid,
+            long timeoutMillis) throws E {
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
         TxScope scope = oneRoundTrip == null ? null : oneRoundTrip.scope(gtrid, def.name(), deadlineNanos, def.protocol());
         if (scope == null) {

@@ -7,6 +7,7 @@ import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.TxnViews;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.server.log.TxnLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -314,6 +315,46 @@ public final class CoordinatorLoop {
 
     /** Steps one event and carries out its effects in the documented order. */
     private void step(Event event, Consumer<Reply> requester) {
+        // the loop's log lines carry the gtrid of the event it handles (see XidMdc)
+        try (XidMdc.Scope mdc = XidMdc.put(gtridOf(event))) {
+            if (log.isDebugEnabled()) {
+                log.debug("Step {}", event);
+            }
+            stepAndApply(event, requester);
+        }
+    }
+
+    /** The gtrid an event is about; null for those about no single transaction (Tick, agents, adoption). */
+    static String gtridOf(Event event) {
+        if (event instanceof Event.Begin e) {
+            return e.gtrid();
+        } else if (event instanceof Event.RegisterBranch e) {
+            return e.gtrid();
+        } else if (event instanceof Event.CommitRequested e) {
+            return e.gtrid();
+        } else if (event instanceof Event.CommitPrepared e) {
+            return e.gtrid();
+        } else if (event instanceof Event.RollbackRequested e) {
+            return e.gtrid();
+        } else if (event instanceof Event.VoteReceived e) {
+            return e.gtrid();
+        } else if (event instanceof Event.AckReceived e) {
+            return e.gtrid();
+        } else if (event instanceof Event.DecisionDurable e) {
+            return e.gtrid();
+        } else if (event instanceof Event.Inquiry e) {
+            return e.gtrid();
+        } else if (event instanceof Event.ForceCommit e) {
+            return e.gtrid();
+        } else if (event instanceof Event.ForceRollback e) {
+            return e.gtrid();
+        } else if (event instanceof Event.Forget e) {
+            return e.gtrid();
+        }
+        return null;
+    }
+
+    private void stepAndApply(Event event, Consumer<Reply> requester) {
         if (event instanceof Event.AckReceived ack && ack.autonomous()) {
             (ack.action() == dev.xatm.core.Action.COMMIT ? participantCommits : participantRollbacks).increment();
             log.info("Branch {} of {}: its 3PC participant decided {} on its own (its timer ran out)", ack.bqual(), ack.gtrid(), ack.action());
@@ -329,7 +370,8 @@ public final class CoordinatorLoop {
             append(effects.logAppends(), effects.mustSync());
         }
         for (Outbound command : effects.messages()) {
-            try {
+            // a Tick resends to many transactions: each send is logged under its own gtrid
+            try (XidMdc.Scope mdc = XidMdc.put(command.gtrid())) {
                 outbox.send(command);
             } catch (RuntimeException e) {
                 // a broken stream must not stop the coordinator; the core resends
