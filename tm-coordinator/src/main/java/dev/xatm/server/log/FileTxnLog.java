@@ -2,6 +2,7 @@ package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.ClusterId;
+import dev.xatm.protocol.XidMdc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -495,8 +496,25 @@ public final class FileTxnLog implements TxnLog {
         liveDecisions = live.size();
         // Only now: for a sync append, its bytes and everything before them are on stable storage.
         for (Pending p : batch) {
-            p.future().complete(null);
+            // completion callbacks (the coordinator's DecisionDurable) log under the transaction's gtrid
+            try (XidMdc.Scope mdc = XidMdc.put(commonGtrid(p.records()))) {
+                if (log.isDebugEnabled()) {
+                    log.debug("{} record(s) written{}", p.records().size(), p.sync() ? " and synced" : "");
+                }
+                p.future().complete(null);
+            }
         }
+    }
+
+    /** The gtrid all {@code records} belong to, or null when they belong to several (or none). */
+    private static String commonGtrid(List<LogRecord> records) {
+        String gtrid = records.isEmpty() ? null : records.get(0).gtrid();
+        for (int i = 1; i < records.size() && gtrid != null; i++) {
+            if (!gtrid.equals(records.get(i).gtrid())) {
+                gtrid = null;
+            }
+        }
+        return gtrid;
     }
 
     private void track(LogRecord record, byte[] payload) {
