@@ -92,6 +92,7 @@ public final class CoordinatorLoop {
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
 
     private final java.util.concurrent.atomic.LongAdder participantCommits = new java.util.concurrent.atomic.LongAdder();
+    private final DecisionCounts decisions = new DecisionCounts();
     private final java.util.concurrent.atomic.LongAdder participantRollbacks = new java.util.concurrent.atomic.LongAdder();
 
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
@@ -304,6 +305,15 @@ public final class CoordinatorLoop {
         }
     }
 
+    private static boolean decided(TxnStatus status) {
+        return status == TxnStatus.COMMITTING || status == TxnStatus.ROLLING_BACK || status.isFinished();
+    }
+
+    /** Decisions taken by this coordinator, by outcome and protocol (counted on the loop's thread, read by any). */
+    public DecisionCounts decisions() {
+        return decisions;
+    }
+
     /** 3PC branches whose participant reported deciding on its own (autonomous acks received, duplicates included). */
     public long participantCommits() {
         return participantCommits.sum();
@@ -355,6 +365,9 @@ public final class CoordinatorLoop {
     }
 
     private void stepAndApply(Event event, Consumer<Reply> requester) {
+        // A client that retries its commit or rollback hears the decision again: not a new decision.
+        boolean repeatsDecision = (event instanceof Event.CommitRequested || event instanceof Event.RollbackRequested
+                || event instanceof Event.CommitPrepared) && decided(core.status(gtridOf(event)));
         if (event instanceof Event.AckReceived ack && ack.autonomous()) {
             (ack.action() == dev.xatm.core.Action.COMMIT ? participantCommits : participantRollbacks).increment();
             log.info("Branch {} of {}: its 3PC participant decided {} on its own (its timer ran out)", ack.bqual(), ack.gtrid(), ack.action());
@@ -379,6 +392,9 @@ public final class CoordinatorLoop {
             }
         }
         for (Reply reply : effects.replies()) {
+            if (reply instanceof Reply.Decided d && !repeatsDecision) {
+                decisions.record(d.outcome(), core.protocol(d.gtrid()));
+            }
             route(reply, requester);
         }
         liveCount = core.liveCount();

@@ -1,6 +1,9 @@
 package dev.xatm.server.metrics;
 
+import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.server.log.TxnLog;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -9,7 +12,8 @@ import org.springframework.context.annotation.Configuration;
 public class MetricsConfiguration {
 
     @Bean
-    CoordinatorMetrics coordinatorMetrics(CoordinatorLoop loop) {
-        return new CoordinatorMetrics(loop);
+    CoordinatorMetrics coordinatorMetrics(CoordinatorLoop loop, TxnLog txnLog, Cluster cluster,
+                                          @Value("${tm.server.in-doubt-after-ms:60000}") long inDoubtAfterMillis) {
+        return new CoordinatorMetrics(loop, txnLog, cluster, inDoubtAfterMillis);
     }
 }
