@@ -36,6 +36,17 @@ import java.util.concurrent.TimeUnit;
  * transaction builds no strings and registers nothing. Thread-safe.
  */
 final class MicrometerTxMetrics implements TxMetrics, AgentListener {
+    /** Timer names by what they time: the agent's commands (Branch.Command names) and the coordinator round trips. */
+    static final Map<String, String> TIMERS = Map.of(
+            "PREPARE", "xatm.branch.prepare",
+            "COMMIT", "xatm.branch.commit",
+            "ROLLBACK", "xatm.branch.rollback",
+            "COMMIT_ONE_PHASE", "xatm.branch.commit-one-phase",
+            "CAN_COMMIT", "xatm.branch.can-commit",
+            "PRE_COMMIT", "xatm.branch.pre-commit",
+            "commit", "xatm.client.commit",
+            "rollback", "xatm.client.rollback");
+
     private final ObjectProvider<MeterRegistry> registryProvider;
     private final Map<Object, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
@@ -69,23 +80,22 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     /** {@code phase} is "commit" or "rollback": the coordinator round trip that ends a transaction. */
     @Override
     public void phaseLatency(String phase, long nanos) {
-        record(phase, "xatm.client.", "Coordinator round trip that ends a global transaction", nanos);
+        record(phase, "Coordinator round trip that ends a global transaction", nanos);
     }
 
     @Override
     public void commandExecuted(String action, String answer, long nanos) {
-        record(action, "xatm.branch.", "XA work of one branch for a coordinator command", nanos);
+        record(action, "XA work of one branch for a coordinator command", nanos);
     }
 
-    private void record(String key, String prefix, String description, long nanos) {
+    private void record(String key, String description, long nanos) {
         Timer t = timers.get(key);
         if (t == null) {
             MeterRegistry r = registryProvider.getIfAvailable();
-            if (r == null) {
+            String name = TIMERS.get(key);
+            if (r == null || name == null) {
                 return;
             }
-            // First use of this phase only: COMMIT_ONE_PHASE becomes xatm.branch.commit-one-phase.
-            String name = prefix + key.toLowerCase(Locale.ROOT).replace('_', '-');
             t = timers.computeIfAbsent(key, k -> Timer.builder(name).description(description).register(r));
         }
         t.record(nanos, TimeUnit.NANOSECONDS);
