@@ -1,5 +1,6 @@
 package dev.xatm.client.agent;
 
+import dev.xatm.client.context.Observed;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.CoordinatorChannels;
 import dev.xatm.client.coordinator.ServerRoutes;
@@ -582,7 +583,10 @@ public final class Agent implements AutoCloseable {
      */
     public Branch.Answer runForCaller(Branch b, Branch.Command command) {
         long start = System.nanoTime();
-        Branch.Answer answer = execute(b.xid(), command, 0);
+        Branch.Answer answer;
+        try (Observed observed = listener.observe(command.name(), b.xid().gtrid())) {
+            answer = execute(b.xid(), command, 0);
+        }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
         return answer;
     }
@@ -661,7 +665,7 @@ public final class Agent implements AutoCloseable {
     private void runAndReply(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
-        try {
+        try (Observed observed = listener.observe(command.name(), xid.gtrid())) {
             answer = execute(xid, command, participantTimeoutMillis);
         } catch (RuntimeException e) {
             log.error("{} of branch {} failed unexpectedly; the coordinator will resend it", command, xid, e);

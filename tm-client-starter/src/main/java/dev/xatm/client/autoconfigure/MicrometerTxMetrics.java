@@ -3,10 +3,13 @@ package dev.xatm.client.autoconfigure;
 import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.agent.AgentListener;
+import dev.xatm.client.context.Observed;
 import dev.xatm.client.support.TxMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 
 import java.util.Locale;
@@ -47,13 +50,77 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
             "commit", "xatm.client.commit",
             "rollback", "xatm.client.rollback");
 
+    /**
+     * Observation names, apart from the timers above: with Spring Boot's meter handler an observation
+     * also registers a timer of its own name, which must not collide with ours.
+     */
+    static final Map<String, String> OBSERVATIONS = Map.of(
+            "transaction", "xatm.transaction",
+            "commit", "xatm.transaction.commit",
+            "rollback", "xatm.transaction.rollback");
+    static final String BRANCH_OBSERVATION = "xatm.transaction.branch";
+
     private final ObjectProvider<MeterRegistry> registryProvider;
+    private final ObjectProvider<ObservationRegistry> observations;
     private final Map<Object, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
-    MicrometerTxMetrics(ObjectProvider<MeterRegistry> registryProvider) {
+    MicrometerTxMetrics(ObjectProvider<MeterRegistry> registryProvider, ObjectProvider<ObservationRegistry> observations) {
         this.registryProvider = registryProvider;
+        this.observations = observations;
     }
+
+    @Override
+    public Observed observe(String what, String gtrid, CommitProtocol protocol) {
+        ObservationRegistry r = observations.getIfAvailable();
+        if (r == null || r.isNoop()) {
+            return Observed.NONE;
+        }
+        Observation o = Observation.createNotStarted(OBSERVATIONS.get(what), r)
+                .contextualName(CONTEXTUAL_NAMES.get(what))
+                .lowCardinalityKeyValue("protocol", protocol.tag())
+                .highCardinalityKeyValue("xatm.xid", gtrid);
+        return open(o);
+    }
+
+    /** One branch's XA command, a child of the current observation when it runs on the caller's thread. */
+    @Override
+    public Observed observe(String action, String gtrid) {
+        ObservationRegistry r = observations.getIfAvailable();
+        if (r == null || r.isNoop()) {
+            return Observed.NONE;
+        }
+        String command = TIMERS.containsKey(action) ? TIMERS.get(action).substring("xatm.branch.".length()) : "other";
+        Observation o = Observation.createNotStarted(BRANCH_OBSERVATION, r)
+                .contextualName(BRANCH_CONTEXTUAL_NAMES.getOrDefault(action, "xatm branch"))
+                .lowCardinalityKeyValue("command", command)
+                .highCardinalityKeyValue("xatm.xid", gtrid);
+        return open(o);
+    }
+
+    private static Observed open(Observation o) {
+        o.start();
+        Observation.Scope scope = o.openScope();
+        return new Observed() {
+            @Override
+            public void failed(Throwable error) {
+                o.error(error);
+            }
+
+            @Override
+            public void close() {
+                scope.close();
+                o.stop();
+            }
+        };
+    }
+
+    private static final Map<String, String> CONTEXTUAL_NAMES = Map.of(
+            "transaction", "xatm transaction", "commit", "xatm commit", "rollback", "xatm rollback");
+    private static final Map<String, String> BRANCH_CONTEXTUAL_NAMES = Map.of(
+            "PREPARE", "xatm branch prepare", "COMMIT", "xatm branch commit", "ROLLBACK", "xatm branch rollback",
+            "COMMIT_ONE_PHASE", "xatm branch commit-one-phase", "CAN_COMMIT", "xatm branch can-commit",
+            "PRE_COMMIT", "xatm branch pre-commit");
 
     private record OutcomeKey(GlobalOutcome outcome, CommitProtocol protocol) {}
 

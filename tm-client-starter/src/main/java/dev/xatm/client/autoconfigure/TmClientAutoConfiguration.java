@@ -244,8 +244,9 @@ public class TmClientAutoConfiguration {
     static class MetricsConfiguration {
         @Bean
         @ConditionalOnMissingBean
-        MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry) {
-            return new MicrometerTxMetrics(registry);
+        MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry,
+                                                ObjectProvider<io.micrometer.observation.ObservationRegistry> observations) {
+            return new MicrometerTxMetrics(registry, observations);
         }
 
         @Bean

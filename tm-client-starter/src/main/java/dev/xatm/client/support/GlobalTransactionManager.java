@@ -10,6 +10,7 @@ import dev.xatm.client.GlobalTransactionStatus;
 import dev.xatm.client.HeuristicOutcomeException;
 import dev.xatm.client.Propagation;
 import dev.xatm.client.TmUsageException;
+import dev.xatm.client.context.Observed;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.client.coordinator.CoordinatorAccess;
@@ -109,11 +110,17 @@ public final class GlobalTransactionManager {
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
         // from Begin to the outcome, this thread's log lines carry the gtrid (see XidMdc)
-        try (XidMdc.Scope mdc = XidMdc.put(gtrid)) {
+        // ... and the work inside (JDBC, outgoing calls) is a child of the transaction's observation
+        try (XidMdc.Scope mdc = XidMdc.put(gtrid); Observed observed = metrics.observe("transaction", gtrid, def.protocol())) {
             log.debug("Begin {} ({}, {} ms)", def.name(), def.protocol(), timeoutMillis);
-            T result = begun(def, work, gtrid, timeoutMillis);
-            log.debug("Ended");
-            return result;
+            try {
+                T result = begun(def, work, gtrid, timeoutMillis);
+                log.debug("Ended");
+                return result;
+            } catch (Throwable t) {
+                observed.failed(t);
+                throw t;
+            }
         }
     }
 
@@ -192,8 +199,11 @@ public final class GlobalTransactionManager {
                     + "it was rolled back");
         }
         long start = System.nanoTime();
-        OutcomeReport r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
-                : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
+        OutcomeReport r;
+        try (Observed observed = metrics.observe("commit", gtrid, protocol)) {
+            r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
+                    : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
+        }
         metrics.phaseLatency("commit", System.nanoTime() - start);
         metrics.ended(r.outcome(), protocol);
         switch (r.outcome()) {
@@ -213,8 +223,11 @@ public final class GlobalTransactionManager {
     private OutcomeReport rollback(Ending ending, boolean count) {
         TxScope scope = ending.scope();
         long start = System.nanoTime();
-        OutcomeReport r = ending.own() == null ? coordinator.rollback(scope.gtrid())
-                : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
+        OutcomeReport r;
+        try (Observed observed = metrics.observe("rollback", scope.gtrid(), ending.protocol())) {
+            r = ending.own() == null ? coordinator.rollback(scope.gtrid())
+                    : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
+        }
         metrics.phaseLatency("rollback", System.nanoTime() - start);
         if (count) {
             metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome(), ending.protocol());

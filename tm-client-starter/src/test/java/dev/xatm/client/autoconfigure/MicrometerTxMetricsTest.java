@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MicrometerTxMetricsTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final MicrometerTxMetrics metrics = new MicrometerTxMetrics(
-            new StaticListableBeanFactory(Map.of("registry", registry)).getBeanProvider(MeterRegistry.class));
+            new StaticListableBeanFactory(Map.of("registry", registry)).getBeanProvider(MeterRegistry.class),
+            new StaticListableBeanFactory(Map.of()).getBeanProvider(io.micrometer.observation.ObservationRegistry.class));
 
     @Test
     void oneCommittedTransactionWithTwoBranchesShowsUnderTheXatmNames() {
