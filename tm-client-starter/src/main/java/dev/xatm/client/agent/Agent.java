@@ -672,7 +672,9 @@ public final class Agent implements AutoCloseable {
             return;
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
-        log.debug("{} of branch {}: {}", command, xid, answer);
+        if (log.isDebugEnabled()) {
+            log.debug("{} of branch {}: {}", command, xid, answer);
+        }
         reply(link, xid, command, answer);
     }
 

@@ -112,7 +112,9 @@ public final class GlobalTransactionManager {
         // from Begin to the outcome, this thread's log lines carry the gtrid (see XidMdc)
         // ... and the work inside (JDBC, outgoing calls) is a child of the transaction's observation
         try (XidMdc.Scope mdc = XidMdc.put(gtrid); Observed observed = metrics.observe("transaction", gtrid, def.protocol())) {
-            log.debug("Begin {} ({}, {} ms)", def.name(), def.protocol(), timeoutMillis);
+            if (log.isDebugEnabled()) {
+                log.debug("Begin {} ({}, {} ms)", def.name(), def.protocol(), timeoutMillis);
+            }
             try {
                 T result = begun(def, work, gtrid, timeoutMillis);
                 log.debug("Ended");
