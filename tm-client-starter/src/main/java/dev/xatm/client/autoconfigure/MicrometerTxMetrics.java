@@ -56,6 +56,7 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
      */
     static final Map<String, String> OBSERVATIONS = Map.of(
             "transaction", "xatm.transaction",
+            "begin", "xatm.transaction.begin",
             "commit", "xatm.transaction.commit",
             "rollback", "xatm.transaction.rollback");
     static final String BRANCH_OBSERVATION = "xatm.transaction.branch";
@@ -116,7 +117,7 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     }
 
     private static final Map<String, String> CONTEXTUAL_NAMES = Map.of(
-            "transaction", "xatm transaction", "commit", "xatm commit", "rollback", "xatm rollback");
+            "transaction", "xatm transaction", "begin", "xatm begin", "commit", "xatm commit", "rollback", "xatm rollback");
     private static final Map<String, String> BRANCH_CONTEXTUAL_NAMES = Map.of(
             "PREPARE", "xatm branch prepare", "COMMIT", "xatm branch commit", "ROLLBACK", "xatm branch rollback",
             "COMMIT_ONE_PHASE", "xatm branch commit-one-phase", "CAN_COMMIT", "xatm branch can-commit",

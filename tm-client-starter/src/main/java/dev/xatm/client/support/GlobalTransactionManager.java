@@ -131,7 +131,9 @@ public final class GlobalTransactionManager {
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
         TxScope scope = oneRoundTrip == null ? null : oneRoundTrip.scope(gtrid, def.name(), deadlineNanos, def.protocol());
         if (scope == null) {
-            coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+            try (Observed observed = metrics.observe("begin", gtrid, def.protocol())) {
+                coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+            }
             scope = new TxScope(gtrid, true, deadlineNanos);
         }
         metrics.begun(def.protocol());

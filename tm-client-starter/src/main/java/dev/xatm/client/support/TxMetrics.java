@@ -19,7 +19,8 @@ public interface TxMetrics {
 
     /**
      * Opens the observation of {@code what} for {@code gtrid} on this thread: "transaction" (Begin to
-     * outcome), "commit" or "rollback" (the coordinator round trip).
+     * outcome), "begin" (the Begin call, when the
+     * commit path sends one), "commit" or "rollback" (the coordinator round trip).
      */
     default Observed observe(String what, String gtrid, CommitProtocol protocol) {
         return Observed.NONE;

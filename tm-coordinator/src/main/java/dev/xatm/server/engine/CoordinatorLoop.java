@@ -393,7 +393,7 @@ public final class CoordinatorLoop {
         }
         for (Reply reply : effects.replies()) {
             if (reply instanceof Reply.Decided d && !repeatsDecision) {
-                decisions.record(d.outcome(), core.protocol(d.gtrid()));
+                decisions.record(d.gtrid(), d.outcome(), core.protocol(d.gtrid()));
             }
             route(reply, requester);
         }
