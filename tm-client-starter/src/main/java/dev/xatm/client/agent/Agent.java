@@ -644,7 +644,9 @@ public final class Agent implements AutoCloseable {
         workers.execute(() -> {
             for (Branch b : branches) {
                 if (b.mayInquire()) {
-                    askAbout(b.xid(), b.resource().resourceId());
+                    try (XidMdc.Scope mdc = XidMdc.put(b.xid().gtrid())) {
+                        askAbout(b.xid(), b.resource().resourceId());
+                    }
                 }
             }
         });
