@@ -118,7 +118,7 @@ public class CoordinatorEngineConfiguration {
     @Bean
     CoordinatorService coordinatorService(TmServerProperties properties, CoordinatorLoop loop, AgentRegistry agents, Cluster cluster,
                                           ClusterId clusterId) {
-        return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs(), properties.maxTimeoutMs(),
+        return new CoordinatorService(loop, agents, properties.serverId(), properties.defaultTimeoutMs().toMillis(), properties.maxTimeoutMs().toMillis(),
                 cluster, clusterId);
     }
 

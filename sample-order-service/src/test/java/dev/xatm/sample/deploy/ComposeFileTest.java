@@ -58,8 +58,14 @@ class ComposeFileTest {
     }
 
     @Test
-    void hasTheFourServicesEachWithAHealthCheck() {
-        assertThat(services).containsOnlyKeys("postgres", "mysql", "tm-server", "sample-order-service");
+    void runsTheFourServicesByDefaultAndMonitoringBehindAProfileEachWithAHealthCheck() {
+        assertThat(services).containsOnlyKeys("postgres", "mysql", "tm-server", "sample-order-service", "prometheus", "grafana");
+        for (String name : List.of("postgres", "mysql", "tm-server", "sample-order-service")) {
+            assertThat(service(name)).as(name + " starts with a plain `docker compose up`").doesNotContainKey("profiles");
+        }
+        for (String name : List.of("prometheus", "grafana")) {
+            assertThat(list(service(name).get("profiles")).stream().map(Object::toString)).as(name + " profiles").containsExactly("monitoring");
+        }
         for (String name : services.keySet()) {
             Map<String, Object> health = map(service(name).get("healthcheck"));
             assertThat(health).as(name + " healthcheck").containsKey("test");
@@ -166,7 +172,101 @@ class ComposeFileTest {
         assertThat(Files.readString(ROOT.resolve("sample-order-service/Dockerfile"))).contains("EXPOSE 8080");
     }
 
+    /** Prometheus scrapes /actuator/prometheus of tm-server and the sample, which both expose it, on the ports compose gives them. */
+    @Test
+    void prometheusScrapesTheCoordinatorAndTheSample() throws IOException {
+        Map<String, Object> config = yaml(mountedFile("prometheus", "/etc/prometheus/prometheus.yml"));
+        Map<String, String> targets = new LinkedHashMap<>();
+        for (Object job : list(config.get("scrape_configs"))) {
+            Map<String, Object> j = map(job);
+            assertThat(j.get("metrics_path")).as(j.get("job_name") + " metrics_path").isEqualTo("/actuator/prometheus");
+            for (Object sc : list(j.get("static_configs"))) {
+                for (Object t : list(map(sc).get("targets"))) {
+                    targets.put(string(t), string(j.get("job_name")));
+                }
+            }
+        }
+        int admin = serverPort(env("tm-server"), 7070);
+        int sample = serverPort(env("sample-order-service"), 8080);
+        assertThat(targets).containsKeys("tm-server:" + admin, "sample-order-service:" + sample);
+        assertThat(exposedEndpoints("tm-server")).contains("prometheus");
+        assertThat(exposedEndpoints("sample-order-service")).contains("prometheus");
+        assertThat(map(service("prometheus").get("depends_on"))).containsKeys("tm-server", "sample-order-service");
+    }
+
+    /** Grafana gets the dashboard of docs/ and a Prometheus data source under the uid the dashboard names. */
+    @Test
+    void grafanaLoadsTheDashboardFromDocsAndItsDataSource() throws IOException {
+        Path dashboard = mountedFile("grafana", "/var/lib/grafana/dashboards/xatm.json");
+        assertThat(dashboard).isEqualTo(ROOT.resolve("docs/grafana-dashboard.json"));
+        Path provisioning = mountedFile("grafana", "/etc/grafana/provisioning");
+        Map<String, Object> datasource = map(list(yaml(provisioning.resolve("datasources/prometheus.yml")).get("datasources")).get(0));
+        assertThat(datasource.get("url")).isEqualTo("http://prometheus:9090");
+        Map<String, Object> provider = map(list(yaml(provisioning.resolve("dashboards/xatm.yml")).get("providers")).get(0));
+        assertThat(map(provider.get("options")).get("path")).isEqualTo("/var/lib/grafana/dashboards");
+        Set<String> uids = new TreeSet<>();
+        Matcher m = Pattern.compile("\"uid\"\\s*:\\s*\"([^\"]+)\"").matcher(Files.readString(dashboard));
+        while (m.find()) {
+            uids.add(m.group(1));
+        }
+        assertThat(uids).as("uids in the dashboard").contains(string(datasource.get("uid")));
+    }
+
+    /**
+     * Every metric the dashboard queries is one the code registers: its Prometheus name, without the
+     * suffixes Micrometer adds ({@code _total}, {@code _seconds_count}, ...), is a meter name literal in
+     * the main sources of tm-server, tm-coordinator or the starter, all under the one {@code xatm.} prefix.
+     */
+    @Test
+    void theDashboardQueriesOnlyMetersTheCodeRegisters() throws IOException {
+        Set<String> registered = new TreeSet<>();
+        Pattern literal = Pattern.compile("\"(xatm\\.[a-z0-9.-]+)\"");
+        for (String module : List.of("tm-server", "tm-coordinator", "tm-client-starter")) {
+            try (var files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    Matcher m = literal.matcher(Files.readString(f));
+                    while (m.find()) {
+                        registered.add(m.group(1).replace('.', '_').replace('-', '_'));
+                    }
+                }
+            }
+        }
+        Set<String> queried = new TreeSet<>();
+        Matcher m = Pattern.compile("\\b(xatm_[a-z0-9_]+)").matcher(Files.readString(ROOT.resolve("docs/grafana-dashboard.json")));
+        while (m.find()) {
+            queried.add(m.group(1).replaceFirst("(_seconds)?(_count|_sum|_max|_bucket)$|_seconds$|_total$", ""));
+        }
+        assertThat(queried).as("metrics the dashboard queries").hasSizeGreaterThan(10)
+                .contains("xatm_coordinator_decisions", "xatm_client_transactions", "xatm_log_fsync", "xatm_branch_prepare");
+        assertThat(registered).as("meter names in the code").containsAll(queried);
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** The host path compose mounts at {@code containerPath} in {@code service}. */
+    private Path mountedFile(String service, String containerPath) {
+        String volume = list(service(service).get("volumes")).stream().map(Object::toString)
+                .filter(v -> v.contains(":" + containerPath + ":") || v.endsWith(":" + containerPath)).findFirst()
+                .orElseThrow(() -> new AssertionError(service + " mounts nothing at " + containerPath));
+        Path host = ROOT.resolve(volume.substring(0, volume.indexOf(':'))).normalize();
+        assertThat(host).exists();
+        return host;
+    }
+
+    private static Map<String, Object> yaml(Path file) throws IOException {
+        try (Reader r = Files.newBufferedReader(file)) {
+            return map(new Yaml(new SafeConstructor(new LoaderOptions())).load(r));
+        }
+    }
+
+    /** management.endpoints.web.exposure.include of a module's application.properties. */
+    private static List<String> exposedEndpoints(String module) throws IOException {
+        var props = new java.util.Properties();
+        try (Reader r = Files.newBufferedReader(ROOT.resolve(module).resolve("src/main/resources/application.properties"))) {
+            props.load(r);
+        }
+        return List.of(props.getProperty("management.endpoints.web.exposure.include", "").split("\\s*,\\s*"));
+    }
 
     /**
      * Binds {@code env} as Spring Boot binds the process environment. Each variable is also bound on

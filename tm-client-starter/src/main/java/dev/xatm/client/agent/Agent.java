@@ -1,5 +1,6 @@
 package dev.xatm.client.agent;
 
+import dev.xatm.client.context.Observed;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.CoordinatorChannels;
 import dev.xatm.client.coordinator.ServerRoutes;
@@ -9,6 +10,7 @@ import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckBatch;
 import dev.xatm.protocol.v1.AckResult;
@@ -284,7 +286,12 @@ public final class Agent implements AutoCloseable {
 
         @Override
         public void command(ServerLink link, PhaseCommand c) {
-            workers.execute(() -> handle(link, c));
+            workers.execute(() -> {
+                // the worker's log lines carry the gtrid the command is for (see XidMdc)
+                try (XidMdc.Scope mdc = XidMdc.put(c.getGtrid())) {
+                    handle(link, c);
+                }
+            });
         }
 
         @Override
@@ -576,7 +583,10 @@ public final class Agent implements AutoCloseable {
      */
     public Branch.Answer runForCaller(Branch b, Branch.Command command) {
         long start = System.nanoTime();
-        Branch.Answer answer = execute(b.xid(), command, 0);
+        Branch.Answer answer;
+        try (Observed observed = listener.observe(command.name(), b.xid().gtrid())) {
+            answer = execute(b.xid(), command, 0);
+        }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
         return answer;
     }
@@ -634,7 +644,9 @@ public final class Agent implements AutoCloseable {
         workers.execute(() -> {
             for (Branch b : branches) {
                 if (b.mayInquire()) {
-                    askAbout(b.xid(), b.resource().resourceId());
+                    try (XidMdc.Scope mdc = XidMdc.put(b.xid().gtrid())) {
+                        askAbout(b.xid(), b.resource().resourceId());
+                    }
                 }
             }
         });
@@ -647,19 +659,34 @@ public final class Agent implements AutoCloseable {
 
     /** Runs one command and answers it on {@code link} (the one it came on; null: not answered). */
     private void run(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+        try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
+            runAndReply(link, xid, command, participantTimeoutMillis);
+        }
+    }
+
+    private void runAndReply(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
-        try {
+        try (Observed observed = listener.observe(command.name(), xid.gtrid())) {
             answer = execute(xid, command, participantTimeoutMillis);
         } catch (RuntimeException e) {
             log.error("{} of branch {} failed unexpectedly; the coordinator will resend it", command, xid, e);
             return;
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
+        if (log.isDebugEnabled()) {
+            log.debug("{} of branch {}: {}", command, xid, answer);
+        }
         reply(link, xid, command, answer);
     }
 
     private Branch.Answer execute(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+        try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
+            return executeHeldOrNot(xid, command, participantTimeoutMillis);
+        }
+    }
+
+    private Branch.Answer executeHeldOrNot(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
         Branch b = table.get(xid);
         if (b == null) {
             return switch (command) {

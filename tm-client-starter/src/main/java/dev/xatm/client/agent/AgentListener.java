@@ -8,6 +8,11 @@ public interface AgentListener {
 
     default void disconnected(String reason) {}
 
+    /** Opens the observation of one branch command ({@code action}, a Branch.Command name) on this thread. */
+    default dev.xatm.client.context.Observed observe(String action, String gtrid) {
+        return dev.xatm.client.context.Observed.NONE;
+    }
+
     /** A phase command ran; {@code nanos} is how long the XA work took. */
     default void commandExecuted(String action, String answer, long nanos) {}
 

@@ -100,7 +100,7 @@ public class TmClientAutoConfiguration {
     CoordinatorAccess tmCoordinatorAccess(Agent agent, CoordinatorChannels channels, TmClientProperties properties) {
         String description = channels.configured().size() == 1 ? channels.configured().get(0).description()
                 : "tm-servers at " + properties.getServerAddress();
-        return new GrpcCoordinatorAccess(agent.routes(), description, properties.getCallTimeoutMs(), properties.getCommitTimeoutMs());
+        return new GrpcCoordinatorAccess(agent.routes(), description, properties.getCallTimeoutMs().toMillis(), properties.getCommitTimeoutMs().toMillis());
     }
 
     @Bean
@@ -120,7 +120,7 @@ public class TmClientAutoConfiguration {
     Enlistment tmEnlistment(CoordinatorAccess coordinator, TmClientSettings settings, BranchTable table, Agent agent,
                             TmClientProperties properties) {
         return new Enlistment(coordinator, settings.agentId(), new BqualMinter(settings.instanceTag()), table,
-                agent::awaitConnected, properties.getCallTimeoutMs(), properties.isReadOnlyVotes());
+                agent::awaitConnected, properties.getCallTimeoutMs().toMillis(), properties.isReadOnlyVotes());
     }
 
     @Bean(destroyMethod = "")
@@ -128,7 +128,7 @@ public class TmClientAutoConfiguration {
     Agent tmAgent(CoordinatorChannels channels, TmClientSettings settings, BranchTable table, ResourceRegistry resources,
                   TmClientProperties properties, ObjectProvider<AgentListener> listener) {
         AgentSettings agent = new AgentSettings(settings.agentId(), properties.getGtridPrefix(), properties.getReconnectBackoffInitialMs(),
-                properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(), properties.getCallTimeoutMs(),
+                properties.getReconnectBackoffMaxMs(), properties.getAgentThreads(), properties.getCallTimeoutMs().toMillis(),
                 properties.getResumeIntervalMs(), properties.getMembersRefreshMs(),
                 positive(properties.getRecoveryInterval(), "tm.client.recovery-interval"),
                 notNegative(properties.getRecoverySafetyInterval(), "tm.client.recovery-safety-interval"),
@@ -164,9 +164,9 @@ public class TmClientAutoConfiguration {
         // owner when the servers share a store. The owner only when the calls are routed by it: an application's
         // own CoordinatorAccess decides where its calls go itself.
         GtridMinter gtrids = new GtridMinter(properties.getGtridPrefix(), settings.instanceTag(), agent.routes(),
-                properties.getCallTimeoutMs(), coordinator instanceof GrpcCoordinatorAccess);
+                properties.getCallTimeoutMs().toMillis(), coordinator instanceof GrpcCoordinatorAccess);
         return new GlobalTransactionManager(coordinator, gtrids,
-                properties.getDefaultTimeoutMs(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
+                properties.getDefaultTimeoutMs().toMillis(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
                 properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
     }
 
@@ -244,8 +244,9 @@ public class TmClientAutoConfiguration {
     static class MetricsConfiguration {
         @Bean
         @ConditionalOnMissingBean
-        MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry) {
-            return new MicrometerTxMetrics(registry);
+        MicrometerTxMetrics tmMicrometerMetrics(ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry,
+                                                ObjectProvider<io.micrometer.observation.ObservationRegistry> observations) {
+            return new MicrometerTxMetrics(registry, observations);
         }
 
         @Bean

@@ -1,9 +1,10 @@
 package dev.xatm.client.autoconfigure;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
-
+import org.springframework.boot.convert.DurationUnit;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,14 +68,20 @@ public class TmClientProperties {
     /** Also recover prepared branches minted before cluster ids existed (their gtrid has this prefix and names no cluster). Turn on once after an upgrade, in the deployment that made them only; see docs/operations.md. */
     private boolean recoverLegacyXids = false;
 
-    /** Deadline of each begin, register and status call to the coordinator, in milliseconds. */
-    private long callTimeoutMs = 5_000;
+    // The three timeouts below are Durations: "30s" and "2m" work, and a bare number keeps meaning
+    // milliseconds (@DurationUnit), as it did when they were plain longs.
 
-    /** Deadline of a commit or rollback request (waits for votes and, with wait-for-completion, phase 2), in milliseconds. */
-    private long commitTimeoutMs = 60_000;
+    /** Deadline of each begin, register and status call to the coordinator: a bare number is milliseconds, or a Duration such as "5s". */
+    @DurationUnit(ChronoUnit.MILLIS)
+    private Duration callTimeoutMs = Duration.ofMillis(5_000);
 
-    /** Timeout of a global transaction whose @GlobalTransactional or template definition gives none, in milliseconds. */
-    private long defaultTimeoutMs = 60_000;
+    /** Deadline of a commit or rollback request (waits for votes and, with wait-for-completion, phase 2): a bare number is milliseconds, or a Duration such as "60s". */
+    @DurationUnit(ChronoUnit.MILLIS)
+    private Duration commitTimeoutMs = Duration.ofMillis(60_000);
+
+    /** Timeout of a global transaction whose @GlobalTransactional or template definition gives none: a bare number is milliseconds, or a Duration such as "60s". */
+    @DurationUnit(ChronoUnit.MILLIS)
+    private Duration defaultTimeoutMs = Duration.ofMillis(60_000);
 
     /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. With commit-path one-round-trip, a transaction that stayed in this application always returns after its own branches committed. */
     private boolean waitForCompletion = true;
@@ -199,27 +206,27 @@ public class TmClientProperties {
         this.gtridPrefix = gtridPrefix;
     }
 
-    public long getCallTimeoutMs() {
+    public Duration getCallTimeoutMs() {
         return callTimeoutMs;
     }
 
-    public void setCallTimeoutMs(long callTimeoutMs) {
+    public void setCallTimeoutMs(Duration callTimeoutMs) {
         this.callTimeoutMs = callTimeoutMs;
     }
 
-    public long getCommitTimeoutMs() {
+    public Duration getCommitTimeoutMs() {
         return commitTimeoutMs;
     }
 
-    public void setCommitTimeoutMs(long commitTimeoutMs) {
+    public void setCommitTimeoutMs(Duration commitTimeoutMs) {
         this.commitTimeoutMs = commitTimeoutMs;
     }
 
-    public long getDefaultTimeoutMs() {
+    public Duration getDefaultTimeoutMs() {
         return defaultTimeoutMs;
     }
 
-    public void setDefaultTimeoutMs(long defaultTimeoutMs) {
+    public void setDefaultTimeoutMs(Duration defaultTimeoutMs) {
         this.defaultTimeoutMs = defaultTimeoutMs;
     }
 
@@ -341,9 +348,9 @@ public class TmClientProperties {
 
     /** Fails fast on values that cannot work, naming the property. */
     void validate() {
-        positive("tm.client.call-timeout-ms", callTimeoutMs);
-        positive("tm.client.commit-timeout-ms", commitTimeoutMs);
-        positive("tm.client.default-timeout-ms", defaultTimeoutMs);
+        positive("tm.client.call-timeout-ms", callTimeoutMs.toMillis());
+        positive("tm.client.commit-timeout-ms", commitTimeoutMs.toMillis());
+        positive("tm.client.default-timeout-ms", defaultTimeoutMs.toMillis());
         positive("tm.client.reconnect-backoff-initial-ms", reconnectBackoffInitialMs);
         positive("tm.client.agent-threads", agentThreads);
         positive("tm.client.finished-branch-memory", finishedBranchMemory);

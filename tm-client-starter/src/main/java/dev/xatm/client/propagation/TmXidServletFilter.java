@@ -4,6 +4,7 @@ import dev.xatm.client.TmException;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.protocol.ClusterId;
+import dev.xatm.protocol.XidMdc;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -63,6 +64,7 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
         }
         TxScope scope = new TxScope(header, false, Long.MAX_VALUE);
         TxScope previous = GlobalTxContext.bind(scope);
+        XidMdc.Scope mdc = XidMdc.put(header);
         boolean failed = true;
         try {
             chain.doFilter(request, response);
@@ -78,6 +80,7 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
         } finally {
             GlobalTxContext.bind(previous);
             scope.end(failed || scope.isRollbackOnly());
+            mdc.close();
         }
     }
 

@@ -10,11 +10,13 @@ import dev.xatm.client.GlobalTransactionStatus;
 import dev.xatm.client.HeuristicOutcomeException;
 import dev.xatm.client.Propagation;
 import dev.xatm.client.TmUsageException;
+import dev.xatm.client.context.Observed;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.protocol.XidMdc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,10 +109,31 @@ public final class GlobalTransactionManager {
     private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
+        // from Begin to the outcome, this thread's log lines carry the gtrid (see XidMdc)
+        // ... and the work inside (JDBC, outgoing calls) is a child of the transaction's observation
+        try (XidMdc.Scope mdc = XidMdc.put(gtrid); Observed observed = metrics.observe("transaction", gtrid, def.protocol())) {
+            if (log.isDebugEnabled()) {
+                log.debug("Begin {} ({}, {} ms)", def.name(), def.protocol(), timeoutMillis);
+            }
+            try {
+                T result = begun(def, work, gtrid, timeoutMillis);
+                log.debug("Ended");
+                return result;
+            } catch (Throwable t) {
+                observed.failed(t);
+                throw t;
+            }
+        }
+    }
+
+    private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work, String gtrid,
+            long timeoutMillis) throws E {
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
         TxScope scope = oneRoundTrip == null ? null : oneRoundTrip.scope(gtrid, def.name(), deadlineNanos, def.protocol());
         if (scope == null) {
-            coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+            try (Observed observed = metrics.observe("begin", gtrid, def.protocol())) {
+                coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+            }
             scope = new TxScope(gtrid, true, deadlineNanos);
         }
         metrics.begun(def.protocol());
@@ -180,8 +203,11 @@ public final class GlobalTransactionManager {
                     + "it was rolled back");
         }
         long start = System.nanoTime();
-        OutcomeReport r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
-                : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
+        OutcomeReport r;
+        try (Observed observed = metrics.observe("commit", gtrid, protocol)) {
+            r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
+                    : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
+        }
         metrics.phaseLatency("commit", System.nanoTime() - start);
         metrics.ended(r.outcome(), protocol);
         switch (r.outcome()) {
@@ -201,8 +227,11 @@ public final class GlobalTransactionManager {
     private OutcomeReport rollback(Ending ending, boolean count) {
         TxScope scope = ending.scope();
         long start = System.nanoTime();
-        OutcomeReport r = ending.own() == null ? coordinator.rollback(scope.gtrid())
-                : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
+        OutcomeReport r;
+        try (Observed observed = metrics.observe("rollback", scope.gtrid(), ending.protocol())) {
+            r = ending.own() == null ? coordinator.rollback(scope.gtrid())
+                    : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
+        }
         metrics.phaseLatency("rollback", System.nanoTime() - start);
         if (count) {
             metrics.ended(scope.pastDeadline() ? GlobalOutcome.TIMED_OUT : r.outcome(), ending.protocol());

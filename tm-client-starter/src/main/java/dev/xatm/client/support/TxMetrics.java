@@ -2,6 +2,7 @@ package dev.xatm.client.support;
 
 import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
+import dev.xatm.client.context.Observed;
 
 /** What the transaction machinery reports. Implementations must be thread-safe and cheap. */
 public interface TxMetrics {
@@ -15,4 +16,13 @@ public interface TxMetrics {
 
     /** How long the coordinator took to answer a commit ("commit") or rollback ("rollback") request. */
     default void phaseLatency(String phase, long nanos) {}
+
+    /**
+     * Opens the observation of {@code what} for {@code gtrid} on this thread: "transaction" (Begin to
+     * outcome), "begin" (the Begin call, when the
+     * commit path sends one), "commit" or "rollback" (the coordinator round trip).
+     */
+    default Observed observe(String what, String gtrid, CommitProtocol protocol) {
+        return Observed.NONE;
+    }
 }

@@ -61,7 +61,7 @@ class ThreePhaseCrashIT extends ItSupport {
         assertThat(dbs.postgres().preparedBranches(prefix)).isEmpty();
         assertThat(dbs.mariadb().preparedBranches(prefix)).isEmpty();
         MeterRegistry registry = app.getBean(MeterRegistry.class);
-        assertThat(registry.find("tm.client.participant.decisions").tag("outcome", "commit").counter().count()).isEqualTo(2);
+        assertThat(registry.find("xatm.client.participant.decisions").tag("outcome", "commit").counter().count()).isEqualTo(2);
 
         server.restart(Map.of("tm.server.crash-point", ""));
         AdminApi admin = new AdminApi(server);

@@ -92,7 +92,7 @@ class ThreePhaseIT extends ItSupport {
     }
 
     static double committed(MeterRegistry r, String protocol) {
-        var c = r.find("tm.client.transactions").tag("event", "committed").tag("protocol", protocol).counter();
+        var c = r.find("xatm.client.transactions").tag("outcome", "committed").tag("protocol", protocol).counter();
         return c == null ? 0 : c.count();
     }
 }

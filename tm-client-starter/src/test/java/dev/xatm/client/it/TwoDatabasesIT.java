@@ -123,8 +123,8 @@ class TwoDatabasesIT extends ItSupport {
         double before = counter(registry, "committed");
         work.writeBoth(newId(), newId());
         assertThat(counter(registry, "committed")).isEqualTo(before + 1);
-        assertThat(counter(registry, "begun")).isGreaterThanOrEqualTo(1);
-        assertThat(registry.find("tm.client.phase.latency").tag("phase", "commit").timer().count()).isGreaterThanOrEqualTo(1);
+        assertThat(registry.find("xatm.client.transactions.begun").tag("protocol", "2PC").counter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(registry.find("xatm.client.commit").timer().count()).isGreaterThanOrEqualTo(1);
         var health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + port(app) + "/actuator/health")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -133,8 +133,8 @@ class TwoDatabasesIT extends ItSupport {
         assertThat(health.statusCode()).isEqualTo(200);
     }
 
-    private static double counter(io.micrometer.core.instrument.MeterRegistry r, String event) {
-        var c = r.find("tm.client.transactions").tag("event", event).counter();
+    private static double counter(io.micrometer.core.instrument.MeterRegistry r, String outcome) {
+        var c = r.find("xatm.client.transactions").tag("outcome", outcome).counter();
         return c == null ? 0 : c.count();
     }
 

@@ -6,8 +6,11 @@ import dev.xatm.core.ThreePhaseTimeouts;
 import dev.xatm.server.log.FileTxnLog;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.convert.DurationUnit;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /**
@@ -34,7 +37,8 @@ import java.util.Locale;
  * @param clusterId                the deployment's cluster id (4..16 of [a-z0-9]), which every gtrid names;
  *                                 unset = the one kept in the log, generated on the first start. Set it
  *                                 only to pin a known id; a log that already holds another one refuses to start
- * @param prepareTimeoutMs         how long branches may take to vote
+ * @param prepareTimeoutMs         how long branches may take to vote (this and the two Begin timeouts below
+ *                                 are Durations: "10s" works, and a bare number keeps meaning milliseconds)
  * @param retryInitialMs           first resend interval of an unanswered phase command
  * @param retryMaxMs               the resend interval doubles up to this, then stays there (forever)
  * @param tickMs                   how often the coordinator looks at its clock (deadlines, resends)
@@ -64,12 +68,12 @@ public record TmServerProperties(
         String adminToken,
         @DefaultValue("tm-1") String serverId,
         String clusterId,
-        @DefaultValue("10000") long prepareTimeoutMs,
+        @DefaultValue("10000") @DurationUnit(ChronoUnit.MILLIS) Duration prepareTimeoutMs,
         @DefaultValue("200") long retryInitialMs,
         @DefaultValue("5000") long retryMaxMs,
         @DefaultValue("50") long tickMs,
-        @DefaultValue("60000") long defaultTimeoutMs,
-        @DefaultValue("3600000") long maxTimeoutMs,
+        @DefaultValue("60000") @DurationUnit(ChronoUnit.MILLIS) Duration defaultTimeoutMs,
+        @DefaultValue("3600000") @DurationUnit(ChronoUnit.MILLIS) Duration maxTimeoutMs,
         @DefaultValue("64") int maxBranchesPerTransaction,
         @DefaultValue("100000") int maxLiveTransactions,
         @DefaultValue("10000") int finishedMemory,
@@ -242,18 +246,19 @@ public record TmServerProperties(
             throw new IllegalArgumentException("tm.server.cluster-id must be 4..16 characters of [a-z0-9], got '"
                     + (clusterId.length() > 40 ? clusterId.substring(0, 40) + "..." : clusterId) + "'");
         }
-        millis("prepare-timeout-ms", prepareTimeoutMs, 1);
+        millis("prepare-timeout-ms", prepareTimeoutMs.toMillis(), 1);
         millis("retry-initial-ms", retryInitialMs, 1);
         millis("retry-max-ms", retryMaxMs, 1);
         millis("tick-ms", tickMs, 1);
-        millis("default-timeout-ms", defaultTimeoutMs, 1);
-        millis("max-timeout-ms", maxTimeoutMs, 1);
+        millis("default-timeout-ms", defaultTimeoutMs.toMillis(), 1);
+        millis("max-timeout-ms", maxTimeoutMs.toMillis(), 1);
         millis("keepalive-ms", keepaliveMs, 100);
         if (retryMaxMs < retryInitialMs) {
             throw new IllegalArgumentException("tm.server.retry-max-ms (" + retryMaxMs + ") must be >= tm.server.retry-initial-ms (" + retryInitialMs + ")");
         }
-        if (defaultTimeoutMs > maxTimeoutMs) {
-            throw new IllegalArgumentException("tm.server.default-timeout-ms (" + defaultTimeoutMs + ") must be <= tm.server.max-timeout-ms (" + maxTimeoutMs + ")");
+        if (defaultTimeoutMs.compareTo(maxTimeoutMs) > 0) {
+            throw new IllegalArgumentException("tm.server.default-timeout-ms (" + defaultTimeoutMs.toMillis() + ") must be <= tm.server.max-timeout-ms ("
+                    + maxTimeoutMs.toMillis() + ")");
         }
         if (tickMs > 10_000) {
             throw new IllegalArgumentException("tm.server.tick-ms must be <= 10000 (deadlines are only checked once per tick), got " + tickMs);
@@ -273,7 +278,7 @@ public record TmServerProperties(
 
     /** The core's view of these settings. */
     public CoordinatorConfig coordinatorConfig() {
-        return new CoordinatorConfig(prepareTimeoutMs, retryInitialMs, retryMaxMs,
+        return new CoordinatorConfig(prepareTimeoutMs.toMillis(), retryInitialMs, retryMaxMs,
                 maxBranchesPerTransaction, maxLiveTransactions, finishedMemory, threePhase.timeouts(), parseProtocol(defaultProtocol));
     }
 
@@ -294,9 +299,9 @@ public record TmServerProperties(
         return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId + ", advertisedAddress=" + advertisedAddress
                 + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
                 + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
-                + ", serverId=" + serverId + ", clusterId=" + (clusterId == null ? "<from the log>" : clusterId) + ", prepareTimeoutMs=" + prepareTimeoutMs
+                + ", serverId=" + serverId + ", clusterId=" + (clusterId == null ? "<from the log>" : clusterId) + ", prepareTimeoutMs=" + prepareTimeoutMs.toMillis()
                 + ", retryInitialMs=" + retryInitialMs + ", retryMaxMs=" + retryMaxMs + ", tickMs=" + tickMs
-                + ", defaultTimeoutMs=" + defaultTimeoutMs + ", maxTimeoutMs=" + maxTimeoutMs
+                + ", defaultTimeoutMs=" + defaultTimeoutMs.toMillis() + ", maxTimeoutMs=" + maxTimeoutMs.toMillis()
                 + ", maxBranchesPerTransaction=" + maxBranchesPerTransaction
                 + ", maxLiveTransactions=" + maxLiveTransactions + ", finishedMemory=" + finishedMemory
                 + ", keepaliveMs=" + keepaliveMs + ", maxInboundMessageBytes=" + maxInboundMessageBytes

@@ -7,6 +7,7 @@ import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.TxnViews;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.server.log.TxnLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +92,7 @@ public final class CoordinatorLoop {
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
 
     private final java.util.concurrent.atomic.LongAdder participantCommits = new java.util.concurrent.atomic.LongAdder();
+    private final DecisionCounts decisions = new DecisionCounts();
     private final java.util.concurrent.atomic.LongAdder participantRollbacks = new java.util.concurrent.atomic.LongAdder();
 
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
@@ -303,6 +305,15 @@ public final class CoordinatorLoop {
         }
     }
 
+    private static boolean decided(TxnStatus status) {
+        return status == TxnStatus.COMMITTING || status == TxnStatus.ROLLING_BACK || status.isFinished();
+    }
+
+    /** Decisions taken by this coordinator, by outcome and protocol (counted on the loop's thread, read by any). */
+    public DecisionCounts decisions() {
+        return decisions;
+    }
+
     /** 3PC branches whose participant reported deciding on its own (autonomous acks received, duplicates included). */
     public long participantCommits() {
         return participantCommits.sum();
@@ -314,6 +325,49 @@ public final class CoordinatorLoop {
 
     /** Steps one event and carries out its effects in the documented order. */
     private void step(Event event, Consumer<Reply> requester) {
+        // the loop's log lines carry the gtrid of the event it handles (see XidMdc)
+        try (XidMdc.Scope mdc = XidMdc.put(gtridOf(event))) {
+            if (log.isDebugEnabled()) {
+                log.debug("Step {}", event);
+            }
+            stepAndApply(event, requester);
+        }
+    }
+
+    /** The gtrid an event is about; null for those about no single transaction (Tick, agents, adoption). */
+    static String gtridOf(Event event) {
+        if (event instanceof Event.Begin e) {
+            return e.gtrid();
+        } else if (event instanceof Event.RegisterBranch e) {
+            return e.gtrid();
+        } else if (event instanceof Event.CommitRequested e) {
+            return e.gtrid();
+        } else if (event instanceof Event.CommitPrepared e) {
+            return e.gtrid();
+        } else if (event instanceof Event.RollbackRequested e) {
+            return e.gtrid();
+        } else if (event instanceof Event.VoteReceived e) {
+            return e.gtrid();
+        } else if (event instanceof Event.AckReceived e) {
+            return e.gtrid();
+        } else if (event instanceof Event.DecisionDurable e) {
+            return e.gtrid();
+        } else if (event instanceof Event.Inquiry e) {
+            return e.gtrid();
+        } else if (event instanceof Event.ForceCommit e) {
+            return e.gtrid();
+        } else if (event instanceof Event.ForceRollback e) {
+            return e.gtrid();
+        } else if (event instanceof Event.Forget e) {
+            return e.gtrid();
+        }
+        return null;
+    }
+
+    private void stepAndApply(Event event, Consumer<Reply> requester) {
+        // A client that retries its commit or rollback hears the decision again: not a new decision.
+        boolean repeatsDecision = (event instanceof Event.CommitRequested || event instanceof Event.RollbackRequested
+                || event instanceof Event.CommitPrepared) && decided(core.status(gtridOf(event)));
         if (event instanceof Event.AckReceived ack && ack.autonomous()) {
             (ack.action() == dev.xatm.core.Action.COMMIT ? participantCommits : participantRollbacks).increment();
             log.info("Branch {} of {}: its 3PC participant decided {} on its own (its timer ran out)", ack.bqual(), ack.gtrid(), ack.action());
@@ -329,7 +383,8 @@ public final class CoordinatorLoop {
             append(effects.logAppends(), effects.mustSync());
         }
         for (Outbound command : effects.messages()) {
-            try {
+            // a Tick resends to many transactions: each send is logged under its own gtrid
+            try (XidMdc.Scope mdc = XidMdc.put(command.gtrid())) {
                 outbox.send(command);
             } catch (RuntimeException e) {
                 // a broken stream must not stop the coordinator; the core resends
@@ -337,6 +392,9 @@ public final class CoordinatorLoop {
             }
         }
         for (Reply reply : effects.replies()) {
+            if (reply instanceof Reply.Decided d && !repeatsDecision) {
+                decisions.record(d.gtrid(), d.outcome(), core.protocol(d.gtrid()));
+            }
             route(reply, requester);
         }
         liveCount = core.liveCount();

@@ -24,6 +24,11 @@ public interface StateMachine {
     /** Unfinished transactions held now. */
     int liveCount();
 
+    /** The protocol of a transaction held now, or null (then metrics count it as the default, 2PC). */
+    default dev.xatm.core.Protocol protocol(String gtrid) {
+        return null;
+    }
+
     /** Read-only queries for the admin API; call on the loop thread only. */
     default TxnViews views() {
         throw new UnsupportedOperationException("this state machine offers no admin views");
@@ -53,6 +58,11 @@ public interface StateMachine {
                 @Override
                 public int liveCount() {
                     return coordinator.liveCount();
+                }
+
+                @Override
+                public dev.xatm.core.Protocol protocol(String gtrid) {
+                    return coordinator.protocol(gtrid);
                 }
 
                 @Override

@@ -2,6 +2,7 @@ package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.ClusterId;
+import dev.xatm.protocol.XidMdc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,7 +104,8 @@ public final class FileTxnLog implements TxnLog {
 
     private enum State { NEW, OPEN, FAILED, CLOSED }
 
-    private record Pending(List<LogRecord> records, List<byte[]> payloads, int frameBytes, boolean sync, CompletableFuture<Void> future) {}
+    private record Pending(List<LogRecord> records, List<byte[]> payloads, int frameBytes, boolean sync, CompletableFuture<Void> future,
+                           long handedOverNanos) {}
 
     private final Path dir;
     private final OperatorJournal operatorJournal;
@@ -136,6 +138,11 @@ public final class FileTxnLog implements TxnLog {
     private final AtomicLong recordsWritten = new AtomicLong();
     private final AtomicLong fsyncs = new AtomicLong();
     private final AtomicLong checkpoints = new AtomicLong();
+    // For metrics: cumulative, so a scrape reads them without any cost on the write path but an add.
+    private final AtomicLong fsyncNanos = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong appends = new AtomicLong();
+    private final AtomicLong appendNanos = new AtomicLong();
     private volatile int liveDecisions;
 
     public FileTxnLog(Path dir, Settings settings) {
@@ -213,7 +220,7 @@ public final class FileTxnLog implements TxnLog {
             throw new IllegalArgumentException(copy.size() + " records of " + frameBytes + " bytes in one append; the log takes at most "
                     + APPEND_BYTES_MAX + " bytes per append");
         }
-        Pending pending = new Pending(copy, payloads, (int) frameBytes, sync, new CompletableFuture<>());
+        Pending pending = new Pending(copy, payloads, (int) frameBytes, sync, new CompletableFuture<>(), System.nanoTime());
         lock.lock();
         try {
             while (true) {
@@ -297,6 +304,26 @@ public final class FileTxnLog implements TxnLog {
     /** Data fsyncs since this instance opened: group commits plus the few each checkpoint needs. */
     public long fsyncs() {
         return fsyncs.get();
+    }
+
+    /** Total time spent in data fsyncs since this instance opened, in nanoseconds. */
+    public long fsyncNanos() {
+        return fsyncNanos.get();
+    }
+
+    /** Group commits (batches of appends written with one write, and one fsync if any append asked) since this instance opened. */
+    public long batches() {
+        return batches.get();
+    }
+
+    /** Appends written since this instance opened (an append is one coordinator step's records). */
+    public long appends() {
+        return appends.get();
+    }
+
+    /** Total time appends waited from hand-over to written (and synced when asked), in nanoseconds. */
+    public long appendNanos() {
+        return appendNanos.get();
     }
 
     /** Checkpoints (segment rolls) since this instance opened. */
@@ -500,10 +527,35 @@ public final class FileTxnLog implements TxnLog {
             }
         }
         liveDecisions = live.size();
+        batches.incrementAndGet();
+        long writtenNanos = System.nanoTime();
+        long waited = 0;
+        for (Pending p : batch) {
+            waited += writtenNanos - p.handedOverNanos();
+        }
+        appendNanos.addAndGet(waited);
+        appends.addAndGet(batch.size());
         // Only now: for a sync append, its bytes and everything before them are on stable storage.
         for (Pending p : batch) {
-            p.future().complete(null);
+            // completion callbacks (the coordinator's DecisionDurable) log under the transaction's gtrid
+            try (XidMdc.Scope mdc = XidMdc.put(commonGtrid(p.records()))) {
+                if (log.isDebugEnabled()) {
+                    log.debug("{} record(s) written{}", p.records().size(), p.sync() ? " and synced" : "");
+                }
+                p.future().complete(null);
+            }
         }
+    }
+
+    /** The gtrid all {@code records} belong to, or null when they belong to several (or none). */
+    private static String commonGtrid(List<LogRecord> records) {
+        String gtrid = records.isEmpty() ? null : records.get(0).gtrid();
+        for (int i = 1; i < records.size() && gtrid != null; i++) {
+            if (!gtrid.equals(records.get(i).gtrid())) {
+                gtrid = null;
+            }
+        }
+        return gtrid;
     }
 
     private void track(LogRecord record, byte[] payload) {
@@ -589,7 +641,9 @@ public final class FileTxnLog implements TxnLog {
     }
 
     private void force(FileChannel channel) throws IOException {
+        long start = System.nanoTime();
         forcer.force(channel);
+        fsyncNanos.addAndGet(System.nanoTime() - start);
         fsyncs.incrementAndGet();
     }
 

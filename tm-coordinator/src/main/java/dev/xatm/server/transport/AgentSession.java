@@ -8,6 +8,7 @@ import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.Hello;
@@ -89,10 +90,22 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         }
         try {
             switch (message.getBodyCase()) {
-                case VOTE -> vote(message.getVote());
-                case ACK -> ack(message.getAck());
+                case VOTE -> {
+                    try (XidMdc.Scope mdc = XidMdc.put(message.getVote().getGtrid())) {
+                        vote(message.getVote());
+                    }
+                }
+                case ACK -> {
+                    try (XidMdc.Scope mdc = XidMdc.put(message.getAck().getGtrid())) {
+                        ack(message.getAck());
+                    }
+                }
                 case ACKS -> acks(message.getAcks().getAcksList());
-                case INQUIRY -> inquiry(message.getInquiry());
+                case INQUIRY -> {
+                    try (XidMdc.Scope mdc = XidMdc.put(message.getInquiry().getGtrid())) {
+                        inquiry(message.getInquiry());
+                    }
+                }
                 case HELLO -> protocolError("FAILED_PRECONDITION", "Hello was already received on this stream");
                 case BODY_NOT_SET -> protocolError("INVALID_ARGUMENT", "empty AgentMessage");
             }

@@ -5,6 +5,7 @@ import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Reply;
 import dev.xatm.protocol.ClusterId;
+import dev.xatm.protocol.XidMdc;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
@@ -104,6 +105,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void begin(BeginRequest request, StreamObserver<BeginResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("Begin request");
+            handleBegin(request, out);
+        }
+    }
+
+    private void handleBegin(BeginRequest request, StreamObserver<BeginResponse> out) {
         long timeoutMillis;
         dev.xatm.core.Protocol protocol;
         try {
@@ -126,6 +134,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void registerBranch(RegisterBranchRequest request, StreamObserver<RegisterBranchResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("RegisterBranch request");
+            handleRegisterBranch(request, out);
+        }
+    }
+
+    private void handleRegisterBranch(RegisterBranchRequest request, StreamObserver<RegisterBranchResponse> out) {
         Event.RegisterBranch event;
         try {
             Ids.requireGtrid(request.getGtrid());
@@ -143,6 +158,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void commit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("Commit request");
+            handleCommit(request, out);
+        }
+    }
+
+    private void handleCommit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Commit");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
@@ -182,6 +204,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void rollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("Rollback request");
+            handleRollback(request, out);
+        }
+    }
+
+    private void handleRollback(RollbackRequest request, StreamObserver<OutcomeResponse> out) {
         CallName call = call("Rollback");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
@@ -220,6 +249,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void getStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("GetStatus request");
+            handleGetStatus(request, out);
+        }
+    }
+
+    private void handleGetStatus(GetStatusRequest request, StreamObserver<StatusResponse> out) {
         CallName call = call("GetStatus");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;

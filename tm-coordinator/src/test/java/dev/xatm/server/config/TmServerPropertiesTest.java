@@ -27,6 +27,22 @@ class TmServerPropertiesTest {
         return new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("tm.server", TmServerProperties.class);
     }
 
+    /** The transaction timeouts take a Duration ("30s") as well as a bare number, which keeps meaning milliseconds. */
+    @Test
+    void timeoutsTakeADurationOrMilliseconds() {
+        TmServerProperties bare = bind(Map.of("tm.server.prepare-timeout-ms", "2500", "tm.server.default-timeout-ms", "30000",
+                "tm.server.max-timeout-ms", "120000"));
+        assertThat(bare.prepareTimeoutMs()).isEqualTo(java.time.Duration.ofMillis(2500));
+        assertThat(bare.defaultTimeoutMs()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(bare.maxTimeoutMs()).isEqualTo(java.time.Duration.ofMinutes(2));
+        TmServerProperties units = bind(Map.of("tm.server.prepare-timeout-ms", "5s", "tm.server.default-timeout-ms", "30s",
+                "tm.server.max-timeout-ms", "1h"));
+        assertThat(units.prepareTimeoutMs()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(units.coordinatorConfig().prepareTimeoutMillis()).isEqualTo(5_000);
+        assertThat(units.defaultTimeoutMs()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(units.maxTimeoutMs()).isEqualTo(java.time.Duration.ofHours(1));
+    }
+
     @Test
     void defaultsAreTheDocumentedOnes() {
         TmServerProperties p = bind(Map.of());
@@ -37,12 +53,12 @@ class TmServerPropertiesTest {
         assertThat(p.authToken()).isNull();
         assertThat(p.adminToken()).isNull();
         assertThat(p.serverId()).isEqualTo("tm-1");
-        assertThat(p.prepareTimeoutMs()).isEqualTo(10_000);
+        assertThat(p.prepareTimeoutMs()).isEqualTo(java.time.Duration.ofMillis(10_000));
         assertThat(p.retryInitialMs()).isEqualTo(200);
         assertThat(p.retryMaxMs()).isEqualTo(5_000);
         assertThat(p.tickMs()).isEqualTo(50);
-        assertThat(p.defaultTimeoutMs()).isEqualTo(60_000);
-        assertThat(p.maxTimeoutMs()).isEqualTo(3_600_000);
+        assertThat(p.defaultTimeoutMs()).isEqualTo(java.time.Duration.ofMillis(60_000));
+        assertThat(p.maxTimeoutMs()).isEqualTo(java.time.Duration.ofMillis(3_600_000));
         assertThat(p.maxBranchesPerTransaction()).isEqualTo(64);
         assertThat(p.maxLiveTransactions()).isEqualTo(100_000);
         assertThat(p.keepaliveMs()).isEqualTo(5_000);

@@ -213,6 +213,12 @@ public final class Coordinator {
         return t == null ? TxnStatus.UNKNOWN : t.state().status;
     }
 
+    /** The protocol of a transaction held now (live or remembered as finished), or null. */
+    public Protocol protocol(String gtrid) {
+        GlobalTxn t = txns.find(gtrid);
+        return t == null ? null : t.protocol();
+    }
+
     /** Unfinished transactions held now, bounded by {@link CoordinatorConfig#maxLiveTxns()} for new begins. */
     public int liveCount() {
         return txns.liveCount();

@@ -128,8 +128,8 @@ class EmbeddedH2IT {
     @Test
     void commitsInThreePhases() throws Exception {
         MeterRegistry registry = app.getBean(MeterRegistry.class);
-        double canCommits = agentCommands(registry, "agent_can_commit");
-        double preCommits = agentCommands(registry, "agent_pre_commit");
+        double canCommits = agentCommands(registry, "xatm.branch.can-commit");
+        double preCommits = agentCommands(registry, "xatm.branch.pre-commit");
         long x = ids.incrementAndGet();
         long y = ids.incrementAndGet();
         String gtrid = work.writeBothThreePhase(x, y);
@@ -141,9 +141,9 @@ class EmbeddedH2IT {
             // PRE_COMMIT came last and carried tm.server.three-phase.participant-pre-commit-timeout-ms
             assertThat(branch.participantTimeoutMillis()).isEqualTo(42_000);
         });
-        assertThat(agentCommands(registry, "agent_can_commit")).isEqualTo(canCommits + 2);
-        assertThat(agentCommands(registry, "agent_pre_commit")).isEqualTo(preCommits + 2);
-        var committed = registry.find("tm.client.transactions").tag("event", "committed").tag("protocol", "3PC").counter();
+        assertThat(agentCommands(registry, "xatm.branch.can-commit")).isEqualTo(canCommits + 2);
+        assertThat(agentCommands(registry, "xatm.branch.pre-commit")).isEqualTo(preCommits + 2);
+        var committed = registry.find("xatm.client.transactions").tag("outcome", "committed").tag("protocol", "3PC").counter();
         assertThat(committed).isNotNull();
         assertThat(committed.count()).isGreaterThanOrEqualTo(1);
     }
@@ -158,8 +158,8 @@ class EmbeddedH2IT {
         assertThat(b.ids(TABLE)).doesNotContain(y);
     }
 
-    private static double agentCommands(MeterRegistry registry, String phase) {
-        var timer = registry.find("tm.client.phase.latency").tag("phase", phase).timer();
+    private static double agentCommands(MeterRegistry registry, String timerName) {
+        var timer = registry.find(timerName).timer();
         return timer == null ? 0 : timer.count();
     }
 
