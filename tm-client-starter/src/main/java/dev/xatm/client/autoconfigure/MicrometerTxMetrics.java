@@ -91,7 +91,7 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
         if (r == null || r.isNoop()) {
             return Observed.NONE;
         }
-        String command = TIMERS.containsKey(action) ? TIMERS.get(action).substring("xatm.branch.".length()) : "other";
+        String command = BRANCH_COMMANDS.getOrDefault(action, "other");
         Observation o = Observation.createNotStarted(BRANCH_OBSERVATION, r)
                 .contextualName(BRANCH_CONTEXTUAL_NAMES.getOrDefault(action, "xatm branch"))
                 .lowCardinalityKeyValue("command", command)
@@ -118,6 +118,15 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
 
     private static final Map<String, String> CONTEXTUAL_NAMES = Map.of(
             "transaction", "xatm transaction", "begin", "xatm begin", "commit", "xatm commit", "rollback", "xatm rollback");
+    /** The {@code command} tag of a branch observation, per Branch.Command name (no string built per call). */
+    private static final Map<String, String> BRANCH_COMMANDS = Map.of(
+            "PREPARE", "prepare",
+            "COMMIT", "commit",
+            "ROLLBACK", "rollback",
+            "COMMIT_ONE_PHASE", "commit-one-phase",
+            "CAN_COMMIT", "can-commit",
+            "PRE_COMMIT", "pre-commit");
+
     private static final Map<String, String> BRANCH_CONTEXTUAL_NAMES = Map.of(
             "PREPARE", "xatm branch prepare", "COMMIT", "xatm branch commit", "ROLLBACK", "xatm branch rollback",
             "COMMIT_ONE_PHASE", "xatm branch commit-one-phase", "CAN_COMMIT", "xatm branch can-commit",
