@@ -60,7 +60,9 @@ public final class GlobalTransactionTemplate {
      * RestClient / RestTemplate / WebClient support (which do this themselves), or null. A
      * transaction whose gtrid never leaves the process commits in one round trip without telling the
      * coordinator about it before; this tells the coordinator now, so that the other service's
-     * branches can join.
+     * branches can join. An HTTP service using this starter joins only a signed {@code TM-XID}
+     * header, not a bare gtrid: for another HTTP client, take the header value from the starter's
+     * {@code TmXidSigner} bean ({@code headerValue(gtrid, deadline)}).
      */
     public static String gtridForPropagation() {
         return GlobalTxContext.gtridForPropagation();

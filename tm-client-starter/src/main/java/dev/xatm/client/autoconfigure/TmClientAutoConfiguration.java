@@ -17,6 +17,11 @@ import dev.xatm.client.enlist.DataSourceEnlister;
 import dev.xatm.client.enlist.Enlistment;
 import dev.xatm.client.enlist.ResourceRegistry;
 import dev.xatm.client.enlist.StartupCheck;
+import dev.xatm.client.propagation.PropagationKey;
+import dev.xatm.client.propagation.TmXidClientInterceptor;
+import dev.xatm.client.propagation.TmXidExchangeFilter;
+import dev.xatm.client.propagation.TmXidServletFilter;
+import dev.xatm.client.propagation.TmXidSigner;
 import dev.xatm.client.support.GlobalTransactionInterceptor;
 import dev.xatm.client.support.GlobalTransactionManager;
 import dev.xatm.client.support.OneRoundTripCommit;
@@ -49,6 +54,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotationMetadata;
 
+import java.time.Clock;
 import java.util.HashSet;
 import java.util.Optional;
 
@@ -269,17 +275,58 @@ public class TmClientAutoConfiguration {
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnProperty(name = "tm.client.http-propagation", havingValue = "true", matchIfMissing = true)
     static class PropagationConfiguration {
+        private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PropagationConfiguration.class);
+
+        /** Signs outgoing and checks incoming TM-XID headers; the key as {@link PropagationKey#choose} says. */
+        @Bean
+        @ConditionalOnMissingBean
+        TmXidSigner tmXidSigner(TmClientProperties properties, Environment env) {
+            properties.validate();
+            // embedded mode: remote-mode services of the same deployment use tm.server.auth-token as their client token
+            String serverToken = properties.getMode() == TmClientProperties.Mode.EMBEDDED ? env.getProperty("tm.server.auth-token") : null;
+            PropagationKey key = PropagationKey.choose(properties.getPropagation().getSecret(), properties.getAuthToken(), serverToken);
+            if (key.processLocal()) {
+                log.info("TM-XID headers are signed with a random key of this process: requests from other processes cannot join "
+                        + "its global transactions; set tm.client.propagation.secret (the same on every service) to allow them");
+            } else {
+                log.debug("TM-XID headers are signed with a key {}", key.origin());
+            }
+            return new TmXidSigner(key, Clock.systemUTC(), properties.getPropagation().getMaxClockSkew());
+        }
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = "org.springframework.http.client.ClientHttpRequestInterceptor")
+        static class RestInterceptor {
+            /** Also for a RestClient or RestTemplate built by hand: inject it and add it as a request interceptor. */
+            @Bean
+            @ConditionalOnMissingBean
+            TmXidClientInterceptor tmXidClientInterceptor(TmXidSigner signer) {
+                return new TmXidClientInterceptor(signer);
+            }
+        }
+
         @Configuration(proxyBeanMethods = false)
         @ConditionalOnClass(name = {"org.springframework.http.client.ClientHttpRequestInterceptor", "org.springframework.boot.restclient.RestClientCustomizer"})
         static class RestClients {
             @Bean
-            org.springframework.boot.restclient.RestClientCustomizer tmXidRestClientCustomizer() {
-                return builder -> builder.requestInterceptor(new dev.xatm.client.propagation.TmXidClientInterceptor());
+            org.springframework.boot.restclient.RestClientCustomizer tmXidRestClientCustomizer(TmXidClientInterceptor interceptor) {
+                return builder -> builder.requestInterceptor(interceptor);
             }
 
             @Bean
-            org.springframework.boot.restclient.RestTemplateCustomizer tmXidRestTemplateCustomizer() {
-                return restTemplate -> restTemplate.getInterceptors().add(new dev.xatm.client.propagation.TmXidClientInterceptor());
+            org.springframework.boot.restclient.RestTemplateCustomizer tmXidRestTemplateCustomizer(TmXidClientInterceptor interceptor) {
+                return restTemplate -> restTemplate.getInterceptors().add(interceptor);
+            }
+        }
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnClass(name = "org.springframework.web.reactive.function.client.ExchangeFilterFunction")
+        static class ExchangeFilter {
+            /** Also for a WebClient built by hand: inject it and add it as a filter. */
+            @Bean
+            @ConditionalOnMissingBean
+            TmXidExchangeFilter tmXidExchangeFilter(TmXidSigner signer) {
+                return new TmXidExchangeFilter(signer);
             }
         }
 
@@ -287,8 +334,8 @@ public class TmClientAutoConfiguration {
         @ConditionalOnClass(name = {"org.springframework.web.reactive.function.client.WebClient", "org.springframework.boot.webclient.WebClientCustomizer"})
         static class WebClients {
             @Bean
-            org.springframework.boot.webclient.WebClientCustomizer tmXidWebClientCustomizer() {
-                return builder -> builder.filter(new dev.xatm.client.propagation.TmXidExchangeFilter());
+            org.springframework.boot.webclient.WebClientCustomizer tmXidWebClientCustomizer(TmXidExchangeFilter filter) {
+                return builder -> builder.filter(filter);
             }
         }
 
@@ -297,10 +344,10 @@ public class TmClientAutoConfiguration {
         @ConditionalOnClass(name = "org.springframework.web.filter.OncePerRequestFilter")
         static class Servlet {
             @Bean
-            org.springframework.boot.web.servlet.FilterRegistrationBean<dev.xatm.client.propagation.TmXidServletFilter> tmXidServletFilter(
-                    TmClientProperties properties, ObjectProvider<Agent> agent) {
+            org.springframework.boot.web.servlet.FilterRegistrationBean<TmXidServletFilter> tmXidServletFilter(
+                    TmClientProperties properties, TmXidSigner signer, ObjectProvider<Agent> agent) {
                 var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
-                        new dev.xatm.client.propagation.TmXidServletFilter(properties.getGtridPrefix(),
+                        new TmXidServletFilter(signer, properties.getGtridPrefix(),
                                 () -> Optional.ofNullable(agent.getIfAvailable()).flatMap(Agent::clusterId)));
                 registration.setName("tmXidFilter");
                 // early, so the gtrid is bound before anything that could touch a database

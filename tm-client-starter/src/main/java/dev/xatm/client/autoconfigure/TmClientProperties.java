@@ -47,6 +47,37 @@ public class TmClientProperties {
         }
     }
 
+    /** Signing of the TM-XID header that carries a global transaction to another service over HTTP. */
+    public static class Propagation {
+        /** Shared secret (at least 16 characters) from which every service of the deployment derives the HMAC-SHA256 key that signs and checks TM-XID headers; set the same value on all of them. Default: a key derived from tm.client.auth-token (embedded mode: tm.server.auth-token), which they already share; in embedded mode with neither, a random key good for this process only. Never logged. */
+        private String secret;
+
+        /** How far the wall clocks of two services may differ: an incoming TM-XID header is accepted, and the joined request may use the database, until the caller's deadline it carries plus this. A Duration ("2s"; a bare number is milliseconds). */
+        @DurationUnit(ChronoUnit.MILLIS)
+        private Duration maxClockSkew = Duration.ofSeconds(2);
+
+        public String getSecret() {
+            return secret;
+        }
+
+        public void setSecret(String secret) {
+            this.secret = secret;
+        }
+
+        public Duration getMaxClockSkew() {
+            return maxClockSkew;
+        }
+
+        public void setMaxClockSkew(Duration maxClockSkew) {
+            this.maxClockSkew = maxClockSkew;
+        }
+
+        @Override
+        public String toString() {
+            return "Propagation[secret=" + (secret == null ? "(not set)" : "(set)") + ", maxClockSkew=" + maxClockSkew + "]";
+        }
+    }
+
     /** Whether the starter is active at all. When false, data sources are left alone and @GlobalTransactional is not applied. */
     private boolean enabled = true;
 
@@ -133,6 +164,9 @@ public class TmClientProperties {
 
     /** Embedded mode settings. */
     private final Embedded embedded = new Embedded();
+
+    /** TM-XID header signing. */
+    private final Propagation propagation = new Propagation();
 
     public Duration getRecoveryInterval() {
         return recoveryInterval;
@@ -338,6 +372,10 @@ public class TmClientProperties {
         return embedded;
     }
 
+    public Propagation getPropagation() {
+        return propagation;
+    }
+
     public boolean isHttpPropagation() {
         return httpPropagation;
     }
@@ -356,6 +394,9 @@ public class TmClientProperties {
         positive("tm.client.finished-branch-memory", finishedBranchMemory);
         positive("tm.client.resume-interval-ms", resumeIntervalMs);
         positive("tm.client.members-refresh-ms", membersRefreshMs);
+        if (propagation.maxClockSkew.isNegative()) {
+            throw new IllegalArgumentException("tm.client.propagation.max-clock-skew must not be negative, got " + propagation.maxClockSkew);
+        }
         if (keepaliveMs < 1_000) {
             throw new IllegalArgumentException("tm.client.keepalive-ms must be >= 1000 (tm-server refuses more frequent pings), got " + keepaliveMs);
         }

@@ -29,12 +29,21 @@ public final class GlobalTxContext {
      * learns that its gtrid leaves the process (see {@link TxScope#propagating()}).
      */
     public static String gtridForPropagation() {
+        TxScope s = scopeForPropagation();
+        return s == null ? null : s.gtrid();
+    }
+
+    /**
+     * The bound scope, for an outgoing call that carries its gtrid and deadline to another service,
+     * or null; as {@link #gtridForPropagation()}, the scope learns that its gtrid leaves the process.
+     */
+    public static TxScope scopeForPropagation() {
         TxScope s = CURRENT.get();
         if (s == null) {
             return null;
         }
         s.propagating();
-        return s.gtrid();
+        return s;
     }
 
     /** Binds {@code scope} (null unbinds) and returns the scope it replaced. */

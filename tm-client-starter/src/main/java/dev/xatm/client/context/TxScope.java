@@ -35,7 +35,9 @@ public final class TxScope {
 
     /**
      * @param deadlineNanos {@link System#nanoTime()} value past which the scope refuses database
-     *                      work; {@link Long#MAX_VALUE} when unknown (a joined downstream scope)
+     *                      work: the global transaction's deadline (for a joined downstream scope, the
+     *                      one its caller's TM-XID header carried); {@link Long#MAX_VALUE} for none,
+     *                      which only tests use: such a scope's gtrid cannot be propagated over HTTP
      */
     public TxScope(String gtrid, boolean initiator, long deadlineNanos) {
         this(gtrid, initiator, deadlineNanos, null);
@@ -89,6 +91,19 @@ public final class TxScope {
 
     public boolean pastDeadline() {
         return deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0;
+    }
+
+    /** Whether the scope has a deadline (every scope the starter makes has one). */
+    public boolean hasDeadline() {
+        return deadlineNanos != Long.MAX_VALUE;
+    }
+
+    /**
+     * Nanoseconds left until the deadline (negative once past it); {@link Long#MAX_VALUE} without one.
+     * An outgoing TM-XID header carries it, so the called service stops when this scope must.
+     */
+    public long remainingNanos() {
+        return hasDeadline() ? deadlineNanos - System.nanoTime() : Long.MAX_VALUE;
     }
 
     public void setRollbackOnly(String reason) {

@@ -28,10 +28,10 @@ public final class MissingClientBuilderFailureAnalyzer extends AbstractFailureAn
     private enum Builder {
         REST_CLIENT("org.springframework.web.client.RestClient$Builder", "RestClient.Builder",
                 "org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration", "spring-boot-starter-restclient",
-                "RestClient.builder().requestInterceptor(new dev.xatm.client.propagation.TmXidClientInterceptor())"),
+                "RestClient.builder().requestInterceptor(tmXidClientInterceptor), injecting the starter's TmXidClientInterceptor bean"),
         WEB_CLIENT("org.springframework.web.reactive.function.client.WebClient$Builder", "WebClient.Builder",
                 "org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration", "spring-boot-starter-webclient",
-                "WebClient.builder().filter(new dev.xatm.client.propagation.TmXidExchangeFilter())");
+                "WebClient.builder().filter(tmXidExchangeFilter), injecting the starter's TmXidExchangeFilter bean");
 
         final String type;
         final String shortName;

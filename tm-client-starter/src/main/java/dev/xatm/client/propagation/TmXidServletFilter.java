@@ -16,16 +16,20 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Joins an incoming request to the caller's global transaction named by {@code TM-XID}: for the
- * request's duration the gtrid is bound to the thread, so the service's enlisted data sources add
- * their branches to it (registered with this service's own agent id).
+ * Joins an incoming request to the caller's global transaction named by a signed {@code TM-XID}
+ * header (see {@link TmXidHeader}): for the request's duration the gtrid is bound to the thread, so
+ * the service's enlisted data sources add their branches to it (registered with this service's own
+ * agent id), until the caller's deadline that the header carries.
  *
  * <ul>
- *   <li>A malformed header, or one of another coordinator cluster, gets 400 with a clear message
- *       before any handler runs: nothing is written.</li>
+ *   <li>A header without a valid tag (none, forged, made with another key), an expired one, a
+ *       malformed one, or one of another coordinator cluster gets 400 with a Problem Details body
+ *       before any handler runs: the request is not joined and nothing is written. The refusal
+ *       never echoes the tag.</li>
  *   <li>A request that ends with an exception or a 5xx status dooms this service's branches: they
  *       vote NO, and the global transaction rolls back even if the caller ignores the error.</li>
  *   <li>A coordinator refusal (unknown or finished transaction) becomes 409 with its message when
@@ -35,15 +39,19 @@ import java.util.function.Supplier;
 public final class TmXidServletFilter extends OncePerRequestFilter {
     private static final Logger log = LoggerFactory.getLogger(TmXidServletFilter.class);
 
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    private final TmXidSigner signer;
     private final String gtridPrefix;
     private final Supplier<Optional<ClusterId>> cluster;
 
-    public TmXidServletFilter(String gtridPrefix) {
-        this(gtridPrefix, Optional::empty);
+    public TmXidServletFilter(TmXidSigner signer, String gtridPrefix) {
+        this(signer, gtridPrefix, Optional::empty);
     }
 
     /** @param cluster this service's deployment, as its tm-servers named it (empty while not known) */
-    public TmXidServletFilter(String gtridPrefix, Supplier<Optional<ClusterId>> cluster) {
+    public TmXidServletFilter(TmXidSigner signer, String gtridPrefix, Supplier<Optional<ClusterId>> cluster) {
+        this.signer = signer;
         this.gtridPrefix = gtridPrefix;
         this.cluster = cluster;
     }
@@ -56,15 +64,18 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        String problem = TmXidHeader.problem(header, gtridPrefix, cluster.get());
-        if (problem != null) {
-            log.info("Refused {} {}: {}", request.getMethod(), request.getRequestURI(), problem);
-            writeError(response, HttpServletResponse.SC_BAD_REQUEST, problem);
+        TmXidSigner.Verdict verdict = signer.check(header, gtridPrefix, cluster.get());
+        if (verdict instanceof TmXidSigner.Verdict.Refuse refuse) {
+            log.info("Refused {} {}: {}", request.getMethod(), request.getRequestURI(), refuse.reason());
+            writeProblem(response, HttpServletResponse.SC_BAD_REQUEST, "Bad Request", refuse.reason());
             return;
         }
-        TxScope scope = new TxScope(header, false, Long.MAX_VALUE);
+        TmXidSigner.Verdict.Join join = (TmXidSigner.Verdict.Join) verdict;
+        String gtrid = join.gtrid();
+        // the caller's deadline, not "forever": past it, this scope refuses database work as the caller's does
+        TxScope scope = new TxScope(gtrid, false, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(join.remainingMillis()));
         TxScope previous = GlobalTxContext.bind(scope);
-        XidMdc.Scope mdc = XidMdc.put(header);
+        XidMdc.Scope mdc = XidMdc.put(gtrid);
         boolean failed = true;
         try {
             chain.doFilter(request, response);
@@ -72,8 +83,8 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
         } catch (ServletException | RuntimeException e) {
             TmException tm = tmCause(e);
             if (tm != null && !response.isCommitted()) {
-                log.info("{} {} in global transaction {} failed: {}", request.getMethod(), request.getRequestURI(), header, tm.getMessage());
-                writeError(response, HttpServletResponse.SC_CONFLICT, tm.getMessage());
+                log.info("{} {} in global transaction {} failed: {}", request.getMethod(), request.getRequestURI(), gtrid, tm.getMessage());
+                writeProblem(response, HttpServletResponse.SC_CONFLICT, "Conflict", tm.getMessage());
                 return;
             }
             throw e;
@@ -93,11 +104,17 @@ public final class TmXidServletFilter extends OncePerRequestFilter {
         return null;
     }
 
-    private static void writeError(HttpServletResponse response, int status, String message) throws IOException {
+    /**
+     * An RFC 9457 Problem Details body, as tm-server answers its errors ({@code about:blank} and the
+     * status's reason phrase as title; the reason in {@code detail}). Written by hand: the starter
+     * cannot count on a JSON library in the application, and four string members need none.
+     */
+    private static void writeProblem(HttpServletResponse response, int status, String title, String detail) throws IOException {
         response.setStatus(status);
-        response.setContentType("application/json");
+        response.setContentType(PROBLEM_JSON);
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-        response.getWriter().write("{\"status\":" + status + ",\"error\":\"" + json(message) + "\"}");
+        response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"" + json(title) + "\",\"status\":" + status
+                + ",\"detail\":\"" + json(detail) + "\"}");
     }
 
     private static String json(String s) {

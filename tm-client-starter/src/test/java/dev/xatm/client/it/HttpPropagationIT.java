@@ -1,5 +1,7 @@
 package dev.xatm.client.it;
 
+import dev.xatm.client.propagation.PropagationKey;
+import dev.xatm.client.propagation.TmXidSigner;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -8,6 +10,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,11 +19,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Two Spring applications over real HTTP: the caller writes to PostgreSQL and calls the downstream
- * service, which writes to MariaDB in the caller's global transaction (TM-XID header, its own agent).
+ * service, which writes to MariaDB in the caller's global transaction (signed TM-XID header, its own agent).
  */
 class HttpPropagationIT extends ItSupport {
     Work caller;
     String downstreamUrl;
+    /** Signs as any service of this deployment does (its key comes from the shared tm.client.auth-token). */
+    TmXidSigner deployment;
 
     @BeforeAll
     void startApps() {
@@ -27,6 +33,7 @@ class HttpPropagationIT extends ItSupport {
         withMaria(d);
         ConfigurableApplicationContext downstream = startApp(d);
         downstreamUrl = "http://127.0.0.1:" + port(downstream);
+        deployment = downstream.getBean(TmXidSigner.class);
         Map<String, Object> c = baseProperties("orders");
         withPg(c);
         caller = startApp(c).getBean(Work.class);
@@ -61,23 +68,53 @@ class HttpPropagationIT extends ItSupport {
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
-    /** A malformed TM-XID is refused with 400 and a clear message, before anything is written. */
+    HttpResponse<String> postWithHeader(long id, String tmXid) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + id))
+                .header("TM-XID", tmXid).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static long inAMinute() {
+        return System.currentTimeMillis() + 60_000;
+    }
+
+    /** A malformed TM-XID is refused with 400 and a clear Problem Details body, before anything is written. */
     @Test
     void malformedHeaderIsRefused() throws Exception {
         long b = newId();
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + b))
-                .header("TM-XID", "not a gtrid!").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = postWithHeader(b, "not a gtrid!");
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(r.body()).contains("Malformed TM-XID");
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(r.body()).contains("\"status\":400").contains("Malformed TM-XID");
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
-    /** A well-formed TM-XID the coordinator does not know is refused (409), and nothing is written. */
+    /** A bare gtrid (no tag), as any HTTP client could send, no longer joins: 400, nothing written. */
+    @Test
+    void headerWithoutTagIsRefused() throws Exception {
+        long b = newId();
+        HttpResponse<String> r = postWithHeader(b, prefix + ":" + clusterId() + "-never.begun");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("carries no tag");
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
+    }
+
+    /** A tag not made with the deployment's key is refused, and not echoed. */
+    @Test
+    void forgedTagIsRefused() throws Exception {
+        long b = newId();
+        String forged = new TmXidSigner(PropagationKey.choose("not-the-deployments-secret", null, null), Clock.systemUTC(), Duration.ZERO)
+                .headerValue(prefix + ":" + clusterId() + "-never.begun", inAMinute());
+        HttpResponse<String> r = postWithHeader(b, forged);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("invalid tag").doesNotContain(forged.substring(forged.indexOf(";tag=") + 5));
+        assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
+    }
+
+    /** A well-formed, validly signed TM-XID the coordinator does not know is refused (409), and nothing is written. */
     @Test
     void unknownTransactionIsRefused() throws Exception {
         long b = newId();
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + b))
-                .header("TM-XID", prefix + ":" + clusterId() + "-never.begun").POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = postWithHeader(b, deployment.headerValue(prefix + ":" + clusterId() + "-never.begun", inAMinute()));
         assertThat(r.statusCode()).isEqualTo(409);
         assertThat(r.body()).contains("NOT_FOUND");
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
@@ -88,8 +125,7 @@ class HttpPropagationIT extends ItSupport {
     void anotherDeploymentsTransactionIsRefused() throws Exception {
         long b = newId();
         String theirs = prefix + ":" + (clusterId().equals("othr5678") ? "othr9999" : "othr5678") + "-never.begun";
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(downstreamUrl + "/write?id=" + b))
-                .header("TM-XID", theirs).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = postWithHeader(b, deployment.headerValue(theirs, inAMinute()));
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("another deployment");
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);

@@ -48,7 +48,7 @@ class MissingClientBuilderFailureAnalyzerTest {
         assertThat(analysis.getAction())
                 .startsWith("Add the dependency org.springframework.boot:spring-boot-starter-restclient")
                 .contains("TM-XID")
-                .contains("new dev.xatm.client.propagation.TmXidClientInterceptor()");
+                .contains("requestInterceptor(tmXidClientInterceptor), injecting the starter's TmXidClientInterceptor bean");
     }
 
     @Test
