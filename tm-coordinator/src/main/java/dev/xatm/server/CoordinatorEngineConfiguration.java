@@ -67,10 +67,12 @@ public class CoordinatorEngineConfiguration {
                     properties.nodeId(), properties.advertisedAddressOr(properties.port()), j.leaseTtlMs());
             // A fenced node is a zombie: another server owns its transactions now. Halt, do not shut
             // down gracefully (a graceful stop would still try to write); a restart is a new incarnation.
-            return JdbcStore.create(config, JdbcTxnLog.Settings.defaults(), why -> halt.halt(3));
+            return JdbcStore.create(config, JdbcTxnLog.Settings.defaults().withStallTimeout(properties.log().stallTimeout()), why -> halt.halt(3));
         }
-        return new FileTxnLog(properties.file().dirPath(),
-                FileTxnLog.Settings.defaults().withSegmentBytesMax(properties.file().segmentBytesMax()));
+        return new FileTxnLog(properties.file().dirPath(), FileTxnLog.Settings.defaults()
+                .withSegmentBytesMax(properties.file().segmentBytesMax())
+                .withTruncateCorrupt(properties.file().truncateCorrupt())
+                .withStallTimeout(properties.log().stallTimeout()));
     }
 
     /**
@@ -99,7 +101,7 @@ public class CoordinatorEngineConfiguration {
     CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
                                     CrashSwitch crash, ClusterId clusterId) {
         return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig().withClusterId(clusterId.value())), txnLog, agents,
-                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash);
+                MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash, properties.log().stallTimeout());
     }
 
     /** Shows up as the "coordinator" component of /actuator/health. */

@@ -55,6 +55,7 @@ import java.util.Locale;
  * @param defaultProtocol          {@code two-phase} or {@code three-phase}: the protocol of a transaction
  *                                 whose client names none
  * @param threePhase               the timeouts of three-phase commit, coordinator and participant side
+ * @param log                      how long the transaction log may stall before the coordinator acts
  */
 @ConfigurationProperties("tm.server")
 public record TmServerProperties(
@@ -81,7 +82,8 @@ public record TmServerProperties(
         @DefaultValue("65536") int maxInboundMessageBytes,
         @DefaultValue("10000") int queueCapacity,
         @DefaultValue("two-phase") String defaultProtocol,
-        @DefaultValue ThreePhase threePhase) {
+        @DefaultValue ThreePhase threePhase,
+        @DefaultValue LogSettings log) {
 
     /**
      * How agents reach this server: {@code tm.server.advertised-address}, or this host's name and the
@@ -106,10 +108,16 @@ public record TmServerProperties(
     /**
      * @param dir             directory of the log segments and the generated auth-token file
      * @param segmentBytesMax a log segment is rolled over past this size
+     * @param truncateCorrupt a segment damaged in the middle (intact records after the damage, or a
+     *                        later segment) stops start-up unless this is true; then it is cut at the
+     *                        damage and every dropped record is logged at ERROR. For one start after
+     *                        the operator has decided the dropped records do not matter; a torn tail
+     *                        (nothing intact after the damage) is always cut, flag or not
      */
     public record FileStore(
             @DefaultValue("./tm-data") String dir,
-            @DefaultValue("67108864") long segmentBytesMax) {
+            @DefaultValue("67108864") long segmentBytesMax,
+            @DefaultValue("false") boolean truncateCorrupt) {
 
         public FileStore {
             if (dir == null || dir.isBlank()) {
@@ -123,6 +131,24 @@ public record TmServerProperties(
 
         public Path dirPath() {
             return Path.of(dir);
+        }
+    }
+
+    /**
+     * {@code tm.server.log.*}: the transaction log as the coordinator sees it, whichever the store.
+     *
+     * @param stallTimeout the longest an append may wait to be written (and synced, if asked), and the
+     *                     longest the coordinator thread waits for room in a full log queue. Past it
+     *                     the file store halts the process (a disk that does not finish an fsync is not
+     *                     coming back without a restart) and the JDBC store refuses new work with
+     *                     UNAVAILABLE, showing the store DOWN on the health endpoint, until the
+     *                     database answers again. A Duration ("30s"); a bare number means milliseconds
+     */
+    public record LogSettings(@DefaultValue("30s") @DurationUnit(ChronoUnit.MILLIS) Duration stallTimeout) {
+        public LogSettings {
+            stallTimeout = stallTimeout == null ? Duration.ofSeconds(30) : stallTimeout;
+            // a second at least: below that, an ordinary fsync burst or a database hiccup would halt us
+            millis("log.stall-timeout", stallTimeout.toMillis(), 1_000);
         }
     }
 
@@ -220,7 +246,10 @@ public record TmServerProperties(
             throw new IllegalArgumentException("tm.server.store must be 'file' or 'jdbc', got '" + store + "'");
         }
         if (file == null) {
-            file = new FileStore("./tm-data", 67_108_864);
+            file = new FileStore("./tm-data", 67_108_864, false);
+        }
+        if (log == null) {
+            log = new LogSettings(Duration.ofSeconds(30));
         }
         if (jdbc == null) {
             jdbc = new JdbcStoreSettings(null, null, null, "tm_", 4, 2_000);
@@ -305,6 +334,7 @@ public record TmServerProperties(
                 + ", maxBranchesPerTransaction=" + maxBranchesPerTransaction
                 + ", maxLiveTransactions=" + maxLiveTransactions + ", finishedMemory=" + finishedMemory
                 + ", keepaliveMs=" + keepaliveMs + ", maxInboundMessageBytes=" + maxInboundMessageBytes
-                + ", queueCapacity=" + queueCapacity + ", defaultProtocol=" + defaultProtocol + ", threePhase=" + threePhase + '}';
+                + ", queueCapacity=" + queueCapacity + ", defaultProtocol=" + defaultProtocol + ", threePhase=" + threePhase
+                + ", log=" + log + '}';
     }
 }

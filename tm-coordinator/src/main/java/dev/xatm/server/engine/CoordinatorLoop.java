@@ -12,10 +12,12 @@ import dev.xatm.server.log.TxnLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -44,6 +46,11 @@ import java.util.function.Function;
  *       completion, which Finished completes.</li>
  * </ol>
  *
+ * <p><b>No unbounded stall.</b> The loop never waits for the disk or the database, except for room
+ * in the log's queue, and that wait is bounded by {@code tm.server.log.stall-timeout}. A watchdog on
+ * the ticker thread measures how long the log's oldest append has waited; past the same bound the
+ * log's {@link TxnLog.StallPolicy} applies (see {@link #watchStore()}).
+ *
  * <p>Thread-safety: the public request methods may be called from any thread; they never block.
  * Client requests and agent messages share a bounded queue ({@code queueCapacity}); events that
  * must not be lost (durable decisions, agent (dis)connections, ticks) bypass the bound, and there
@@ -62,9 +69,17 @@ public final class CoordinatorLoop {
         void halt(int status);
     }
 
-    /** What the health endpoint shows. No identifiers, no secrets. */
+    /** Default of {@code tm.server.log.stall-timeout}. */
+    public static final Duration STALL_TIMEOUT_DEFAULT = Duration.ofSeconds(30);
+
+    /**
+     * What the health endpoint shows. No identifiers, no secrets. {@code storeStalled}: the log has
+     * had an append waiting longer than the stall timeout, and new work is refused;
+     * {@code storePendingMillis}: how long its oldest waiting append has waited (0: none waits).
+     */
     public record Snapshot(boolean running, boolean failed, boolean logFailed, long millisSinceLastTick,
-                           int liveTransactions, int waitingCallers, int queuedRequests, int connectedAgents) {}
+                           int liveTransactions, int waitingCallers, int queuedRequests, int connectedAgents,
+                           boolean storeStalled, long storePendingMillis) {}
 
     private final StateMachine.Restorer restorer;
     private final TxnLog txnLog;
@@ -74,6 +89,7 @@ public final class CoordinatorLoop {
     private final long tickMillis;
     private final int queueCapacity;
     private final CrashSwitch crash;
+    private final long stallTimeoutNanos;
 
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger queuedRequests = new AtomicInteger();
@@ -84,6 +100,9 @@ public final class CoordinatorLoop {
     private volatile long lastTickMillis;
     private volatile int liveCount;
     private volatile int waitingCount;
+    /** Set by the stall watchdog (ticker thread), read by request threads and the health endpoint. */
+    private volatile boolean storeStalled;
+    private volatile long storePendingMillis;
     private volatile Thread thread;
     private ScheduledExecutorService ticker;
 
@@ -103,10 +122,24 @@ public final class CoordinatorLoop {
     /** @param crash where to halt on purpose (tests of recovery); {@link CrashSwitch#NONE} in production */
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
                            Halt halt, long tickMillis, int queueCapacity, CrashSwitch crash) {
+        this(restorer, txnLog, outbox, clock, halt, tickMillis, queueCapacity, crash, STALL_TIMEOUT_DEFAULT);
+    }
+
+    /**
+     * @param stallTimeout how long the log's oldest append may wait before the store counts as stalled
+     *                     ({@code tm.server.log.stall-timeout}); then the log's {@link TxnLog#stallPolicy()}
+     *                     applies: halt, or refuse new work until the store catches up
+     */
+    public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
+                           Halt halt, long tickMillis, int queueCapacity, CrashSwitch crash, Duration stallTimeout) {
         this.crash = crash;
         if (tickMillis <= 0 || queueCapacity <= 0) {
             throw new IllegalArgumentException("tickMillis and queueCapacity must be > 0");
         }
+        if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
+            throw new IllegalArgumentException("stallTimeout must be positive, got " + stallTimeout);
+        }
+        this.stallTimeoutNanos = stallTimeout.toNanos();
         this.restorer = restorer;
         this.txnLog = txnLog;
         this.outbox = outbox;
@@ -139,6 +172,10 @@ public final class CoordinatorLoop {
             return t;
         });
         ticker.scheduleAtFixedRate(this::queueTick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        // On the ticker thread, not the loop: it must see a stall even while the loop thread itself
+        // waits for room in the log's queue.
+        long watchMillis = Math.max(1, Math.min(tickMillis, TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) / 4));
+        ticker.scheduleAtFixedRate(this::watchStore, watchMillis, watchMillis, TimeUnit.MILLISECONDS);
         // A shared store (JDBC) hands us the open transactions of dead nodes we take over; they join the
         // core like restored ones. Dropped only if the loop stopped: the rows are ours in the store then,
         // and the next incarnation of this node reads them as its own.
@@ -187,12 +224,18 @@ public final class CoordinatorLoop {
     /** Begin with a commit protocol; null means the coordinator's default. */
     public CompletableFuture<Reply> begin(String gtrid, String name, long timeoutMillis, dev.xatm.core.Protocol protocol) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
+        if (refusedWhileStalled(reply)) {
+            return reply;
+        }
         submit(reply, () -> step(new Event.Begin(gtrid, name, clock.millis() + timeoutMillis, protocol), reply::complete));
         return reply;
     }
 
     public CompletableFuture<Reply> registerBranch(Event.RegisterBranch request) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
+        if (refusedWhileStalled(reply)) {
+            return reply;
+        }
         submit(reply, () -> step(request, reply::complete));
         return reply;
     }
@@ -202,6 +245,10 @@ public final class CoordinatorLoop {
      * future (the caller's deadline passed) forgets the caller; the commit itself goes on.
      */
     public CompletableFuture<Reply> commit(String gtrid, boolean untilFinished) {
+        CompletableFuture<Reply> refused = new CompletableFuture<>();
+        if (refusedWhileStalled(refused)) {
+            return refused;
+        }
         return awaitOutcome(new Event.CommitRequested(gtrid), gtrid, untilFinished);
     }
 
@@ -212,6 +259,10 @@ public final class CoordinatorLoop {
      */
     public CompletableFuture<Reply> commitPrepared(String gtrid, String name, long timeoutMillis, String agentId,
                                                    List<Event.Voted> branches) {
+        CompletableFuture<Reply> refused = new CompletableFuture<>();
+        if (refusedWhileStalled(refused)) {
+            return refused;
+        }
         return awaitOutcome(new Event.CommitPrepared(gtrid, name, clock.millis() + timeoutMillis, agentId, branches), gtrid, false);
     }
 
@@ -280,7 +331,7 @@ public final class CoordinatorLoop {
     public Snapshot snapshot() {
         boolean alive = running && thread != null && thread.isAlive();
         return new Snapshot(alive, failed, logFailed, Math.max(0, clock.millis() - lastTickMillis),
-                liveCount, waitingCount, queuedRequests.get(), outbox.connectedAgents());
+                liveCount, waitingCount, queuedRequests.get(), outbox.connectedAgents(), storeStalled, storePendingMillis);
     }
 
     // ---------------------------------------------------------------- the loop thread
@@ -527,6 +578,55 @@ public final class CoordinatorLoop {
         waitingCount -= before - list.size();
         if (list.isEmpty()) {
             waiters.remove(gtrid);
+        }
+    }
+
+    /**
+     * New work (Begin, RegisterBranch, a commit) would only add decisions to a log that is not
+     * writing them: answer it UNAVAILABLE at once, so callers fail fast and retry elsewhere or later.
+     * Rollbacks, status, agents' votes and acks still go through: none needs a new durable record
+     * (a rollback is presumed), and phase 2 of durable decisions keeps going.
+     */
+    private boolean refusedWhileStalled(CompletableFuture<Reply> reply) {
+        if (!storeStalled) {
+            return false;
+        }
+        reply.completeExceptionally(CoordinatorUnavailableException.storeStalled(storePendingMillis));
+        return true;
+    }
+
+    /**
+     * The stall watchdog, on the ticker thread every tick (or a quarter of the stall timeout, if
+     * shorter). A stalled log (its oldest append waiting past the stall timeout) never freezes the
+     * coordinator silently: its {@link TxnLog#stallPolicy()} says whether the node halts (the file log)
+     * or stays up, refusing new work and showing the store DOWN until the writes go through again (JDBC).
+     */
+    private void watchStore() {
+        if (failed) {
+            return;
+        }
+        try {
+            OptionalLong since = txnLog.oldestPendingSince();
+            long waitedNanos = since.isPresent() ? Math.max(0, System.nanoTime() - since.getAsLong()) : 0;
+            storePendingMillis = TimeUnit.NANOSECONDS.toMillis(waitedNanos);
+            boolean stalled = waitedNanos > stallTimeoutNanos;
+            if (stalled && txnLog.stallPolicy() == TxnLog.StallPolicy.HALT) {
+                logFailed = true;
+                fatal("the transaction log has not completed an append for " + storePendingMillis + " ms (tm.server.log.stall-timeout is "
+                        + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms): the disk does not finish a write or fsync", null);
+                return;
+            }
+            if (stalled && !storeStalled) {
+                log.error("The transaction store has not completed an append for {} ms (tm.server.log.stall-timeout is {} ms);"
+                        + " refusing new transactions with UNAVAILABLE until it does. Phase 2 of decided transactions goes on",
+                        storePendingMillis, TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos));
+            } else if (!stalled && storeStalled) {
+                log.info("The transaction store completes appends again; taking new transactions");
+            }
+            storeStalled = stalled;
+        } catch (RuntimeException e) {
+            // the watchdog must keep running: a ScheduledExecutorService drops a task that throws
+            log.warn("Checking the transaction store for a stall failed: {}", e.toString());
         }
     }
 

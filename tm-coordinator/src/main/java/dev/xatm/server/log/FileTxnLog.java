@@ -12,12 +12,14 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -36,9 +38,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * has written, and fsynced, everything appended before the close.
  *
  * <p><b>Recovery</b> ({@link #open()}): every segment is read, oldest first. Damage at the end of the
- * newest segment is a torn append from a crash: it is cut off and reported in one WARN line. Damage
- * anywhere else cannot come from a crash (see {@code checkpoint()}) and stops start-up with
- * {@link LogCorruptedException}.
+ * newest segment with nothing intact after it is a torn append from a crash: it is cut off and
+ * reported in one WARN line. Damage anywhere else (intact records after it, a later segment, a bad
+ * header) cannot come from a crash (see {@code checkpoint()}) and stops start-up with
+ * {@link LogCorruptedException}, unless the operator set {@code tm.server.file.truncate-corrupt}, which
+ * cuts it anyway and logs every dropped record at ERROR.
  *
  * <p><b>Checkpoints</b> keep the log bounded. The writer tracks the live set (Decisions without a
  * later Completed). Once the active segment reaches {@code segmentBytesMax}, and at least twice the
@@ -62,11 +66,17 @@ public final class FileTxnLog implements TxnLog {
      *                          ({@code tm.server.file.segment-bytes-max})
      * @param pendingAppendsMax appends that may wait for the writer; beyond it {@link #append}
      *                          blocks the caller (back-pressure from a slow disk instead of unbounded memory)
+     * @param truncateCorrupt   cut a segment at damage even when intact records follow it, logging at
+     *                          ERROR what is dropped ({@code tm.server.file.truncate-corrupt}); off,
+     *                          such damage stops {@link #open()}
+     * @param stallTimeout      how long {@link #append} waits for room in a full queue before it fails
+     *                          ({@code tm.server.log.stall-timeout}); the coordinator then halts
      */
-    public record Settings(long segmentBytesMax, int pendingAppendsMax) {
+    public record Settings(long segmentBytesMax, int pendingAppendsMax, boolean truncateCorrupt, Duration stallTimeout) {
         public static final long SEGMENT_BYTES_MIN = 4 * 1024;
         public static final long SEGMENT_BYTES_LIMIT = 1L << 30;
         public static final int PENDING_APPENDS_LIMIT = 10_000_000;
+        public static final Duration STALL_TIMEOUT_DEFAULT = Duration.ofSeconds(30);
 
         public static Settings defaults() {
             return new Settings(64L * 1024 * 1024, 65_536);
@@ -79,10 +89,30 @@ public final class FileTxnLog implements TxnLog {
             if (pendingAppendsMax < 1 || pendingAppendsMax > PENDING_APPENDS_LIMIT) {
                 throw new IllegalArgumentException("pendingAppendsMax must be 1.." + PENDING_APPENDS_LIMIT + ", got " + pendingAppendsMax);
             }
+            if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
+                throw new IllegalArgumentException("stallTimeout must be positive, got " + stallTimeout);
+            }
+        }
+
+        /** Recovery refuses mid-log damage; a full queue makes appends wait {@link #STALL_TIMEOUT_DEFAULT} at most. */
+        public Settings(long segmentBytesMax, int pendingAppendsMax) {
+            this(segmentBytesMax, pendingAppendsMax, false, STALL_TIMEOUT_DEFAULT);
         }
 
         public Settings withSegmentBytesMax(long bytes) {
-            return new Settings(bytes, pendingAppendsMax);
+            return new Settings(bytes, pendingAppendsMax, truncateCorrupt, stallTimeout);
+        }
+
+        public Settings withTruncateCorrupt(boolean truncate) {
+            return new Settings(segmentBytesMax, pendingAppendsMax, truncate, stallTimeout);
+        }
+
+        public Settings withStallTimeout(Duration timeout) {
+            return new Settings(segmentBytesMax, pendingAppendsMax, truncateCorrupt, timeout);
+        }
+
+        public Settings withPendingAppendsMax(int appends) {
+            return new Settings(segmentBytesMax, appends, truncateCorrupt, stallTimeout);
         }
     }
 
@@ -144,6 +174,8 @@ public final class FileTxnLog implements TxnLog {
     private final AtomicLong appends = new AtomicLong();
     private final AtomicLong appendNanos = new AtomicLong();
     private volatile int liveDecisions;
+    /** Hand-over time of the oldest append in the batch the writer is writing; 0 while it writes none. */
+    private volatile long inFlightSinceNanos;
 
     public FileTxnLog(Path dir, Settings settings) {
         this(dir, settings, FSYNC);
@@ -221,6 +253,7 @@ public final class FileTxnLog implements TxnLog {
                     + APPEND_BYTES_MAX + " bytes per append");
         }
         Pending pending = new Pending(copy, payloads, (int) frameBytes, sync, new CompletableFuture<>(), System.nanoTime());
+        long waitNanos = settings.stallTimeout().toNanos();
         lock.lock();
         try {
             while (true) {
@@ -238,8 +271,15 @@ public final class FileTxnLog implements TxnLog {
                 if (queue.size() < settings.pendingAppendsMax() || Thread.currentThread() == writer) {
                     break;
                 }
+                // Bounded: the caller is the coordinator's loop thread, and a disk that has not taken
+                // a batch for this long is stuck, not slow. Failing here makes the coordinator halt.
+                if (waitNanos <= 0) {
+                    throw new TxnLogException("transaction log " + dir + " has had " + settings.pendingAppendsMax()
+                            + " appends queued for " + settings.stallTimeout().toMillis() + " ms (tm.server.log.stall-timeout)"
+                            + " without the writer taking any: the disk does not complete writes or fsyncs");
+                }
                 try {
-                    roomInQueue.await();
+                    waitNanos = roomInQueue.awaitNanos(waitNanos);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new TxnLogException("interrupted while waiting for room in the queue of transaction log " + dir
@@ -257,6 +297,35 @@ public final class FileTxnLog implements TxnLog {
     @Override
     public OperatorJournal operatorJournal() {
         return operatorJournal;
+    }
+
+    /**
+     * The batch being written is older than anything queued (batches leave the queue in order), so
+     * the oldest waiting append is its first one, or else the queue's head. A hung write or fsync
+     * shows here as an age that keeps growing.
+     */
+    @Override
+    public OptionalLong oldestPendingSince() {
+        lock.lock();
+        try {
+            long inFlight = inFlightSinceNanos;
+            if (inFlight != 0) {
+                return OptionalLong.of(inFlight);
+            }
+            return queue.isEmpty() ? OptionalLong.empty() : OptionalLong.of(queue.peek().handedOverNanos());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A file log never retries a failed write (see the class comment), so a disk that does not finish
+     * one within the bound will not make this log useful again without a restart: halt, as for an
+     * I/O error, so the supervisor sees a dead node instead of one that silently decides nothing.
+     */
+    @Override
+    public StallPolicy stallPolicy() {
+        return StallPolicy.HALT;
     }
 
     /**
@@ -356,7 +425,6 @@ public final class FileTxnLog implements TxnLog {
             List<LogRecord> records = new ArrayList<>();
             for (int i = 0; i < segments.size(); i++) {
                 Segments.Segment segment = segments.get(i);
-                boolean newest = i == segments.size() - 1;
                 Segments.Scan scan = Segments.scan(segment);
                 records.addAll(scan.records());
                 if (scan.clean()) {
@@ -366,12 +434,14 @@ public final class FileTxnLog implements TxnLog {
                     throw new LogCorruptedException(segment.path(), 0, scan.problem(),
                             "A segment's header is synced before the segment gets its name, so a crash cannot damage it");
                 }
-                if (!newest) {
-                    throw new LogCorruptedException(segment.path(), scan.validBytes(), scan.problem(),
-                            "It is not the newest segment, and a segment is synced completely before its successor is"
-                                    + " created, so a crash cannot have torn it");
+                List<Segments.Segment> later = segments.subList(i + 1, segments.size());
+                if (later.isEmpty() && scan.intactAfterProblem().isEmpty()) {
+                    dropTornTail(segment.path(), scan);
+                } else if (settings.truncateCorrupt()) {
+                    truncateCorrupt(segment.path(), scan, later);
+                } else {
+                    throw corrupted(segment.path(), scan, later);
                 }
-                dropTornTail(segment.path(), scan);
             }
             if (segments.isEmpty()) {
                 activeSequence = 1;
@@ -431,19 +501,81 @@ public final class FileTxnLog implements TxnLog {
         }
     }
 
+    /**
+     * Only a torn tail is cut without asking: damage with nothing intact after it, in the newest
+     * segment. That is what a crash during an append leaves, and nothing in it was acknowledged (its
+     * fsync never returned).
+     */
     private void dropTornTail(Path file, Segments.Scan scan) throws IOException {
+        truncate(file, scan.validBytes());
+        log.warn("transaction log {}: dropped {} bytes at the end of {} from offset {} ({}), the tail of an append torn by a crash",
+                dir, scan.fileBytes() - scan.validBytes(), file.getFileName(), scan.validBytes(), scan.problem());
+    }
+
+    /**
+     * Damage followed by intact records, or in a segment that a later one follows, is not what a crash
+     * of ours leaves (appends are sequential and a segment is synced before its successor exists): the
+     * disk or someone else changed the file, and the records after the damage may be acknowledged
+     * COMMIT decisions. Cutting them would presume those transactions aborted while some branches
+     * committed, so start-up stops and the operator decides.
+     */
+    private LogCorruptedException corrupted(Path file, Segments.Scan scan, List<Segments.Segment> later) {
+        String why = (later.isEmpty() ? "It is the newest segment, but " : "It is not the newest segment, and a segment is synced completely"
+                + " before its successor is created, so a crash cannot have torn it; moreover ") + whatFollows(scan, later)
+                + ", which a torn append does not leave";
+        return new LogCorruptedException(file, scan.validBytes(), scan.problem(), why,
+                "Restore the file from a copy; or, to cut the segment at this offset and lose what follows in it (each dropped record"
+                        + " is then logged at ERROR), start once with " + TRUNCATE_CORRUPT_PROPERTY + "=true. If the host lost power while"
+                        + " tm-server was writing, the intact records after the damage may also be an unacknowledged batch whose earlier"
+                        + " page never reached the disk; cutting is safe then");
+    }
+
+    /** The operator asked for it ({@value #TRUNCATE_CORRUPT_PROPERTY}): cut anyway, and say exactly what is lost. */
+    private void truncateCorrupt(Path file, Segments.Scan scan, List<Segments.Segment> later) throws IOException {
+        truncate(file, scan.validBytes());
+        List<LogRecord> dropped = scan.intactAfterProblem().stream().map(FrameReader.Frame::record).toList();
+        List<String> decisions = dropped.stream().filter(r -> r instanceof LogRecord.Decision).map(LogRecord::gtrid).distinct().toList();
+        log.error("transaction log {}: {}=true: cut {} at offset {} ({}), dropping {} bytes that held {} intact record(s) after the damage{}."
+                        + " COMMIT decisions dropped (their transactions are presumed aborted unless a later record repeats them): {}."
+                        + " Dropped records: {}",
+                dir, TRUNCATE_CORRUPT_PROPERTY, file.getFileName(), scan.validBytes(), scan.problem(), scan.fileBytes() - scan.validBytes(),
+                dropped.size(), later.isEmpty() ? "" : " (" + later.size() + " later segment(s) are kept)",
+                decisions.isEmpty() ? "none" : limited(decisions), dropped.isEmpty() ? "none" : limited(dropped.stream().map(FileTxnLog::describe).toList()));
+    }
+
+    static final String TRUNCATE_CORRUPT_PROPERTY = "tm.server.file.truncate-corrupt";
+    /** Bounds a list in a log line or message; the count is always given in full. */
+    private static final int LISTED_MAX = 100;
+
+    private static String whatFollows(Segments.Scan scan, List<Segments.Segment> later) {
+        List<FrameReader.Frame> after = scan.intactAfterProblem();
+        StringBuilder b = new StringBuilder();
+        if (!after.isEmpty()) {
+            b.append(after.size()).append(" intact record(s) follow the damage in this segment, the first at byte offset ")
+                    .append(after.get(0).offset()).append(": ").append(limited(after.stream().map(f -> describe(f.record())).toList()));
+        }
+        if (!later.isEmpty()) {
+            b.append(after.isEmpty() ? "" : ", and ").append(later.size()).append(" later segment(s) follow it (")
+                    .append(later.get(0).path().getFileName()).append(later.size() > 1 ? " ..." : "").append(")");
+        }
+        return b.toString();
+    }
+
+    private static String describe(LogRecord r) {
+        String kind = r instanceof LogRecord.Decision ? "COMMIT decision" : r.getClass().getSimpleName();
+        return kind + " " + r.gtrid();
+    }
+
+    private static String limited(List<String> items) {
+        return items.size() <= LISTED_MAX ? String.join(", ", items)
+                : String.join(", ", items.subList(0, LISTED_MAX)) + " ... (" + (items.size() - LISTED_MAX) + " more)";
+    }
+
+    private void truncate(Path file, long validBytes) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.truncate(scan.validBytes());
+            ch.truncate(validBytes);
             force(ch);
         }
-        long dropped = scan.fileBytes() - scan.validBytes();
-        // A torn append leaves garbage only at the very end. Intact frames after the bad one mean
-        // something else damaged the file; we still cut (nothing after a bad frame is trustworthy as a
-        // sequence) but say so loudly.
-        String suspicious = scan.intactAfterProblem() == 0 ? "" : "; WARNING: " + scan.intactAfterProblem()
-                + " intact record(s) followed the bad one and were dropped too, which a crash does not explain: check the disk";
-        log.warn("transaction log {}: dropped {} bytes at the end of {} from offset {} ({}), the tail of an append torn by a crash{}",
-                dir, dropped, file.getFileName(), scan.validBytes(), scan.problem(), suspicious);
     }
 
     // ---- the writer thread ----
@@ -453,6 +585,7 @@ public final class FileTxnLog implements TxnLog {
         try {
             while ((batch = takeBatch()) != null) {
                 writeBatch(batch);
+                inFlightSinceNanos = 0;
                 batch = List.of();
                 maybeCheckpoint();
             }
@@ -488,6 +621,7 @@ public final class FileTxnLog implements TxnLog {
                 batch.add(p);
                 bytes += p.frameBytes();
             }
+            inFlightSinceNanos = batch.get(0).handedOverNanos();
             roomInQueue.signalAll();
             return batch;
         } finally {

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +51,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>The database down.</b> A failed batch is retried with backoff until it succeeds (the upsert is
  * idempotent); meanwhile nothing in it is acknowledged, so no new decision is, and phase 2 of the
- * transactions already decided goes on in memory. Appends queue up to {@link Settings#pendingAppendsMax()}
- * and then wait, which pushes back on new commits.
+ * transactions already decided goes on in memory. Once the oldest append has waited
+ * {@code tm.server.log.stall-timeout}, the coordinator refuses new work with UNAVAILABLE and shows the
+ * store DOWN ({@link #stallPolicy()}). Appends queue up to {@link Settings#pendingAppendsMax()} and
+ * then wait, at most the stall timeout.
  *
  * <p>Rows are purged a while after they are completed ({@link Settings#purgeAfterMillis()}).
  */
@@ -69,10 +73,21 @@ public final class JdbcTxnLog implements TxnLog {
      * @param pendingAppendsMax appends queued before {@link #append} waits for room
      * @param purgeAfterMillis  completed rows are deleted this long after completion
      * @param retryMaxMillis    a failed batch is retried with backoff doubling from 50 ms up to this
+     * @param stallTimeout      how long {@link #append} waits for room in a full queue before it fails
+     *                          ({@code tm.server.log.stall-timeout}); the coordinator then halts
      */
-    public record Settings(int batchRowsMax, int pendingAppendsMax, long purgeAfterMillis, long retryMaxMillis) {
+    public record Settings(int batchRowsMax, int pendingAppendsMax, long purgeAfterMillis, long retryMaxMillis, Duration stallTimeout) {
         public static Settings defaults() {
             return new Settings(256, 100_000, 60_000, 2_000);
+        }
+
+        /** Appends wait at most {@link FileTxnLog.Settings#STALL_TIMEOUT_DEFAULT} for room in a full queue. */
+        public Settings(int batchRowsMax, int pendingAppendsMax, long purgeAfterMillis, long retryMaxMillis) {
+            this(batchRowsMax, pendingAppendsMax, purgeAfterMillis, retryMaxMillis, FileTxnLog.Settings.STALL_TIMEOUT_DEFAULT);
+        }
+
+        public Settings withStallTimeout(Duration timeout) {
+            return new Settings(batchRowsMax, pendingAppendsMax, purgeAfterMillis, retryMaxMillis, timeout);
         }
 
         public Settings {
@@ -85,12 +100,16 @@ public final class JdbcTxnLog implements TxnLog {
             if (purgeAfterMillis < 0 || retryMaxMillis < 50) {
                 throw new IllegalArgumentException("purgeAfterMillis must be >= 0 and retryMaxMillis >= 50");
             }
+            if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
+                throw new IllegalArgumentException("stallTimeout must be positive, got " + stallTimeout);
+            }
         }
     }
 
     private enum State { NEW, OPEN, FAILED, CLOSED }
 
-    private record Pending(List<LogRecord> records, List<byte[]> payloads, boolean sync, CompletableFuture<Void> future) {}
+    private record Pending(List<LogRecord> records, List<byte[]> payloads, boolean sync, CompletableFuture<Void> future,
+                           long handedOverNanos) {}
 
     private record Row(String xid, int outcome, byte[] payload) {}
 
@@ -124,6 +143,8 @@ public final class JdbcTxnLog implements TxnLog {
     private final AtomicLong decisionStatements = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private long lastPurgeNanos = System.nanoTime();
+    /** Hand-over time of the oldest append in the batch the writer is writing; 0 while it writes none. */
+    private volatile long inFlightSinceNanos;
 
     /**
      * @param ownedDataSource closed with this log (the pool it made), or null when the caller owns it
@@ -209,7 +230,8 @@ public final class JdbcTxnLog implements TxnLog {
         for (LogRecord r : copy) {
             payloads.add(r.keepsOpen() ? RecordCodec.encode(r) : null);
         }
-        Pending pending = new Pending(copy, payloads, sync, new CompletableFuture<>());
+        Pending pending = new Pending(copy, payloads, sync, new CompletableFuture<>(), System.nanoTime());
+        long waitNanos = settings.stallTimeout().toNanos();
         lock.lock();
         try {
             while (true) {
@@ -225,8 +247,15 @@ public final class JdbcTxnLog implements TxnLog {
                 if (queue.size() < settings.pendingAppendsMax() || Thread.currentThread() == writer) {
                     break;
                 }
+                // Bounded, because the caller is the coordinator's loop thread. Normally the coordinator
+                // refuses new work long before the queue fills (the store is shown stalled after
+                // stall-timeout); a queue still full after that long means the loop cannot go on.
+                if (waitNanos <= 0) {
+                    throw new TxnLogException("the JDBC transaction log has had " + settings.pendingAppendsMax() + " appends queued for "
+                            + settings.stallTimeout().toMillis() + " ms (tm.server.log.stall-timeout) without the store taking any");
+                }
                 try {
-                    roomInQueue.await();
+                    waitNanos = roomInQueue.awaitNanos(waitNanos);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new TxnLogException("interrupted while waiting for room in the JDBC log's queue", e);
@@ -243,6 +272,33 @@ public final class JdbcTxnLog implements TxnLog {
     @Override
     public OperatorJournal operatorJournal() {
         return operatorJournal;
+    }
+
+    /** The batch being written (and retried) is older than anything queued. */
+    @Override
+    public OptionalLong oldestPendingSince() {
+        lock.lock();
+        try {
+            long inFlight = inFlightSinceNanos;
+            if (inFlight != 0) {
+                return OptionalLong.of(inFlight);
+            }
+            return queue.isEmpty() ? OptionalLong.empty() : OptionalLong.of(queue.peek().handedOverNanos());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A database that is down or unreachable is routine (a restart, a failover) and heals by itself:
+     * the writer retries its idempotent batch until the store answers. Halting would not help (a
+     * restart cannot open the store either, and would lose phase 2 in progress), so the coordinator
+     * stays up, refuses new work and reports the store DOWN. If the outage outlasts the node's lease,
+     * another server takes the node over and this one is fenced, which halts it.
+     */
+    @Override
+    public StallPolicy stallPolicy() {
+        return StallPolicy.REFUSE_NEW_WORK;
     }
 
     /** Writes what was accepted (while the store answers), then releases the lease and the pool. Idempotent. */
@@ -365,6 +421,9 @@ public final class JdbcTxnLog implements TxnLog {
                 while ((p = queue.poll()) != null) {
                     batch.add(p);
                 }
+                if (!batch.isEmpty()) {
+                    inFlightSinceNanos = batch.get(0).handedOverNanos();
+                }
                 roomInQueue.signalAll();
             } catch (InterruptedException e) {
                 fail(new TxnLogException("the JDBC log's writer was interrupted", e), List.of());
@@ -379,6 +438,7 @@ public final class JdbcTxnLog implements TxnLog {
             if (!writeWithRetries(batch)) {
                 return;
             }
+            inFlightSinceNanos = 0;
             maybePurge(); // rate-limited: under steady load the writer is never idle
         }
     }

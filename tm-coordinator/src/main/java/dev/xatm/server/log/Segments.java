@@ -2,10 +2,7 @@ package dev.xatm.server.log;
 
 import dev.xatm.core.LogRecord;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -145,89 +142,71 @@ final class Segments {
     }
 
     /**
-     * What reading one segment found. {@code validBytes} is where the last intact frame ends; when
-     * {@code problem} is set, everything from there on is bad ({@code headerBad}: from byte 0).
-     * {@code intactAfterProblem} counts frames that still check out beyond the bad one, a hint that
-     * the damage is not a torn append.
+     * What reading one segment found. {@code validBytes} is where the last intact frame before any
+     * damage ends; when {@code problem} is set, the damage starts there ({@code headerBad}: from byte
+     * 0). {@code intactAfterProblem} are the frames beyond the damage that still check out (found by
+     * {@link FrameReader#nextIntact}): none for a torn tail, some when the damage sits in the middle.
      */
-    record Scan(List<LogRecord> records, long validBytes, long fileBytes, String problem, boolean headerBad, int intactAfterProblem) {
+    record Scan(List<LogRecord> records, long validBytes, long fileBytes, String problem, boolean headerBad,
+                List<FrameReader.Frame> intactAfterProblem) {
         boolean clean() {
             return problem == null;
+        }
+
+        private static Scan badHeader(long size, String problem) {
+            return new Scan(List.of(), 0, size, problem, true, List.of());
         }
     }
 
     static Scan scan(Segment segment) throws IOException {
-        Path file = segment.path();
-        long size = Files.size(file);
-        List<LogRecord> records = new ArrayList<>();
-        try (InputStream raw = Files.newInputStream(file);
-             DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024))) {
+        try (FrameReader reader = FrameReader.open(segment.path())) {
+            long size = reader.size();
             if (size < HEADER_BYTES) {
-                return new Scan(records, 0, size, "file of " + size + " bytes is shorter than the " + HEADER_BYTES + "-byte header", true, 0);
+                return Scan.badHeader(size, "file of " + size + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
             }
-            int magic = in.readInt();
-            int version = in.readInt();
-            long sequence = in.readLong();
+            int magic = reader.intAt(0);
+            int version = reader.intAt(4);
+            long sequence = reader.longAt(8);
             if (magic != MAGIC) {
-                return new Scan(records, 0, size, String.format(Locale.ROOT, "bad magic 0x%08X, not a tm-server log segment", magic), true, 0);
+                return Scan.badHeader(size, String.format(Locale.ROOT, "bad magic 0x%08X, not a tm-server log segment", magic));
             }
             if (version != FORMAT_VERSION) {
-                return new Scan(records, 0, size, "format version " + version + ", this tm-server reads version " + FORMAT_VERSION
-                        + " (a newer tm-server wrote it?)", true, 0);
+                return Scan.badHeader(size, "format version " + version + ", this tm-server reads version " + FORMAT_VERSION
+                        + " (a newer tm-server wrote it?)");
             }
             if (sequence != segment.sequence()) {
-                return new Scan(records, 0, size, "header says segment " + sequence + " but the file name says " + segment.sequence(), true, 0);
+                return Scan.badHeader(size, "header says segment " + sequence + " but the file name says " + segment.sequence());
             }
+            List<LogRecord> records = new ArrayList<>();
             long position = HEADER_BYTES;
-            String problem = null;
-            long validBytes = position;
-            int intactAfter = 0;
             while (position < size) {
-                long remaining = size - position;
-                if (remaining < FRAME_HEADER_BYTES) {
-                    problem = problem != null ? problem : "frame header cut short: " + remaining + " bytes left";
-                    break;
+                FrameReader.Read read = reader.read(position);
+                if (!read.intact()) {
+                    return new Scan(records, position, size, read.problem(), false, intactAfter(reader, position));
                 }
-                int length = in.readInt();
-                int crc = in.readInt();
-                // length 0 is never written (a payload has at least its type byte); it is also what a
-                // zero-filled tail looks like, whose CRC32C of nothing would be 0 and match
-                if (length <= 0 || length > RecordCodec.PAYLOAD_BYTES_MAX) {
-                    problem = problem != null ? problem : "frame length " + Integer.toUnsignedString(length) + " out of range 1.." + RecordCodec.PAYLOAD_BYTES_MAX;
-                    break;
-                }
-                if (remaining - FRAME_HEADER_BYTES < length) {
-                    problem = problem != null ? problem : "frame of " + length + " payload bytes cut short: " + (remaining - FRAME_HEADER_BYTES) + " left";
-                    break;
-                }
-                byte[] payload = new byte[length];
-                in.readFully(payload);
-                String bad = null;
-                LogRecord record = null;
-                if (RecordCodec.crc32c(payload) != crc) {
-                    bad = "CRC32C mismatch";
-                } else {
-                    try {
-                        record = RecordCodec.decode(payload);
-                    } catch (RecordCodec.BadRecordException e) {
-                        bad = "CRC matches but the payload does not decode: " + e.getMessage();
-                    }
-                }
-                if (problem == null) {
-                    if (bad == null) {
-                        records.add(record);
-                        validBytes = position + FRAME_HEADER_BYTES + length;
-                    } else {
-                        problem = bad;
-                    }
-                } else if (bad == null) {
-                    intactAfter++;
-                } else {
-                    break;
-                }
-                position += FRAME_HEADER_BYTES + length;
+                records.add(read.frame().record());
+                position = read.frame().end();
             }
-            return new Scan(records, validBytes, size, problem, false, intactAfter);
+            return new Scan(records, position, size, null, false, List.of());
         }
+    }
+
+    /**
+     * Every intact frame after the damage at {@code damageAt}: search byte by byte for the first one,
+     * follow the chain of lengths from there, and search again wherever the chain breaks.
+     */
+    private static List<FrameReader.Frame> intactAfter(FrameReader reader, long damageAt) throws IOException {
+        List<FrameReader.Frame> frames = new ArrayList<>();
+        FrameReader.Frame frame = reader.nextIntact(damageAt + 1);
+        while (frame != null) {
+            frames.add(frame);
+            long next = frame.end();
+            if (next >= reader.size()) {
+                break;
+            }
+            FrameReader.Read read = reader.read(next);
+            frame = read.intact() ? read.frame() : reader.nextIntact(next + 1);
+        }
+        return frames;
     }
 }

@@ -6,6 +6,7 @@ import dev.xatm.server.cluster.Cluster;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -69,6 +70,31 @@ public interface TxnLog extends AutoCloseable {
      */
     default OperatorJournal operatorJournal() {
         return OperatorJournal.NONE;
+    }
+
+    /**
+     * {@code System.nanoTime()} at which the oldest append that is not done yet (written, and synced
+     * if it asked) was handed to this log; empty while none waits. Any thread may ask: the
+     * coordinator's stall watchdog reads it from its ticker thread, never from the loop.
+     */
+    default OptionalLong oldestPendingSince() {
+        return OptionalLong.empty();
+    }
+
+    /** What the coordinator does once an append has waited longer than {@code tm.server.log.stall-timeout}. */
+    default StallPolicy stallPolicy() {
+        return StallPolicy.HALT;
+    }
+
+    /** The two ways out of a stalled store; each store says which one fits it, and why. */
+    enum StallPolicy {
+        /** Halt the process: the store cannot recover without a restart. */
+        HALT,
+        /**
+         * Stay up, refuse new work with UNAVAILABLE and show the store DOWN on the health endpoint
+         * until the store takes writes again: the store heals by itself (a database coming back).
+         */
+        REFUSE_NEW_WORK
     }
 
     @Override

@@ -180,6 +180,20 @@ class TmServerPropertiesTest {
         assertRefused("tm.server.file.segment-bytes-max", "2147483648", "tm.server.file.segment-bytes-max must be between 4096 and 1073741824");
     }
 
+    /** The log's corruption flag is off and its stall bound 30 s unless set; the bound takes a Duration and is at least a second. */
+    @Test
+    void theLogsCorruptionFlagAndStallTimeoutBindWithSafeDefaults() {
+        TmServerProperties defaults = bind(Map.of());
+        assertThat(defaults.file().truncateCorrupt()).isFalse();
+        assertThat(defaults.log().stallTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        TmServerProperties set = bind(Map.of("tm.server.file.truncate-corrupt", "true", "tm.server.log.stall-timeout", "5s"));
+        assertThat(set.file().truncateCorrupt()).isTrue();
+        assertThat(set.log().stallTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(bind(Map.of("tm.server.log.stall-timeout", "2500")).log().stallTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
+        assertRefused("tm.server.log.stall-timeout", "100ms", "tm.server.log.stall-timeout must be between 1000 and");
+        assertRefused("tm.server.log.stall-timeout", "30d", "tm.server.log.stall-timeout must be between 1000 and");
+    }
+
     @Test
     void aBadTokenIsRefusedWithoutEchoingIt() {
         assertThatThrownBy(() -> bind(Map.of("tm.server.auth-token", "has a space")))

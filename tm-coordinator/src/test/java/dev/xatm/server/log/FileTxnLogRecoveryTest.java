@@ -150,25 +150,6 @@ class FileTxnLogRecoveryTest {
     }
 
     /**
-     * Damage in the middle of the newest segment is indistinguishable from a torn tail at the point
-     * of reading, so it is cut there too; but intact records after it are not what a crash leaves,
-     * and the WARN says so.
-     */
-    @Test
-    void damageFollowedByIntactRecordsIsCutButFlaggedAsSuspicious() throws Exception {
-        Path dir = tmp.resolve("data");
-        writeFive(dir);
-        long second = frameOffsets(segment(dir, 1)).get(1);
-        flipByte(segment(dir, 1), second + Segments.FRAME_HEADER_BYTES + 1);
-        try (LogTestSupport.LogCapture capture = new LogTestSupport.LogCapture()) {
-            assertThat(reopen(dir)).containsExactly(decision("g-1"));
-            assertThat(capture.warnings()).singleElement().asString()
-                    .contains("CRC32C mismatch")
-                    .contains("3 intact record(s) followed the bad one");
-        }
-    }
-
-    /**
      * An older segment was complete and fsynced before its successor existed: damage there is not a
      * crash artefact. open() must fail, name the file and the offset, and change nothing on disk.
      */

@@ -112,6 +112,13 @@ final class LogTestSupport {
                     .toList();
         }
 
+        List<String> errors() {
+            return appender.list.stream()
+                    .filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
+                    .map(ILoggingEvent::getFormattedMessage)
+                    .toList();
+        }
+
         @Override
         public void close() {
             logger.detachAppender(appender);
