@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WebClientPropagationTest {
     final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WebClientAutoConfiguration.class, TmClientAutoConfiguration.class))
-            .withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=t0ken");
+            .withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=t0ken-t0ken-t0ken");
 
     @AfterEach
     void unbind() {

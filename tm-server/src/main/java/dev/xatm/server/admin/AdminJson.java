@@ -64,7 +64,7 @@ final class AdminJson {
     record Resolution(String xid, String request, String operator, String status, String message) {}
 
     /** The optional body of a forced resolution: who (else the X-Operator header, else "anonymous") and why. */
-    record OperatorBody(String operator, String reason) {}
+    record OperatorBody(String reason) {}
 
     /** Monotonic coordinator millis to wall-clock ISO instants. */
     static final class Times {
