@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  *       transaction;</li>
  *   <li>no two admin tokens are equal: a token names exactly one operator with one role, which is
  *       what the operator journal records;</li>
- *   <li>every named operator has a token and a name of {@code [a-z0-9][a-z0-9._-]{0,63}}.</li>
+ *   <li>every named operator has a token and a name of {@code [a-z0-9][a-z0-9._-]{0,63}}, other than
+ *       "admin" and "admin-read" (the operators of the two unnamed tokens).</li>
  * </ul>
  * A breach is a {@link TokenRule.Violation} whose message names the properties, never a value.
  * Generated tokens are random, so they never collide with each other or with a configured one.
@@ -37,6 +38,11 @@ final class TokenRules {
             if (!OPERATOR_NAME.matcher(e.getKey()).matches()) {
                 throw new TokenRule.Violation("tm.server.operators.<name>: the name must be 1..64 characters of [a-z0-9._-]"
                         + " starting with a letter or digit");
+            }
+            if (e.getKey().equals("admin") || e.getKey().equals("admin-read")) {
+                // the operators of tm.server.admin-token and admin-read-token: a second one would make the journal ambiguous
+                throw new TokenRule.Violation("tm.server.operators." + e.getKey() + ": the names 'admin' and 'admin-read' are taken by"
+                        + " tm.server.admin-token and tm.server.admin-read-token; choose another name");
             }
             String token = ClientAuthToken.checkConfigured(property, e.getValue().token());
             if (token == null) {

@@ -238,6 +238,10 @@ class TmServerPropertiesTest {
         assertRefused("tm.server.operators.jane.role", "admin", "tm.server.operators.<name>.role must be 'read' or 'resolve'");
         assertThatThrownBy(() -> bind(Map.of("tm.server.operators.jane.role", "read")))
                 .rootCause().hasMessageContaining("tm.server.operators.jane.token is not set");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators.admin.token", "admin-token-0123456789")))
+                .rootCause().hasMessageContaining("the names 'admin' and 'admin-read' are taken");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators." + "a".repeat(65) + ".token", "long-name-token-0123456789")))
+                .rootCause().hasMessageContaining("the name must be 1..64 characters");
     }
 
     /**
