@@ -268,10 +268,11 @@ function confirmAction(action) {
 
 async function sendAction(action) {
   const xid = state.detail.xid;
-  const operator = $('operator').value.trim();
+  // Who acts is the operator the token names (the server records it); the console only says why.
+  const reason = $('reason').value.trim();
   const result = $('action-result');
   try {
-    const r = await api('POST', '/transactions/' + encodeURIComponent(xid) + '/' + action, operator ? { operator } : {});
+    const r = await api('POST', '/transactions/' + encodeURIComponent(xid) + '/' + action, reason ? { reason } : {});
     await showDetail(xid);
     result.textContent = 'Done: ' + r.status + '. ' + r.message;
     result.className = '';

@@ -190,6 +190,13 @@ class ComposeFileTest {
         int sample = serverPort(env("sample-order-service"), 8080);
         assertThat(targets).containsKeys("tm-server:" + admin, "sample-order-service:" + sample);
         assertThat(exposedEndpoints("tm-server")).contains("prometheus");
+        // tm-server's metrics need an admin token: Prometheus sends the read-only one compose gives tm-server
+        Map<String, Object> tmJob = list(config.get("scrape_configs")).stream().map(ComposeFileTest::map)
+                .filter(j -> "tm-server".equals(j.get("job_name"))).findFirst().orElseThrow();
+        Map<String, Object> authorization = map(tmJob.get("authorization"));
+        assertThat(authorization.get("type")).isEqualTo("Bearer");
+        assertThat(string(authorization.get("credentials"))).isEqualTo(env("tm-server").get("TM_SERVER_ADMIN_READ_TOKEN"))
+                .hasSizeGreaterThanOrEqualTo(16);
         assertThat(exposedEndpoints("sample-order-service")).contains("prometheus");
         assertThat(map(service("prometheus").get("depends_on"))).containsKeys("tm-server", "sample-order-service");
     }

@@ -87,7 +87,7 @@ public class TmClientProperties {
     /** The tm-servers' gRPC addresses (tm.server.port), host:port, comma-separated: the agent keeps a stream to each, and to every further server the cluster announces. On a file store the first connected one is used. Remote mode only. */
     private String serverAddress;
 
-    /** Bearer token for the coordinator: tm-server's tm.server.auth-token. Never logged. Remote mode only (embedded mode uses the embedded coordinator's own). */
+    /** Bearer token for the coordinator: tm-server's tm.server.auth-token, at least 16 characters. Never logged. Remote mode only (embedded mode uses the embedded coordinator's own). */
     private String authToken;
 
     /** This instance's agent id, unique among the coordinator's agents and stable across restarts if possible. Default: spring.application.name plus a random suffix. */

@@ -1,5 +1,6 @@
 package dev.xatm.client.coordinator;
 
+import dev.xatm.protocol.TokenRule;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -46,7 +47,7 @@ public final class CoordinatorChannel implements AutoCloseable {
 
     public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
         // the token is checked before the channel exists, so a refused configuration leaks no channel
-        this(requireToken(authToken), "tm-server at " + describe(addresses), describe(addresses), () -> remote(addresses, keepaliveMillis));
+        this(requireRemoteToken(authToken), "tm-server at " + describe(addresses), describe(addresses), () -> remote(addresses, keepaliveMillis));
     }
 
     private CoordinatorChannel(String authToken, String description, String address, Supplier<ManagedChannel> connector) {
@@ -82,6 +83,13 @@ public final class CoordinatorChannel implements AutoCloseable {
             throw new IllegalArgumentException("tm.client.auth-token is not set; use the value of tm-server's tm.server.auth-token "
                     + "(or the token it generated into <tm.server.file.dir>/auth-token)");
         }
+        return authToken;
+    }
+
+    /** A token that crosses the network follows the token rule (at least 16 characters): tm-server refuses shorter ones anyway. */
+    private static String requireRemoteToken(String authToken) {
+        requireToken(authToken);
+        TokenRule.requireLongEnough("tm.client.auth-token", authToken);
         return authToken;
     }
 

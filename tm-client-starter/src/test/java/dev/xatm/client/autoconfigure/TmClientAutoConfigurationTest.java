@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TmClientAutoConfigurationTest {
     final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, TmClientAutoConfiguration.class))
-            .withPropertyValues("spring.datasource.url=jdbc:h2:mem:autoconf;DB_CLOSE_DELAY=-1", "tm.client.auth-token=t0ken");
+            .withPropertyValues("spring.datasource.url=jdbc:h2:mem:autoconf;DB_CLOSE_DELAY=-1", "tm.client.auth-token=t0ken-t0ken-t0ken");
 
     /** Embedded mode without the coordinator library on the class path names the missing dependency. */
     @Test
@@ -31,6 +31,25 @@ class TmClientAutoConfigurationTest {
             assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.mode=embedded needs the coordinator library")
                     .hasMessageContaining("dev.xatm:tm-coordinator");
         });
+    }
+
+    /**
+     * In remote mode a tm.client.auth-token shorter than 16 characters stops the start, and the failure
+     * report is the rule's one line, naming the property and not the value.
+     */
+    @Test
+    void aShortClientTokenFailsAtStartUpWithOneClearLine() {
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=short-tok3n").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            Throwable failure = ctx.getStartupFailure();
+            assertThat(failure).rootCause().isInstanceOf(dev.xatm.protocol.TokenRule.Violation.class)
+                    .hasMessageContaining("tm.client.auth-token must be at least 16 characters").hasMessageNotContaining("short-tok3n");
+            var analysis = new TokenRuleFailureAnalyzer().analyze(failure);
+            assertThat(analysis.getDescription()).startsWith("tm.client.auth-token must be at least 16 characters")
+                    .doesNotContain("short-tok3n").doesNotContain("\n");
+        });
+        runner.withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=sixteen-chars-xy")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
     }
 
     @Test

@@ -94,7 +94,8 @@ class OneTransactionObservedIT extends ItSupport {
         assertThat(registry.get("xatm.branch.prepare").timer().count()).isGreaterThanOrEqualTo(2);
         assertThat(registry.find("tm.client.transactions").meters()).as("the old names are gone").isEmpty();
 
-        String scrape = http("http://127.0.0.1:" + server.httpPort() + "/actuator/prometheus");
+        // tm-server's metrics need an admin token (any role); the generated one is read from its file
+        String scrape = http("http://127.0.0.1:" + server.httpPort() + "/actuator/prometheus", server.adminToken());
         assertThat(metric(scrape, "xatm_coordinator_decisions_total{outcome=\"committed\",protocol=\"2PC\"}")).isGreaterThanOrEqualTo(1);
         assertThat(metric(scrape, "xatm_coordinator_agents_connected")).isGreaterThanOrEqualTo(1);
         assertThat(metric(scrape, "xatm_log_append_seconds_count")).isGreaterThanOrEqualTo(1);
@@ -106,8 +107,9 @@ class OneTransactionObservedIT extends ItSupport {
         assertThat(scrape).contains("xatm_coordinator_transactions_live{phase=\"PREPARE\",protocol=\"2PC\"}");
     }
 
-    private static String http(String url) throws Exception {
-        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+    private static String http(String url, String bearer) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                        .header("Authorization", "Bearer " + bearer).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();

@@ -22,7 +22,7 @@ class AnnotationTimeoutTest {
     final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(TmClientAutoConfiguration.class))
             .withUserConfiguration(App.class)
-            .withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=t0ken", "tm.client.default-timeout-ms=4321",
+            .withPropertyValues("tm.client.server-address=127.0.0.1:1", "tm.client.auth-token=t0ken-t0ken-t0ken", "tm.client.default-timeout-ms=4321",
                     "tm.client.commit-path=strict"); // the timeout shows in the Begin call, which strict sends at once
 
     @Configuration(proxyBeanMethods = false)

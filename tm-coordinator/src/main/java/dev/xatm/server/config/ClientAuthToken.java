@@ -1,14 +1,18 @@
 package dev.xatm.server.config;
 
+import dev.xatm.protocol.TokenRule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -30,8 +34,11 @@ public final class ClientAuthToken {
     private static final Logger log = LoggerFactory.getLogger(ClientAuthToken.class);
     static final String FILE_NAME = "auth-token";
     static final String ADMIN_FILE_NAME = "admin-token";
-    /** Printable ASCII without whitespace: it travels in an HTTP/2 header as "Bearer <token>". */
-    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7E]{1,1024}");
+    /**
+     * Printable ASCII without whitespace (it travels in an HTTP/2 header as "Bearer <token>"), and at
+     * least {@link TokenRule#MIN_LENGTH} characters, in a file as on the command line.
+     */
+    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7E]{" + TokenRule.MIN_LENGTH + ",1024}");
 
     private final String value;
     private final Path file;
@@ -44,9 +51,7 @@ public final class ClientAuthToken {
     /** The configured token, or the one in (or newly generated into) {@code <file.dir>/auth-token}. */
     public static ClientAuthToken resolve(TmServerProperties properties) {
         if (properties.authToken() != null) {
-            if (properties.authToken().length() < 16) {
-                log.warn("tm.server.auth-token is shorter than 16 characters; use a long random token outside tests");
-            }
+            // long enough and different from every admin token: TmServerProperties checked it (TokenRules)
             return new ClientAuthToken(properties.authToken(), null);
         }
         return fromFile(properties.file().dirPath().resolve(FILE_NAME));
@@ -59,9 +64,6 @@ public final class ClientAuthToken {
      */
     public static ClientAuthToken resolveAdmin(TmServerProperties properties) {
         if (properties.adminToken() != null) {
-            if (properties.adminToken().length() < 16) {
-                log.warn("tm.server.admin-token is shorter than 16 characters; use a long random token outside tests");
-            }
             return new ClientAuthToken(properties.adminToken(), null);
         }
         return fromFile(properties.file().dirPath().resolve(ADMIN_FILE_NAME), "tm.server.admin-token", "admin API");
@@ -75,12 +77,9 @@ public final class ClientAuthToken {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
-                try {
-                    write(file, generate());
+                if (writeAtomically(file, generate(), () -> { })) {
                     log.info("No {} set: generated a {} token into {} (owner-only). "
                             + "Give its content to the {} callers as their bearer token.", property, role, file.toAbsolutePath(), role);
-                } catch (FileAlreadyExistsException raced) {
-                    // another process created it between our check and our create: use theirs
                 }
             } else {
                 log.info("No {} set: using the {} token stored in {}", property, role, file.toAbsolutePath());
@@ -89,7 +88,8 @@ public final class ClientAuthToken {
             String value = Files.readString(file, StandardCharsets.US_ASCII).strip();
             if (!TOKEN.matcher(value).matches()) {
                 throw new IllegalStateException("The auth token file " + file.toAbsolutePath()
-                        + " does not hold a valid token (1..1024 printable ASCII characters); delete it to generate a new one");
+                        + " does not hold a valid token (" + TokenRule.MIN_LENGTH + "..1024 printable ASCII characters without spaces);"
+                        + " delete it to generate a new one");
             }
             return new ClientAuthToken(value, file);
         } catch (IOException e) {
@@ -102,8 +102,10 @@ public final class ClientAuthToken {
         if (value == null || value.isEmpty()) {
             return null;
         }
+        TokenRule.requireLongEnough(property, value);
         if (!TOKEN.matcher(value).matches()) {
-            throw new IllegalArgumentException(property + " must be 1..1024 printable ASCII characters without spaces (value not shown)");
+            throw new IllegalArgumentException(property + " must be " + TokenRule.MIN_LENGTH
+                    + "..1024 printable ASCII characters without spaces (value not shown)");
         }
         return value;
     }
@@ -123,21 +125,66 @@ public final class ClientAuthToken {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** Creates the file with owner-only permissions from the start, so the token is never world-readable. */
-    private static void write(Path file, String token) throws IOException {
-        byte[] content = (token + "\n").getBytes(StandardCharsets.US_ASCII);
-        if (Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } else {
-            Files.createFile(file);
-            var f = file.toFile();
-            // best effort on non-POSIX file systems: clear everybody's bits, then give the owner back
-            f.setReadable(false, false);
-            f.setWritable(false, false);
-            f.setReadable(true, true);
-            f.setWritable(true, true);
+    /** A step of {@link #writeAtomically} that tests make fail, to show a crash leaves no half-written token. */
+    @FunctionalInterface
+    interface IoStep {
+        void run() throws IOException;
+    }
+
+    /**
+     * Writes the token so that {@code file} either does not exist or holds the whole token, whatever
+     * happens (a crash, a full disk): into a temporary file in the same directory, created owner-only
+     * from the start so the token is never readable by others even for a moment, forced to disk, then
+     * renamed onto {@code file} (a rename within one directory is atomic), and the directory forced so
+     * the rename itself survives a power cut. Writing {@code file} in place would leave an empty or
+     * truncated token after a crash, which the next start refuses.
+     *
+     * @param beforeRename run between the fsync and the rename (tests inject a failure there)
+     * @return false when another process created {@code file} meanwhile; its token is then kept
+     */
+    static boolean writeAtomically(Path file, String token, IoStep beforeRename) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+        Path temp = posix
+                ? Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp");
+        try {
+            if (!posix) {
+                // best effort on non-POSIX file systems: clear everybody's bits, then give the owner back
+                var f = temp.toFile();
+                f.setReadable(false, false);
+                f.setWritable(false, false);
+                f.setReadable(true, true);
+                f.setWritable(true, true);
+            }
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer content = ByteBuffer.wrap((token + "\n").getBytes(StandardCharsets.US_ASCII));
+                while (content.hasRemaining()) {
+                    channel.write(content);
+                }
+                channel.force(true);
+            }
+            beforeRename.run();
+            // rename(2) would replace a file another process wrote since our check; keep theirs instead.
+            // (Two servers on one directory are stopped by the log's directory lock right after this.)
+            if (Files.exists(file)) {
+                return false;
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
         }
-        Files.write(file, content);
+        forceDirectory(dir);
+        return true;
+    }
+
+    private static void forceDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // some platforms cannot open a directory; the rename is still atomic there, only maybe not yet durable
+        }
     }
 
     private static void warnIfOthersCanRead(Path file) {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Everything tm-server reads from {@code tm.server.*}, validated once at start-up. A bad value stops
@@ -32,7 +33,15 @@ import java.util.Locale;
  *                                 name and {@code port}
  * @param authToken                bearer token every gRPC call must carry; null = generate one into
  *                                 {@code <file.dir>/auth-token} (see {@link ClientAuthToken})
- * @param adminToken               reserved for the admin REST API
+ * @param adminToken               bearer token of the admin REST API with the resolve role (read, and force
+ *                                 commit / rollback / forget), acting as operator "admin"; null = generate
+ *                                 one into {@code <file.dir>/admin-token}
+ * @param adminReadToken           bearer token of the admin REST API with the read role only (lists, detail,
+ *                                 cluster view, console, metrics, API description), acting as operator
+ *                                 "admin-read"; null = no such token
+ * @param operators                named operators ({@code tm.server.operators.<name>.token} and {@code .role},
+ *                                 {@code read} or {@code resolve}): each one's name is recorded with every
+ *                                 forced resolution it makes
  * @param serverId                 this coordinator's name, sent to agents in Welcome
  * @param clusterId                the deployment's cluster id (4..16 of [a-z0-9]), which every gtrid names;
  *                                 unset = the one kept in the log, generated on the first start. Set it
@@ -67,6 +76,8 @@ public record TmServerProperties(
         String advertisedAddress,
         String authToken,
         String adminToken,
+        String adminReadToken,
+        Map<String, Operator> operators,
         @DefaultValue("tm-1") String serverId,
         String clusterId,
         @DefaultValue("10000") @DurationUnit(ChronoUnit.MILLIS) Duration prepareTimeoutMs,
@@ -188,6 +199,28 @@ public record TmServerProperties(
         }
     }
 
+    /**
+     * One named operator of the admin REST API ({@code tm.server.operators.<name>.*}).
+     *
+     * @param token the operator's bearer token (16..1024 printable ASCII characters), never shown
+     * @param role  {@code read} (lists, detail, cluster view, metrics) or {@code resolve} (read, and force
+     *              commit / rollback / forget)
+     */
+    public record Operator(String token, @DefaultValue("read") String role) {
+        public Operator {
+            role = role == null ? "read" : role.trim().toLowerCase(Locale.ROOT);
+            if (!role.equals("read") && !role.equals("resolve")) {
+                throw new IllegalArgumentException("tm.server.operators.<name>.role must be 'read' or 'resolve', got '"
+                        + (role.length() > 40 ? role.substring(0, 40) + "..." : role) + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Operator{token=<" + (token == null ? "unset" : "set") + ">, role=" + role + '}';
+        }
+    }
+
     /** Parses {@code tm.server.default-protocol}: two-phase / three-phase (also 2pc / 3pc, any case, _ or -). */
     static Protocol parseProtocol(String value) {
         String v = value == null ? "two-phase" : value.trim().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -267,6 +300,9 @@ public record TmServerProperties(
         advertisedAddress = advertisedAddress == null || advertisedAddress.isBlank() ? null : advertisedAddress.trim();
         authToken = ClientAuthToken.checkConfigured("tm.server.auth-token", authToken);
         adminToken = ClientAuthToken.checkConfigured("tm.server.admin-token", adminToken);
+        adminReadToken = ClientAuthToken.checkConfigured("tm.server.admin-read-token", adminReadToken);
+        operators = operators == null ? Map.of() : Map.copyOf(operators);
+        TokenRules.requireDistinct(authToken, adminToken, adminReadToken, operators);
         if (serverId == null || !serverId.matches("[\\x21-\\x7E]{1,128}")) {
             throw new IllegalArgumentException("tm.server.server-id must be 1..128 printable ASCII characters without spaces");
         }
@@ -327,7 +363,8 @@ public record TmServerProperties(
     public String toString() {
         return "TmServerProperties{port=" + port + ", store=" + store + ", file=" + file + ", jdbc=" + jdbc + ", nodeId=" + nodeId + ", advertisedAddress=" + advertisedAddress
                 + ", authToken=" + (authToken == null ? "<generated>" : "<set>")
-                + ", adminToken=" + (adminToken == null ? "<unset>" : "<set>")
+                + ", adminToken=" + (adminToken == null ? "<generated>" : "<set>")
+                + ", adminReadToken=" + (adminReadToken == null ? "<unset>" : "<set>") + ", operators=" + operators
                 + ", serverId=" + serverId + ", clusterId=" + (clusterId == null ? "<from the log>" : clusterId) + ", prepareTimeoutMs=" + prepareTimeoutMs.toMillis()
                 + ", retryInitialMs=" + retryInitialMs + ", retryMaxMs=" + retryMaxMs + ", tickMs=" + tickMs
                 + ", defaultTimeoutMs=" + defaultTimeoutMs.toMillis() + ", maxTimeoutMs=" + maxTimeoutMs.toMillis()

@@ -17,8 +17,9 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * Refuses every call that does not carry {@code authorization: Bearer <tm.server.auth-token>}, with
- * UNAUTHENTICATED and one WARN line naming the peer and the method (never the token, right or
- * wrong: a wrong one is often a neighbour's real token).
+ * UNAUTHENTICATED and a WARN line naming the peer and the method (never the token, right or
+ * wrong: a wrong one is often a neighbour's real token). The lines go through a {@link RefusalLog}:
+ * at most one per client address per minute, with the count of the others.
  *
  * <p>The comparison hashes both sides and compares the digests with {@link MessageDigest#isEqual},
  * so its time depends neither on where the first differing character is nor on the token length.
@@ -33,8 +34,14 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     private final byte[] expectedDigest;
     private final byte[] expectedHeader;
+    private final RefusalLog refusals;
 
     public AuthInterceptor(String token) {
+        this(token, new RefusalLog(java.time.Clock.systemUTC(), log::warn));
+    }
+
+    AuthInterceptor(String token, RefusalLog refusals) {
+        this.refusals = refusals;
         this.expectedDigest = sha256(token);
         this.expectedHeader = (SCHEME + token).getBytes(StandardCharsets.UTF_8);
     }
@@ -44,8 +51,8 @@ public final class AuthInterceptor implements ServerInterceptor {
         java.net.SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
         String header = headers.get(AUTHORIZATION);
         if (!accepts(header)) {
-            log.warn("Refused {} from {}: {}", call.getMethodDescriptor().getFullMethodName(), peer,
-                    header == null ? "no authorization header" : "invalid bearer token");
+            refusals.refused(RefusalLog.clientOf(peer), "Refused " + call.getMethodDescriptor().getFullMethodName() + " from " + peer + ": "
+                    + (header == null ? "no authorization header" : "invalid bearer token"));
             call.close(Status.UNAUTHENTICATED.withDescription(
                     "missing or invalid bearer token (send metadata \"authorization: Bearer <tm.server.auth-token>\")"), new Metadata());
             return new ServerCall.Listener<>() {};

@@ -57,4 +57,47 @@ class ClientAuthTokenTest {
         assertThatThrownBy(() -> ClientAuthToken.resolve(props(Map.of("tm.server.file.dir", dir.toString()))))
                 .hasMessageContaining("does not hold a valid token").hasMessageNotContaining("two words");
     }
+
+    /**
+     * The token file is written whole or not at all: a failure after the content was written but
+     * before it took the file's name leaves neither a file (which the next start would refuse if it
+     * were empty or torn) nor a temporary file behind. The next attempt writes a complete, owner-only file.
+     */
+    @Test
+    void aFailedWriteLeavesNoTokenFileAndNoTemporaryFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("auth-token");
+        assertThatThrownBy(() -> ClientAuthToken.writeAtomically(file, "generated-token-0123456789", () -> {
+            throw new java.io.IOException("disk full (simulated)");
+        })).hasMessageContaining("disk full");
+        assertThat(file).doesNotExist();
+        try (var left = Files.list(dir)) {
+            assertThat(left).isEmpty();
+        }
+
+        assertThat(ClientAuthToken.writeAtomically(file, "generated-token-0123456789", () -> { })).isTrue();
+        assertThat(file).hasContent("generated-token-0123456789");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(file);
+        }
+    }
+
+    /** A token file another process wrote first is kept, not replaced. */
+    @Test
+    void anExistingTokenFileIsNotReplaced(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("auth-token");
+        Files.writeString(file, "theirs-0123456789abcdef\n");
+        assertThat(ClientAuthToken.writeAtomically(file, "mine-0123456789abcdef", () -> { })).isFalse();
+        assertThat(file).hasContent("theirs-0123456789abcdef");
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(file);
+        }
+    }
+
+    @Test
+    void aTokenFileWithATooShortTokenStopsTheStart(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("auth-token"), "short-token\n");
+        assertThatThrownBy(() -> ClientAuthToken.resolve(props(Map.of("tm.server.file.dir", dir.toString()))))
+                .hasMessageContaining("does not hold a valid token (16..1024").hasMessageNotContaining("short-token");
+    }
 }

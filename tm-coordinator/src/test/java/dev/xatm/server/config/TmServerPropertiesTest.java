@@ -52,6 +52,8 @@ class TmServerPropertiesTest {
         assertThat(p.file().segmentBytesMax()).isEqualTo(67_108_864L);
         assertThat(p.authToken()).isNull();
         assertThat(p.adminToken()).isNull();
+        assertThat(p.adminReadToken()).isNull();
+        assertThat(p.operators()).isEmpty();
         assertThat(p.serverId()).isEqualTo("tm-1");
         assertThat(p.prepareTimeoutMs()).isEqualTo(java.time.Duration.ofMillis(10_000));
         assertThat(p.retryInitialMs()).isEqualTo(200);
@@ -70,13 +72,13 @@ class TmServerPropertiesTest {
                 "tm.server.port", "0",
                 "tm.server.file.dir", "/tmp/x",
                 "tm.server.file.segment-bytes-max", "1048576",
-                "tm.server.auth-token", "t0ken-t0ken-t0ken",
+                "tm.server.auth-token", "t0ken-t0ken-t0ken-t0ken",
                 "tm.server.prepare-timeout-ms", "1500",
                 "tm.server.max-branches-per-transaction", "8"));
         assertThat(p.port()).isZero();
         assertThat(p.file().dirPath().toString()).isEqualTo("/tmp/x");
         assertThat(p.file().segmentBytesMax()).isEqualTo(1_048_576);
-        assertThat(p.authToken()).isEqualTo("t0ken-t0ken-t0ken");
+        assertThat(p.authToken()).isEqualTo("t0ken-t0ken-t0ken-t0ken");
         assertThat(p.coordinatorConfig().prepareTimeoutMillis()).isEqualTo(1500);
         assertThat(p.coordinatorConfig().maxBranchesPerTxn()).isEqualTo(8);
     }
@@ -202,8 +204,75 @@ class TmServerPropertiesTest {
 
     @Test
     void toStringHidesTheTokens() {
-        TmServerProperties p = bind(Map.of("tm.server.auth-token", "s3cret-s3cret", "tm.server.admin-token", "adm1n-adm1n"));
-        assertThat(p.toString()).doesNotContain("s3cret").doesNotContain("adm1n").contains("authToken=<set>");
+        TmServerProperties p = bind(Map.of("tm.server.auth-token", "s3cret-s3cret-s3cret", "tm.server.admin-token", "adm1n-adm1n-adm1n",
+                "tm.server.admin-read-token", "r3ader-r3ader-r3ader", "tm.server.operators.jane.token", "j4ne-j4ne-j4ne-j4ne",
+                "tm.server.operators.jane.role", "resolve"));
+        assertThat(p.toString()).doesNotContain("s3cret").doesNotContain("adm1n").doesNotContain("r3ader").doesNotContain("j4ne-")
+                .contains("authToken=<set>").contains("adminReadToken=<set>").contains("role=resolve");
+    }
+
+    /** Every configured token has at least 16 characters; the refusal names the property, never the value. */
+    @Test
+    void aTokenShorterThanSixteenCharactersIsRefused() {
+        for (String property : java.util.List.of("tm.server.auth-token", "tm.server.admin-token", "tm.server.admin-read-token")) {
+            assertThatThrownBy(() -> bind(Map.of(property, "fifteen-chars-x")))
+                    .as(property).rootCause().isInstanceOf(dev.xatm.protocol.TokenRule.Violation.class)
+                    .hasMessageContaining(property + " must be at least 16 characters").hasMessageNotContaining("fifteen-chars-x");
+        }
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators.jane.token", "short-jane")))
+                .rootCause().hasMessageContaining("tm.server.operators.jane.token must be at least 16 characters")
+                .hasMessageNotContaining("short-jane");
+        assertThat(bind(Map.of("tm.server.auth-token", "sixteen-chars-xy")).authToken()).isEqualTo("sixteen-chars-xy");
+    }
+
+    /** The client token, which every service holds, must not open the admin API; and one token is one operator. */
+    @Test
+    void theClientTokenMustDifferFromEveryAdminTokenAndAdminTokensFromEachOther() {
+        String same = "the-same-token-0123456789";
+        assertThatThrownBy(() -> bind(Map.of("tm.server.auth-token", same, "tm.server.admin-token", same)))
+                .rootCause().isInstanceOf(dev.xatm.protocol.TokenRule.Violation.class)
+                .hasMessageContaining("tm.server.auth-token must differ from tm.server.admin-token").hasMessageNotContaining(same);
+        assertThatThrownBy(() -> bind(Map.of("tm.server.auth-token", same, "tm.server.admin-read-token", same)))
+                .rootCause().hasMessageContaining("tm.server.auth-token must differ from tm.server.admin-read-token");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.auth-token", same, "tm.server.operators.jane.token", same)))
+                .rootCause().hasMessageContaining("tm.server.auth-token must differ from tm.server.operators.jane.token");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.admin-token", same, "tm.server.admin-read-token", same)))
+                .rootCause().hasMessageContaining("tm.server.admin-token must differ from tm.server.admin-read-token");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators.jane.token", same, "tm.server.operators.joe.token", same)))
+                .rootCause().hasMessageContaining("tm.server.operators.jane.token must differ from tm.server.operators.joe.token");
+    }
+
+    @Test
+    void namedOperatorsBindWithTheirRoles() {
+        TmServerProperties p = bind(Map.of("tm.server.operators.jane.token", "jane-token-0123456789", "tm.server.operators.jane.role", "Resolve",
+                "tm.server.operators.joe.token", "joe-token-0123456789"));
+        assertThat(p.operators()).containsOnlyKeys("jane", "joe");
+        assertThat(p.operators().get("jane").role()).isEqualTo("resolve");
+        assertThat(p.operators().get("joe").role()).isEqualTo("read");
+        assertRefused("tm.server.operators.jane.role", "admin", "tm.server.operators.<name>.role must be 'read' or 'resolve'");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators.jane.role", "read")))
+                .rootCause().hasMessageContaining("tm.server.operators.jane.token is not set");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators.admin.token", "admin-token-0123456789")))
+                .rootCause().hasMessageContaining("the names 'admin' and 'admin-read' are taken");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.operators." + "a".repeat(65) + ".token", "long-name-token-0123456789")))
+                .rootCause().hasMessageContaining("the name must be 1..64 characters");
+    }
+
+    /**
+     * A start refused by a token rule ends with the rule's one line (a FailureAnalyzer's report), not
+     * with a stack trace, and the output never holds the token.
+     */
+    @Test
+    void aStartWithAShortTokenFailsWithOneLineAndNoStackTrace(CapturedOutput output) {
+        assertThatThrownBy(() -> new SpringApplicationBuilder(PropertiesOnly.class)
+                .web(WebApplicationType.NONE)
+                .run("--tm.server.auth-token=tiny-secret-1"))
+                .rootCause().isInstanceOf(dev.xatm.protocol.TokenRule.Violation.class);
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("tm.server.auth-token must be at least 16 characters long")
+                .doesNotContain("tiny-secret-1")
+                .doesNotContain("\tat ")
+                .doesNotContain("Failed to bind properties");
     }
 
     @Test

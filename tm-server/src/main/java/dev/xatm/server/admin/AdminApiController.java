@@ -164,6 +164,7 @@ public class AdminApiController {
             description = "Resends COMMIT to every branch still pending (through the agent holding it). Refused (409) for any"
                     + " transaction without a durable COMMIT decision: under presumed abort an undecided transaction may be rolled back at any time.")
     @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "403", description = "the token has the read role only: forcing needs the resolve role", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution commit(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
             content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);
@@ -176,6 +177,7 @@ public class AdminApiController {
             description = "Allowed while no COMMIT decision exists (ACTIVE, PREPARING) and for one already rolling back (resends"
                     + " ROLLBACK now). Refused (409) once a COMMIT decision is durable, and during a one-phase commit.")
     @ApiResponse(responseCode = "409", description = "it would contradict a decision", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "403", description = "the token has the read role only: forcing needs the resolve role", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution rollback(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
             content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);
@@ -188,6 +190,7 @@ public class AdminApiController {
             description = "Only for FINISHED_HEURISTIC and FINISHED_HEURISTIC_HAZARD: it leaves the in-doubt list and is remembered like"
                     + " any finished transaction. Refused (409) for anything else.")
     @ApiResponse(responseCode = "409", description = "not a heuristic outcome", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "403", description = "the token has the read role only: forcing needs the resolve role", content = @Content(schema = @Schema(implementation = ProblemDetail.class)))
     public AdminJson.Resolution forget(@PathVariable String xid, @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false,
             content = @Content(schema = @Schema(implementation = AdminJson.OperatorBody.class))) HttpServletRequest request) {
         String gtrid = xid(xid);

@@ -22,12 +22,18 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.xatm.server.transport.RefusalLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+
 import java.time.Clock;
 
 /**
- * The admin REST API's wiring: its own bearer token (tm.server.admin-token, or generated into
- * {@code <file.dir>/admin-token}), the filter that checks it on {@code /api/v1/*}, and the in-doubt
- * threshold. The OpenAPI description at {@code /v3/api-docs} is public (it holds no data).
+ * The admin REST API's wiring: its tokens ({@link AdminCredentials}: tm.server.admin-token, or the one
+ * generated into {@code <file.dir>/admin-token}, tm.server.admin-read-token and tm.server.operators.*),
+ * the filter that checks them on every request of the admin port ({@link AdminAuthFilter}: the API, the
+ * actuator endpoints beyond health, the OpenAPI description), and the in-doubt threshold.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(RecoveryResources.class)
@@ -86,9 +92,18 @@ public class AdminConfiguration {
     }
 
     @Bean
-    FilterRegistrationBean<AdminAuthFilter> adminAuthFilter(AdminToken adminToken) {
-        FilterRegistrationBean<AdminAuthFilter> registration = new FilterRegistrationBean<>(new AdminAuthFilter(adminToken.token().value()));
-        registration.addUrlPatterns("/api/v1/*");
+    AdminCredentials adminCredentials(TmServerProperties properties, AdminToken adminToken, ClientAuthToken clientToken) {
+        return AdminCredentials.of(properties, adminToken.token(), clientToken);
+    }
+
+    /** On every path, first of all filters: which paths need which role is the filter's one decision ({@link AdminAuthFilter#needed}). */
+    @Bean
+    FilterRegistrationBean<AdminAuthFilter> adminAuthFilter(AdminCredentials credentials) {
+        Logger log = LoggerFactory.getLogger(AdminAuthFilter.class);
+        FilterRegistrationBean<AdminAuthFilter> registration = new FilterRegistrationBean<>(
+                new AdminAuthFilter(credentials, new RefusalLog(Clock.systemUTC(), log::warn)));
+        registration.addUrlPatterns("/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         registration.setName("adminAuthFilter");
         return registration;
     }

@@ -63,8 +63,8 @@ final class AdminJson {
     /** The answer to a forced commit, rollback or forget. */
     record Resolution(String xid, String request, String operator, String status, String message) {}
 
-    /** The optional body of a forced resolution: who (else the X-Operator header, else "anonymous") and why. */
-    record OperatorBody(String operator, String reason) {}
+    /** The optional body of a forced resolution: why. Who is the operator the token names, never a field here. */
+    record OperatorBody(String reason) {}
 
     /** Monotonic coordinator millis to wall-clock ISO instants. */
     static final class Times {

@@ -13,33 +13,40 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
- * Who asks for a forced commit, rollback or forget, and why: the optional JSON body
- * {@code {"operator": "jane", "reason": "ticket 42"}}, or the {@code X-Operator} header for the name.
- * The body wins over the header; with neither the operator is {@value #DEFAULT_OPERATOR}. The role is
- * that of the token that authenticated the request (the admin token is the only one today).
+ * Who asks for a forced commit, rollback or forget, and why. Who: the operator named by the token
+ * that authenticated the request ({@link AdminIdentity}, set by {@link AdminAuthFilter}), and nothing
+ * else: a name in the request could be anybody's, so an {@code "operator"} field in the body or an
+ * {@code X-Operator} header is refused with 400 (not ignored: a script that believes it records a
+ * name learns at once that it does not). Why: the optional JSON body {@code {"reason": "ticket 42"}}.
  *
  * <p>Every malformed body is refused with a 4xx before anything happens: not JSON, {@code null}, an
- * array, an unknown field, a name or reason that is not bounded printable ASCII, a Content-Type that is
+ * array, an unknown field, a reason that is not bounded printable ASCII, a Content-Type that is
  * not JSON or not even a media type, a body over {@value #MAX_BODY_BYTES} bytes.
  *
- * @param operator the name recorded in the history, 1..128 printable ASCII characters
- * @param role     the role of the token used ("admin")
+ * @param operator the token's operator name, recorded in the history
+ * @param role     the token's role ("resolve": only a resolve token gets this far)
  * @param reason   why, 1..{@value #MAX_REASON_CHARS} printable ASCII characters, or null
  */
 record OperatorRequest(String operator, String role, String reason) {
     static final int MAX_BODY_BYTES = 4096;
     static final int MAX_REASON_CHARS = 500;
-    static final String DEFAULT_OPERATOR = "anonymous";
     static final String OPERATOR_HEADER = "X-Operator";
-    static final String ADMIN_ROLE = "admin";
-    private static final Set<String> FIELDS = Set.of("operator", "reason");
+    private static final Set<String> FIELDS = Set.of("reason");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     static OperatorRequest read(HttpServletRequest request) {
-        String operator = fromHeader(request.getHeader(OPERATOR_HEADER));
+        if (!(request.getAttribute(AdminIdentity.ATTRIBUTE) instanceof AdminIdentity caller)) {
+            throw new ApiException(401, "unauthorized", "a valid admin bearer token is required");
+        }
+        if (request.getHeader(OPERATOR_HEADER) != null) {
+            throw ApiException.badRequest(OPERATOR_HEADER + " is not accepted: the operator recorded is the one the token names ('"
+                    + caller.name() + "'); give each operator a token of their own (tm.server.operators.<name>.token)");
+        }
+        String operator = caller.name();
+        String role = caller.role().label();
         byte[] body = body(request);
         if (new String(body, StandardCharsets.UTF_8).isBlank()) {
-            return new OperatorRequest(operator, ADMIN_ROLE, null);
+            return new OperatorRequest(operator, role, null);
         }
         requireJson(request.getContentType());
         JsonNode fields;
@@ -52,17 +59,13 @@ record OperatorRequest(String operator, String role, String reason) {
             throw ApiException.badRequest("the body must be a JSON object like {\"operator\": \"jane\", \"reason\": \"ticket 42\"}");
         }
         for (String key : fields.propertyNames()) {
+            if (key.equals("operator")) {
+                throw ApiException.badRequest("\"operator\" is not accepted: the operator recorded is the one the token names ('"
+                        + caller.name() + "'); give each operator a token of their own (tm.server.operators.<name>.token)");
+            }
             if (!FIELDS.contains(key)) {
-                throw ApiException.badRequest("unknown field " + Ids.quote(key) + "; the body may only hold \"operator\" and \"reason\"");
+                throw ApiException.badRequest("unknown field " + Ids.quote(key) + "; the body may only hold \"reason\"");
             }
-        }
-        JsonNode name = fields.get("operator");
-        if (name != null && !name.isNull()) {
-            if (!name.isString() || !printable(name.asString(), Ids.MAX_NAME_CHARS)) {
-                throw ApiException.badRequest("operator must be a string of 1.." + Ids.MAX_NAME_CHARS + " printable ASCII characters, got "
-                        + Ids.quote(name.toString()));
-            }
-            operator = name.asString();
         }
         JsonNode why = fields.get("reason");
         String reason = null;
@@ -72,22 +75,12 @@ record OperatorRequest(String operator, String role, String reason) {
             }
             reason = why.asString();
         }
-        return new OperatorRequest(operator, ADMIN_ROLE, reason);
+        return new OperatorRequest(operator, role, reason);
     }
 
-    /** Who did it, for the history: "jane (admin token)". */
+    /** Who did it, for the history: "jane (resolve token)". */
     String who() {
         return operator + " (" + role + " token)";
-    }
-
-    private static String fromHeader(String header) {
-        if (header == null) {
-            return DEFAULT_OPERATOR;
-        }
-        if (!printable(header, Ids.MAX_NAME_CHARS)) {
-            throw ApiException.badRequest(OPERATOR_HEADER + " must be 1.." + Ids.MAX_NAME_CHARS + " printable ASCII characters");
-        }
-        return header;
     }
 
     private static byte[] body(HttpServletRequest request) {

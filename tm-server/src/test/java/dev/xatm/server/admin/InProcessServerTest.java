@@ -46,6 +46,10 @@ import static org.assertj.core.api.Assertions.assertThat;
         "tm.server.port=0",
         "tm.server.auth-token=" + InProcessServerTest.CLIENT_TOKEN,
         "tm.server.admin-token=" + InProcessServerTest.ADMIN_TOKEN,
+        "tm.server.admin-read-token=" + InProcessServerTest.READ_TOKEN,
+        "tm.server.operators.jane.token=" + InProcessServerTest.JANE_TOKEN,
+        "tm.server.operators.jane.role=resolve",
+        "tm.server.operators.joe.token=" + InProcessServerTest.JOE_TOKEN,
         "tm.server.tick-ms=20",
         "tm.server.retry-initial-ms=100",
         "tm.server.retry-max-ms=400",
@@ -57,6 +61,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class InProcessServerTest {
     static final String CLIENT_TOKEN = "client-token-0123456789abcdef";
     static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
+    /** tm.server.admin-read-token: operator "admin-read", read role. */
+    static final String READ_TOKEN = "read-token-0123456789abcdef";
+    /** tm.server.operators.jane: resolve role. */
+    static final String JANE_TOKEN = "jane-token-0123456789abcdef";
+    /** tm.server.operators.joe: no role given, so read. */
+    static final String JOE_TOKEN = "joe-token-0123456789abcdef";
     static final AtomicInteger SEQ = new AtomicInteger();
     private static final Path DATA_DIR = tempDir();
     static final List<Integer> HALTS = new CopyOnWriteArrayList<>();

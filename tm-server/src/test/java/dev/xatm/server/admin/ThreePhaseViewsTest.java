@@ -118,7 +118,7 @@ class ThreePhaseViewsTest extends InProcessServerTest {
     }
 
     private double metric(String nameAndLabels) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/actuator/prometheus")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/actuator/prometheus")).header("Authorization", "Bearer " + READ_TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         Matcher m = Pattern.compile("(?m)^" + nameAndLabels + " (\\S+)$").matcher(r.body());
         assertThat(m.find()).as(nameAndLabels + " in\n" + r.body()).isTrue();

@@ -218,10 +218,10 @@ class CrashPointIT extends ServerItSupport {
         await("listed in doubt").atMost(CONVERGE).until(() -> admin().inDoubt().contains(t.gtrid()));
         String inDoubt = admin().get("/api/v1/transactions/in-doubt").body();
         assertThat(JsonPath.<List<String>>read(inDoubt, "$[0].reasons[*].kind")).contains("AGENT_GONE");
-        HttpResponse<String> rollback = admin().post("/api/v1/transactions/" + t.gtrid() + "/rollback", "{\"operator\":\"it-operator\"}");
+        HttpResponse<String> rollback = admin().post("/api/v1/transactions/" + t.gtrid() + "/rollback", "{\"reason\":\"it: crash point\"}");
         assertThat(rollback.statusCode()).isEqualTo(409);
         assertThat((String) JsonPath.read(rollback.body(), "$.error")).isEqualTo("conflict");
-        HttpResponse<String> forced = admin().post("/api/v1/transactions/" + t.gtrid() + "/commit", "{\"operator\":\"it-operator\"}");
+        HttpResponse<String> forced = admin().post("/api/v1/transactions/" + t.gtrid() + "/commit", "{\"reason\":\"it: crash point\"}");
         assertThat(forced.statusCode()).isEqualTo(200);
 
         TestAgent restarted = startAgent("agent-bca");

@@ -80,8 +80,8 @@ class CrashRecoveryIT extends ServerItSupport {
         TestAgent agent = startAgent("agent-op");
         Txn t = beginOnBothDatabases(agent, 60_000);
         String path = "/api/v1/transactions/" + t.gtrid();
-        assertThat(admin().post(path + "/commit", "{\"operator\":\"it-operator\"}").statusCode()).isEqualTo(409);
-        assertThat(admin().post(path + "/rollback", "{\"operator\":\"it-operator\",\"reason\":\"INC-7 stuck order\"}").statusCode())
+        assertThat(admin().post(path + "/commit", "{\"reason\":\"INC-7 try commit\"}").statusCode()).isEqualTo(409);
+        assertThat(admin().post(path + "/rollback", "{\"reason\":\"INC-7 stuck order\"}").statusCode())
                 .isEqualTo(200);
         assertRolledBackEverywhere(t);
 
@@ -94,7 +94,7 @@ class CrashRecoveryIT extends ServerItSupport {
         assertThat(com.jayway.jsonpath.JsonPath.<List<String>>read(detail, "$.history[*].kind"))
                 .containsExactly("FORCE_REFUSED", "FORCED_ROLLBACK");
         String rollback = com.jayway.jsonpath.JsonPath.read(detail, "$.history[1].detail");
-        assertThat(rollback).contains("it-operator (admin token)").contains("reason: INC-7 stuck order");
+        assertThat(rollback).contains("admin (resolve token)").contains("reason: INC-7 stuck order");
         assertThat(agent.violations()).isEmpty();
     }
 

@@ -46,7 +46,7 @@ class RecoveryConnectionIT extends ServerItSupport {
 
         AdminClient admin = new AdminClient(server);
         await("listed in doubt").atMost(CONVERGE).until(() -> admin.inDoubt().contains(t.gtrid()));
-        HttpResponse<String> forced = admin.post("/api/v1/transactions/" + t.gtrid() + "/commit", "{\"operator\":\"it\"}");
+        HttpResponse<String> forced = admin.post("/api/v1/transactions/" + t.gtrid() + "/commit", "{\"reason\":\"it: agent gone for good\"}");
         assertThat(forced.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(forced.body(), "$.message")).contains("recovery connection");
         assertThat(forced.body()).doesNotContain(pg.url()).doesNotContain(maria.url());
@@ -76,7 +76,7 @@ class RecoveryConnectionIT extends ServerItSupport {
         assertThat(prepared(pg)).containsExactly(t.pgXid());
 
         AdminClient admin = new AdminClient(server);
-        HttpResponse<String> forced = admin.post("/api/v1/transactions/" + t.gtrid() + "/rollback", "{\"operator\":\"it\"}");
+        HttpResponse<String> forced = admin.post("/api/v1/transactions/" + t.gtrid() + "/rollback", "{\"reason\":\"it: agent gone for good\"}");
         assertThat(forced.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(forced.body(), "$.message")).contains("recovery connection");
         assertRolledBackEverywhere(t);

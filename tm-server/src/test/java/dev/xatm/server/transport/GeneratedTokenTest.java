@@ -35,6 +35,10 @@ class GeneratedTokenTest {
             assertThat(file).exists();
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
             String token = Files.readString(file).strip();
+            assertThat(token).hasSizeGreaterThanOrEqualTo(dev.xatm.protocol.TokenRule.MIN_LENGTH);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(f -> f.getFileName().toString())).as("no temporary token file is left").noneMatch(n -> n.endsWith(".tmp"));
+            }
 
             ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", ctx.getBean(GrpcServer.class).port()).usePlaintext().build();
             try {

@@ -71,6 +71,7 @@ import static org.awaitility.Awaitility.await;
         "server.port=0",
         "tm.server.port=0",
         "tm.server.auth-token=" + TmServerGrpcTest.TOKEN,
+        "tm.server.admin-read-token=" + TmServerGrpcTest.READ_TOKEN,
         "tm.server.tick-ms=20",
         "tm.server.retry-initial-ms=100",
         "tm.server.retry-max-ms=400",
@@ -79,6 +80,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(OutputCaptureExtension.class)
 class TmServerGrpcTest {
     static final String TOKEN = "test-token-0123456789abcdef";
+    static final String READ_TOKEN = "read-token-0123456789abcdef";
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static final Path DATA_DIR = tempDir();
 
@@ -148,8 +150,11 @@ class TmServerGrpcTest {
         assertThat(intruder.ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
 
         assertThat(client.getStatus(status("g-auth")).getStatus()).isEqualTo(TxnStatus.UNKNOWN); // nothing was begun
-        assertThat(output).contains("Refused xatm.v1.Coordinator/GetStatus from").contains("Refused xatm.v1.Coordinator/Begin from")
+        // Three refusals of one client address within a minute: one WARN line, the others only counted.
+        assertThat(output).contains("Refused xatm.v1.Coordinator/GetStatus from")
+                .doesNotContain("Refused xatm.v1.Coordinator/Begin from").doesNotContain("Refused xatm.v1.Coordinator/Connect from")
                 .doesNotContain("wrong-token-value-123").doesNotContain(TOKEN);
+        assertThat(output.getAll().lines().filter(l -> l.contains("Refused xatm.v1.Coordinator/"))).hasSize(1);
     }
 
     // ---------------------------------------------------------------- bad requests change nothing
@@ -319,11 +324,38 @@ class TmServerGrpcTest {
 
     // ---------------------------------------------------------------- health
 
+    /**
+     * Health answers anyone with the status alone (probes need no token) and shows the coordinator's
+     * details only to a caller with an admin token; the Prometheus scrape needs one.
+     */
     @Test
-    void healthShowsTheCoordinatorComponent() throws Exception {
+    void healthShowsTheCoordinatorComponentToAnAdminToken() throws Exception {
         FakeAgent a = agent("agent-health", false).connect(async);
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpResponse<String> anonymous = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(200);
+        assertThat((String) JsonPath.read(anonymous.body(), "$.status")).isEqualTo("UP");
+        assertThat(anonymous.body()).doesNotContain("components").doesNotContain("coordinator").doesNotContain("details");
+        for (String probe : new String[] {"/actuator/health/liveness", "/actuator/health/readiness"}) {
+            assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + probe)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).as(probe).isEqualTo(200);
+        }
+        assertThat(HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        assertThat(HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus"))
+                        .header("Authorization", "Bearer " + TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).as("the client token opens no admin endpoint").isEqualTo(401);
+        assertThat(HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus"))
+                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).contains("xatm_");
+
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health"))
+                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -337,7 +369,8 @@ class TmServerGrpcTest {
         assertThat(body).doesNotContain(TOKEN).doesNotContain(a.agentId);
 
         HttpResponse<String> env = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/env")).build(),
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/env"))
+                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(env.statusCode()).isEqualTo(404);
     }
