@@ -29,7 +29,9 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 
 /**
  * Certificates made at test time, so no key material is ever committed: a certificate authority, a
@@ -97,6 +99,58 @@ public record TestCertificates(Path dir) {
     /** PKCS#8, unencrypted. */
     public Path clientKey() {
         return dir.resolve("client.key");
+    }
+
+    /**
+     * Spring Boot properties declaring SSL bundle {@code name} for a server: its certificate and key,
+     * and with {@code trustClients} our CA as truststore (to check client certificates).
+     */
+    public List<String> serverBundle(String name, boolean trustClients) {
+        List<String> p = new ArrayList<>();
+        p.add(pem(name, "keystore.certificate", serverCertificate()));
+        p.add(pem(name, "keystore.private-key", serverKey()));
+        if (trustClients) {
+            p.add(pem(name, "truststore.certificate", caCertificate()));
+        }
+        return p;
+    }
+
+    /**
+     * Spring Boot properties declaring SSL bundle {@code name} for a client trusting {@code ca}
+     * ({@link #caCertificate()} or {@link #otherCaCertificate()}), and with {@code certificate} showing
+     * the client certificate.
+     */
+    public List<String> clientBundle(String name, Path ca, boolean certificate) {
+        List<String> p = new ArrayList<>();
+        p.add(pem(name, "truststore.certificate", ca));
+        if (certificate) {
+            p.add(pem(name, "keystore.certificate", clientCertificate()));
+            p.add(pem(name, "keystore.private-key", clientKey()));
+        }
+        return p;
+    }
+
+    /** A JDK TLS context trusting only {@code ca}, for {@link java.net.http.HttpClient} and the like. */
+    public static javax.net.ssl.SSLContext trusting(Path ca) {
+        try (var in = Files.newInputStream(ca)) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            store.load(null, null);
+            store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + ca, e);
+        }
+    }
+
+    private static String pem(String bundle, String key, Path file) {
+        return "spring.ssl.bundle.pem." + bundle + "." + key + "=file:" + file.toAbsolutePath();
     }
 
     private record Issued(KeyPair keys, X509CertificateHolder certificate) {

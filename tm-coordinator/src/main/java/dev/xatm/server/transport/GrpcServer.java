@@ -158,6 +158,15 @@ public final class GrpcServer implements SmartLifecycle {
         return server != null;
     }
 
+    /** The bound address and port (the port the system picked, for tm.server.port=0). */
+    public InetSocketAddress address() {
+        Server s = server;
+        if (s == null) {
+            throw new IllegalStateException("the gRPC server is not running");
+        }
+        return (InetSocketAddress) s.getListenSockets().get(0);
+    }
+
     /** The bound port: the configured one, or the one the system picked for tm.server.port=0. */
     public int port() {
         Server s = server;
