@@ -325,7 +325,8 @@ public record TmServerProperties(
         if (v.startsWith("[") && v.endsWith("]")) {
             v = v.substring(1, v.length() - 1); // [::1] as well as ::1
         }
-        if (!v.matches("[A-Za-z0-9._\\-]{1,253}|[0-9A-Fa-f:.]{2,60}(%[A-Za-z0-9]{1,32})?")) {
+        // a host name, or an IPv6 literal (at least two colons, so "host:port" is not mistaken for one)
+        if (!v.matches("[A-Za-z0-9._\\-]{1,253}|(?=.*:.*:)[0-9A-Fa-f:.]{2,60}(%[A-Za-z0-9]{1,32})?")) {
             throw new IllegalArgumentException("tm.server.bind-address must be an IP address or a host name of this machine,"
                     + " without a port (that is tm.server.port), got '" + value + "'");
         }
