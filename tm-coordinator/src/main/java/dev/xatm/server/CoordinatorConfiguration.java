@@ -7,6 +7,10 @@ import dev.xatm.server.transport.AgentRegistry;
 import dev.xatm.server.transport.AuthInterceptor;
 import dev.xatm.server.transport.CoordinatorService;
 import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.server.transport.ServerTls;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -25,9 +29,15 @@ import org.springframework.context.annotation.Import;
 @Import(CoordinatorEngineConfiguration.class)
 public class CoordinatorConfiguration {
 
-    /** The Netty listener on {@code tm.server.port}. */
+    /**
+     * The Netty listener on {@code tm.server.bind-address}:{@code tm.server.port}, with TLS from the
+     * Spring Boot SSL bundle {@code tm.server.tls.bundle} when one is named.
+     */
     @Bean
-    GrpcServer grpcServer(TmServerProperties properties, CoordinatorService service, AuthInterceptor auth, AgentRegistry agents) {
-        return new GrpcServer(properties.port(), properties.keepaliveMs(), properties.maxInboundMessageBytes(), service, auth, agents);
+    GrpcServer grpcServer(TmServerProperties properties, CoordinatorService service, AuthInterceptor auth, AgentRegistry agents,
+                          ObjectProvider<SslBundles> sslBundles) {
+        SslContext tls = properties.tls().enabled() ? ServerTls.context(properties.tls(), sslBundles.getIfAvailable()) : null;
+        return new GrpcServer(properties.listenAddress(), tls, properties.keepaliveMs(), properties.maxInboundMessageBytes(),
+                service, auth, agents);
     }
 }

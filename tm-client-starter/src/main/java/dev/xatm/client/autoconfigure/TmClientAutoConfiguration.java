@@ -5,6 +5,7 @@ import dev.xatm.client.GlobalTransactional;
 import dev.xatm.client.agent.Agent;
 import dev.xatm.client.agent.AgentListener;
 import dev.xatm.client.agent.AgentSettings;
+import dev.xatm.client.coordinator.ChannelTls;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.CoordinatorChannels;
@@ -45,6 +46,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -85,7 +89,8 @@ public class TmClientAutoConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    CoordinatorChannels tmCoordinatorChannels(ObjectProvider<CoordinatorChannel> embedded, TmClientProperties properties) {
+    CoordinatorChannels tmCoordinatorChannels(ObjectProvider<CoordinatorChannel> embedded, TmClientProperties properties,
+                                              ObjectProvider<SslBundles> sslBundles) {
         CoordinatorChannel inProcess = embedded.getIfAvailable();
         if (inProcess != null) {
             return CoordinatorChannels.fixed(inProcess);
@@ -97,7 +102,30 @@ public class TmClientAutoConfiguration {
                     + "with a running tm-server and set tm.client.server-address and tm.client.auth-token.");
         }
         return CoordinatorChannels.remote(ServerAddresses.parse(properties.getServerAddress()), properties.getAuthToken(),
-                properties.getKeepaliveMs());
+                properties.getKeepaliveMs(), channelTls(properties.getTls(), sslBundles));
+    }
+
+    /** tm.client.tls.*: null for plaintext; the bundle is looked up now, so a wrong name stops start-up naming it. */
+    private static ChannelTls channelTls(TmClientProperties.Tls tls, ObjectProvider<SslBundles> sslBundles) {
+        if (!tls.isOn()) {
+            return null;
+        }
+        String name = tls.getBundle() == null || tls.getBundle().isBlank() ? null : tls.getBundle().trim();
+        SslBundle bundle = null;
+        if (name != null) {
+            SslBundles bundles = sslBundles.getIfAvailable();
+            if (bundles == null) {
+                throw new IllegalStateException("tm.client.tls.bundle=" + name + " needs Spring Boot's SSL bundles (spring.ssl.bundle.*),"
+                        + " which this application does not configure");
+            }
+            try {
+                bundle = bundles.getBundle(name);
+            } catch (NoSuchSslBundleException e) {
+                throw new IllegalStateException("tm.client.tls.bundle names SSL bundle '" + name + "', which is not declared: add"
+                        + " spring.ssl.bundle.pem." + name + ".truststore.certificate (the CA of the tm-servers' certificates)", e);
+            }
+        }
+        return ChannelTls.of(bundle, name, tls.getAuthority());
     }
 
     /** Each call to the server that owns its gtrid (the agent knows which are connected). */

@@ -78,6 +78,47 @@ public class TmClientProperties {
         }
     }
 
+    /** TLS of the connections to the tm-servers (remote mode), under tm.client.tls. */
+    public static class Tls {
+        /** Whether the channels to the tm-servers speak TLS. Unset: on exactly when tm.client.tls.bundle is set. On without a bundle: the JVM's default trusted authorities, no client certificate. */
+        private Boolean enabled;
+
+        /** Name of a Spring Boot SSL bundle (spring.ssl.bundle.pem.<name>.* or .jks.<name>.*): its truststore holds the CA that signed the tm-servers' certificates, its keystore (optional) the client certificate and key for mutual TLS (tm.server.tls.client-auth=require). */
+        private String bundle;
+
+        /** The host name checked against every tm-server's certificate instead of the host of its address (e.g. when servers are dialled by IP but certificates name a DNS name). Unset: each address's own host. */
+        private String authority;
+
+        /** Whether TLS is on: the explicit setting, or else whether a bundle is named. */
+        public boolean isOn() {
+            return enabled != null ? enabled : bundle != null && !bundle.isBlank();
+        }
+
+        public Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getBundle() {
+            return bundle;
+        }
+
+        public void setBundle(String bundle) {
+            this.bundle = bundle;
+        }
+
+        public String getAuthority() {
+            return authority;
+        }
+
+        public void setAuthority(String authority) {
+            this.authority = authority;
+        }
+    }
+
     /** Whether the starter is active at all. When false, data sources are left alone and @GlobalTransactional is not applied. */
     private boolean enabled = true;
 
@@ -167,6 +208,13 @@ public class TmClientProperties {
 
     /** TM-XID header signing. */
     private final Propagation propagation = new Propagation();
+
+    /** TLS to the tm-servers. */
+    private final Tls tls = new Tls();
+
+    public Tls getTls() {
+        return tls;
+    }
 
     public Duration getRecoveryInterval() {
         return recoveryInterval;
@@ -402,6 +450,9 @@ public class TmClientProperties {
         }
         if (reconnectBackoffMaxMs < reconnectBackoffInitialMs) {
             throw new IllegalArgumentException("tm.client.reconnect-backoff-max-ms must be >= tm.client.reconnect-backoff-initial-ms");
+        }
+        if (tls.authority != null && !tls.authority.isBlank() && !tls.isOn()) {
+            throw new IllegalArgumentException("tm.client.tls.authority is set but TLS is off: set tm.client.tls.bundle (or tm.client.tls.enabled=true)");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.xatm.client.coordinator;
 
 import dev.xatm.protocol.TokenRule;
+import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -45,9 +46,16 @@ public final class CoordinatorChannel implements AutoCloseable {
     private volatile ManagedChannel managed;
     private boolean closed; // guarded by this
 
+    /** A plaintext channel. */
     public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
+        this(addresses, authToken, keepaliveMillis, null);
+    }
+
+    /** With {@code tls} null, plaintext; otherwise TLS to every address ({@code tm.client.tls.*}). */
+    public CoordinatorChannel(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis, ChannelTls tls) {
         // the token is checked before the channel exists, so a refused configuration leaks no channel
-        this(requireRemoteToken(authToken), "tm-server at " + describe(addresses), describe(addresses), () -> remote(addresses, keepaliveMillis));
+        this(requireRemoteToken(authToken), "tm-server at " + describe(addresses) + (tls == null ? "" : " (TLS)"), describe(addresses),
+                () -> remote(addresses, keepaliveMillis, tls));
     }
 
     private CoordinatorChannel(String authToken, String description, String address, Supplier<ManagedChannel> connector) {
@@ -93,11 +101,16 @@ public final class CoordinatorChannel implements AutoCloseable {
         return authToken;
     }
 
-    private static ManagedChannel remote(List<InetSocketAddress> addresses, long keepaliveMillis) {
+    private static ManagedChannel remote(List<InetSocketAddress> addresses, long keepaliveMillis, ChannelTls tls) {
         NettyChannelBuilder builder = addresses.size() == 1
                 ? NettyChannelBuilder.forAddress(addresses.get(0).getHostString(), addresses.get(0).getPort())
-                : nameResolved(addresses);
-        return builder.usePlaintext()
+                : nameResolved(addresses, tls == null || tls.authorityOverride() == null);
+        if (tls == null) {
+            builder.usePlaintext();
+        } else {
+            tls.applyTo(builder);
+        }
+        return builder
                 // gRPC raises a client ping interval under 10 s to 10 s anyway; said here so nobody reads
                 // 5 s into it. The ack timeout is taken as given.
                 .keepAliveTime(Math.max(MIN_PING_INTERVAL_MILLIS, keepaliveMillis), TimeUnit.MILLISECONDS)
@@ -181,7 +194,7 @@ public final class CoordinatorChannel implements AutoCloseable {
     }
 
     @SuppressWarnings("deprecation") // nameResolverFactory: the simplest way to hand gRPC a fixed address list
-    private static NettyChannelBuilder nameResolved(List<InetSocketAddress> addresses) {
+    private static NettyChannelBuilder nameResolved(List<InetSocketAddress> addresses, boolean authorityPerAddress) {
         NameResolver.Factory factory = new NameResolver.Factory() {
             @Override
             public NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
@@ -194,8 +207,14 @@ public final class CoordinatorChannel implements AutoCloseable {
                     @Override
                     public void start(Listener2 listener) {
                         // one group per address: pick_first tries them in order
+                        // Each address carries its own authority, so TLS checks every server's
+                        // certificate against the host dialled, not against the first address's.
+                        // Not with tm.client.tls.authority: gRPC prefers an address's authority to
+                        // the channel's override.
                         List<EquivalentAddressGroup> groups = addresses.stream()
-                                .map(a -> new EquivalentAddressGroup(new InetSocketAddress(a.getHostString(), a.getPort())))
+                                .map(a -> new EquivalentAddressGroup(new InetSocketAddress(a.getHostString(), a.getPort()),
+                                        authorityPerAddress ? Attributes.newBuilder().set(EquivalentAddressGroup.ATTR_AUTHORITY_OVERRIDE,
+                                                a.getHostString() + ":" + a.getPort()).build() : Attributes.EMPTY))
                                 .toList();
                         listener.onResult(ResolutionResult.newBuilder().setAddresses(groups).build());
                     }

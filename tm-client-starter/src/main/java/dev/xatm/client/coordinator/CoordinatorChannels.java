@@ -25,14 +25,19 @@ public final class CoordinatorChannels implements AutoCloseable {
         this.opener = opener;
     }
 
-    /** One channel per address of {@code tm.client.server-address}, and the same settings for announced ones. */
-    public static CoordinatorChannels remote(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis) {
+    /**
+     * One channel per address of {@code tm.client.server-address}, and the same settings (token,
+     * keep-alive, TLS) for announced ones.
+     *
+     * @param tls null for plaintext, else the TLS of every channel
+     */
+    public static CoordinatorChannels remote(List<InetSocketAddress> addresses, String authToken, long keepaliveMillis, ChannelTls tls) {
         List<CoordinatorChannel> channels = new java.util.ArrayList<>();
         for (InetSocketAddress a : addresses) {
-            channels.add(new CoordinatorChannel(List.of(a), authToken, keepaliveMillis));
+            channels.add(new CoordinatorChannel(List.of(a), authToken, keepaliveMillis, tls));
         }
         return new CoordinatorChannels(channels, address -> new CoordinatorChannel(ServerAddresses.parse(address).subList(0, 1),
-                authToken, keepaliveMillis));
+                authToken, keepaliveMillis, tls));
     }
 
     /** Exactly these channels; announced servers get none. */

@@ -65,6 +65,9 @@ import java.util.Map;
  *                                 whose client names none
  * @param threePhase               the timeouts of three-phase commit, coordinator and participant side
  * @param log                      how long the transaction log may stall before the coordinator acts
+ * @param bindAddress              the address (IP or host name) the gRPC port listens on; unset = every
+ *                                 interface. The admin HTTP port has Spring Boot's own {@code server.address}
+ * @param tls                      TLS on the gRPC port ({@code tm.server.tls.*})
  */
 @ConfigurationProperties("tm.server")
 public record TmServerProperties(
@@ -94,7 +97,9 @@ public record TmServerProperties(
         @DefaultValue("10000") int queueCapacity,
         @DefaultValue("two-phase") String defaultProtocol,
         @DefaultValue ThreePhase threePhase,
-        @DefaultValue LogSettings log) {
+        @DefaultValue LogSettings log,
+        String bindAddress,
+        @DefaultValue Tls tls) {
 
     /**
      * How agents reach this server: {@code tm.server.advertised-address}, or this host's name and the
@@ -339,6 +344,73 @@ public record TmServerProperties(
         if (threePhase == null) {
             threePhase = new ThreePhase(10_000, 10_000, 30_000, 30_000);
         }
+        bindAddress = checkBindAddress(bindAddress);
+        if (tls == null) {
+            tls = new Tls(null, null, null);
+        }
+    }
+
+    /**
+     * {@code tm.server.tls.*}: TLS on the gRPC port, its key material from a Spring Boot SSL bundle
+     * ({@code spring.ssl.bundle.pem.<name>.*} or {@code .jks.<name>.*}), the same mechanism as the
+     * admin port's {@code server.ssl.bundle}.
+     *
+     * @param enabled    whether the gRPC port speaks TLS; unset = on exactly when a bundle is named
+     * @param bundle     the SSL bundle holding the server's certificate and key (keystore) and, for
+     *                   client authentication, the CA that signed the clients' certificates (truststore)
+     * @param clientAuth {@code none}, {@code optional} (a client certificate is checked when one is sent)
+     *                   or {@code require} (mutual TLS: a client without a certificate our truststore
+     *                   accepts cannot connect)
+     */
+    public record Tls(Boolean enabled, String bundle, @DefaultValue("none") ClientAuth clientAuth) {
+        public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+        public Tls {
+            bundle = bundle == null || bundle.isBlank() ? null : bundle.trim();
+            enabled = enabled == null ? bundle != null : enabled;
+            clientAuth = clientAuth == null ? ClientAuth.NONE : clientAuth;
+            if (enabled && bundle == null) {
+                throw new IllegalArgumentException("tm.server.tls.enabled=true needs tm.server.tls.bundle: the name of a Spring Boot"
+                        + " SSL bundle (spring.ssl.bundle.pem.<name>.keystore.certificate and .private-key) with the server's"
+                        + " certificate and key");
+            }
+            if (!enabled && clientAuth != ClientAuth.NONE) {
+                throw new IllegalArgumentException("tm.server.tls.client-auth=" + clientAuth.name().toLowerCase(Locale.ROOT)
+                        + " needs TLS on the gRPC port: set tm.server.tls.bundle");
+            }
+        }
+    }
+
+    /** {@code tm.server.bind-address}: trimmed, blank = every interface (null); an IP literal or a host name, no port. */
+    private static String checkBindAddress(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String v = value.trim();
+        if (v.startsWith("[") && v.endsWith("]")) {
+            v = v.substring(1, v.length() - 1); // [::1] as well as ::1
+        }
+        // a host name, or an IPv6 literal (at least two colons, so "host:port" is not mistaken for one)
+        if (!v.matches("[A-Za-z0-9._\\-]{1,253}|(?=.*:.*:)[0-9A-Fa-f:.]{2,60}(%[A-Za-z0-9]{1,32})?")) {
+            throw new IllegalArgumentException("tm.server.bind-address must be an IP address or a host name of this machine,"
+                    + " without a port (that is tm.server.port), got '" + value + "'");
+        }
+        return v;
+    }
+
+    /**
+     * Where the gRPC port listens: {@code bind-address} (resolved now, so a name that does not resolve
+     * stops start-up naming the property) and {@code port}; every interface when no address is set.
+     */
+    public java.net.InetSocketAddress listenAddress() {
+        if (bindAddress == null) {
+            return new java.net.InetSocketAddress(port);
+        }
+        java.net.InetSocketAddress address = new java.net.InetSocketAddress(bindAddress, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("tm.server.bind-address '" + bindAddress + "' does not resolve to an address of this machine");
+        }
+        return address;
     }
 
     /** The core's view of these settings. */
@@ -372,6 +444,7 @@ public record TmServerProperties(
                 + ", maxLiveTransactions=" + maxLiveTransactions + ", finishedMemory=" + finishedMemory
                 + ", keepaliveMs=" + keepaliveMs + ", maxInboundMessageBytes=" + maxInboundMessageBytes
                 + ", queueCapacity=" + queueCapacity + ", defaultProtocol=" + defaultProtocol + ", threePhase=" + threePhase
+                + ", bindAddress=" + (bindAddress == null ? "<all interfaces>" : bindAddress) + ", tls=" + tls
                 + ", log=" + log + '}';
     }
 }

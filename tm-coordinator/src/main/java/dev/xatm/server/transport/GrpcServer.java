@@ -5,12 +5,14 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Keep-alive is how the server notices that an agent vanished without closing its stream
  * (process killed, cable pulled): a ping every keepalive-ms that is not answered within
  * keepalive-ms ends the connection, and with it the agent's stream (design notes 8).
+ *
+ * <p>It listens on {@code tm.server.bind-address} (every interface by default), with TLS when
+ * {@code tm.server.tls.*} configures it ({@link ServerTls}). Listening beyond loopback without TLS
+ * puts the bearer token and every vote and decision on the network in clear text: that is allowed
+ * (it is the default, so a first start just works) but logged as one WARN at start.
  */
 public final class GrpcServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
@@ -35,7 +42,9 @@ public final class GrpcServer implements SmartLifecycle {
     /** Before Spring Boot's web server start (DEFAULT_PHASE - 2048) and graceful shutdown (- 1024). */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
-    private final int configuredPort;
+    private final InetSocketAddress configuredAddress;
+    /** null: plaintext. */
+    private final SslContext tls;
     private final long keepaliveMillis;
     private final int maxInboundMessageBytes;
     private final BindableService service;
@@ -45,9 +54,14 @@ public final class GrpcServer implements SmartLifecycle {
     private volatile Server server;
     private ExecutorService executor;
 
-    public GrpcServer(int port, long keepaliveMillis, int maxInboundMessageBytes, BindableService service,
-                      AuthInterceptor auth, AgentRegistry registry) {
-        this.configuredPort = port;
+    /**
+     * @param address where to listen (a wildcard address: every interface); port 0 picks a free one
+     * @param tls     the TLS context of {@link ServerTls}, or null for plaintext
+     */
+    public GrpcServer(InetSocketAddress address, SslContext tls, long keepaliveMillis, int maxInboundMessageBytes,
+                      BindableService service, AuthInterceptor auth, AgentRegistry registry) {
+        this.configuredAddress = address;
+        this.tls = tls;
         this.keepaliveMillis = keepaliveMillis;
         this.maxInboundMessageBytes = maxInboundMessageBytes;
         this.service = service;
@@ -69,7 +83,11 @@ public final class GrpcServer implements SmartLifecycle {
             t.setDaemon(true);
             return t;
         });
-        Server s = NettyServerBuilder.forPort(configuredPort)
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(configuredAddress);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        Server s = builder
                 .executor(executor)
                 .keepAliveTime(keepaliveMillis, TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(keepaliveMillis, TimeUnit.MILLISECONDS)
@@ -85,10 +103,26 @@ public final class GrpcServer implements SmartLifecycle {
             s.start();
         } catch (IOException e) {
             executor.shutdownNow();
-            throw new UncheckedIOException("Cannot listen for gRPC on tm.server.port=" + configuredPort + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("Cannot listen for gRPC on " + describe(configuredAddress) + " (tm.server.bind-address,"
+                    + " tm.server.port): " + e.getMessage(), e);
         }
         server = s;
-        log.info("tm-server gRPC listening on port {}", s.getPort());
+        log.info("tm-server gRPC listening on {} port {}, {}", describe(configuredAddress), s.getPort(),
+                tls == null ? "plaintext" : "TLS");
+        if (exposedInPlaintext(configuredAddress, tls != null)) {
+            log.warn("tm-server gRPC listens on {} without TLS: the auth token and every vote and decision cross the network"
+                    + " in clear text. Turn on TLS with tm.server.tls.bundle (docs/security.md), or listen on loopback only"
+                    + " with tm.server.bind-address=127.0.0.1 when every client runs on this machine", describe(configuredAddress));
+        }
+    }
+
+    /** Whether clients beyond this machine can reach a port that does not speak TLS. */
+    static boolean exposedInPlaintext(InetSocketAddress address, boolean tls) {
+        return !tls && !address.getAddress().isLoopbackAddress();
+    }
+
+    private static String describe(InetSocketAddress address) {
+        return address.getAddress().isAnyLocalAddress() ? "all interfaces" : address.getAddress().getHostAddress();
     }
 
     @Override
@@ -122,6 +156,15 @@ public final class GrpcServer implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return server != null;
+    }
+
+    /** The bound address and port (the port the system picked, for tm.server.port=0). */
+    public InetSocketAddress address() {
+        Server s = server;
+        if (s == null) {
+            throw new IllegalStateException("the gRPC server is not running");
+        }
+        return (InetSocketAddress) s.getListenSockets().get(0);
     }
 
     /** The bound port: the configured one, or the one the system picked for tm.server.port=0. */
