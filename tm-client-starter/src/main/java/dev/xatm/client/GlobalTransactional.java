@@ -14,7 +14,10 @@ import java.lang.annotation.Target;
  *
  * <p>Works on Spring beans called through their proxy (like {@code @Transactional}: a call from the
  * same object bypasses it). When the method also carries {@code @Transactional}, the global
- * transaction is the outer one.
+ * transaction is the outer one. A new global transaction called from inside a local
+ * {@code @Transactional} one that already holds a connection of an enlisted data source is refused
+ * with {@link TmUsageException}: that database would silently stay out of it. Local transactions go
+ * inside, never around.
  */
 @Target({ElementType.METHOD, ElementType.TYPE})
 @Retention(RetentionPolicy.RUNTIME)

@@ -16,6 +16,7 @@ import dev.xatm.client.enlist.BqualMinter;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.DataSourceEnlister;
 import dev.xatm.client.enlist.Enlistment;
+import dev.xatm.client.enlist.LocalTransactionGuard;
 import dev.xatm.client.enlist.ResourceRegistry;
 import dev.xatm.client.enlist.StartupCheck;
 import dev.xatm.client.propagation.PropagationKey;
@@ -23,6 +24,7 @@ import dev.xatm.client.propagation.TmXidClientInterceptor;
 import dev.xatm.client.propagation.TmXidExchangeFilter;
 import dev.xatm.client.propagation.TmXidServletFilter;
 import dev.xatm.client.propagation.TmXidSigner;
+import dev.xatm.client.support.BeginGuard;
 import dev.xatm.client.support.GlobalTransactionInterceptor;
 import dev.xatm.client.support.GlobalTransactionManager;
 import dev.xatm.client.support.OneRoundTripCommit;
@@ -193,7 +195,8 @@ public class TmClientAutoConfiguration {
     @ConditionalOnMissingBean
     GlobalTransactionManager tmGlobalTransactionManager(CoordinatorAccess coordinator, TmClientSettings settings, Agent agent,
                                                         TmClientProperties properties, ObjectProvider<TxMetrics> metrics,
-                                                        ObjectProvider<OneRoundTripCommit> oneRoundTrip) {
+                                                        ObjectProvider<OneRoundTripCommit> oneRoundTrip,
+                                                        ObjectProvider<BeginGuard> beginGuard) {
         // Each gtrid names the deployment's cluster id (from the servers' Welcome), and a connected server as its
         // owner when the servers share a store. The owner only when the calls are routed by it: an application's
         // own CoordinatorAccess decides where its calls go itself.
@@ -201,7 +204,23 @@ public class TmClientAutoConfiguration {
                 properties.getCallTimeoutMs().toMillis(), coordinator instanceof GrpcCoordinatorAccess);
         return new GlobalTransactionManager(coordinator, gtrids,
                 properties.getDefaultTimeoutMs().toMillis(), properties.isWaitForCompletion(), metrics.getIfAvailable(() -> TxMetrics.NONE),
-                properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null);
+                properties.getCommitPath() == TmClientProperties.CommitPath.ONE_ROUND_TRIP ? oneRoundTrip.getObject() : null,
+                beginGuard.getIfAvailable(() -> BeginGuard.NONE));
+    }
+
+    /**
+     * A global transaction must not begin inside a Spring-managed local transaction that already holds
+     * a connection of an enlisted data source: that database would silently stay out of it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.springframework.transaction.support.TransactionSynchronizationManager",
+            "org.springframework.jdbc.datasource.DelegatingDataSource"})
+    static class LocalTransactionGuardConfiguration {
+        @Bean
+        @ConditionalOnMissingBean(BeginGuard.class)
+        LocalTransactionGuard tmLocalTransactionGuard(ResourceRegistry registry) {
+            return new LocalTransactionGuard(registry::all);
+        }
     }
 
     /** Used only with tm.client.commit-path=one-round-trip. */

@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The machinery behind {@code @GlobalTransactional} and {@code GlobalTransactionTemplate}: applies
@@ -43,6 +44,8 @@ public final class GlobalTransactionManager {
     private final TxMetrics metrics;
     /** Null: every transaction is begun at the coordinator and its branches registered (tm.client.commit-path=strict). */
     private final OneRoundTripCommit oneRoundTrip;
+    /** Asked before every new global transaction; refuses one that part of its work would silently escape. */
+    private final BeginGuard beginGuard;
 
     public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
                                     boolean waitForCompletion, TxMetrics metrics) {
@@ -51,12 +54,19 @@ public final class GlobalTransactionManager {
 
     public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
                                     boolean waitForCompletion, TxMetrics metrics, OneRoundTripCommit oneRoundTrip) {
+        this(coordinator, gtrids, defaultTimeoutMillis, waitForCompletion, metrics, oneRoundTrip, BeginGuard.NONE);
+    }
+
+    public GlobalTransactionManager(CoordinatorAccess coordinator, GtridMinter gtrids, long defaultTimeoutMillis,
+                                    boolean waitForCompletion, TxMetrics metrics, OneRoundTripCommit oneRoundTrip,
+                                    BeginGuard beginGuard) {
         this.coordinator = coordinator;
         this.gtrids = gtrids;
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.waitForCompletion = waitForCompletion;
         this.metrics = metrics;
         this.oneRoundTrip = oneRoundTrip;
+        this.beginGuard = Objects.requireNonNull(beginGuard, "beginGuard");
     }
 
     public <T, E extends Throwable> T execute(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
@@ -107,6 +117,9 @@ public final class GlobalTransactionManager {
     }
 
     private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work) throws E {
+        // only here, where a new transaction starts: a joining or non-transactional scope starts nothing
+        // that could be left out, and must keep working inside a local transaction
+        beginGuard.checkBeforeBegin(def);
         long timeoutMillis = def.timeoutMs() > 0 ? def.timeoutMs() : defaultTimeoutMillis;
         String gtrid = gtrids.next();
         // from Begin to the outcome, this thread's log lines carry the gtrid (see XidMdc)
