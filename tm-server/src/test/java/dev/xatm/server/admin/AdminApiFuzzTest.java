@@ -229,7 +229,7 @@ class AdminApiFuzzTest {
                         "{\"reason\":{\"a\":1}}", "{\"operator\":\"jane\",\"force\":true}"));
         Arbitrary<String> arrays = scalar.list().ofMaxSize(5).map(l -> "[" + String.join(",", l) + "]");
         Arbitrary<String> deep = Arbitraries.integers().between(100, 5_000).map(n -> "[".repeat(n) + "]".repeat(n));
-        Arbitrary<String> oversize = Arbitraries.integers().between(4_000, 300_000)
+        Arbitrary<String> oversize = Arbitraries.integers().between(4_000, 40_000)
                 .map(n -> "{\"operator\":\"" + "a".repeat(n) + "\"}");
         return Arbitraries.frequencyOf(
                 Tuple.of(5, Arbitraries.just(NONE)),
