@@ -11,6 +11,9 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +34,9 @@ import java.util.zip.CRC32C;
  *              branchCount x (str bqual, str resourceId, str agentId, u8 result: 3 HEURCOM, 4 HEURRB, 5 HEURMIX)
  *   str = u16 byteLength + UTF-8 bytes; byteLength 0xFFFF means null
  * </pre>
- * Decoding is strict: unknown type, a length past the end, trailing bytes or an identifier the core
- * would reject all make the record bad. A frame whose CRC matched but whose payload does not parse
+ * Decoding is strict: unknown type, a length past the end, trailing bytes, a string that is not valid
+ * UTF-8 or an identifier the core would reject all make the record bad, so a payload that decodes is
+ * exactly the encoding of the record it decodes to. A frame whose CRC matched but whose payload does not parse
  * is treated like any other corrupt frame.
  *
  * <p>Stateless and thread-safe.
@@ -220,7 +224,14 @@ final class RecordCodec {
         }
         byte[] b = new byte[length];
         in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
+        try {
+            // Strict: new String(bytes, UTF_8) would turn malformed bytes into U+FFFD, a different
+            // string than was written, which a checkpoint would then re-encode as if it were the original.
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadRecordException("a string field is not valid UTF-8");
+        }
     }
 
     /** A payload that does not decode to a valid record. Checked: recovery must decide what it means. */

@@ -36,6 +36,17 @@ class RecordCodecTest {
         }
     }
 
+    /**
+     * A string field that is not valid UTF-8 is a bad record, not a name with U+FFFD in it that a
+     * checkpoint would write back as different bytes (found by LogDecoderFuzzTest).
+     */
+    @Test
+    void aStringThatIsNotUtf8IsABadRecord() {
+        // Decision, gtrid "g1", name = the single byte 0xFF, no branches
+        assertThatThrownBy(() -> RecordCodec.decode(HexFormat.of().parseHex("01" + "0002" + "6731" + "0001" + "ff" + "0000")))
+                .isInstanceOf(RecordCodec.BadRecordException.class).hasMessageContaining("UTF-8");
+    }
+
     /** Pins the on-disk bytes of both record types: changing them needs a new format version. */
     @Test
     void encodingIsTheDocumentedFormat() {

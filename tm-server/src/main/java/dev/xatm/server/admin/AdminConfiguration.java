@@ -91,6 +91,16 @@ public class AdminConfiguration {
         }));
     }
 
+    /** Before anything reads a body: a malformed or wildcard Content-Type is a 415, on every path. */
+    @Bean
+    FilterRegistrationBean<ContentTypeFilter> contentTypeFilter() {
+        FilterRegistrationBean<ContentTypeFilter> registration = new FilterRegistrationBean<>(new ContentTypeFilter());
+        registration.addUrlPatterns("/*");
+        registration.setName("contentTypeFilter");
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 100);
+        return registration;
+    }
+
     @Bean
     AdminCredentials adminCredentials(TmServerProperties properties, AdminToken adminToken, ClientAuthToken clientToken) {
         return AdminCredentials.of(properties, adminToken.token(), clientToken);

@@ -20,6 +20,12 @@ public class AdminErrorController implements ErrorController {
     @RequestMapping("${server.error.path:${error.path:/error}}")
     public void error(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
+        if (code == null) {
+            // Not an error dispatch: a client asked for /error itself, a path like any other that holds
+            // nothing (found by the admin API fuzz test, which got 500 here).
+            Problems.write(response, Problems.of(404));
+            return;
+        }
         int status = code instanceof Integer i ? i : 500;
         if (status < 400) {
             status = 500;
