@@ -223,7 +223,7 @@ class ReadOnlyVoteTest {
         }
     }
 
-    private static final class NoCoordinator implements CoordinatorAccess {
+    static final class NoCoordinator implements CoordinatorAccess {
         @Override
         public void begin(String gtrid, String name, long timeoutMillis, dev.xatm.client.CommitProtocol protocol) {
         }
