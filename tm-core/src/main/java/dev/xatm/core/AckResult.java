@@ -14,10 +14,15 @@ public enum AckResult {
     /** The database had already rolled the branch back on its own (XA_HEURRB). */
     HEURISTIC_ROLLBACK,
     /** The database committed part of the branch and rolled back the rest (XA_HEURMIX). */
-    HEURISTIC_MIXED;
+    HEURISTIC_MIXED,
+    /**
+     * Nobody knows what became of the branch: the database said so (XA_HEURHAZ), or the branch, known to
+     * be prepared, vanished from its database without our commit (a manual rollback, say).
+     */
+    HEURISTIC_HAZARD;
 
-    /** True for the outcomes a database decided on its own, which only an operator can reconcile. */
+    /** True for the outcomes a database decided on its own (or lost), which only an operator can reconcile. */
     public boolean isHeuristic() {
-        return this == HEURISTIC_COMMIT || this == HEURISTIC_ROLLBACK || this == HEURISTIC_MIXED;
+        return this == HEURISTIC_COMMIT || this == HEURISTIC_ROLLBACK || this == HEURISTIC_MIXED || this == HEURISTIC_HAZARD;
     }
 }

@@ -718,7 +718,7 @@ public final class Agent implements AutoCloseable {
                 || (b.inDoubt() && command == Branch.Command.ROLLBACK)) {
             boolean commit = command == Branch.Command.COMMIT;
             Branch.Answer answer = recoverer.finish(b.xid(), commit, b.resource());
-            if (answer == Branch.Answer.DONE) {
+            if (answer.endsPhaseTwo()) {
                 b.finishedByXid(commit);
                 listener.settledByRecovery("in_doubt");
             }
@@ -740,7 +740,7 @@ public final class Agent implements AutoCloseable {
     /** Phase 2 by xid of a branch this agent does not hold (found by XA RECOVER, or forgotten). */
     private Branch.Answer finishUnheld(TmXid xid, boolean commit) {
         Branch.Answer answer = recoverer.finish(xid, commit, null);
-        if (answer == Branch.Answer.DONE) {
+        if (answer.endsPhaseTwo()) {
             sweep.settled(xid);
         }
         return answer;
@@ -757,6 +757,9 @@ public final class Agent implements AutoCloseable {
             inDoubt.add(b, false);
         } else if (answer == Branch.Answer.NONE && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)
                 && b.detached()) {
+            if (command == Branch.Command.COMMIT) {
+                recoverer.commitUnanswered(b.xid()); // so a "no such branch" later reads as this commit having run
+            }
             inDoubt.add(b, command == Branch.Command.COMMIT);
         }
     }
@@ -764,17 +767,19 @@ public final class Agent implements AutoCloseable {
     /** One attempt of {@link InDoubtBranches}: phase 2 by xid under the branch's lock; true once it is done. */
     private boolean settleByXid(Branch b, boolean commit) {
         Branch.Command command = commit ? Branch.Command.COMMIT : Branch.Command.ROLLBACK;
+        Branch.Answer answer;
         synchronized (b) {
             if (!b.inDoubt() && !b.detached()) {
                 return true; // the caller's rollback or the coordinator's resend finished it meanwhile
             }
-            if (executeLocked(b, command, 0) != Branch.Answer.DONE) {
+            answer = executeLocked(b, command, 0);
+            if (!answer.endsPhaseTwo()) {
                 return false;
             }
         }
         table.settled(b);
-        if (commit) {
-            acknowledge(b, command, Branch.Answer.DONE); // the coordinator knows the transaction and waits for this
+        if (commit || answer.isHeuristic()) {
+            acknowledge(b, command, answer); // the coordinator knows the transaction and waits for this
         }
         return true;
     }
@@ -831,7 +836,7 @@ public final class Agent implements AutoCloseable {
                     return;
                 }
                 Branch.Answer answer = executeLocked(b, decision, 0);
-                if (answer != Branch.Answer.DONE) {
+                if (!answer.endsPhaseTwo()) {
                     log.warn("Branch {} timed out waiting for the coordinator, but its own {} did not take effect yet; trying again in {} ms",
                             b, decision, decisionRetryMillis);
                     timers.arm(b, decisionRetryMillis);
@@ -886,11 +891,24 @@ public final class Agent implements AutoCloseable {
             case DONE, ROLLED_BACK_INSTEAD -> AgentMessage.newBuilder().setAck(Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual())
                     .setAction(action(command))
                     .setResult(answer == Branch.Answer.DONE ? AckResult.DONE : AckResult.ROLLED_BACK_INSTEAD)).build();
+            case HEURISTIC_COMMIT, HEURISTIC_ROLLBACK, HEURISTIC_MIXED, HEURISTIC_HAZARD -> AgentMessage.newBuilder()
+                    .setAck(Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setAction(action(command))
+                            .setResult(heuristicResult(answer))).build();
             case NONE -> null;
         };
         if (m != null && link != null) {
             link.send(m); // not connected: the coordinator resends what it still needs after the reconnect
         }
+    }
+
+    private static AckResult heuristicResult(Branch.Answer answer) {
+        return switch (answer) {
+            case HEURISTIC_COMMIT -> AckResult.HEURISTIC_COMMIT;
+            case HEURISTIC_ROLLBACK -> AckResult.HEURISTIC_ROLLBACK;
+            case HEURISTIC_MIXED -> AckResult.HEURISTIC_MIXED;
+            case HEURISTIC_HAZARD -> AckResult.HEURISTIC_HAZ;
+            default -> throw new IllegalArgumentException("not a heuristic answer: " + answer);
+        };
     }
 
     /**

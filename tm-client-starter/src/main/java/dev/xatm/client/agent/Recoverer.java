@@ -32,7 +32,14 @@ import java.util.function.Supplier;
  * live session answers XAER_NOTA although it is prepared. So a NOTA counts as "done" only when XA
  * RECOVER on that resource no longer lists the xid; otherwise the command is not acknowledged and
  * the coordinator's resend tries again later. Which listed branches are ours at all is
- * {@link RecoveryFilter}'s call. Thread-safe.
+ * {@link RecoveryFilter}'s call.
+ *
+ * <p>A NOTA to a COMMIT is "done" only where our own commit may have done it: an earlier XA COMMIT of
+ * ours lost its answer ({@link #commitUnanswered}), or nobody here ever saw the branch prepared (a
+ * resent COMMIT after a restart: the earlier incarnation most likely committed it). A branch we know
+ * was prepared on that resource (held by this agent, or listed by our XA RECOVER) that is gone
+ * although no commit of ours reached it was finished by someone else, most likely rolled back by hand:
+ * that is reported as a heuristic hazard, never counted as committed. Thread-safe.
  */
 final class Recoverer {
     private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
@@ -44,6 +51,8 @@ final class Recoverer {
     private final Map<TmXid, EnlistedResource> foundOn = new ConcurrentHashMap<>();
     /** What was said at INFO about the branches left alone on each resource, so it is said once, not at every scan. */
     private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
+    /** Xids whose XA COMMIT was sent and lost its answer: a later XAER_NOTA means that commit went through. */
+    private final Set<TmXid> commitsUnanswered = ConcurrentHashMap.newKeySet();
 
     Recoverer(Supplier<List<EnlistedResource>> resources, Supplier<RecoveryFilter> filters) {
         this.resources = resources;
@@ -130,6 +139,17 @@ final class Recoverer {
         return foundOn.get(xid);
     }
 
+    /** An XA COMMIT of {@code xid} was sent (on the connection that prepared it) and its answer was lost. */
+    void commitUnanswered(TmXid xid) {
+        commitsUnanswered.add(xid);
+    }
+
+    /** Forgets what {@link #finish} kept about {@code xid}: phase 2 is over for it. */
+    private void finished(TmXid xid) {
+        foundOn.remove(xid);
+        commitsUnanswered.remove(xid);
+    }
+
     /** COMMIT or ROLLBACK by xid. */
     Branch.Answer finish(TmXid xid, boolean commit, EnlistedResource hint) {
         List<EnlistedResource> candidates = new ArrayList<>();
@@ -145,6 +165,8 @@ final class Recoverer {
         }
         XaOperation op = commit ? XaOperation.COMMIT : XaOperation.ROLLBACK;
         for (EnlistedResource r : candidates) {
+            // known to be prepared here: held by this agent (the hint), or listed by our last XA RECOVER
+            boolean knownPrepared = r == hint || r == foundOn.get(xid);
             Connection c;
             XAResource xa;
             try {
@@ -167,7 +189,7 @@ final class Recoverer {
                     xa.rollback(xid);
                 }
                 r.giveBack(c);
-                foundOn.remove(xid);
+                finished(xid);
                 log.info("Recovered branch {} on {}: {}", xid, r, commit ? "committed" : "rolled back");
                 return Branch.Answer.DONE;
             } catch (XAException e) {
@@ -180,23 +202,47 @@ final class Recoverer {
                         return Branch.Answer.NONE;
                     }
                     r.giveBack(c);
+                    if (commit && knownPrepared && !commitsUnanswered.contains(xid)) {
+                        finished(xid);
+                        log.error("HEURISTIC HAZARD: COMMIT of branch {} by xid on {}: the branch was prepared there, and is gone"
+                                + " although no commit of ours reached it (rolled back by hand?). Reported to the coordinator as"
+                                + " HEURISTIC_HAZARD; the transaction needs an operator.", xid, r);
+                        return Branch.Answer.HEURISTIC_HAZARD;
+                    }
                     continue; // not on this resource (or already done there): look at the next one
                 }
                 if (v == XaErrorClassifier.Verdict.HEURISTIC) {
+                    Branch.Answer answer = XaErrorClassifier.heuristicAnswer(e, op);
+                    if (XaErrorClassifier.matchesDecision(answer, op)) {
+                        forget(xa, xid, r);
+                    }
                     r.giveBack(c);
-                    log.error("HEURISTIC outcome for recovered branch {} on {}: {}; needs an operator", xid, r, XaErrorClassifier.describe(e));
-                    foundOn.remove(xid);
-                    return Branch.Answer.DONE;
+                    log.error("HEURISTIC outcome for recovered branch {} on {}: {}; reported to the coordinator as {}", xid, r,
+                            XaErrorClassifier.describe(e), answer);
+                    finished(xid);
+                    return answer;
+                }
+                if (commit && v == XaErrorClassifier.Verdict.RETRY) {
+                    commitsUnanswered.add(xid); // it may have run before the connection failed
                 }
                 r.discard(c);
                 log.warn("{} of {} by xid on {} failed ({}), will retry: {}", op, xid, r, v, XaErrorClassifier.describe(e));
                 return Branch.Answer.NONE;
             }
         }
-        foundOn.remove(xid);
+        finished(xid);
         // no resource has it prepared: the effect is in place (the coordinator sends COMMIT only
         // after a durable decision, and a branch that is gone without commit was rolled back)
         return Branch.Answer.DONE;
+    }
+
+    /** A heuristic that matches the decision has nothing to reconcile: the database may forget it. */
+    private static void forget(XAResource xa, TmXid xid, EnlistedResource r) {
+        try {
+            xa.forget(xid);
+        } catch (XAException f) {
+            log.warn("XA FORGET of branch {} on {} failed: {}", xid, r, XaErrorClassifier.describe(f));
+        }
     }
 
     private boolean stillListed(XAResource xa, TmXid xid) {

@@ -171,7 +171,8 @@ final class Resumer {
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
         // DECIDED_*: a 3PC branch decided on its own; its report goes to the owner (PendingReports)
-        if (answer != Branch.Answer.DONE && answer != Branch.Answer.DECIDED_COMMIT && answer != Branch.Answer.DECIDED_ROLLBACK) {
+        // a heuristic ends phase 2 too (asking again cannot change it); it is logged at ERROR where it was met
+        if (!answer.endsPhaseTwo() && answer != Branch.Answer.DECIDED_COMMIT && answer != Branch.Answer.DECIDED_ROLLBACK) {
             queue.add(e.xid(), e.resourceId(), e.ownerNode());
         }
     }

@@ -156,7 +156,8 @@ public class TmClientAutoConfiguration {
     Enlistment tmEnlistment(CoordinatorAccess coordinator, TmClientSettings settings, BranchTable table, Agent agent,
                             TmClientProperties properties) {
         return new Enlistment(coordinator, settings.agentId(), new BqualMinter(settings.instanceTag()), table,
-                agent::awaitConnected, properties.getCallTimeoutMs().toMillis(), properties.isReadOnlyVotes());
+                agent::awaitConnected, properties.getCallTimeoutMs().toMillis(), properties.isReadOnlyVotes(),
+                properties.isReadOnlyVotesOnMysql());
     }
 
     @Bean(destroyMethod = "")

@@ -200,8 +200,11 @@ public class TmClientProperties {
     /** Whether TM-XID is added to outgoing RestTemplate/RestClient/WebClient calls and read from incoming requests. */
     private boolean httpPropagation = true;
 
-    /** Whether a branch that provably wrote nothing (only plain queries ran on it) finishes itself at prepare time and votes READ_ONLY, skipping phase 2. Switch off for applications whose SELECTs call functions that write (on MySQL, MariaDB or H2; PostgreSQL checks by itself). */
+    /** Whether a branch that provably wrote nothing (only plain queries ran on it) finishes itself at prepare time and votes READ_ONLY, skipping phase 2. Switch off for applications whose SELECTs call functions that write (on H2; PostgreSQL checks by itself; MySQL and MariaDB see read-only-votes-on-mysql). */
     private boolean readOnlyVotes = true;
+
+    /** Whether branches on MySQL and MariaDB vote READ_ONLY too (with read-only-votes on). Off by default: those databases cannot confirm that a branch wrote nothing, so a SELECT calling a stored function that writes would be committed before the global decision. Turn on only if no SELECT of the application calls a function that writes. */
+    private boolean readOnlyVotesOnMysql = false;
 
     /** Embedded mode settings. */
     private final Embedded embedded = new Embedded();
@@ -414,6 +417,14 @@ public class TmClientProperties {
 
     public void setReadOnlyVotes(boolean readOnlyVotes) {
         this.readOnlyVotes = readOnlyVotes;
+    }
+
+    public boolean isReadOnlyVotesOnMysql() {
+        return readOnlyVotesOnMysql;
+    }
+
+    public void setReadOnlyVotesOnMysql(boolean readOnlyVotesOnMysql) {
+        this.readOnlyVotesOnMysql = readOnlyVotesOnMysql;
     }
 
     public Embedded getEmbedded() {

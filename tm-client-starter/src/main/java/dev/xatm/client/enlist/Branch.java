@@ -60,7 +60,23 @@ public final class Branch {
      * {@link #DECIDED_COMMIT} / {@link #DECIDED_ROLLBACK}: the participant decided the branch on its
      * own (3PC timer); whatever the command, the answer is that report.
      */
-    public enum Answer { VOTE_YES, VOTE_NO, VOTE_READ_ONLY, DONE, ROLLED_BACK_INSTEAD, NONE, DECIDED_COMMIT, DECIDED_ROLLBACK }
+    public enum Answer {
+        VOTE_YES, VOTE_NO, VOTE_READ_ONLY, DONE, ROLLED_BACK_INSTEAD, NONE, DECIDED_COMMIT, DECIDED_ROLLBACK,
+        /**
+         * Phase 2 is over, but the database decided the branch on its own (or lost it): reported to the
+         * coordinator as the heuristic acknowledgement of the same name, never as {@link #DONE}.
+         */
+        HEURISTIC_COMMIT, HEURISTIC_ROLLBACK, HEURISTIC_MIXED, HEURISTIC_HAZARD;
+
+        public boolean isHeuristic() {
+            return this == HEURISTIC_COMMIT || this == HEURISTIC_ROLLBACK || this == HEURISTIC_MIXED || this == HEURISTIC_HAZARD;
+        }
+
+        /** Whether nothing more can be done for the branch's phase 2: done, or ended by a heuristic. */
+        public boolean endsPhaseTwo() {
+            return this == DONE || isHeuristic();
+        }
+    }
 
     /** How long CAN_COMMIT waits for the database to confirm the connection works (Connection.isValid). */
     private static final int HEALTH_CHECK_SECONDS = 2;
@@ -442,18 +458,13 @@ public final class Branch {
             XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, XaOperation.COMMIT);
             switch (v) {
                 case ALREADY_DONE:
-                    // on the preparing connection XAER_NOTA means our earlier commit went through
-                    state = State.COMMITTED;
-                    finish(true);
-                    return Answer.DONE;
+                    // XAER_NOTA on the connection that prepared the branch and never committed it (a commit
+                    // that fails lets go of this connection): the branch vanished without our commit, rolled
+                    // back by hand, say. What became of its work is unknown.
+                    return endHeuristically(Answer.HEURISTIC_HAZARD, XaOperation.COMMIT, e, State.COMMITTED);
                 case HEURISTIC:
-                    heuristic = true;
-                    log.error("HEURISTIC outcome committing branch {} on {}: {}. The database decided on its own; "
-                            + "the branch is reported done so the coordinator stops resending, and needs an operator.",
-                            xid, resource, XaErrorClassifier.describe(e));
-                    state = State.COMMITTED;
-                    finish(false);
-                    return Answer.DONE;
+                    return endHeuristically(XaErrorClassifier.heuristicAnswer(e, XaOperation.COMMIT), XaOperation.COMMIT, e,
+                            State.COMMITTED);
                 default:
                     log.warn("XA COMMIT of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
                     // the branch stays prepared in the database; a fresh connection can finish it later
@@ -501,11 +512,8 @@ public final class Branch {
                 return Answer.DONE;
             }
             if (v == XaErrorClassifier.Verdict.HEURISTIC) {
-                heuristic = true;
-                log.error("HEURISTIC outcome rolling back branch {} on {}: {}; needs an operator", xid, resource, XaErrorClassifier.describe(e));
-                state = State.ROLLED_BACK;
-                finish(false);
-                return Answer.DONE;
+                return endHeuristically(XaErrorClassifier.heuristicAnswer(e, XaOperation.ROLLBACK), XaOperation.ROLLBACK, e,
+                        State.ROLLED_BACK);
             }
             log.warn("XA ROLLBACK of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
             finish(false);
@@ -545,6 +553,11 @@ public final class Branch {
             finish(true);
             return Answer.DONE;
         } catch (XAException e) {
+            Answer heuristicEnd = XaErrorClassifier.heuristicAnswer(e, XaOperation.COMMIT_ONE_PHASE);
+            if (heuristicEnd != null) {
+                return endHeuristically(heuristicEnd, XaOperation.COMMIT_ONE_PHASE, e,
+                        heuristicEnd == Answer.HEURISTIC_ROLLBACK ? State.ROLLED_BACK : State.COMMITTED);
+            }
             int code = XaErrorClassifier.effectiveCode(e);
             boolean rolledBack = (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) || code == XAException.XAER_NOTA;
             if (rolledBack) {
@@ -570,6 +583,31 @@ public final class Branch {
             finish(false);
             return Answer.ROLLED_BACK_INSTEAD;
         }
+    }
+
+    /**
+     * Phase 2 ended in the database's own decision ({@code answer}, a heuristic): nothing more can be done
+     * here, and it is reported as such. One that matches what {@code op} asked for is forgotten in the
+     * database at once (it has nothing to reconcile); any other is left there for an operator, and a
+     * resent command hears it again.
+     */
+    private Answer endHeuristically(Answer answer, XaOperation op, XAException e, State end) {
+        heuristic = true;
+        if (XaErrorClassifier.matchesDecision(answer, op)) {
+            log.warn("{} of branch {} on {}: the database had already decided it the same way on its own ({}); reported as {}"
+                    + " and forgotten in the database", op, xid, resource, XaErrorClassifier.describe(e), answer);
+            try {
+                xa.forget(xid);
+            } catch (XAException f) {
+                log.warn("XA FORGET of branch {} on {} failed: {}", xid, resource, XaErrorClassifier.describe(f));
+            }
+        } else {
+            log.error("HEURISTIC outcome: {} of branch {} on {} answered {}. Reported to the coordinator as {}; the transaction"
+                    + " needs an operator.", op, xid, resource, XaErrorClassifier.describe(e), answer);
+        }
+        state = end;
+        finish(false);
+        return answer;
     }
 
     /** Ends (unless CAN_COMMIT did) and rolls back a branch that never prepared; whatever fails, the session's end rolls it back. */

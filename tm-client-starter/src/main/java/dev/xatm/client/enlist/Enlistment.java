@@ -44,6 +44,7 @@ public final class Enlistment {
     private final AgentGate agent;
     private final long callTimeoutMillis;
     private final boolean readOnlyVotes;
+    private final boolean readOnlyVotesOnMySql;
 
     /** How enlistment waits for this instance's agent; implemented by the agent. */
     @FunctionalInterface
@@ -64,6 +65,16 @@ public final class Enlistment {
 
     public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table, AgentGate agent,
                       long callTimeoutMillis, boolean readOnlyVotes) {
+        this(coordinator, agentId, bquals, table, agent, callTimeoutMillis, readOnlyVotes, false);
+    }
+
+    /**
+     * {@code readOnlyVotesOnMySql}: whether branches on databases whose READ_ONLY vote rests on the
+     * statement text alone (MySQL, MariaDB: {@link XaDialect#readOnlyVoteNeedsOptIn}) may vote it too.
+     */
+    public Enlistment(CoordinatorAccess coordinator, String agentId, BqualMinter bquals, BranchTable table, AgentGate agent,
+                      long callTimeoutMillis, boolean readOnlyVotes, boolean readOnlyVotesOnMySql) {
+        this.readOnlyVotesOnMySql = readOnlyVotesOnMySql;
         this.coordinator = coordinator;
         this.agentId = agentId;
         this.bquals = bquals;
@@ -130,7 +141,8 @@ public final class Enlistment {
             throw new TmSystemException("XA START failed on data source '" + resource.beanName() + "' for " + xid + ": "
                     + XaErrorClassifier.describe(e), e);
         }
-        Branch b = new Branch(xid, resource, c, xa, autoCommit, readOnlyVotes);
+        boolean readOnlyVote = readOnlyVotes && (readOnlyVotesOnMySql || !resource.dialect().readOnlyVoteNeedsOptIn());
+        Branch b = new Branch(xid, resource, c, xa, autoCommit, readOnlyVote);
         if (registered) {
             b.registered();
         }

@@ -31,6 +31,12 @@ final class MariaDbDialect implements XaDialect {
     }
 
     /** Verified on 10.11: another session gets XAER_NOTA while the preparer lives. */
+    /** Nothing to ask the server whether a branch wrote (see {@link XaDialect#readOnlyVoteNeedsOptIn}). */
+    @Override
+    public boolean readOnlyVoteNeedsOptIn() {
+        return true;
+    }
+
     @Override
     public boolean preparedBranchBoundToSession() {
         return true;

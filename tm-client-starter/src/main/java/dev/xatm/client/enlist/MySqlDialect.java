@@ -27,6 +27,12 @@ final class MySqlDialect implements XaDialect {
      * MySQL 8.0.29+ detaches at PREPARE by default, earlier versions and MariaDB do not.
      * Without asking the server we assume the stricter behaviour.
      */
+    /** Nothing to ask the server whether a branch wrote (see {@link XaDialect#readOnlyVoteNeedsOptIn}). */
+    @Override
+    public boolean readOnlyVoteNeedsOptIn() {
+        return true;
+    }
+
     @Override
     public boolean preparedBranchBoundToSession() {
         return true;

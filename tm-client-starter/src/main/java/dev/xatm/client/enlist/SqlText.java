@@ -13,14 +13,21 @@ import java.util.regex.Pattern;
  * write ({@code SELECT ... INTO}, a data-modifying {@code WITH}) mark it as writing wherever they
  * appear, even inside a string literal.
  *
- * <p>What text cannot show: a function called by a SELECT that writes. PostgreSQL is asked at
- * prepare time whether the transaction wrote ({@link XaDialect#confirmsNothingWritten}); for the
- * others such applications switch the vote off ({@code tm.client.read-only-votes=false}). Pure.
+ * <p>A locking read ({@code FOR UPDATE}, {@code FOR SHARE}, {@code FOR NO KEY UPDATE},
+ * {@code FOR KEY SHARE}, MySQL's {@code LOCK IN SHARE MODE}) counts as a write too: the application
+ * takes those locks to hold them until the global transaction ends, and a branch that finished
+ * read-only at PREPARE would let them go before the decision (another transaction could then change
+ * what this one's decision rests on).
+ *
+ * <p>What text cannot show: a function called by a SELECT that writes (it looks like any builtin).
+ * PostgreSQL is asked at prepare time whether the transaction wrote
+ * ({@link XaDialect#confirmsNothingWritten}); on MySQL and MariaDB, which cannot be asked, read-only
+ * votes are off unless the application turns them on ({@link XaDialect#readOnlyVoteNeedsOptIn}). Pure.
  */
 final class SqlText {
     private static final Set<String> QUERY_START = Set.of("SELECT", "VALUES", "TABLE", "SHOW", "WITH");
-    private static final Set<String> WRITES_IN_SELECT = Set.of("INTO");
-    private static final Set<String> WRITES_IN_WITH = Set.of("INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "CALL");
+    private static final Set<String> WRITES_IN_SELECT = Set.of("INTO", "FOR", "LOCK");
+    private static final Set<String> WRITES_IN_WITH = Set.of("INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "CALL", "FOR", "LOCK");
     private static final Pattern WORD = Pattern.compile("[A-Za-z_]+");
 
     private SqlText() {}

@@ -48,4 +48,15 @@ public interface XaDialect {
     default boolean confirmsNothingWritten(Connection branchConnection) {
         return true;
     }
+
+    /**
+     * Whether a branch on this database may vote READ_ONLY only when the application asked for it
+     * ({@code tm.client.read-only-votes-on-mysql}). True where the statement text is all there is to go
+     * on and the database cannot confirm it ({@link #confirmsNothingWritten} has nothing to ask): a
+     * SELECT calling a stored function that writes looks exactly like one calling a builtin, and a
+     * wrong READ_ONLY vote commits that write before the global decision, even when it is a rollback.
+     */
+    default boolean readOnlyVoteNeedsOptIn() {
+        return false;
+    }
 }

@@ -15,8 +15,10 @@ import java.sql.SQLTransientConnectionException;
  *   <li>{@link Verdict#ALREADY_DONE}: the effect asked for is already in place (XAER_NOTA on a
  *       rollback; on a commit only where the caller knows the branch was prepared and the decision
  *       is commit; XA_RB* on a rollback).</li>
- *   <li>{@link Verdict#HEURISTIC}: the database decided on its own (XA_HEUR*), or a commit met a
- *       branch that rolled back. Recorded loudly, never dropped.</li>
+ *   <li>{@link Verdict#HEURISTIC}: the database decided on its own (XA_HEUR*, also one that matches
+ *       what was asked), or a two-phase commit met a branch that rolled back. Reported to the
+ *       coordinator as the matching heuristic acknowledgement ({@link #heuristicAnswer}), never as
+ *       done.</li>
  *   <li>{@link Verdict#FATAL}: the branch cannot do what was asked (a failed prepare, a protocol
  *       error); for phase 1 that means a NO vote.</li>
  * </ul>
@@ -50,9 +52,9 @@ public final class XaErrorClassifier {
                 case ROLLBACK, COMMIT -> Verdict.ALREADY_DONE;
                 default -> Verdict.FATAL;
             };
-            case XAException.XA_HEURCOM -> op == XaOperation.COMMIT ? Verdict.ALREADY_DONE : Verdict.HEURISTIC;
-            case XAException.XA_HEURRB -> op == XaOperation.ROLLBACK ? Verdict.ALREADY_DONE : Verdict.HEURISTIC;
-            case XAException.XA_HEURMIX, XAException.XA_HEURHAZ -> Verdict.HEURISTIC;
+            // Even one that matches the decision (XA_HEURCOM to a commit): the database resolved an in-doubt
+            // branch without us, which the coordinator must hear of, and it remembers the branch until forgotten.
+            case XAException.XA_HEURCOM, XAException.XA_HEURRB, XAException.XA_HEURMIX, XAException.XA_HEURHAZ -> Verdict.HEURISTIC;
             // RMFAIL: the resource is unavailable (connection lost). RMERR: pgjdbc reports a still
             // prepared branch this way after its backend died (pgjdbc#4438), so
             // for phase 2 it is worth retrying; for phase 1 the branch is lost anyway.
@@ -62,6 +64,42 @@ public final class XaErrorClassifier {
             // arrives as errorCode 0: never success, never final.
             case 0 -> isPhaseTwo(op) ? Verdict.RETRY : Verdict.FATAL;
             default -> Verdict.FATAL;
+        };
+    }
+
+    /**
+     * The heuristic acknowledgement to report for {@code e}, answered to a phase-2 call ({@code op} is
+     * COMMIT, COMMIT_ONE_PHASE or ROLLBACK), or null when {@code e} is not a heuristic outcome:
+     * XA_HEURCOM, XA_HEURRB, XA_HEURMIX and XA_HEURHAZ as themselves, and XA_RB* to a two-phase COMMIT
+     * as a heuristic rollback (the branch voted YES, so only the database's own decision can have
+     * rolled it back). XA_RB* to a one-phase commit is an ordinary "rolled back instead", and to a
+     * rollback it is what was asked.
+     */
+    public static Branch.Answer heuristicAnswer(XAException e, XaOperation op) {
+        int code = effectiveCode(e);
+        if (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) {
+            return op == XaOperation.COMMIT ? Branch.Answer.HEURISTIC_ROLLBACK : null;
+        }
+        return switch (code) {
+            case XAException.XA_HEURCOM -> Branch.Answer.HEURISTIC_COMMIT;
+            case XAException.XA_HEURRB -> Branch.Answer.HEURISTIC_ROLLBACK;
+            case XAException.XA_HEURMIX -> Branch.Answer.HEURISTIC_MIXED;
+            case XAException.XA_HEURHAZ -> Branch.Answer.HEURISTIC_HAZARD;
+            default -> null;
+        };
+    }
+
+    /**
+     * Whether the heuristic {@code answer} is the outcome {@code op} asked for (XA_HEURCOM to a commit,
+     * XA_HEURRB to a rollback). Such a branch is harmless: the agent forgets it in the database at once
+     * (XAResource.forget) and still reports it. Any other heuristic is left for an operator, and the
+     * database keeps remembering it, so a resent command hears it again.
+     */
+    public static boolean matchesDecision(Branch.Answer answer, XaOperation op) {
+        return switch (op) {
+            case COMMIT, COMMIT_ONE_PHASE -> answer == Branch.Answer.HEURISTIC_COMMIT;
+            case ROLLBACK -> answer == Branch.Answer.HEURISTIC_ROLLBACK;
+            default -> false;
         };
     }
 
@@ -98,6 +136,12 @@ public final class XaErrorClassifier {
      * connection failure gets XAER_RMFAIL.
      */
     static int effectiveCode(XAException e) {
+        if (e.errorCode == XAException.XAER_RMERR && causedByUndefinedObject(e)) {
+            // pgjdbc answers COMMIT/ROLLBACK PREPARED of the xid its own connection prepared with XAER_RMERR
+            // even when the server says the prepared transaction does not exist (SQLSTATE 42704): that
+            // is "no such branch", a definite answer, not a failure worth retrying.
+            return XAException.XAER_NOTA;
+        }
         if (e.errorCode != 0) {
             return e.errorCode;
         }
@@ -121,6 +165,15 @@ public final class XaErrorClassifier {
             }
         }
         return 0;
+    }
+
+    private static boolean causedByUndefinedObject(XAException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof SQLException sql && "42704".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isConnectionFailure(SQLException e) {

@@ -134,18 +134,29 @@ public final class OneRoundTripCommit {
             case DONE -> new OutcomeReport(GlobalOutcome.COMMITTED, "its single branch committed in one phase");
             case ROLLED_BACK_INSTEAD -> new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the database rolled the single branch on "
                     + b.resource().beanName() + " back instead of committing it (see the log)");
+            // The coordinator never heard of this transaction, so the caller is the one to be told.
+            case HEURISTIC_COMMIT -> new OutcomeReport(GlobalOutcome.COMMITTED, "its single branch on " + b.resource().beanName()
+                    + " was committed by the database on its own before the one-phase commit (see the log)");
+            case HEURISTIC_ROLLBACK -> new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the database rolled the single branch on "
+                    + b.resource().beanName() + " back on its own (a heuristic decision; see the log)");
+            case HEURISTIC_MIXED, HEURISTIC_HAZARD -> new OutcomeReport(GlobalOutcome.HEURISTIC_HAZARD, "the database answered the"
+                    + " one-phase commit of its single branch on " + b.resource().beanName() + " with " + a + ": part or all of it"
+                    + " may have been rolled back; check the data there");
             default -> new OutcomeReport(GlobalOutcome.HEURISTIC_HAZARD, "the one-phase commit of its single branch on "
                     + b.resource().beanName() + " lost its connection: whether the database committed it is unknown; check "
                     + "the data there");
         };
     }
 
-    /** Phase 2 of the own branches on their preparing connections; an ack only for what took effect (the rest is resent). */
+    /**
+     * Phase 2 of the own branches on their preparing connections; an ack for what took effect or ended in
+     * a heuristic (the rest is resent).
+     */
     private void finish(List<Branch> yes, Branch.Command command) {
         for (Branch b : yes) {
             Branch.Answer a = agent.runForCaller(b, command);
-            if (a == Branch.Answer.DONE) {
-                agent.acknowledge(b, command, a);
+            if (a.endsPhaseTwo()) {
+                agent.acknowledge(b, command, a); // a heuristic too: the coordinator must record it
             }
         }
     }
@@ -158,7 +169,7 @@ public final class OneRoundTripCommit {
     private void rollBack(List<Branch> own) {
         List<Branch> left = new ArrayList<>();
         for (Branch b : own) {
-            if (agent.runForCaller(b, Branch.Command.ROLLBACK) != Branch.Answer.DONE) {
+            if (!agent.runForCaller(b, Branch.Command.ROLLBACK).endsPhaseTwo()) {
                 left.add(b);
             }
         }

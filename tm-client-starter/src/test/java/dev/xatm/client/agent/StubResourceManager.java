@@ -41,6 +41,10 @@ final class StubResourceManager {
      * the preparing session has not ended yet (the branch is bound to it).
      */
     final AtomicInteger stillBoundToItsSession = new AtomicInteger();
+    /** The database's own answer to the next phase-2 call (commit in one or two phases, rollback); see {@link #decideNextOnItsOwn}. */
+    private volatile XAException ownDecision;
+    /** "forget xid", in order: what XAResource.forget was called for. */
+    private final List<String> forgotten = new CopyOnWriteArrayList<>();
 
     /** The next PREPARE does its work (or not), then its connection dies and it throws {@code e}. */
     void failNextPrepare(XAException e, Then then) {
@@ -52,6 +56,18 @@ final class StubResourceManager {
     void failNextCommit(XAException e, Then then) {
         this.then = then;
         this.commitFailure = e;
+    }
+
+    /**
+     * The database decides the next branch asked for phase 2 on its own (a heuristic, or an XA_RB* code):
+     * the call throws {@code e} on a healthy connection and the branch is no longer prepared.
+     */
+    void decideNextOnItsOwn(XAException e) {
+        this.ownDecision = e;
+    }
+
+    List<String> forgotten() {
+        return List.copyOf(forgotten);
     }
 
     Set<TmXid> prepared() {
@@ -153,6 +169,7 @@ final class StubResourceManager {
         @Override
         public void commit(Xid xid, boolean onePhase) throws XAException {
             alive();
+            decidedOnItsOwn(xid);
             if (onePhase) {
                 if (!active.remove(x(xid))) {
                     throw new XAException(XAException.XAER_NOTA);
@@ -175,10 +192,21 @@ final class StubResourceManager {
         @Override
         public void rollback(Xid xid) throws XAException {
             alive();
+            decidedOnItsOwn(xid);
             if (active.remove(x(xid))) {
                 return;
             }
             phaseTwo(xid, "rollback");
+        }
+
+        private void decidedOnItsOwn(Xid xid) throws XAException {
+            XAException e = ownDecision;
+            if (e != null && (active.contains(x(xid)) || prepared.contains(x(xid)))) {
+                ownDecision = null;
+                active.remove(x(xid));
+                prepared.remove(x(xid));
+                throw e;
+            }
         }
 
         private void phaseTwo(Xid xid, String what) throws XAException {
@@ -204,6 +232,7 @@ final class StubResourceManager {
 
         @Override
         public void forget(Xid xid) {
+            forgotten.add("forget " + x(xid));
         }
 
         @Override

@@ -35,6 +35,7 @@ class ReadOnlyVoteTest {
     BranchTable table;
     EnlistedResource resource;
     int scopes;
+    boolean optInOnMySql;
 
     @BeforeEach
     void setUp() throws SQLException {
@@ -59,7 +60,7 @@ class ReadOnlyVoteTest {
     Branch branchAfter(boolean readOnlyVotes, Work work) throws SQLException {
         String gtrid = "g:" + (++scopes);
         EnlistingDataSource ds = new EnlistingDataSource(resource, new Enlistment(new NoCoordinator(), "agent-1",
-                new BqualMinter("tag"), table, Enlistment.AgentGate.OPEN, 1_000, readOnlyVotes));
+                new BqualMinter("tag"), table, Enlistment.AgentGate.OPEN, 1_000, readOnlyVotes, optInOnMySql));
         TxScope scope = new TxScope(gtrid, true, Long.MAX_VALUE);
         GlobalTxContext.bind(scope);
         try (Connection c = ds.getConnection()) {
@@ -137,6 +138,62 @@ class ReadOnlyVoteTest {
         assertThat(dirtyAfter(c -> c.createStatement().executeQuery("SELECT 1").close())).as("the control case").isFalse();
     }
 
+    /** A locking read takes locks meant to last until the global decision: the branch is prepared and keeps them. */
+    @Test
+    void aLockingReadIsVotedAsAWrite() throws Exception {
+        Branch b = branchAfter(true, c -> c.createStatement().executeQuery("SELECT id FROM t WHERE id = 1 FOR UPDATE").close());
+        assertThat(b.isDirty()).isTrue();
+        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+    }
+
+    /**
+     * On a database that cannot confirm a branch wrote nothing (MySQL, MariaDB) a SELECT may call a
+     * stored function that writes: no READ_ONLY vote unless the application opted in.
+     */
+    @Test
+    void withoutTheOptInABranchOnTheMySqlFamilyNeverVotesReadOnly() throws Exception {
+        XaDialect h2 = resource.dialect();
+        XaDialect textOnly = new XaDialect() {
+            @Override
+            public String name() {
+                return "text-only";
+            }
+
+            @Override
+            public XAResource xaResource(Connection pooled) throws SQLException {
+                return h2.xaResource(pooled);
+            }
+
+            @Override
+            public boolean preparedBranchBoundToSession() {
+                return false;
+            }
+
+            @Override
+            public void checkServer(Connection c, String resource) {
+            }
+
+            @Override
+            public boolean readOnlyVoteNeedsOptIn() {
+                return true;
+            }
+        };
+        assertThat(XaDialects.forUrl("jdbc:mariadb://db/x").readOnlyVoteNeedsOptIn()).isTrue();
+        assertThat(XaDialects.forUrl("jdbc:mysql://db/x").readOnlyVoteNeedsOptIn()).isTrue();
+        assertThat(XaDialects.forUrl("jdbc:postgresql://db/x").readOnlyVoteNeedsOptIn()).isFalse();
+        resource = new EnlistedResource("h2ds", pool.getJdbcUrl(), textOnly, pool, null);
+
+        Branch b = branchAfter(true, c -> c.createStatement().executeQuery("SELECT COUNT(*) FROM t").close());
+        assertThat(b.isDirty()).isFalse();
+        assertThat(b.execute(Branch.Command.PREPARE)).as("no opt-in").isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+
+        optInOnMySql = true;
+        Branch opted = branchAfter(true, c -> c.createStatement().executeQuery("SELECT COUNT(*) FROM t").close());
+        assertThat(opted.execute(Branch.Command.PREPARE)).as("opted in").isEqualTo(Branch.Answer.VOTE_READ_ONLY);
+    }
+
     /** Whether {@code work} marked its branch dirty; the branch is rolled back so its connection goes back. */
     private boolean dirtyAfter(Work work) throws SQLException {
         Branch b = branchAfter(true, work);
@@ -166,7 +223,7 @@ class ReadOnlyVoteTest {
         }
     }
 
-    private static final class NoCoordinator implements CoordinatorAccess {
+    static final class NoCoordinator implements CoordinatorAccess {
         @Override
         public void begin(String gtrid, String name, long timeoutMillis, dev.xatm.client.CommitProtocol protocol) {
         }

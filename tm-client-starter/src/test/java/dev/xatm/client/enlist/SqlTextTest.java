@@ -15,7 +15,6 @@ class SqlTextTest {
             "-- a comment\nSELECT 1",
             "/* hint */ SELECT 1",
             "(SELECT 1) UNION (SELECT 2)",
-            "SELECT * FROM t FOR UPDATE",
             "VALUES (1)",
             "SHOW max_prepared_transactions",
             "TABLE t",
@@ -43,6 +42,15 @@ class SqlTextTest {
             "-- unterminated comment",
             "/* unterminated",
             "EXPLAIN ANALYZE DELETE FROM t",
+            // locking reads: their locks must last until the global transaction ends, so no READ_ONLY vote
+            "SELECT * FROM t FOR UPDATE",
+            "select * from t where id = 1 for update nowait",
+            "SELECT * FROM t FOR SHARE",
+            "SELECT * FROM t FOR NO KEY UPDATE",
+            "SELECT * FROM t FOR KEY SHARE",
+            "SELECT * FROM t LOCK IN SHARE MODE",
+            "(SELECT * FROM t) FOR UPDATE",
+            "WITH x AS (SELECT * FROM t FOR UPDATE) SELECT * FROM x",
             "",
             "   ",
     })

@@ -49,8 +49,36 @@ class XaErrorClassifierTest {
         assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURHAZ), ROLLBACK)).isEqualTo(Verdict.HEURISTIC);
         assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), COMMIT)).isEqualTo(Verdict.HEURISTIC);
         assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURCOM), ROLLBACK)).isEqualTo(Verdict.HEURISTIC);
-        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(Verdict.ALREADY_DONE);
-        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Verdict.ALREADY_DONE);
+        // even a heuristic that matches the command is reported (and forgotten), never taken for a plain success
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(Verdict.HEURISTIC);
+        assertThat(XaErrorClassifier.classify(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Verdict.HEURISTIC);
+    }
+
+    @Test
+    void eachHeuristicCodeHasItsAcknowledgement() {
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_COMMIT);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Branch.Answer.HEURISTIC_ROLLBACK);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURMIX), ROLLBACK)).isEqualTo(Branch.Answer.HEURISTIC_MIXED);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURHAZ), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_HAZARD);
+        // XA_RB* after a YES vote: only the database's own decision can have rolled the branch back
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBTIMEOUT), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_ROLLBACK);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBTIMEOUT), COMMIT_ONE_PHASE)).isNull();
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBROLLBACK), ROLLBACK)).isNull();
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XAER_NOTA), COMMIT)).isNull();
+        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_COMMIT, COMMIT)).isTrue();
+        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_COMMIT, ROLLBACK)).isFalse();
+        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_ROLLBACK, ROLLBACK)).isTrue();
+        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_HAZARD, COMMIT)).isFalse();
+    }
+
+    /** pgjdbc: COMMIT PREPARED of its own connection's xid that the server no longer has comes as XAER_RMERR with SQLSTATE 42704. */
+    @Test
+    void pgjdbcUndefinedPreparedTransactionIsNoSuchBranch() {
+        XAException e = new XAException("Error committing prepared transaction");
+        e.errorCode = XAException.XAER_RMERR;
+        e.initCause(new SQLException("prepared transaction with identifier \"1_x_y\" does not exist", "42704"));
+        assertThat(XaErrorClassifier.effectiveCode(e)).isEqualTo(XAException.XAER_NOTA);
+        assertThat(XaErrorClassifier.outcomeUnknown(e)).isFalse();
     }
 
     /** pgjdbc reports a still-prepared branch as RMERR after its backend died: retry phase 2. */

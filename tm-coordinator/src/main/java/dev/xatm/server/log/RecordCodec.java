@@ -96,6 +96,7 @@ final class RecordCodec {
                         case HEURISTIC_COMMIT -> 3;
                         case HEURISTIC_ROLLBACK -> 4;
                         case HEURISTIC_MIXED -> 5;
+                        case HEURISTIC_HAZARD -> 6;
                         default -> throw new IllegalArgumentException("not a heuristic: " + b.result());
                     });
                 }
@@ -174,6 +175,7 @@ final class RecordCodec {
                             case 3 -> AckResult.HEURISTIC_COMMIT;
                             case 4 -> AckResult.HEURISTIC_ROLLBACK;
                             case 5 -> AckResult.HEURISTIC_MIXED;
+                            case 6 -> AckResult.HEURISTIC_HAZARD;
                             default -> throw new BadRecordException("unknown heuristic result in a Heuristics record");
                         };
                         branches.add(new LogRecord.BranchHeuristic(b, result));

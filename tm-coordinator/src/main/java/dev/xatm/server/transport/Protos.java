@@ -117,8 +117,9 @@ final class Protos {
             case HEURISTIC_COMMIT -> AckResult.HEURISTIC_COMMIT;
             case HEURISTIC_ROLLBACK -> AckResult.HEURISTIC_ROLLBACK;
             case HEURISTIC_MIXED -> AckResult.HEURISTIC_MIXED;
-            case ACK_RESULT_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(
-                    "result must be DONE, ROLLED_BACK_INSTEAD, HEURISTIC_COMMIT, HEURISTIC_ROLLBACK or HEURISTIC_MIXED, got " + result);
+            case HEURISTIC_HAZ -> AckResult.HEURISTIC_HAZARD;
+            case ACK_RESULT_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException("result must be DONE, ROLLED_BACK_INSTEAD,"
+                    + " HEURISTIC_COMMIT, HEURISTIC_ROLLBACK, HEURISTIC_MIXED or HEURISTIC_HAZ, got " + result);
         };
     }
 }

@@ -90,7 +90,8 @@ class RecordCodecTest {
     void heuristicsRecordsRoundTripAndAreDecodedStrictly() throws Exception {
         LogRecord.Heuristics h = new LogRecord.Heuristics("g1", "transfer", dev.xatm.core.Outcome.TIMED_OUT, List.of(
                 new LogRecord.BranchHeuristic(new Branch("b1", "db-1", "a1"), dev.xatm.core.AckResult.HEURISTIC_COMMIT),
-                new LogRecord.BranchHeuristic(new Branch("b2", "db-2", "a2"), dev.xatm.core.AckResult.HEURISTIC_MIXED)));
+                new LogRecord.BranchHeuristic(new Branch("b2", "db-2", "a2"), dev.xatm.core.AckResult.HEURISTIC_MIXED),
+                new LogRecord.BranchHeuristic(new Branch("b3", "db-3", "a3"), dev.xatm.core.AckResult.HEURISTIC_HAZARD)));
         byte[] bytes = RecordCodec.encode(h);
         assertThat(bytes[0]).isEqualTo((byte) 5);
         assertThat(RecordCodec.decode(bytes)).isEqualTo(h);

@@ -178,4 +178,33 @@ class HeuristicTest {
         assertThat(f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.ROLLED_BACK_INSTEAD)).isEmpty()).isTrue();
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.COMMITTING);
     }
+
+    /**
+     * A branch whose fate nobody knows (XA_HEURHAZ, or a prepared branch that vanished from its database
+     * without our commit) ends its phase 2 like any heuristic: held, listed as in doubt with the reason,
+     * until an operator forgets it; on a rollback it goes to the log, so a restart still holds it.
+     */
+    @Test
+    void aHeuristicHazardFromABranchIsHeldAndListedAsInDoubt() {
+        f.committing("g1");
+        f.ack("g1", 1, Action.COMMIT);
+        Effects fx = f.ack("g1", 2, Action.COMMIT, AckResult.HEURISTIC_HAZARD);
+        assertThat(fx.replies()).containsExactly(new Reply.Finished("g1", Outcome.HEURISTIC_HAZARD));
+        assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_HEURISTIC);
+        assertThat(f.c.views().inDoubt(0, 10)).singleElement().satisfies(t -> assertThat(t.reasons()).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.kind()).isEqualTo(InDoubtReason.Kind.HEURISTIC);
+                    assertThat(r.bqual()).isEqualTo("b2");
+                    assertThat(r.message()).contains("HEURISTIC_HAZARD");
+                }));
+
+        f.commitRequested("g2", 2);
+        f.vote("g2", 1, Vote.YES);
+        f.vote("g2", 2, Vote.NO);
+        f.ack("g2", 2, Action.ROLLBACK);
+        Effects rb = f.ack("g2", 1, Action.ROLLBACK, AckResult.HEURISTIC_HAZARD);
+        assertThat(rb.logAppends()).singleElement().isInstanceOfSatisfying(LogRecord.Heuristics.class, h ->
+                assertThat(h.branches()).extracting(LogRecord.BranchHeuristic::result).containsExactly(AckResult.HEURISTIC_HAZARD));
+        assertThat(f.c.status("g2")).isEqualTo(TxnStatus.FINISHED_HEURISTIC);
+    }
 }
