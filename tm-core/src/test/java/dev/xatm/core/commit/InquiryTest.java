@@ -44,7 +44,7 @@ class InquiryTest {
         assertThat(e.messages()).containsExactly(new Outbound("a1-other-instance", "g1", "b1", Action.COMMIT));
         assertThat(f.tick(100).messages()).containsExactly(cmd("g1", 1, Action.COMMIT), cmd("g1", 2, Action.COMMIT));
         // Whoever acknowledges first finishes the branch.
-        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE));
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE, "a1"));
         assertThat(f.tick(300).messages()).containsExactly(cmd("g1", 2, Action.COMMIT));
     }
 
