@@ -118,6 +118,11 @@ final class SimParticipant {
         this.options = options;
     }
 
+    /** The branches its database holds now (active or prepared), in a stable order: what a foreign agent may pick from. */
+    List<BranchId> branchesInDatabase() {
+        return new ArrayList<>(xa.keySet());
+    }
+
     /** The database itself, to share it with another deployment's agent. */
     Map<BranchId, XaBranch> database() {
         return xa;
