@@ -11,5 +11,10 @@ public enum ErrorCode {
     /** The transaction is not in a state that allows the request (e.g. registering on a finished one). */
     FAILED_PRECONDITION,
     /** A configured bound was hit (e.g. too many branches, too many live transactions). */
-    RESOURCE_EXHAUSTED
+    RESOURCE_EXHAUSTED,
+    /**
+     * An agent spoke for a branch it does not hold: a vote or acknowledgement for another agent's
+     * branch. Nothing changed; the driver counts these, since an honest agent never sends one.
+     */
+    PERMISSION_DENIED
 }

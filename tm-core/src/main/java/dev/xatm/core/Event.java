@@ -53,10 +53,13 @@ public sealed interface Event {
     /**
      * An agent's answer to PREPARE, or in 3PC to CAN_COMMIT or PRE_COMMIT ({@code answering}; YES to
      * PRE_COMMIT means the branch is XA-prepared). Duplicates and late votes are ignored.
+     *
+     * @param agentId the agent whose stream carried the vote (its Hello), never a field the agent
+     *                chose: only the branch's holder may vote for it
      */
-    record VoteReceived(String gtrid, String bqual, Vote vote, Action answering) implements Event {
-        public VoteReceived(String gtrid, String bqual, Vote vote) {
-            this(gtrid, bqual, vote, Action.PREPARE);
+    record VoteReceived(String gtrid, String bqual, Vote vote, Action answering, String agentId) implements Event {
+        public VoteReceived(String gtrid, String bqual, Vote vote, String agentId) {
+            this(gtrid, bqual, vote, Action.PREPARE, agentId);
         }
     }
 
@@ -64,10 +67,15 @@ public sealed interface Event {
      * An agent finished COMMIT, ROLLBACK or COMMIT_ONE_PHASE for a branch. Duplicates are ignored.
      * {@code autonomous}: a 3PC participant did it on its own when its timer ran out (COMMIT after
      * acknowledging PRE_COMMIT, ROLLBACK after a YES to CAN_COMMIT), and reports it now.
+     *
+     * @param agentId the agent whose stream carried the acknowledgement: only the branch's holder, or
+     *                an agent the inquiry rules answered about it while its holder was away, may
+     *                acknowledge it
      */
-    record AckReceived(String gtrid, String bqual, Action action, AckResult result, boolean autonomous) implements Event {
-        public AckReceived(String gtrid, String bqual, Action action, AckResult result) {
-            this(gtrid, bqual, action, result, false);
+    record AckReceived(String gtrid, String bqual, Action action, AckResult result, boolean autonomous, String agentId)
+            implements Event {
+        public AckReceived(String gtrid, String bqual, Action action, AckResult result, String agentId) {
+            this(gtrid, bqual, action, result, false, agentId);
         }
     }
 

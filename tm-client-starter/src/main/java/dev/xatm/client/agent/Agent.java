@@ -126,6 +126,13 @@ public final class Agent implements AutoCloseable {
     private final AtomicBoolean ackFlushQueued = new AtomicBoolean();
     private final ScheduledExecutorService ackTimer;
     private volatile boolean closed;
+    /**
+     * Drawn once per agent process and sent in every Hello, RegisterBranch and commit with votes: it
+     * proves to the servers that a stream or call naming this agent id comes from this process, so no
+     * other holder of the client token can replace our stream or vote in our name while it is alive, and
+     * our own reconnect may still replace a half-dead stream of ours at once. Never logged.
+     */
+    private final String instanceSecret = drawInstanceSecret();
     /** Gtrids the servers said are another deployment's, so the warning is said once each. */
     private final java.util.Set<String> notMineReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -187,6 +194,17 @@ public final class Agent implements AutoCloseable {
 
     public String agentId() {
         return settings.agentId();
+    }
+
+    /** This process's instance secret (see the field); for the TM calls that name this agent. Never log it. */
+    public String instanceSecret() {
+        return instanceSecret;
+    }
+
+    private static String drawInstanceSecret() {
+        byte[] bytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /** Where TM calls go and which server new gtrids are minted for. */
@@ -254,7 +272,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private void openLink(CoordinatorChannel channel) {
-        ServerLink link = new ServerLink(settings.agentId(), channel, reconnects, settings.backoffInitialMillis(),
+        ServerLink link = new ServerLink(settings.agentId(), instanceSecret, channel, reconnects, settings.backoffInitialMillis(),
                 settings.backoffMaxMillis(), events);
         links.add(link);
         link.connect();

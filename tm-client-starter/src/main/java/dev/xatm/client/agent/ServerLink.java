@@ -62,6 +62,8 @@ final class ServerLink {
     }
 
     private final String agentId;
+    /** The agent process's instance secret, sent in every Hello (see Agent). */
+    private final String instanceSecret;
     private final CoordinatorChannel channel;
     private final CoordinatorGrpc.CoordinatorStub stub;
     private final CoordinatorGrpc.CoordinatorBlockingStub blocking;
@@ -86,9 +88,10 @@ final class ServerLink {
     /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
     final AtomicBoolean reinquiryQueued = new AtomicBoolean();
 
-    ServerLink(String agentId, CoordinatorChannel channel, ScheduledExecutorService reconnects, long backoffInitialMillis,
-               long backoffMaxMillis, Events events) {
+    ServerLink(String agentId, String instanceSecret, CoordinatorChannel channel, ScheduledExecutorService reconnects,
+               long backoffInitialMillis, long backoffMaxMillis, Events events) {
         this.agentId = agentId;
+        this.instanceSecret = instanceSecret;
         this.channel = channel;
         this.stub = CoordinatorGrpc.newStub(channel.channel());
         this.blocking = CoordinatorGrpc.newBlockingStub(channel.channel());
@@ -155,7 +158,7 @@ final class ServerLink {
         int gen = ++generation;
         channel.resetConnectBackoff();
         out = stub.connect(new Inbound(gen));
-        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
+        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId).setInstanceSecret(instanceSecret)).build());
     }
 
     /** Sends on the open stream; false when there is none (the server resends what it still needs after a reconnect). */

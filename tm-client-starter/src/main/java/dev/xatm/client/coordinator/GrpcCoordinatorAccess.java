@@ -40,14 +40,22 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     private final String description;
     private final long callTimeoutMillis;
     private final long commitTimeoutMillis;
+    /** The agent's instance secret (Agent#instanceSecret), sent with the calls that name the agent. */
+    private final String agentSecret;
 
-    /** Every call on one channel (one server of a file store; tests). */
-    public GrpcCoordinatorAccess(CoordinatorChannel channel, long callTimeoutMillis, long commitTimeoutMillis) {
-        this(ServerRoutes.single(channel), channel.description(), callTimeoutMillis, commitTimeoutMillis);
+    /** Every call on one channel (one server of a file store; tests), for the agent whose instance secret is {@code agentSecret}. */
+    public GrpcCoordinatorAccess(CoordinatorChannel channel, String agentSecret, long callTimeoutMillis, long commitTimeoutMillis) {
+        this(ServerRoutes.single(channel), agentSecret, channel.description(), callTimeoutMillis, commitTimeoutMillis);
     }
 
-    /** Each call to the server {@code routes} names for its gtrid; {@code description} names them all, for messages. */
-    public GrpcCoordinatorAccess(ServerRoutes routes, String description, long callTimeoutMillis, long commitTimeoutMillis) {
+    /**
+     * Each call to the server {@code routes} names for its gtrid; {@code description} names them all, for
+     * messages. RegisterBranch and a commit with votes carry {@code agentSecret}, the instance secret of
+     * the agent they name: the server takes them only from that agent's own process.
+     */
+    public GrpcCoordinatorAccess(ServerRoutes routes, String agentSecret, String description, long callTimeoutMillis,
+                                 long commitTimeoutMillis) {
+        this.agentSecret = agentSecret;
         this.routes = routes;
         this.description = description;
         this.callTimeoutMillis = callTimeoutMillis;
@@ -83,7 +91,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
         try {
             stub(gtrid, callTimeoutMillis)
                     .registerBranch(RegisterBranchRequest.newBuilder().setGtrid(gtrid).setBqual(bqual)
-                            .setResourceId(resourceId).setAgentId(agentId).build());
+                            .setResourceId(resourceId).setAgentId(agentId).setAgentSecret(agentSecret).build());
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
                 throw new BranchRefusedException(routes.describeRoute(gtrid) + " refused RegisterBranch for global transaction " + gtrid + ": "
@@ -126,7 +134,7 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     @Override
     public OutcomeReport commitPrepared(String gtrid, String name, long timeoutMillis, String agentId, List<PreparedBranch> branches) {
         CommitRequest.Builder request = CommitRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis)
-                .setAgentId(agentId);
+                .setAgentId(agentId).setAgentSecret(agentSecret);
         for (PreparedBranch b : branches) {
             request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
                     .setVote(b.vote() == PreparedBranch.Vote.YES ? BranchVote.YES : BranchVote.READ_ONLY));
@@ -141,7 +149,8 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
         try {
             return report(stub(gtrid, commitTimeoutMillis).commit(request.build()));
         } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+            // PERMISSION_DENIED: another process holds our agent id's stream; refused before anything was decided.
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION || e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
                 return refusedBeforeDecision(gtrid, e);
             }
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {

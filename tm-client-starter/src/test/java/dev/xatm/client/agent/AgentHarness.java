@@ -53,7 +53,7 @@ final class AgentHarness implements AutoCloseable {
         table = new BranchTable(100);
         EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), dialect != null ? dialect : XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
         agent = new Agent("agent-1", channel, table, () -> List.of(resource), "xatm", 50, 200, 2, listener);
-        Enlistment enlistment = new Enlistment(new GrpcCoordinatorAccess(channel, 5_000, 5_000), "agent-1", new BqualMinter("tag"),
+        Enlistment enlistment = new Enlistment(new GrpcCoordinatorAccess(channel, agent.instanceSecret(), 5_000, 5_000), "agent-1", new BqualMinter("tag"),
                 table, agent::awaitConnected, 5_000, true);
         ds = new EnlistingDataSource(resource, enlistment);
         agent.start();

@@ -76,7 +76,7 @@ final class ClusterHarness implements AutoCloseable {
         EnlistedResource resource = new EnlistedResource("h2", pool.getJdbcUrl(), XaDialects.forUrl(pool.getJdbcUrl()), pool, null);
         agent = new Agent(new AgentSettings("agent-1", "xatm", 50, 200, 2, 2_000, 100, 200), channels, table,
                 () -> List.of(resource), AgentListener.NONE);
-        access = new GrpcCoordinatorAccess(agent.routes(), "fake cluster", 2_000, 2_000);
+        access = new GrpcCoordinatorAccess(agent.routes(), agent.instanceSecret(), "fake cluster", 2_000, 2_000);
         minter = new GtridMinter("xatm", "tag", agent.routes(), 2_000, true);
         Enlistment enlistment = new Enlistment(access, "agent-1", new BqualMinter("tag"), table, agent::awaitConnected, 2_000, true);
         ds = new EnlistingDataSource(resource, enlistment);

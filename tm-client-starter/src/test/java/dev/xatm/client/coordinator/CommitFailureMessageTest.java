@@ -33,7 +33,7 @@ class CommitFailureMessageTest {
             closedPort = s.getLocalPort();
         }
         try (CoordinatorChannel channel = new CoordinatorChannel(List.of(new InetSocketAddress("127.0.0.1", closedPort)), TOKEN, 10_000)) {
-            GrpcCoordinatorAccess access = new GrpcCoordinatorAccess(channel, 5_000, 60_000);
+            GrpcCoordinatorAccess access = new GrpcCoordinatorAccess(channel, "test-instance-secret-0001", 5_000, 60_000);
             long started = System.nanoTime();
             assertThatThrownBy(() -> access.commit("g-refused", true))
                     .isInstanceOf(TmSystemException.class)
@@ -54,7 +54,7 @@ class CommitFailureMessageTest {
             }
         }).build().start();
         try (CoordinatorChannel channel = CoordinatorChannel.inProcess(name, TOKEN, "tm-server (silent)")) {
-            GrpcCoordinatorAccess access = new GrpcCoordinatorAccess(channel, 5_000, 300);
+            GrpcCoordinatorAccess access = new GrpcCoordinatorAccess(channel, "test-instance-secret-0001", 5_000, 300);
             assertThatThrownBy(() -> access.commit("g-silent", true))
                     .isInstanceOf(TmSystemException.class)
                     .hasMessageContaining("did not answer the commit request within its deadline of 300 ms (DEADLINE_EXCEEDED after");

@@ -112,6 +112,7 @@ public final class CoordinatorLoop {
 
     private final java.util.concurrent.atomic.LongAdder participantCommits = new java.util.concurrent.atomic.LongAdder();
     private final DecisionCounts decisions = new DecisionCounts();
+    private final AgentRefusals refusals = new AgentRefusals();
     private final java.util.concurrent.atomic.LongAdder participantRollbacks = new java.util.concurrent.atomic.LongAdder();
 
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
@@ -366,6 +367,11 @@ public final class CoordinatorLoop {
     }
 
     /** 3PC branches whose participant reported deciding on its own (autonomous acks received, duplicates included). */
+    /** Votes, acks and agent claims refused because the agent spoke for a branch or an agent id not its own. */
+    public AgentRefusals agentRefusals() {
+        return refusals;
+    }
+
     public long participantCommits() {
         return participantCommits.sum();
     }
@@ -443,6 +449,9 @@ public final class CoordinatorLoop {
             }
         }
         for (Reply reply : effects.replies()) {
+            if (reply instanceof Reply.Rejected no && no.code() == dev.xatm.core.ErrorCode.PERMISSION_DENIED) {
+                refusals.record(no.request() == dev.xatm.core.RequestKind.VOTE ? AgentRefusals.Kind.VOTE : AgentRefusals.Kind.ACK);
+            }
             if (reply instanceof Reply.Decided d && !repeatsDecision) {
                 decisions.record(d.gtrid(), d.outcome(), core.protocol(d.gtrid()));
             }

@@ -11,7 +11,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The current Connect stream of each agent, keyed by agent id. A newer stream with the same id
- * replaces the older one, and only the end of the current stream counts as the agent leaving.
+ * replaces the older one only when it proves the same agent process (the same instance secret in its
+ * Hello): the process reconnecting, e.g. after a network cut that the server has not noticed yet.
+ * A stream with another secret is refused while the current one is alive, so a holder of the shared
+ * client token cannot take over another agent's commands. Only the end of the current stream counts
+ * as the agent leaving; then any process may claim the id again.
  *
  * <p>{@link #connect} and {@link #disconnect} run their announcement (the event for the loop) under
  * the registry's lock, so the loop sees connects and disconnects of one agent in the order the
@@ -23,11 +27,41 @@ public final class AgentRegistry implements AgentOutbox {
     private static final Logger log = LoggerFactory.getLogger(AgentRegistry.class);
     private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
 
-    /** Makes {@code session} the agent's current stream; returns the one it replaced, or null. */
-    synchronized AgentSession connect(AgentSession session, Runnable announce) {
-        AgentSession previous = sessions.put(session.agentId(), session);
+    /** What a Hello achieved: refused (a live stream of another process holds the id), or admitted, replacing {@code replaced} (or none). */
+    record Admission(boolean admitted, AgentSession replaced) {
+        static final Admission REFUSED = new Admission(false, null);
+    }
+
+    /**
+     * Makes {@code session} the agent's current stream, unless a live stream of the same agent id was
+     * opened with another instance secret; {@code announce} runs only when admitted.
+     */
+    synchronized Admission connect(AgentSession session, Runnable announce) {
+        AgentSession current = sessions.get(session.agentId());
+        if (current != null && current != session && !current.secret().sameAs(session.secret())) {
+            return Admission.REFUSED;
+        }
+        sessions.put(session.agentId(), session);
         announce.run();
-        return previous;
+        return new Admission(true, current);
+    }
+
+    /** Whether a call naming {@code agentId} and carrying {@code secret} comes from that agent's process. */
+    enum Proof {
+        /** A live stream of the agent was opened with this secret. */
+        PROVEN,
+        /** No live stream of the agent here: nothing to prove against (the core refuses what needs one). */
+        NO_STREAM,
+        /** A live stream of the agent was opened with another secret: someone else speaks in its name. */
+        OTHER_INSTANCE
+    }
+
+    Proof prove(String agentId, String secret) {
+        AgentSession current = sessions.get(agentId);
+        if (current == null) {
+            return Proof.NO_STREAM;
+        }
+        return current.secret().matches(secret) ? Proof.PROVEN : Proof.OTHER_INSTANCE;
     }
 
     /** Forgets {@code session} if it is still the agent's current stream; true if it was. */

@@ -20,6 +20,7 @@ import dev.xatm.protocol.v1.Vote;
 import dev.xatm.protocol.v1.Welcome;
 import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.cluster.Ownership;
+import dev.xatm.server.engine.AgentRefusals;
 import dev.xatm.server.engine.CoordinatorLoop;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -54,6 +55,8 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private final ClusterId clusterId;
     /** Set once by Hello, on this stream's (serialised) gRPC callback thread; read by the registry. */
     private volatile String agentId;
+    /** The hash of Hello's instance secret, set with {@link #agentId}. */
+    private volatile InstanceSecret secret;
     private boolean closed; // guarded by this
 
     AgentSession(ServerCallStreamObserver<ServerMessage> out, CoordinatorLoop loop, AgentRegistry registry,
@@ -73,6 +76,10 @@ final class AgentSession implements StreamObserver<AgentMessage> {
 
     String agentId() {
         return agentId;
+    }
+
+    InstanceSecret secret() {
+        return secret;
     }
 
     @Override
@@ -136,25 +143,40 @@ final class AgentSession implements StreamObserver<AgentMessage> {
 
     private void hello(Hello hello) {
         String id = hello.getAgentId();
+        InstanceSecret proof;
         try {
             Ids.requireName("Hello.agent_id", id);
+            proof = InstanceSecret.of("Hello.instance_secret", hello.getInstanceSecret());
         } catch (IllegalArgumentException e) {
             refuseAndClose(e.getMessage());
             return;
         }
+        secret = proof;
         agentId = id;
-        AgentSession previous;
+        AgentRegistry.Admission admission;
         synchronized (this) {
             // The stream is recorded, and AgentConnected queued to the loop, before Welcome leaves:
             // a RegisterBranch the agent's application sends after reading Welcome then reaches the
             // loop after AgentConnected, so the core knows the agent is there. Welcome is still the
             // first message on the stream, because a command routed here waits for this lock.
-            previous = registry.connect(this, () -> loop.agentConnected(id));
-            write(ServerMessage.newBuilder().setWelcome(welcome()).build());
+            admission = registry.connect(this, () -> loop.agentConnected(id));
+            if (admission.admitted()) {
+                write(ServerMessage.newBuilder().setWelcome(welcome()).build());
+            }
         }
+        if (!admission.admitted()) {
+            loop.agentRefusals().record(AgentRefusals.Kind.HELLO);
+            String why = "agent " + Ids.quote(id) + " has a live stream opened by another process (another instance secret);"
+                    + " an agent id belongs to one process at a time, and it is free again once that stream ends";
+            log.warn("Connect from {} refused: {}", peer, why);
+            write(ServerMessage.newBuilder().setError(ProtocolError.newBuilder().setCode("ALREADY_EXISTS").setMessage(why)).build());
+            close(Status.ALREADY_EXISTS.withDescription(why));
+            return;
+        }
+        AgentSession previous = admission.replaced();
         if (previous != null && previous != this) {
-            log.warn("Agent {} connected again from {}; closing its previous stream", id, peer);
-            previous.close(Status.ABORTED.withDescription("replaced by a newer Connect stream with the same agent_id"));
+            log.warn("Agent {} connected again from {} (same process); closing its previous stream", id, peer);
+            previous.close(Status.ABORTED.withDescription("replaced by a newer Connect stream of the same agent process"));
         } else {
             log.info("Agent {} connected from {}", id, peer);
         }
@@ -173,15 +195,16 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private void vote(Vote vote) {
         Ids.requireGtrid(vote.getGtrid());
         Ids.requireBqual(vote.getBqual());
+        // The stream's agent, never a field of the message: an agent speaks only for itself.
         toLoop(new Event.VoteReceived(vote.getGtrid(), vote.getBqual(), Protos.vote(vote.getVote()),
-                Protos.answering(vote.getAnswering())));
+                Protos.answering(vote.getAnswering()), agentId));
     }
 
     private void ack(Ack ack) {
         Ids.requireGtrid(ack.getGtrid());
         Ids.requireBqual(ack.getBqual());
         toLoop(new Event.AckReceived(ack.getGtrid(), ack.getBqual(), Protos.action(ack.getAction()), Protos.ackResult(ack.getResult()),
-                ack.getAutonomous()));
+                ack.getAutonomous(), agentId));
     }
 
     /** All checked before any is taken, so that a malformed batch changes nothing. */

@@ -31,6 +31,7 @@ import dev.xatm.protocol.v1.TxnStatus;
 import dev.xatm.protocol.v1.Verdict;
 import dev.xatm.server.cluster.Cluster;
 import dev.xatm.server.cluster.Ownership;
+import dev.xatm.server.engine.AgentRefusals;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.CoordinatorUnavailableException;
 import io.grpc.Status;
@@ -152,6 +153,12 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         if (!owned(request.getGtrid(), call("RegisterBranch"), out)) {
             return;
         }
+        // Without a live stream the core refuses the branch anyway (FAILED_PRECONDITION), as before.
+        if (registry.prove(request.getAgentId(), request.getAgentSecret()) == AgentRegistry.Proof.OTHER_INSTANCE) {
+            loop.agentRefusals().record(AgentRefusals.Kind.REGISTER);
+            refuse(out, call("RegisterBranch"), Status.PERMISSION_DENIED.withDescription(notThatAgent(request.getAgentId())));
+            return;
+        }
         answer(out, call("RegisterBranch"), loop.registerBranch(event), reply ->
                 reply instanceof Reply.Registered ? RegisterBranchResponse.getDefaultInstance() : null);
     }
@@ -195,6 +202,22 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
         if (!owned(request.getGtrid(), call, out)) {
             return; // with votes it would start the transaction: only its owner may
+        }
+        // The votes ride for the caller's own agent only: any holder of the client token could otherwise
+        // vote YES for branches of another service's agent that never prepared.
+        switch (registry.prove(request.getAgentId(), request.getAgentSecret())) {
+            case PROVEN -> { }
+            case NO_STREAM -> {
+                refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(request.getAgentId())
+                        + " has no open stream to this server, so it could not be told to commit its branches; nothing was"
+                        + " decided, roll them back"));
+                return;
+            }
+            case OTHER_INSTANCE -> {
+                loop.agentRefusals().record(AgentRefusals.Kind.COMMIT);
+                refuse(out, call, Status.PERMISSION_DENIED.withDescription(notThatAgent(request.getAgentId())));
+                return;
+            }
         }
         CompletableFuture<Reply> reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis,
                 request.getAgentId(), voted);
@@ -378,6 +401,11 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private static String notThatAgent(String agentId) {
+        return "agent " + Ids.quote(agentId) + " has a live stream opened with another instance secret: a call may only name"
+                + " its own process's agent";
+    }
 
     /** timeout_ms 0 means the server default; anything else must be within 1..max-timeout-ms. */
     private long timeoutMillis(long requested) {

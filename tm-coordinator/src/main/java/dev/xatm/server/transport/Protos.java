@@ -28,6 +28,7 @@ final class Protos {
             case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
         };
     }
 

@@ -140,12 +140,12 @@ class CoordinatorLoopTest {
         drain();
         assertThat(loop.snapshot().waitingCallers()).isEqualTo(3);
 
-        loop.offerAgentMessage(new Event.VoteReceived("g1", "b1", Vote.YES), r -> {});
+        loop.offerAgentMessage(new Event.VoteReceived("g1", "b1", Vote.YES, "a1"), r -> {});
         assertThat(decisionOnly.get(5, TimeUnit.SECONDS)).isEqualTo(new Reply.Decided("g1", Outcome.COMMITTED));
         drain();
         assertThat(untilFinished).isNotDone();
 
-        loop.offerAgentMessage(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.DONE), r -> {});
+        loop.offerAgentMessage(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.DONE, "a1"), r -> {});
         assertThat(untilFinished.get(5, TimeUnit.SECONDS)).isEqualTo(new Reply.Finished("g1", Outcome.COMMITTED));
         assertThat(otherTxn).isNotDone();
         drain();
@@ -171,7 +171,7 @@ class CoordinatorLoopTest {
                 : Effects.none();
         start(NO_TICKS, 100);
         List<Reply> got = new CopyOnWriteArrayList<>();
-        assertThat(loop.offerAgentMessage(new Event.VoteReceived("g1", "b9", Vote.YES), got::add)).isTrue();
+        assertThat(loop.offerAgentMessage(new Event.VoteReceived("g1", "b9", Vote.YES, "a1"), got::add)).isTrue();
         drain();
         assertThat(got).containsExactly(new Reply.Rejected("g1", RequestKind.VOTE, ErrorCode.NOT_FOUND, "no such branch"));
     }
@@ -259,7 +259,7 @@ class CoordinatorLoopTest {
         assertThatThrownBy(() -> refused.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(CoordinatorUnavailableException.class, e -> assertThat(e.overloaded()).isTrue());
-        assertThat(loop.offerAgentMessage(new Event.VoteReceived("g", "b", Vote.YES), r -> {})).isFalse();
+        assertThat(loop.offerAgentMessage(new Event.VoteReceived("g", "b", Vote.YES, "a1"), r -> {})).isFalse();
         release.countDown();
         await().atMost(Duration.ofSeconds(5)).until(() -> core.events.stream()
                 .anyMatch(e -> e instanceof Event.Begin b && b.gtrid().equals("queued")));

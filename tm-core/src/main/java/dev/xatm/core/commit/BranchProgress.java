@@ -72,6 +72,13 @@ final class BranchProgress {
      * once told the decision: COMMIT is sent to it only when no acknowledgement comes in time.
      */
     private boolean committedByHolder;
+    /**
+     * Agents other than its holder that an inquiry was answered with this branch's outcome (they hold
+     * it prepared too, found by XA RECOVER); the last few only. See {@link Speakers}.
+     */
+    private final java.util.LinkedHashSet<String> answeredInquirers = new java.util.LinkedHashSet<>();
+    /** How many inquirers are remembered: enough for a few instances of one service, bounded against a flood. */
+    static final int MAX_ANSWERED_INQUIRERS = 4;
 
     BranchProgress(String gtrid, Branch branch, Phase phase) {
         this.gtrid = gtrid;
@@ -155,6 +162,20 @@ final class BranchProgress {
      */
     void routeTo(String inquiringAgentId) {
         this.agentId = inquiringAgentId;
+    }
+
+    /** An inquiry from {@code inquirer}, not its holder, was answered with this branch's outcome. */
+    void answeredInquirer(String inquirer) {
+        if (inquirer.equals(agentId) || !answeredInquirers.add(inquirer)) {
+            return;
+        }
+        if (answeredInquirers.size() > MAX_ANSWERED_INQUIRERS) {
+            answeredInquirers.remove(answeredInquirers.iterator().next());
+        }
+    }
+
+    boolean wasAnswered(String inquirer) {
+        return answeredInquirers.contains(inquirer);
     }
 
     // ---- transitions: each names the phases it may start from ----

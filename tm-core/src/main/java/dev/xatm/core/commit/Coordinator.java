@@ -61,6 +61,7 @@ public final class Coordinator {
     private final ThreePhase threePhase;
     private final OperatorCommands operator;
     private final AdminViews views;
+    private final Speakers speakers = new Speakers(connectedAgents);
     private long nowMillis;
     private boolean clockStarted;
 
@@ -491,13 +492,20 @@ public final class Coordinator {
     // ---- agent messages (rules 4, 5, 9) ----
 
     private void onVote(Event.VoteReceived e, Effects.Builder out) {
+        if (e.agentId() == null) {
+            reject(out, e.gtrid(), RequestKind.VOTE, ErrorCode.INVALID_ARGUMENT, "a vote must name the agent whose stream carried it");
+            return;
+        }
         GlobalTxn t = txns.find(e.gtrid());
         BranchProgress b = t == null ? null : t.branch(e.bqual());
         if (b == null) {
-            // No agent id travels with a vote, so this cannot be answered with a ROLLBACK; the
-            // driver returns the rejection to the agent, which then inquires (presumed abort).
+            // The driver returns the rejection to the agent, which then inquires (presumed abort).
             reject(out, e.gtrid(), RequestKind.VOTE, ErrorCode.NOT_FOUND,
                     "branch " + Ids.quote(e.bqual()) + " of " + Ids.quote(e.gtrid()) + " is not known");
+            return;
+        }
+        if (!speakers.mayVote(b, e.agentId())) {
+            refuseForeign(t, b, e.agentId(), RequestKind.VOTE, "vote " + e.vote(), out);
             return;
         }
         if (e.vote() == null) {
@@ -513,7 +521,31 @@ public final class Coordinator {
         txns.retireIfFinished(t);
     }
 
+    /**
+     * A vote or acknowledgement from an agent that does not hold the branch ({@link Speakers}): refused,
+     * with nothing changed but a note in the history, so that an operator sees who tried.
+     */
+    private void refuseForeign(GlobalTxn t, BranchProgress b, String agentId, RequestKind kind, String what,
+                               Effects.Builder out) {
+        t.note(nowMillis, Kind.FOREIGN_REFUSED, b.bqual(), what + " from agent " + agentId + " refused: the branch is held by "
+                + b.agentId());
+        reject(out, t.gtrid(), kind, ErrorCode.PERMISSION_DENIED, "branch " + Ids.quote(b.bqual()) + " of " + Ids.quote(t.gtrid())
+                + " is held by another agent; an agent may only " + (kind == RequestKind.VOTE ? "vote for" : "acknowledge")
+                + " its own branches");
+    }
+
     private void onAck(Event.AckReceived e, Effects.Builder out) {
+        if (e.agentId() == null) {
+            reject(out, e.gtrid(), RequestKind.ACK, ErrorCode.INVALID_ARGUMENT,
+                    "an acknowledgement must name the agent whose stream carried it");
+            return;
+        }
+        GlobalTxn known = txns.find(e.gtrid());
+        BranchProgress own = known == null ? null : known.branch(e.bqual());
+        if (own != null && !speakers.mayAck(own, e.agentId())) {
+            refuseForeign(known, own, e.agentId(), RequestKind.ACK, e.action() + " " + e.result(), out);
+            return;
+        }
         GlobalTxn t = txns.live(e.gtrid());
         BranchProgress b = t == null ? null : t.branch(e.bqual());
         if (b != null) {
@@ -531,7 +563,6 @@ public final class Coordinator {
             // 3PC's partition hazard, reported after the rollback finished: never dropped silently.
             finished.note(nowMillis, Kind.PARTICIPANT_DECIDED, e.bqual(), "committed on its own while the decision was"
                     + " ROLLBACK (3PC's partition hazard)");
-            BranchProgress own = finished.branch(e.bqual());
             if (own != null) {
                 own.autonomous(Action.COMMIT); // the admin view must say who decided, not only that it is heuristic
             }

@@ -455,6 +455,7 @@ final class TwoPhase {
             case COMMITTING -> {
                 if (b == null || b.vote() != Vote.YES) {
                     // Not in the durable decision, so not part of the commit: presumed abort.
+                    answerInquirer(b, agentId);
                     sendOnce(agentId, t.gtrid(), bqual, Action.ROLLBACK, out);
                 } else {
                     answerAndReroute(t, b, agentId, Action.COMMIT, nowMillis, out);
@@ -517,6 +518,7 @@ final class TwoPhase {
         t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared after the end; answered "
                 + (answer == null ? "nothing (operator's case)" : answer));
         if (answer != null) {
+            answerInquirer(b, agentId);
             sendOnce(agentId, t.gtrid(), bqual, answer, out);
         }
     }
@@ -525,8 +527,10 @@ final class TwoPhase {
                                   long nowMillis, Effects.Builder out) {
         if (!mayReroute(b, agentId)) {
             // The registered agent is still connected and may hold the preparing session, which
-            // MariaDB requires for phase 2. Answer the inquirer once, and keep
-            // resending to the holder: whichever acknowledges first finishes the branch.
+            // MariaDB requires for phase 2. Answer the inquirer once, and keep resending to the
+            // holder, which finishes the branch (the inquirer may acknowledge only once the holder is
+            // away: Speakers).
+            answerInquirer(b, agentId);
             sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
             return;
         }
@@ -536,11 +540,19 @@ final class TwoPhase {
             send(t, b, nowMillis, out);
         } else {
             // Already acknowledged: the agent lost track of it; answering again is idempotent.
+            answerInquirer(b, agentId);
             sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
         }
     }
 
     // ---- helpers ----
+
+    /** Remembers who was told the branch's outcome by an inquiry, so its acknowledgement may count (Speakers). */
+    private static void answerInquirer(BranchProgress b, String agentId) {
+        if (b != null) {
+            b.answeredInquirer(agentId);
+        }
+    }
 
     /**
      * Phase commands move to an inquiring agent only when the registered one is gone: while it is

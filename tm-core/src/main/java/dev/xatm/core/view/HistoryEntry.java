@@ -51,6 +51,8 @@ public record HistoryEntry(long atMillis, Kind kind, String bqual, String detail
         FORCED_ROLLBACK,
         FORGOTTEN,
         /** An operator's forced resolution was refused, and why. */
-        FORCE_REFUSED
+        FORCE_REFUSED,
+        /** A vote or acknowledgement from an agent that does not hold the branch was refused. */
+        FOREIGN_REFUSED
     }
 }

@@ -76,7 +76,7 @@ class CommitAndVoteTest {
     @Test
     void onePhaseRolledBackInsteadIsRolledBack() {
         f.commitRequested("g1", 1);
-        var e = f.step(new Event.AckReceived("g1", "b1", Action.COMMIT_ONE_PHASE, AckResult.ROLLED_BACK_INSTEAD));
+        var e = f.step(new Event.AckReceived("g1", "b1", Action.COMMIT_ONE_PHASE, AckResult.ROLLED_BACK_INSTEAD, "a1"));
         assertThat(e.replies()).containsExactly(new Reply.Decided("g1", Outcome.ROLLED_BACK), new Reply.Finished("g1", Outcome.ROLLED_BACK));
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_ROLLED_BACK);
     }

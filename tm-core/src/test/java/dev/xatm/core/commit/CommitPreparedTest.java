@@ -55,8 +55,8 @@ class CommitPreparedTest {
     void holderAcksFinishTheTransactionWithALazyCompletion() {
         f.step(request("g1", Vote.YES, Vote.YES));
         f.durable("g1");
-        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE));
-        var last = f.step(new Event.AckReceived("g1", "b2", Action.COMMIT, dev.xatm.core.AckResult.DONE));
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE, "a1"));
+        var last = f.step(new Event.AckReceived("g1", "b2", Action.COMMIT, dev.xatm.core.AckResult.DONE, "a1"));
         assertThat(last.logAppends()).containsExactly(new LogRecord.Completed("g1"));
         assertThat(last.mustSync()).isFalse();
         assertThat(last.replies()).containsExactly(new Reply.Finished("g1", Outcome.COMMITTED));

@@ -32,8 +32,8 @@ class DeterminismTest {
                 case 2 -> new Event.RegisterBranch(g, new Branch(bq, "db-" + agent, agent));
                 case 3 -> new Event.CommitRequested(g);
                 case 4 -> new Event.RollbackRequested(g);
-                case 5 -> new Event.VoteReceived(g, bq, Vote.values()[r.nextInt(3)]);
-                case 6 -> new Event.AckReceived(g, bq, Action.values()[r.nextInt(4)], AckResult.values()[r.nextInt(2)]);
+                case 5 -> new Event.VoteReceived(g, bq, Vote.values()[r.nextInt(3)], agent);
+                case 6 -> new Event.AckReceived(g, bq, Action.values()[r.nextInt(4)], AckResult.values()[r.nextInt(2)], agent);
                 case 7 -> new Event.DecisionDurable(g);
                 case 8 -> new Event.AgentConnected(agent);
                 case 9 -> new Event.AgentDisconnected(agent);

@@ -87,25 +87,35 @@ final class Fixture {
     }
 
     Effects vote(String gtrid, int n, Vote vote) {
-        return step(new Event.VoteReceived(gtrid, "b" + n, vote));
+        return step(new Event.VoteReceived(gtrid, "b" + n, vote, "a" + n));
     }
 
     /** A 3PC answer: {@code answering} is CAN_COMMIT or PRE_COMMIT. */
     Effects vote(String gtrid, int n, Vote vote, Action answering) {
-        return step(new Event.VoteReceived(gtrid, "b" + n, vote, answering));
+        return step(new Event.VoteReceived(gtrid, "b" + n, vote, answering, "a" + n));
     }
 
     /** A 3PC participant reports that its timer ran out and it did {@code action} on its own. */
     Effects decidedOnItsOwn(String gtrid, int n, Action action) {
-        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE, true));
+        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE, true, "a" + n));
     }
 
     Effects ack(String gtrid, int n, Action action) {
-        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE));
+        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE, "a" + n));
     }
 
     Effects ack(String gtrid, int n, Action action, AckResult result) {
-        return step(new Event.AckReceived(gtrid, "b" + n, action, result));
+        return step(new Event.AckReceived(gtrid, "b" + n, action, result, "a" + n));
+    }
+
+    /** A vote for branch "bN" carried by the stream of {@code agentId}, which need not hold it. */
+    Effects voteFrom(String agentId, String gtrid, int n, Vote vote) {
+        return step(new Event.VoteReceived(gtrid, "b" + n, vote, agentId));
+    }
+
+    /** An acknowledgement (DONE) for branch "bN" carried by the stream of {@code agentId}, which need not hold it. */
+    Effects ackFrom(String agentId, String gtrid, int n, Action action) {
+        return step(new Event.AckReceived(gtrid, "b" + n, action, AckResult.DONE, agentId));
     }
 
     Effects forceCommit(String gtrid) {

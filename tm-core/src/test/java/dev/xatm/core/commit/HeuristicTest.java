@@ -175,7 +175,7 @@ class HeuristicTest {
     @Test
     void aNonHeuristicAckResultCannotMakeABranchHeuristic() {
         f.committing("g1");
-        assertThat(f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.ROLLED_BACK_INSTEAD)).isEmpty()).isTrue();
+        assertThat(f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.ROLLED_BACK_INSTEAD, "a1")).isEmpty()).isTrue();
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.COMMITTING);
     }
 

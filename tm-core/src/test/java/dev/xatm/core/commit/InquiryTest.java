@@ -43,8 +43,8 @@ class InquiryTest {
         var e = f.inquiry("g1", 1, "a1-other-instance");
         assertThat(e.messages()).containsExactly(new Outbound("a1-other-instance", "g1", "b1", Action.COMMIT));
         assertThat(f.tick(100).messages()).containsExactly(cmd("g1", 1, Action.COMMIT), cmd("g1", 2, Action.COMMIT));
-        // Whoever acknowledges first finishes the branch.
-        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE));
+        // The holder's acknowledgement finishes the branch (the other instance's would be refused: ForeignAgentTest).
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, dev.xatm.core.AckResult.DONE, "a1"));
         assertThat(f.tick(300).messages()).containsExactly(cmd("g1", 2, Action.COMMIT));
     }
 

@@ -90,7 +90,7 @@ class PhaseTwoTest {
     @Test
     void commitAckWithRolledBackInsteadIsNotCountedAsCommitted() {
         f.committing("g1");
-        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.ROLLED_BACK_INSTEAD));
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.ROLLED_BACK_INSTEAD, "a1"));
         f.ack("g1", 2, Action.COMMIT);
         assertThat(f.c.status("g1")).isEqualTo(TxnStatus.COMMITTING);
         // ... and COMMIT keeps going to b1.

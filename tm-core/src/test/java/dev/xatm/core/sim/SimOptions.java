@@ -44,6 +44,9 @@ import java.util.SplittableRandom;
  *                                   through the admin events, or forgets held heuristics
  * @param threePhaseShare            a client runs its transaction with three-phase commit (else 2PC);
  *                                   0 in the 2PC runs, which then draw exactly as before 3PC existed
+ * @param foreignAgentPerTick        a connected agent sends a vote (YES) or an acknowledgement (DONE) for a
+ *                                   branch another agent holds, as any holder of the shared client token
+ *                                   could: the coordinator must refuse every one of them
  */
 public record SimOptions(
         int agents,
@@ -71,7 +74,8 @@ public record SimOptions(
         CoordinatorConfig coordinator,
         double heuristicProbability,
         double operatorActionPerTick,
-        double threePhaseShare) {
+        double threePhaseShare,
+        double foreignAgentPerTick) {
 
     /**
      * A run with a random shape: some seeds calm, some hostile, most in between. The operator and
@@ -114,7 +118,8 @@ public record SimOptions(
                         r.nextInt(8) == 0 ? r.nextInt(0, 4) : 10_000),
                 pick(operatorKnobs, 0, 0, 0.02, 0.1),
                 pick(operatorKnobs, 0, 0, 0.005, 0.02),
-                0);
+                0,
+                pick(operatorKnobs, 0, 0, 0.01, 0.05));
     }
 
     /**
@@ -174,7 +179,8 @@ public record SimOptions(
                 coordinator,
                 0,                                   // no heuristic databases
                 pick(r, 0, 0, 0.005, 0.02),
-                pick(r, 0.5, 0.8, 1.0));
+                pick(r, 0.5, 0.8, 1.0),
+                pick(r, 0, 0, 0.01, 0.05));
     }
 
     /** True when the coordinator may forget finished transactions of this run. */
@@ -185,7 +191,7 @@ public record SimOptions(
     /** No faults at all, short delays: for scripted scenarios, which inject their own. */
     public static SimOptions calm(int agents) {
         return new SimOptions(agents, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, agents,
-                new CoordinatorConfig(50, 4, 32, 8, 100, 10_000), 0, 0, 0);
+                new CoordinatorConfig(50, 4, 32, 8, 100, 10_000), 0, 0, 0, 0);
     }
 
     /**
@@ -196,7 +202,7 @@ public record SimOptions(
     public static SimOptions calmThreePhase(int agents) {
         SimOptions calm = calm(agents);
         return new SimOptions(agents, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, agents,
-                calm.coordinator().withThreePhase(new ThreePhaseTimeouts(50, 60, 200, 300), Protocol.THREE_PHASE), 0, 0, 0);
+                calm.coordinator().withThreePhase(new ThreePhaseTimeouts(50, 60, 200, 300), Protocol.THREE_PHASE), 0, 0, 0, 0);
     }
 
     private static double pick(SplittableRandom r, double... choices) {

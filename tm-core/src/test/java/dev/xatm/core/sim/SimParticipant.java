@@ -118,6 +118,11 @@ final class SimParticipant {
         this.options = options;
     }
 
+    /** The branches its database holds now (active or prepared), in a stable order: what a foreign agent may pick from. */
+    List<BranchId> branchesInDatabase() {
+        return new ArrayList<>(xa.keySet());
+    }
+
     /** The database itself, to share it with another deployment's agent. */
     Map<BranchId, XaBranch> database() {
         return xa;
@@ -208,8 +213,8 @@ final class SimParticipant {
                 yield ack(x, Action.ROLLBACK, AckResult.DONE);
             }
             case COMMIT_ONE_PHASE -> ack(x, Action.COMMIT_ONE_PHASE, commitOnePhase(x, b));
-            case CAN_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), canCommit(x, b, cmd, now), Action.CAN_COMMIT);
-            case PRE_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), preCommit(x, b, cmd, now), Action.PRE_COMMIT);
+            case CAN_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), canCommit(x, b, cmd, now), Action.CAN_COMMIT, agentId);
+            case PRE_COMMIT -> new Event.VoteReceived(x.gtrid(), x.bqual(), preCommit(x, b, cmd, now), Action.PRE_COMMIT, agentId);
         };
     }
 
@@ -309,8 +314,8 @@ final class SimParticipant {
         return decidedOnItsOwn;
     }
 
-    private static Event autonomous(BranchId x, Action action) {
-        return new Event.AckReceived(x.gtrid(), x.bqual(), action, AckResult.DONE, true);
+    private Event autonomous(BranchId x, Action action) {
+        return new Event.AckReceived(x.gtrid(), x.bqual(), action, AckResult.DONE, true, agentId);
     }
 
     private Vote prepare(BranchId x, XaBranch b) {
@@ -390,11 +395,11 @@ final class SimParticipant {
     }
 
     private Event vote(BranchId x, Vote v) {
-        return new Event.VoteReceived(x.gtrid(), x.bqual(), v);
+        return new Event.VoteReceived(x.gtrid(), x.bqual(), v, agentId);
     }
 
     private Event ack(BranchId x, Action action, AckResult result) {
-        return new Event.AckReceived(x.gtrid(), x.bqual(), action, result);
+        return new Event.AckReceived(x.gtrid(), x.bqual(), action, result, agentId);
     }
 
     /** The database and the agent crash together. */

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.HashSet;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
@@ -70,6 +71,10 @@ public final class SimWorld {
     private final SplittableRandom operatorRandom;
     /** Whether a 2PC client commits in one round trip: its own source, so the other draws of a seed stay as they were. */
     private final SplittableRandom oneRoundTripDraws;
+    /** The foreign-agent fault's own draws, so that seeds without it replay exactly as before it existed. */
+    private final SplittableRandom foreignDraws;
+    /** Messages the foreign-agent fault forged; only these may be refused as foreign (PERMISSION_DENIED). */
+    private final Set<Event> forged = new HashSet<>();
     /** Replies to the operator's admin events of the current step. */
     private final List<Reply> operatorReplies = new ArrayList<>();
     private final SimOptions options;
@@ -120,6 +125,7 @@ public final class SimWorld {
         this.random = new SplittableRandom(seed);
         this.operatorRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
         this.oneRoundTripDraws = new SplittableRandom(seed ^ 0x0E1A7D3CL);
+        this.foreignDraws = new SplittableRandom(seed ^ 0x7F0E1A6EL);
         this.options = options != null ? options : SimOptions.random(random, new SplittableRandom(seed ^ 0x5DEECE66DL));
         this.trace = new Trace(300, Boolean.getBoolean("tm.sim.trace"));
         this.log = new SimLog(random, this.options);
@@ -280,6 +286,7 @@ public final class SimWorld {
             injectFaults();
         }
         operatorActs();
+        foreignAgentActs();
         if (coordinator != null) {
             stepCoordinator(new Event.Tick(now), -1);
         }
@@ -518,6 +525,44 @@ public final class SimWorld {
         }
     }
 
+    /**
+     * The foreign-agent fault: a connected agent speaks for a branch in another agent's database, with a
+     * YES vote (to PREPARE or to 3PC's PRE_COMMIT) or a DONE acknowledgement (of COMMIT, COMMIT_ONE_PHASE,
+     * or a 3PC commit on its own), as any holder of the shared client token could. Its stream is its own:
+     * the event names the forger, as the driver stamps every event with its stream's agent id. Were one
+     * taken, a transaction could commit around a branch that never prepared, or finish without a branch
+     * that never committed; the invariants catch both.
+     */
+    private void foreignAgentActs() {
+        if (!faults || options.foreignAgentPerTick() <= 0 || participants.size() < 2
+                || foreignDraws.nextDouble() >= options.foreignAgentPerTick()) {
+            return;
+        }
+        SimParticipant forger = participants.get(foreignDraws.nextInt(participants.size()));
+        SimParticipant victim = participants.get((forger.index + 1 + foreignDraws.nextInt(participants.size() - 1))
+                % participants.size());
+        List<BranchId> targets = victim.branchesInDatabase();
+        if (targets.isEmpty() || forger.crashed() || !links[forger.index].up) {
+            return;
+        }
+        BranchId x = targets.get(foreignDraws.nextInt(targets.size()));
+        Event forgery = switch (foreignDraws.nextInt(5)) {
+            case 0 -> new Event.VoteReceived(x.gtrid(), x.bqual(), dev.xatm.core.Vote.YES, forger.agentId);
+            case 1 -> new Event.VoteReceived(x.gtrid(), x.bqual(), dev.xatm.core.Vote.YES, dev.xatm.core.Action.PRE_COMMIT,
+                    forger.agentId);
+            case 2 -> new Event.AckReceived(x.gtrid(), x.bqual(), dev.xatm.core.Action.COMMIT, dev.xatm.core.AckResult.DONE,
+                    forger.agentId);
+            case 3 -> new Event.AckReceived(x.gtrid(), x.bqual(), dev.xatm.core.Action.COMMIT_ONE_PHASE,
+                    dev.xatm.core.AckResult.DONE, forger.agentId);
+            default -> new Event.AckReceived(x.gtrid(), x.bqual(), dev.xatm.core.Action.COMMIT, dev.xatm.core.AckResult.DONE,
+                    true, forger.agentId);
+        };
+        forged.add(forgery);
+        count("foreign agent messages forged");
+        trace.add(now, forger.agentId + " forges for " + victim.agentId + ": " + forgery);
+        sendToCoordinator(forger.index, forgery);
+    }
+
     private void force(Event e) {
         String gtrid = e instanceof Event.ForceCommit fc ? fc.gtrid() : ((Event.ForceRollback) e).gtrid();
         boolean durableBefore = log.durableDecision(gtrid) != null;
@@ -639,6 +684,14 @@ public final class SimWorld {
         }
         invariants.effects(fx);
         countCoverage(e, fx);
+        for (Reply r : fx.replies()) {
+            if (r instanceof Reply.Rejected no && no.code() == dev.xatm.core.ErrorCode.PERMISSION_DENIED) {
+                if (!forged.contains(e)) {
+                    Invariants.fail("an agent's own message was refused as foreign: " + e + " -> " + no.message());
+                }
+                count("foreign votes and acks refused");
+            }
+        }
         for (Outbound m : fx.messages()) {
             sendToAgent(agentIndex(m.agentId()), m);
         }

@@ -22,7 +22,11 @@ class SimulationTest {
 
     @Test
     void randomRunsKeepEveryInvariantAndBecomeQuietAfterHealing() {
-        runSeeds("SimulationTest", 2_000, SimWorld::new);
+        Map<String, Integer> totals = runSeeds("SimulationTest", 2_000, SimWorld::new);
+        if (System.getProperty("tm.sim.seed") == null) {
+            org.assertj.core.api.Assertions.assertThat(totals.getOrDefault("foreign votes and acks refused", 0))
+                    .as("the foreign-agent fault was exercised and refused").isPositive();
+        }
     }
 
     /**
@@ -60,7 +64,11 @@ class SimulationTest {
      */
     @Test
     void threePhaseRunsKeepAtomicityWithoutPartitions() {
-        runSeeds("SimulationTest (3PC mixed)", 2_000, SimWorld::threePhase);
+        Map<String, Integer> totals = runSeeds("SimulationTest (3PC mixed)", 2_000, SimWorld::threePhase);
+        if (System.getProperty("tm.sim.seed") == null) {
+            org.assertj.core.api.Assertions.assertThat(totals.getOrDefault("foreign votes and acks refused", 0))
+                    .as("the foreign-agent fault was exercised and refused").isPositive();
+        }
     }
 
     /**
@@ -89,7 +97,7 @@ class SimulationTest {
         }
     }
 
-    private static void runSeeds(String label, long defaultSeeds, java.util.function.LongFunction<SimWorld> worlds) {
+    private static Map<String, Integer> runSeeds(String label, long defaultSeeds, java.util.function.LongFunction<SimWorld> worlds) {
         String one = System.getProperty("tm.sim.seed");
         long first = one != null ? Long.parseLong(one) : Long.getLong("tm.sim.firstSeed", 0);
         long count = one != null ? 1 : Long.getLong("tm.sim.seeds", defaultSeeds);
@@ -110,5 +118,6 @@ class SimulationTest {
         System.out.printf("%s: %d seeds from %d in %d ms; slowest to quiet after healing: %d ticks (seed %d)%n",
                 label, count, first, millis, slowestQuiet, slowestSeed);
         totals.forEach((k, v) -> System.out.printf("  %-70s %d%n", k, v));
+        return totals;
     }
 }

@@ -263,7 +263,8 @@ public class AdminApiController {
             }
             RecoveryConnections.Attempt attempt = recovery.complete(b.resourceId(), gtrid, b.bqual(), action);
             if (attempt.done()) {
-                loop.offerAgentMessage(new Event.AckReceived(gtrid, b.bqual(), action, AckResult.DONE), r -> { });
+                // The server finished the branch itself, for its absent holder: it acknowledges in that agent's name.
+                loop.offerAgentMessage(new Event.AckReceived(gtrid, b.bqual(), action, AckResult.DONE, b.agentId()), r -> { });
             }
             notes.add(b.bqual() + ": " + attempt.detail());
         }

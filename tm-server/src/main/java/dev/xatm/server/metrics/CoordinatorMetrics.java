@@ -3,6 +3,7 @@ package dev.xatm.server.metrics;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Protocol;
 import dev.xatm.server.cluster.Cluster;
+import dev.xatm.server.engine.AgentRefusals;
 import dev.xatm.server.engine.CoordinatorLoop;
 import dev.xatm.server.engine.DecisionCounts;
 import dev.xatm.server.log.FileTxnLog;
@@ -30,6 +31,10 @@ import java.util.concurrent.TimeoutException;
  *       ONE_PHASE for either);</li>
  *   <li>{@code xatm.coordinator.participant.decisions{outcome}}: 3PC branches whose participant decided
  *       on its own after a timeout, as reported to this server;</li>
+ *   <li>{@code xatm.coordinator.agent.refusals{kind}}: an agent spoke for another: a vote or ack for a
+ *       branch it does not hold, or a Hello, RegisterBranch or commit with votes naming an agent id whose
+ *       live stream another process opened (kind vote, ack, hello, register, commit); never from an
+ *       honest agent;</li>
  *   <li>{@code xatm.coordinator.decisions{outcome, protocol}}: transactions this coordinator decided
  *       ({@code committed}, {@code rolled_back}, {@code timed_out}, {@code heuristic_hazard}), once each;</li>
  *   <li>{@code xatm.coordinator.transactions.in-doubt}: decided transactions whose outcome has not reached
@@ -86,6 +91,13 @@ public final class CoordinatorMetrics implements MeterBinder {
         FunctionCounter.builder("xatm.coordinator.participant.decisions", loop, CoordinatorLoop::participantRollbacks)
                 .description("3PC branches whose participant decided on its own when its timer ran out")
                 .tag("outcome", "rollback").register(registry);
+        AgentRefusals refusals = loop.agentRefusals();
+        for (AgentRefusals.Kind kind : AgentRefusals.Kind.values()) {
+            FunctionCounter.builder("xatm.coordinator.agent.refusals", refusals, r -> r.count(kind))
+                    .description("Votes, acks, Hellos, branch registrations and commits with votes refused because an agent"
+                            + " spoke for a branch or an agent id not its own")
+                    .tag("kind", kind.name().toLowerCase(Locale.ROOT)).register(registry);
+        }
         DecisionCounts decisions = loop.decisions();
         for (Outcome outcome : Outcome.values()) {
             for (Protocol protocol : Protocol.values()) {

@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
 class CommitWithVotesTest extends InProcessServerTest {
 
     private static CommitRequest.Builder request(String gtrid, FakeAgent agent) {
-        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId(agent.agentId).setName("order").setTimeoutMs(30_000)
+        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId(agent.agentId).setAgentSecret(agent.instanceSecret).setName("order").setTimeoutMs(30_000)
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-a").setVote(BranchVote.YES))
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b2").setResourceId("db-b").setVote(BranchVote.YES));
     }

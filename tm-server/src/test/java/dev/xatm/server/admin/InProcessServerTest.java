@@ -116,7 +116,7 @@ abstract class InProcessServerTest {
 
     void register(String g, String bqual, String resource, FakeAgent agent) {
         client.registerBranch(RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource)
-                .setAgentId(agent.agentId).build());
+                .setAgentId(agent.agentId).setAgentSecret(agent.instanceSecret).build());
     }
 
     FakeAgent agent(boolean autoAnswer) throws InterruptedException {

@@ -105,6 +105,8 @@ public final class TestAgent implements AutoCloseable {
     public record OwnDecision(TmXid xid, PhaseAction action) {}
 
     private final String agentId;
+    /** Sent in every Hello; {@link #secretFor} unless a test plays another process with {@link #withInstanceSecret}. */
+    private volatile String instanceSecret;
     private final String gtridPrefix;
     private final Map<String, TestDb> dbs = new LinkedHashMap<>();
     private final ManagedChannel channel;
@@ -150,6 +152,7 @@ public final class TestAgent implements AutoCloseable {
      */
     public TestAgent(String agentId, String target, String token, String gtridPrefix, List<TestDb> resources) {
         this.agentId = agentId;
+        this.instanceSecret = secretFor(agentId);
         this.gtridPrefix = gtridPrefix;
         for (TestDb db : resources) {
             dbs.put(db.resourceId(), db);
@@ -163,6 +166,35 @@ public final class TestAgent implements AutoCloseable {
 
     public String agentId() {
         return agentId;
+    }
+
+    /**
+     * The instance secret a test agent of this id sends in Hello by default: fixed per id, so that the
+     * tests' unary calls (TmClient) can name the agent and prove it without a handle on the agent. A real
+     * agent draws a random one at start.
+     */
+    public static String secretFor(String agentId) {
+        return "test-instance-secret-of-" + agentId;
+    }
+
+    /** Plays another process claiming this agent id: its Hellos carry {@code secret} instead. Call before {@link #start}. */
+    public TestAgent withInstanceSecret(String secret) {
+        this.instanceSecret = secret;
+        return this;
+    }
+
+    /**
+     * Misbehaves: sends {@code message} on the stream as it is, e.g. a vote or an ack for a branch another
+     * agent holds. False when not connected.
+     */
+    public boolean sendRaw(AgentMessage message) {
+        synchronized (streamLock) {
+            if (outbound == null) {
+                return false;
+            }
+            outbound.onNext(message);
+            return true;
+        }
     }
 
     /** Opens the stream (and keeps reopening it until {@link #close()}). */
@@ -392,7 +424,7 @@ public final class TestAgent implements AutoCloseable {
             channel.resetConnectBackoff();
             StreamObserver<AgentMessage> out = stub.connect(new Inbound(s));
             outbound = out;
-            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
+            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId).setInstanceSecret(instanceSecret)).build());
         }
     }
 

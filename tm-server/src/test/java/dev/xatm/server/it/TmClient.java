@@ -45,7 +45,8 @@ public final class TmClient implements AutoCloseable {
 
     public void registerBranch(String gtrid, String bqual, String resourceId, String agentId) {
         call().registerBranch(RegisterBranchRequest.newBuilder()
-                .setGtrid(gtrid).setBqual(bqual).setResourceId(resourceId).setAgentId(agentId).build());
+                .setGtrid(gtrid).setBqual(bqual).setResourceId(resourceId).setAgentId(agentId)
+                .setAgentSecret(TestAgent.secretFor(agentId)).build());
     }
 
     public OutcomeResponse commit(String gtrid, boolean waitForCompletion) {

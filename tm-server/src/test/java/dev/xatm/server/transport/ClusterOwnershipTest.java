@@ -153,7 +153,8 @@ class ClusterOwnershipTest {
     void welcomeAndMembersNameTheCluster() throws Exception {
         agent = new FakeAgent("agent-w", false).open(async);
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder()
-                .setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId("agent-w")).build());
+                .setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId("agent-w")
+                        .setInstanceSecret(dev.xatm.server.it.TestAgent.secretFor("agent-w"))).build());
         ServerMessage first = agent.next();
 
         Welcome w = first.getWelcome();
@@ -282,7 +283,7 @@ class ClusterOwnershipTest {
     }
 
     private static CommitRequest votes(String gtrid) {
-        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId("agent-own").setName("t").setTimeoutMs(10_000)
+        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId("agent-own").setAgentSecret(dev.xatm.server.it.TestAgent.secretFor("agent-own")).setName("t").setTimeoutMs(10_000)
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-0").setVote(BranchVote.YES))
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b2").setResourceId("db-1").setVote(BranchVote.YES)).build();
     }

@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FakeAgent implements StreamObserver<ServerMessage> {
     public final String agentId;
+    /** Sent in Hello: {@link dev.xatm.server.it.TestAgent#secretFor} of the id, so tests' unary calls can prove the agent. */
+    public String instanceSecret;
     private final boolean autoAnswer;
     final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
     public final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
@@ -35,6 +37,7 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
 
     public FakeAgent(String agentId, boolean autoAnswer) {
         this.agentId = agentId;
+        this.instanceSecret = dev.xatm.server.it.TestAgent.secretFor(agentId);
         this.autoAnswer = autoAnswer;
     }
 
@@ -47,7 +50,7 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
     /** Opens the stream, sends Hello and waits for Welcome. */
     public FakeAgent connect(CoordinatorGrpc.CoordinatorStub stub) throws InterruptedException {
         open(stub);
-        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build());
+        send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId).setInstanceSecret(instanceSecret)).build());
         ServerMessage first = next();
         if (first == null || !first.hasWelcome()) {
             throw new AssertionError("expected Welcome, got " + first);

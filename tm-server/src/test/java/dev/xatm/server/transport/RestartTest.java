@@ -103,7 +103,8 @@ class RestartTest {
     }
 
     private static RegisterBranchRequest register(String g, String bqual, String agent) {
-        return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId("db-" + bqual).setAgentId(agent).build();
+        return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId("db-" + bqual).setAgentId(agent)
+                .setAgentSecret(dev.xatm.server.it.TestAgent.secretFor(agent)).build();
     }
 
     private static PhaseCommand command(String g, String bqual, PhaseAction action) {

@@ -223,7 +223,7 @@ class TmServerGrpcTest {
         assertThat(a.next().getError().getCode()).isEqualTo("INVALID_ARGUMENT");
         a.send(AgentMessage.newBuilder().setVote(Vote.newBuilder().setGtrid(g).setBqual("b1")).build()); // vote unspecified
         assertThat(a.next().getError().getMessage()).contains("vote must be");
-        a.send(AgentMessage.newBuilder().setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId(a.agentId)).build());
+        a.send(AgentMessage.newBuilder().setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId(a.agentId).setInstanceSecret(a.instanceSecret)).build());
         assertThat(a.next().getError().getCode()).isEqualTo("FAILED_PRECONDITION");
 
         // still open: an inquiry about a transaction the server never decided is answered ROLLBACK
@@ -283,6 +283,109 @@ class TmServerGrpcTest {
         assertThat(logged.get(1)).isEqualTo(new LogRecord.Completed(g));
         // a repeated commit gets the remembered outcome
         assertThat(client.commit(CommitRequest.newBuilder().setGtrid(g).build()).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    }
+
+    // ---------------------------------------------------------------- agent identity: one shared token, many agents
+
+    /** Another agent with the same token votes YES for branches it does not hold: refused, and the holder's NO decides. */
+    @Test
+    void aSecondAgentWithTheSameTokenCannotVoteForAnotherAgentsBranches() throws Exception {
+        FakeAgent holder = agent("agent-id-holder", false).connect(async);
+        FakeAgent mallory = agent("agent-id-mallory", false).connect(async);
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", holder.agentId));
+        client.registerBranch(register(g, "b2", "db-1", holder.agentId));
+        long refusedBefore = loop.agentRefusals().count(dev.xatm.server.engine.AgentRefusals.Kind.VOTE);
+        var outcome = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.commit(CommitRequest.newBuilder().setGtrid(g).build()));
+        assertThat(holder.next().getCommand().getAction()).isEqualTo(PhaseAction.PREPARE);
+        assertThat(holder.next().getCommand().getAction()).isEqualTo(PhaseAction.PREPARE);
+
+        mallory.vote(g, "b1", BranchVote.YES);
+        mallory.vote(g, "b2", BranchVote.YES);
+        assertThat(mallory.next().getError().getCode()).isEqualTo("PERMISSION_DENIED");
+        assertThat(mallory.next().getError().getCode()).isEqualTo("PERMISSION_DENIED");
+        assertThat(statusOf(g)).as("no decision from votes the holder never gave").isEqualTo(TxnStatus.PREPARING);
+        assertThat(loop.agentRefusals().count(dev.xatm.server.engine.AgentRefusals.Kind.VOTE)).isEqualTo(refusedBefore + 2);
+
+        holder.vote(g, "b1", BranchVote.NO);
+        assertThat(outcome.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(mallory.commands).isEmpty();
+    }
+
+    /** Another agent acknowledges COMMIT for branches it does not hold: refused; the transaction waits for the holder. */
+    @Test
+    void aSecondAgentWithTheSameTokenCannotAcknowledgeAnotherAgentsBranches() throws Exception {
+        FakeAgent holder = agent("agent-ack-holder", false).connect(async);
+        FakeAgent mallory = agent("agent-ack-mallory", false).connect(async);
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", holder.agentId));
+        client.registerBranch(register(g, "b2", "db-1", holder.agentId));
+        var outcome = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.commit(CommitRequest.newBuilder().setGtrid(g)
+                .setWaitForCompletion(true).build()));
+        holder.next();
+        holder.next();
+        holder.vote(g, "b1", BranchVote.YES);
+        holder.vote(g, "b2", BranchVote.YES);
+        await().atMost(Duration.ofSeconds(5)).until(() -> holder.commands.contains(command(g, "b2", PhaseAction.COMMIT)));
+
+        mallory.ack(g, "b1", PhaseAction.COMMIT);
+        mallory.ack(g, "b2", PhaseAction.COMMIT);
+        assertThat(mallory.next().getError().getCode()).isEqualTo("PERMISSION_DENIED");
+        assertThat(mallory.next().getError().getCode()).isEqualTo("PERMISSION_DENIED");
+        assertThat(statusOf(g)).as("not finished by acks for work its holder never did").isEqualTo(TxnStatus.COMMITTING);
+        assertThat(outcome).isNotDone();
+
+        holder.commitAcks(g, "b1", "b2");
+        assertThat(outcome.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    }
+
+    /**
+     * A Hello naming a live agent from another process (another instance secret) is refused and the live
+     * stream keeps the agent's commands; the same process (same secret) replaces its own stream at once.
+     */
+    @Test
+    void aHelloForALiveAgentIsRefusedUnlessItComesFromTheSameProcess() throws Exception {
+        FakeAgent holder = agent("agent-hello-holder", false).connect(async);
+        FakeAgent impostor = agent("agent-hello-holder", false);
+        impostor.instanceSecret = "another-process-secret-0123456789";
+        impostor.open(async);
+        impostor.send(AgentMessage.newBuilder().setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId(impostor.agentId)
+                .setInstanceSecret(impostor.instanceSecret)).build());
+        assertThat(impostor.next().getError().getCode()).isEqualTo("ALREADY_EXISTS");
+        assertThat(impostor.ended.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(holder.ended).isNotDone();
+
+        // The holder still gets its commands: nothing was stolen.
+        String g = begin();
+        client.registerBranch(register(g, "b1", "db-0", holder.agentId));
+        client.registerBranch(register(g, "b2", "db-1", holder.agentId));
+        var outcome = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.commit(CommitRequest.newBuilder().setGtrid(g).build()));
+        assertThat(holder.next().getCommand().getAction()).isEqualTo(PhaseAction.PREPARE);
+        assertThat(impostor.commands).isEmpty();
+
+        // The same process reconnecting (a half-dead stream after a network cut) takes over at once.
+        FakeAgent again = agent("agent-hello-holder", false).connect(async);
+        assertThat(holder.ended.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.ABORTED);
+        again.vote(g, "b1", BranchVote.NO);
+        assertThat(outcome.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+    }
+
+    /** RegisterBranch and a commit with votes naming a live agent, without its instance secret: PERMISSION_DENIED, nothing changes. */
+    @Test
+    void callsNamingAnotherLiveAgentWithoutItsSecretAreRefused() throws Exception {
+        FakeAgent holder = agent("agent-call-holder", false).connect(async);
+        String g = begin();
+        assertStatus(() -> client.registerBranch(RegisterBranchRequest.newBuilder().setGtrid(g).setBqual("b1").setResourceId("db-0")
+                .setAgentId(holder.agentId).setAgentSecret("not-the-holders-secret-000").build()), Status.Code.PERMISSION_DENIED,
+                "another instance secret");
+        String fresh = gtrid();
+        assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid(fresh).setAgentId(holder.agentId)
+                .setAgentSecret("not-the-holders-secret-000").setName("x").setTimeoutMs(30_000)
+                .addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-0").setVote(BranchVote.YES))
+                .build()), Status.Code.PERMISSION_DENIED, "another instance secret");
+        assertThat(statusOf(fresh)).isEqualTo(TxnStatus.UNKNOWN);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.ACTIVE);
+        assertThat(holder.commands).isEmpty();
     }
 
     @Test
@@ -402,7 +505,8 @@ class TmServerGrpcTest {
     }
 
     private static RegisterBranchRequest register(String g, String bqual, String resource, String agent) {
-        return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource).setAgentId(agent).build();
+        return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource).setAgentId(agent)
+                .setAgentSecret(dev.xatm.server.it.TestAgent.secretFor(agent)).build();
     }
 
     private static PhaseCommand command(String g, String bqual, PhaseAction action) {
