@@ -65,6 +65,9 @@ class EmbeddedTwoDatabasesIT {
         o.put("tm.server.file.dir", tmp.resolve("tm-data").toString());
         o.put("tm.server.auth-token", token);
         o.put("tm.client.embedded.listen", "true");
+        // read-only votes are opt-in on MySQL/MariaDB (a SELECT may call a function that writes); this
+        // application's SELECTs call none, so it opts in, and the READ_ONLY vote is tested on MariaDB too
+        o.put("tm.client.read-only-votes-on-mysql", "true");
         o.put("tm.server.port", "0");
         o.put("tm.server.retry-initial-ms", "100");
         o.put("tm.server.retry-max-ms", "1000");
@@ -139,7 +142,10 @@ class EmbeddedTwoDatabasesIT {
         assertThat(dbs.mariadb().ids(table)).doesNotContain(b);
     }
 
-    /** MariaDB only reads: its branch finishes at prepare (READ_ONLY), nothing stays prepared, PostgreSQL commits. */
+    /**
+     * MariaDB only reads (with the opt-in above): its branch finishes at prepare (READ_ONLY), nothing
+     * stays prepared, PostgreSQL commits.
+     */
     @Test
     void aReadOnlyMariaDbBranchVotesReadOnly() throws Exception {
         long a = ids.incrementAndGet();
