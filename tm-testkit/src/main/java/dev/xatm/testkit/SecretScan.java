@@ -34,9 +34,13 @@ public final class SecretScan {
     private static final Pattern LOG_FILE = Pattern.compile(".*\\.(log|txt|xml|out)");
     /** Files over this are not logs (a heap dump, a database file): skipped. */
     private static final long MAX_FILE_BYTES = 512L * 1024 * 1024;
-    /** {@code ADMIN_TOKEN = "..."}, {@code String password = "..."}: a constant named like a secret. */
+    /**
+     * {@code ADMIN_TOKEN = "..."}, {@code String password = "..."}: a constant named like a secret, set
+     * to one whole literal ({@code "embedded-" + unique + "..."} is not one: its first piece would match
+     * ordinary names such as "embedded-h2").
+     */
     private static final Pattern CONSTANT = Pattern.compile(
-            "(?i)\\b\\w*(?:token|password|secret)\\w*\\s*=\\s*\"([^\"\\s]+)\"");
+            "(?i)\\b\\w*(?:token|password|secret)\\w*\\s*=\\s*\"([^\"\\s]+)\"\\s*[;,)]");
     /** {@code "tm.server.admin-token=..."}, {@code --spring.datasource.password=...}: a property set to a literal. */
     private static final Pattern PROPERTY = Pattern.compile(
             "(?i)[\\w.-]*(?:token|password|secret)=([^\"\\s,;)}+]+)");

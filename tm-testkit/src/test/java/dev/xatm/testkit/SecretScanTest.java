@@ -38,10 +38,11 @@ class SecretScanTest {
                 "static final String ADMIN_TOKEN = \"admin-token-0123456789abcdef\";",
                 "props.put(\"x\", \"--tm.server.auth-token=client-token-0123456789\");",
                 "static final String TOKEN_FILE = \"tm.server.admin-token\";",       // a property name, not a value
-                "String password = \"${TM_TEST_PG_PASSWORD}\";"));                    // a placeholder
+                "String password = \"${TM_TEST_PG_PASSWORD}\";",                      // a placeholder
+                "String token = \"embedded-\" + unique + \"-0123456789abcdef\";"));     // pieces of a value, not one
         Path log = dir.resolve("target/it-logs/a.log");
         Files.createDirectories(log.getParent());
-        Files.writeString(log, "a admin-token-0123456789abcdef\nb client-token-0123456789\nc database-password-42\nd xatm\n");
+        Files.writeString(log, "a admin-token-0123456789abcdef\nb client-token-0123456789\nc database-password-42\nd xatm\ne embedded-h2\n");
 
         SecretScan scan = new SecretScan()
                 .fromEnvironment(Map.of("TM_TEST_PG_PASSWORD", "database-password-42", "TM_TEST_MYSQL_PASSWORD", "xatm", "HOME", "/root"))
