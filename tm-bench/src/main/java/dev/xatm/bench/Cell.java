@@ -71,7 +71,8 @@ public final class Cell {
         Variant variant = null;
         try {
             Workload.resetSchema(pg, maria);
-            variant = create(variantKey, pg, maria, threads, work, serverJar, props(args.get("xatm-props", "")));
+            variant = create(variantKey, pg, maria, threads, work, serverJar, props(args.get("xatm-props", "")),
+                    jvmOptions(args.get("server-jvm", "")));
             measure(variant, threads, warmupMs, measureMs, args.getLong("seed", 42), jfr, work, r);
             r.putAll(variant.finish());
             Workload.Check check = awaitCheck(pg, maria, Long.parseLong(r.get("committed.total")), variant.xidMarker());
@@ -115,22 +116,27 @@ public final class Cell {
         return m;
     }
 
-    static Variant create(String key, Db pg, Db maria, int threads, Path work, Path serverJar, Map<String, String> xatmProps)
-            throws Exception {
+    /** {@code --server-jvm=-XX:+PrintCompilation,-Xmx512m}: JVM options of tm-server, for experiments (none by default). */
+    static List<String> jvmOptions(String spec) {
+        return java.util.Arrays.stream(spec.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
+    }
+
+    static Variant create(String key, Db pg, Db maria, int threads, Path work, Path serverJar, Map<String, String> xatmProps,
+                          List<String> serverJvm) throws Exception {
         return switch (key) {
             case "local" -> new LocalVariant(pg, maria, threads);
             case "rawxa" -> new RawXaVariant(pg, maria, threads);
             case "narayana" -> new NarayanaVariant(pg, maria, threads, Files.createDirectories(work.resolve("narayana-store")));
             case "atomikos" -> new AtomikosVariant(pg, maria, threads, Files.createDirectories(work.resolve("atomikos-log")));
-            case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, List.of(), xatmProps);
-            case "xatm-3pc" -> XatmVariant.remoteThreePhase(pg, maria, threads, serverJar, work, List.of(), xatmProps);
+            case "xatm-remote" -> XatmVariant.remote(pg, maria, threads, serverJar, work, serverJvm, xatmProps);
+            case "xatm-3pc" -> XatmVariant.remoteThreePhase(pg, maria, threads, serverJar, work, serverJvm, xatmProps);
             case "xatm-embedded" -> XatmVariant.embedded(pg, maria, threads, work, xatmProps);
             // The store shares the workload's PostgreSQL database (tables of their own), as a deployment
             // that already runs PostgreSQL would.
-            case "xatm-jdbc" -> XatmVariant.remoteJdbc(pg, maria, pg, 1, threads, serverJar, work, List.of(), xatmProps);
+            case "xatm-jdbc" -> XatmVariant.remoteJdbc(pg, maria, pg, 1, threads, serverJar, work, serverJvm, xatmProps);
             // (e) plus an OrderPlaced event per order through tm-outbox and its relay to RabbitMQ
             case "xatm-outbox" -> XatmVariant.remoteWithOutbox(pg, maria, threads, serverJar, work, xatmProps);
-            case "xatm-jdbc-3" -> XatmVariant.remoteJdbc(pg, maria, pg, 3, threads, serverJar, work, List.of(), xatmProps);
+            case "xatm-jdbc-3" -> XatmVariant.remoteJdbc(pg, maria, pg, 3, threads, serverJar, work, serverJvm, xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };
     }
