@@ -4,6 +4,7 @@ import dev.xatm.client.context.Observed;
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.client.coordinator.CoordinatorChannels;
 import dev.xatm.client.coordinator.ServerRoutes;
+import dev.xatm.client.coordinator.StreamCommitter;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.EnlistedResource;
@@ -16,6 +17,8 @@ import dev.xatm.protocol.v1.AckBatch;
 import dev.xatm.protocol.v1.AckResult;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CommitAnswer;
+import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.Member;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
@@ -30,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,7 +90,7 @@ import java.util.function.Supplier;
  *
  * Thread-safe.
  */
-public final class Agent implements AutoCloseable {
+public final class Agent implements AutoCloseable, StreamCommitter {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /**
      * Server messages we let the coordinator send ahead of our reading them. gRPC's default asks for
@@ -210,6 +214,24 @@ public final class Agent implements AutoCloseable {
     /** Where TM calls go and which server new gtrids are minted for. */
     public ServerRoutes routes() {
         return links;
+    }
+
+    @Override
+    public CompletableFuture<CommitAnswer> commit(CommitRequest request) {
+        ServerLink link = links.serving(request.getGtrid());
+        return link != null && link.takesCommitsOnStream() ? link.commitOnStream(request) : null;
+    }
+
+    @Override
+    public void abandon(String gtrid) {
+        for (ServerLink l : links.all()) {
+            l.abandonCommit(gtrid);
+        }
+    }
+
+    @Override
+    public boolean lostBeforeSending(Throwable failure) {
+        return failure instanceof StreamCommits.StreamLost lost && !lost.sent;
     }
 
     /** The deployment's cluster id, once a server has named it in its Welcome. */

@@ -2,6 +2,8 @@ package dev.xatm.client.agent;
 
 import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.CommitAnswer;
+import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Hello;
@@ -20,6 +22,7 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -87,6 +90,8 @@ final class ServerLink {
     volatile boolean membersUnanswered;
     /** Set while a re-inquiry after a NOT_FOUND is queued, so a burst of such errors costs one sweep. */
     final AtomicBoolean reinquiryQueued = new AtomicBoolean();
+    /** The callers' commit requests on this link's stream, while its server takes them there. */
+    private final StreamCommits commits = new StreamCommits();
 
     ServerLink(String agentId, String instanceSecret, CoordinatorChannel channel, ScheduledExecutorService reconnects,
                long backoffInitialMillis, long backoffMaxMillis, Events events) {
@@ -149,6 +154,21 @@ final class ServerLink {
 
     boolean everWelcomed() {
         return welcome != null;
+    }
+
+    /** Connected to a server that takes commit requests on the stream (its Welcome said so). */
+    boolean takesCommitsOnStream() {
+        Welcome w = welcome;
+        return connected && w != null && w.getCommitsOnStream();
+    }
+
+    /** Sends {@code request} on the stream with those of other callers ready now; see {@link StreamCommits}. */
+    CompletableFuture<CommitAnswer> commitOnStream(CommitRequest request) {
+        return commits.submit(request, this::send);
+    }
+
+    void abandonCommit(String gtrid) {
+        commits.abandon(gtrid);
     }
 
     synchronized void connect() {
@@ -224,6 +244,7 @@ final class ServerLink {
             switch (m.getBodyCase()) {
                 case WELCOME -> welcomed(m.getWelcome());
                 case COMMAND -> events.command(ServerLink.this, m.getCommand());
+                case COMMIT_ANSWER -> commits.answered(m.getCommitAnswer());
                 case ERROR -> {
                     if ("NOT_MINE".equals(m.getError().getCode())) {
                         events.notMine(ServerLink.this, m.getError().getGtrid(), m.getError().getBqual(), m.getError().getMessage());
@@ -279,6 +300,7 @@ final class ServerLink {
             failedAttempts++;
             delay = Math.min(backoffMaxMillis, backoffInitialMillis << Math.min(failedAttempts - 1, 20));
         }
+        commits.streamLost(why);
         boolean was = connected;
         events.lost(this, why, was);
         connected = false;
@@ -309,6 +331,7 @@ final class ServerLink {
             out = null;
         }
         connected = false;
+        commits.streamLost("the agent closed it");
         if (o != null) {
             try {
                 o.onCompleted();

@@ -136,7 +136,7 @@ public class TmClientAutoConfiguration {
     CoordinatorAccess tmCoordinatorAccess(Agent agent, CoordinatorChannels channels, TmClientProperties properties) {
         String description = channels.configured().size() == 1 ? channels.configured().get(0).description()
                 : "tm-servers at " + properties.getServerAddress();
-        return new GrpcCoordinatorAccess(agent.routes(), agent.instanceSecret(), description, properties.getCallTimeoutMs().toMillis(), properties.getCommitTimeoutMs().toMillis());
+        return new GrpcCoordinatorAccess(agent.routes(), agent, agent.instanceSecret(), description, properties.getCallTimeoutMs().toMillis(), properties.getCommitTimeoutMs().toMillis());
     }
 
     @Bean

@@ -6,6 +6,7 @@ import dev.xatm.client.TmSystemException;
 import dev.xatm.client.TmUsageException;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CommitAnswer;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
@@ -17,8 +18,11 @@ import io.grpc.StatusRuntimeException;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@link CoordinatorAccess} over gRPC to tm-servers. Every call gets its own deadline: the call
@@ -40,12 +44,14 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     private final String description;
     private final long callTimeoutMillis;
     private final long commitTimeoutMillis;
+    /** Commits with votes on the agent's stream; null: the Commit call only. */
+    private final StreamCommitter streams;
     /** The agent's instance secret (Agent#instanceSecret), sent with the calls that name the agent. */
     private final String agentSecret;
 
     /** Every call on one channel (one server of a file store; tests), for the agent whose instance secret is {@code agentSecret}. */
     public GrpcCoordinatorAccess(CoordinatorChannel channel, String agentSecret, long callTimeoutMillis, long commitTimeoutMillis) {
-        this(ServerRoutes.single(channel), agentSecret, channel.description(), callTimeoutMillis, commitTimeoutMillis);
+        this(ServerRoutes.single(channel), null, agentSecret, channel.description(), callTimeoutMillis, commitTimeoutMillis);
     }
 
     /**
@@ -55,6 +61,16 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
      */
     public GrpcCoordinatorAccess(ServerRoutes routes, String agentSecret, String description, long callTimeoutMillis,
                                  long commitTimeoutMillis) {
+        this(routes, null, agentSecret, description, callTimeoutMillis, commitTimeoutMillis);
+    }
+
+    /**
+     * As above; commits with votes go on the agent's stream through {@code streams} where the server
+     * takes them there (null: always the Commit call).
+     */
+    public GrpcCoordinatorAccess(ServerRoutes routes, StreamCommitter streams, String agentSecret, String description,
+                                 long callTimeoutMillis, long commitTimeoutMillis) {
+        this.streams = streams;
         this.agentSecret = agentSecret;
         this.routes = routes;
         this.description = description;
@@ -133,8 +149,8 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
 
     @Override
     public OutcomeReport commitPrepared(String gtrid, String name, long timeoutMillis, String agentId, List<PreparedBranch> branches) {
-        CommitRequest.Builder request = CommitRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis)
-                .setAgentId(agentId).setAgentSecret(agentSecret);
+        // On the agent's stream the stream names the agent; the Commit call names it and proves it with the secret.
+        CommitRequest.Builder request = CommitRequest.newBuilder().setGtrid(gtrid).setName(name).setTimeoutMs(timeoutMillis);
         for (PreparedBranch b : branches) {
             request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
                     .setVote(b.vote() == PreparedBranch.Vote.YES ? BranchVote.YES : BranchVote.READ_ONLY));
@@ -146,20 +162,68 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
                     + ", the only server that may decide it; no server knows the transaction (presumed abort)");
         }
         long started = System.nanoTime();
-        try {
-            return report(stub(gtrid, commitTimeoutMillis).commit(request.build()));
-        } catch (StatusRuntimeException e) {
-            // PERMISSION_DENIED: another process holds our agent id's stream; refused before anything was decided.
-            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION || e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
-                return refusedBeforeDecision(gtrid, e);
-            }
-            if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
-                        + " " + CallFailure.whatHappened("commit request", e.getStatus(), millisSince(started), commitTimeoutMillis)
-                        + ". Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
-            }
-            throw translate("Commit", gtrid, e, commitTimeoutMillis);
+        CompletableFuture<CommitAnswer> onStream = streams == null ? null : streams.commit(request.build());
+        if (onStream != null) {
+            return awaitAnswer(gtrid, onStream, started);
         }
+        try {
+            return report(stub(gtrid, commitTimeoutMillis).commit(request.setAgentId(agentId).setAgentSecret(agentSecret).build()));
+        } catch (StatusRuntimeException e) {
+            return notCommitted(gtrid, e, started);
+        }
+    }
+
+    /** The answer to a commit request sent on the agent's stream, read as the Commit call's would be. */
+    private OutcomeReport awaitAnswer(String gtrid, CompletableFuture<CommitAnswer> pending, long started) {
+        CommitAnswer answer;
+        try {
+            answer = pending.get(commitTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            streams.abandon(gtrid);
+            return notCommitted(gtrid, Status.DEADLINE_EXCEEDED.withDescription("no answer on the agent's stream").asRuntimeException(),
+                    started);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            streams.abandon(gtrid);
+            throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: the calling thread was interrupted"
+                    + " while it waited for " + routes.describeRoute(gtrid) + " to answer the commit request. Its branches stay"
+                    + " prepared; the agent asks the coordinator for the outcome and applies it.", e);
+        } catch (ExecutionException e) {
+            if (streams.lostBeforeSending(e.getCause())) {
+                return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "not sent: the stream to " + routes.describeRoute(gtrid)
+                        + " closed first; no server knows the transaction (presumed abort)");
+            }
+            return notCommitted(gtrid, Status.UNAVAILABLE.withDescription(e.getCause().getMessage()).asRuntimeException(), started);
+        }
+        if (answer.hasOutcome()) {
+            return report(answer.getOutcome());
+        }
+        return notCommitted(gtrid, statusOf(answer).asRuntimeException(), started);
+    }
+
+    /** A refusal carried in a CommitAnswer, as the status the Commit call would have failed with. */
+    private static Status statusOf(CommitAnswer answer) {
+        Status.Code code;
+        try {
+            code = Status.Code.valueOf(answer.getRefusedCode());
+        } catch (IllegalArgumentException unknownCode) {
+            code = Status.Code.UNKNOWN;
+        }
+        return Status.fromCode(code).withDescription(answer.getRefusedMessage());
+    }
+
+    /** A commit request with votes that failed: refused before any decision, or with an outcome we cannot know. */
+    private OutcomeReport notCommitted(String gtrid, StatusRuntimeException e, long started) {
+        // PERMISSION_DENIED: another process holds our agent id's stream; refused before anything was decided.
+        if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION || e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
+            return refusedBeforeDecision(gtrid, e);
+        }
+        if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+            throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
+                    + " " + CallFailure.whatHappened("commit request", e.getStatus(), millisSince(started), commitTimeoutMillis)
+                    + ". Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
+        }
+        throw translate("Commit", gtrid, e, commitTimeoutMillis);
     }
 
     @Override

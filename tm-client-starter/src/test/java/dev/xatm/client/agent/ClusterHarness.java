@@ -41,6 +41,8 @@ final class ClusterHarness implements AutoCloseable {
     final BranchTable table = new BranchTable(100);
     final Agent agent;
     final GrpcCoordinatorAccess access;
+    /** As {@link #access}, with commits on the agent's stream where a fake says it takes them there. */
+    final GrpcCoordinatorAccess streamAccess;
     final GtridMinter minter;
     final EnlistingDataSource ds;
     private final List<Connection> leftOpen = new ArrayList<>();
@@ -77,6 +79,7 @@ final class ClusterHarness implements AutoCloseable {
         agent = new Agent(new AgentSettings("agent-1", "xatm", 50, 200, 2, 2_000, 100, 200), channels, table,
                 () -> List.of(resource), AgentListener.NONE);
         access = new GrpcCoordinatorAccess(agent.routes(), agent.instanceSecret(), "fake cluster", 2_000, 2_000);
+        streamAccess = new GrpcCoordinatorAccess(agent.routes(), agent, agent.instanceSecret(), "fake cluster", 2_000, 2_000);
         minter = new GtridMinter("xatm", "tag", agent.routes(), 2_000, true);
         Enlistment enlistment = new Enlistment(access, "agent-1", new BqualMinter("tag"), table, agent::awaitConnected, 2_000, true);
         ds = new EnlistingDataSource(resource, enlistment);

@@ -4,6 +4,7 @@ import dev.xatm.client.coordinator.CoordinatorChannel;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
+import dev.xatm.protocol.v1.CommitAnswer;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.Member;
 import dev.xatm.protocol.v1.MembersRequest;
@@ -76,6 +77,10 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
     volatile boolean holdCommits;
     /** Announced in the Welcome and by Members. */
     volatile List<Member> members = List.of();
+    /** Said in the Welcome: commit requests may come on the stream (CommitBatch), as tm-server takes them. */
+    volatile boolean commitsOnStream;
+    /** The sizes of the CommitBatch messages that came on the stream; their requests are in {@link #commits} too. */
+    final List<Integer> streamBatches = new CopyOnWriteArrayList<>();
 
     private final String name = "fake-coordinator-" + System.nanoTime();
     private final int nodeId;
@@ -149,7 +154,7 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
         // Welcome is never refused for it.
         welcomed = true;
         send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setServerId("fake-" + nodeId).setNodeId(nodeId)
-                .setEpoch(epoch).addAllMembers(members)).build());
+                .setEpoch(epoch).addAllMembers(members).setCommitsOnStream(commitsOnStream)).build());
     }
 
     /** A phase command, dropped (and counted) when the stream is not ready, as tm-server's AgentSession does. */
@@ -219,6 +224,11 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
                     }
                     return;
                 }
+                if (m.hasCommits()) {
+                    streamBatches.add(m.getCommits().getRequestsCount());
+                    m.getCommits().getRequestsList().forEach(FakeCoordinatorServer.this::commitOnStream);
+                    return;
+                }
                 fromAgent.add(m);
             }
 
@@ -273,6 +283,22 @@ final class FakeCoordinatorServer extends CoordinatorGrpc.CoordinatorImplBase im
         }
         out.onNext(OutcomeResponse.newBuilder().setOutcome(Outcome.COMMITTED).build());
         out.onCompleted();
+    }
+
+    /** As {@link #commit}, answered with a CommitAnswer on the agent's stream. */
+    private void commitOnStream(CommitRequest request) {
+        commits.add(request);
+        if (holdCommits) {
+            return;
+        }
+        Status failure = commitFailure;
+        CommitAnswer.Builder answer = CommitAnswer.newBuilder().setGtrid(request.getGtrid());
+        if (failure != null) {
+            answer.setRefusedCode(failure.getCode().name()).setRefusedMessage(String.valueOf(failure.getDescription()));
+        } else {
+            answer.setOutcome(OutcomeResponse.newBuilder().setOutcome(Outcome.COMMITTED));
+        }
+        send(ServerMessage.newBuilder().setCommitAnswer(answer).build());
     }
 
     @Override

@@ -11,6 +11,9 @@ import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.XidMdc;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AgentMessage;
+import dev.xatm.protocol.v1.CommitAnswer;
+import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.Hello;
 import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.PhaseCommand;
@@ -33,13 +36,17 @@ import java.util.List;
 /**
  * One agent's Connect stream. Inbound: the first message must be Hello (anything else ends the
  * stream with INVALID_ARGUMENT); then Votes, Acks and Inquiries become core events, and a message
- * the server cannot accept is answered with a ProtocolError while the stream stays open.
+ * the server cannot accept is answered with a ProtocolError while the stream stays open. A
+ * CommitBatch's requests are taken one by one as Commit calls of the stream's agent would be, and
+ * each is answered with a CommitAnswer: the agent's calling threads share the stream instead of
+ * opening an HTTP/2 stream, with its headers, per transaction.
  *
  * <p>Outbound writes come from two threads (this stream's gRPC callbacks and the coordinator loop)
  * and a StreamObserver is not thread-safe, so every write goes through the synchronized
  * {@link #write}. Phase commands and protocol errors are dropped when the stream's buffer is full (a
  * slow or stuck agent): the core resends commands, so a slow agent costs a delay, not unbounded
- * server memory.
+ * server memory. Commit answers are never dropped: a caller waits for each, and there is at most one
+ * per commit request the agent sent.
  */
 final class AgentSession implements StreamObserver<AgentMessage> {
     private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
@@ -51,6 +58,8 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private final String peer;
     private final Cluster cluster;
     private final Ownership ownership;
+    /** Takes the commit requests of CommitBatch messages. */
+    private final CoordinatorService commits;
     /** Sent in Welcome; null only in tests of servers without one. */
     private final ClusterId clusterId;
     /** Set once by Hello, on this stream's (serialised) gRPC callback thread; read by the registry. */
@@ -60,8 +69,9 @@ final class AgentSession implements StreamObserver<AgentMessage> {
     private boolean closed; // guarded by this
 
     AgentSession(ServerCallStreamObserver<ServerMessage> out, CoordinatorLoop loop, AgentRegistry registry,
-                 String serverId, String peer, Cluster cluster, ClusterId clusterId) {
+                 String serverId, String peer, Cluster cluster, ClusterId clusterId, CoordinatorService commits) {
         this.out = out;
+        this.commits = commits;
         this.cluster = cluster;
         this.clusterId = clusterId;
         this.ownership = new Ownership(cluster, clusterId);
@@ -108,6 +118,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
                     }
                 }
                 case ACKS -> acks(message.getAcks().getAcksList());
+                case COMMITS -> message.getCommits().getRequestsList().forEach(this::commit);
                 case INQUIRY -> {
                     try (XidMdc.Scope mdc = XidMdc.put(message.getInquiry().getGtrid())) {
                         inquiry(message.getInquiry());
@@ -189,7 +200,29 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         if (clusterId != null) {
             w.setClusterId(clusterId.value());
         }
-        return w.addAllMembers(CoordinatorService.members(cluster)).build();
+        return w.addAllMembers(CoordinatorService.members(cluster)).setCommitsOnStream(true).build();
+    }
+
+    private void commit(CommitRequest request) {
+        String gtrid = request.getGtrid();
+        commits.commitFromStream(request, agentId, new StreamObserver<>() {
+            @Override
+            public void onNext(OutcomeResponse outcome) {
+                write(ServerMessage.newBuilder().setCommitAnswer(CommitAnswer.newBuilder().setGtrid(gtrid).setOutcome(outcome)).build());
+            }
+
+            @Override
+            public void onError(Throwable refusal) {
+                Status s = Status.fromThrowable(refusal);
+                write(ServerMessage.newBuilder().setCommitAnswer(CommitAnswer.newBuilder().setGtrid(gtrid)
+                        .setRefusedCode(s.getCode().name()).setRefusedMessage(s.getDescription() == null ? "" : s.getDescription())).build());
+            }
+
+            @Override
+            public void onCompleted() {
+                // the answer was the outcome
+            }
+        });
     }
 
     private void vote(Vote vote) {

@@ -172,6 +172,23 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     }
 
     private void handleCommit(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        handleCommit(request, out, null);
+    }
+
+    /**
+     * A commit request that came on an agent's Connect stream (CommitBatch), answered through
+     * {@code out} as the Commit call would be. Its votes ride for {@code streamAgent}, the stream's own
+     * agent, which proved its instance secret in Hello: the request's agent_id and agent_secret are not
+     * read.
+     */
+    void commitFromStream(CommitRequest request, String streamAgent, StreamObserver<OutcomeResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            handleCommit(request, out, streamAgent);
+        }
+    }
+
+    /** @param streamAgent the agent of the Connect stream the request came on, or null for the Commit call */
+    private void handleCommit(CommitRequest request, StreamObserver<OutcomeResponse> out, String streamAgent) {
         CallName call = call("Commit");
         if (!validGtrid(request.getGtrid(), call, out)) {
             return;
@@ -186,6 +203,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             });
             return;
         }
+        String agentId = streamAgent != null ? streamAgent : request.getAgentId();
         List<Event.Voted> voted;
         long timeoutMillis;
         try {
@@ -195,7 +213,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             }
             checkName(request.getName());
             timeoutMillis = timeoutMillis(request.getTimeoutMs());
-            voted = voted(request);
+            voted = voted(request, agentId);
         } catch (IllegalArgumentException e) {
             refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
             return;
@@ -205,22 +223,22 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
         // The votes ride for the caller's own agent only: any holder of the client token could otherwise
         // vote YES for branches of another service's agent that never prepared.
-        switch (registry.prove(request.getAgentId(), request.getAgentSecret())) {
+        switch (streamAgent != null ? AgentRegistry.Proof.PROVEN : registry.prove(agentId, request.getAgentSecret())) {
             case PROVEN -> { }
             case NO_STREAM -> {
-                refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(request.getAgentId())
+                refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(agentId)
                         + " has no open stream to this server, so it could not be told to commit its branches; nothing was"
                         + " decided, roll them back"));
                 return;
             }
             case OTHER_INSTANCE -> {
                 loop.agentRefusals().record(AgentRefusals.Kind.COMMIT);
-                refuse(out, call, Status.PERMISSION_DENIED.withDescription(notThatAgent(request.getAgentId())));
+                refuse(out, call, Status.PERMISSION_DENIED.withDescription(notThatAgent(agentId)));
                 return;
             }
         }
         CompletableFuture<Reply> reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis,
-                request.getAgentId(), voted);
+                agentId, voted);
         forgetOnCancel(out).accept(reply);
         answer(out, call, reply, CoordinatorService::outcome);
     }
@@ -306,7 +324,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<ServerMessage> out) {
-        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer(), cluster, clusterId);
+        return new AgentSession((ServerCallStreamObserver<ServerMessage>) out, loop, registry, serverId, peer(), cluster, clusterId,
+                this);
     }
 
     @Override
@@ -427,14 +446,14 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
     }
 
-    private static List<Event.Voted> voted(CommitRequest r) {
+    private static List<Event.Voted> voted(CommitRequest r, String agentId) {
         List<Event.Voted> voted = new ArrayList<>(r.getPreparedCount());
         for (PreparedBranch p : r.getPreparedList()) {
             if (p.getVote() != BranchVote.YES && p.getVote() != BranchVote.NO && p.getVote() != BranchVote.READ_ONLY) {
                 throw new IllegalArgumentException("prepared branch " + Ids.quote(p.getBqual()) + " has no vote");
             }
             // Branch's constructor checks bqual, resource_id and agent_id; its messages name the field
-            voted.add(new Event.Voted(new Branch(p.getBqual(), p.getResourceId(), r.getAgentId()), Protos.vote(p.getVote())));
+            voted.add(new Event.Voted(new Branch(p.getBqual(), p.getResourceId(), agentId), Protos.vote(p.getVote())));
         }
         return voted;
     }
@@ -483,7 +502,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     private static Consumer<CompletableFuture<Reply>> forgetOnCancel(StreamObserver<?> out) {
         AtomicReference<CompletableFuture<Reply>> pending = new AtomicReference<>();
         AtomicBoolean cancelled = new AtomicBoolean();
-        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> {
+        if (!(out instanceof ServerCallStreamObserver<?> call)) {
+            return reply -> { }; // answered on an agent stream: that stream's end cancels nothing
+        }
+        call.setOnCancelHandler(() -> {
             cancelled.set(true);
             CompletableFuture<Reply> reply = pending.get();
             if (reply != null) {

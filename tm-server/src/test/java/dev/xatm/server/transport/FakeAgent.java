@@ -33,6 +33,8 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
     final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
     public final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
     final CompletableFuture<Status> ended = new CompletableFuture<>();
+    /** The server's Welcome, once {@link #connect} returned. */
+    volatile dev.xatm.protocol.v1.Welcome welcome;
     private StreamObserver<AgentMessage> toServer;
 
     public FakeAgent(String agentId, boolean autoAnswer) {
@@ -55,6 +57,7 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
         if (first == null || !first.hasWelcome()) {
             throw new AssertionError("expected Welcome, got " + first);
         }
+        welcome = first.getWelcome();
         return this;
     }
 

@@ -285,6 +285,50 @@ class TmServerGrpcTest {
         assertThat(client.commit(CommitRequest.newBuilder().setGtrid(g).build()).getOutcome()).isEqualTo(Outcome.COMMITTED);
     }
 
+    /**
+     * Commit requests with votes on the agent's stream: each is checked and decided as the Commit call
+     * would, answered on the stream by gtrid, and the votes are the stream's agent's whatever agent_id
+     * the request names.
+     */
+    @Test
+    void commitRequestsOnTheAgentStreamAreAnsweredThere() throws Exception {
+        FakeAgent a = agent("agent-stream-commits", false).connect(async);
+        assertThat(a.welcome.getCommitsOnStream()).isTrue();
+        String committed = gtrid();
+        String vetoed = gtrid();
+        a.send(AgentMessage.newBuilder().setCommits(dev.xatm.protocol.v1.CommitBatch.newBuilder()
+                .addRequests(votes(committed, BranchVote.YES, BranchVote.YES).setAgentId("agent-someone-else"))
+                .addRequests(votes("not a gtrid", BranchVote.YES, BranchVote.YES))
+                .addRequests(votes(vetoed, BranchVote.YES, BranchVote.NO))).build());
+
+        java.util.Map<String, dev.xatm.protocol.v1.CommitAnswer> answers = new java.util.HashMap<>();
+        while (answers.size() < 3) {
+            ServerMessage m = a.next();
+            assertThat(m).as("an answer to each of the three requests").isNotNull();
+            if (m.hasCommitAnswer()) {
+                answers.put(m.getCommitAnswer().getGtrid(), m.getCommitAnswer());
+            }
+        }
+        assertThat(answers.get(committed).getOutcome().getOutcome()).isEqualTo(Outcome.COMMITTED);
+        assertThat(answers.get("not a gtrid").getRefusedCode()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(answers.get("not a gtrid").hasOutcome()).isFalse();
+        assertThat(answers.get(vetoed).getOutcome().getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(txnLog.appended()).filteredOn(rec -> rec.gtrid().equals(committed)).first()
+                .isInstanceOfSatisfying(LogRecord.Decision.class, d -> assertThat(d.branches()).extracting(br -> br.agentId())
+                        .as("the stream's agent holds the branches").containsOnly(a.agentId));
+
+        a.commitAcks(committed, "b1", "b2");
+        await().atMost(Duration.ofSeconds(5)).until(() -> statusOf(committed) == TxnStatus.FINISHED_COMMITTED);
+        assertThat(a.commands).as("the caller commits its own branches: no phase command for them")
+                .noneMatch(c -> c.getGtrid().equals(committed));
+    }
+
+    private static CommitRequest.Builder votes(String g, BranchVote first, BranchVote second) {
+        return CommitRequest.newBuilder().setGtrid(g).setName("stream").setTimeoutMs(30_000)
+                .addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-0").setVote(first))
+                .addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b2").setResourceId("db-1").setVote(second));
+    }
+
     // ---------------------------------------------------------------- agent identity: one shared token, many agents
 
     /** Another agent with the same token votes YES for branches it does not hold: refused, and the holder's NO decides. */
