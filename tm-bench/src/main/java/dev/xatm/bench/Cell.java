@@ -107,8 +107,10 @@ public final class Cell {
             long committedRun = 0;
             for (int t : threads) {
                 WarmupPlan plan = new WarmupPlan(measured.isEmpty() ? warmupMs : rewarmMs, warmupMaxMs, WarmupPlan.DEFAULT_SLICE_MS);
-                Path jfrPrefix = !jfr ? null : work.resolve(threads.size() == 1 ? "" : "t" + t + "-");
-                Map<String, String> r = m.measure(t, plan, measureMs, seed + 1000L * t, ids, jfrPrefix);
+                String prefix = threads.size() == 1 ? "" : "t" + t + "-";
+                ThreadCountMeasurement.JfrFiles files = !jfr ? null
+                        : new ThreadCountMeasurement.JfrFiles(work.resolve(prefix + "bench.jfr"), work.resolve(prefix + "tm-server.jfr"));
+                Map<String, String> r = m.measure(t, plan, measureMs, seed + 1000L * t, ids, files);
                 cells.get(t).putAll(r);
                 committedRun += Long.parseLong(r.get("committed.total"));
                 measured.add(t);

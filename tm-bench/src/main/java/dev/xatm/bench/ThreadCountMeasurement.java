@@ -45,11 +45,15 @@ final class ThreadCountMeasurement {
         this.jvmPids = List.copyOf(pids);
     }
 
+    /** Where the JFR recordings of a measured window go: this JVM's and the first tm-server's. */
+    record JfrFiles(Path bench, Path server) {
+    }
+
     /**
-     * Measures {@code threads} client threads and returns the cell's numbers; {@code jfrPrefix}
-     * non-null records the window with JFR into {@code <jfrPrefix>bench.jfr} and {@code <jfrPrefix>tm-server.jfr}.
+     * Measures {@code threads} client threads and returns the cell's numbers; {@code jfr} non-null
+     * records the measured window with JFR into those files.
      */
-    Map<String, String> measure(int threads, WarmupPlan plan, long measureMs, long seed, AtomicLong ids, Path jfrPrefix)
+    Map<String, String> measure(int threads, WarmupPlan plan, long measureMs, long seed, AtomicLong ids, JfrFiles jfr)
             throws Exception {
         Map<String, String> r = new LinkedHashMap<>();
         AtomicLong selfPeak = new AtomicLong();
@@ -95,7 +99,7 @@ final class ThreadCountMeasurement {
                         }
                     }
                 }, 0, 1000, TimeUnit.MILLISECONDS);
-                if (jfrPrefix != null) {
+                if (jfr != null) {
                     recording[0] = new Recording(Configuration.getConfiguration("profile"));
                     recording[0].start();
                     if (server != null) {
@@ -113,11 +117,11 @@ final class ThreadCountMeasurement {
                 cpu[1] = ProcStat.snapshot(serverPids);
                 logAfter.putAll(variant.logCounters());
                 sampler.shutdownNow();
-                if (jfrPrefix != null) {
+                if (jfr != null) {
                     recording[0].stop();
-                    recording[0].dump(Path.of(jfrPrefix + "bench.jfr"));
+                    recording[0].dump(jfr.bench());
                     if (server != null) {
-                        server.jfrStop("bench", Path.of(jfrPrefix + "tm-server.jfr").toAbsolutePath().toString());
+                        server.jfrStop("bench", jfr.server().toAbsolutePath().toString());
                     }
                 }
             }

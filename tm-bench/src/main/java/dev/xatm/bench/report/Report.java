@@ -248,7 +248,8 @@ public final class Report {
                 + "  Repeats interleave (repeat 1 of every variant, then repeat 2, ...); with repeats each cell shows the repeat with\n"
                 + "  the median throughput (for an even number, the upper of the two middle ones). docs/benchmarks.md is made with\n"
                 + "  `--repeats=3`.\n"
-                + "- Connection pools: one connection per client thread on each database, created up front. (a), (b), (c), (e), (g)\n"
+                + "- Connection pools: one connection per client thread of the largest thread count on each database, created up\n"
+                + "  front, so no thread count waits for a connection. (a), (b), (c), (e), (g)\n"
                 + "  use HikariCP; (d) uses Atomikos' own pool (AtomikosDataSourceBean), as Atomikos documents. (b) and (c) wrap the\n"
                 + "  pooled connection with the driver's XA class (pgjdbc PGXAConnection, MariaDbPoolConnection), as the starter does.\n"
                 + "- (a) commits PostgreSQL then MariaDB, no atomicity. (b) XA START/END/PREPARE/COMMIT on both from the client thread,\n"
@@ -256,13 +257,13 @@ public final class Report {
                 + "  in a fresh directory; resources enlisted with Transaction.enlistResource. (d) Atomikos UserTransactionManager,\n"
                 + "  file log in a fresh directory, max_actives unlimited. Both with a 60 s transaction timeout, like ours.\n"
                 + "- (e) a Spring Boot application with the starter (two HikariCP DataSource beans, enlisted automatically), orders\n"
-                + "  through `GlobalTransactionTemplate`; tm-server started per cell as `java -jar tm-server/target/tm-server.jar` with\n"
-                + "  default JVM settings, fresh file log, free ports; tm.client.agent-threads = max(4, threads), sized like the pools.\n"
+                + "  through `GlobalTransactionTemplate`; tm-server started per variant JVM as `java -jar tm-server/target/tm-server.jar` with\n"
+                + "  default JVM settings, fresh file log, free ports; tm.client.agent-threads sized like the pools.\n"
                 + "  (g) the same application with tm.client.mode=embedded (coordinator and file log in the application's JVM).\n"
-                + "- (h) as (e) with tm.server.store=jdbc: the log in tables of their own (`benchtm_*`, dropped before each cell) in the\n"
+                + "- (h) as (e) with tm.server.store=jdbc: the log in tables of their own (`benchtm_*`, dropped before each run) in the\n"
                 + "  workload's PostgreSQL database. (i) three such servers, node ids 1..3, on the same tables; the application lists\n"
                 + "  all three in tm.client.server-address and the starter decides which server gets which transaction.\n"
-                + "- Errors: exceptions out of a transaction (counted, the client goes on). Consistency is checked after every cell.\n";
+                + "- Errors: exceptions out of a transaction (counted, the client goes on). Consistency is checked after every run.\n";
     }
 
     private static String noise(Map<String, Map<Integer, CellResult>> table) {
