@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -226,7 +225,8 @@ public final class Report {
         }
         Chart.write(chart, "Cross-shard order: committed tx/s by client threads",
                 "PostgreSQL + MariaDB on one " + env.machine().get("cores (nproc)") + "-core machine, " + when
-                        + "; warm-up until the JIT settled, measured " + timing.measureMs() / 1000 + " s per point", series);
+                        + "; warm-up until the JIT settled (at most " + timing.warmupMaxMs() / 1000 + " s), measured "
+                        + timing.measureMs() / 1000 + " s per point", series);
     }
 
     private static String method(Timing timing, String cellJvm) {
