@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs the benchmark matrix (issue 7) and writes docs/benchmarks.md and docs/benchmarks.png.
 #
-#   tm-bench/run.sh                          build tm-server and tm-bench, run every variant at 1, 8, 32, 64 threads
+#   tm-bench/run.sh                          build tm-server and tm-bench, run every variant at 8, 32, 64 threads
+#   tm-bench/run.sh --repeats=3              as docs/benchmarks.md is made
 #   tm-bench/run.sh --threads=32 --variants=rawxa,xatm-remote --measure-ms=20000
 #   tm-bench/run.sh --no-build ...           reuse the jars already in target/
 #
 # Options after the script name go to dev.xatm.bench.Matrix: --threads, --variants
 # (local,rawxa,narayana,atomikos,xatm-remote,xatm-3pc,xatm-embedded by default; xatm-jdbc and xatm-jdbc-3,
-# tm-server on the JDBC store with 1 and 3 servers, only when named), --warmup-ms, --measure-ms,
-# --repeats, --doc, --chart, --work, --cell-jvm (comma-separated JVM options of each cell).
+# tm-server on the JDBC store with 1 and 3 servers, only when named), --warmup-ms, --rewarm-ms,
+# --warmup-max-ms, --measure-ms, --repeats, --doc, --chart, --work, --cell-jvm (comma-separated JVM
+# options of each variant's JVM). Each variant runs every thread count in one JVM per repeat.
 # A single cell with a JFR recording of the benchmark JVM and tm-server (see tm-bench/README.md):
 #   tm-bench/run.sh --cell --variant=xatm-remote --threads=32 --jfr=true --out=/tmp/cell/result.properties
 #

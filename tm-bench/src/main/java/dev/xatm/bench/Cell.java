@@ -1,16 +1,13 @@
 package dev.xatm.bench;
 
 import dev.xatm.bench.measure.JvmProbe;
-import dev.xatm.bench.measure.LoadDriver;
-import dev.xatm.bench.measure.ProcStat;
+import dev.xatm.bench.measure.WarmupPlan;
 import dev.xatm.bench.variant.AtomikosVariant;
 import dev.xatm.bench.variant.LocalVariant;
 import dev.xatm.bench.variant.NarayanaVariant;
 import dev.xatm.bench.variant.RawXaVariant;
 import dev.xatm.bench.variant.Variant;
 import dev.xatm.bench.variant.XatmVariant;
-import jdk.jfr.Configuration;
-import jdk.jfr.Recording;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,23 +15,30 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
- * One cell of the matrix (one variant at one thread count), in a JVM of its own so that JIT state,
- * heap and the JVM-wide singletons of Narayana and Atomikos never carry over between variants:
- * reset the schema, start the variant, warm up, measure, stop, check both shards, and write the
- * numbers to {@code --out} as a properties file for {@link Matrix}.
+ * One variant at one or several thread counts, in a JVM of its own so that JIT state, heap and the
+ * JVM-wide singletons of Narayana and Atomikos never carry over between variants: reset the schema,
+ * start the variant once (pools sized for the largest thread count), then for each thread count in
+ * ascending order warm up until the JIT has settled and measure ({@link ThreadCountMeasurement});
+ * after the last one stop the variant, check both shards (commits counted over all thread counts),
+ * and write one properties file per thread count for {@link Matrix}.
  *
- * <pre>java -cp tm-bench.jar:lib/* dev.xatm.bench.Cell --variant=rawxa --threads=32 --out=cell.properties</pre>
+ * <p>One JVM for all thread counts because a fresh JVM per cell never reached a steady state in a
+ * warm-up of sensible length: the compiler threads kept a fifth of the machine busy after 20 s.
+ *
+ * <pre>java -cp tm-bench.jar:lib/* dev.xatm.bench.Cell --variant=rawxa --threads=8,32 --out=dir/rawxa-t{threads}/result.properties</pre>
+ *
+ * {@code {threads}} in {@code --out} is replaced by each thread count; with a single thread count it may be left out.
  */
 public final class Cell {
     /** The matrix run.sh runs without {@code --variants}: the comparison with the other transaction managers. */
@@ -47,49 +51,109 @@ public final class Cell {
     public static final List<String> VARIANTS = java.util.stream.Stream.concat(DEFAULT_VARIANTS.stream(),
             java.util.stream.Stream.of("xatm-jdbc", "xatm-jdbc-3", "xatm-outbox")).toList();
 
+    static final long DEFAULT_WARMUP_MS = 15_000;
+    static final long DEFAULT_REWARM_MS = 5_000;
+    static final long DEFAULT_WARMUP_MAX_MS = 120_000;
+    static final long DEFAULT_MEASURE_MS = 10_000;
+
     private Cell() {
     }
 
     public static void main(String[] argv) throws Exception {
         Args args = new Args(argv);
         String variantKey = args.required("variant");
-        int threads = Integer.parseInt(args.required("threads"));
-        long warmupMs = args.getLong("warmup-ms", 5_000);
-        long measureMs = args.getLong("measure-ms", 10_000);
-        Path out = Path.of(args.required("out"));
-        Path work = Files.createDirectories(Path.of(args.get("work", out.getParent().resolve(variantKey + "-" + threads).toString())));
+        List<Integer> threads = args.list("threads", "").stream().map(String::trim).map(Integer::parseInt).sorted().distinct().toList();
+        if (threads.isEmpty()) {
+            throw new IllegalArgumentException("--threads=N[,M...] is required");
+        }
+        long warmupMs = args.getLong("warmup-ms", DEFAULT_WARMUP_MS);
+        long rewarmMs = args.getLong("rewarm-ms", DEFAULT_REWARM_MS);
+        long warmupMaxMs = args.getLong("warmup-max-ms", DEFAULT_WARMUP_MAX_MS);
+        long measureMs = args.getLong("measure-ms", DEFAULT_MEASURE_MS);
+        String outSpec = args.required("out");
+        if (threads.size() > 1 && !outSpec.contains("{threads}")) {
+            throw new IllegalArgumentException("with several thread counts --out needs {threads} in it, got " + outSpec);
+        }
+        int maxThreads = threads.get(threads.size() - 1);
+        Path firstOut = out(outSpec, threads.get(0));
+        String defaultWork = firstOut.toAbsolutePath().getParent().resolve(variantKey + "-" + (threads.size() == 1 ? maxThreads : "run"))
+                .toString();
+        Path work = Files.createDirectories(Path.of(args.get("work", defaultWork)));
         Path serverJar = Path.of(args.get("server-jar", "tm-server/target/tm-server.jar"));
         boolean jfr = Boolean.parseBoolean(args.get("jfr", "false"));
+        long seed = args.getLong("seed", 42);
 
-        Map<String, String> r = new LinkedHashMap<>();
-        r.put("variant", variantKey);
-        r.put("threads", Integer.toString(threads));
-        r.put("warmup.ms", Long.toString(warmupMs));
-        r.put("measure.ms", Long.toString(measureMs));
+        Map<Integer, Map<String, String>> cells = new LinkedHashMap<>();
+        for (int t : threads) {
+            Map<String, String> r = new LinkedHashMap<>();
+            r.put("variant", variantKey);
+            r.put("threads", Integer.toString(t));
+            r.put("threads.run", threads.stream().map(String::valueOf).collect(Collectors.joining(",")));
+            r.put("measure.ms", Long.toString(measureMs));
+            cells.put(t, r);
+        }
         Db pg = Db.postgres();
         Db maria = Db.mariadb();
         Variant variant = null;
+        JvmProbe server = null;
+        List<Integer> measured = new ArrayList<>();
         try {
             Workload.resetSchema(pg, maria);
-            variant = create(variantKey, pg, maria, threads, work, serverJar, props(args.get("xatm-props", "")),
+            variant = create(variantKey, pg, maria, maxThreads, work, serverJar, props(args.get("xatm-props", "")),
                     jvmOptions(args.get("server-jvm", "")));
-            measure(variant, threads, warmupMs, measureMs, args.getLong("seed", 42), jfr, work, r);
-            r.putAll(variant.finish());
-            Workload.Check check = awaitCheck(pg, maria, Long.parseLong(r.get("committed.total")), variant.xidMarker());
-            r.put("check.ok", Boolean.toString(check.ok()));
-            r.put("check.orders", Long.toString(check.orders()));
-            r.put("check.problems", String.join("; ", check.problems()));
-            r.put("status", "ok");
+            server = variant.coordinatorPid() > 0 ? JvmProbe.attach(variant.coordinatorPid()) : null;
+            ThreadCountMeasurement m = new ThreadCountMeasurement(variant, JvmProbe.self(), server);
+            AtomicLong ids = new AtomicLong();
+            long committedRun = 0;
+            for (int t : threads) {
+                WarmupPlan plan = new WarmupPlan(measured.isEmpty() ? warmupMs : rewarmMs, warmupMaxMs, WarmupPlan.DEFAULT_SLICE_MS);
+                String prefix = threads.size() == 1 ? "" : "t" + t + "-";
+                ThreadCountMeasurement.JfrFiles files = !jfr ? null
+                        : new ThreadCountMeasurement.JfrFiles(work.resolve(prefix + "bench.jfr"), work.resolve(prefix + "tm-server.jfr"));
+                Map<String, String> r = m.measure(t, plan, measureMs, seed + 1000L * t, ids, files);
+                cells.get(t).putAll(r);
+                committedRun += Long.parseLong(r.get("committed.total"));
+                measured.add(t);
+                System.out.println("threads " + t + ": " + r.get("tps") + " tx/s, warm-up " + r.get("warmup.ms") + " ms (settled "
+                        + r.get("warmup.settled") + "), JIT share in the window " + r.get("jit.share"));
+            }
+            if (server != null) {
+                server.close();
+                server = null;
+            }
+            // Whole-run numbers known only at shutdown (e.g. a tm-server's closing log line): every cell of the run gets them.
+            Map<String, String> finish = variant.finish();
+            Workload.Check check = awaitCheck(pg, maria, committedRun, variant.xidMarker());
+            for (Map<String, String> r : cells.values()) {
+                r.putAll(finish);
+                r.put("committed.run", Long.toString(committedRun));
+                r.put("check.ok", Boolean.toString(check.ok()));
+                r.put("check.orders", Long.toString(check.orders()));
+                r.put("check.problems", String.join("; ", check.problems()));
+                r.put("status", "ok");
+            }
         } catch (Variant.Unavailable e) {
-            r.put("status", "unavailable");
-            r.put("reason", e.getMessage());
+            cells.values().forEach(r -> {
+                r.put("status", "unavailable");
+                r.put("reason", e.getMessage());
+            });
         } catch (Throwable e) {
-            r.put("status", "failed");
-            r.put("reason", e.toString());
+            String reason = e + (measured.isEmpty() ? "" : " (after measuring " + measured + " threads; the consistency check did not run)");
+            cells.values().forEach(r -> {
+                r.put("status", "failed");
+                r.put("reason", reason);
+            });
             StringWriter sw = new StringWriter();
             e.printStackTrace(new PrintWriter(sw));
             System.err.println(sw);
         } finally {
+            if (server != null) {
+                try {
+                    server.close();
+                } catch (Throwable e) {
+                    System.err.println("closing the JMX connection failed: " + e);
+                }
+            }
             if (variant != null) {
                 try {
                     variant.close();
@@ -98,11 +162,18 @@ public final class Cell {
                 }
             }
         }
-        write(out, r);
-        System.out.println("cell " + variantKey + " x" + threads + ": " + r.get("status")
-                + (r.containsKey("tps") ? " " + r.get("tps") + " tx/s" : "") + (r.containsKey("reason") ? " (" + r.get("reason") + ")" : ""));
+        for (Map.Entry<Integer, Map<String, String>> c : cells.entrySet()) {
+            Map<String, String> r = c.getValue();
+            write(out(outSpec, c.getKey()), r);
+            System.out.println("cell " + variantKey + " x" + c.getKey() + ": " + r.get("status")
+                    + (r.containsKey("tps") ? " " + r.get("tps") + " tx/s" : "") + (r.containsKey("reason") ? " (" + r.get("reason") + ")" : ""));
+        }
         // Narayana's and Atomikos' background threads and the gRPC channel must not keep the JVM alive.
         System.exit(0);
+    }
+
+    static Path out(String spec, int threads) {
+        return Path.of(spec.replace("{threads}", Integer.toString(threads)));
     }
 
     /** {@code --xatm-props=tm.client.agent-threads=4;tm.client.wait-for-completion=false}: experiments with ours. */
@@ -139,114 +210,6 @@ public final class Cell {
             case "xatm-jdbc-3" -> XatmVariant.remoteJdbc(pg, maria, pg, 3, threads, serverJar, work, serverJvm, xatmProps);
             default -> throw new IllegalArgumentException("unknown variant " + key + "; known: " + VARIANTS);
         };
-    }
-
-    private static void measure(Variant variant, int threads, long warmupMs, long measureMs, long seed, boolean jfr, Path work,
-                                Map<String, String> r) throws Exception {
-        long serverPid = variant.coordinatorPid();
-        List<Long> serverPids = variant.coordinatorPids();
-        JvmProbe self = JvmProbe.self();
-        JvmProbe server = serverPid > 0 ? JvmProbe.attach(serverPid) : null;
-        AtomicLong selfPeak = new AtomicLong();
-        AtomicLong serverPeak = new AtomicLong();
-        AtomicLong serverLive = new AtomicLong();
-        AtomicLong serverCommitted = new AtomicLong();
-        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(t -> {
-            Thread th = new Thread(t, "bench-heap-sampler");
-            th.setDaemon(true);
-            return th;
-        });
-        ProcStat.Snapshot[] cpu = new ProcStat.Snapshot[2];
-        long selfPid = ProcessHandle.current().pid();
-        List<Map<String, Double>> threadCpu = new java.util.ArrayList<>();
-        Map<String, Long> logBefore = new LinkedHashMap<>();
-        Map<String, Long> logAfter = new LinkedHashMap<>();
-        Recording[] recording = new Recording[1];
-        LoadDriver.Result result = LoadDriver.run(variant, threads, warmupMs, measureMs, seed, new LoadDriver.Window() {
-            @Override
-            public void started() throws Exception {
-                logBefore.putAll(variant.logCounters());
-                cpu[0] = ProcStat.snapshot(serverPids);
-                threadCpu.add(ProcStat.threads(selfPid));
-                threadCpu.add(ProcStat.threads(serverPids));
-                sampler.scheduleAtFixedRate(() -> {
-                    selfPeak.accumulateAndGet(self.heapUsed(), Math::max);
-                    if (server != null) {
-                        try {
-                            serverPeak.accumulateAndGet(server.heapUsed(), Math::max);
-                            serverCommitted.accumulateAndGet(server.heapCommitted(), Math::max);
-                            serverLive.accumulateAndGet(server.heapAfterLastGc(), Math::max);
-                        } catch (RuntimeException gone) {
-                            // server stopped: keep the peaks so far
-                        }
-                    }
-                }, 0, 1000, TimeUnit.MILLISECONDS);
-                if (jfr) {
-                    recording[0] = new Recording(Configuration.getConfiguration("profile"));
-                    recording[0].start();
-                    if (server != null) {
-                        server.jfrStart("bench");
-                    }
-                }
-            }
-
-            @Override
-            public void ended() throws Exception {
-                threadCpu.add(ProcStat.threads(selfPid));
-                threadCpu.add(ProcStat.threads(serverPids));
-                cpu[1] = ProcStat.snapshot(serverPids);
-                logAfter.putAll(variant.logCounters());
-                sampler.shutdownNow();
-                if (jfr) {
-                    recording[0].stop();
-                    recording[0].dump(work.resolve("bench.jfr"));
-                    if (server != null) {
-                        server.jfrStop("bench", work.resolve("tm-server.jfr").toAbsolutePath().toString());
-                    }
-                }
-            }
-        });
-        if (server != null) {
-            server.close();
-        }
-        double seconds = measureMs / 1000.0;
-        r.put("committed.window", Long.toString(result.committedInWindow()));
-        r.put("committed.total", Long.toString(result.committedTotal()));
-        r.put("errors.window", Long.toString(result.errorsInWindow()));
-        r.put("errors.total", Long.toString(result.errorsTotal()));
-        r.put("errors.kinds", result.errorKinds().toString());
-        r.put("all.stopped", Boolean.toString(result.allStopped()));
-        r.put("tps", fmt(result.committedInWindow() / seconds));
-        r.put("lat.p50.ms", fmt(result.percentileMillis(0.50)));
-        r.put("lat.p99.ms", fmt(result.percentileMillis(0.99)));
-        r.put("lat.p999.ms", fmt(result.percentileMillis(0.999)));
-        r.put("lat.max.ms", fmt(result.percentileMillis(1.0)));
-        r.put("lat.mean.ms", fmt(result.meanMillis()));
-        ProcStat.Snapshot d = cpu[1].minus(cpu[0]);
-        r.put("cpu.machine.busy.s", fmt(d.machineBusy()));
-        r.put("cpu.machine.total.s", fmt(d.machineTotal()));
-        r.put("cpu.bench.s", fmt(d.self()));
-        r.put("cpu.server.s", fmt(d.server()));
-        r.put("cpu.postgres.s", fmt(d.postgres()));
-        r.put("cpu.mariadb.s", fmt(d.mariadb()));
-        r.put("cpu.kernel.irq.s", fmt(d.irq()));
-        r.put("cpu.other.s", fmt(d.other()));
-        r.put("cpu.bench.threads", ProcStat.threadDelta(threadCpu.get(0), threadCpu.get(2)));
-        r.put("servers", Integer.toString(serverPids.size()));
-        if (!serverPids.isEmpty()) {
-            r.put("cpu.server.threads", ProcStat.threadDelta(threadCpu.get(1), threadCpu.get(3)));
-        }
-        r.put("heap.bench.peak.mb", fmt(selfPeak.get() / 1048576.0));
-        if (server != null) {
-            r.put("heap.server.peak.mb", fmt(serverPeak.get() / 1048576.0));
-            r.put("heap.server.committed.mb", fmt(serverCommitted.get() / 1048576.0));
-            r.put("heap.server.live.mb", fmt(serverLive.get() / 1048576.0));
-        }
-        for (String k : logAfter.keySet()) {
-            if (logBefore.containsKey(k)) {
-                r.put("log.window." + k, Long.toString(logAfter.get(k) - logBefore.get(k)));
-            }
-        }
     }
 
     /** Phase 2 may still be finishing for the last transactions: give prepared branches a few seconds to go. */

@@ -3,6 +3,7 @@ package dev.xatm.bench;
 import dev.xatm.bench.report.CellResult;
 import dev.xatm.bench.report.Environment;
 import dev.xatm.bench.report.Report;
+import dev.xatm.bench.report.Timing;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -17,10 +18,10 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The whole benchmark: every variant at every thread count, each cell in its own JVM
- * ({@link Cell}), interleaved by thread count (all variants at 1 thread, then all at 8, ...) so
- * that drift on a shared machine spreads over all variants instead of hitting one. Then writes
- * docs/benchmarks.md and docs/benchmarks.png. Entry point: tm-bench/run.sh.
+ * The whole benchmark: every variant, each repeat in a JVM of its own ({@link Cell}) that runs every
+ * thread count of the matrix in ascending order, and repeats interleaved (repeat 1 of every variant,
+ * then repeat 2, ...) so that drift on a shared machine spreads over all variants instead of hitting
+ * one. Then writes docs/benchmarks.md and docs/benchmarks.png. Entry point: tm-bench/run.sh.
  */
 public final class Matrix {
     private Matrix() {
@@ -36,10 +37,13 @@ public final class Matrix {
             rewriteReport(Path.of(reportOnly), doc, chart, notes);
             return;
         }
-        List<Integer> threads = args.list("threads", "1,8,32,64").stream().map(Integer::parseInt).toList();
+        List<Integer> threads = args.list("threads", "8,32,64").stream().map(String::trim).map(Integer::parseInt).sorted().distinct()
+                .toList();
         List<String> variants = args.list("variants", String.join(",", Cell.DEFAULT_VARIANTS));
-        long warmupMs = args.getLong("warmup-ms", 8_000);
-        long measureMs = args.getLong("measure-ms", 10_000);
+        long warmupMs = args.getLong("warmup-ms", Cell.DEFAULT_WARMUP_MS);
+        long rewarmMs = args.getLong("rewarm-ms", Cell.DEFAULT_REWARM_MS);
+        long warmupMaxMs = args.getLong("warmup-max-ms", Cell.DEFAULT_WARMUP_MAX_MS);
+        long measureMs = args.getLong("measure-ms", Cell.DEFAULT_MEASURE_MS);
         int repeats = (int) args.getLong("repeats", 1);
         Path work = Files.createDirectories(Path.of(args.get("work", "tm-bench/target/run")));
         String serverJar = args.get("server-jar", "tm-server/target/tm-server.jar");
@@ -52,22 +56,23 @@ public final class Matrix {
 
         Environment env = Environment.collect(Db.postgres(), Db.mariadb());
         Instant started = Instant.now();
-        say("matrix: variants " + variants + " x threads " + threads + " x " + repeats + ", warm-up " + warmupMs
-                + " ms, measured " + measureMs + " ms per cell; work dir " + work);
+        say("matrix: variants " + variants + " x threads " + threads + " x " + repeats + " repeats, one JVM per variant and repeat;"
+                + " warm-up at least " + warmupMs + " ms at the first thread count and " + rewarmMs + " ms at each later one, until the"
+                + " JIT settles or " + warmupMaxMs + " ms; measured " + measureMs + " ms per cell; work dir " + work);
         List<CellResult> results = new ArrayList<>();
         Map<String, CellResult> unavailable = new HashMap<>();
         for (int repeat = 1; repeat <= repeats; repeat++) {
-            for (int t : threads) {
-                for (String v : variants) {
-                    if (unavailable.containsKey(v)) {
-                        results.add(withThreads(unavailable.get(v), t));
-                        continue;
-                    }
-                    String name = v + "-t" + t + "-r" + repeat;
-                    CellResult r = runCell(v, t, warmupMs, measureMs, work.resolve(name), serverJar, cellJvm);
-                    say(String.format("%-14s %3d threads: %s", v, t, r.ok()
-                            ? String.format("%,9.1f tx/s  p50 %7.2f ms  p99 %8.2f ms  errors %s  check %s", r.tps(),
-                            r.num("lat.p50.ms"), r.num("lat.p99.ms"), r.get("errors.window"), r.get("check.ok"))
+            for (String v : variants) {
+                if (unavailable.containsKey(v)) {
+                    threads.forEach(t -> results.add(withThreads(unavailable.get(v), t)));
+                    continue;
+                }
+                Timing timing = new Timing(warmupMs, rewarmMs, warmupMaxMs, measureMs);
+                for (CellResult r : runVariant(v, threads, repeat, timing, work, serverJar, cellJvm)) {
+                    say(String.format("%-14s %3d threads: %s", v, r.threads(), r.ok()
+                            ? String.format("%,9.1f tx/s  p50 %7.2f ms  p99 %8.2f ms  errors %s  check %s  warm-up %s ms%s  JIT %s",
+                            r.tps(), r.num("lat.p50.ms"), r.num("lat.p99.ms"), r.get("errors.window"), r.get("check.ok"),
+                            r.get("warmup.ms"), "true".equals(r.get("warmup.settled")) ? "" : " (not settled)", r.get("jit.share"))
                             : r.status() + ": " + r.reason()));
                     if ("unavailable".equals(r.status())) {
                         unavailable.put(v, r);
@@ -82,6 +87,8 @@ public final class Matrix {
         run.setProperty("threads", String.join(",", threads.stream().map(String::valueOf).toList()));
         run.setProperty("repeats", Integer.toString(repeats));
         run.setProperty("warmup.ms", Long.toString(warmupMs));
+        run.setProperty("rewarm.ms", Long.toString(rewarmMs));
+        run.setProperty("warmup.max.ms", Long.toString(warmupMaxMs));
         run.setProperty("measure.ms", Long.toString(measureMs));
         run.setProperty("started", started.toString());
         run.setProperty("took.s", Long.toString(took.toSeconds()));
@@ -132,8 +139,11 @@ public final class Matrix {
         }
         Environment env = new Environment(section(run, "machine"), section(run, "postgres"), section(run, "mariadb"));
         String notesText = Files.exists(notes) ? Files.readString(notes) : "";
-        Report.write(doc, chart, results, variants, threads, repeats, Long.parseLong(run.getProperty("warmup.ms")),
-                Long.parseLong(run.getProperty("measure.ms")), env, Instant.parse(run.getProperty("started")),
+        // Runs from before the adaptive warm-up have no rewarm.ms / warmup.max.ms: their warm-up was fixed.
+        long warmupMs = Long.parseLong(run.getProperty("warmup.ms"));
+        Timing timing = new Timing(warmupMs, Long.parseLong(run.getProperty("rewarm.ms", Long.toString(warmupMs))),
+                Long.parseLong(run.getProperty("warmup.max.ms", Long.toString(warmupMs))), Long.parseLong(run.getProperty("measure.ms")));
+        Report.write(doc, chart, results, variants, threads, repeats, timing, env, Instant.parse(run.getProperty("started")),
                 Duration.ofSeconds(Long.parseLong(run.getProperty("took.s"))), run.getProperty("command"),
                 run.getProperty("revision"), notesText, run.getProperty("cell.jvm"));
     }
@@ -160,10 +170,11 @@ public final class Matrix {
         return copy;
     }
 
-    private static CellResult runCell(String variant, int threads, long warmupMs, long measureMs, Path dir, String serverJar,
-                                      List<String> cellJvm) throws Exception {
-        Files.createDirectories(dir);
-        Path out = dir.resolve("result.properties");
+    /** One repeat of one variant: a {@link Cell} JVM running every thread count; one result per thread count. */
+    private static List<CellResult> runVariant(String variant, List<Integer> threads, int repeat, Timing timing, Path work,
+                                               String serverJar, List<String> cellJvm) throws Exception {
+        Path dir = Files.createDirectories(work.resolve(variant + "-r" + repeat));
+        String out = work.resolve(variant + "-t{threads}-r" + repeat).resolve("result.properties").toString();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(cellJvm);
@@ -171,24 +182,35 @@ public final class Matrix {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Cell.class.getName());
         cmd.add("--variant=" + variant);
-        cmd.add("--threads=" + threads);
-        cmd.add("--warmup-ms=" + warmupMs);
-        cmd.add("--measure-ms=" + measureMs);
+        cmd.add("--threads=" + String.join(",", threads.stream().map(String::valueOf).toList()));
+        cmd.add("--warmup-ms=" + timing.warmupMs());
+        cmd.add("--rewarm-ms=" + timing.rewarmMs());
+        cmd.add("--warmup-max-ms=" + timing.warmupMaxMs());
+        cmd.add("--measure-ms=" + timing.measureMs());
         cmd.add("--out=" + out);
         cmd.add("--work=" + dir);
         cmd.add("--server-jar=" + serverJar);
         File log = dir.resolve("cell.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-        long limit = warmupMs + measureMs + 240_000;
-        if (!p.waitFor(limit, TimeUnit.MILLISECONDS)) {
+        // start-up, schema reset, check and stop take well under 4 minutes; every thread count may use its longest warm-up
+        long limit = threads.size() * (Math.max(timing.warmupMs(), timing.warmupMaxMs()) + timing.measureMs()) + 240_000;
+        boolean finished = p.waitFor(limit, TimeUnit.MILLISECONDS);
+        if (!finished) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
-            return CellResult.failed(variant, threads, "cell did not finish within " + limit / 1000 + " s; see " + log);
         }
-        if (!Files.exists(out)) {
-            return CellResult.failed(variant, threads, "cell exited with " + p.exitValue() + " and no result; see " + log);
+        List<CellResult> results = new ArrayList<>();
+        for (int t : threads) {
+            Path f = Cell.out(out, t);
+            if (!finished) {
+                results.add(CellResult.failed(variant, t, "the variant's JVM did not finish within " + limit / 1000 + " s; see " + log));
+            } else if (!Files.exists(f)) {
+                results.add(CellResult.failed(variant, t, "the variant's JVM exited with " + p.exitValue() + " and no result; see " + log));
+            } else {
+                results.add(CellResult.read(f));
+            }
         }
-        return CellResult.read(out);
+        return results;
     }
 
     static void say(String s) {

@@ -15,12 +15,16 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Closed-loop load: {@code threads} client threads, each running one order after the other
- * through the variant, for a warm-up and then a measured window of fixed length. A transaction
- * counts in the window when it committed inside it. Randomness is seeded per thread.
+ * through the variant, for a warm-up whose length the caller decides ({@link Window#warmUp()}, e.g.
+ * until the JIT has settled) and then a measured window of fixed length. A transaction counts in
+ * the window when it committed inside it. Randomness is seeded per thread.
  */
 public final class LoadDriver {
 
     public interface Window {
+        /** Returns when the warm-up is over; the load runs meanwhile. */
+        void warmUp() throws Exception;
+
         void started() throws Exception;
 
         void ended() throws Exception;
@@ -43,27 +47,45 @@ public final class LoadDriver {
         }
     }
 
+    /** The measured window in System.nanoTime(); unknown (MAX) until the warm-up ends. */
+    private static final class Bounds {
+        volatile long start = Long.MAX_VALUE;
+        volatile long end = Long.MAX_VALUE;
+    }
+
     private LoadDriver() {
     }
 
-    public static Result run(Variant variant, int threads, long warmupMillis, long measureMillis, long seed, Window window)
+    /**
+     * {@code ids} hands out the order ids; a run that measures several thread counts one after the
+     * other shares it, so the ids stay unique across them for the consistency check.
+     */
+    public static Result run(Variant variant, int threads, long measureMillis, long seed, AtomicLong ids, Window window)
             throws Exception {
-        AtomicLong ids = new AtomicLong();
         // Workers stay alive after the window until its closing snapshot is taken: /proc only lists
         // the threads that still exist, and the per-thread CPU split needs the client threads in it.
         CountDownLatch released = new CountDownLatch(1);
-        long now = System.nanoTime();
-        long start = now + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
-        long end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
+        Bounds bounds = new Bounds();
         List<Worker> workers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
-            Worker w = new Worker(variant, new SplittableRandom(seed + i), ids, start, end, released);
+            Worker w = new Worker(variant, new SplittableRandom(seed + i), ids, bounds, released);
             w.setName("bench-client-" + i);
             workers.add(w);
         }
         workers.forEach(Thread::start);
-        sleepUntil(start);
-        window.started();
+        long end;
+        try {
+            window.warmUp();
+            long start = System.nanoTime();
+            end = start + TimeUnit.MILLISECONDS.toNanos(measureMillis);
+            bounds.end = end; // end first: a worker that sees the new start already sees the window's end
+            bounds.start = start;
+            window.started();
+        } catch (Exception | Error e) {
+            bounds.end = System.nanoTime(); // stop the workers before giving up
+            released.countDown();
+            throw e;
+        }
         sleepUntil(end);
         try {
             window.ended();
@@ -112,8 +134,7 @@ public final class LoadDriver {
         private final Variant variant;
         private final SplittableRandom random;
         private final AtomicLong ids;
-        private final long start;
-        private final long end;
+        private final Bounds bounds;
         private final CountDownLatch released;
         long committedInWindow;
         long committedTotal;
@@ -123,12 +144,11 @@ public final class LoadDriver {
         int latencyCount;
         final Map<String, Long> errorKinds = new TreeMap<>();
 
-        Worker(Variant variant, SplittableRandom random, AtomicLong ids, long start, long end, CountDownLatch released) {
+        Worker(Variant variant, SplittableRandom random, AtomicLong ids, Bounds bounds, CountDownLatch released) {
             this.variant = variant;
             this.random = random;
             this.ids = ids;
-            this.start = start;
-            this.end = end;
+            this.bounds = bounds;
             this.released = released;
         }
 
@@ -136,7 +156,7 @@ public final class LoadDriver {
         public void run() {
             while (true) {
                 long t0 = System.nanoTime();
-                if (t0 >= end) {
+                if (t0 >= bounds.end) {
                     awaitRelease();
                     return;
                 }
@@ -145,7 +165,7 @@ public final class LoadDriver {
                     variant.execute(order);
                     long t1 = System.nanoTime();
                     committedTotal++;
-                    if (t1 >= start && t1 < end) {
+                    if (inWindow(t1)) {
                         committedInWindow++;
                         if (latencyCount == latencies.length) {
                             latencies = Arrays.copyOf(latencies, latencyCount * 2);
@@ -155,12 +175,17 @@ public final class LoadDriver {
                 } catch (Throwable e) {
                     long t1 = System.nanoTime();
                     errorsTotal++;
-                    if (t1 >= start && t1 < end) {
+                    if (inWindow(t1)) {
                         errorsInWindow++;
                     }
                     errorKinds.merge(describe(e), 1L, Long::sum);
                 }
             }
+        }
+
+        private boolean inWindow(long t) {
+            long start = bounds.start;
+            return t >= start && t < bounds.end;
         }
 
         private void awaitRelease() {

@@ -100,6 +100,34 @@ public final class ProcStat {
         }
     }
 
+    /**
+     * CPU seconds of the JIT compiler threads of these processes, summed: HotSpot names them
+     * "C1 CompilerThreadN" and "C2 CompilerThreadN", which Linux cuts to "C1 CompilerThre" / "C2 CompilerThre".
+     */
+    public static double compilerSeconds(java.util.List<Long> pids) {
+        double sum = 0;
+        for (long pid : pids) {
+            try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+                for (Path t : tasks) {
+                    try {
+                        if (isCompilerThread(Files.readString(t.resolve("comm")).trim())) {
+                            sum += seconds(t);
+                        }
+                    } catch (IOException gone) {
+                        // thread ended
+                    }
+                }
+            } catch (IOException e) {
+                // process gone or no /proc
+            }
+        }
+        return sum;
+    }
+
+    static boolean isCompilerThread(String comm) {
+        return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre");
+    }
+
     /** Per-thread-group difference {@code after - before}, largest first, groups under 0.05 s dropped. */
     public static String threadDelta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
         return after.entrySet().stream()

@@ -55,6 +55,8 @@ public final class TmServerProcess implements AutoCloseable {
     private final int httpPort;
     private final int grpcPort;
     private final String token;
+    /** Read-role admin token of this process alone, for its Prometheus endpoint (the log's counters during the run). */
+    private final String readToken = UUID.randomUUID().toString();
     private final Store store;
     private boolean stopped;
 
@@ -99,6 +101,8 @@ public final class TmServerProcess implements AutoCloseable {
         // The token travels on the command line of a local child process only; it is never printed.
         cmd.add("--tm.server.auth-token=" + token);
         ProcessBuilder builder = new ProcessBuilder(cmd);
+        // Through the environment, not the command line (Spring's relaxed binding drops the dashes).
+        builder.environment().put("TM_SERVER_ADMINREADTOKEN", readToken);
         if (store instanceof Store.Jdbc jdbc) {
             cmd.add("--tm.server.store=jdbc");
             cmd.add("--tm.server.jdbc.url=" + jdbc.url());
@@ -154,6 +158,29 @@ public final class TmServerProcess implements AutoCloseable {
             last = Map.of("records", Long.parseLong(m.group(1)), jdbc ? "statements" : "fsyncs", Long.parseLong(m.group(2)));
         }
         return last;
+    }
+
+    /**
+     * The file log's counters now, from the server's Prometheus endpoint: {@code records}
+     * (xatm.log.records) and {@code fsyncs} (the count of the xatm.log.fsync timer); empty for the
+     * JDBC store, which publishes neither, or when the endpoint does not answer.
+     */
+    public Map<String, Long> logCounters() {
+        try {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus"))
+                    .header("Authorization", "Bearer " + readToken).timeout(Duration.ofSeconds(5)).GET().build();
+            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return Map.of();
+            }
+            return PrometheusText.logCounters(r.body());
+        } catch (IOException e) {
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.of();
+        }
     }
 
     @Override

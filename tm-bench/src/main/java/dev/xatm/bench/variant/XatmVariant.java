@@ -266,11 +266,23 @@ public final class XatmVariant implements Variant {
         return servers.stream().map(TmServerProcess::pid).toList();
     }
 
-    /** Embedded: the log is a bean of this context, its counters are read directly. */
+    /**
+     * Embedded: the log is a bean of this context, its counters are read directly. Remote: each file-log
+     * server's Prometheus endpoint, summed; empty when any server does not publish them (the JDBC store),
+     * since a sum with a server missing would understate the log's work.
+     */
     @Override
     public Map<String, Long> logCounters() {
         if (!servers.isEmpty()) {
-            return Map.of();
+            Map<String, Long> sum = new LinkedHashMap<>();
+            for (TmServerProcess s : servers) {
+                Map<String, Long> c = s.logCounters();
+                if (c.isEmpty()) {
+                    return Map.of();
+                }
+                c.forEach((k, v) -> sum.merge(k, v, Long::sum));
+            }
+            return sum;
         }
         TxnLog log = context.getBeanProvider(TxnLog.class).getIfAvailable();
         if (log instanceof FileTxnLog f) {
