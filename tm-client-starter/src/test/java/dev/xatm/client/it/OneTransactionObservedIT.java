@@ -74,7 +74,8 @@ class OneTransactionObservedIT extends ItSupport {
             List<String> serverLines = server.output().lines().filter(l -> l.contains(gtrid)).toList();
             assertThat(serverLines).as("tm-server lines naming " + gtrid)
                     // the gtrid is only in the MDC column of these lines: the messages do not name it
-                    .anyMatch(l -> l.contains(" tm-grpc-") && l.endsWith(": Begin request"))
+                    // on the gRPC transport thread that decoded the call (Netty's "grpc-default-worker-ELG-x-y")
+                    .anyMatch(l -> l.contains("-ELG-") && l.endsWith(": Begin request"))
                     .anyMatch(l -> l.contains("oordinator-loop]")) // Spring Boot's pattern keeps a thread name's last 15 characters
                     .anyMatch(l -> l.contains("tm-log-writer]") && l.contains("written and synced"));
         });

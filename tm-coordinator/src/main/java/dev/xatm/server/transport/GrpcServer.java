@@ -13,10 +13,7 @@ import org.springframework.context.SmartLifecycle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Netty gRPC server on {@code tm.server.port}.
@@ -52,7 +49,6 @@ public final class GrpcServer implements SmartLifecycle {
     private final AgentRegistry registry;
 
     private volatile Server server;
-    private ExecutorService executor;
 
     /**
      * @param address where to listen (a wildcard address: every interface); port 0 picks a free one
@@ -74,21 +70,15 @@ public final class GrpcServer implements SmartLifecycle {
         if (server != null) {
             return;
         }
-        // Handlers only validate and queue work for the coordinator loop, so a small fixed pool is
-        // enough, and it bounds the threads a flood of calls can create.
-        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
-        AtomicInteger n = new AtomicInteger();
-        executor = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "tm-grpc-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
         NettyServerBuilder builder = NettyServerBuilder.forAddress(configuredAddress);
         if (tls != null) {
             builder.sslContext(tls);
         }
         Server s = builder
-                .executor(executor)
+                // Handlers only validate and queue work for the coordinator loop (the store's reads
+                // run on a thread of their own), so they run on the transport thread that decoded the
+                // call: no hand-off to a pool and back per message.
+                .directExecutor()
                 .keepAliveTime(keepaliveMillis, TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(keepaliveMillis, TimeUnit.MILLISECONDS)
                 // agents ping too, to notice a dead server; let them, as often as once a second
@@ -102,7 +92,6 @@ public final class GrpcServer implements SmartLifecycle {
         try {
             s.start();
         } catch (IOException e) {
-            executor.shutdownNow();
             throw new UncheckedIOException("Cannot listen for gRPC on " + describe(configuredAddress) + " (tm.server.bind-address,"
                     + " tm.server.port): " + e.getMessage(), e);
         }
@@ -143,7 +132,6 @@ public final class GrpcServer implements SmartLifecycle {
             s.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        executor.shutdownNow();
         server = null;
         log.info("tm-server gRPC stopped");
     }
