@@ -37,8 +37,11 @@ public final class GlobalTransactionInterceptor implements MethodInterceptor {
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
         Class<?> targetClass = invocation.getThis() != null ? AopUtils.getTargetClass(invocation.getThis()) : invocation.getMethod().getDeclaringClass();
-        GlobalTransactionDefinition def = definitions.computeIfAbsent(new MethodClassKey(invocation.getMethod(), targetClass),
-                k -> definition(AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass), targetClass));
+        MethodClassKey key = new MethodClassKey(invocation.getMethod(), targetClass);
+        GlobalTransactionDefinition def = definitions.get(key); // a hit builds no capturing lambda
+        if (def == null) {
+            def = definitions.computeIfAbsent(key, k -> definition(AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass), targetClass));
+        }
         return manager.execute(def, status -> invocation.proceed());
     }
 
