@@ -236,7 +236,7 @@ class BranchConnectionTest {
         assertThat(s).isEqualTo(s).isNotEqualTo(handle.createStatement());
         assertThat(s.hashCode()).isEqualTo(System.identityHashCode(s));
         driverCalls.clear();
-        assertThat(s.toString()).as("a statement shows the driver's, with its SQL").isEqualTo("driver-Statement");
+        assertThat(s.toString()).as("the driver's toString, where drivers show the SQL").isEqualTo("driver-Statement");
         assertThat(driverCalls).containsExactly("toString()");
     }
 
