@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code xatm.client.recovery.sweeps} and {@code xatm.client.recovery.settled{source}}
  *       ({@link RecoveryMeters} has the in-doubt gauges).</li>
  * </ul>
- * The registry is looked up on first use, so metrics work whatever order the auto-configurations run
- * in. Meters are registered once and kept in maps keyed by constants (enum values, enum names), so a
+ * The registries are looked up on first use, so metrics work whatever order the auto-configurations run
+ * in, and kept once found. Meters are registered once and kept in maps keyed by constants (enum values, enum names), so a
  * transaction builds no strings and registers nothing. Thread-safe.
  */
 final class MicrometerTxMetrics implements TxMetrics, AgentListener {
@@ -65,15 +65,27 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     private final ObjectProvider<ObservationRegistry> observations;
     private final Map<Object, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** The observation registry once found: a bean lookup per observation cost more than the observation's bookkeeping. */
+    private volatile ObservationRegistry observationRegistry;
 
     MicrometerTxMetrics(ObjectProvider<MeterRegistry> registryProvider, ObjectProvider<ObservationRegistry> observations) {
         this.registryProvider = registryProvider;
         this.observations = observations;
     }
 
+    /** The application's registry, looked up until there is one (a singleton, so kept once found). */
+    private ObservationRegistry observationRegistry() {
+        ObservationRegistry r = observationRegistry;
+        if (r == null) {
+            r = observations.getIfAvailable();
+            observationRegistry = r;
+        }
+        return r;
+    }
+
     @Override
     public Observed observe(String what, String gtrid, CommitProtocol protocol) {
-        ObservationRegistry r = observations.getIfAvailable();
+        ObservationRegistry r = observationRegistry();
         if (r == null || r.isNoop()) {
             return Observed.NONE;
         }
@@ -87,7 +99,7 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
     /** One branch's XA command, a child of the current observation when it runs on the caller's thread. */
     @Override
     public Observed observe(String action, String gtrid) {
-        ObservationRegistry r = observations.getIfAvailable();
+        ObservationRegistry r = observationRegistry();
         if (r == null || r.isNoop()) {
             return Observed.NONE;
         }

@@ -7,6 +7,7 @@ import dev.xatm.client.TmUsageException;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.core.MethodClassKey;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 
 import java.lang.reflect.Method;
@@ -21,7 +22,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class GlobalTransactionInterceptor implements MethodInterceptor {
     private final GlobalTransactionManager manager;
-    private final Map<Method, GlobalTransactionDefinition> definitions = new ConcurrentHashMap<>();
+    /**
+     * By the invoked method and the target's class, as spring-tx caches its attributes: a hit costs no
+     * reflection (resolving the most specific method looks the method up on the class again each time),
+     * and a method inherited by two classes gets each class's own definition (its name, its class's
+     * annotation).
+     */
+    private final Map<MethodClassKey, GlobalTransactionDefinition> definitions = new ConcurrentHashMap<>();
 
     public GlobalTransactionInterceptor(GlobalTransactionManager manager) {
         this.manager = manager;
@@ -30,8 +37,11 @@ public final class GlobalTransactionInterceptor implements MethodInterceptor {
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
         Class<?> targetClass = invocation.getThis() != null ? AopUtils.getTargetClass(invocation.getThis()) : invocation.getMethod().getDeclaringClass();
-        Method method = AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass);
-        GlobalTransactionDefinition def = definitions.computeIfAbsent(method, m -> definition(m, targetClass));
+        MethodClassKey key = new MethodClassKey(invocation.getMethod(), targetClass);
+        GlobalTransactionDefinition def = definitions.get(key); // a hit builds no capturing lambda
+        if (def == null) {
+            def = definitions.computeIfAbsent(key, k -> definition(AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass), targetClass));
+        }
         return manager.execute(def, status -> invocation.proceed());
     }
 

@@ -36,6 +36,30 @@ class AnnotationTimeoutTest {
         Service service() {
             return new Service();
         }
+
+        @Bean
+        Fast fast() {
+            return new Fast();
+        }
+
+        @Bean
+        Slow slow() {
+            return new Slow();
+        }
+    }
+
+    /** Declares a method two annotated classes inherit: each call takes its own class's annotation. */
+    static class Shared {
+        public void work() {
+        }
+    }
+
+    @GlobalTransactional(timeoutMs = 1500)
+    static class Fast extends Shared {
+    }
+
+    @GlobalTransactional(timeoutMs = 2500)
+    static class Slow extends Shared {
     }
 
     static class Service {
@@ -74,6 +98,17 @@ class AnnotationTimeoutTest {
             assertThatThrownBy(() -> ctx.getBean(Service.class).withZero()).isInstanceOf(TmUsageException.class)
                     .hasMessageContaining("Service.withZero").hasMessageContaining("tm.client.default-timeout-ms");
             assertThat(((FakeCoordinator) ctx.getBean(CoordinatorAccess.class)).calls).isEmpty();
+        });
+    }
+
+    @Test
+    void anInheritedMethodTakesTheAnnotationOfTheClassItIsCalledOn() {
+        runner.run(ctx -> {
+            ctx.getBean(Fast.class).work();
+            ctx.getBean(Slow.class).work();
+            ctx.getBean(Fast.class).work();
+            assertThat(((FakeCoordinator) ctx.getBean(CoordinatorAccess.class)).calls).filteredOn(c -> c.startsWith("begin"))
+                    .extracting(c -> c.substring(c.lastIndexOf(' ') + 1)).containsExactly("1500", "2500", "1500");
         });
     }
 }
