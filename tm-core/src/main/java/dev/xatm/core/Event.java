@@ -44,6 +44,22 @@ public sealed interface Event {
         }
     }
 
+    /**
+     * The cheap three-phase commit of a transaction whose branches are all held by the requester's
+     * agent ({@code agentId}): the agent has asked its own branches CAN_COMMIT (XA END, nothing
+     * durable) and brings their answers ({@code branches}; YES, READ_ONLY or NO), instead of a Begin,
+     * a RegisterBranch per branch and a CAN_COMMIT round on its stream. The coordinator never heard of
+     * the gtrid: it starts the transaction here, with {@code name} and {@code deadlineMillis} (the
+     * driver's clock), counts the answers as CAN_COMMIT answers, and from then on runs 3PC as for a
+     * begun transaction: the PRE_COMMIT record, then PRE_COMMIT and the decision on the agent's stream.
+     */
+    record CanCommitHeld(String gtrid, String name, long deadlineMillis, String agentId, java.util.List<Voted> branches)
+            implements Event {
+        public CanCommitHeld {
+            branches = branches == null ? null : java.util.List.copyOf(branches);
+        }
+    }
+
     /** A branch its holding agent prepared (or finished read-only, or failed) before asking for the commit. */
     record Voted(Branch branch, Vote vote) {}
 

@@ -204,6 +204,15 @@ final class BranchProgress {
         }
     }
 
+    /**
+     * 3PC: the answer to CAN_COMMIT its holding agent brought with the request that started the
+     * transaction (Event.CanCommitHeld): as if CAN_COMMIT had been sent and answered.
+     */
+    void canCommitByHolder(Vote v) {
+        move(Phase.ASKED, "can-commit answered by its holder", Phase.REGISTERED);
+        canCommitAnswered(v);
+    }
+
     void preCommit(CoordinatorConfig config, long nowMillis) {
         move(Phase.PRE_COMMITTING, "pre-commit", Phase.WILLING);
         schedule(config, nowMillis);

@@ -180,6 +180,8 @@ public final class Coordinator {
             onCommitRequested(e, out);
         } else if (event instanceof Event.CommitPrepared e) {
             onCommitPrepared(e, out);
+        } else if (event instanceof Event.CanCommitHeld e) {
+            onCanCommitHeld(e, out);
         } else if (event instanceof Event.RollbackRequested e) {
             onRollbackRequested(e, out);
         } else if (event instanceof Event.VoteReceived e) {
@@ -411,6 +413,52 @@ public final class Coordinator {
             }
         }
         twoPhase.commitPrepared(t, e.branches(), nowMillis, out);
+        txns.retireIfFinished(t);
+    }
+
+    /**
+     * The cheap 3PC start (see {@link Event.CanCommitHeld}). Only for a gtrid the coordinator does not
+     * know: a begun one takes the coordinator-driven path. As for a commit with votes, everything is
+     * checked before anything changes, and a repeated request gets the outcome (or waits for it).
+     */
+    private void onCanCommitHeld(Event.CanCommitHeld e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        String problem = commitPreparedProblem(new Event.CommitPrepared(gtrid, e.name(), e.deadlineMillis(), e.agentId(), e.branches()));
+        if (problem != null) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, problem.replace("commit with votes", "three-phase commit with"
+                    + " CAN_COMMIT answers"));
+            return;
+        }
+        GlobalTxn t = txns.live(gtrid);
+        if (t == null && txns.finished(gtrid) != null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out); // a retry, or presumed aborted by an inquiry
+            return;
+        }
+        if (t != null && t.state() != GlobalTxn.State.ACTIVE && t.protocol() == Protocol.THREE_PHASE) {
+            onCommitRequested(new Event.CommitRequested(gtrid), out); // a retry: say the outcome, or wait for it
+            return;
+        }
+        if (t != null) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid + " is known here already ("
+                    + t.protocol().label + ", " + t.state().status + "): CAN_COMMIT answers ride only on the request that starts it");
+            return;
+        }
+        if (e.branches().size() > config.maxBranchesPerTxn()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "transaction " + gtrid + " would have "
+                    + e.branches().size() + " branches, more than the configured maximum of " + config.maxBranchesPerTxn());
+            return;
+        }
+        if (txns.liveCount() + txns.heldCount() >= config.maxLiveTxns()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "the coordinator holds " + txns.liveCount()
+                    + " unfinished transactions and " + txns.heldCount() + " waiting for an operator, the configured maximum");
+            return;
+        }
+        t = GlobalTxn.begun(gtrid, e.name() == null ? "" : e.name(), Protocol.THREE_PHASE, e.deadlineMillis(), nowMillis);
+        txns.addLive(t);
+        for (Event.Voted v : e.branches()) {
+            t.addBranch(v.branch());
+        }
+        threePhase.canCommitHeld(t, e.branches(), nowMillis, out);
         txns.retireIfFinished(t);
     }
 

@@ -5,6 +5,7 @@ import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
 import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Vote;
@@ -59,6 +60,28 @@ final class ThreePhase {
             b.askCanCommit(config, nowMillis);
             twoPhase.send(t, b, nowMillis, out);
         }
+    }
+
+    /**
+     * The CAN_COMMIT answers the holding agent brought when it started the transaction
+     * (Event.CanCommitHeld), for branches just added: nothing is sent for phase 1, the rest is as if
+     * every answer had come over the stream. A NO aborts with nothing written; all willing writes the
+     * PRE_COMMIT record, and PRE_COMMIT goes out once it is durable, as always.
+     */
+    void canCommitHeld(GlobalTxn t, List<Event.Voted> answers, long nowMillis, Effects.Builder out) {
+        t.note(nowMillis, Kind.COMMIT_REQUESTED, null, t.branchCount() + " branch(es), three-phase; CAN_COMMIT answered by"
+                + " the requesting agent");
+        t.startCanCommit(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.threePhase().canCommitMillis())), nowMillis);
+        BranchProgress decisive = null;
+        for (Event.Voted v : answers) {
+            BranchProgress b = t.branch(v.branch().bqual());
+            b.canCommitByHolder(v.vote());
+            t.note(nowMillis, Kind.VOTE, b.bqual(), "CAN_COMMIT: " + v.vote() + " (answered by its holder before the request)");
+            if (decisive == null || v.vote() == Vote.NO) {
+                decisive = decisive != null && decisive.canCommitVote() == Vote.NO ? decisive : b;
+            }
+        }
+        canCommitAnswered(t, decisive, nowMillis, out);
     }
 
     /** An answer to CAN_COMMIT or PRE_COMMIT. The Coordinator has checked that gtrid and bqual are known. */

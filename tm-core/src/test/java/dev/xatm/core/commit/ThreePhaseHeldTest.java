@@ -1,0 +1,189 @@
+package dev.xatm.core.commit;
+
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
+import dev.xatm.core.Branch;
+import dev.xatm.core.Effects;
+import dev.xatm.core.ErrorCode;
+import dev.xatm.core.Event;
+import dev.xatm.core.LogRecord;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.Outcome;
+import dev.xatm.core.Reply;
+import dev.xatm.core.RequestKind;
+import dev.xatm.core.TxnStatus;
+import dev.xatm.core.Vote;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The cheap start of three-phase commit (Event.CanCommitHeld): the requesting agent answered
+ * CAN_COMMIT for its own branches and brings the answers on the request that starts the
+ * transaction. From there on it is 3PC as always: the PRE_COMMIT record before any PRE_COMMIT, the
+ * participant timeouts on the commands, the Aborted record after it. Timeouts are those of
+ * {@link Fixture#THREE_PHASE}: coordinator 500 / 700 ms, participants 2000 / 3000 ms.
+ */
+class ThreePhaseHeldTest {
+    private static final long PARTICIPANT_PRE_COMMIT = 3_000;
+
+    private final Fixture f = new Fixture(Fixture.THREE_PHASE);
+
+    /** Branches "bN" on database "dbN", all held by agent "a1" (the requester). */
+    private static Branch own(int n) {
+        return new Branch("b" + n, "db" + n, "a1");
+    }
+
+    private static Outbound preCommit(String gtrid, int n) {
+        return new Outbound("a1", gtrid, "b" + n, Action.PRE_COMMIT, PARTICIPANT_PRE_COMMIT);
+    }
+
+    private Event.CanCommitHeld request(String gtrid, Vote... answers) {
+        List<Event.Voted> voted = new ArrayList<>();
+        for (int i = 0; i < answers.length; i++) {
+            voted.add(new Event.Voted(own(i + 1), answers[i]));
+        }
+        return new Event.CanCommitHeld(gtrid, "order", Fixture.DEADLINE, "a1", voted);
+    }
+
+    private Effects preCommitVote(String gtrid, int n, Vote vote) {
+        return f.step(new Event.VoteReceived(gtrid, "b" + n, vote, Action.PRE_COMMIT, "a1"));
+    }
+
+    @Test
+    void allYesWritesThePreCommitRecordFirstAndSendsNothingBeforeItIsDurable() {
+        var e = f.step(request("g1", Vote.YES, Vote.YES));
+        assertThat(e.logAppends()).containsExactly(new LogRecord.PreCommit("g1", "order", List.of(own(1), own(2))));
+        assertThat(e.mustSync()).isTrue();
+        assertThat(e.messages()).as("no CAN_COMMIT: the answers are in; no PRE_COMMIT before the record is durable").isEmpty();
+        assertThat(e.replies()).isEmpty();
+
+        var durable = f.durable("g1");
+        assertThat(durable.messages()).containsExactly(preCommit("g1", 1), preCommit("g1", 2));
+        assertThat(f.c.status("g1")).isEqualTo(TxnStatus.PRE_COMMITTING);
+    }
+
+    @Test
+    void thenItCommitsAsAnyThreePhaseTransaction() {
+        f.step(request("g1", Vote.YES, Vote.YES));
+        f.durable("g1");
+        preCommitVote("g1", 1, Vote.YES);
+        var decided = preCommitVote("g1", 2, Vote.YES);
+        assertThat(decided.logAppends()).containsExactly(new LogRecord.Decision("g1", "order", List.of(own(1), own(2))));
+        var durable = f.durable("g1");
+        assertThat(durable.replies()).containsExactly(new Reply.Decided("g1", Outcome.COMMITTED));
+        assertThat(durable.messages()).containsExactly(new Outbound("a1", "g1", "b1", Action.COMMIT),
+                new Outbound("a1", "g1", "b2", Action.COMMIT));
+        f.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.DONE, "a1"));
+        var last = f.step(new Event.AckReceived("g1", "b2", Action.COMMIT, AckResult.DONE, "a1"));
+        assertThat(last.logAppends()).containsExactly(new LogRecord.Completed("g1"));
+        assertThat(f.c.status("g1")).isEqualTo(TxnStatus.FINISHED_COMMITTED);
+    }
+
+    @Test
+    void aNoAtCanCommitRollsBackWithNothingWritten() {
+        var e = f.step(request("g1", Vote.YES, Vote.NO));
+        assertThat(e.logAppends()).isEmpty();
+        assertThat(e.replies()).contains(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+        assertThat(e.messages()).extracting(Outbound::action).containsOnly(Action.ROLLBACK);
+    }
+
+    @Test
+    void allReadOnlyCommitsAtOnceWithNothingWritten() {
+        var e = f.step(request("g1", Vote.READ_ONLY, Vote.READ_ONLY));
+        assertThat(e.logAppends()).isEmpty();
+        assertThat(e.messages()).isEmpty();
+        assertThat(e.replies()).contains(new Reply.Decided("g1", Outcome.COMMITTED));
+    }
+
+    @Test
+    void aNoAtPreCommitAfterTheRecordWritesAnAbortedRecordBeforeTheClientHears() {
+        f.step(request("g1", Vote.YES, Vote.YES));
+        f.durable("g1");
+        preCommitVote("g1", 1, Vote.YES);
+        var no = preCommitVote("g1", 2, Vote.NO);
+        assertThat(no.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
+        assertThat(no.replies()).as("not before the Aborted record is durable").isEmpty();
+        assertThat(f.durable("g1").replies()).contains(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+    }
+
+    @Test
+    void lostAnswerBeforeTheRecordIsDurableMeansNothingToRestore() {
+        f.step(request("g1", Vote.YES, Vote.YES));
+        // the coordinator dies before the record is durable: nothing is on disk, so nothing is known.
+        var restarted = new Fixture(Coordinator.restore(Fixture.THREE_PHASE, List.of(), 5_000));
+        assertThat(restarted.c.status("g1")).isEqualTo(TxnStatus.UNKNOWN);
+        // the agent's branches are only XA-ended: their CAN_COMMIT timers roll them back, and an autonomous
+        // report about the unknown gtrid changes nothing.
+        restarted.step(new Event.AckReceived("g1", "b1", Action.ROLLBACK, AckResult.DONE, true, "a1"));
+        assertThat(restarted.c.status("g1")).isEqualTo(TxnStatus.UNKNOWN);
+    }
+
+    @Test
+    void restartAfterThePreCommitRecordAsksEveryBranchAgainAndNeverPresumesAbort() {
+        var record = f.step(request("g1", Vote.YES, Vote.YES)).logAppends().get(0);
+        var restarted = new Fixture(Coordinator.restore(Fixture.THREE_PHASE, List.of(record), 5_000));
+        assertThat(restarted.c.status("g1")).isEqualTo(TxnStatus.PRE_COMMITTING);
+        var resent = restarted.connected(1); // the agent's stream is back: what is pending goes at once
+        assertThat(resent.messages()).containsExactly(preCommit("g1", 1), preCommit("g1", 2));
+        // a branch that committed on its own while the coordinator was down turns the outcome to COMMIT
+        restarted.step(new Event.AckReceived("g1", "b1", Action.COMMIT, AckResult.DONE, true, "a1"));
+        var decided = restarted.step(new Event.VoteReceived("g1", "b2", Vote.YES, Action.PRE_COMMIT, "a1"));
+        assertThat(decided.logAppends()).hasSize(1).first().isInstanceOf(LogRecord.Decision.class);
+    }
+
+    @Test
+    void missingPreCommitAnswersAbortAtTheCoordinatorsTimeout() {
+        f.step(request("g1", Vote.YES, Vote.YES));
+        f.durable("g1");
+        preCommitVote("g1", 1, Vote.YES);
+        var late = f.tick(f.now + 700);
+        assertThat(late.logAppends()).containsExactly(new LogRecord.Aborted("g1"));
+    }
+
+    @Test
+    void missingCanCommitAnswersCannotHappenButTheDeadlineStillHolds() {
+        // every answer is on the request: the CAN_COMMIT deadline has nothing to wait for
+        var e = f.step(request("g1", Vote.YES, Vote.YES));
+        assertThat(e.logAppends()).hasSize(1);
+        assertThat(f.tick(f.now + 500).logAppends()).as("the record is on its way; the deadline is for answers").isEmpty();
+    }
+
+    @Test
+    void aRepeatedRequestWaitsForOrSaysTheOutcome() {
+        f.step(request("g1", Vote.YES, Vote.YES));
+        assertThat(f.step(request("g1", Vote.YES, Vote.YES)).logAppends()).as("no second record").isEmpty();
+        f.durable("g1");
+        preCommitVote("g1", 1, Vote.YES);
+        preCommitVote("g1", 2, Vote.YES);
+        f.durable("g1");
+        assertThat(f.step(request("g1", Vote.YES, Vote.YES)).replies()).containsExactly(new Reply.Decided("g1", Outcome.COMMITTED));
+    }
+
+    @Test
+    void aGtridRolledBackByAnInquiryOrBegunStrictlyIsRefused() {
+        f.inquiry("g1", 1, "a1");
+        assertThat(f.step(request("g1", Vote.YES, Vote.YES)).replies()).contains(new Reply.Decided("g1", Outcome.ROLLED_BACK));
+
+        f.step(new Event.Begin("g2", "order", Fixture.DEADLINE));
+        assertThat(f.step(request("g2", Vote.YES, Vote.YES)).replies()).singleElement()
+                .isInstanceOfSatisfying(Reply.Rejected.class, r -> assertThat(r.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+        assertThat(f.c.status("g2")).isEqualTo(TxnStatus.ACTIVE);
+    }
+
+    @Test
+    void malformedRequestsAreRefusedWithoutATrace() {
+        var other = new Event.CanCommitHeld("g1", "order", Fixture.DEADLINE, "a1",
+                List.of(new Event.Voted(new Branch("b1", "db1", "a2"), Vote.YES)));
+        assertThat(f.step(other).replies()).singleElement().isInstanceOfSatisfying(Reply.Rejected.class, r -> {
+            assertThat(r.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(r.request()).isEqualTo(RequestKind.COMMIT);
+        });
+        assertThat(f.step(new Event.CanCommitHeld("g1", "order", Fixture.DEADLINE, "a1", List.of())).replies())
+                .singleElement().isInstanceOf(Reply.Rejected.class);
+        assertThat(f.c.status("g1")).isEqualTo(TxnStatus.UNKNOWN);
+    }
+}
