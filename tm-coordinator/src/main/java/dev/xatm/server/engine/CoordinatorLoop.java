@@ -513,7 +513,7 @@ public final class CoordinatorLoop {
     }
 
     private void route(Reply reply, Consumer<Reply> requester) {
-        if (reply instanceof Reply.Decided) {
+        if (reply instanceof Reply.Decided || reply instanceof Reply.PreCommitted) {
             completeWaiters(reply.gtrid(), reply, false);
         } else if (reply instanceof Reply.Finished) {
             completeWaiters(reply.gtrid(), reply, true);

@@ -182,6 +182,8 @@ public final class Coordinator {
             onCommitPrepared(e, out);
         } else if (event instanceof Event.CanCommitHeld e) {
             onCanCommitHeld(e, out);
+        } else if (event instanceof Event.PreCommitHeld e) {
+            onPreCommitHeld(e, out);
         } else if (event instanceof Event.RollbackRequested e) {
             onRollbackRequested(e, out);
         } else if (event instanceof Event.VoteReceived e) {
@@ -434,6 +436,10 @@ public final class Coordinator {
             answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out); // a retry, or presumed aborted by an inquiry
             return;
         }
+        if (t != null && t.state() == GlobalTxn.State.PRE_COMMIT && !t.restored()) {
+            out.reply(new Reply.PreCommitted(gtrid, config.threePhase().participantPreCommitMillis())); // a retry
+            return;
+        }
         if (t != null && t.state() != GlobalTxn.State.ACTIVE && t.protocol() == Protocol.THREE_PHASE) {
             onCommitRequested(new Event.CommitRequested(gtrid), out); // a retry: say the outcome, or wait for it
             return;
@@ -459,6 +465,44 @@ public final class Coordinator {
             t.addBranch(v.branch());
         }
         threePhase.canCommitHeld(t, e.branches(), nowMillis, out);
+        txns.retireIfFinished(t);
+    }
+
+    /**
+     * The second request of the cheap 3PC (see {@link Event.PreCommitHeld}): only for a 3PC
+     * transaction past its PRE_COMMIT record, and only for branches the requester holds. Answered with
+     * the decision (now, or once it is made and durable).
+     */
+    private void onPreCommitHeld(Event.PreCommitHeld e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        if (!Ids.isValidId(gtrid) || e.agentId() == null || e.branches() == null || e.branches().isEmpty()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "PRE_COMMIT answers need a valid gtrid, the"
+                    + " requesting agent and at least one branch, got gtrid " + Ids.quote(gtrid));
+            return;
+        }
+        GlobalTxn t = txns.live(gtrid);
+        if (t == null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out);
+            return;
+        }
+        if (t.protocol() != Protocol.THREE_PHASE || t.state() == GlobalTxn.State.ACTIVE) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid + " is " + t.protocol().label
+                    + ", " + t.state().status + ": PRE_COMMIT answers ride only after its PRE_COMMIT record");
+            return;
+        }
+        for (Event.Voted v : e.branches()) {
+            BranchProgress b = v == null || v.branch() == null || v.vote() == null ? null : t.branch(v.branch().bqual());
+            if (b == null || !b.agentId().equals(e.agentId())) {
+                reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "every PRE_COMMIT answer must be for a branch of "
+                        + gtrid + " held by the requesting agent " + Ids.quote(e.agentId()));
+                return;
+            }
+        }
+        threePhase.preCommitHeld(t, e.branches(), nowMillis, out);
+        if (t.state() != GlobalTxn.State.PRE_COMMIT && t.state() != GlobalTxn.State.LOGGING_DECISION
+                && !(t.state() == GlobalTxn.State.ROLLING_BACK && t.abortAwaitingDisk())) {
+            onCommitRequested(new Event.CommitRequested(gtrid), out); // decided before: say the outcome
+        }
         txns.retireIfFinished(t);
     }
 
