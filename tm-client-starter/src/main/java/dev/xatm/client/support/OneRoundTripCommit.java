@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * the transaction is begun and its branches registered, and it goes the coordinator-driven way.
  *
  * <p>The caller's method returns after its own branches are committed, so a read right after it sees
- * the writes. Thread-safe; the per-transaction state is in the scope and the branches.
+ * the writes. Three-phase commit gets the same budget in two requests ({@link ThreePhaseHeldCommit}),
+ * when the server's Welcome says it takes them. Thread-safe; the per-transaction state is in the
+ * scope and the branches.
  */
 public final class OneRoundTripCommit {
     private final CoordinatorAccess coordinator;

@@ -244,10 +244,18 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         CompletableFuture<Reply> reply = loop.canCommitHeld(request.getGtrid(), request.getName(),
                 timeoutMillis(request.getTimeoutMs()), request.getAgentId(), answers);
         forgetOnCancel(out).accept(reply);
-        answer(out, call, reply, r -> r instanceof Reply.PreCommitted p
-                ? CanCommitHeldResponse.newBuilder().setPreCommit(true).setParticipantPreCommitTimeoutMs(p.participantPreCommitMillis()).build()
-                : r instanceof Reply.Decided || r instanceof Reply.Finished ? CanCommitHeldResponse.newBuilder()
-                        .setOutcome(outcome(r).getOutcome()).setDetail(outcome(r).getDetail()).build() : null);
+        answer(out, call, reply, CoordinatorService::canCommitHeldResponse);
+    }
+
+    /** "pre-commit" (the PRE_COMMIT record is durable), or the outcome; null for a rejection. */
+    private static CanCommitHeldResponse canCommitHeldResponse(Reply reply) {
+        if (reply instanceof Reply.PreCommitted p) {
+            return CanCommitHeldResponse.newBuilder().setPreCommit(true).setParticipantPreCommitTimeoutMs(p.participantPreCommitMillis())
+                    .build();
+        }
+        OutcomeResponse decided = outcome(reply);
+        return decided == null ? null : CanCommitHeldResponse.newBuilder().setOutcome(decided.getOutcome()).setDetail(decided.getDetail())
+                .build();
     }
 
     @Override

@@ -427,8 +427,7 @@ public final class Coordinator {
         String gtrid = e.gtrid();
         String problem = commitPreparedProblem(new Event.CommitPrepared(gtrid, e.name(), e.deadlineMillis(), e.agentId(), e.branches()));
         if (problem != null) {
-            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, problem.replace("commit with votes", "three-phase commit with"
-                    + " CAN_COMMIT answers"));
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, problem);
             return;
         }
         GlobalTxn t = txns.live(gtrid);

@@ -73,13 +73,13 @@ final class ThreePhase {
         t.note(nowMillis, Kind.COMMIT_REQUESTED, null, t.branchCount() + " branch(es), three-phase; CAN_COMMIT answered by"
                 + " the requesting agent");
         t.startCanCommit(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.threePhase().canCommitMillis())), nowMillis);
-        BranchProgress decisive = null;
+        BranchProgress decisive = null; // the first NO if there is one: it aborts; else any branch, to tally them all
         for (Event.Voted v : answers) {
             BranchProgress b = t.branch(v.branch().bqual());
             b.canCommitByHolder(v.vote());
             t.note(nowMillis, Kind.VOTE, b.bqual(), "CAN_COMMIT: " + v.vote() + " (answered by its holder before the request)");
-            if (decisive == null || v.vote() == Vote.NO) {
-                decisive = decisive != null && decisive.canCommitVote() == Vote.NO ? decisive : b;
+            if (decisive == null || (v.vote() == Vote.NO && decisive.canCommitVote() != Vote.NO)) {
+                decisive = b;
             }
         }
         canCommitAnswered(t, decisive, nowMillis, out);
