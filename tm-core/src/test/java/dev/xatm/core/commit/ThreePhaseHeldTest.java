@@ -227,6 +227,20 @@ class ThreePhaseHeldTest {
     }
 
     @Test
+    void theHoldersSecondRequestReachingARestartedCoordinatorCountsAndTheOthersAnswerDecides() {
+        var record = f.step(request("g1", Vote.YES, Vote.YES)).logAppends().get(0);
+        var restarted = new Fixture(Coordinator.restore(Fixture.THREE_PHASE, List.of(record), 5_000));
+        restarted.connected(1);
+        // the holder had heard "pre-commit" just before the crash and prepared both; its answers arrive now
+        var held = restarted.step(new Event.PreCommitHeld("g1", "a1", List.of(new Event.Voted(own(1), Vote.YES),
+                new Event.Voted(own(2), Vote.YES))));
+        assertThat(held.logAppends()).hasSize(1).first().isInstanceOf(LogRecord.Decision.class);
+        assertThat(restarted.durable("g1").replies()).containsExactly(new Reply.Decided("g1", Outcome.COMMITTED));
+        // a retried first request to the restarted coordinator is not told to prepare again: it hears the outcome
+        assertThat(restarted.step(request("g1", Vote.YES, Vote.YES)).replies()).containsExactly(new Reply.Decided("g1", Outcome.COMMITTED));
+    }
+
+    @Test
     void missingPreCommitAnswersAbortAtTheCoordinatorsTimeout() {
         f.step(request("g1", Vote.YES, Vote.YES));
         f.durable("g1");
