@@ -44,6 +44,37 @@ public sealed interface Event {
         }
     }
 
+    /**
+     * The cheap three-phase commit of a transaction whose branches are all held by the requester's
+     * agent ({@code agentId}): the agent has asked its own branches CAN_COMMIT (XA END, nothing
+     * durable) and brings their answers ({@code branches}; YES, READ_ONLY or NO), instead of a Begin,
+     * a RegisterBranch per branch and a CAN_COMMIT round on its stream. The coordinator never heard of
+     * the gtrid: it starts the transaction here, with {@code name} and {@code deadlineMillis} (the
+     * driver's clock) and counts the answers as CAN_COMMIT answers. Once the PRE_COMMIT record is
+     * durable it answers {@link Reply.PreCommitted} instead of sending PRE_COMMIT: the agent prepares
+     * its branches itself and brings those answers with {@link PreCommitHeld}. PRE_COMMIT goes on the
+     * stream only if they do not come within the longest resend interval (the answer was lost).
+     */
+    record CanCommitHeld(String gtrid, String name, long deadlineMillis, String agentId, java.util.List<Voted> branches)
+            implements Event {
+        public CanCommitHeld {
+            branches = branches == null ? null : java.util.List.copyOf(branches);
+        }
+    }
+
+    /**
+     * The second request of the cheap 3PC: the holding agent ({@code agentId}) answered PRE_COMMIT for
+     * its own branches (XA PREPARE; YES = prepared, NO = it failed) after {@link Reply.PreCommitted}.
+     * Counted as PRE_COMMIT answers; the reply is the decision, COMMITTED once it is durable. After
+     * it the holder commits the branches itself and acknowledges them; COMMIT follows on the stream
+     * only if no acknowledgement comes, as for {@link CommitPrepared}.
+     */
+    record PreCommitHeld(String gtrid, String agentId, java.util.List<Voted> branches) implements Event {
+        public PreCommitHeld {
+            branches = branches == null ? null : java.util.List.copyOf(branches);
+        }
+    }
+
     /** A branch its holding agent prepared (or finished read-only, or failed) before asking for the commit. */
     record Voted(Branch branch, Vote vote) {}
 

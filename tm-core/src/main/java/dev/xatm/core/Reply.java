@@ -17,6 +17,14 @@ public sealed interface Reply {
      */
     record Decided(String gtrid, Outcome outcome) implements Reply {}
 
+    /**
+     * The cheap 3PC (Event.CanCommitHeld): the PRE_COMMIT record is durable and the requesting agent
+     * may now XA PREPARE its branches and answer with Event.PreCommitHeld. Carries the participant
+     * timeout that starts once a branch is prepared: no decision within it and the branch commits on
+     * its own, exactly as after a PRE_COMMIT command.
+     */
+    record PreCommitted(String gtrid, long participantPreCommitMillis) implements Reply {}
+
     /** Every branch acknowledged phase 2; the transaction is finished. */
     record Finished(String gtrid, Outcome outcome) implements Reply {}
 

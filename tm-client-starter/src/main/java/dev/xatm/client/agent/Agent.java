@@ -622,13 +622,30 @@ public final class Agent implements AutoCloseable, StreamCommitter {
      * request instead; see {@link #acknowledge}).
      */
     public Branch.Answer runForCaller(Branch b, Branch.Command command) {
+        return runForCaller(b, command, 0);
+    }
+
+    /**
+     * The same for 3PC's CAN_COMMIT and PRE_COMMIT answered by the caller itself (CanCommitHeld): a YES
+     * arms the branch's participant timer for {@code participantTimeoutMillis}, as the command would.
+     */
+    public Branch.Answer runForCaller(Branch b, Branch.Command command, long participantTimeoutMillis) {
         long start = System.nanoTime();
         Branch.Answer answer;
         try (Observed observed = listener.observe(command.name(), b.xid().gtrid())) {
-            answer = execute(b.xid(), command, 0);
+            answer = execute(b.xid(), command, participantTimeoutMillis);
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
         return answer;
+    }
+
+    /**
+     * The participant CAN_COMMIT timeout of the server that owns {@code gtrid}, as its Welcome named it;
+     * 0 while it is not connected or when it takes no CanCommitHeld (the caller then takes the strict path).
+     */
+    public long participantCanCommitMillis(String gtrid) {
+        ServerLink link = links.serving(gtrid);
+        return link == null ? 0 : link.participantCanCommitMillis();
     }
 
     /**

@@ -130,6 +130,12 @@ final class ServerLink {
         return lastError;
     }
 
+    /** 3PC: the participant CAN_COMMIT timeout the last Welcome named; 0 before one, or from a server without CanCommitHeld. */
+    long participantCanCommitMillis() {
+        Welcome w = welcome;
+        return w == null ? 0 : w.getParticipantCanCommitTimeoutMs();
+    }
+
     /** The node id of the last Welcome, 0 before one or on a store of one server. */
     int nodeId() {
         Welcome w = welcome;

@@ -158,7 +158,7 @@ public class TmClientProperties {
     /** Whether a commit returns only after every branch committed (so a read right after sees the writes), or as soon as the decision is durable. With commit-path one-round-trip, a transaction that stayed in this application always returns after its own branches committed. */
     private boolean waitForCompletion = true;
 
-    /** How two-phase transactions commit: one-round-trip (the message budget) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). Three-phase commit is always strict. */
+    /** How transactions whose branches are all this application's commit: one-round-trip (the message budget: 2PC in one Commit call carrying the votes, 3PC in two calls carrying the CAN_COMMIT and then the PRE_COMMIT answers) or strict (the coordinator drives every phase; for tests and for the admin view of each phase). */
     private CommitPath commitPath = CommitPath.ONE_ROUND_TRIP;
 
     /** Keep-alive ping ack timeout (and interval, which gRPC never lets below 10 s) of the connections to the coordinators, in milliseconds; at least 1000. */

@@ -40,6 +40,27 @@ public interface CoordinatorAccess {
         throw new UnsupportedOperationException(describe() + " takes no commit with prepared branches");
     }
 
+    /**
+     * The first request of a three-phase commit whose branches this instance's agent ({@code agentId})
+     * holds: it has answered CAN_COMMIT for them itself ({@code answers}: YES or READ_ONLY). The
+     * coordinator, which never heard of the gtrid, starts it with {@code name} and a deadline of
+     * {@code timeoutMillis} from now and answers once its PRE_COMMIT record is durable (or with the
+     * outcome). {@link HeldCanCommit.Kind#REFUSED} when it takes no such request (a server that predates
+     * it, or one that refused it before deciding anything): the caller then commits the strict way.
+     */
+    default HeldCanCommit canCommitHeld(String gtrid, String name, long timeoutMillis, String agentId, java.util.List<PreparedBranch> answers) {
+        return HeldCanCommit.refused(describe() + " takes no three-phase commit with CAN_COMMIT answers");
+    }
+
+    /**
+     * The second request: after {@link HeldCanCommit.Kind#PRE_COMMIT} the agent XA-prepared the branches
+     * and sends those answers (YES or NO). Answers the decision (COMMITTED once durable); the caller
+     * then commits its branches itself and acknowledges them through the agent.
+     */
+    default OutcomeReport preCommitHeld(String gtrid, String agentId, java.util.List<PreparedBranch> answers) {
+        throw new UnsupportedOperationException(describe() + " takes no PRE_COMMIT answers");
+    }
+
     /** Asks for the rollback and waits until it is decided. */
     OutcomeReport rollback(String gtrid);
 

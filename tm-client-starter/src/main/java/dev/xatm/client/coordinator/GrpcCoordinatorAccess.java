@@ -6,6 +6,7 @@ import dev.xatm.client.TmSystemException;
 import dev.xatm.client.TmUsageException;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
+import dev.xatm.protocol.v1.CanCommitHeldResponse;
 import dev.xatm.protocol.v1.CommitAnswer;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
@@ -224,6 +225,68 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
                     + ". Its branches stay prepared; the agent asks the coordinator for the outcome and applies it.", e);
         }
         throw translate("Commit", gtrid, e, commitTimeoutMillis);
+    }
+
+    @Override
+    public HeldCanCommit canCommitHeld(String gtrid, String name, long timeoutMillis, String agentId, List<PreparedBranch> answers) {
+        if (routes.channelFor(gtrid).isEmpty()) {
+            // Not sent, so nothing is known anywhere: the caller commits the strict way, which says why it cannot.
+            return HeldCanCommit.refused("not sent: there is no open stream to " + routes.describeRoute(gtrid));
+        }
+        CommitRequest request = heldRequest(gtrid, agentId, answers).setName(name).setTimeoutMs(timeoutMillis).build();
+        long started = System.nanoTime();
+        try {
+            CanCommitHeldResponse r = stub(gtrid, commitTimeoutMillis).canCommitHeld(request);
+            return r.getPreCommit() ? HeldCanCommit.preCommit(r.getParticipantPreCommitTimeoutMs())
+                    : HeldCanCommit.decided(report(OutcomeResponse.newBuilder().setOutcome(r.getOutcome()).setDetail(r.getDetail()).build()));
+        } catch (StatusRuntimeException e) {
+            // UNIMPLEMENTED: a server from before this call. FAILED_PRECONDITION, INVALID_ARGUMENT: refused before anything
+            // was decided. PERMISSION_DENIED: another process holds our agent id's stream. Either way nothing is known there.
+            Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.UNIMPLEMENTED || code == Status.Code.FAILED_PRECONDITION || code == Status.Code.INVALID_ARGUMENT
+                    || code == Status.Code.PERMISSION_DENIED) {
+                return HeldCanCommit.refused(routes.describeRoute(gtrid) + " refused it: " + code + " " + e.getStatus().getDescription());
+            }
+            if (code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.UNAVAILABLE) {
+                throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
+                        + " " + CallFailure.whatHappened("three-phase commit request", e.getStatus(), millisSince(started),
+                        commitTimeoutMillis) + ". Its branches answered CAN_COMMIT: they roll back by their participant timer"
+                        + " unless the coordinator sends them PRE_COMMIT or ROLLBACK first.", e);
+            }
+            throw translate("CanCommitHeld", gtrid, e, commitTimeoutMillis);
+        }
+    }
+
+    @Override
+    public OutcomeReport preCommitHeld(String gtrid, String agentId, List<PreparedBranch> answers) {
+        long started = System.nanoTime();
+        try {
+            return report(stub(gtrid, commitTimeoutMillis).preCommitHeld(heldRequest(gtrid, agentId, answers).build()));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                // It knew the transaction (it answered the first request): it was rolled back and forgotten since.
+                return new OutcomeReport(GlobalOutcome.ROLLED_BACK, e.getStatus().getDescription());
+            }
+            // Anything else: the branches are prepared and the decision is not ours to know; the agent asks.
+            throw new TmSystemException("Outcome of global transaction " + gtrid + " is unknown: " + routes.describeRoute(gtrid)
+                    + " " + CallFailure.whatHappened("PRE_COMMIT answers", e.getStatus(), millisSince(started), commitTimeoutMillis)
+                    + ". Its branches stay prepared; the agent asks the coordinator for the outcome and applies it (or commits them"
+                    + " on its own after the participant timeout, three-phase commit's rule).", e);
+        }
+    }
+
+    /** The request both calls of the cheap three-phase commit send: the branches' answers for our own agent. */
+    private CommitRequest.Builder heldRequest(String gtrid, String agentId, List<PreparedBranch> answers) {
+        CommitRequest.Builder request = CommitRequest.newBuilder().setGtrid(gtrid).setAgentId(agentId).setAgentSecret(agentSecret);
+        for (PreparedBranch b : answers) {
+            request.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual(b.bqual()).setResourceId(b.resourceId())
+                    .setVote(switch (b.vote()) {
+                        case YES -> BranchVote.YES;
+                        case READ_ONLY -> BranchVote.READ_ONLY;
+                        case NO -> BranchVote.NO;
+                    }));
+        }
+        return request;
     }
 
     @Override

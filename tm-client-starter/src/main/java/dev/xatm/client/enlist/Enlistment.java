@@ -172,8 +172,13 @@ public final class Enlistment {
 
     /** Registers the branches {@code scope} holds so far with the coordinator (its gtrid is about to leave the process). */
     public void registerHeld(TxScope scope) {
+        register(heldBranches(scope));
+    }
+
+    /** Registers {@code branches} (this agent's) with the coordinator: a commit that turns coordinator-driven late. */
+    public void register(List<Branch> branches) {
         long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis);
-        for (Branch b : heldBranches(scope)) {
+        for (Branch b : branches) {
             register(b.xid(), b.resource(), deadlineNanos);
             b.registered();
         }

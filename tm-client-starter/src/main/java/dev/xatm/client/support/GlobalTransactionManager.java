@@ -219,7 +219,7 @@ public final class GlobalTransactionManager {
         OutcomeReport r;
         try (Observed observed = metrics.observe("commit", gtrid, protocol)) {
             r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
-                    : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos());
+                    : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos(), protocol);
         }
         metrics.phaseLatency("commit", System.nanoTime() - start);
         metrics.ended(r.outcome(), protocol);

@@ -31,27 +31,32 @@ import java.util.concurrent.TimeUnit;
  * the transaction is begun and its branches registered, and it goes the coordinator-driven way.
  *
  * <p>The caller's method returns after its own branches are committed, so a read right after it sees
- * the writes. Thread-safe; the per-transaction state is in the scope and the branches.
+ * the writes. Three-phase commit gets the same budget in two requests ({@link ThreePhaseHeldCommit}),
+ * when the server's Welcome says it takes them. Thread-safe; the per-transaction state is in the
+ * scope and the branches.
  */
 public final class OneRoundTripCommit {
     private final CoordinatorAccess coordinator;
     private final Enlistment enlistment;
     private final Agent agent;
+    /** The same message budget for three-phase commit, in two requests (its timers need the second). */
+    private final ThreePhaseHeldCommit threePhase;
 
     public OneRoundTripCommit(CoordinatorAccess coordinator, Enlistment enlistment, Agent agent) {
         this.coordinator = coordinator;
         this.enlistment = enlistment;
         this.agent = agent;
+        this.threePhase = new ThreePhaseHeldCommit(coordinator, enlistment, agent);
     }
 
     /**
      * The scope for a new transaction of {@code protocol}, or null when it must be begun at the
-     * coordinator now (3PC). Its deadline is kept by the scope: every statement checks it, and the
+     * coordinator now (3PC with a server that takes no CAN_COMMIT answers). Its deadline is kept by the scope: every statement checks it, and the
      * commit rolls back past it. (A coordinator's ROLLBACK at the deadline would wait, parked, for the
      * method to let go of its branches just the same.)
      */
     TxScope scope(String gtrid, String name, long deadlineNanos, CommitProtocol protocol) {
-        if (protocol != CommitProtocol.TWO_PHASE) {
+        if (protocol == CommitProtocol.THREE_PHASE ? !threePhase.available(gtrid) : protocol != CommitProtocol.TWO_PHASE) {
             return null;
         }
         return new TxScope(gtrid, true, deadlineNanos, s -> {
@@ -65,6 +70,14 @@ public final class OneRoundTripCommit {
     /** The scope's own branches; taken before it ends. */
     List<Branch> branches(TxScope scope) {
         return enlistment.heldBranches(scope);
+    }
+
+    /** Commits the scope's own branches as described above, or for 3PC as {@link ThreePhaseHeldCommit} does. */
+    OutcomeReport commit(TxScope scope, List<Branch> own, String name, long deadlineNanos, CommitProtocol protocol) {
+        if (protocol == CommitProtocol.THREE_PHASE && own.size() >= 2) {
+            return threePhase.commit(scope.gtrid(), own, name, deadlineNanos);
+        }
+        return commit(scope, own, name, deadlineNanos);
     }
 
     /** Commits the scope's own branches as described above. */

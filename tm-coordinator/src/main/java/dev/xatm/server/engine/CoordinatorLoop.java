@@ -101,6 +101,7 @@ public final class CoordinatorLoop {
     private volatile int liveCount;
     private volatile int waitingCount;
     /** Set by the stall watchdog (ticker thread), read by request threads and the health endpoint. */
+    private volatile long participantCanCommitMillis;
     private volatile boolean storeStalled;
     private volatile long storePendingMillis;
     private volatile Thread thread;
@@ -160,6 +161,7 @@ public final class CoordinatorLoop {
         List<LogRecord> records = txnLog.open();
         long now = clock.millis();
         core = restorer.restore(records, now);
+        participantCanCommitMillis = core.participantCanCommitMillis();
         liveCount = core.liveCount();
         lastTickMillis = now;
         log.info("Recovered {} log records; {} committed transactions resume phase 2", records.size(), liveCount);
@@ -265,6 +267,29 @@ public final class CoordinatorLoop {
             return refused;
         }
         return awaitOutcome(new Event.CommitPrepared(gtrid, name, clock.millis() + timeoutMillis, agentId, branches), gtrid, false);
+    }
+
+    /**
+     * The cheap 3PC's first request: the requester's own CAN_COMMIT answers; starts the transaction,
+     * timing out {@code timeoutMillis} from now. Completes with PreCommitted, Decided or Rejected.
+     */
+    public CompletableFuture<Reply> canCommitHeld(String gtrid, String name, long timeoutMillis, String agentId,
+                                                  List<Event.Voted> branches) {
+        CompletableFuture<Reply> refused = new CompletableFuture<>();
+        if (refusedWhileStalled(refused)) {
+            return refused;
+        }
+        return awaitOutcome(new Event.CanCommitHeld(gtrid, name, clock.millis() + timeoutMillis, agentId, branches), gtrid, false);
+    }
+
+    /** The cheap 3PC's second request: the requester's own PRE_COMMIT answers. Completes with Decided or Rejected. */
+    public CompletableFuture<Reply> preCommitHeld(String gtrid, String agentId, List<Event.Voted> branches) {
+        return awaitOutcome(new Event.PreCommitHeld(gtrid, agentId, branches), gtrid, false);
+    }
+
+    /** See {@link StateMachine#participantCanCommitMillis()}; 0 before {@link #start()}. Any thread. */
+    public long participantCanCommitMillis() {
+        return participantCanCommitMillis;
     }
 
     public CompletableFuture<Reply> rollback(String gtrid) {
@@ -513,7 +538,7 @@ public final class CoordinatorLoop {
     }
 
     private void route(Reply reply, Consumer<Reply> requester) {
-        if (reply instanceof Reply.Decided) {
+        if (reply instanceof Reply.Decided || reply instanceof Reply.PreCommitted) {
             completeWaiters(reply.gtrid(), reply, false);
         } else if (reply instanceof Reply.Finished) {
             completeWaiters(reply.gtrid(), reply, true);

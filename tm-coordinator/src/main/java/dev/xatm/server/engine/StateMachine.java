@@ -29,6 +29,15 @@ public interface StateMachine {
         return null;
     }
 
+    /**
+     * How long a 3PC participant that answered YES to CAN_COMMIT waits for PRE_COMMIT before it rolls
+     * back on its own (told to agents in Welcome, for the CAN_COMMIT they answer themselves); 0 when
+     * this state machine takes no CAN_COMMIT answers from a request (Event.CanCommitHeld).
+     */
+    default long participantCanCommitMillis() {
+        return 0;
+    }
+
     /** Read-only queries for the admin API; call on the loop thread only. */
     default TxnViews views() {
         throw new UnsupportedOperationException("this state machine offers no admin views");
@@ -68,6 +77,11 @@ public interface StateMachine {
                 @Override
                 public TxnViews views() {
                     return coordinator.views();
+                }
+
+                @Override
+                public long participantCanCommitMillis() {
+                    return config.threePhase().participantCanCommitMillis();
                 }
             };
         };

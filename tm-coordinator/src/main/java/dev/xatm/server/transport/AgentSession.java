@@ -200,6 +200,7 @@ final class AgentSession implements StreamObserver<AgentMessage> {
         if (clusterId != null) {
             w.setClusterId(clusterId.value());
         }
+        w.setParticipantCanCommitTimeoutMs(loop.participantCanCommitMillis());
         return w.addAllMembers(CoordinatorService.members(cluster)).setCommitsOnStream(true).build();
     }
 

@@ -11,6 +11,7 @@ import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BeginResponse;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.PreparedBranch;
+import dev.xatm.protocol.v1.CanCommitHeldResponse;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
@@ -241,6 +242,102 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
                 agentId, voted);
         forgetOnCancel(out).accept(reply);
         answer(out, call, reply, CoordinatorService::outcome);
+    }
+
+    @Override
+    public void canCommitHeld(CommitRequest request, StreamObserver<CanCommitHeldResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("CanCommitHeld request");
+            handleCanCommitHeld(request, out);
+        }
+    }
+
+    /** The cheap 3PC's first request: as a commit with prepared branches, but the votes are CAN_COMMIT answers. */
+    private void handleCanCommitHeld(CommitRequest request, StreamObserver<CanCommitHeldResponse> out) {
+        CallName call = call("CanCommitHeld");
+        List<Event.Voted> answers = heldAnswers(request, call, out, true);
+        if (answers == null || !owned(request.getGtrid(), call, out) || !provenHolder(request, call, out)) {
+            return; // refused: with answers it would start the transaction, which only its owner may, for its own agent
+        }
+        CompletableFuture<Reply> reply = loop.canCommitHeld(request.getGtrid(), request.getName(),
+                timeoutMillis(request.getTimeoutMs()), request.getAgentId(), answers);
+        forgetOnCancel(out).accept(reply);
+        answer(out, call, reply, CoordinatorService::canCommitHeldResponse);
+    }
+
+    /** "pre-commit" (the PRE_COMMIT record is durable), or the outcome; null for a rejection. */
+    private static CanCommitHeldResponse canCommitHeldResponse(Reply reply) {
+        if (reply instanceof Reply.PreCommitted p) {
+            return CanCommitHeldResponse.newBuilder().setPreCommit(true).setParticipantPreCommitTimeoutMs(p.participantPreCommitMillis())
+                    .build();
+        }
+        OutcomeResponse decided = outcome(reply);
+        return decided == null ? null : CanCommitHeldResponse.newBuilder().setOutcome(decided.getOutcome()).setDetail(decided.getDetail())
+                .build();
+    }
+
+    @Override
+    public void preCommitHeld(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        try (XidMdc.Scope mdc = XidMdc.put(request.getGtrid())) {
+            log.debug("PreCommitHeld request");
+            handlePreCommitHeld(request, out);
+        }
+    }
+
+    /** The cheap 3PC's second request: the holder's PRE_COMMIT answers; answered with the decision. */
+    private void handlePreCommitHeld(CommitRequest request, StreamObserver<OutcomeResponse> out) {
+        CallName call = call("PreCommitHeld");
+        List<Event.Voted> answers = heldAnswers(request, call, out, false);
+        if (answers == null || !provenHolder(request, call, out)) {
+            return;
+        }
+        Consumer<CompletableFuture<Reply>> onCancel = forgetOnCancel(out);
+        ifHeldHere(request.getGtrid(), call, out, () -> {
+            CompletableFuture<Reply> reply = loop.preCommitHeld(request.getGtrid(), request.getAgentId(), answers);
+            onCancel.accept(reply);
+            answer(out, call, reply, CoordinatorService::outcome);
+        });
+    }
+
+    /** The answers of a CanCommitHeld or PreCommitHeld request, or null after refusing it as malformed. */
+    private <T> List<Event.Voted> heldAnswers(CommitRequest request, CallName call, StreamObserver<T> out, boolean starts) {
+        if (!validGtrid(request.getGtrid(), call, out)) {
+            return null;
+        }
+        try {
+            if (request.getWaitForCompletion() || request.getPreparedCount() == 0) {
+                throw new IllegalArgumentException("the branches' answers are required, and the caller's agent completes its own"
+                        + " branches (no wait_for_completion)");
+            }
+            if (starts) {
+                checkName(request.getName());
+                timeoutMillis(request.getTimeoutMs());
+            }
+            return voted(request, request.getAgentId());
+        } catch (IllegalArgumentException e) {
+            refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            return null;
+        }
+    }
+
+    /** Whether the request comes from the process of the agent it names (its answers ride for that agent only); refuses if not. */
+    private <T> boolean provenHolder(CommitRequest request, CallName call, StreamObserver<T> out) {
+        switch (registry.prove(request.getAgentId(), request.getAgentSecret())) {
+            case PROVEN -> {
+                return true;
+            }
+            case NO_STREAM -> {
+                refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(request.getAgentId())
+                        + " has no open stream to this server, so its branches could not be driven to the end; nothing was"
+                        + " decided"));
+                return false;
+            }
+            default -> {
+                loop.agentRefusals().record(AgentRefusals.Kind.COMMIT);
+                refuse(out, call, Status.PERMISSION_DENIED.withDescription(notThatAgent(request.getAgentId())));
+                return false;
+            }
+        }
     }
 
     @Override

@@ -72,6 +72,8 @@ final class BranchProgress {
      * once told the decision: COMMIT is sent to it only when no acknowledgement comes in time.
      */
     private boolean committedByHolder;
+    /** 3PC: its holder answered CAN_COMMIT on the request that started the transaction (Event.CanCommitHeld). */
+    private boolean preparedByHolder;
     /**
      * Agents other than its holder that an inquiry was answered with this branch's outcome (they hold
      * it prepared too, found by XA RECOVER); the last few only. See {@link Speakers}.
@@ -202,6 +204,39 @@ final class BranchProgress {
             }
             case NO -> { }
         }
+    }
+
+    /**
+     * 3PC: the answer to CAN_COMMIT its holding agent brought with the request that started the
+     * transaction (Event.CanCommitHeld): as if CAN_COMMIT had been sent and answered.
+     */
+    void canCommitByHolder(Vote v) {
+        move(Phase.ASKED, "can-commit answered by its holder", Phase.REGISTERED);
+        canCommitAnswered(v);
+        preparedByHolder = v == Vote.YES;
+    }
+
+    /** 3PC: its holder answered CAN_COMMIT itself, and so also prepares it itself (Event.PreCommitHeld). */
+    boolean preparedByHolder() {
+        return preparedByHolder;
+    }
+
+    /**
+     * 3PC: PRE_COMMIT is due, but its holder prepares the branch itself on hearing that the PRE_COMMIT
+     * record is durable: the first PRE_COMMIT goes out only if no answer came within the longest resend
+     * interval (the holder's answer, or its request, was lost).
+     */
+    void preCommitByHolder(CoordinatorConfig config, long nowMillis) {
+        move(Phase.PRE_COMMITTING, "pre-commit by its holder", Phase.WILLING);
+        this.dueMillis = Millis.saturatedAdd(nowMillis, config.retryMaxMillis());
+        this.intervalMillis = config.retryInitialMillis();
+        this.attempts = 0;
+    }
+
+    /** 3PC: its holder's answer to PRE_COMMIT (Event.PreCommitHeld); a YES is then committed by the holder too. */
+    void preCommitAnsweredByHolder(Vote v) {
+        preCommitAnswered(v);
+        committedByHolder = v == Vote.YES;
     }
 
     void preCommit(CoordinatorConfig config, long nowMillis) {

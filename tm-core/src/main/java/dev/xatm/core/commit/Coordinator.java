@@ -180,6 +180,10 @@ public final class Coordinator {
             onCommitRequested(e, out);
         } else if (event instanceof Event.CommitPrepared e) {
             onCommitPrepared(e, out);
+        } else if (event instanceof Event.CanCommitHeld e) {
+            onCanCommitHeld(e, out);
+        } else if (event instanceof Event.PreCommitHeld e) {
+            onPreCommitHeld(e, out);
         } else if (event instanceof Event.RollbackRequested e) {
             onRollbackRequested(e, out);
         } else if (event instanceof Event.VoteReceived e) {
@@ -411,6 +415,93 @@ public final class Coordinator {
             }
         }
         twoPhase.commitPrepared(t, e.branches(), nowMillis, out);
+        txns.retireIfFinished(t);
+    }
+
+    /**
+     * The cheap 3PC start (see {@link Event.CanCommitHeld}). Only for a gtrid the coordinator does not
+     * know: a begun one takes the coordinator-driven path. As for a commit with votes, everything is
+     * checked before anything changes, and a repeated request gets the outcome (or waits for it).
+     */
+    private void onCanCommitHeld(Event.CanCommitHeld e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        String problem = commitPreparedProblem(new Event.CommitPrepared(gtrid, e.name(), e.deadlineMillis(), e.agentId(), e.branches()));
+        if (problem != null) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, problem);
+            return;
+        }
+        GlobalTxn t = txns.live(gtrid);
+        if (t == null && txns.finished(gtrid) != null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out); // a retry, or presumed aborted by an inquiry
+            return;
+        }
+        if (t != null && t.state() == GlobalTxn.State.PRE_COMMIT && !t.restored()) {
+            out.reply(new Reply.PreCommitted(gtrid, config.threePhase().participantPreCommitMillis())); // a retry
+            return;
+        }
+        if (t != null && t.state() != GlobalTxn.State.ACTIVE && t.protocol() == Protocol.THREE_PHASE) {
+            onCommitRequested(new Event.CommitRequested(gtrid), out); // a retry: say the outcome, or wait for it
+            return;
+        }
+        if (t != null) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid + " is known here already ("
+                    + t.protocol().label + ", " + t.state().status + "): CAN_COMMIT answers ride only on the request that starts it");
+            return;
+        }
+        if (e.branches().size() > config.maxBranchesPerTxn()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "transaction " + gtrid + " would have "
+                    + e.branches().size() + " branches, more than the configured maximum of " + config.maxBranchesPerTxn());
+            return;
+        }
+        if (txns.liveCount() + txns.heldCount() >= config.maxLiveTxns()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.RESOURCE_EXHAUSTED, "the coordinator holds " + txns.liveCount()
+                    + " unfinished transactions and " + txns.heldCount() + " waiting for an operator, the configured maximum");
+            return;
+        }
+        t = GlobalTxn.begun(gtrid, e.name() == null ? "" : e.name(), Protocol.THREE_PHASE, e.deadlineMillis(), nowMillis);
+        txns.addLive(t);
+        for (Event.Voted v : e.branches()) {
+            t.addBranch(v.branch());
+        }
+        threePhase.canCommitHeld(t, e.branches(), nowMillis, out);
+        txns.retireIfFinished(t);
+    }
+
+    /**
+     * The second request of the cheap 3PC (see {@link Event.PreCommitHeld}): only for a 3PC
+     * transaction past its PRE_COMMIT record, and only for branches the requester holds. Answered with
+     * the decision (now, or once it is made and durable).
+     */
+    private void onPreCommitHeld(Event.PreCommitHeld e, Effects.Builder out) {
+        String gtrid = e.gtrid();
+        if (!Ids.isValidId(gtrid) || e.agentId() == null || e.branches() == null || e.branches().isEmpty()) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "PRE_COMMIT answers need a valid gtrid, the"
+                    + " requesting agent and at least one branch, got gtrid " + Ids.quote(gtrid));
+            return;
+        }
+        GlobalTxn t = txns.live(gtrid);
+        if (t == null) {
+            answerFinishedOrNotFound(gtrid, RequestKind.COMMIT, out);
+            return;
+        }
+        if (t.protocol() != Protocol.THREE_PHASE || t.state() == GlobalTxn.State.ACTIVE) {
+            reject(out, gtrid, RequestKind.COMMIT, ErrorCode.FAILED_PRECONDITION, "transaction " + gtrid + " is " + t.protocol().label
+                    + ", " + t.state().status + ": PRE_COMMIT answers ride only after its PRE_COMMIT record");
+            return;
+        }
+        for (Event.Voted v : e.branches()) {
+            BranchProgress b = v == null || v.branch() == null || v.vote() == null ? null : t.branch(v.branch().bqual());
+            if (b == null || !b.agentId().equals(e.agentId())) {
+                reject(out, gtrid, RequestKind.COMMIT, ErrorCode.INVALID_ARGUMENT, "every PRE_COMMIT answer must be for a branch of "
+                        + gtrid + " held by the requesting agent " + Ids.quote(e.agentId()));
+                return;
+            }
+        }
+        threePhase.preCommitHeld(t, e.branches(), nowMillis, out);
+        if (t.state() != GlobalTxn.State.PRE_COMMIT && t.state() != GlobalTxn.State.LOGGING_DECISION
+                && !(t.state() == GlobalTxn.State.ROLLING_BACK && t.abortAwaitingDisk())) {
+            onCommitRequested(new Event.CommitRequested(gtrid), out); // decided before: say the outcome
+        }
         txns.retireIfFinished(t);
     }
 

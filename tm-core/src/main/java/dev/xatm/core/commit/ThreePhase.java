@@ -5,8 +5,10 @@ import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
 import dev.xatm.core.CoordinatorConfig;
 import dev.xatm.core.Effects;
+import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outcome;
+import dev.xatm.core.Reply;
 import dev.xatm.core.Vote;
 import dev.xatm.core.commit.BranchProgress.Phase;
 import dev.xatm.core.commit.GlobalTxn.State;
@@ -59,6 +61,28 @@ final class ThreePhase {
             b.askCanCommit(config, nowMillis);
             twoPhase.send(t, b, nowMillis, out);
         }
+    }
+
+    /**
+     * The CAN_COMMIT answers the holding agent brought when it started the transaction
+     * (Event.CanCommitHeld), for branches just added: nothing is sent for phase 1, the rest is as if
+     * every answer had come over the stream. A NO aborts with nothing written; all willing writes the
+     * PRE_COMMIT record, and PRE_COMMIT goes out once it is durable, as always.
+     */
+    void canCommitHeld(GlobalTxn t, List<Event.Voted> answers, long nowMillis, Effects.Builder out) {
+        t.note(nowMillis, Kind.COMMIT_REQUESTED, null, t.branchCount() + " branch(es), three-phase; CAN_COMMIT answered by"
+                + " the requesting agent");
+        t.startCanCommit(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.threePhase().canCommitMillis())), nowMillis);
+        BranchProgress decisive = null; // the first NO if there is one: it aborts; else any branch, to tally them all
+        for (Event.Voted v : answers) {
+            BranchProgress b = t.branch(v.branch().bqual());
+            b.canCommitByHolder(v.vote());
+            t.note(nowMillis, Kind.VOTE, b.bqual(), "CAN_COMMIT: " + v.vote() + " (answered by its holder before the request)");
+            if (decisive == null || (v.vote() == Vote.NO && decisive.canCommitVote() != Vote.NO)) {
+                decisive = b;
+            }
+        }
+        canCommitAnswered(t, decisive, nowMillis, out);
     }
 
     /** An answer to CAN_COMMIT or PRE_COMMIT. The Coordinator has checked that gtrid and bqual are known. */
@@ -115,14 +139,47 @@ final class ThreePhase {
         }
         t.preCommitDurable(Math.min(t.deadlineMillis(), Millis.saturatedAdd(nowMillis, config.threePhase().preCommitMillis())));
         int sent = 0;
+        int byHolder = 0;
         for (BranchProgress b : t.branches()) {
-            if (b.phase() == Phase.WILLING) {
+            if (b.phase() == Phase.WILLING && b.preparedByHolder()) {
+                b.preCommitByHolder(config, nowMillis); // its holder prepares it on hearing the reply below
+                byHolder++;
+            } else if (b.phase() == Phase.WILLING) {
                 b.preCommit(config, nowMillis);
                 twoPhase.send(t, b, nowMillis, out);
                 sent++;
             }
         }
-        t.note(nowMillis, Kind.PRE_COMMIT_SENT, null, "PRE_COMMIT record durable; PRE_COMMIT sent to " + sent + " branch(es)");
+        t.note(nowMillis, Kind.PRE_COMMIT_SENT, null, byHolder == 0 ? "PRE_COMMIT record durable; PRE_COMMIT sent to " + sent
+                + " branch(es)" : "PRE_COMMIT record durable; " + byHolder + " branch(es) prepared by the agent that holds them"
+                + " (PRE_COMMIT follows only if their answers do not come)");
+        if (byHolder > 0) {
+            out.reply(new Reply.PreCommitted(t.gtrid(), config.threePhase().participantPreCommitMillis()));
+        }
+    }
+
+    /**
+     * The PRE_COMMIT answers the holding agent brought (Event.PreCommitHeld). The Coordinator has
+     * checked that every branch is known and held by the requester. In PRE_COMMIT they count as
+     * answers (a YES is then committed by the holder itself); later they are late answers, and a late
+     * YES to an aborted transaction gets its ROLLBACK as always.
+     */
+    void preCommitHeld(GlobalTxn t, List<Event.Voted> answers, long nowMillis, Effects.Builder out) {
+        boolean counted = false;
+        for (Event.Voted v : answers) {
+            BranchProgress b = t.branch(v.branch().bqual());
+            Vote vote = v.vote() == Vote.YES ? Vote.YES : Vote.NO; // READ_ONLY is no answer to PRE_COMMIT
+            if (t.state() == State.PRE_COMMIT && b.phase() == Phase.PRE_COMMITTING) {
+                b.preCommitAnsweredByHolder(vote);
+                t.note(nowMillis, Kind.VOTE, b.bqual(), "PRE_COMMIT: " + (vote == Vote.YES ? "YES (prepared by its holder)" : vote));
+                counted = true;
+            } else {
+                vote(t, b, vote, Action.PRE_COMMIT, nowMillis, out);
+            }
+        }
+        if (counted) {
+            preCommitAnswered(t, nowMillis, out);
+        }
     }
 
     /**

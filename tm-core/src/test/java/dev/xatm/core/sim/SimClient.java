@@ -17,7 +17,9 @@ import java.util.List;
  * every request tolerates (rules 1-3, 10 make repeats safe). A one-round-trip plan sends
  * neither Begin nor RegisterBranch: its thread prepares every branch at its own participant, sends one
  * CommitPrepared with the votes, and on the answer commits or rolls back its branches itself and acks
- * them on the agent's stream; it dies with its participant.
+ * them on the agent's stream; it dies with its participant. A three-phase one answers CAN_COMMIT at
+ * its participant (arming the participant timers), sends CanCommitHeld, prepares on PreCommitted and
+ * sends PreCommitHeld, then finishes its branches as the two-phase one does.
  *
  * <p>On any outcome but COMMITTED the client rolls back the branches it still holds ACTIVE: they
  * are its own connections, and an unprepared branch is doomed once the transaction is.
@@ -47,7 +49,7 @@ final class SimClient {
      * LOCAL_COMMIT: one round trip: the application's thread prepared its branches at its own
      * participant (all branches of such a plan are there) and waits for the answer to CommitPrepared.
      */
-    private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, LOCAL_COMMIT, DONE }
+    private enum Stage { WAITING, BEGIN, REGISTER, COMMIT, ROLLBACK, ABANDONED, LOCAL_CAN_COMMIT, LOCAL_COMMIT, DONE }
 
     private static final long REPLY_TIMEOUT_TICKS = 30;
 
@@ -56,6 +58,8 @@ final class SimClient {
     private Stage stage = Stage.WAITING;
     private int nextBranch;
     private final List<BranchId> started = new ArrayList<>();
+    /** 3PC, the application's own branches: those that answered YES to its CAN_COMMIT. */
+    private final List<BranchId> willing = new ArrayList<>();
     private Event pending;
     private long sentAt;
     private int attempts;
@@ -110,7 +114,7 @@ final class SimClient {
                 }
             }
             case DONE -> { }
-            case LOCAL_COMMIT -> {
+            case LOCAL_CAN_COMMIT, LOCAL_COMMIT -> {
                 if (w.participant(plan.agents()[0]).crashed()) {
                     // The application died while it waited: so did this thread. Its request may still arrive.
                     finish(w, "died with its application before the answer");
@@ -169,11 +173,27 @@ final class SimClient {
                     finishLocally(w, d.outcome() == Outcome.COMMITTED ? dev.xatm.core.Action.COMMIT : dev.xatm.core.Action.ROLLBACK,
                             d.outcome().name());
                 } else if (r instanceof Reply.Rejected rej && rej.request() == dev.xatm.core.RequestKind.COMMIT) {
-                    if (rej.code() != ErrorCode.RESOURCE_EXHAUSTED) {
+                    if (plan.protocol() == Protocol.THREE_PHASE && rej.code() == ErrorCode.NOT_FOUND) {
+                        presumedAborted = true; // finished and forgotten: rolled back
+                    } else if (rej.code() != ErrorCode.RESOURCE_EXHAUSTED) {
                         Invariants.fail("client " + gtrid() + " got an unexpected rejection of its commit with votes: " + rej);
                     }
                     // Refused, nothing decided: the branches are ours to roll back.
                     finishLocally(w, dev.xatm.core.Action.ROLLBACK, "commit with votes refused: " + rej.code());
+                }
+            }
+            case LOCAL_CAN_COMMIT -> {
+                if (r instanceof Reply.PreCommitted pc) {
+                    preCommitLocally(w, pc.participantPreCommitMillis());
+                } else if (r instanceof Reply.Decided d) {
+                    // a NO, all read-only, or (a retried request to a restarted coordinator) the decision itself
+                    finishLocally(w, d.outcome() == Outcome.COMMITTED ? dev.xatm.core.Action.COMMIT : dev.xatm.core.Action.ROLLBACK,
+                            d.outcome().name());
+                } else if (r instanceof Reply.Rejected rej && rej.request() == dev.xatm.core.RequestKind.COMMIT) {
+                    if (rej.code() != ErrorCode.RESOURCE_EXHAUSTED) {
+                        Invariants.fail("client " + gtrid() + " got an unexpected rejection of its CAN_COMMIT answers: " + rej);
+                    }
+                    finishLocally(w, dev.xatm.core.Action.ROLLBACK, "CAN_COMMIT answers refused: " + rej.code());
                 }
             }
             case ABANDONED -> { } // an abandoned client no longer listens
@@ -199,8 +219,55 @@ final class SimClient {
                 stage = Stage.ABANDONED;
                 diesAt = w.now() + plan.deadlineTicks() + w.random().nextInt(0, 200);
             }
-            case COMMIT -> prepareLocally(w, p);
+            case COMMIT -> {
+                if (plan.protocol() == Protocol.THREE_PHASE) {
+                    canCommitLocally(w, p);
+                } else {
+                    prepareLocally(w, p);
+                }
+            }
         }
+    }
+
+    /** 3PC, first request: CAN_COMMIT answered here (each YES arms its participant timer), the answers sent. */
+    private void canCommitLocally(SimWorld w, SimParticipant p) {
+        long timer = w.coordinatorConfig().threePhase().participantCanCommitMillis();
+        List<Event.Voted> answers = new ArrayList<>();
+        for (BranchId x : started) {
+            Event.VoteReceived v = (Event.VoteReceived) p.runForCaller(x, dev.xatm.core.Action.CAN_COMMIT, w.now(), timer);
+            if (v.vote() == dev.xatm.core.Vote.NO) {
+                finishLocally(w, dev.xatm.core.Action.ROLLBACK, "CAN_COMMIT NO: rolled back locally");
+                return;
+            }
+            if (v.vote() == dev.xatm.core.Vote.YES) {
+                willing.add(x);
+            }
+            answers.add(new Event.Voted(new Branch(x.bqual(), p.resourceId, p.agentId), v.vote()));
+        }
+        if (willing.isEmpty()) {
+            finish(w, "COMMITTED"); // every branch read-only: nothing to decide
+            return;
+        }
+        stage = Stage.LOCAL_CAN_COMMIT;
+        request(w, new Event.CanCommitHeld(gtrid(), "sim", w.now() + plan.deadlineTicks(), p.agentId, answers));
+    }
+
+    /** 3PC, second request: the PRE_COMMIT record is durable; XA PREPARE here (each YES arms its timer), the answers sent. */
+    private void preCommitLocally(SimWorld w, long participantPreCommitMillis) {
+        SimParticipant p = w.participant(plan.agents()[0]);
+        if (p.crashed()) {
+            finish(w, "died with its application before PRE_COMMIT");
+            return;
+        }
+        List<Event.Voted> answers = new ArrayList<>();
+        for (BranchId x : willing) {
+            Event e = p.runForCaller(x, dev.xatm.core.Action.PRE_COMMIT, w.now(), participantPreCommitMillis);
+            // An autonomous report instead of a vote: its CAN_COMMIT timer rolled it back meanwhile, so it is a NO.
+            dev.xatm.core.Vote vote = e instanceof Event.VoteReceived v ? v.vote() : dev.xatm.core.Vote.NO;
+            answers.add(new Event.Voted(new Branch(x.bqual(), p.resourceId, p.agentId), vote));
+        }
+        stage = Stage.LOCAL_COMMIT;
+        request(w, new Event.PreCommitHeld(gtrid(), p.agentId, answers));
     }
 
     private void prepareLocally(SimWorld w, SimParticipant p) {

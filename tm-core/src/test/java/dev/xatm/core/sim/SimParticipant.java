@@ -153,10 +153,15 @@ final class SimParticipant {
 
     /** The application's own thread runs a phase command on its branch (one round trip): the answer stays local. */
     Event runForCaller(BranchId x, Action action, long now) {
-        if (action == Action.PREPARE) {
+        return runForCaller(x, action, now, 0);
+    }
+
+    /** The same for 3PC's CAN_COMMIT and PRE_COMMIT answered by the application itself: a YES starts the timer it names. */
+    Event runForCaller(BranchId x, Action action, long now, long participantTimeoutMillis) {
+        if (action == Action.PREPARE || action == Action.PRE_COMMIT) {
             callerCommitting.add(x);
         }
-        return execute(new Outbound(agentId, x.gtrid(), x.bqual(), action), now);
+        return execute(new Outbound(agentId, x.gtrid(), x.bqual(), action, participantTimeoutMillis), now);
     }
 
     /** The application's thread is done with its branch (answered, or it gives up): the agent may ask about it again. */

@@ -169,7 +169,8 @@ public final class SimWorld {
         // One round trip, drawn from its own source so that every other draw of a seed stays as
         // it was: every branch at one participant (the application's own agent). Not with a tiny finished
         // memory: the presumed-abort memory of inquiries is what keeps a late commit with votes out.
-        if (protocol != Protocol.THREE_PHASE && n >= 2 && !options.forgetsFinished() && oneRoundTripDraws.nextInt(3) == 0) {
+        // 3PC too (its own path: the application answers CAN_COMMIT and then PRE_COMMIT itself, two requests).
+        if (n >= 2 && !options.forgetsFinished() && oneRoundTripDraws.nextInt(3) == 0) {
             java.util.Arrays.fill(chosen, chosen[0]);
             return new SimClient.Plan(gtrid, startAt, deadline, chosen, wrote, ending, protocol, true);
         }
@@ -183,7 +184,7 @@ public final class SimWorld {
         return c;
     }
 
-    private CoordinatorConfig coordinatorConfig() {
+    CoordinatorConfig coordinatorConfig() {
         return clusterId == null ? options.coordinator() : options.coordinator().withClusterId(clusterId);
     }
 
@@ -720,6 +721,23 @@ public final class SimWorld {
         }
         if (e instanceof Event.CommitPrepared) {
             count("commits with votes (one round trip)");
+        }
+        if (e instanceof Event.CanCommitHeld) {
+            count("3PC CAN_COMMIT answers brought by their holder");
+        }
+        if (e instanceof Event.PreCommitHeld) {
+            count("3PC PRE_COMMIT answers brought by their holder");
+        }
+        for (Reply r : fx.replies()) {
+            if (r instanceof Reply.PreCommitted) {
+                count("3PC PreCommitted answers");
+            }
+        }
+        for (Outbound m : fx.messages()) {
+            if (m.action() == dev.xatm.core.Action.PRE_COMMIT && clientByGtrid.containsKey(m.gtrid())
+                    && clientByGtrid.get(m.gtrid()).plan.oneRoundTrip()) {
+                count("3PC PRE_COMMIT on the stream for a holder's branch (its answers did not come)");
+            }
         }
         if (e instanceof Event.Inquiry && !fx.messages().isEmpty()) {
             count("inquiries answered with " + fx.messages().get(0).action());

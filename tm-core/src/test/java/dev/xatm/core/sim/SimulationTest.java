@@ -68,6 +68,11 @@ class SimulationTest {
         if (System.getProperty("tm.sim.seed") == null) {
             org.assertj.core.api.Assertions.assertThat(totals.getOrDefault("foreign votes and acks refused", 0))
                     .as("the foreign-agent fault was exercised and refused").isPositive();
+            org.assertj.core.api.Assertions.assertThat(totals.getOrDefault("3PC PRE_COMMIT answers brought by their holder", 0))
+                    .as("the application's own 3PC path ran to its second request").isPositive();
+            org.assertj.core.api.Assertions.assertThat(totals.getOrDefault(
+                    "3PC PRE_COMMIT on the stream for a holder's branch (its answers did not come)", 0))
+                    .as("and its fallback to the stream after a lost answer").isPositive();
         }
     }
 

@@ -6,6 +6,7 @@ import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
+import dev.xatm.protocol.v1.Welcome;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.Inquiry;
@@ -327,6 +328,95 @@ class TmServerGrpcTest {
         return CommitRequest.newBuilder().setGtrid(g).setName("stream").setTimeoutMs(30_000)
                 .addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-0").setVote(first))
                 .addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b2").setResourceId("db-1").setVote(second));
+    }
+
+    // ---------------------------------------------------------------- three-phase commit of an agent's own branches
+
+    /** Opens {@code a}'s stream and returns its Welcome. */
+    private Welcome welcome(FakeAgent a) throws InterruptedException {
+        a.open(async);
+        a.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setHello(dev.xatm.protocol.v1.Hello.newBuilder()
+                .setAgentId(a.agentId).setInstanceSecret(a.instanceSecret)).build());
+        ServerMessage first = a.next();
+        assertThat(first).isNotNull();
+        return first.getWelcome();
+    }
+
+    /** A request carrying answers of agent {@code a}'s branches b1, b2, ... */
+    private static CommitRequest held(String g, FakeAgent a, BranchVote... answers) {
+        CommitRequest.Builder r = CommitRequest.newBuilder().setGtrid(g).setAgentId(a.agentId).setAgentSecret(a.instanceSecret)
+                .setName("held").setTimeoutMs(30_000);
+        for (int i = 0; i < answers.length; i++) {
+            r.addPrepared(dev.xatm.protocol.v1.PreparedBranch.newBuilder().setBqual("b" + (i + 1)).setResourceId("db-" + i)
+                    .setVote(answers[i]));
+        }
+        return r.build();
+    }
+
+    private List<LogRecord> loggedFor(String g) {
+        return txnLog.appended().stream().filter(rec -> rec.gtrid().equals(g)).toList();
+    }
+
+    @Test
+    void threePhaseCommitOfAnAgentsOwnBranchesTakesTwoRequestsAndNothingOnTheStream() throws Exception {
+        FakeAgent a = agent("agent-3pc-held", false);
+        assertThat(welcome(a).getParticipantCanCommitTimeoutMs()).as("the timer the agent arms when it answers CAN_COMMIT itself")
+                .isEqualTo(30_000);
+        String g = gtrid();
+
+        var first = client.canCommitHeld(held(g, a, BranchVote.YES, BranchVote.YES));
+        assertThat(first.getPreCommit()).isTrue();
+        assertThat(first.getParticipantPreCommitTimeoutMs()).isEqualTo(30_000);
+        assertThat(loggedFor(g)).singleElement().isInstanceOf(LogRecord.PreCommit.class);
+        assertThat(statusOf(g)).isEqualTo(TxnStatus.PRE_COMMITTING);
+
+        OutcomeResponse second = client.preCommitHeld(held(g, a, BranchVote.YES, BranchVote.YES));
+        assertThat(second.getOutcome()).isEqualTo(Outcome.COMMITTED);
+        assertThat(loggedFor(g)).hasSize(2).last().isInstanceOf(LogRecord.Decision.class);
+        a.commitAcks(g, "b1", "b2");
+        await().atMost(Duration.ofSeconds(5)).until(() -> statusOf(g) == TxnStatus.FINISHED_COMMITTED);
+        assertThat(a.commands).as("no CAN_COMMIT, PRE_COMMIT or COMMIT on the stream").isEmpty();
+    }
+
+    @Test
+    void threePhaseHeldWithoutItsSecondRequestGetsPreCommitOnTheStream() throws Exception {
+        FakeAgent a = agent("agent-3pc-lost", false);
+        welcome(a);
+        String g = gtrid();
+        assertThat(client.canCommitHeld(held(g, a, BranchVote.YES, BranchVote.YES)).getPreCommit()).isTrue();
+        // the answer was "lost": no second request. After tm.server.retry-max-ms (400) the stream carries PRE_COMMIT.
+        ServerMessage m = a.next();
+        assertThat(m).isNotNull();
+        assertThat(m.getCommand().getAction()).isEqualTo(PhaseAction.PRE_COMMIT);
+        assertThat(m.getCommand().getParticipantTimeoutMs()).isEqualTo(30_000);
+    }
+
+    @Test
+    void threePhaseHeldNoAtPreCommitIsRolledBackAfterTheAbortedRecord() throws Exception {
+        FakeAgent a = agent("agent-3pc-no", false);
+        welcome(a);
+        String g = gtrid();
+        assertThat(client.canCommitHeld(held(g, a, BranchVote.YES, BranchVote.YES)).getPreCommit()).isTrue();
+        OutcomeResponse r = client.preCommitHeld(held(g, a, BranchVote.YES, BranchVote.NO));
+        assertThat(r.getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(loggedFor(g)).extracting(rec -> rec.getClass().getSimpleName()).startsWith("PreCommit", "Aborted");
+    }
+
+    @Test
+    void threePhaseHeldRefusals() throws Exception {
+        FakeAgent a = agent("agent-3pc-refused", false);
+        welcome(a);
+        String begun = begin();
+        assertStatus(() -> client.canCommitHeld(held(begun, a, BranchVote.YES, BranchVote.YES)), Status.Code.FAILED_PRECONDITION,
+                "known here already");
+        assertStatus(() -> client.preCommitHeld(held(gtrid(), a, BranchVote.YES)), Status.Code.NOT_FOUND, "not known");
+        assertStatus(() -> client.canCommitHeld(CommitRequest.newBuilder().setGtrid(gtrid()).setAgentId(a.agentId)
+                .setAgentSecret(a.instanceSecret).build()), Status.Code.INVALID_ARGUMENT, "answers are required");
+        String fresh = gtrid();
+        var no = client.canCommitHeld(held(fresh, a, BranchVote.YES, BranchVote.NO));
+        assertThat(no.getPreCommit()).isFalse();
+        assertThat(no.getOutcome()).isEqualTo(Outcome.ROLLED_BACK);
+        assertThat(loggedFor(fresh)).as("a NO at CAN_COMMIT writes nothing").isEmpty();
     }
 
     // ---------------------------------------------------------------- agent identity: one shared token, many agents
