@@ -2,7 +2,8 @@ package dev.xatm.bench.measure;
 
 /**
  * When a warm-up may end: after at least {@code minMs}, as soon as the JIT compiler threads used
- * less than {@link #SETTLED_SHARE} of the machine in the last slice, and in any case after
+ * less than {@link #SETTLED_SHARE} of the machine (the caller passes the louder of its last two
+ * slices: one quiet slice proved too little), and in any case after
  * {@code maxMs}. A fixed warm-up was either too short for the variants that run gRPC, Netty and
  * Spring on the hot path (their compiler threads still took a fifth of the machine after 20 s) or
  * wasted minutes on the JDBC-only ones; the compiler threads' own CPU says when the code has settled.
@@ -28,7 +29,7 @@ public record WarmupPlan(long minMs, long maxMs, long sliceMs) {
         return Math.max(1, Math.min(sliceMs, limit - elapsedMs));
     }
 
-    /** Whether the warm-up ends after {@code elapsedMs}, the compiler threads' share of the machine in the last slice being {@code lastShare}. */
+    /** Whether the warm-up ends after {@code elapsedMs}, the compiler threads' share of the machine in the last slices being {@code lastShare} (NaN: not known yet). */
     public boolean done(long elapsedMs, double lastShare) {
         return elapsedMs >= maxMs || elapsedMs >= minMs && settled(lastShare);
     }

@@ -240,7 +240,7 @@ public final class Report {
                 + "  The warm-up lasts at least " + timing.warmupMs() / 1000 + " s at the first thread count and " + timing.rewarmMs() / 1000
                 + " s at each later one, then goes on in 5 s slices\n"
                 + "  until the JIT compiler threads (C1 and C2) of the benchmark JVM and of tm-server used under 5% of the machine's\n"
-                + "  capacity in the last slice, or " + timing.warmupMaxMs() / 1000 + " s in all for that thread count: a fresh JVM per cell with a\n"
+                + "  capacity in each of the last two slices (runs before 2026-12-07 21:00 asked only the last one), or " + timing.warmupMaxMs() / 1000 + " s in all for that thread count: a fresh JVM per cell with a\n"
                 + "  fixed 20 s warm-up still spent a fifth of the machine compiling in the window, and ran less than half as fast as\n"
                 + "  after 60 s. After the last thread count both shards are checked, the commits of all thread counts together: the\n"
                 + "  same order ids on both, as many as the clients saw committed, stock down by exactly the quantities, and no\n"
