@@ -51,9 +51,10 @@ public final class OneRoundTripCommit {
 
     /**
      * The scope for a new transaction of {@code protocol}, or null when it must be begun at the
-     * coordinator now (3PC with a server that takes no CAN_COMMIT answers). Its deadline is kept by the scope: every statement checks it, and the
-     * commit rolls back past it. (A coordinator's ROLLBACK at the deadline would wait, parked, for the
-     * method to let go of its branches just the same.)
+     * coordinator now (3PC with a server that takes no CAN_COMMIT answers). Its deadline is kept by
+     * the scope: every statement checks it, and the commit rolls back past it. (A coordinator's
+     * ROLLBACK at the deadline would wait, parked, for the method to let go of its branches just the
+     * same.)
      */
     TxScope scope(String gtrid, String name, long deadlineNanos, CommitProtocol protocol) {
         if (protocol == CommitProtocol.THREE_PHASE ? !threePhase.available(gtrid) : protocol != CommitProtocol.TWO_PHASE) {
