@@ -21,6 +21,22 @@ class StreamCommitsTest {
     private final StreamCommits commits = new StreamCommits();
     private final List<AgentMessage> sent = new CopyOnWriteArrayList<>();
 
+    private final CountDownLatch firstSending = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    /** Records each message; the first send blocks until {@link #release}, so later requests queue behind it. */
+    private final Predicate<AgentMessage> slowFirstSend = m -> {
+        sent.add(m);
+        if (sent.size() == 1) {
+            firstSending.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return true;
+    };
+
     private static CommitRequest request(String gtrid) {
         return CommitRequest.newBuilder().setGtrid(gtrid).build();
     }
@@ -31,20 +47,6 @@ class StreamCommitsTest {
 
     @Test
     void requestsQueuedWhileAnotherThreadSendsLeaveInOneMessage() throws Exception {
-        CountDownLatch firstSending = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Predicate<AgentMessage> slowFirstSend = m -> {
-            sent.add(m);
-            if (sent.size() == 1) {
-                firstSending.countDown();
-                try {
-                    release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return true;
-        };
         CompletableFuture<CompletableFuture<CommitAnswer>> first = CompletableFuture.supplyAsync(() -> commits.submit(request("g0"), slowFirstSend));
         assertThat(firstSending.await(5, TimeUnit.SECONDS)).isTrue();
         for (int i = 1; i <= 5; i++) {
@@ -99,20 +101,6 @@ class StreamCommitsTest {
 
     @Test
     void aBurstIsSplitIntoMessagesOfAtMostTheBatchLimit() throws Exception {
-        CountDownLatch firstSending = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Predicate<AgentMessage> slowFirstSend = m -> {
-            sent.add(m);
-            if (sent.size() == 1) {
-                firstSending.countDown();
-                try {
-                    release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return true;
-        };
         CompletableFuture<?> first = CompletableFuture.supplyAsync(() -> commits.submit(request("first"), slowFirstSend));
         assertThat(firstSending.await(5, TimeUnit.SECONDS)).isTrue();
         for (int i = 0; i < StreamCommits.BATCH_MAX + 10; i++) {

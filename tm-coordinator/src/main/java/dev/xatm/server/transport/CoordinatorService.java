@@ -224,19 +224,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         }
         // The votes ride for the caller's own agent only: any holder of the client token could otherwise
         // vote YES for branches of another service's agent that never prepared.
-        switch (streamAgent != null ? AgentRegistry.Proof.PROVEN : registry.prove(agentId, request.getAgentSecret())) {
-            case PROVEN -> { }
-            case NO_STREAM -> {
-                refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(agentId)
-                        + " has no open stream to this server, so it could not be told to commit its branches; nothing was"
-                        + " decided, roll them back"));
-                return;
-            }
-            case OTHER_INSTANCE -> {
-                loop.agentRefusals().record(AgentRefusals.Kind.COMMIT);
-                refuse(out, call, Status.PERMISSION_DENIED.withDescription(notThatAgent(agentId)));
-                return;
-            }
+        // A request on the agent's stream is proven by the stream's Hello.
+        if (streamAgent == null && !provenHolder(request, call, out)) {
+            return;
         }
         CompletableFuture<Reply> reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis,
                 agentId, voted);
@@ -329,7 +319,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             case NO_STREAM -> {
                 refuse(out, call, Status.FAILED_PRECONDITION.withDescription("agent " + Ids.quote(request.getAgentId())
                         + " has no open stream to this server, so its branches could not be driven to the end; nothing was"
-                        + " decided"));
+                        + " decided, roll them back"));
                 return false;
             }
             default -> {
