@@ -74,7 +74,7 @@ class CoreArchitectureTest {
     @Test
     void noFrameworks() {
         check(noClasses().should().dependOnClassesThat().resideInAnyPackage(
-                        "org.springframework..", "io.grpc..", "com.google.protobuf..", "dev.xatm.protocol..", "dev.xatm.server..")
+                        "org.springframework..", "io.grpc..", "com.google.protobuf..", "dev.xatm.protocol..", "dev.xatm.coordinator..", "dev.xatm.server..", "dev.xatm.client..")
                 .because("tm-core has no runtime dependencies (see tm-core/README.md)"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.xatm.server;
 
+import dev.xatm.coordinator.CoordinatorConfiguration;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Import;

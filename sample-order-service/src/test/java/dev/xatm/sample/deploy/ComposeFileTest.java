@@ -2,7 +2,7 @@ package dev.xatm.sample.deploy;
 
 import dev.xatm.client.autoconfigure.TmClientProperties;
 import dev.xatm.sample.shard.SampleProperties;
-import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.coordinator.config.TmServerProperties;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;

@@ -2,9 +2,9 @@ package dev.xatm.bench.log;
 
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
-import dev.xatm.server.log.FileTxnLog;
-import dev.xatm.server.log.LockedFsyncLog;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.log.FileTxnLog;
+import dev.xatm.coordinator.log.LockedFsyncLog;
+import dev.xatm.coordinator.log.TxnLog;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

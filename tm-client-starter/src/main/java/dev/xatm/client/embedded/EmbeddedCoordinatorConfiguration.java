@@ -1,12 +1,12 @@
 package dev.xatm.client.embedded;
 
 import dev.xatm.client.coordinator.CoordinatorChannel;
-import dev.xatm.server.CoordinatorConfiguration;
-import dev.xatm.server.CoordinatorEngineConfiguration;
-import dev.xatm.server.config.ClientAuthToken;
-import dev.xatm.server.config.TmServerProperties;
-import dev.xatm.server.transport.AuthInterceptor;
-import dev.xatm.server.transport.CoordinatorService;
+import dev.xatm.coordinator.CoordinatorConfiguration;
+import dev.xatm.coordinator.CoordinatorEngineConfiguration;
+import dev.xatm.coordinator.config.ClientAuthToken;
+import dev.xatm.coordinator.config.TmServerProperties;
+import dev.xatm.coordinator.transport.AuthInterceptor;
+import dev.xatm.coordinator.transport.CoordinatorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -29,7 +29,7 @@ import org.springframework.context.annotation.Import;
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "tm.client.mode", havingValue = "embedded")
-@ConditionalOnClass(name = "dev.xatm.server.CoordinatorEngineConfiguration")
+@ConditionalOnClass(name = "dev.xatm.coordinator.CoordinatorEngineConfiguration")
 @Import(CoordinatorEngineConfiguration.class)
 public class EmbeddedCoordinatorConfiguration {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedCoordinatorConfiguration.class);

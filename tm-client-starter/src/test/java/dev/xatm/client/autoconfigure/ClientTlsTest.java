@@ -8,7 +8,7 @@ import dev.xatm.client.it.twoservices.coordinator.CoordinatorApplication;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.TxnStatus;
-import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.coordinator.transport.GrpcServer;
 import dev.xatm.testkit.TestCertificates;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -26,7 +26,7 @@ class TmClientAutoConfigurationTest {
     /** Embedded mode without the coordinator library on the class path names the missing dependency. */
     @Test
     void embeddedModeWithoutTmCoordinatorFailsAtStartUpWithAClearMessage() {
-        runner.withClassLoader(new FilteredClassLoader("dev.xatm.server")).withPropertyValues("tm.client.mode=embedded").run(ctx -> {
+        runner.withClassLoader(new FilteredClassLoader("dev.xatm.coordinator")).withPropertyValues("tm.client.mode=embedded").run(ctx -> {
             assertThat(ctx).hasFailed();
             assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("tm.client.mode=embedded needs the coordinator library")
                     .hasMessageContaining("dev.xatm:tm-coordinator");

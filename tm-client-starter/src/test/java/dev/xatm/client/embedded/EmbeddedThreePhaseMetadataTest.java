@@ -1,7 +1,7 @@
 package dev.xatm.client.embedded;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.coordinator.config.TmServerProperties;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;

@@ -1,6 +1,6 @@
 package dev.xatm.server.admin;
 
-import dev.xatm.server.transport.RefusalLog;
+import dev.xatm.coordinator.transport.RefusalLog;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;

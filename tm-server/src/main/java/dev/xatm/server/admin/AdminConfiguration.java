@@ -1,8 +1,8 @@
 package dev.xatm.server.admin;
 
-import dev.xatm.server.config.ClientAuthToken;
-import dev.xatm.server.config.TmServerProperties;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.config.ClientAuthToken;
+import dev.xatm.coordinator.config.TmServerProperties;
+import dev.xatm.coordinator.log.TxnLog;
 import dev.xatm.server.recovery.RecoveryConnections;
 import dev.xatm.server.recovery.RecoveryResources;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
@@ -22,7 +22,7 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.xatm.server.transport.RefusalLog;
+import dev.xatm.coordinator.transport.RefusalLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;

@@ -1,8 +1,8 @@
 package dev.xatm.server.admin;
 
 import dev.xatm.protocol.TokenRule;
-import dev.xatm.server.config.ClientAuthToken;
-import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.coordinator.config.ClientAuthToken;
+import dev.xatm.coordinator.config.TmServerProperties;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -7,7 +7,7 @@ import dev.xatm.core.view.InDoubtReason;
 import dev.xatm.core.view.InDoubtTxn;
 import dev.xatm.core.view.TxnDetail;
 import dev.xatm.core.view.TxnSummary;
-import dev.xatm.server.log.OperatorAction;
+import dev.xatm.coordinator.log.OperatorAction;
 
 import java.time.Instant;
 import java.util.ArrayList;

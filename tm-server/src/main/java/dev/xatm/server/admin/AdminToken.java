@@ -1,6 +1,6 @@
 package dev.xatm.server.admin;
 
-import dev.xatm.server.config.ClientAuthToken;
+import dev.xatm.coordinator.config.ClientAuthToken;
 
 /**
  * The admin API's bearer token, a type of its own so it can never be injected where the client

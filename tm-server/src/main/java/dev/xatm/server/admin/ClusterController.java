@@ -2,7 +2,7 @@ package dev.xatm.server.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.server.cluster.Cluster;
+import dev.xatm.coordinator.cluster.Cluster;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.MediaType;

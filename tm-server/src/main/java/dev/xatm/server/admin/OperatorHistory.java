@@ -1,8 +1,8 @@
 package dev.xatm.server.admin;
 
-import dev.xatm.server.log.OperatorAction;
-import dev.xatm.server.log.OperatorJournal;
-import dev.xatm.server.log.TxnLogException;
+import dev.xatm.coordinator.log.OperatorAction;
+import dev.xatm.coordinator.log.OperatorJournal;
+import dev.xatm.coordinator.log.TxnLogException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

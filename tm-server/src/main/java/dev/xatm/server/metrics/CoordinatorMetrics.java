@@ -2,12 +2,12 @@ package dev.xatm.server.metrics;
 
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Protocol;
-import dev.xatm.server.cluster.Cluster;
-import dev.xatm.server.engine.AgentRefusals;
-import dev.xatm.server.engine.CoordinatorLoop;
-import dev.xatm.server.engine.DecisionCounts;
-import dev.xatm.server.log.FileTxnLog;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.cluster.Cluster;
+import dev.xatm.coordinator.engine.AgentRefusals;
+import dev.xatm.coordinator.engine.CoordinatorLoop;
+import dev.xatm.coordinator.engine.DecisionCounts;
+import dev.xatm.coordinator.log.FileTxnLog;
+import dev.xatm.coordinator.log.TxnLog;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;

@@ -2,7 +2,7 @@ package dev.xatm.server.metrics;
 
 import dev.xatm.core.Outcome;
 import dev.xatm.core.Protocol;
-import dev.xatm.server.engine.DecisionCounts;
+import dev.xatm.coordinator.engine.DecisionCounts;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 

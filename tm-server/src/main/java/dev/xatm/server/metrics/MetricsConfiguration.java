@@ -1,8 +1,8 @@
 package dev.xatm.server.metrics;
 
-import dev.xatm.server.cluster.Cluster;
-import dev.xatm.server.engine.CoordinatorLoop;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.cluster.Cluster;
+import dev.xatm.coordinator.engine.CoordinatorLoop;
+import dev.xatm.coordinator.log.TxnLog;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;

@@ -1,7 +1,7 @@
 package dev.xatm.server.admin;
 
 import dev.xatm.server.TmServerApplication;
-import dev.xatm.server.engine.CoordinatorLoop;
+import dev.xatm.coordinator.engine.CoordinatorLoop;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
@@ -20,7 +20,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
-import dev.xatm.server.CoordinatorConfiguration;
+import dev.xatm.coordinator.CoordinatorConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurationExcludeFilter;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.ComponentScan;

@@ -7,9 +7,9 @@ import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.server.log.OperatorAction;
-import dev.xatm.server.log.TxnLog;
-import dev.xatm.server.transport.FakeAgent;
+import dev.xatm.coordinator.log.OperatorAction;
+import dev.xatm.coordinator.log.TxnLog;
+import dev.xatm.coordinator.transport.FakeAgent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
 class AdminApiTest extends InProcessServerTest {
     @org.springframework.beans.factory.annotation.Autowired
     TxnLog txnLog;
-    private dev.xatm.server.log.OperatorJournal journal;
+    private dev.xatm.coordinator.log.OperatorJournal journal;
 
     @org.junit.jupiter.api.BeforeEach
     void journal() {

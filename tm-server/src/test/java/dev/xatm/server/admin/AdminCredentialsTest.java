@@ -1,8 +1,8 @@
 package dev.xatm.server.admin;
 
 import dev.xatm.protocol.TokenRule;
-import dev.xatm.server.config.ClientAuthToken;
-import dev.xatm.server.config.TmServerProperties;
+import dev.xatm.coordinator.config.ClientAuthToken;
+import dev.xatm.coordinator.config.TmServerProperties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;

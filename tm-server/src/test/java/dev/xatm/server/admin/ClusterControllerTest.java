@@ -1,7 +1,7 @@
 package dev.xatm.server.admin;
 
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.server.cluster.Cluster;
+import dev.xatm.coordinator.cluster.Cluster;
 import org.junit.jupiter.api.Test;
 
 import java.util.Collection;

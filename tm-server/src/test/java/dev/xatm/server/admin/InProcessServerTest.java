@@ -2,9 +2,9 @@ package dev.xatm.server.admin;
 
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.RegisterBranchRequest;
-import dev.xatm.server.engine.CoordinatorLoop;
-import dev.xatm.server.transport.FakeAgent;
-import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.coordinator.engine.CoordinatorLoop;
+import dev.xatm.coordinator.transport.FakeAgent;
+import dev.xatm.coordinator.transport.GrpcServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;

@@ -5,7 +5,7 @@ import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.CommitProtocol;
 import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
-import dev.xatm.server.engine.CrashSwitch;
+import dev.xatm.coordinator.engine.CrashSwitch;
 import dev.xatm.testkit.ServerProcess;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.Teardown;

@@ -2,7 +2,7 @@ package dev.xatm.server.testsupport;
 
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.log.TxnLog;
 
 import java.util.Optional;
 import java.util.List;
@@ -39,7 +39,7 @@ public final class RecordingTxnLog implements TxnLog {
     }
 
     @Override
-    public dev.xatm.server.log.OperatorJournal operatorJournal() {
+    public dev.xatm.coordinator.log.OperatorJournal operatorJournal() {
         return delegate.operatorJournal();
     }
 

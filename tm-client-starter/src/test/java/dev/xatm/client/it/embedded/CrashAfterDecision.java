@@ -2,7 +2,7 @@ package dev.xatm.client.it.embedded;
 
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
-import dev.xatm.server.log.TxnLog;
+import dev.xatm.coordinator.log.TxnLog;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

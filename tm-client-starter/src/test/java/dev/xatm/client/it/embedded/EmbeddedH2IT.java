@@ -3,7 +3,7 @@ package dev.xatm.client.it.embedded;
 import dev.xatm.client.GlobalTimeoutException;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
-import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.coordinator.transport.GrpcServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

@@ -3,7 +3,7 @@ package dev.xatm.client.it.embedded;
 import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.client.enlist.Branch;
 import dev.xatm.client.enlist.BranchTable;
-import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.coordinator.transport.GrpcServer;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.AfterAll;

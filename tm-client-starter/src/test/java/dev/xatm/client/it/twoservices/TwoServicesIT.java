@@ -5,7 +5,7 @@ import dev.xatm.client.it.twoservices.inventory.InventoryApplication;
 import dev.xatm.client.it.twoservices.orders.OrdersApplication;
 import dev.xatm.client.it.twoservices.orders.PlaceOrder;
 import dev.xatm.protocol.TmXid;
-import dev.xatm.server.transport.GrpcServer;
+import dev.xatm.coordinator.transport.GrpcServer;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
