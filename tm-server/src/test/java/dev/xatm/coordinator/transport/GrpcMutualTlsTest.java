@@ -1,5 +1,6 @@
 package dev.xatm.coordinator.transport;
 
+import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.StatusResponse;
@@ -39,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * trusts the server but shows no certificate is refused, and so is one whose certificate another
  * authority signed.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
+@SpringBootTest(classes = {TmServerApplication.class, GrpcMutualTlsTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
         "tm.server.port=0",
         "tm.server.bind-address=localhost",
         "tm.server.tls.bundle=tm",

@@ -1,5 +1,6 @@
 package dev.xatm.coordinator.transport;
 
+import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.TxnStatus;
@@ -46,7 +47,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ({@code server.ssl.bundle}) and nothing over plain HTTP. The gRPC port listens on loopback only
  * ({@code tm.server.bind-address}).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {TmServerApplication.class, GrpcTlsTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "server.port=0",
         "server.ssl.bundle=tm",
         "tm.server.port=0",

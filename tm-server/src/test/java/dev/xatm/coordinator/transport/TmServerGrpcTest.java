@@ -1,5 +1,6 @@
 package dev.xatm.coordinator.transport;
 
+import dev.xatm.server.TmServerApplication;
 import com.jayway.jsonpath.JsonPath;
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -68,7 +69,7 @@ import static org.awaitility.Awaitility.await;
  * bad request (each answered with its code and changing nothing), the agent stream's rules, a
  * two-phase commit with two agents, and the health endpoint.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {TmServerApplication.class, TmServerGrpcTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "server.port=0",
         "tm.server.port=0",
         "tm.server.auth-token=" + TmServerGrpcTest.TOKEN,
