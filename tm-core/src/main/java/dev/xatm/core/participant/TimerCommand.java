@@ -10,8 +10,8 @@ public sealed interface TimerCommand {
 
     long token();
 
-    /** Fire at {@code atMillis} of the driver's clock. */
-    record Arm(BranchKey key, long token, long atMillis) implements TimerCommand {}
+    /** Fire {@code afterMillis} from now on the driver's clock. */
+    record Arm(BranchKey key, long token, long afterMillis) implements TimerCommand {}
 
     /** The timer is no longer needed (the command it waited for came); firing it anyway is harmless. */
     record Cancel(BranchKey key, long token) implements TimerCommand {}
