@@ -186,10 +186,10 @@ public final class Participant {
                 t = new Tracked(key, null, server, new Prepared(0, true, false));
                 branches.put(key, t);
             } else {
-                // Unknown: it rolled back (a restart, its session died) and nothing was prepared.
-                Tracked gone = new Tracked(key, null, server, new Ended(End.ROLLED_BACK));
-                commands.run(gone, asker, a, timeout, out);
-                return;
+                // Unknown: it rolled back (a restart, its session died) and nothing was prepared. Remembered
+                // so, so that a COMMIT that should never follow is refused rather than run by xid.
+                t = new Tracked(key, null, server, new Ended(End.ROLLED_BACK));
+                branches.put(key, t);
             }
         }
         if (server != null) {
