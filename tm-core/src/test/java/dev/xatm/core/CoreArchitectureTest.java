@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /**
- * tm-core is the protocol and nothing else (STYLE "What this means for our codebase" 1, 10): no
+ * tm-core is the protocol and nothing else, both sides of it (the coordinator's {@code commit} and the
+ * participant's {@code participant} packages) (STYLE "What this means for our codebase" 1, 10): no
  * network, no database, no files, no threads, no clock, no randomness. Anything of that kind lives
  * in tm-server's driver, so the core stays deterministic and can be simulated.
  */
@@ -76,5 +77,23 @@ class CoreArchitectureTest {
         check(noClasses().should().dependOnClassesThat().resideInAnyPackage(
                         "org.springframework..", "io.grpc..", "com.google.protobuf..", "dev.xatm.protocol..", "dev.xatm.coordinator..", "dev.xatm.server..", "dev.xatm.client..")
                 .because("tm-core has no runtime dependencies (see tm-core/README.md)"));
+    }
+
+    @Test
+    void theParticipantAndTheCoordinatorShareOnlyTheValueTypes() {
+        check(noClasses().that().resideInAPackage("dev.xatm.core.participant..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.xatm.core.commit..", "dev.xatm.core.view..")
+                .because("the two sides of the protocol meet only in the wire vocabulary of dev.xatm.core"));
+        check(noClasses().that().resideInAnyPackage("dev.xatm.core.commit..", "dev.xatm.core.view..")
+                .should().dependOnClassesThat().resideInAPackage("dev.xatm.core.participant..")
+                .because("the two sides of the protocol meet only in the wire vocabulary of dev.xatm.core"));
+    }
+
+    @Test
+    void theRulesAboveCoverTheParticipantCore() {
+        // Checks that the import the rules run on holds the participant package, so that "no I/O, no
+        // clock, no randomness" is enforced for it too (a rule over an empty set would pass silently).
+        org.assertj.core.api.Assertions.assertThat(core.containPackage("dev.xatm.core.participant")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(core.get("dev.xatm.core.participant.Participant")).isNotNull();
     }
 }

@@ -204,7 +204,7 @@ final class SimClient {
     // ---- one round trip: every branch at the participant plan.agents()[0] ----
 
     private void startLocally(SimWorld w) {
-        SimParticipant p = w.participant(plan.agents()[0]);
+        SimAgent p = w.participant(plan.agents()[0]);
         for (int i = 0; i < plan.agents().length; i++) {
             BranchId x = new BranchId(gtrid(), bqual(i));
             if (!p.start(x, plan.wrote()[i])) {
@@ -230,7 +230,7 @@ final class SimClient {
     }
 
     /** 3PC, first request: CAN_COMMIT answered here (each YES arms its participant timer), the answers sent. */
-    private void canCommitLocally(SimWorld w, SimParticipant p) {
+    private void canCommitLocally(SimWorld w, SimAgent p) {
         long timer = w.coordinatorConfig().threePhase().participantCanCommitMillis();
         List<Event.Voted> answers = new ArrayList<>();
         for (BranchId x : started) {
@@ -254,7 +254,7 @@ final class SimClient {
 
     /** 3PC, second request: the PRE_COMMIT record is durable; XA PREPARE here (each YES arms its timer), the answers sent. */
     private void preCommitLocally(SimWorld w, long participantPreCommitMillis) {
-        SimParticipant p = w.participant(plan.agents()[0]);
+        SimAgent p = w.participant(plan.agents()[0]);
         if (p.crashed()) {
             finish(w, "died with its application before PRE_COMMIT");
             return;
@@ -270,7 +270,7 @@ final class SimClient {
         request(w, new Event.PreCommitHeld(gtrid(), p.agentId, answers));
     }
 
-    private void prepareLocally(SimWorld w, SimParticipant p) {
+    private void prepareLocally(SimWorld w, SimAgent p) {
         List<Event.Voted> voted = new ArrayList<>();
         boolean anyYes = false;
         for (BranchId x : started) {
@@ -293,7 +293,7 @@ final class SimClient {
 
     /** Phase 2 of its own branches on the thread that prepared them; the acks go out on the agent's stream. */
     private void finishLocally(SimWorld w, dev.xatm.core.Action action, String why) {
-        SimParticipant p = w.participant(plan.agents()[0]);
+        SimAgent p = w.participant(plan.agents()[0]);
         if (p.crashed()) {
             finish(w, "died with its application before phase 2");
             return;

@@ -84,7 +84,9 @@ public final class SimWorld {
     private final SimNetwork net;
     private final Invariants invariants;
     private final Trace trace;
-    private final List<SimParticipant> participants = new ArrayList<>();
+    private final List<SimAgent> participants = new ArrayList<>();
+    /** Wraps every participant core: identity, or a planted bug (see PlantedParticipantBugTest). */
+    private final java.util.function.UnaryOperator<ParticipantStep> plant;
     private final List<SimClient> clients = new ArrayList<>();
     private final Map<String, SimClient> clientByGtrid = new HashMap<>();
     private final Link[] links;
@@ -108,7 +110,12 @@ public final class SimWorld {
 
     /** A world of the given shape; {@code options.clients()} random clients are added. */
     public SimWorld(long seed, SimOptions options) {
-        this(seed, options, null, null, false);
+        this(seed, options, null, null, false, java.util.function.UnaryOperator.identity());
+    }
+
+    /** A random 3PC world whose participant cores are wrapped by {@code plant}: a planted bug the invariants must catch. */
+    static SimWorld threePhase(long seed, java.util.function.UnaryOperator<ParticipantStep> plant) {
+        return new SimWorld(seed, SimOptions.threePhase(new SplittableRandom(seed ^ 0x3BC0FFEEL)), null, null, false, plant);
     }
 
     /**
@@ -118,9 +125,10 @@ public final class SimWorld {
      * @param agentsAskAboutEverything the agents' recovery leaves out the cluster filter, so that only the
      *                                 coordinator's refusal keeps them from the other deployment's branches
      */
-    SimWorld(long seed, SimOptions options, String clusterId, List<Map<BranchId, SimParticipant.XaBranch>> databases,
-             boolean agentsAskAboutEverything) {
+    SimWorld(long seed, SimOptions options, String clusterId, List<SimDatabase> databases,
+             boolean agentsAskAboutEverything, java.util.function.UnaryOperator<ParticipantStep> plant) {
         this.seed = seed;
+        this.plant = plant;
         this.clusterId = clusterId;
         this.random = new SplittableRandom(seed);
         this.operatorRandom = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
@@ -133,8 +141,9 @@ public final class SimWorld {
         this.invariants = new Invariants(log);
         this.links = new Link[this.options.agents()];
         for (int i = 0; i < this.options.agents(); i++) {
-            participants.add(databases == null ? new SimParticipant(i, invariants, random, this.options)
-                    : new SimParticipant(i, invariants, random, this.options, clusterId, databases.get(i), agentsAskAboutEverything));
+            SimDatabase db = databases == null ? new SimDatabase(invariants, random, this.options)
+                    : databases.get(i).sharedWith(invariants, random, this.options);
+            participants.add(new SimAgent(i, db, clusterId, agentsAskAboutEverything, REINQUIRE_TICKS, plant, agentSide));
             links[i] = new Link();
         }
         String gtridHead = clusterId == null ? "" : "x:" + clusterId + "-";
@@ -194,20 +203,21 @@ public final class SimWorld {
      * Two deployments, each with its own coordinator, clients and agents, whose agent i share database i,
      * as two deployments on one MariaDB server do: each one's XA RECOVER lists the other's prepared
      * branches. Both run the usual faults side by side, tick by tick, then heal and must become quiet.
-     * No agent may ever be told to finish a branch of the other deployment (SimParticipant fails the run
+     * No agent may ever be told to finish a branch of the other deployment (SimAgent fails the run
      * if one is); in half the seeds the agents leave out their cluster filter, so that the coordinators'
      * refusal to answer for another cluster's gtrid is all that protects those branches.
      *
      * @return the two worlds, quiet and checked, for their stats
      */
     static List<SimWorld> runTwoClusters(long seed) {
-        SimWorld a = new SimWorld(seed, null, "aaaa1111", null, false);
-        List<Map<BranchId, SimParticipant.XaBranch>> databases = new ArrayList<>();
-        for (SimParticipant p : a.participants) {
+        SimWorld a = new SimWorld(seed, null, "aaaa1111", null, false, java.util.function.UnaryOperator.identity());
+        List<SimDatabase> databases = new ArrayList<>();
+        for (SimAgent p : a.participants) {
             databases.add(p.database());
         }
         boolean unfiltered = (seed & 1) == 0;
-        SimWorld b = new SimWorld(seed ^ 0x2C1A5732L, a.options, "bbbb2222", databases, unfiltered);
+        SimWorld b = new SimWorld(seed ^ 0x2C1A5732L, a.options, "bbbb2222", databases, unfiltered,
+                java.util.function.UnaryOperator.identity());
         a.guarded(() -> b.guarded(() -> {
             while (a.now < a.options.faultTicks()) {
                 a.step();
@@ -247,7 +257,7 @@ public final class SimWorld {
         if (coordinator == null && coordinatorRestartAt >= 0 && now >= coordinatorRestartAt) {
             restartCoordinator();
         }
-        for (SimParticipant p : participants) {
+        for (SimAgent p : participants) {
             if (p.crashed() && p.restartAt >= 0 && now >= p.restartAt) {
                 p.restart();
                 trace.add(now, p.agentId + " restarted");
@@ -268,20 +278,8 @@ public final class SimWorld {
         for (SimClient c : clients) {
             c.act(this);
         }
-        for (SimParticipant part : participants) {
-            for (Event e : part.fireTimers(now)) {
-                Event.AckReceived own = (Event.AckReceived) e;
-                trace.add(now, part.agentId + " decided " + own.gtrid() + "/" + own.bqual() + " on its own: " + own.action());
-                count("3PC participants that decided on their own: " + own.action());
-                sendToCoordinator(part.index, e);
-            }
-        }
-        for (SimParticipant part : participants) {
-            if (links[part.index].up) {
-                for (Event e : part.overdueInquiries(now, REINQUIRE_TICKS)) {
-                    sendToCoordinator(part.index, e);
-                }
-            }
+        for (SimAgent part : participants) {
+            part.tick(now); // 3PC timers that ran out; the recovery sweep (overdue inquiries)
         }
         if (faults) {
             injectFaults();
@@ -302,7 +300,7 @@ public final class SimWorld {
         if (coordinator == null) {
             restartCoordinator();
         }
-        for (SimParticipant p : participants) {
+        for (SimAgent p : participants) {
             if (p.crashed()) {
                 p.restart();
             }
@@ -353,8 +351,8 @@ public final class SimWorld {
                 return false;
             }
         }
-        for (SimParticipant p : participants) {
-            if (!p.open().isEmpty()) {
+        for (SimAgent p : participants) {
+            if (!p.database().open(clusterId).isEmpty()) {
                 return false;
             }
         }
@@ -391,7 +389,7 @@ public final class SimWorld {
         if (coordinator != null && chance(options.coordinatorCrashPerTick())) {
             crashCoordinator(now + random.nextInt(1, options.coordinatorDownMaxTicks() + 1));
         }
-        for (SimParticipant p : participants) {
+        for (SimAgent p : participants) {
             if (!p.crashed() && chance(options.participantCrashPerTick())) {
                 crashParticipant(p.index, now + random.nextInt(1, options.participantDownMaxTicks() + 1));
             } else if (links[p.index].up && chance(options.partitionPerTick())) {
@@ -416,10 +414,12 @@ public final class SimWorld {
         coordinator = null;
         coordinatorEpoch++;
         log.crash(diskMayKeepUnsynced);
-        for (Link l : links) {
+        for (int i = 0; i < links.length; i++) {
+            Link l = links[i];
             if (l.up) {
                 l.up = false;
                 l.epoch++;
+                participants.get(i).disconnected(now);
             }
             l.disconnectPending = false;
             l.nextAttemptAt = now + random.nextInt(1, 6);
@@ -443,7 +443,7 @@ public final class SimWorld {
     }
 
     public void crashParticipant(int agent, long restartAt) {
-        SimParticipant p = participants.get(agent);
+        SimAgent p = participants.get(agent);
         trace.add(now, p.agentId + " CRASH");
         count("participant crashes");
         p.crash(restartAt);
@@ -465,6 +465,7 @@ public final class SimWorld {
         }
         l.up = false;
         l.epoch++;
+        participants.get(agent).disconnected(now);
         if (coordinator != null) {
             // The driver notices the stream end a little later (keepalive).
             l.disconnectPending = true;
@@ -474,7 +475,7 @@ public final class SimWorld {
 
     private void maybeConnect(int agent) {
         Link l = links[agent];
-        SimParticipant p = participants.get(agent);
+        SimAgent p = participants.get(agent);
         if (l.up || l.disconnectPending || coordinator == null || p.crashed()
                 || now < l.partitionedUntil || now < l.nextAttemptAt) {
             return;
@@ -482,14 +483,9 @@ public final class SimWorld {
         l.up = true;
         l.epoch++;
         stepCoordinator(new Event.AgentConnected(p.agentId), agent);
-        // Agent contract: after Welcome, an Inquiry for every branch it holds prepared.
-        for (Event e : p.inquiries(now)) {
-            sendToCoordinator(agent, e);
-        }
-        // 3PC: and what it decided on its own, until the run ends.
-        for (Event e : p.autonomousReports()) {
-            sendToCoordinator(agent, e);
-        }
+        // Agent contract: after Welcome, an Inquiry for every branch it holds prepared, and (3PC) what
+        // it decided on its own, until the run ends: the participant core's rules on Connected.
+        p.connected(now);
     }
 
     // ---- the operator (admin API events) ----
@@ -539,10 +535,10 @@ public final class SimWorld {
                 || foreignDraws.nextDouble() >= options.foreignAgentPerTick()) {
             return;
         }
-        SimParticipant forger = participants.get(foreignDraws.nextInt(participants.size()));
-        SimParticipant victim = participants.get((forger.index + 1 + foreignDraws.nextInt(participants.size() - 1))
+        SimAgent forger = participants.get(foreignDraws.nextInt(participants.size()));
+        SimAgent victim = participants.get((forger.index + 1 + foreignDraws.nextInt(participants.size() - 1))
                 % participants.size());
-        List<BranchId> targets = victim.branchesInDatabase();
+        List<BranchId> targets = victim.database().branches();
         if (targets.isEmpty() || forger.crashed() || !links[forger.index].up) {
             return;
         }
@@ -606,10 +602,10 @@ public final class SimWorld {
                 Invariants.fail("forget of held " + gtrid + " (" + t.summary().status() + ") not accepted: " + operatorReplies);
             }
             count("operator forgot " + t.summary().status());
-            for (SimParticipant p : participants) {
-                for (BranchId x : List.copyOf(p.heuristics().keySet())) {
+            for (SimAgent p : participants) {
+                for (BranchId x : List.copyOf(p.database().heuristics().keySet())) {
                     if (x.gtrid().equals(gtrid)) {
-                        p.reconcile(x);
+                        p.database().reconcile(x);
                     }
                 }
             }
@@ -618,13 +614,13 @@ public final class SimWorld {
 
     private void reconcileOrphanHeuristics() {
         Set<String> known = new LinkedHashSet<>();
-        for (SimParticipant p : participants) {
-            for (BranchId x : List.copyOf(p.heuristics().keySet())) {
+        for (SimAgent p : participants) {
+            for (BranchId x : List.copyOf(p.database().heuristics().keySet())) {
                 TxnStatus s = coordinator.status(x.gtrid());
                 // Live ones will report it; held ones the operator forgets above; a remembered finished
                 // one learns it from the agent's inquiry. Only an unknown gtrid can never hear of it.
                 if (s == TxnStatus.UNKNOWN) {
-                    p.reconcile(x);
+                    p.database().reconcile(x);
                     count("heuristics the coordinator no longer knew, reconciled from the databases");
                 }
                 known.add(x.gtrid());
@@ -637,21 +633,18 @@ public final class SimWorld {
     private void deliver(Packet packet) {
         if (packet instanceof ToAgent t) {
             Link l = links[t.agent()];
-            SimParticipant p = participants.get(t.agent());
+            SimAgent p = participants.get(t.agent());
             if (!l.up || l.epoch != t.linkEpoch() || p.crashed()) {
                 return; // died with its stream
             }
             if (t.payload() instanceof Outbound cmd) {
-                Event answer = p.execute(cmd, now);
-                trace.add(now, p.agentId + " <- " + cmd.action() + " " + cmd.gtrid() + "/" + cmd.bqual(), null, answer);
-                sendToCoordinator(t.agent(), answer);
+                trace.add(now, p.agentId + " <- " + cmd.action() + " " + cmd.gtrid() + "/" + cmd.bqual());
+                p.command(cmd, now);
             } else if (t.payload() instanceof Reply.Rejected rej && rej.message().startsWith("not mine")) {
                 count("inquiries about another cluster's branch refused");
-                p.notMine(rej.gtrid()); // as the agent does: logged once, the branch left alone
+                p.refused(rej.gtrid(), true, now); // as the agent does: logged once, the branch left alone
             } else if (t.payload() instanceof Reply.Rejected rej) {
-                for (Event e : p.inquiriesFor(rej.gtrid())) {
-                    sendToCoordinator(t.agent(), e);
-                }
+                p.refused(rej.gtrid(), false, now);
             }
         } else if (packet instanceof ToCoordinator t) {
             Link l = links[t.agent()];
@@ -784,8 +777,29 @@ public final class SimWorld {
 
     /** An agent's message on its stream, sent by the application's own thread (one round trip's acks). */
     void sendFromAgent(int agent, Event e) {
-        sendToCoordinator(agent, e);
+        if (e != null) {
+            sendToCoordinator(agent, e);
+        }
     }
+
+    /** The world as the agents' drivers see it: their messages go on their streams. */
+    private final SimAgent.World agentSide = new SimAgent.World() {
+        @Override
+        public void send(int agent, Event e) {
+            trace.add(now, participants.get(agent).agentId + " ->", e, null);
+            sendToCoordinator(agent, e);
+        }
+
+        @Override
+        public void trace(String line) {
+            trace.add(now, line);
+        }
+
+        @Override
+        public void count(String what) {
+            SimWorld.this.count(what);
+        }
+    };
 
     void sendFromClient(SimClient c, Event request) {
         if (coordinator != null) {
@@ -811,7 +825,7 @@ public final class SimWorld {
         trace.add(now, line);
     }
 
-    public SimParticipant participant(int agent) {
+    public SimAgent participant(int agent) {
         return participants.get(agent);
     }
 
@@ -864,11 +878,12 @@ public final class SimWorld {
                         .append(coordinator == null ? "?" : coordinator.status(c.gtrid())).append('\n');
             }
         }
-        for (SimParticipant p : participants) {
-            if (!p.open().isEmpty()) {
-                sb.append("  ").append(p.agentId).append(" holds ").append(p.open()).append(p.crashed() ? " (crashed)" : "")
+        for (SimAgent p : participants) {
+            Map<BranchId, String> open = p.database().open(clusterId);
+            if (!open.isEmpty()) {
+                sb.append("  ").append(p.agentId).append(" holds ").append(open).append(p.crashed() ? " (crashed)" : "")
                         .append(links[p.index].up ? "" : " (link down)").append('\n');
-                for (BranchId x : p.open().keySet()) {
+                for (BranchId x : open.keySet()) {
                     sb.append("    ").append(x).append(": coordinator says ")
                             .append(coordinator == null ? "?" : coordinator.status(x.gtrid())).append('\n');
                 }

@@ -45,7 +45,7 @@ class ThreePhasePartitionHazardTest {
         SimWorld w = new SimWorld(42, SimOptions.calmThreePhase(2));
         w.addClient(new Plan("g1", 1, 5_000, new int[] {0, 1}, new boolean[] {true, true}, Ending.COMMIT, Protocol.THREE_PHASE));
         List<String> mixed = w.recordMixedOutcomes();
-        w.participant(1).failNextPrepare(new BranchId("g1", "b1"));
+        w.participant(1).database().failNextPrepare(new BranchId("g1", "b1"));
 
         w.guarded(() -> {
             w.runUntil(() -> w.truth("g1", "b0") == Truth.PREPARED, 500, "b0 prepared by PRE_COMMIT");

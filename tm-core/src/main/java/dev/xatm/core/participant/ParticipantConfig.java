@@ -1,0 +1,32 @@
+package dev.xatm.core.participant;
+
+import java.util.List;
+
+/**
+ * What a participant is configured with.
+ *
+ * @param agentId             the agent's id, stamped on everything it sends
+ * @param resources           the databases it holds branches on (XA RECOVER runs on each)
+ * @param readOnlyVotes       a branch that provably wrote nothing finishes itself at PREPARE (and at
+ *                            CAN_COMMIT) and votes READ_ONLY
+ * @param reinquireMillis     a prepared branch nobody spoke of for this long is asked about again at
+ *                            the next sweep
+ * @param clusterId           the deployment whose branches recovery takes up; null: every branch
+ *                            XA RECOVER lists
+ * @param asksAboutEverything recovery ignores {@code clusterId} (a misconfigured or older agent): only a
+ *                            coordinator's "not mine" keeps it off another deployment's branches
+ */
+public record ParticipantConfig(String agentId, List<String> resources, boolean readOnlyVotes, long reinquireMillis,
+                                String clusterId, boolean asksAboutEverything) {
+    public ParticipantConfig {
+        resources = List.copyOf(resources);
+        if (reinquireMillis <= 0) {
+            throw new IllegalArgumentException("reinquireMillis must be > 0, got " + reinquireMillis);
+        }
+    }
+
+    /** One agent of one deployment, read-only votes on. */
+    public static ParticipantConfig of(String agentId, List<String> resources, long reinquireMillis) {
+        return new ParticipantConfig(agentId, resources, true, reinquireMillis, null, false);
+    }
+}

@@ -1,0 +1,277 @@
+package dev.xatm.core.sim;
+
+import dev.xatm.core.AckResult;
+import dev.xatm.core.Action;
+import dev.xatm.core.Event;
+import dev.xatm.core.Ids;
+import dev.xatm.core.Outbound;
+import dev.xatm.core.participant.BranchKey;
+import dev.xatm.core.participant.OwnDecision;
+import dev.xatm.core.participant.Outgoing;
+import dev.xatm.core.participant.Participant;
+import dev.xatm.core.participant.ParticipantConfig;
+import dev.xatm.core.participant.ParticipantEffects;
+import dev.xatm.core.participant.ParticipantEvent;
+import dev.xatm.core.participant.TimerCommand;
+import dev.xatm.core.participant.XaCall;
+import dev.xatm.core.participant.XaOp;
+import dev.xatm.core.participant.XaResult;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * A thin simulated driver of the real participant core ({@link Participant}): it turns the world's
+ * calls into {@link ParticipantEvent}s, runs the XA calls the core asks for on its {@link SimDatabase}
+ * and feeds their results back, keeps the core's timers on the world's clock, journals its own
+ * decisions (they survive a crash, as a real agent's journal does), and hands its messages to the
+ * world's network. It decides nothing: every rule is the core's.
+ *
+ * <p>A crash loses the core (a new one is restored from the journal), its timers and the
+ * application's threads; the database keeps its prepared branches.
+ */
+final class SimAgent {
+    /** The coordinator's name on the agent's one stream. */
+    static final String SERVER = "coordinator";
+
+    /** What the agent does to the world. */
+    interface World {
+        void send(int agent, Event e);
+
+        void trace(String line);
+
+        void count(String what);
+    }
+
+    /** The recovery sweep runs this often (each agent at its own phase): far below the re-inquiry interval. */
+    private static final long SWEEP_TICKS = 10;
+
+    private record Armed(BranchKey key, long token, long atTick) {}
+
+    final int index;
+    final String agentId;
+    final String resourceId;
+    private final SimDatabase database;
+    private final String clusterId;
+    private final ParticipantConfig config;
+    private final UnaryOperator<ParticipantStep> plant;
+    private final World world;
+    private final List<OwnDecision> journal = new ArrayList<>();
+    private final List<Armed> timers = new ArrayList<>();
+    private ParticipantStep core;
+    private boolean crashed;
+    long restartAt;
+
+    /**
+     * @param plant               wraps the core's step (a planted bug); identity for the real participant
+     * @param asksAboutEverything recovery leaves out the cluster filter (a misconfigured or older agent)
+     */
+    SimAgent(int index, SimDatabase database, String clusterId, boolean asksAboutEverything, long reinquireTicks,
+             UnaryOperator<ParticipantStep> plant, World world) {
+        this.index = index;
+        this.agentId = "agent-" + index;
+        this.resourceId = "db-" + index;
+        this.database = database;
+        this.clusterId = clusterId;
+        this.config = new ParticipantConfig(agentId, List.of(resourceId), true, reinquireTicks, clusterId, asksAboutEverything);
+        this.plant = plant;
+        this.world = world;
+        this.core = plant.apply(new Participant(config)::step);
+    }
+
+    SimDatabase database() {
+        return database;
+    }
+
+    boolean crashed() {
+        return crashed;
+    }
+
+    // ---- the business code ----
+
+    /** The client's XA START on this database; it writes (or not) and lets go of the connection. */
+    boolean start(BranchId x, boolean wrote) {
+        if (crashed || !database.start(x, wrote)) {
+            return false;
+        }
+        run(new ParticipantEvent.Enlisted(key(x), resourceId, SERVER), 0);
+        run(new ParticipantEvent.Released(key(x), wrote, false), 0);
+        return true;
+    }
+
+    /** The client gives up on its branch (it learnt the transaction rolled back, or it died with its session). */
+    void rollbackIfActive(BranchId x) {
+        if (!crashed) {
+            run(new ParticipantEvent.Abandoned(key(x)), 0);
+        }
+    }
+
+    /** The application's own thread runs a phase command on its branch (one round trip): the answer stays local. */
+    Event runForCaller(BranchId x, Action action, long now) {
+        return runForCaller(x, action, now, 0);
+    }
+
+    Event runForCaller(BranchId x, Action action, long now, long participantTimeoutMillis) {
+        List<Event> answers = run(new ParticipantEvent.CallerCommand(key(x), action, participantTimeoutMillis, now), now);
+        return answers.isEmpty() ? null : answers.get(answers.size() - 1);
+    }
+
+    void callerDone(BranchId x) {
+        if (!crashed) {
+            run(new ParticipantEvent.CallerDone(key(x)), 0);
+        }
+    }
+
+    // ---- the stream ----
+
+    /** A phase command from the coordinator. */
+    void command(Outbound cmd, long now) {
+        if (clusterId != null && !clusterId.equals(Ids.clusterOf(cmd.gtrid()))) {
+            // Only an inquiry could have brought this: a coordinator that answers for another deployment's
+            // branch (presumed abort of a gtrid it never knew) undoes what that deployment may have committed.
+            Invariants.fail(agentId + " of cluster " + clusterId + " was told to " + cmd.action() + " " + cmd.gtrid() + "/"
+                    + cmd.bqual() + ", a branch of another cluster's deployment that shares its database");
+        }
+        run(new ParticipantEvent.Command(SERVER, new BranchKey(cmd.gtrid(), cmd.bqual()), cmd.action(),
+                cmd.participantTimeoutMillis(), now), now);
+    }
+
+    void connected(long now) {
+        run(new ParticipantEvent.Connected(SERVER, now), now);
+    }
+
+    void disconnected(long now) {
+        if (!crashed) {
+            run(new ParticipantEvent.Disconnected(SERVER), now);
+        }
+    }
+
+    void refused(String gtrid, boolean notMine, long now) {
+        run(new ParticipantEvent.Refused(SERVER, gtrid, notMine), now);
+    }
+
+    /** The timers that ran out, and the periodic recovery sweep (XA RECOVER; overdue inquiries). */
+    void tick(long now) {
+        if (crashed) {
+            return;
+        }
+        for (Armed a : List.copyOf(timers)) {
+            if (now >= a.atTick() && timers.remove(a)) {
+                run(new ParticipantEvent.TimerFired(a.key(), a.token(), now), now);
+            }
+        }
+        if (now % SWEEP_TICKS == index % SWEEP_TICKS) {
+            run(new ParticipantEvent.Sweep(now), now);
+        }
+    }
+
+    // ---- crashes ----
+
+    /** The agent and its database crash together: sessions die, memory and timers are lost, the journal stays. */
+    void crash(long restartAt) {
+        crashed = true;
+        this.restartAt = restartAt;
+        database.sessionsDied(clusterId);
+        timers.clear();
+        core = plant.apply(Participant.restore(config, journal)::step);
+    }
+
+    void restart() {
+        crashed = false;
+    }
+
+    /** 3PC: what it decided on its own (the journal). */
+    Map<BranchKey, Action> decidedOnItsOwn() {
+        Map<BranchKey, Action> out = new LinkedHashMap<>();
+        journal.forEach(d -> out.put(d.key(), d.decision()));
+        return out;
+    }
+
+    // ---- the driver loop ----
+
+    /** Steps the core with {@code first} and every XA result that follows; returns the answers for the caller. */
+    private List<Event> run(ParticipantEvent first, long now) {
+        List<Event> toCaller = new ArrayList<>();
+        Deque<ParticipantEvent> queue = new ArrayDeque<>();
+        queue.add(first);
+        while (!queue.isEmpty()) {
+            ParticipantEvent e = queue.poll();
+            ParticipantEffects fx = core.step(e);
+            if (!fx.journal().isEmpty()) {
+                world.trace(agentId + " decides on its own: " + fx.journal());
+                fx.journal().forEach(d -> world.count("3PC participants that decided on their own: " + d.decision()));
+            }
+            journal.addAll(fx.journal());
+            for (TimerCommand t : fx.timers()) {
+                if (t instanceof TimerCommand.Arm a) {
+                    timers.add(new Armed(a.key(), a.token(), now + a.afterMillis()));
+                } else {
+                    timers.removeIf(a -> a.token() == t.token());
+                }
+            }
+            runXa(fx.xa(), now, queue);
+            for (Outgoing m : fx.messages()) {
+                if (m.toCaller()) {
+                    toCaller.add(m.message());
+                } else {
+                    world.send(index, m.message());
+                }
+            }
+            for (String p : fx.problems()) {
+                if (p.contains("COMMIT of a")) {
+                    // the coordinator commits only branches that voted YES: a COMMIT here is its bug
+                    Invariants.fail("participant problem: " + p);
+                }
+                // e.g. a late inquiry's answer for a gtrid the coordinator forgot (presumed abort) reaching a
+                // branch that committed meanwhile: refused, as a real agent logs and refuses it
+                world.trace(agentId + " refuses: " + p);
+                world.count("participant refused a command: " + p.replaceAll(".*\\): ", "").replaceAll(":.*", ""));
+            }
+        }
+        return toCaller;
+    }
+
+    /** Runs each branch's calls in order up to the first that is not OK (END_FAIL's failure ignored); one result per branch. */
+    private void runXa(List<XaCall> calls, long now, Deque<ParticipantEvent> results) {
+        BranchKey current = null;
+        XaOp lastOp = null;
+        XaResult last = null;
+        boolean stopped = false;
+        for (XaCall c : calls) {
+            if (c.op() == XaOp.RECOVER) {
+                results.add(new ParticipantEvent.Recovered(c.resourceId(), database.recover(), now));
+                continue;
+            }
+            if (!c.key().equals(current)) {
+                if (current != null) {
+                    results.add(new ParticipantEvent.XaCompleted(current, lastOp, last));
+                }
+                current = c.key();
+                stopped = false;
+            }
+            if (stopped) {
+                continue;
+            }
+            lastOp = c.op();
+            last = database.run(c);
+            stopped = last != XaResult.OK && c.op() != XaOp.END_FAIL;
+        }
+        if (current != null) {
+            results.add(new ParticipantEvent.XaCompleted(current, lastOp, last));
+        }
+    }
+
+    private static BranchKey key(BranchId x) {
+        return new BranchKey(x.gtrid(), x.bqual());
+    }
+
+    /** An acknowledgement of the agent's own decision, for traces. */
+    static boolean isOwnDecision(Event e) {
+        return e instanceof Event.AckReceived a && a.autonomous() && a.result() == AckResult.DONE;
+    }
+}
