@@ -8,6 +8,7 @@ import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.view.TxnViews;
 import dev.xatm.protocol.XidMdc;
+import dev.xatm.coordinator.cluster.Takeovers;
 import dev.xatm.coordinator.log.TxnLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +84,7 @@ public final class CoordinatorLoop {
 
     private final StateMachine.Restorer restorer;
     private final TxnLog txnLog;
+    private final Takeovers takeovers;
     private final AgentOutbox outbox;
     private final MonotonicClock clock;
     private final Halt halt;
@@ -134,7 +136,17 @@ public final class CoordinatorLoop {
      */
     public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, AgentOutbox outbox, MonotonicClock clock,
                            Halt halt, long tickMillis, int queueCapacity, CrashSwitch crash, Duration stallTimeout) {
+        this(restorer, txnLog, Takeovers.NONE, outbox, clock, halt, tickMillis, queueCapacity, crash, stallTimeout);
+    }
+
+    /**
+     * @param takeovers the dead nodes of a shared store this server takes over, started once the log is
+     *                  open; {@link Takeovers#NONE} for a store of one server
+     */
+    public CoordinatorLoop(StateMachine.Restorer restorer, TxnLog txnLog, Takeovers takeovers, AgentOutbox outbox, MonotonicClock clock,
+                           Halt halt, long tickMillis, int queueCapacity, CrashSwitch crash, Duration stallTimeout) {
         this.crash = crash;
+        this.takeovers = java.util.Objects.requireNonNull(takeovers, "takeovers");
         if (tickMillis <= 0 || queueCapacity <= 0) {
             throw new IllegalArgumentException("tickMillis and queueCapacity must be > 0");
         }
@@ -182,7 +194,7 @@ public final class CoordinatorLoop {
         // A shared store (JDBC) hands us the open transactions of dead nodes we take over; they join the
         // core like restored ones. Dropped only if the loop stopped: the rows are ours in the store then,
         // and the next incarnation of this node reads them as its own.
-        txnLog.startTakeovers(this::adopted);
+        takeovers.start(this::adopted);
     }
 
     /** Called on the store's thread: queue the records for the core, never touch it from here. */
