@@ -128,7 +128,7 @@ public final class FileTxnLog implements TxnLog {
         this.segments = new SegmentWriter(this.dir, settings.segmentBytesMax(), Objects.requireNonNull(forcer, "forcer"));
         // A file log never gives up on its disk at close: what was accepted is written and fsynced, however long that takes.
         this.writer = new GroupCommitWriter(new GroupCommitWriter.Settings("transaction log " + this.dir, settings.pendingAppendsMax(),
-                settings.stallTimeout(), BATCH_APPENDS_MAX, BATCH_BYTES_MAX, 0, Long.MAX_VALUE), segments);
+                settings.stallTimeout(), "the disk does not complete writes or fsyncs", BATCH_APPENDS_MAX, BATCH_BYTES_MAX, 0, Long.MAX_VALUE), segments);
     }
 
     /** Kept in the file {@code cluster-id} beside the segments. */

@@ -73,15 +73,17 @@ final class GroupCommitWriter {
      * @param name              how messages name the log ("transaction log /var/tm-data")
      * @param pendingAppendsMax appends queued before {@link #append} waits for room
      * @param stallTimeout      how long {@link #append} waits for room before it fails
+     * @param stallMeans        what such a stall says about the store, for the message ("the disk does not ...")
      * @param batchAppendsMax   appends in one batch at most
      * @param batchBytesMax     {@link Append#bytes()} of one batch at most (a single larger append goes alone)
      * @param idleWakeMillis    an idle writer still calls {@link BatchWriter#afterBatch()} this often; 0: never
      * @param closeWaitMillis   how long {@link #close()} waits for the writer before interrupting it
      */
-    record Settings(String name, int pendingAppendsMax, Duration stallTimeout, int batchAppendsMax, long batchBytesMax,
-                    long idleWakeMillis, long closeWaitMillis) {
+    record Settings(String name, int pendingAppendsMax, Duration stallTimeout, String stallMeans, int batchAppendsMax,
+                    long batchBytesMax, long idleWakeMillis, long closeWaitMillis) {
         Settings {
             Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(stallMeans, "stallMeans");
             if (pendingAppendsMax < 1 || batchAppendsMax < 1 || batchBytesMax < 1 || idleWakeMillis < 0 || closeWaitMillis < 1) {
                 throw new IllegalArgumentException("bad group-commit settings: " + pendingAppendsMax + ", " + batchAppendsMax + ", "
                         + batchBytesMax + ", " + idleWakeMillis + ", " + closeWaitMillis);
@@ -179,7 +181,8 @@ final class GroupCommitWriter {
                 // taken a batch for this long is stuck, not slow, and the coordinator must hear it.
                 if (waitNanos <= 0) {
                     throw new TxnLogException("the " + settings.name() + " has had " + settings.pendingAppendsMax() + " appends queued for "
-                            + settings.stallTimeout().toMillis() + " ms (tm.server.log.stall-timeout) without the writer taking any");
+                            + settings.stallTimeout().toMillis() + " ms (tm.server.log.stall-timeout) without the writer taking any: "
+                            + settings.stallMeans());
                 }
                 try {
                     waitNanos = roomInQueue.awaitNanos(waitNanos);

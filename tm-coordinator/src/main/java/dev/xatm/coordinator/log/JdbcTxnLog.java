@@ -115,7 +115,7 @@ public final class JdbcTxnLog implements TxnLog {
         Objects.requireNonNull(settings, "settings");
         this.rows = new DecisionRowWriter(dataSource, dialect, prefix, fence, settings, () -> closing);
         this.writer = new GroupCommitWriter(new GroupCommitWriter.Settings("JDBC transaction log", settings.pendingAppendsMax(),
-                settings.stallTimeout(), Integer.MAX_VALUE, Long.MAX_VALUE, IDLE_WAKE_MILLIS, CLOSE_WAIT_MILLIS), rows);
+                settings.stallTimeout(), "the store takes no writes", Integer.MAX_VALUE, Long.MAX_VALUE, IDLE_WAKE_MILLIS, CLOSE_WAIT_MILLIS), rows);
     }
 
     /** Kept in the one row of the store's {@code <prefix>cluster} table, shared by every server on the store. */
