@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 /**
  * The JDBC log's {@link GroupCommitWriter.BatchWriter}: a batch becomes rows of {@code <prefix>decision}.
@@ -61,21 +60,19 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
     private final String prefix;
     private final NodeFence fence;
     private final JdbcTxnLog.Settings settings;
-    private final BooleanSupplier closing;
+    /** Set by {@link #closing()}: a batch the store keeps refusing is then given up after a few attempts. */
+    private volatile boolean closing;
 
     private final AtomicLong decisionStatements = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private long lastPurgeNanos = System.nanoTime();
 
-    /** @param closing whether the log is being closed (a failing batch then stops being retried) */
-    DecisionRowWriter(DataSource dataSource, JdbcDialect dialect, String prefix, NodeFence fence, JdbcTxnLog.Settings settings,
-                      BooleanSupplier closing) {
+    DecisionRowWriter(DataSource dataSource, JdbcDialect dialect, String prefix, NodeFence fence, JdbcTxnLog.Settings settings) {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.prefix = prefix;
         this.fence = fence;
         this.settings = settings;
-        this.closing = closing;
     }
 
     long decisionStatements() {
@@ -98,7 +95,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
                 return;
             } catch (SQLException | RuntimeException e) {
                 retries.incrementAndGet();
-                if (closing.getAsBoolean() && attempt >= 3) {
+                if (closing && attempt >= 3) {
                     throw e;
                 }
                 // Nothing in the batch is acknowledged until it is written; the upsert is idempotent.
@@ -114,6 +111,11 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
     @Override
     public void afterBatch() {
         maybePurge();
+    }
+
+    @Override
+    public void closing() {
+        closing = true;
     }
 
     @Override
@@ -206,15 +208,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
         }
         c.setAutoCommit(false);
         try {
-            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
-                s.setInt(1, node);
-                try (ResultSet rs = s.executeQuery()) {
-                    if (!rs.next() || rs.getLong(1) != epoch) {
-                        throw new FencedException("node " + node + " is no longer at epoch " + epoch
-                                + ": another tm-server took it over, and this server's decisions were refused");
-                    }
-                }
-            }
+            lockOwnEpoch(c, node, epoch, "decisions were refused");
             try (PreparedStatement s = c.prepareStatement(sql)) {
                 int i = 1;
                 for (Row r : rows) {
@@ -248,15 +242,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
         long epoch = fence.epoch();
         c.setAutoCommit(false);
         try {
-            try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
-                s.setInt(1, node);
-                try (ResultSet rs = s.executeQuery()) {
-                    if (!rs.next() || rs.getLong(1) != epoch) {
-                        throw new FencedException("node " + node + " is no longer at epoch " + epoch + ": another tm-server took it over,"
-                                + " and this server's rollback of a PRE_COMMIT record was refused");
-                    }
-                }
-            }
+            lockOwnEpoch(c, node, epoch, "rollback of a PRE_COMMIT record was refused");
             updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
                     + " AND owner_node = " + node + " AND xid IN ", aborted);
             c.commit();
@@ -265,6 +251,23 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
             throw e;
         } finally {
             c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * The fence where the statement cannot carry it: a share lock on this node's row, held until the
+     * transaction ends, so a takeover's epoch bump waits for this write, or this write finds the epoch
+     * moved and writes nothing.
+     */
+    private void lockOwnEpoch(Connection c, int node, long epoch, String refused) throws SQLException, FencedException {
+        try (PreparedStatement s = c.prepareStatement("SELECT epoch FROM " + prefix + "node WHERE node_id = ? " + dialect.shareLock())) {
+            s.setInt(1, node);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next() || rs.getLong(1) != epoch) {
+                    throw new FencedException("node " + node + " is no longer at epoch " + epoch + ": another tm-server took it over,"
+                            + " and this server's " + refused);
+                }
+            }
         }
     }
 

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
  * exceptionally and leaves the log failed: every later append fails at once. We never retry (see
  * {@link SegmentWriter}); a restart re-reads what really is on disk.
  */
-public final class FileTxnLog implements TxnLog {
+public final class FileTxnLog extends GroupCommitLog {
 
     /**
      * Validated, immutable settings.
@@ -110,10 +108,8 @@ public final class FileTxnLog implements TxnLog {
     private static final int APPEND_BYTES_MAX = 64 * 1024 * 1024;
 
     private final Path dir;
-    private final OperatorJournal operatorJournal;
     private final Settings settings;
     private final SegmentWriter segments;
-    private final GroupCommitWriter writer;
     /** Set by {@link #open()}; released by {@link #close()} after the writer has stopped. */
     private volatile DirectoryLock directoryLock;
 
@@ -122,13 +118,18 @@ public final class FileTxnLog implements TxnLog {
     }
 
     FileTxnLog(Path dir, Settings settings, Forcer forcer) {
-        this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath();
-        this.operatorJournal = new FileOperatorJournal(this.dir);
-        this.settings = Objects.requireNonNull(settings, "settings");
-        this.segments = new SegmentWriter(this.dir, settings.segmentBytesMax(), Objects.requireNonNull(forcer, "forcer"));
+        this(Objects.requireNonNull(dir, "dir").toAbsolutePath(), settings, new SegmentWriter(dir.toAbsolutePath(), settings.segmentBytesMax(),
+                Objects.requireNonNull(forcer, "forcer")));
+    }
+
+    private FileTxnLog(Path dir, Settings settings, SegmentWriter segments) {
         // A file log never gives up on its disk at close: what was accepted is written and fsynced, however long that takes.
-        this.writer = new GroupCommitWriter(new GroupCommitWriter.Settings("transaction log " + this.dir, settings.pendingAppendsMax(),
-                settings.stallTimeout(), "the disk does not complete writes or fsyncs", BATCH_APPENDS_MAX, BATCH_BYTES_MAX, 0, Long.MAX_VALUE), segments);
+        super(new GroupCommitWriter.Settings("transaction log " + dir, settings.pendingAppendsMax(), settings.stallTimeout(),
+                "the disk does not complete writes or fsyncs", BATCH_APPENDS_MAX, BATCH_BYTES_MAX, 0, Long.MAX_VALUE),
+                segments, new FileOperatorJournal(dir));
+        this.dir = dir;
+        this.settings = settings;
+        this.segments = segments;
     }
 
     /** Kept in the file {@code cluster-id} beside the segments. */
@@ -177,29 +178,12 @@ public final class FileTxnLog implements TxnLog {
     @Override
     public CompletableFuture<Void> append(List<LogRecord> records, boolean sync) {
         List<LogRecord> copy = List.copyOf(Objects.requireNonNull(records, "records"));
-        List<byte[]> payloads = new ArrayList<>(copy.size());
-        long frameBytes = 0;
-        for (LogRecord r : copy) {
-            byte[] payload = RecordCodec.encode(r);
-            payloads.add(payload);
-            frameBytes += Segments.frameBytes(payload);
+        SegmentAppender.Frames frames = SegmentAppender.encode(copy);
+        if (frames.bytesLong() > APPEND_BYTES_MAX) {
+            throw new IllegalArgumentException(copy.size() + " records of " + frames.bytesLong() + " bytes in one append; the log takes"
+                    + " at most " + APPEND_BYTES_MAX + " bytes per append");
         }
-        if (frameBytes > APPEND_BYTES_MAX) {
-            throw new IllegalArgumentException(copy.size() + " records of " + frameBytes + " bytes in one append; the log takes at most "
-                    + APPEND_BYTES_MAX + " bytes per append");
-        }
-        return writer.append(copy, payloads, (int) frameBytes, sync);
-    }
-
-    @Override
-    public OperatorJournal operatorJournal() {
-        return operatorJournal;
-    }
-
-    /** A hung write or fsync shows here as an age that keeps growing. */
-    @Override
-    public OptionalLong oldestPendingSince() {
-        return writer.oldestPendingSince();
+        return queue(copy, frames.payloads(), (int) frames.bytesLong(), sync);
     }
 
     /**
@@ -227,11 +211,6 @@ public final class FileTxnLog implements TxnLog {
         closeQuietly(directoryLock);
         log.info("transaction log {} closed: {} records written, {} fsyncs, {} checkpoints",
                 dir, writer.recordsWritten(), segments.fsyncs(), segments.checkpoints());
-    }
-
-    /** Records written since this instance opened (not counting checkpoint copies). */
-    public long recordsWritten() {
-        return writer.recordsWritten();
     }
 
     /** Data fsyncs since this instance opened: group commits plus the few each checkpoint needs. */

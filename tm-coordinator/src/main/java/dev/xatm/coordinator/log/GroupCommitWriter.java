@@ -58,6 +58,13 @@ final class GroupCommitWriter {
         default void drained() throws Exception {
         }
 
+        /**
+         * The log is closing: called once by {@link GroupCommitWriter#close()} on the closing thread,
+         * while a batch may still be in {@link #write}. A writer that retries gives up sooner then.
+         */
+        default void closing() {
+        }
+
         /** The exception every waiting append fails with; the place to log the failure once. */
         TxnLogException failure(Throwable cause);
     }
@@ -251,6 +258,7 @@ final class GroupCommitWriter {
         } finally {
             lock.unlock();
         }
+        batchWriter.closing();
         if (w != null) {
             join(w);
         }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -44,7 +43,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Rows are purged a while after they are completed ({@link Settings#purgeAfterMillis()}).
  */
-public final class JdbcTxnLog implements TxnLog {
+public final class JdbcTxnLog extends GroupCommitLog {
     private static final Logger log = LoggerFactory.getLogger(JdbcTxnLog.class);
     /** How long {@link #close()} waits for the store to take the last writes. */
     private static final long CLOSE_WAIT_MILLIS = 10_000;
@@ -93,12 +92,8 @@ public final class JdbcTxnLog implements TxnLog {
     private final AutoCloseable ownedDataSource;
     private final JdbcDialect dialect;
     private final String prefix;
-    private final OperatorJournal operatorJournal;
     private final NodeFence fence;
     private final DecisionRowWriter rows;
-    private final GroupCommitWriter writer;
-    /** Set by {@link #close()}: a batch the store keeps refusing is then given up after a few attempts. */
-    private volatile boolean closing;
 
     /**
      * @param ownedDataSource closed with this log (the pool it made), or null when the caller owns it
@@ -106,16 +101,21 @@ public final class JdbcTxnLog implements TxnLog {
      */
     JdbcTxnLog(DataSource dataSource, AutoCloseable ownedDataSource, JdbcDialect dialect, String prefix, NodeFence fence,
                Settings settings) {
+        this(dataSource, ownedDataSource, dialect, prefix, fence, new DecisionRowWriter(dataSource, dialect, prefix, fence, settings),
+                settings);
+    }
+
+    private JdbcTxnLog(DataSource dataSource, AutoCloseable ownedDataSource, JdbcDialect dialect, String prefix, NodeFence fence,
+                       DecisionRowWriter rows, Settings settings) {
+        super(new GroupCommitWriter.Settings("JDBC transaction log", settings.pendingAppendsMax(), settings.stallTimeout(),
+                "the store takes no writes", Integer.MAX_VALUE, Long.MAX_VALUE, IDLE_WAKE_MILLIS, CLOSE_WAIT_MILLIS),
+                rows, new JdbcOperatorJournal(dataSource, prefix));
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.ownedDataSource = ownedDataSource;
         this.dialect = Objects.requireNonNull(dialect, "dialect");
         this.prefix = Objects.requireNonNull(prefix, "prefix");
-        this.operatorJournal = new JdbcOperatorJournal(dataSource, prefix);
         this.fence = Objects.requireNonNull(fence, "fence");
-        Objects.requireNonNull(settings, "settings");
-        this.rows = new DecisionRowWriter(dataSource, dialect, prefix, fence, settings, () -> closing);
-        this.writer = new GroupCommitWriter(new GroupCommitWriter.Settings("JDBC transaction log", settings.pendingAppendsMax(),
-                settings.stallTimeout(), "the store takes no writes", Integer.MAX_VALUE, Long.MAX_VALUE, IDLE_WAKE_MILLIS, CLOSE_WAIT_MILLIS), rows);
+        this.rows = rows;
     }
 
     /** Kept in the one row of the store's {@code <prefix>cluster} table, shared by every server on the store. */
@@ -173,17 +173,7 @@ public final class JdbcTxnLog implements TxnLog {
         for (LogRecord r : copy) {
             payloads.add(r.keepsOpen() ? RecordCodec.encode(r) : null);
         }
-        return writer.append(copy, payloads, 0, sync);
-    }
-
-    @Override
-    public OperatorJournal operatorJournal() {
-        return operatorJournal;
-    }
-
-    @Override
-    public OptionalLong oldestPendingSince() {
-        return writer.oldestPendingSince();
+        return queue(copy, payloads, 0, sync);
     }
 
     /**
@@ -204,7 +194,6 @@ public final class JdbcTxnLog implements TxnLog {
      */
     @Override
     public void close() {
-        closing = true;
         if (!writer.close()) {
             return;
         }
@@ -226,11 +215,6 @@ public final class JdbcTxnLog implements TxnLog {
 
     DataSource dataSourceForTest() {
         return dataSource;
-    }
-
-    /** Records written since this instance opened. */
-    public long recordsWritten() {
-        return writer.recordsWritten();
     }
 
     /** Decision upserts executed: one per batch of durable records (the JDBC store's "fsyncs"). */

@@ -26,16 +26,20 @@ public final class SegmentAppender implements Closeable {
     /** Records encoded and framed, ready for {@link #append}; immutable. */
     public static final class Frames {
         private final List<byte[]> payloads;
-        private final int bytes;
+        private final long bytes;
 
-        private Frames(List<byte[]> payloads, int bytes) {
+        private Frames(List<byte[]> payloads, long bytes) {
             this.payloads = payloads;
             this.bytes = bytes;
         }
 
         /** Bytes these frames take in a segment. */
-        public int bytes() {
+        public long bytesLong() {
             return bytes;
+        }
+
+        List<byte[]> payloads() {
+            return payloads;
         }
     }
 
@@ -62,10 +66,10 @@ public final class SegmentAppender implements Closeable {
         return new SegmentAppender(channel);
     }
 
-    /** Encodes {@code records} as {@link RecordCodec} does for the file log. */
+    /** Encodes {@code records} as {@link RecordCodec} does for the file log, and sizes their frames. */
     public static Frames encode(List<LogRecord> records) {
         List<byte[]> payloads = new ArrayList<>(records.size());
-        int bytes = 0;
+        long bytes = 0;
         for (LogRecord r : records) {
             byte[] payload = RecordCodec.encode(r);
             payloads.add(payload);
@@ -77,7 +81,7 @@ public final class SegmentAppender implements Closeable {
     /** Writes the frames at the end of the segment, in one write; durable only after {@link #force()}. */
     public void append(Frames frames) throws IOException {
         if (buffer.capacity() < frames.bytes) {
-            buffer = ByteBuffer.allocate(frames.bytes);
+            buffer = ByteBuffer.allocate(Math.toIntExact(frames.bytes));
         }
         buffer.clear();
         for (byte[] p : frames.payloads) {
