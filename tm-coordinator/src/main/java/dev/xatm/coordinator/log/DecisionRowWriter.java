@@ -206,8 +206,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
             // repeated append (after a retry whose commit we did not see), which changes nothing.
             return;
         }
-        c.setAutoCommit(false);
-        try {
+        inTransaction(c, () -> {
             lockOwnEpoch(c, node, epoch, "decisions were refused");
             try (PreparedStatement s = c.prepareStatement(sql)) {
                 int i = 1;
@@ -220,13 +219,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
                 }
                 s.executeUpdate();
             }
-            c.commit();
-        } catch (SQLException | RuntimeException | FencedException e) {
-            rollbackQuietly(c);
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+        });
     }
 
     /**
@@ -240,18 +233,11 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
     private void abortPreCommits(Connection c, List<String> aborted) throws SQLException, FencedException {
         int node = fence.nodeId();
         long epoch = fence.epoch();
-        c.setAutoCommit(false);
-        try {
+        inTransaction(c, () -> {
             lockOwnEpoch(c, node, epoch, "rollback of a PRE_COMMIT record was refused");
             updateIn(c, "UPDATE " + prefix + "decision SET outcome = " + OUTCOME_ABORT + " WHERE outcome = " + OUTCOME_PRE_COMMIT
                     + " AND owner_node = " + node + " AND xid IN ", aborted);
-            c.commit();
-        } catch (SQLException | RuntimeException | FencedException e) {
-            rollbackQuietly(c);
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+        });
     }
 
     /**
@@ -280,10 +266,9 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
         }
     }
 
-    private void lazyUpdates(Connection c, List<String> completed) throws SQLException {
+    private void lazyUpdates(Connection c, List<String> completed) throws SQLException, FencedException {
         String preamble = dialect.lazyWritesPreamble();
-        c.setAutoCommit(false);
-        try {
+        inTransaction(c, () -> {
             if (preamble != null) {
                 try (Statement s = c.createStatement()) {
                     s.execute(preamble);
@@ -291,8 +276,22 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
             }
             updateIn(c, "UPDATE " + prefix + "decision SET completed_at = " + dialect.now() + " WHERE completed_at IS NULL AND xid IN ",
                     completed);
+        });
+    }
+
+    /** Work of one database transaction on {@code c}. */
+    @FunctionalInterface
+    private interface TransactionWork {
+        void run() throws SQLException, FencedException;
+    }
+
+    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+    private static void inTransaction(Connection c, TransactionWork work) throws SQLException, FencedException {
+        c.setAutoCommit(false);
+        try {
+            work.run();
             c.commit();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | FencedException e) {
             rollbackQuietly(c);
             throw e;
         } finally {

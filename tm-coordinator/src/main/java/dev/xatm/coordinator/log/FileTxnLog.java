@@ -223,21 +223,6 @@ public final class FileTxnLog extends GroupCommitLog {
         return segments.fsyncNanos();
     }
 
-    /** Group commits (batches of appends written with one write, and one fsync if any append asked) since this instance opened. */
-    public long batches() {
-        return writer.batches();
-    }
-
-    /** Appends written since this instance opened (an append is one coordinator step's records). */
-    public long appends() {
-        return writer.appends();
-    }
-
-    /** Total time appends waited from hand-over to written (and synced when asked), in nanoseconds. */
-    public long appendNanos() {
-        return writer.appendNanos();
-    }
-
     /** Checkpoints (segment rolls) since this instance opened. */
     public long checkpoints() {
         return segments.checkpoints();

@@ -41,8 +41,23 @@ abstract class GroupCommitLog implements TxnLog {
         return writer.oldestPendingSince();
     }
 
-    /** Records written since this instance opened. */
+    /** Records written since this instance opened (not counting a file log's checkpoint copies). */
     public final long recordsWritten() {
         return writer.recordsWritten();
+    }
+
+    /** Group commits (batches of appends written together) since this instance opened. */
+    public final long batches() {
+        return writer.batches();
+    }
+
+    /** Appends written since this instance opened (an append is one coordinator step's records). */
+    public final long appends() {
+        return writer.appends();
+    }
+
+    /** Total time appends waited from hand-over to written (and synced when asked), in nanoseconds. */
+    public final long appendNanos() {
+        return writer.appendNanos();
     }
 }
