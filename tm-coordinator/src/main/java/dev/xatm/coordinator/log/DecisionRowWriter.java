@@ -125,7 +125,7 @@ final class DecisionRowWriter implements GroupCommitWriter.BatchWriter {
             return new TxnLogException("fenced: " + fenced.getMessage());
         }
         if (cause instanceof InterruptedException) {
-            return new TxnLogException("the JDBC log's writer was interrupted while the store was failing", cause);
+            return new TxnLogException("the JDBC log's writer was interrupted (closed while the store was failing)", cause);
         }
         if (cause instanceof SQLException || cause instanceof RuntimeException) {
             return new TxnLogException("closed while the store was failing: " + JdbcUrls.masked(cause.getMessage()), cause);

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * One row of {@code <prefix>decision} turned back into the log records that made it, for a restart
- * ({@link JdbcTxnLog#open()}) and a takeover (the cluster package's {@code NodeTakeover}) alike: the payload is the record
- * as {@link RecordCodec} encodes it, an ABORT outcome adds an Aborted record, a completion a Completed.
+ * ({@link JdbcTxnLog#open()}) and a takeover (the cluster package's {@code NodeTakeover}) alike: the
+ * payload is the record as {@link RecordCodec} encodes it, an ABORT outcome adds an Aborted record, a
+ * completion a Completed. Public for the cluster package, which reads the same rows; stateless.
  */
 public final class DecisionRows {
     public static final int OUTCOME_COMMIT = 1;

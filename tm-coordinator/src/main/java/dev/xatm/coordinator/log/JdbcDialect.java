@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * The SQL the JDBC store needs, per database family. Everything else in the store is the same on
  * both. Every time expression uses the database's clock ({@code now()} / {@code NOW(6)}): leases must
- * never depend on a server's clock.
+ * never depend on a server's clock. Public for the cluster package (its lease and takeover statements
+ * use the time expressions); the rest stays the log's. Immutable.
  */
 public enum JdbcDialect {
     POSTGRESQL("postgresql") {
