@@ -2,6 +2,8 @@ package dev.xatm.coordinator;
 
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.coordinator.cluster.Cluster;
+import dev.xatm.coordinator.cluster.JdbcClusterNode;
+import dev.xatm.coordinator.cluster.Takeovers;
 import dev.xatm.coordinator.config.ClientAuthToken;
 import dev.xatm.coordinator.config.TmServerProperties;
 import dev.xatm.coordinator.engine.CoordinatorHealthIndicator;
@@ -58,21 +60,35 @@ public class CoordinatorEngineConfiguration {
         return status -> Runtime.getRuntime().halt(status);
     }
 
-    /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
+    /**
+     * The store this server keeps its decisions in, in its parts: the log, and on a shared (JDBC) store
+     * the cluster beside it (lease, takeovers, membership) fencing the log's writes. A file store has no
+     * cluster. Nothing to close here: the log closes its fence and its pool.
+     */
+    record Store(TxnLog log, Cluster cluster, Takeovers takeovers) {}
+
     @Bean
-    TxnLog txnLog(TmServerProperties properties, CoordinatorLoop.Halt halt) {
+    Store tmStore(TmServerProperties properties, CoordinatorLoop.Halt halt) {
         if (properties.store().equals("jdbc")) {
             TmServerProperties.JdbcStoreSettings j = properties.jdbc();
             JdbcStore.Config config = new JdbcStore.Config(j.url(), j.username(), j.password(), j.tablePrefix(), j.poolSize(),
                     properties.nodeId(), properties.advertisedAddressOr(properties.port()), j.leaseTtlMs());
             // A fenced node is a zombie: another server owns its transactions now. Halt, do not shut
             // down gracefully (a graceful stop would still try to write); a restart is a new incarnation.
-            return JdbcStore.create(config, JdbcTxnLog.Settings.defaults().withStallTimeout(properties.log().stallTimeout()), why -> halt.halt(3));
+            JdbcClusterNode.SharedStore shared = JdbcClusterNode.open(config,
+                    JdbcTxnLog.Settings.defaults().withStallTimeout(properties.log().stallTimeout()), why -> halt.halt(3));
+            return new Store(shared.log(), shared.node().cluster(), shared.node());
         }
-        return new FileTxnLog(properties.file().dirPath(), FileTxnLog.Settings.defaults()
+        return new Store(new FileTxnLog(properties.file().dirPath(), FileTxnLog.Settings.defaults()
                 .withSegmentBytesMax(properties.file().segmentBytesMax())
                 .withTruncateCorrupt(properties.file().truncateCorrupt())
-                .withStallTimeout(properties.log().stallTimeout()));
+                .withStallTimeout(properties.log().stallTimeout())), Cluster.SINGLE, Takeovers.NONE);
+    }
+
+    /** Closed by Spring after the loop stopped (the loop depends on it); close() flushes and fsyncs. */
+    @Bean
+    TxnLog txnLog(Store store) {
+        return store.log();
     }
 
     /**
@@ -98,9 +114,10 @@ public class CoordinatorEngineConfiguration {
 
     /** Started at bean creation (reads the log and restores the core) so it runs before any transport accepts calls. */
     @Bean(initMethod = "start", destroyMethod = "stop")
-    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, AgentRegistry agents, CoordinatorLoop.Halt halt,
-                                    CrashSwitch crash, ClusterId clusterId) {
-        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig().withClusterId(clusterId.value())), txnLog, agents,
+    CoordinatorLoop coordinatorLoop(TmServerProperties properties, TxnLog txnLog, Store store, AgentRegistry agents,
+                                    CoordinatorLoop.Halt halt, CrashSwitch crash, ClusterId clusterId) {
+        return new CoordinatorLoop(StateMachine.twoPhase(properties.coordinatorConfig().withClusterId(clusterId.value())), txnLog,
+                store.takeovers(), agents,
                 MonotonicClock.system(), halt, properties.tickMs(), properties.queueCapacity(), crash, properties.log().stallTimeout());
     }
 
@@ -112,8 +129,8 @@ public class CoordinatorEngineConfiguration {
 
     /** The other servers on the shared store, and rule R4 for their gtrids; a file store has none. */
     @Bean
-    Cluster tmCluster(TxnLog txnLog) {
-        return txnLog.cluster();
+    Cluster tmCluster(Store store) {
+        return store.cluster();
     }
 
     /** The gRPC service; every transport serves this one instance. */

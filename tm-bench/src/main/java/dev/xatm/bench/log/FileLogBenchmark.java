@@ -3,7 +3,6 @@ package dev.xatm.bench.log;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.coordinator.log.FileTxnLog;
-import dev.xatm.coordinator.log.LockedFsyncLog;
 import dev.xatm.coordinator.log.TxnLog;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

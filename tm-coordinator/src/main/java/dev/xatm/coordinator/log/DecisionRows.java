@@ -6,20 +6,21 @@ import java.util.List;
 
 /**
  * One row of {@code <prefix>decision} turned back into the log records that made it, for a restart
- * ({@link JdbcTxnLog#open()}) and a takeover ({@link NodeTakeover}) alike: the payload is the record
- * as {@link RecordCodec} encodes it, an ABORT outcome adds an Aborted record, a completion a Completed.
+ * ({@link JdbcTxnLog#open()}) and a takeover (the cluster package's {@code NodeTakeover}) alike: the
+ * payload is the record as {@link RecordCodec} encodes it, an ABORT outcome adds an Aborted record, a
+ * completion a Completed. Public for the cluster package, which reads the same rows; stateless.
  */
-final class DecisionRows {
-    static final int OUTCOME_COMMIT = 1;
-    static final int OUTCOME_ABORT = 2;
-    static final int OUTCOME_PRE_COMMIT = 3;
+public final class DecisionRows {
+    public static final int OUTCOME_COMMIT = 1;
+    public static final int OUTCOME_ABORT = 2;
+    public static final int OUTCOME_PRE_COMMIT = 3;
     /** A rolled-back transaction with heuristic branches, held until an operator forgets it. */
-    static final int OUTCOME_HEURISTICS = 4;
+    public static final int OUTCOME_HEURISTICS = 4;
 
     private DecisionRows() {}
 
     /** @throws TxnLogException the payload does not decode or is not the row's own record: damage a crash cannot explain */
-    static List<LogRecord> decode(String prefix, String xid, int outcome, byte[] payload, boolean completed) {
+    public static List<LogRecord> decode(String prefix, String xid, int outcome, byte[] payload, boolean completed) {
         LogRecord made;
         try {
             made = RecordCodec.decode(payload);

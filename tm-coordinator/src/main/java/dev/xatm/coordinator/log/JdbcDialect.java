@@ -6,9 +6,10 @@ import java.util.Locale;
 /**
  * The SQL the JDBC store needs, per database family. Everything else in the store is the same on
  * both. Every time expression uses the database's clock ({@code now()} / {@code NOW(6)}): leases must
- * never depend on a server's clock.
+ * never depend on a server's clock. Public for the cluster package (its lease and takeover statements
+ * use the time expressions); the rest stays the log's. Immutable.
  */
-enum JdbcDialect {
+public enum JdbcDialect {
     POSTGRESQL("postgresql") {
         @Override
         String upsertDecisions(String p, int rows) {
@@ -33,17 +34,17 @@ enum JdbcDialect {
         }
 
         @Override
-        String nowPlusMillis() {
+        public String nowPlusMillis() {
             return "now() + CAST(? AS BIGINT) * INTERVAL '1 millisecond'";
         }
 
         @Override
-        String millisLeft(String column) {
+        public String millisLeft(String column) {
             return "CAST(EXTRACT(EPOCH FROM (" + column + " - now())) * 1000 AS BIGINT)";
         }
 
         @Override
-        String now() {
+        public String now() {
             return "now()";
         }
 
@@ -84,17 +85,17 @@ enum JdbcDialect {
         }
 
         @Override
-        String nowPlusMillis() {
+        public String nowPlusMillis() {
             return "DATE_ADD(NOW(6), INTERVAL (CAST(? AS SIGNED) * 1000) MICROSECOND)";
         }
 
         @Override
-        String millisLeft(String column) {
+        public String millisLeft(String column) {
             return "TIMESTAMPDIFF(MICROSECOND, NOW(6), " + column + ") DIV 1000";
         }
 
         @Override
-        String now() {
+        public String now() {
             return "NOW(6)";
         }
 
@@ -133,12 +134,12 @@ enum JdbcDialect {
     abstract boolean fenceInStatement();
 
     /** An expression for "the database's now plus ? milliseconds". */
-    abstract String nowPlusMillis();
+    public abstract String nowPlusMillis();
 
     /** An expression for the milliseconds from the database's now until {@code column} (negative when past). */
-    abstract String millisLeft(String column);
+    public abstract String millisLeft(String column);
 
-    abstract String now();
+    public abstract String now();
 
     /** Deletes at most ? rows completed more than ? ms ago; parameters: age millis, limit. */
     abstract String purgeCompleted(String prefix);
@@ -176,7 +177,7 @@ enum JdbcDialect {
     }
 
     /** The dialect for a JDBC URL: PostgreSQL, or the MySQL family (MySQL, MariaDB). */
-    static JdbcDialect forUrl(String url) {
+    public static JdbcDialect forUrl(String url) {
         String u = url == null ? "" : url.toLowerCase(Locale.ROOT);
         if (u.startsWith("jdbc:postgresql:")) {
             return POSTGRESQL;

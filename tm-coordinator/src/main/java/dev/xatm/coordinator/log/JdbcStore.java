@@ -6,6 +6,7 @@ import com.zaxxer.hikari.pool.HikariPool;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -17,6 +18,12 @@ import java.util.Map;
  * reachable, the schema is there (Flyway applies {@code sql/tm-server/<dialect>/} to it), the
  * account may write both tables, and the node id is not held by a live server. Each failure is a
  * {@link TxnLogException} that says what to fix; the password never appears in any of them.
+ *
+ * <p>The store is shared by the log ({@link #log}) and, beside it, the cluster of the servers on it
+ * (the cluster package builds its lease, takeovers and membership on {@link #dataSource()}): the
+ * store's configuration wires both; the log never builds the cluster.
+ *
+ * <p>Thread-safety: built and wired once, at start-up.
  */
 public final class JdbcStore {
 
@@ -24,7 +31,7 @@ public final class JdbcStore {
      * @param url         JDBC URL of a PostgreSQL, MySQL or MariaDB database
      * @param tablePrefix prefix of the store's tables ({@code tm_}: tm_node, tm_decision, tm_schema_history)
      * @param poolSize    connections the store keeps (the writer, the lease, start-up reads)
-     * @param nodeId      this server's node id on the store (1..32767)
+     * @param nodeId      this server's node id on the store (1..32767); the cluster's lease claims it
      * @param address     how agents reach this server (shown to other servers and operators)
      * @param leaseTtlMillis how long this server's lease lasts without a renewal
      */
@@ -38,33 +45,67 @@ public final class JdbcStore {
         }
     }
 
-    private JdbcStore() {}
+    private final Config config;
+    private final JdbcDialect dialect;
+    private final HikariDataSource pool;
+    /** The pool passes to the log that {@link #log} makes; until then, {@link #close()} releases it. */
+    private boolean handedOver;
 
-    /** Connects, migrates and checks; the returned log claims the node's lease in {@link JdbcTxnLog#open()}. */
-    public static JdbcTxnLog create(Config config, JdbcTxnLog.Settings settings, NodeLeaseFenced onFenced) {
-        return create(config, settings, onFenced, 10_000);
+    private JdbcStore(Config config, JdbcDialect dialect, HikariDataSource pool) {
+        this.config = config;
+        this.dialect = dialect;
+        this.pool = pool;
+    }
+
+    /** Connects, migrates and checks, keeping trying to reach the store for 10 s. */
+    public static JdbcStore connect(Config config) {
+        return connect(config, 10_000);
     }
 
     /** @param reachMillis how long start-up keeps trying to reach the store (a database starting beside us) */
-    static JdbcTxnLog create(Config config, JdbcTxnLog.Settings settings, NodeLeaseFenced onFenced, long reachMillis) {
+    public static JdbcStore connect(Config config, long reachMillis) {
         JdbcDialect dialect = JdbcDialect.forUrl(config.url());
         HikariDataSource pool = pool(config, reachMillis);
         try {
             migrate(dialect, config);
             checkPrivileges(pool, config);
-            NodeLease lease = new NodeLease(pool, dialect, config.tablePrefix(), config.nodeId(), config.address(),
-                    config.leaseTtlMillis(), onFenced::fenced);
-            return new JdbcTxnLog(pool, pool, dialect, config.tablePrefix(), lease, settings);
+            return new JdbcStore(config, dialect, pool);
         } catch (RuntimeException e) {
             pool.close();
             throw e;
         }
     }
 
-    /** What the log calls when this node was taken over by another server; production halts. */
-    @FunctionalInterface
-    public interface NodeLeaseFenced {
-        void fenced(String why);
+    /**
+     * The log on this store, writing under {@code fence} (claimed in {@link JdbcTxnLog#open()}). The log
+     * owns the pool from here on and closes it after the fence, when it closes.
+     */
+    public synchronized JdbcTxnLog log(NodeFence fence, JdbcTxnLog.Settings settings) {
+        if (handedOver) {
+            throw new IllegalStateException("the JDBC store already has its log");
+        }
+        handedOver = true;
+        return new JdbcTxnLog(pool, pool, dialect, config.tablePrefix(), fence, settings);
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public JdbcDialect dialect() {
+        return dialect;
+    }
+
+    /** The store's pool, shared by the log and the cluster beside it (which must be closed before the log). */
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Releases the pool unless a log took it over; for a start-up that fails between {@link #connect} and {@link #log}. */
+    public synchronized void closeUnlessHandedOver() {
+        if (!handedOver) {
+            pool.close();
+        }
     }
 
     private static HikariDataSource pool(Config config, long reachMillis) {

@@ -2,7 +2,6 @@ package dev.xatm.coordinator.log;
 
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.ClusterId;
-import dev.xatm.coordinator.cluster.Cluster;
 
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +23,11 @@ import java.util.concurrent.CompletableFuture;
  *   <li>A failed write completes the future exceptionally; the log then refuses further appends
  *       (a decision must never be acknowledged after an I/O error we did not understand).</li>
  * </ul>
+ *
+ * <p>A log is only a log: the other servers of a shared store, their leases and takeovers are the
+ * cluster package's, wired beside the log by the store's configuration (this package never depends on
+ * it). Besides open / append / close it answers what recovery and the admin views need from the
+ * store: the cluster id it keeps, the operator journal, and how long its oldest append has waited.
  */
 public interface TxnLog extends AutoCloseable {
 
@@ -40,29 +44,6 @@ public interface TxnLog extends AutoCloseable {
     ClusterId clusterId(Optional<ClusterId> configured);
 
     CompletableFuture<Void> append(List<LogRecord> records, boolean sync);
-
-    /**
-     * Stores shared by several servers (the JDBC store) start taking over dead nodes here and hand
-     * each dead node's open records to {@code adopter}; call once, after {@link #open()}. The default
-     * (a store of one server, such as the file log) has no other nodes and does nothing.
-     */
-    default void startTakeovers(Adopter adopter) {
-    }
-
-    /**
-     * The other servers sharing this store and what they decided (docs/ha.md). A store of one server
-     * (the file log) has none: {@link Cluster#SINGLE}.
-     */
-    default Cluster cluster() {
-        return Cluster.SINGLE;
-    }
-
-    /** Receives the open records of a node this server took over; called on the store's own thread. */
-    @FunctionalInterface
-    interface Adopter {
-        /** @param from the dead node, for logs and history ("node 1 (epoch 3)") */
-        void adopt(String from, List<LogRecord> records);
-    }
 
     /**
      * Where this store keeps operators' forced resolutions (who, when, what, why), beside its records;

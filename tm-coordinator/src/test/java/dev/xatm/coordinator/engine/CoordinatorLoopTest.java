@@ -14,6 +14,7 @@ import dev.xatm.core.Reply;
 import dev.xatm.core.RequestKind;
 import dev.xatm.core.TxnStatus;
 import dev.xatm.core.Vote;
+import dev.xatm.coordinator.cluster.Takeovers;
 import dev.xatm.coordinator.log.TxnLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,8 @@ class CoordinatorLoopTest {
             core.restoredFrom = records;
             core.restoredAt = now;
             return core;
-        }, txnLog, outbox, clock::get, halts::add, tickMillis, queueCapacity);
+        }, txnLog, txnLog, outbox, clock::get, halts::add, tickMillis, queueCapacity, CrashSwitch.NONE,
+                CoordinatorLoop.STALL_TIMEOUT_DEFAULT);
         loop.start();
         return loop;
     }
@@ -367,7 +369,8 @@ class CoordinatorLoopTest {
         }
     }
 
-    private final class ControlledLog implements TxnLog {
+    /** The log, and the takeovers of a shared store beside it (which the loop starts once it runs). */
+    private final class ControlledLog implements TxnLog, Takeovers {
         volatile Adopter adopter;
         volatile boolean completeAtOnce = true;
         volatile List<LogRecord> initial = List.of();
@@ -392,7 +395,7 @@ class CoordinatorLoopTest {
         }
 
         @Override
-        public void startTakeovers(Adopter adopter) {
+        public void start(Adopter adopter) {
             this.adopter = adopter;
         }
 

@@ -4,6 +4,7 @@ import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
+import dev.xatm.testkit.Unique;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,6 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -56,6 +58,32 @@ class ClusterIdStoreTest {
         assertThat(Files.readString(dir.resolve("cluster-id"))).as("left as it was").isEqualTo("NOT AN ID\n");
     }
 
+    /** The cluster id needs no node: these logs are never opened, so their fence is never claimed. */
+    private static final NodeFence NO_FENCE = new NodeFence() {
+        @Override
+        public int nodeId() {
+            return 0;
+        }
+
+        @Override
+        public long epoch() {
+            return -1;
+        }
+
+        @Override
+        public void claim() {
+            throw new IllegalStateException("not opened in this test");
+        }
+
+        @Override
+        public void fenced(String why) {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
     static List<TestDb> databases() {
         return TestDatabases.require().both();
     }
@@ -64,8 +92,17 @@ class ClusterIdStoreTest {
     @ParameterizedTest
     @MethodSource("databases")
     void serversStartingAtOnceOnOneJdbcStoreAllGetTheFirstOnesId(TestDb db) throws Exception {
-        try (JdbcNodes nodes = new JdbcNodes(db, 2_000)) {
-            List<JdbcTxnLog> logs = List.of(nodes.log(1), nodes.log(2), nodes.log(3));
+        String prefix = "tm_" + Unique.suffix() + "_";
+        List<JdbcTxnLog> opened = new ArrayList<>();
+        // Each "server" connects on its own (its own pool, its own migration run), as tm-servers starting together do.
+        java.util.function.Supplier<JdbcTxnLog> server = () -> {
+            JdbcTxnLog log = JdbcStore.connect(new JdbcStore.Config(db.url(), db.user(), db.password(), prefix, 3, opened.size() + 1,
+                    "127.0.0.1", 2_000)).log(NO_FENCE, JdbcTxnLog.Settings.defaults());
+            opened.add(log);
+            return log;
+        };
+        try {
+            List<JdbcTxnLog> logs = List.of(server.get(), server.get(), server.get());
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
                 List<Future<ClusterId>> ids = pool.invokeAll(logs.stream()
@@ -74,11 +111,16 @@ class ClusterIdStoreTest {
                 for (Future<ClusterId> f : ids) {
                     assertThat(f.get()).isEqualTo(winner);
                 }
-                assertThat(nodes.log(4).clusterId(Optional.empty())).as("a later server").isEqualTo(winner);
-                assertThatThrownBy(() -> nodes.log(5).clusterId(Optional.of(new ClusterId("other1"))))
+                assertThat(server.get().clusterId(Optional.empty())).as("a later server").isEqualTo(winner);
+                assertThatThrownBy(() -> server.get().clusterId(Optional.of(new ClusterId("other1"))))
                         .isInstanceOf(TxnLogException.class).hasMessageContaining("this log's cluster id is " + winner);
             } finally {
                 pool.shutdownNow();
+            }
+        } finally {
+            opened.forEach(JdbcTxnLog::close);
+            for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
+                db.dropTable(prefix + t);
             }
         }
     }

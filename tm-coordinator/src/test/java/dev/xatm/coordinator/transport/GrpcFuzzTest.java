@@ -23,6 +23,7 @@ import dev.xatm.protocol.v1.Vote;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
 import dev.xatm.coordinator.engine.MonotonicClock;
 import dev.xatm.coordinator.engine.StateMachine;
+import dev.xatm.coordinator.cluster.Cluster;
 import dev.xatm.coordinator.log.FileTxnLog;
 import dev.xatm.testkit.FuzzTally;
 import ch.qos.logback.classic.Level;
@@ -118,7 +119,7 @@ class GrpcFuzzTest {
         loop = new CoordinatorLoop(StateMachine.twoPhase(config), txnLog, registry, MonotonicClock.system(), HALTS::add, 20, 10_000);
         loop.start();
         CoordinatorService service = new CoordinatorService(loop, registry, "fuzz-server", 60_000, 3_600_000,
-                txnLog.cluster(), cluster);
+                Cluster.SINGLE, cluster);
         executor = Executors.newFixedThreadPool(4);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).executor(executor).maxInboundMessageSize(65_536)

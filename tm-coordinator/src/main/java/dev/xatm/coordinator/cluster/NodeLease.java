@@ -1,5 +1,8 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.NodeFence;
+import dev.xatm.coordinator.log.TxnLogException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +17,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * This server's row in {@code <prefix>node}: its lease and its epoch (the fencing token, docs/ha.md).
+ * This server's row in {@code <prefix>node}: its lease and its epoch (the fencing token, docs/ha.md),
+ * which the JDBC log writes under ({@link NodeFence}).
  *
  * <p>{@link #claim()} takes the node id at start-up: it bumps the epoch, so whatever an earlier
  * incarnation of this node id still has in flight can no longer insert a decision (every insert is
@@ -27,11 +31,11 @@ import java.util.concurrent.TimeUnit;
  * ({@link Fenced}). A renewal that fails because the database is unreachable is retried: safety never
  * depends on the lease (the epoch fence in the insert carries it), only liveness does.
  */
-final class NodeLease implements AutoCloseable {
+final class NodeLease implements NodeFence {
     private static final Logger log = LoggerFactory.getLogger(NodeLease.class);
 
     /** Called once when this node finds itself fenced; production halts the process. */
-    interface Fenced {
+    public interface Fenced {
         void fenced(String why);
     }
 
@@ -57,12 +61,14 @@ final class NodeLease implements AutoCloseable {
         this.onFenced = onFenced;
     }
 
-    int nodeId() {
+    @Override
+    public int nodeId() {
         return nodeId;
     }
 
     /** The epoch this incarnation holds; valid after {@link #claim()}. */
-    long epoch() {
+    @Override
+    public long epoch() {
         return epoch;
     }
 
@@ -76,7 +82,8 @@ final class NodeLease implements AutoCloseable {
     }
 
     /** Takes the node id (new epoch) and starts renewing. */
-    void claim() throws SQLException {
+    @Override
+    public void claim() throws SQLException {
         long waitUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * ttlMillis + 1_000);
         while (true) {
             Long left;
@@ -204,7 +211,8 @@ final class NodeLease implements AutoCloseable {
         return fenced;
     }
 
-    void fenced(String why) {
+    @Override
+    public void fenced(String why) {
         fenced = true;
         ScheduledExecutorService r = renewer;
         if (r != null) {

@@ -1,7 +1,10 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.coordinator.cluster.Cluster;
+import dev.xatm.coordinator.log.DecisionRows;
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.JdbcUrls;
+import dev.xatm.coordinator.log.TxnLogException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

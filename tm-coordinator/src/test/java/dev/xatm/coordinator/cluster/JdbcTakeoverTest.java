@@ -1,10 +1,13 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.JdbcStore;
+import dev.xatm.coordinator.log.JdbcTxnLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -51,15 +54,15 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void twoSurvivorsRaceAndExactlyOneAdoptsTheDeadNodesOpenRows(TestDb database) throws Exception {
-        JdbcTxnLog dead = open(database, 1);
+        SharedNode dead = open(database, 1);
         dead.open();
         dead.append(List.of(decision("g1"), decision("g2"), decision("g3"), preCommit("g4")), true).get(10, TimeUnit.SECONDS);
         dead.append(List.of(new LogRecord.Completed("g3")), false);
         dead.append(List.of(decision("flush")), true).get(10, TimeUnit.SECONDS); // the lazy Completed went with it
         long deadEpoch = dead.epoch();
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
-        JdbcTxnLog three = open(database, 3);
+        SharedNode three = open(database, 3);
         three.open();
         two.append(List.of(decision("own-of-2")), true).get(10, TimeUnit.SECONDS);
 
@@ -73,7 +76,7 @@ class JdbcTakeoverTest {
 
         assertThat(all).as("exactly one survivor wins the compare-and-set").hasSize(1);
         NodeTakeover.Adoption won = all.get(0);
-        JdbcTxnLog winner = won.byNode() == 2 ? two : three;
+        SharedNode winner = won.byNode() == 2 ? two : three;
         assertThat(won.deadNode()).isEqualTo(1);
         assertThat(won.seenEpoch()).isEqualTo(deadEpoch);
         assertThat(won.byEpoch()).isEqualTo(winner.epoch());
@@ -98,10 +101,10 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aZombieCannotTurnAnAdoptedPreCommitToAbortButTheAdopterCan(TestDb database) throws Exception {
-        JdbcTxnLog zombie = open(database, 1);
+        SharedNode zombie = open(database, 1);
         zombie.open();
         zombie.append(List.of(preCommit("p1"), preCommit("p2")), true).get(10, TimeUnit.SECONDS);
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
         zombie.leaseForTest().stopRenewing();
         awaitExpired(1);
@@ -119,10 +122,10 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void whenTheTakerDiesTooTheNextTakeoverCarriesItsAdoptedRowsOn(TestDb database) throws Exception {
-        JdbcTxnLog one = open(database, 1);
+        SharedNode one = open(database, 1);
         one.open();
         one.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
         two.append(List.of(decision("g2")), true).get(10, TimeUnit.SECONDS);
         one.leaseForTest().stopRenewing();
@@ -130,7 +133,7 @@ class JdbcTakeoverTest {
         assertThat(two.takeoverForTest().watchOnce()).singleElement()
                 .satisfies(a -> assertThat(a.records()).containsExactly(decision("g1")));
 
-        JdbcTxnLog three = open(database, 3);
+        SharedNode three = open(database, 3);
         three.open();
         two.leaseForTest().stopRenewing();
         awaitExpired(2);
@@ -144,17 +147,17 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aNodeRestartedAfterItsTakeoverIsANewIncarnationThatOwnsNothingOld(TestDb database) throws Exception {
-        JdbcTxnLog one = open(database, 1);
+        SharedNode one = open(database, 1);
         one.open();
         one.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
         long firstEpoch = one.epoch();
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
         one.leaseForTest().stopRenewing();
         awaitExpired(1);
         assertThat(two.takeoverForTest().watchOnce()).hasSize(1);
 
-        JdbcTxnLog restarted = open(database, 1);
+        SharedNode restarted = open(database, 1);
         assertThat(restarted.open()).as("its open row went to node 2").isEmpty();
         assertThat(restarted.epoch()).isEqualTo(firstEpoch + 2);
         assertThat(nodeRow(1)).isEqualTo((firstEpoch + 2) + " taken by null");
@@ -164,13 +167,13 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void theWatcherTakesOverOnItsOwnAndANodeWithAStaleLeaseTakesOverNobody(TestDb database) throws Exception {
-        JdbcTxnLog one = open(database, 1);
+        SharedNode one = open(database, 1);
         one.open();
         one.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
-        JdbcTxnLog stale = open(database, 3);
+        SharedNode stale = open(database, 3);
         stale.open();
         stale.leaseForTest().stopRenewing(); // frozen itself: must not take anybody over
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
         LinkedBlockingQueue<Map.Entry<String, List<LogRecord>>> adopted = new LinkedBlockingQueue<>();
         two.startTakeovers((from, records) -> adopted.add(Map.entry(from, records)));
@@ -197,10 +200,10 @@ class JdbcTakeoverTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aFrozenServersOpenTransactionDoesNotHoldItsTakeoverUp(TestDb database) throws Exception {
-        JdbcTxnLog frozen = open(database, 1);
+        SharedNode frozen = open(database, 1);
         frozen.open();
         frozen.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
-        JdbcTxnLog survivor = open(database, 2);
+        SharedNode survivor = open(database, 2);
         survivor.open();
         Connection held = frozen.dataSourceForTest().getConnection();
         held.setAutoCommit(false);
@@ -236,7 +239,7 @@ class JdbcTakeoverTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static List<NodeTakeover.Adoption> race(JdbcTxnLog log, CyclicBarrier start) {
+    private static List<NodeTakeover.Adoption> race(SharedNode log, CyclicBarrier start) {
         try {
             start.await(10, TimeUnit.SECONDS);
             return log.takeoverForTest().watchOnce();
@@ -275,7 +278,7 @@ class JdbcTakeoverTest {
         }
     }
 
-    private JdbcTxnLog open(TestDb database, int nodeId) {
+    private SharedNode open(TestDb database, int nodeId) {
         if (nodes == null) {
             nodes = new JdbcNodes(database, TTL);
         }

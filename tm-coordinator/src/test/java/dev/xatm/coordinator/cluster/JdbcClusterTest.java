@@ -1,13 +1,15 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.coordinator.cluster.Cluster;
 import dev.xatm.coordinator.cluster.Cluster.Verdict;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.JdbcStore;
+import dev.xatm.coordinator.log.JdbcTxnLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,9 +46,9 @@ class JdbcClusterTest {
     @ParameterizedTest
     @MethodSource("databases")
     void anotherServerAnswersFromTheStoreAndOnlyAFencedOwnersSilenceMeansRollback(TestDb database) throws Exception {
-        JdbcTxnLog one = open(database, 1);
+        SharedNode one = open(database, 1);
         one.open();
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
         GtridOwner ofOne = new GtridOwner(1, one.epoch());
         String committed = ofOne.tag("xatm:c");
@@ -88,9 +90,9 @@ class JdbcClusterTest {
     @ParameterizedTest
     @MethodSource("databases")
     void membersAreTheNodesWithALiveLease(TestDb database) {
-        JdbcTxnLog one = open(database, 1);
+        SharedNode one = open(database, 1);
         one.open();
-        JdbcTxnLog two = open(database, 2);
+        SharedNode two = open(database, 2);
         two.open();
 
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(one.cluster().members())
@@ -106,11 +108,11 @@ class JdbcClusterTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static Map<String, Verdict> verdicts(JdbcTxnLog asked, String... gtrids) throws Exception {
+    private static Map<String, Verdict> verdicts(SharedNode asked, String... gtrids) throws Exception {
         return asked.cluster().verdicts(List.of(gtrids)).get(10, TimeUnit.SECONDS);
     }
 
-    private JdbcTxnLog open(TestDb database, int nodeId) {
+    private SharedNode open(TestDb database, int nodeId) {
         if (nodes == null) {
             nodes = new JdbcNodes(database, TTL);
         }

@@ -1,4 +1,4 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
@@ -6,6 +6,10 @@ import dev.xatm.core.LogRecord;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
 import dev.xatm.testkit.Unique;
+import dev.xatm.coordinator.log.JdbcStore;
+import dev.xatm.coordinator.log.JdbcTxnLog;
+import dev.xatm.coordinator.log.OperatorAction;
+import dev.xatm.coordinator.log.TxnLogException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,7 +39,7 @@ import static org.awaitility.Awaitility.await;
 @RequiresDatabases
 class JdbcTxnLogTest {
     private static final long TTL = 600;
-    private final List<JdbcTxnLog> opened = new ArrayList<>();
+    private final List<SharedNode> opened = new ArrayList<>();
     private final List<String> fenced = new CopyOnWriteArrayList<>();
     private TestDb db;
     private String prefix;
@@ -46,7 +50,7 @@ class JdbcTxnLogTest {
 
     @AfterEach
     void dropTables() {
-        opened.forEach(JdbcTxnLog::close);
+        opened.forEach(SharedNode::close);
         if (db != null) {
             for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
                 db.dropTable(prefix + t);
@@ -57,7 +61,7 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void operatorActionsSurviveARestartAndAreSharedWithEveryServerOnTheStore(TestDb database) throws Exception {
-        JdbcTxnLog first = open(database, 1);
+        SharedNode first = open(database, 1);
         first.open();
         OperatorAction forced = new OperatorAction("g1", 1_765_000_000_123L, "jane", "admin", "rollback",
                 "FINISHED_ROLLED_BACK: rolled back by operator jane", "ticket 42: cancelled");
@@ -66,11 +70,11 @@ class JdbcTxnLogTest {
         first.operatorJournal().record(refused);
         first.close();
 
-        JdbcTxnLog second = open(database, 1);
+        SharedNode second = open(database, 1);
         assertThat(second.open()).as("operator actions are not protocol records").isEmpty();
         assertThat(second.operatorJournal().of("g1")).containsExactly(forced, refused);
         assertThat(second.operatorJournal().of("g2")).isEmpty();
-        JdbcTxnLog other = open(database, 2);
+        SharedNode other = open(database, 2);
         other.open();
         assertThat(other.operatorJournal().of("g1")).containsExactly(forced, refused);
     }
@@ -78,7 +82,7 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void decisionsAndCompletionsSurviveARestartInOrder(TestDb database) throws Exception {
-        JdbcTxnLog first = open(database, 1);
+        SharedNode first = open(database, 1);
         assertThat(first.open()).isEmpty();
         first.append(List.of(decision("g1"), decision("g2")), true).get(10, TimeUnit.SECONDS);
         first.append(List.of(new LogRecord.Completed("g1")), false).get(10, TimeUnit.SECONDS);
@@ -87,7 +91,7 @@ class JdbcTxnLogTest {
         first.append(List.of(decision("g3"), new LogRecord.Aborted("g4")), true).get(10, TimeUnit.SECONDS);
         first.close();
 
-        JdbcTxnLog second = open(database, 1);
+        SharedNode second = open(database, 1);
         List<LogRecord> records = second.open();
         assertThat(records).containsExactly(decision("g1"), new LogRecord.Completed("g1"), decision("g2"), decision("g3"),
                 preCommit("g4"), new LogRecord.Aborted("g4"));
@@ -97,14 +101,14 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aRollbacksHeuristicsKeepItOpenUntilCompleted(TestDb database) throws Exception {
-        JdbcTxnLog first = open(database, 1);
+        SharedNode first = open(database, 1);
         first.open();
         first.append(List.of(preCommit("h3")), true).get(10, TimeUnit.SECONDS);
         first.append(List.of(new LogRecord.Aborted("h3"), heuristics("h3")), true).get(10, TimeUnit.SECONDS);
         first.append(List.of(heuristics("h2")), false).get(10, TimeUnit.SECONDS); // a 2PC rollback: no row before
         first.append(List.of(heuristics("h9"), new LogRecord.Completed("h9")), false).get(10, TimeUnit.SECONDS);
         first.close();
-        JdbcTxnLog second = open(database, 1);
+        SharedNode second = open(database, 1);
         assertThat(second.open()).containsExactly(heuristics("h3"), heuristics("h2"), heuristics("h9"), new LogRecord.Completed("h9"));
         assertThat(outcome("h3")).isEqualTo(4);
     }
@@ -112,7 +116,7 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aRepeatedAppendChangesNothingAndACommitDecisionIsNeverTurnedBack(TestDb database) throws Exception {
-        JdbcTxnLog log = open(database, 1);
+        SharedNode log = open(database, 1);
         log.open();
         log.append(List.of(preCommit("g1")), true).get(10, TimeUnit.SECONDS);
         log.append(List.of(decision("g1")), true).get(10, TimeUnit.SECONDS);
@@ -125,7 +129,7 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void concurrentDecisionsShareStatements(TestDb database) throws Exception {
-        JdbcTxnLog log = open(database, 1);
+        SharedNode log = open(database, 1);
         log.open();
         List<CompletableFuture<Void>> futures = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
@@ -153,13 +157,13 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aZombieIsFencedAfterATakeoverAndItsDecisionInsertsNothing(TestDb database) throws Exception {
-        JdbcTxnLog zombie = open(database, 1);
+        SharedNode zombie = open(database, 1);
         zombie.open();
         zombie.append(List.of(decision("before")), true).get(10, TimeUnit.SECONDS);
         // The process freezes (SIGSTOP, a GC pause): its lease stops being renewed and runs out...
         zombie.leaseForTest().stopRenewing();
         // ...and a new incarnation of node 1 takes the node over with a new epoch.
-        JdbcTxnLog successor = open(database, 1);
+        SharedNode successor = open(database, 1);
         successor.open();
         assertThat(successor.epoch()).isEqualTo(zombie.epoch() + 1);
 
@@ -175,9 +179,9 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void aNodeIdHeldByALiveServerIsAClearStartUpError(TestDb database) {
-        JdbcTxnLog live = open(database, 7);
+        SharedNode live = open(database, 7);
         live.open();
-        JdbcTxnLog second = open(database, 7);
+        SharedNode second = open(database, 7);
         assertThatThrownBy(second::open).isInstanceOf(TxnLogException.class)
                 .hasMessageContaining("tm.server.node-id 7 is held by a live tm-server");
         assertThat(fenced).isEmpty();
@@ -186,7 +190,7 @@ class JdbcTxnLogTest {
     @ParameterizedTest
     @MethodSource("databases")
     void completedRowsArePurged(TestDb database) throws Exception {
-        JdbcTxnLog log = open(database, 1, new JdbcTxnLog.Settings(256, 1000, 0, 200));
+        SharedNode log = open(database, 1, new JdbcTxnLog.Settings(256, 1000, 0, 200));
         log.open();
         log.append(List.of(decision("p1"), decision("p2")), true).get(10, TimeUnit.SECONDS);
         log.append(List.of(new LogRecord.Completed("p1")), false).get(10, TimeUnit.SECONDS);
@@ -199,31 +203,30 @@ class JdbcTxnLogTest {
     void badCredentialsAndAnUnreachableStoreAreClearErrorsWithoutThePassword(TestDb database) {
         // (an unknown account: the local PostgreSQL trusts any password of a known one)
         String p = "tm_" + Unique.suffix() + "_";
-        assertThatThrownBy(() -> JdbcStore.create(new JdbcStore.Config(database.url(), "no_such_user_xatm", "wrong-secret-pw", p, 2, 1,
-                "test", TTL), JdbcTxnLog.Settings.defaults(), fenced::add, 1_000))
+        assertThatThrownBy(() -> JdbcStore.connect(new JdbcStore.Config(database.url(), "no_such_user_xatm", "wrong-secret-pw", p, 2, 1,
+                "test", TTL), 1_000))
                 .isInstanceOf(TxnLogException.class).hasMessageContaining("cannot reach the JDBC store")
                 .hasMessageNotContaining("wrong-secret-pw");
         String unreachable = database.kind() == TestDb.Kind.POSTGRES
                 ? "jdbc:postgresql://127.0.0.1:1/x?password=url-secret-pw&connectTimeout=2"
                 : "jdbc:mariadb://127.0.0.1:1/x?password=url-secret-pw&connectTimeout=2000";
-        assertThatThrownBy(() -> JdbcStore.create(new JdbcStore.Config(unreachable, "u", "p", p, 2, 1, "test", TTL),
-                JdbcTxnLog.Settings.defaults(), fenced::add, 1_000))
+        assertThatThrownBy(() -> JdbcStore.connect(new JdbcStore.Config(unreachable, "u", "p", p, 2, 1, "test", TTL), 1_000))
                 .isInstanceOf(TxnLogException.class).hasMessageContaining("cannot reach the JDBC store at jdbc:")
                 .hasMessageNotContaining("url-secret-pw");
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private JdbcTxnLog open(TestDb database, int nodeId) {
+    private SharedNode open(TestDb database, int nodeId) {
         return open(database, nodeId, JdbcTxnLog.Settings.defaults());
     }
 
-    private JdbcTxnLog open(TestDb database, int nodeId, JdbcTxnLog.Settings settings) {
+    private SharedNode open(TestDb database, int nodeId, JdbcTxnLog.Settings settings) {
         if (db == null) {
             db = database;
             prefix = "tm_" + Unique.suffix() + "_";
         }
-        JdbcTxnLog log = JdbcStore.create(new JdbcStore.Config(database.url(), database.user(), database.password(), prefix, 3, nodeId,
+        SharedNode log = SharedNode.create(new JdbcStore.Config(database.url(), database.user(), database.password(), prefix, 3, nodeId,
                 "test-node-" + nodeId, TTL), settings, fenced::add);
         opened.add(log);
         return log;

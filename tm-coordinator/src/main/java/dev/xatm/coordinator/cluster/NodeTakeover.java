@@ -1,6 +1,9 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.core.LogRecord;
+import dev.xatm.coordinator.log.DecisionRows;
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.JdbcUrls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  *       databases: a locking read sees the latest committed rows under MySQL's REPEATABLE READ too.</li>
  * </ol>
  * Both in one transaction, so {@code taken_by} set means the rows moved, and a crash in between moves
- * nothing. The adopted records then go to the coordinator ({@link TxnLog.Adopter}); should this process
+ * nothing. The adopted records then go to the coordinator ({@link Takeovers.Adopter}); should this process
  * die before it acts on them, its next incarnation reads them as its own. If this node dies in turn, a
  * takeover of its slot carries them on: they now say {@code owner_node = me}.
  *
@@ -79,7 +82,7 @@ final class NodeTakeover implements AutoCloseable {
     }
 
     /** Starts watching every ttl/2; each takeover's records go to {@code adopter}, on the watcher thread. */
-    synchronized void start(TxnLog.Adopter adopter) {
+    synchronized void start(Takeovers.Adopter adopter) {
         Objects.requireNonNull(adopter, "adopter");
         if (watcher != null) {
             throw new IllegalStateException("takeovers are watched already");
@@ -93,7 +96,7 @@ final class NodeTakeover implements AutoCloseable {
         watcher.scheduleWithFixedDelay(() -> watchAndAdopt(adopter), every, every, TimeUnit.MILLISECONDS);
     }
 
-    private void watchAndAdopt(TxnLog.Adopter adopter) {
+    private void watchAndAdopt(Takeovers.Adopter adopter) {
         try {
             for (Adoption a : watchOnce()) {
                 try {

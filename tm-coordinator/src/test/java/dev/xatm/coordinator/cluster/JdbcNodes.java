@@ -1,6 +1,9 @@
-package dev.xatm.coordinator.log;
+package dev.xatm.coordinator.cluster;
 
 import dev.xatm.testkit.TestDb;
+import dev.xatm.coordinator.log.JdbcDialect;
+import dev.xatm.coordinator.log.JdbcStore;
+import dev.xatm.coordinator.log.JdbcTxnLog;
 import dev.xatm.testkit.Unique;
 
 import java.sql.Connection;
@@ -24,7 +27,7 @@ final class JdbcNodes implements AutoCloseable {
     /** Why each fenced node was told it was fenced, in order. */
     final List<String> fenced = new CopyOnWriteArrayList<>();
     private final long ttlMillis;
-    private final List<JdbcTxnLog> opened = new ArrayList<>();
+    private final List<SharedNode> opened = new ArrayList<>();
 
     JdbcNodes(TestDb db, long ttlMillis) {
         this.db = db;
@@ -32,8 +35,8 @@ final class JdbcNodes implements AutoCloseable {
     }
 
     /** A log for {@code nodeId}, not yet opened; its lease row advertises 127.0.0.1:{@code nodeId}. */
-    JdbcTxnLog log(int nodeId) {
-        JdbcTxnLog log = JdbcStore.create(new JdbcStore.Config(db.url(), db.user(), db.password(), prefix, 3, nodeId,
+    SharedNode log(int nodeId) {
+        SharedNode log = SharedNode.create(new JdbcStore.Config(db.url(), db.user(), db.password(), prefix, 3, nodeId,
                 "127.0.0.1:" + nodeId, ttlMillis), JdbcTxnLog.Settings.defaults(), fenced::add);
         opened.add(log);
         return log;
@@ -64,7 +67,7 @@ final class JdbcNodes implements AutoCloseable {
 
     @Override
     public void close() {
-        opened.forEach(JdbcTxnLog::close);
+        opened.forEach(SharedNode::close);
         for (String t : new String[] {"decision", "node", "cluster", "operator_action", "schema_history"}) {
             db.dropTable(prefix + t);
         }
