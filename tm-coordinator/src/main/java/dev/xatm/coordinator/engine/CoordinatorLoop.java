@@ -303,7 +303,7 @@ public final class CoordinatorLoop {
     }
 
     /**
-     * An agent's Vote, Ack or Inquiry. {@code onReply} gets the core's Rejected, if any. False when
+     * An agent's Vote, Ack or Inquiry, or the store's verdict on an inquiry. {@code onReply} gets the core's Rejected, if any. False when
      * the queue is full or the loop stopped: the message is dropped, and the core's resend of its
      * command makes the agent answer again.
      */
@@ -435,6 +435,8 @@ public final class CoordinatorLoop {
         } else if (event instanceof Event.DecisionDurable e) {
             return e.gtrid();
         } else if (event instanceof Event.Inquiry e) {
+            return e.gtrid();
+        } else if (event instanceof Event.StoreVerdict e) {
             return e.gtrid();
         } else if (event instanceof Event.ForceCommit e) {
             return e.gtrid();
