@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ./mvnw -pl tm-core test -Dtest=HaSimulationTest                          # the CI default: 2000 seeds
  * ./mvnw -pl tm-core test -Dtest=HaSimulationTest -Dtm.sim.seeds=50000     # more
  * ./mvnw -pl tm-core test -Dtest=HaSimulationTest -Dtm.sim.firstSeed=9000  # other seeds
- * ./mvnw -pl tm-core test -Dtest=HaSimulationTest -Dtm.sim.seed=1234 -Dtm.sim.trace=true   # replay one
+ * ./mvnw -pl tm-core test -Dtest='HaSimulationTest#severalNodesOnOneStoreNeverDisagreeNeverLandAFencedWriteAndConverge' -Dtm.sim.seed=1234 -Dtm.sim.trace=true   # replay one
  * </pre>
  */
 class HaSimulationTest {

@@ -119,7 +119,7 @@ final class SimCluster {
     private long seq;
     private long ticksToQuiet;
     /** The -Dtest selector a failure's replay command names. */
-    private String replayTest = "HaSimulationTest";
+    private String replayTest = "HaSimulationTest#severalNodesOnOneStoreNeverDisagreeNeverLandAFencedWriteAndConverge";
 
     SimCluster(long seed) {
         this(seed, HaOptions.random(new SplittableRandom(seed)));
