@@ -8,7 +8,6 @@ import dev.xatm.core.Protocol;
 import java.util.List;
 import java.util.function.LongSupplier;
 
-
 /**
  * Rebuilds open transactions from durable log records: a restart's own log ({@link Coordinator#restore})
  * and the open records of a node this server took over on a shared store ({@link Event.Adopted}).
@@ -48,7 +47,7 @@ final class LogRebuild {
         restoreOpen(gtrid, replay.decisions.get(gtrid), replay.preCommits.get(gtrid), replay.aborted.contains(gtrid), origin);
     }
 
-    void restoreOpen(String gtrid, LogRecord.Decision d, LogRecord.PreCommit p, boolean aborted, String origin) {
+    private void restoreOpen(String gtrid, LogRecord.Decision d, LogRecord.PreCommit p, boolean aborted, String origin) {
         if (d == null && aborted) {
             // 3PC, aborted after its PRE_COMMIT record: the rollback resumes. (If the Aborted record had
             // been lost, asking the branches again would find one that is not prepared and abort again.)

@@ -1,15 +1,12 @@
 package dev.xatm.core.sim;
 
-import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Branch;
 import dev.xatm.core.Effects;
 import dev.xatm.core.Event;
 import dev.xatm.core.LogRecord;
 import dev.xatm.core.Outbound;
-import dev.xatm.core.Outcome;
 import dev.xatm.core.Reply;
-import dev.xatm.core.Vote;
 import dev.xatm.core.cluster.LeaseRules;
 import dev.xatm.core.cluster.NodeEpoch;
 import dev.xatm.core.cluster.NodeRow;
@@ -55,19 +52,15 @@ final class SimCluster {
 
     private enum Mode { RUNNING, FROZEN, DOWN }
 
-    private enum At { ACTIVE, PREPARED, COMMITTED, ROLLED_BACK }
-
     private record Msg(long due, long seq, int node, int agent, Object payload) {}
 
     private record ClientBegin(String gtrid, List<Branch> branches, long deadline, long commitAt) {}
 
     private record ClientCommit(String gtrid) {}
 
-    private record Ask(String gtrid, String bqual, String resource, String agentId) {}
-
     private record Stmt(long due, LogRecord record) {}
 
-    private record Read(long due, Ask ask, NodeRow ownerRow) {}
+    private record Read(long due, SimAgents.Ask ask, NodeRow ownerRow) {}
 
     private static final class Node {
         final int id;
@@ -86,31 +79,17 @@ final class SimCluster {
         }
     }
 
-    private static final class DbBranch {
-        final String gtrid;
-        final String bqual;
-        final NodeEpoch owner;
-        At at = At.ACTIVE;
-
-        DbBranch(String gtrid, String bqual, NodeEpoch owner) {
-            this.gtrid = gtrid;
-            this.bqual = bqual;
-            this.owner = owner;
-        }
-    }
-
     final long seed;
     final HaOptions o;
     private final SplittableRandom r;
     private final SimStore store;
     private final List<Node> nodes = new ArrayList<>();
-    private final List<Map<String, DbBranch>> dbs = new ArrayList<>();
+    private final SimAgents agents;
     private final PriorityQueue<Msg> net = new PriorityQueue<>((a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private final Map<Long, List<Integer>> clientStarts = new TreeMap<>();
     private final Map<Long, List<String>> clientCommits = new TreeMap<>();
     private final Map<String, NodeEpoch> ownerOf = new HashMap<>();
     private final Map<String, EnumSet<Action>> told = new HashMap<>();
-    private final Map<String, Outcome> heard = new HashMap<>();
     private final Set<NodeEpoch> takenOver = new HashSet<>();
     private final Map<String, Integer> stats = new TreeMap<>();
     private final ArrayDeque<String> trace = new ArrayDeque<>();
@@ -133,9 +112,27 @@ final class SimCluster {
         for (int i = 1; i <= o.nodes(); i++) {
             nodes.add(new Node(i));
         }
-        for (int a = 0; a < o.agents(); a++) {
-            dbs.add(new TreeMap<>());
-        }
+        this.agents = new SimAgents(o, r, store, nodes.size(), new SimAgents.World() {
+            @Override
+            public long now() {
+                return now;
+            }
+
+            @Override
+            public void toNode(int node, Object payload) {
+                send(node, -1, payload);
+            }
+
+            @Override
+            public void fail(String why) {
+                SimCluster.this.fail(why);
+            }
+
+            @Override
+            public void note(String line) {
+                SimCluster.this.note(line);
+            }
+        });
         for (int c = 0; c < o.clients(); c++) {
             clientStarts.computeIfAbsent((long) r.nextInt(1, o.faultTicks() - 100), k -> new ArrayList<>()).add(c);
         }
@@ -178,9 +175,7 @@ final class SimCluster {
             tick(false);
         }
         ticksToQuiet = now - healedAt;
-        for (String gtrid : ownerOf.keySet()) {
-            checkHeard(gtrid);
-        }
+        agents.checkEveryHeard();
         count("runs quiet after healing");
     }
 
@@ -215,7 +210,7 @@ final class SimCluster {
             if (m.node() > 0) {
                 deliver(nodes.get(m.node() - 1), m.payload());
             } else {
-                command(m.agent(), (Outbound) m.payload(), -m.node());
+                agents.command(m.agent(), (Outbound) m.payload(), -m.node());
             }
         }
         for (Node n : nodes) {
@@ -223,9 +218,9 @@ final class SimCluster {
                 runNode(n);
             }
         }
-        for (int a = 0; a < dbs.size(); a++) {
+        for (int a = 0; a < o.agents(); a++) {
             if ((now + a * 7L) % o.inquiryEveryTicks() == 0) {
-                agentRound(a);
+                agents.round(a);
             }
         }
     }
@@ -240,8 +235,8 @@ final class SimCluster {
         n.nextWatch = now + o.leaseTtlTicks() / 2;
         note("node " + n.id + " starts as " + n.self);
         step(n, new Event.Tick(now));
-        for (int a = 0; a < dbs.size(); a++) {
-            step(n, new Event.AgentConnected(agentId(a)));
+        for (int a = 0; a < o.agents(); a++) {
+            step(n, new Event.AgentConnected(SimAgents.agentId(a)));
         }
     }
 
@@ -255,7 +250,7 @@ final class SimCluster {
                 SimStore.Row row = store.decision(read.ask().gtrid());
                 Verdict v = StoreRules.verdict(n.self, ownerOf.get(read.ask().gtrid()), read.ownerRow(), row == null ? null : row.decision());
                 count("store verdict " + v);
-                Ask a = read.ask();
+                SimAgents.Ask a = read.ask();
                 step(n, new Event.StoreVerdict(a.gtrid(), a.bqual(), a.resource(), a.agentId(), v));
             }
         }
@@ -334,7 +329,7 @@ final class SimCluster {
             for (Branch br : b.branches()) {
                 Effects e = step(n, new Event.RegisterBranch(b.gtrid(), br));
                 if (e.replies().stream().anyMatch(x -> x instanceof Reply.Registered)) {
-                    dbs.get(agentIndex(br.agentId())).put(key(b.gtrid(), br.bqual()), new DbBranch(b.gtrid(), br.bqual(), n.self));
+                    agents.started(br, b.gtrid(), n.self); // the application's XA START follows the registration
                 }
             }
             if (b.commitAt() > 0) {
@@ -346,7 +341,7 @@ final class SimCluster {
                 return;
             }
             step(n, new Event.CommitRequested(c.gtrid()));
-        } else if (payload instanceof Ask a) {
+        } else if (payload instanceof SimAgents.Ask a) {
             NodeEpoch owner = ownerOf.get(a.gtrid());
             if (OwnerRule.decides(n.self, owner)) {
                 step(n, new Event.Inquiry(a.gtrid(), a.bqual(), a.resource(), a.agentId()));
@@ -384,18 +379,11 @@ final class SimCluster {
                     fail("node " + n.id + " (" + n.self + ") sent ROLLBACK for " + m.gtrid() + ", which has a COMMIT row");
                 }
             }
-            send(-n.id, agentIndex(m.agentId()), m);
+            send(-n.id, SimAgents.agentIndex(m.agentId()), m);
         }
         for (Reply reply : e.replies()) {
-            if (reply instanceof Reply.Decided d && ownerOf.containsKey(d.gtrid())) {
-                Outcome before = heard.putIfAbsent(d.gtrid(), d.outcome());
-                if (before == null) {
-                    count("client heard " + d.outcome());
-                }
-                if (before != null && before != d.outcome()) {
-                    fail("client of " + d.gtrid() + " heard " + before + " and then " + d.outcome());
-                }
-                checkHeard(d.gtrid());
+            if (reply instanceof Reply.Decided d && ownerOf.containsKey(d.gtrid()) && agents.heard(d.gtrid(), d.outcome())) {
+                count("client heard " + d.outcome());
             }
         }
         return e;
@@ -423,13 +411,7 @@ final class SimCluster {
         n.inbox.clear();
         n.stmts.clear();
         n.reads.clear();
-        for (int a = 0; a < dbs.size(); a++) {
-            for (DbBranch b : dbs.get(a).values()) {
-                if (b.at == At.ACTIVE && b.owner.equals(n.self)) {
-                    settle(a, b, At.ROLLED_BACK, "its owner's stream ended");
-                }
-            }
-        }
+        agents.ownerGone(n.self, "its owner's stream ended");
     }
 
     // ---- clients ----
@@ -443,131 +425,20 @@ final class SimCluster {
         Node n = running.get(r.nextInt(running.size()));
         String gtrid = "c" + client + ":" + n.self.nodeId() + "." + n.self.epoch();
         ownerOf.put(gtrid, n.self);
-        int count = r.nextInt(1, Math.min(3, dbs.size()) + 1);
-        int first = r.nextInt(dbs.size());
+        int count = r.nextInt(1, Math.min(3, o.agents()) + 1);
+        int first = r.nextInt(o.agents());
         List<Branch> branches = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            int a = (first + i) % dbs.size();
-            branches.add(new Branch("b" + i, "db" + a, agentId(a)));
+            int a = (first + i) % o.agents();
+            branches.add(new Branch("b" + i, "db" + a, SimAgents.agentId(a)));
         }
         long commitAt = r.nextInt(10) == 0 ? 0 : now + r.nextInt(5, 80);
         send(n.id, -1, new ClientBegin(gtrid, branches, now + r.nextInt(100, 300), commitAt));
     }
 
-    // ---- agents and their databases ----
-
-    private void command(int agent, Outbound m, int fromNode) {
-        DbBranch b = dbs.get(agent).get(key(m.gtrid(), m.bqual()));
-        String id = agentId(agent);
-        switch (m.action()) {
-            case PREPARE -> {
-                Vote vote;
-                if (b == null || b.at == At.ROLLED_BACK) {
-                    vote = Vote.NO;
-                } else if (b.at == At.ACTIVE && r.nextDouble() < o.noVoteProbability()) {
-                    settle(agent, b, At.ROLLED_BACK, "PREPARE failed");
-                    vote = Vote.NO;
-                } else {
-                    if (b.at == At.ACTIVE) {
-                        b.at = At.PREPARED;
-                    }
-                    vote = Vote.YES;
-                }
-                send(fromNode, -1, new Event.VoteReceived(m.gtrid(), m.bqual(), vote, id));
-            }
-            case COMMIT -> {
-                if (b == null || b.at == At.ACTIVE || b.at == At.ROLLED_BACK) {
-                    fail("COMMIT of " + m.gtrid() + "/" + m.bqual() + " at " + id + " whose branch is " + (b == null ? "unknown" : b.at));
-                }
-                settle(agent, b, At.COMMITTED, "COMMIT");
-                send(fromNode, -1, new Event.AckReceived(m.gtrid(), m.bqual(), Action.COMMIT, AckResult.DONE, id));
-            }
-            case ROLLBACK -> {
-                if (b != null && b.at == At.COMMITTED) {
-                    fail("ROLLBACK of " + m.gtrid() + "/" + m.bqual() + " at " + id + ", which is committed");
-                }
-                if (b != null) {
-                    settle(agent, b, At.ROLLED_BACK, "ROLLBACK");
-                }
-                send(fromNode, -1, new Event.AckReceived(m.gtrid(), m.bqual(), Action.ROLLBACK, AckResult.DONE, id));
-            }
-            case COMMIT_ONE_PHASE -> {
-                AckResult result;
-                if (b == null || b.at == At.ROLLED_BACK) {
-                    result = AckResult.ROLLED_BACK_INSTEAD;
-                } else {
-                    settle(agent, b, At.COMMITTED, "COMMIT ONE PHASE");
-                    result = AckResult.DONE;
-                }
-                send(fromNode, -1, new Event.AckReceived(m.gtrid(), m.bqual(), Action.COMMIT_ONE_PHASE, result, id));
-            }
-            default -> fail("a 2PC run got " + m.action());
-        }
-    }
-
-    /**
-     * The agent's periodic round: it asks about every branch it holds prepared (of the owner while the
-     * member list shows that incarnation live, else of any member), and rolls back an unprepared branch
-     * whose owner incarnation is gone from the list (taken over or restarted): it can never commit.
-     */
-    private void agentRound(int agent) {
-        List<Integer> live = new ArrayList<>();
-        for (NodeRow row : store.nodes()) {
-            if (LeaseRules.live(row, now)) {
-                live.add(row.nodeId());
-            }
-        }
-        for (DbBranch b : List.copyOf(dbs.get(agent).values())) {
-            NodeRow ownerRow = store.node(b.owner.nodeId());
-            boolean ownerListed = ownerRow != null && ownerRow.epoch() == b.owner.epoch() && LeaseRules.live(ownerRow, now);
-            boolean ownerGone = ownerRow == null || ownerRow.epoch() != b.owner.epoch() || ownerRow.takenBy() != 0;
-            if (b.at == At.ACTIVE && ownerGone) {
-                settle(agent, b, At.ROLLED_BACK, "its owner left the member list");
-            } else if (b.at == At.PREPARED) {
-                int target = ownerListed || live.isEmpty() ? (ownerListed ? b.owner.nodeId() : r.nextInt(1, nodes.size() + 1))
-                        : live.get(r.nextInt(live.size()));
-                send(target, -1, new Ask(b.gtrid, b.bqual, "db" + agent, agentId(agent)));
-            }
-        }
-    }
-
-    private void settle(int agent, DbBranch b, At to, String why) {
-        if (b.at == to) {
-            return;
-        }
-        note("db" + agent + " " + b.gtrid + "/" + b.bqual + " " + b.at + " -> " + to + " (" + why + ")");
-        b.at = to;
-        if (to == At.COMMITTED || to == At.ROLLED_BACK) {
-            At other = to == At.COMMITTED ? At.ROLLED_BACK : At.COMMITTED;
-            for (Map<String, DbBranch> db : dbs) {
-                for (DbBranch x : db.values()) {
-                    if (x.gtrid.equals(b.gtrid) && x.at == other) {
-                        fail("not atomic: " + b.gtrid + " has a branch " + to + " and another " + other);
-                    }
-                }
-            }
-            checkHeard(b.gtrid);
-        }
-    }
-
-    private void checkHeard(String gtrid) {
-        Outcome o = heard.get(gtrid);
-        if (o == null) {
-            return;
-        }
-        for (Map<String, DbBranch> db : dbs) {
-            for (DbBranch x : db.values()) {
-                if (x.gtrid.equals(gtrid) && ((o == Outcome.COMMITTED && x.at == At.ROLLED_BACK)
-                        || (o != Outcome.COMMITTED && x.at == At.COMMITTED))) {
-                    fail("client of " + gtrid + " heard " + o + " but branch " + x.bqual + " is " + x.at);
-                }
-            }
-        }
-    }
-
     // ---- bookkeeping ----
 
-    /** {@code node > 0}: to that node; {@code node < 0}: to an agent, from node {@code -node}. */
+    /** {@code node > 0}: to that node; {@code node < 0}: to agent {@code agent}, from node {@code -node}. */
     private void send(int node, int agent, Object payload) {
         net.add(new Msg(now + r.nextInt(1, o.delayMaxTicks() + 1), seq++, node, agent, payload));
     }
@@ -578,14 +449,7 @@ final class SimCluster {
                 return false;
             }
         }
-        for (Map<String, DbBranch> db : dbs) {
-            for (DbBranch b : db.values()) {
-                if (b.at == At.ACTIVE || b.at == At.PREPARED) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return agents.settled();
     }
 
     private String unsettled() {
@@ -593,26 +457,8 @@ final class SimCluster {
         for (Node n : nodes) {
             out.add("node " + n.id + " " + n.mode + (n.core == null ? "" : " live " + n.core.liveCount()));
         }
-        for (int a = 0; a < dbs.size(); a++) {
-            for (DbBranch b : dbs.get(a).values()) {
-                if (b.at == At.ACTIVE || b.at == At.PREPARED) {
-                    out.add("db" + a + " " + b.gtrid + "/" + b.bqual + " " + b.at);
-                }
-            }
-        }
+        out.addAll(agents.unsettled());
         return String.join(", ", out);
-    }
-
-    private static String agentId(int agent) {
-        return "a" + agent;
-    }
-
-    private static int agentIndex(String agentId) {
-        return Integer.parseInt(agentId.substring(1));
-    }
-
-    private static String key(String gtrid, String bqual) {
-        return gtrid + "/" + bqual;
     }
 
     private void count(String what) {
