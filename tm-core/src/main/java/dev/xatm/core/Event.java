@@ -140,6 +140,24 @@ public sealed interface Event {
     }
 
     /**
+     * The shared store's answer (rule R4, {@code dev.xatm.core.cluster.StoreRules#verdict}) to an
+     * agent's inquiry about a prepared branch of a gtrid this server does not own and did not know when
+     * the inquiry came: the driver read the owner's node row and then the decision row, and brings the
+     * verdict here instead of acting on it, so that only the core sends phase commands. The core answers
+     * COMMIT with a COMMIT to the asking agent (the owner, or its adopter, drives the transaction and
+     * counts the acknowledgements; one reaching this server is ignored), ROLLBACK as the presumed abort
+     * of an unknown gtrid (remembered, so that a later request here hears rolled back), and ASK_OWNER
+     * with nothing: the agent asks the owner, or again later. Should the gtrid be known here by now, the
+     * core answers the inquiry from what it knows, as for an {@link Inquiry} it does not own.
+     */
+    record StoreVerdict(String gtrid, String bqual, String resourceId, String agentId, dev.xatm.core.cluster.Verdict verdict)
+            implements Event {
+        public StoreVerdict {
+            java.util.Objects.requireNonNull(verdict, "verdict");
+        }
+    }
+
+    /**
      * This server took over a dead node on a shared store (docs/ha.md) and now owns its open log
      * records ({@code records}, in decision order). They are rebuilt exactly as a restart rebuilds its
      * own log ({@code Coordinator.restore}): a COMMIT decision resumes phase 2 with COMMIT to every

@@ -5,6 +5,9 @@ import dev.xatm.coordinator.log.DecisionRows;
 import dev.xatm.coordinator.log.JdbcDialect;
 import dev.xatm.coordinator.log.JdbcUrls;
 import dev.xatm.coordinator.log.TxnLogException;
+import dev.xatm.core.cluster.DecisionRow;
+import dev.xatm.core.cluster.NodeRow;
+import dev.xatm.core.cluster.StoreRules;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@link Cluster} on the shared JDBC store: the live members from {@code <prefix>node}, re-read every
- * ttl/2, and rule R4 from the node and decision tables.
+ * ttl/2, and rule R4 from the node and decision tables. This class only reads the rows; what they
+ * mean is tm-core's pure {@link StoreRules#verdict}.
  *
  * <p>The order of the two reads in {@link #verdicts} is what makes "no row and fenced means ROLLBACK"
  * sound: the owner epochs are read first, the decision rows after, each statement in its own
@@ -118,56 +122,39 @@ final class JdbcCluster implements Cluster, AutoCloseable {
     /** Package-visible for tests: R4, read now on the calling thread. */
     Map<String, Verdict> read(List<String> gtrids) throws SQLException {
         Optional<GtridOwner> self = self();
-        Map<String, Verdict> out = new HashMap<>();
-        Map<String, GtridOwner> owners = new HashMap<>();
         Set<Integer> nodes = new LinkedHashSet<>();
+        gtrids.forEach(g -> GtridOwner.of(g).filter(o -> !Optional.of(o).equals(self)).ifPresent(o -> nodes.add(o.nodeId())));
+        List<String> rest = gtrids.stream().filter(g -> GtridOwner.of(g).isEmpty() || !GtridOwner.of(g).equals(self)).toList();
+        Map<Integer, Long> epochs = new HashMap<>();
+        Map<String, Integer> rows = new HashMap<>();
+        if (!rest.isEmpty()) { // the owner's own gtrids are its core's to answer: no read for them
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(true);
+                if (!nodes.isEmpty()) {
+                    epochs.putAll(epochs(c, nodes)); // first: see the class comment
+                }
+                rows.putAll(decisions(c, rest));
+            }
+        }
+        Map<String, Verdict> out = new HashMap<>();
         for (String g : gtrids) {
             Optional<GtridOwner> owner = GtridOwner.of(g);
-            if (owner.isPresent() && owner.equals(self)) {
-                out.put(g, Verdict.ASK_OWNER); // ours: the state machine answers
-            } else {
-                owner.ifPresent(o -> {
-                    owners.put(g, o);
-                    nodes.add(o.nodeId());
-                });
-            }
-        }
-        List<String> rest = gtrids.stream().filter(g -> !out.containsKey(g)).toList();
-        if (rest.isEmpty()) {
-            return out;
-        }
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(true);
-            Map<Integer, Long> epochs = nodes.isEmpty() ? Map.of() : epochs(c, nodes); // first: see the class comment
-            Map<String, Integer> rows = decisions(c, rest);
-            for (String g : rest) {
-                Integer outcome = rows.get(g);
-                out.put(g, outcome != null ? fromRow(outcome) : withoutRow(owners.get(g), epochs));
-            }
+            Long epoch = owner.map(o -> epochs.get(o.nodeId())).orElse(null);
+            // R4 reads only the owner's epoch; the lease expiry plays no part in it.
+            NodeRow ownerRow = epoch == null ? null : new NodeRow(owner.get().nodeId(), epoch, 0, 0);
+            Integer outcome = rows.get(g);
+            DecisionRow row = outcome == null ? null : new DecisionRow(g, outcome(outcome), null);
+            out.put(g, Verdict.valueOf(StoreRules.verdict(Ownership.incarnation(self), Ownership.incarnation(owner), ownerRow, row).name()));
         }
         return out;
     }
 
-    private static Verdict fromRow(int outcome) {
-        return switch (outcome) {
-            case DecisionRows.OUTCOME_COMMIT -> Verdict.COMMIT;
-            case DecisionRows.OUTCOME_PRE_COMMIT -> Verdict.ASK_OWNER; // 3PC: its owner (or adopter) drives it to a decision
-            default -> Verdict.ROLLBACK; // ABORT, or rolled back with heuristic branches
+    private static DecisionRow.Outcome outcome(int code) {
+        return switch (code) {
+            case DecisionRows.OUTCOME_COMMIT -> DecisionRow.Outcome.COMMIT;
+            case DecisionRows.OUTCOME_PRE_COMMIT -> DecisionRow.Outcome.PRE_COMMIT;
+            default -> DecisionRow.Outcome.ROLLED_BACK; // ABORT, or rolled back with heuristic branches
         };
-    }
-
-    /**
-     * No decision row. Untagged gtrids are never decided by a server of a cluster, and an owner whose
-     * node row moved past the gtrid's epoch (or has none) can no longer insert one: ROLLBACK. An owner
-     * still at that epoch may yet decide, and an epoch not reached yet may be a future incarnation's:
-     * ask the owner.
-     */
-    private static Verdict withoutRow(GtridOwner owner, Map<Integer, Long> epochs) {
-        if (owner == null) {
-            return Verdict.ROLLBACK;
-        }
-        Long current = epochs.get(owner.nodeId());
-        return current == null || current > owner.epoch() ? Verdict.ROLLBACK : Verdict.ASK_OWNER;
     }
 
     private Map<Integer, Long> epochs(Connection c, Set<Integer> nodes) throws SQLException {

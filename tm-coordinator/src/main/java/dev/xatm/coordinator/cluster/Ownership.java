@@ -1,6 +1,8 @@
 package dev.xatm.coordinator.cluster;
 
 import dev.xatm.core.Ids;
+import dev.xatm.core.cluster.NodeEpoch;
+import dev.xatm.core.cluster.OwnerRule;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 
@@ -17,6 +19,9 @@ import java.util.Optional;
  * another deployment's, which shares a database server with this one. This server refuses every call
  * about it and presumes nothing: not even the store's rule R4 applies, since that deployment's owner
  * tags name nodes of another store.
+ *
+ * <p>The rule itself is tm-core's pure {@link OwnerRule}; this class parses the owner tags, adds the
+ * deployment check and words the refusals. Immutable, thread-safe.
  */
 public final class Ownership {
     private final Optional<GtridOwner> self;
@@ -34,7 +39,12 @@ public final class Ownership {
 
     /** Whether this incarnation decides {@code gtrid}. */
     public boolean owns(String gtrid) {
-        return !foreign(gtrid) && GtridOwner.of(gtrid).equals(self);
+        return !foreign(gtrid) && OwnerRule.decides(incarnation(self), incarnation(GtridOwner.of(gtrid)));
+    }
+
+    /** The core's name for an owner tag's incarnation; null for none (an untagged gtrid, a server of one). */
+    public static NodeEpoch incarnation(Optional<GtridOwner> owner) {
+        return owner.map(o -> new NodeEpoch(o.nodeId(), o.epoch())).orElse(null);
     }
 
     /** Whether {@code gtrid} names another deployment's cluster id. */
@@ -60,22 +70,17 @@ public final class Ownership {
             return notMine(gtrid);
         }
         Optional<GtridOwner> owner = GtridOwner.of(gtrid);
-        if (owner.equals(self)) {
-            return null;
-        }
-        if (self.isEmpty()) {
-            return "gtrid " + Ids.quote(gtrid) + " names " + owner.get() + " as its owner, but this server is not one of a"
+        return switch (OwnerRule.standing(incarnation(self), incarnation(owner))) {
+            case OWNER -> null;
+            case NOT_A_CLUSTER -> "gtrid " + Ids.quote(gtrid) + " names " + owner.get() + " as its owner, but this server is not one of a"
                     + " cluster (file store): it decides only gtrids without an owner tag; check tm.client.server-address";
-        }
-        if (owner.isEmpty()) {
-            return "gtrid " + Ids.quote(gtrid) + " has no owner tag, but this server is " + self.get() + " of a cluster on a"
+            case UNTAGGED -> "gtrid " + Ids.quote(gtrid) + " has no owner tag, but this server is " + self.get() + " of a cluster on a"
                     + " shared store and decides only gtrids minted for it: the client must tag them (tm-client-starter of the"
                     + " same version), nothing was decided";
-        }
-        GtridOwner o = owner.get();
-        String whose = o.nodeId() == self.get().nodeId()
-                ? "an earlier incarnation of this node, which is gone: the transaction can never commit"
-                : "another server; send it there";
-        return "gtrid " + Ids.quote(gtrid) + " belongs to " + o + ", " + whose + " (this is " + self.get() + "); nothing was decided";
+            case OTHER_INCARNATION -> "gtrid " + Ids.quote(gtrid) + " belongs to " + owner.get() + ", an earlier incarnation of this"
+                    + " node, which is gone: the transaction can never commit (this is " + self.get() + "); nothing was decided";
+            case ANOTHER_NODE -> "gtrid " + Ids.quote(gtrid) + " belongs to " + owner.get() + ", another server; send it there (this is "
+                    + self.get() + "); nothing was decided";
+        };
     }
 }

@@ -313,7 +313,7 @@ public final class CoordinatorLoop {
     }
 
     /**
-     * An agent's Vote, Ack or Inquiry. {@code onReply} gets the core's Rejected, if any. False when
+     * An agent's Vote, Ack or Inquiry, or the store's verdict on an inquiry. {@code onReply} gets the core's Rejected, if any. False when
      * the queue is full or the loop stopped: the message is dropped, and the core's resend of its
      * command makes the agent answer again.
      */

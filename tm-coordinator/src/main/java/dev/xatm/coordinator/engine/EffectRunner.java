@@ -178,6 +178,8 @@ final class EffectRunner {
             return e.gtrid();
         } else if (event instanceof Event.Inquiry e) {
             return e.gtrid();
+        } else if (event instanceof Event.StoreVerdict e) {
+            return e.gtrid();
         } else if (event instanceof Event.ForceCommit e) {
             return e.gtrid();
         } else if (event instanceof Event.ForceRollback e) {

@@ -1,11 +1,11 @@
 package dev.xatm.coordinator.transport;
 
-import dev.xatm.core.Action;
 import dev.xatm.core.Event;
 import dev.xatm.core.Ids;
 import dev.xatm.core.Outbound;
 import dev.xatm.core.Reply;
 import dev.xatm.core.TxnStatus;
+import dev.xatm.core.cluster.Verdict;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.XidMdc;
@@ -286,11 +286,10 @@ final class AgentSession implements StreamObserver<AgentMessage> {
 
     /**
      * An inquiry about a gtrid another server owns (or an earlier incarnation of this one) that this
-     * one does not hold: answered by rule R4 from the store. COMMIT goes straight to the agent (the
-     * owner, or its adopter, drives that transaction and collects the acks; one sent here is ignored).
-     * ROLLBACK is then certain forever, so the state machine answers it as the presumed abort of an
-     * unknown gtrid and remembers it, and a later status or commit request for it here says rolled
-     * back. ASK_OWNER sends nothing; the agent asks the owner on its own stream, or again later.
+     * one does not hold: the store is read (rule R4) and its verdict goes to the core as an
+     * {@link Event.StoreVerdict}; the core sends whatever phase command follows (COMMIT to this agent,
+     * or the presumed abort of a gtrid that can never commit, which it remembers), and this stream
+     * only carries it. A store that cannot be read now answers nothing: the agent asks again.
      */
     private void answerFromStore(String gtrid, String bqual, String resource) {
         cluster.verdicts(List.of(gtrid)).whenComplete((verdicts, error) -> {
@@ -299,12 +298,8 @@ final class AgentSession implements StreamObserver<AgentMessage> {
                         agentId, gtrid, error.getMessage());
                 return;
             }
-            Cluster.Verdict v = verdicts.get(gtrid);
-            if (v == Cluster.Verdict.COMMIT) {
-                sendCommand(new Outbound(agentId, gtrid, bqual, Action.COMMIT));
-            } else if (v == Cluster.Verdict.ROLLBACK) {
-                toLoop(new Event.Inquiry(gtrid, bqual, resource, agentId, true));
-            }
+            Cluster.Verdict v = verdicts.getOrDefault(gtrid, Cluster.Verdict.ASK_OWNER);
+            toLoop(new Event.StoreVerdict(gtrid, bqual, resource, agentId, Verdict.valueOf(v.name())));
         });
     }
 

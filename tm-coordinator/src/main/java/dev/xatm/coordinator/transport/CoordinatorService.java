@@ -25,32 +25,32 @@ import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.Member;
 import dev.xatm.protocol.v1.MembersRequest;
 import dev.xatm.protocol.v1.MembersResponse;
-import dev.xatm.protocol.v1.ResumeAnswer;
 import dev.xatm.protocol.v1.ResumeRequest;
 import dev.xatm.protocol.v1.ResumeResponse;
 import dev.xatm.protocol.v1.TxnStatus;
-import dev.xatm.protocol.v1.Verdict;
 import dev.xatm.coordinator.cluster.Cluster;
 import dev.xatm.coordinator.cluster.Ownership;
 import dev.xatm.coordinator.engine.AgentRefusals;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
-import dev.xatm.coordinator.engine.CoordinatorUnavailableException;
+import dev.xatm.coordinator.transport.CallAnswers.CallName;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Function;
+
+import static dev.xatm.coordinator.transport.CallAnswers.answer;
+import static dev.xatm.coordinator.transport.CallAnswers.call;
+import static dev.xatm.coordinator.transport.CallAnswers.fail;
+import static dev.xatm.coordinator.transport.CallAnswers.forgetOnCancel;
+import static dev.xatm.coordinator.transport.CallAnswers.outcome;
+import static dev.xatm.coordinator.transport.CallAnswers.peer;
+import static dev.xatm.coordinator.transport.CallAnswers.refuse;
 
 /**
  * The gRPC {@code Coordinator} service: protobuf in, core events into the {@link CoordinatorLoop},
@@ -61,7 +61,8 @@ import java.util.function.Function;
  * <p>On a shared store (several servers, docs/ha.md) a gtrid belongs to the server incarnation its
  * owner tag names: Begin, RegisterBranch, Commit and Rollback for any other gtrid are refused with
  * FAILED_PRECONDITION before they reach the loop ({@link Ownership}); GetStatus, Inquiry and Resume
- * about them are answered from the store by rule R4 ({@link Cluster#verdicts}).
+ * about them are answered from the store by rule R4 ({@link Cluster#verdicts}, in {@link ClusterCalls}).
+ * How a reply or a refusal is written to the call is {@link CallAnswers}'.
  *
  * <p>Handlers never block: they queue a request and return; the answer is written when the loop
  * completes it. A commit waits server-side until decided; the caller's deadline bounds that wait,
@@ -81,6 +82,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     private final Cluster cluster;
     private final Ownership ownership;
     private final ClusterId clusterId;
+    /** Members, Resume and GetStatus of another server's gtrid: the calls the store answers. */
+    private final ClusterCalls clusterCalls;
 
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis) {
@@ -103,6 +106,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         this.maxTimeoutMillis = maxTimeoutMillis;
         this.cluster = cluster;
         this.ownership = new Ownership(cluster, clusterId);
+        this.clusterCalls = new ClusterCalls(cluster, ownership);
     }
 
     @Override
@@ -200,7 +204,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             ifHeldHere(request.getGtrid(), call, out, () -> {
                 CompletableFuture<Reply> reply = loop.commit(request.getGtrid(), request.getWaitForCompletion());
                 onCancel.accept(reply);
-                answer(out, call, reply, CoordinatorService::outcome);
+                answer(out, call, reply, CallAnswers::outcome);
             });
             return;
         }
@@ -231,7 +235,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         CompletableFuture<Reply> reply = loop.commitPrepared(request.getGtrid(), request.getName(), timeoutMillis,
                 agentId, voted);
         forgetOnCancel(out).accept(reply);
-        answer(out, call, reply, CoordinatorService::outcome);
+        answer(out, call, reply, CallAnswers::outcome);
     }
 
     @Override
@@ -285,7 +289,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         ifHeldHere(request.getGtrid(), call, out, () -> {
             CompletableFuture<Reply> reply = loop.preCommitHeld(request.getGtrid(), request.getAgentId(), answers);
             onCancel.accept(reply);
-            answer(out, call, reply, CoordinatorService::outcome);
+            answer(out, call, reply, CallAnswers::outcome);
         });
     }
 
@@ -347,7 +351,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         ifHeldHere(request.getGtrid(), call, out, () -> {
             CompletableFuture<Reply> reply = loop.rollback(request.getGtrid());
             onCancel.accept(reply);
-            answer(out, call, reply, CoordinatorService::outcome);
+            answer(out, call, reply, CallAnswers::outcome);
         });
     }
 
@@ -401,7 +405,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             if (error != null) {
                 fail(out, call, error);
             } else if (foreign && status == dev.xatm.core.TxnStatus.UNKNOWN) {
-                foreignStatus(request.getGtrid(), call, out); // not held here (adopted or replayed ones are)
+                clusterCalls.foreignStatus(request.getGtrid(), call, out); // not held here (adopted or replayed ones are)
             } else {
                 out.onNext(StatusResponse.newBuilder().setStatus(Protos.status(status)).build());
                 out.onCompleted();
@@ -417,83 +421,17 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
     @Override
     public void members(MembersRequest request, StreamObserver<MembersResponse> out) {
-        send(out, MembersResponse.newBuilder().addAllMembers(members(cluster)).build());
+        clusterCalls.members(out);
     }
 
     static List<Member> members(Cluster cluster) {
-        return cluster.members().stream()
-                .map(m -> Member.newBuilder().setNodeId(m.nodeId()).setEpoch(m.epoch()).setAddress(m.address()).build())
-                .toList();
+        return ClusterCalls.members(cluster);
     }
 
-    /**
-     * Rule R4 for each asked branch, from the store; nothing is sent on any stream and nothing reaches
-     * the loop. On a store of one server, and for this incarnation's own gtrids, every answer is
-     * ASK_OWNER: the agent's Inquiry on its stream gets the state machine's answer.
-     */
+    /** Rule R4 for each asked branch ({@link ClusterCalls#resume}). */
     @Override
     public void resume(ResumeRequest request, StreamObserver<ResumeResponse> out) {
-        CallName call = call("Resume");
-        if (request.getBranchesCount() > RESUME_MAX) {
-            refuse(out, call, Status.INVALID_ARGUMENT.withDescription("at most " + RESUME_MAX + " branches per Resume, got "
-                    + request.getBranchesCount()));
-            return;
-        }
-        List<String> gtrids = new ArrayList<>(request.getBranchesCount());
-        try {
-            for (Inquiry b : request.getBranchesList()) {
-                Ids.requireGtrid(b.getGtrid());
-                Ids.requireBqual(b.getBqual());
-                Ids.requireName("resource_id", b.getResourceId());
-                if (!ownership.foreign(b.getGtrid())) {
-                    gtrids.add(b.getGtrid());
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            refuse(out, call, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-            return;
-        }
-        cluster.verdicts(gtrids).whenComplete((verdicts, error) -> {
-            if (error != null) {
-                storeFailed(out, call, error);
-                return;
-            }
-            ResumeResponse.Builder response = ResumeResponse.newBuilder();
-            for (Inquiry b : request.getBranchesList()) {
-                Verdict v = ownership.foreign(b.getGtrid()) ? Verdict.VERDICT_NOT_MINE : verdict(verdicts.get(b.getGtrid()));
-                response.addAnswers(ResumeAnswer.newBuilder().setGtrid(b.getGtrid()).setBqual(b.getBqual()).setVerdict(v));
-            }
-            send(out, response.build());
-        });
-    }
-
-    private static Verdict verdict(Cluster.Verdict v) {
-        return switch (v == null ? Cluster.Verdict.ASK_OWNER : v) {
-            case COMMIT -> Verdict.VERDICT_COMMIT;
-            case ROLLBACK -> Verdict.VERDICT_ROLLBACK;
-            case ASK_OWNER -> Verdict.VERDICT_ASK_OWNER;
-        };
-    }
-
-    /** GetStatus of another server's gtrid: a durable decision or a fenced owner answers; else its owner must. */
-    private void foreignStatus(String gtrid, CallName call, StreamObserver<StatusResponse> out) {
-        cluster.verdicts(List.of(gtrid)).whenComplete((verdicts, error) -> {
-            if (error != null) {
-                storeFailed(out, call, error);
-                return;
-            }
-            switch (verdicts.get(gtrid)) {
-                case COMMIT -> send(out, StatusResponse.newBuilder().setStatus(TxnStatus.COMMITTING).build());
-                case ROLLBACK -> send(out, StatusResponse.newBuilder().setStatus(TxnStatus.UNKNOWN).build());
-                case ASK_OWNER -> refuse(out, call, Status.FAILED_PRECONDITION.withDescription(ownership.refusal(gtrid)));
-            }
-        });
-    }
-
-    private <T> void storeFailed(StreamObserver<T> out, CallName call, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        refuse(out, call, Status.UNAVAILABLE.withDescription("cannot answer for another server's transactions now: "
-                + cause.getMessage()));
+        clusterCalls.resume(request, out);
     }
 
     /** Whether this server decides {@code gtrid}; refuses the call with FAILED_PRECONDITION when not. */
@@ -550,28 +488,6 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         return new Branch(r.getBqual(), r.getResourceId(), r.getAgentId());
     }
 
-    private static OutcomeResponse outcome(Reply reply) {
-        if (reply instanceof Reply.Decided decided) {
-            return OutcomeResponse.newBuilder().setOutcome(Protos.outcome(decided.outcome()))
-                    .setDetail(detail(decided.outcome(), false)).build();
-        }
-        if (reply instanceof Reply.Finished finished) {
-            return OutcomeResponse.newBuilder().setOutcome(Protos.outcome(finished.outcome()))
-                    .setDetail(detail(finished.outcome(), true)).build();
-        }
-        return null;
-    }
-
-    private static String detail(dev.xatm.core.Outcome outcome, boolean finished) {
-        return switch (outcome) {
-            case COMMITTED -> finished ? "committed; every branch acknowledged" : "commit decided and durable; branches are being committed";
-            case ROLLED_BACK -> finished ? "rolled back; every branch acknowledged" : "rolled back";
-            case TIMED_OUT -> "rolled back: the transaction's deadline passed before a commit decision";
-            case HEURISTIC_HAZARD -> "outcome not certain: a database reported a heuristic outcome, or the single branch's agent"
-                    + " went away during its one-phase commit; an operator must look at it (admin API: in-doubt list)";
-        };
-    }
-
     private <T> boolean validGtrid(String gtrid, CallName call, StreamObserver<T> out) {
         if (Ids.isValidId(gtrid)) {
             return true;
@@ -579,105 +495,5 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         refuse(out, call, Status.INVALID_ARGUMENT.withDescription(
                 "gtrid must be 1.." + Ids.MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + Ids.quote(gtrid)));
         return false;
-    }
-
-    /**
-     * A cancelled call (deadline passed, client gone) cancels its pending reply, which forgets the
-     * waiter. gRPC takes the handler only on the call's own thread, before the handler returns, so it is
-     * set now and the reply, which may come into being later (after an ownership check), is handed over.
-     */
-    private static Consumer<CompletableFuture<Reply>> forgetOnCancel(StreamObserver<?> out) {
-        AtomicReference<CompletableFuture<Reply>> pending = new AtomicReference<>();
-        AtomicBoolean cancelled = new AtomicBoolean();
-        if (!(out instanceof ServerCallStreamObserver<?> call)) {
-            return reply -> { }; // answered on an agent stream: that stream's end cancels nothing
-        }
-        call.setOnCancelHandler(() -> {
-            cancelled.set(true);
-            CompletableFuture<Reply> reply = pending.get();
-            if (reply != null) {
-                reply.cancel(false);
-            }
-        });
-        return reply -> {
-            pending.set(reply);
-            if (cancelled.get()) {
-                reply.cancel(false);
-            }
-        };
-    }
-
-    /**
-     * Writes the reply as the response {@code toResponse} makes of it, or, when it makes none (the
-     * core refused), as the matching gRPC status.
-     */
-    private <T> void answer(StreamObserver<T> out, CallName call, CompletableFuture<Reply> pending, Function<Reply, T> toResponse) {
-        pending.whenComplete((reply, error) -> {
-            if (error != null) {
-                fail(out, call, error);
-                return;
-            }
-            T response = toResponse.apply(reply);
-            if (response != null) {
-                send(out, response);
-            } else if (reply instanceof Reply.Rejected rejected) {
-                refuse(out, call, Protos.status(rejected.code()).withDescription(rejected.message()));
-            } else {
-                log.error("{}: unexpected reply {}", call, reply);
-                refuse(out, call, Status.INTERNAL.withDescription("unexpected reply from the coordinator"));
-            }
-        });
-    }
-
-    private <T> void fail(StreamObserver<T> out, CallName call, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof CancellationException) {
-            return; // the caller cancelled; nobody is listening
-        }
-        if (cause instanceof CoordinatorUnavailableException unavailable) {
-            refuse(out, call, (unavailable.overloaded() ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE)
-                    .withDescription(unavailable.getMessage()));
-            return;
-        }
-        log.error("{} failed", call, cause);
-        refuse(out, call, Status.INTERNAL.withDescription("internal error; see the server log"));
-    }
-
-    private static <T> void send(StreamObserver<T> out, T response) {
-        try {
-            out.onNext(response);
-            out.onCompleted();
-        } catch (RuntimeException e) {
-            log.debug("answer not delivered (call gone): {}", e.toString());
-        }
-    }
-
-    private <T> void refuse(StreamObserver<T> out, CallName call, Status status) {
-        log.info("{} refused: {} {}", call, status.getCode(), status.getDescription());
-        try {
-            out.onError(status.asRuntimeException());
-        } catch (RuntimeException e) {
-            log.debug("refusal not delivered (call gone): {}", e.toString());
-        }
-    }
-
-    /**
-     * "Method from peer", for log lines. Taken on the gRPC thread that carries the call's context (the
-     * answer is written on another one), and formatted only when a line is logged: most calls log nothing.
-     */
-    private record CallName(String method, SocketAddress peer) {
-        @Override
-        public String toString() {
-            return method + " from " + (peer == null ? "unknown peer" : peer);
-        }
-    }
-
-    private static CallName call(String method) {
-        return new CallName(method, AuthInterceptor.PEER.get());
-    }
-
-    private static String peer() {
-        SocketAddress peer = AuthInterceptor.PEER.get();
-        return peer == null ? "unknown peer" : peer.toString();
     }
 }

@@ -116,71 +116,35 @@ final class GlobalTxn {
     }
 
     /**
-     * A transaction rebuilt from a durable decision record (rule 12): every branch voted YES and
-     * phase 2 resumes. It has no deadline any more: phase 2 never gives up.
+     * A transaction rebuilt from durable log records ({@link RestoredTxns} says how for each record
+     * combination): it has no deadline any more, because phase 2 (or 3PC's re-asking) never gives up.
      */
-    static GlobalTxn restoredCommitting(String gtrid, String name, List<Branch> yesBranches) {
-        return restoredCommitting(gtrid, name, Protocol.TWO_PHASE, yesBranches);
-    }
-
-    static GlobalTxn restoredCommitting(String gtrid, String name, Protocol protocol, List<Branch> yesBranches) {
-        GlobalTxn t = new GlobalTxn(gtrid, name, protocol, Long.MAX_VALUE, State.COMMITTING);
-        t.outcome = Outcome.COMMITTED;
+    static GlobalTxn restored(String gtrid, String name, Protocol protocol, State state, Outcome outcome) {
+        GlobalTxn t = new GlobalTxn(gtrid, name, protocol, Long.MAX_VALUE, state);
         t.restored = true;
-        t.decisionLogged = true;
-        for (Branch b : yesBranches) {
-            // putIfAbsent: a record carrying a bqual twice must not reset that branch's progress.
-            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredYes(gtrid, b));
-        }
+        t.outcome = outcome;
         return t;
     }
 
-    /**
-     * 3PC: a durable PRE_COMMIT record without a decision. Some branch may be prepared, or may even
-     * have committed on its own after its timeout, so this coordinator must not presume abort: it
-     * sends PRE_COMMIT again to every branch and decides on the answers, with no answer deadline.
-     */
-    static GlobalTxn restoredPreCommit(String gtrid, String name, List<Branch> willingBranches) {
-        GlobalTxn t = new GlobalTxn(gtrid, name, Protocol.THREE_PHASE, Long.MAX_VALUE, State.PRE_COMMIT);
-        t.restored = true;
-        t.preCommitLogged = true;
-        for (Branch b : willingBranches) {
-            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredWilling(gtrid, b));
-        }
-        return t;
+    /** A restored branch; putIfAbsent, so a record carrying a bqual twice does not reset that branch's progress. */
+    void addRestoredBranch(BranchProgress b) {
+        branches.putIfAbsent(b.bqual(), b);
     }
 
-    /** A rolled-back transaction held for its heuristic branches (a Heuristics record), as it was when it was logged. */
-    static GlobalTxn restoredHeuristic(dev.xatm.core.LogRecord.Heuristics h) {
-        GlobalTxn t = new GlobalTxn(h.gtrid(), h.name(), Protocol.TWO_PHASE, Long.MAX_VALUE, State.FINISHED_HEURISTIC);
-        t.restored = true;
-        t.heuristicsLogged = true;
-        t.outcome = h.decided();
-        for (dev.xatm.core.LogRecord.BranchHeuristic bh : h.branches()) {
-            BranchProgress b = new BranchProgress(h.gtrid(), bh.branch(), BranchProgress.Phase.HEURISTIC);
-            b.lateHeuristic(bh.result());
-            t.branches.putIfAbsent(bh.branch().bqual(), b);
-        }
-        return t;
+    /** Rebuilt from a Decision record: a Completed record must close it. */
+    void markDecisionLogged() {
+        decisionLogged = true;
     }
 
-    /** 3PC: a PRE_COMMIT record followed by an Aborted one: the rollback resumes, to every branch. */
-    static GlobalTxn restoredRollingBack(String gtrid, String name, List<Branch> willingBranches) {
-        GlobalTxn t = new GlobalTxn(gtrid, name, Protocol.THREE_PHASE, Long.MAX_VALUE, State.ROLLING_BACK);
-        t.restored = true;
-        t.preCommitLogged = true;
-        t.outcome = Outcome.ROLLED_BACK;
-        for (Branch b : willingBranches) {
-            t.branches.putIfAbsent(b.bqual(), BranchProgress.restoredWilling(gtrid, b));
-        }
-        return t;
+    /** 3PC, rebuilt from a PRE_COMMIT record: an abort must be logged and closed. */
+    void markPreCommitLogged() {
+        preCommitLogged = true;
     }
 
-    /** A finished commit known only from a Completed record: no branches are left to answer for. */
-    static GlobalTxn restoredFinished(String gtrid, String name, List<Branch> yesBranches) {
-        GlobalTxn t = restoredCommitting(gtrid, name, yesBranches);
-        t.state = State.FINISHED_COMMITTED;
-        return t;
+    /** A restored commit that a Completed record already closed. */
+    void markRestoredFinished() {
+        require("restored finished", State.COMMITTING);
+        state = State.FINISHED_COMMITTED;
     }
 
     /**

@@ -331,7 +331,7 @@ final class TwoPhase {
      * safe: the agent inquires about every prepared branch when it comes back and gets ROLLBACK,
      * while its unprepared branches died with its session.
      */
-    private void finishRollbackIfDone(GlobalTxn t, long nowMillis, Effects.Builder out) {
+    void finishRollbackIfDone(GlobalTxn t, long nowMillis, Effects.Builder out) {
         if (t.abortAwaitingDisk()) {
             return; // 3PC: not finished, nor announced, before its Aborted record is durable
         }
@@ -352,7 +352,7 @@ final class TwoPhase {
         out.reply(new Reply.Finished(t.gtrid(), t.outcome()));
     }
 
-    // ---- time, agents ----
+    // ---- time ----
 
     /** Rule 6: deadlines, then whatever command is due again. */
     void tick(GlobalTxn t, long nowMillis, Effects.Builder out) {
@@ -378,190 +378,7 @@ final class TwoPhase {
         }
     }
 
-    /** Rule 7: everything pending for the agent's branches goes again at once, backoff reset. */
-    void agentConnected(GlobalTxn t, String agentId, long nowMillis, Effects.Builder out) {
-        for (BranchProgress b : t.branches()) {
-            if (b.pending() != null && b.agentId().equals(agentId)) {
-                b.resetBackoff(config, nowMillis);
-                t.note(nowMillis, Kind.AGENT_BACK, b.bqual(), "agent " + agentId + " connected; " + b.pending() + " resent");
-                send(t, b, nowMillis, out);
-            }
-        }
-    }
-
-    /** Rule 8. The Coordinator has already marked the agent gone. */
-    void agentDisconnected(GlobalTxn t, String agentId, long nowMillis, Effects.Builder out) {
-        if (t.state() == State.PRE_COMMIT && t.restored()) {
-            // 3PC after a restart: participants may have committed on their own; only their answers decide.
-            noteGone(t, agentId, nowMillis);
-            return;
-        }
-        switch (t.state()) {
-            // 3PC: before a PRE_COMMIT YES nothing is prepared, so a lost agent's branch is lost too.
-            case ACTIVE, PREPARING, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
-                for (BranchProgress b : t.branches()) {
-                    // An unprepared branch died with the agent's session, so it can never vote YES.
-                    // A prepared (or read-only) one survives the disconnect.
-                    if (b.agentId().equals(agentId) && b.vote() == null) {
-                        t.note(nowMillis, Kind.AGENT_GONE, b.bqual(), "agent " + agentId + " gone before the branch voted");
-                        abort(t, Outcome.ROLLED_BACK, "agent " + agentId + " of unprepared branch " + b.bqual() + " gone",
-                                nowMillis, out);
-                        return;
-                    }
-                }
-            }
-            case COMMITTING_ONE_PHASE -> {
-                BranchProgress only = t.branches().iterator().next();
-                if (only.agentId().equals(agentId)) {
-                    // The agent may have committed and lost the answer, or never got the command;
-                    // nothing can tell which, so say so instead of guessing.
-                    t.note(nowMillis, Kind.AGENT_GONE, only.bqual(), "agent " + agentId + " gone during the one-phase commit");
-                    t.finishHazard(nowMillis);
-                    t.note(nowMillis, Kind.FINISHED, null, "HEURISTIC_HAZARD: the outcome at the database is unknown; needs an operator");
-                    decidedAndFinished(t, nowMillis, out);
-                }
-            }
-            case ROLLING_BACK -> {
-                noteGone(t, agentId, nowMillis);
-                finishRollbackIfDone(t, nowMillis, out);
-            }
-            // COMMITTING keeps waiting: the decision is durable and must be applied; the agent
-            // gets its COMMIT again when it reconnects (rule 7) or inquires (rule 9).
-            case COMMITTING, LOGGING_DECISION -> noteGone(t, agentId, nowMillis);
-            default -> { }
-        }
-    }
-
-    // ---- inquiries (rule 9) ----
-
-    private static void noteGone(GlobalTxn t, String agentId, long nowMillis) {
-        for (BranchProgress b : t.branches()) {
-            if (b.pending() != null && b.agentId().equals(agentId)) {
-                t.note(nowMillis, Kind.AGENT_GONE, b.bqual(), "agent " + agentId + " gone; " + b.pending() + " waits for it");
-            }
-        }
-    }
-
-    /** An agent holds this branch prepared and asks for the outcome of a live transaction. */
-    void inquiry(GlobalTxn t, String bqual, String agentId, long nowMillis, Effects.Builder out) {
-        BranchProgress b = t.branch(bqual);
-        t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared; " + switch (t.state()) {
-            case COMMITTING -> b == null || b.vote() != Vote.YES ? "answered ROLLBACK" : "answered COMMIT";
-            case ROLLING_BACK -> "answered ROLLBACK";
-            case ACTIVE, PREPARING, LOGGING_DECISION, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> "answer follows the decision";
-            default -> "not answered";
-        });
-        switch (t.state()) {
-            case COMMITTING -> {
-                if (b == null || b.vote() != Vote.YES) {
-                    // Not in the durable decision, so not part of the commit: presumed abort.
-                    answerInquirer(b, agentId);
-                    sendOnce(agentId, t.gtrid(), bqual, Action.ROLLBACK, out);
-                } else {
-                    answerAndReroute(t, b, agentId, Action.COMMIT, nowMillis, out);
-                }
-            }
-            case ROLLING_BACK -> {
-                if (b == null) {
-                    sendOnce(agentId, t.gtrid(), bqual, Action.ROLLBACK, out);
-                } else {
-                    answerAndReroute(t, b, agentId, Action.ROLLBACK, nowMillis, out);
-                }
-            }
-            // Undecided, or decided but not durable: the answer would be a guess. It goes out with
-            // the decision, to the agent that inquired last.
-            case ACTIVE, PREPARING, LOGGING_DECISION, CAN_COMMIT, LOGGING_PRE_COMMIT, PRE_COMMIT -> {
-                if (b != null && mayReroute(b, agentId)) {
-                    b.routeTo(agentId);
-                }
-            }
-            // A one-phase branch is never prepared, so it cannot be what the agent found.
-            default -> { }
-        }
-    }
-
-    /** The same question about a remembered finished transaction: its outcome, once. */
-    /**
-     * A ROLLBACK acknowledged for a branch of a finished transaction that still waited for it: the
-     * rollback finished without it because its agent was gone (rule 8), and the agent, back, got the
-     * ROLLBACK in answer to its inquiry. Only the branch's state changes; the outcome was never in question.
-     */
-    void lateAck(GlobalTxn t, String bqual, Action action, long nowMillis) {
-        BranchProgress b = t.branch(bqual);
-        if (b == null || action != Action.ROLLBACK || b.phase() != Phase.ROLLING_BACK) {
-            return;
-        }
-        b.rolledBack();
-        t.note(nowMillis, Kind.ACK, bqual, "ROLLBACK done after the end, by the agent that came back");
-    }
-
-    void inquiryFinished(GlobalTxn t, String bqual, String agentId, long nowMillis, Effects.Builder out) {
-        BranchProgress b = t.branch(bqual);
-        Action answer = null;
-        switch (t.state()) {
-            case FINISHED_COMMITTED -> {
-                boolean committed = b != null && (b.vote() == Vote.YES || b.phase() == Phase.COMMITTED);
-                answer = committed ? Action.COMMIT : Action.ROLLBACK;
-            }
-            case FINISHED_ROLLED_BACK -> answer = Action.ROLLBACK;
-            // The decision stands whatever a database did on its own: a branch prepared still gets it.
-            case FINISHED_HEURISTIC -> {
-                if (t.outcome() == Outcome.COMMITTED) {
-                    answer = b != null && b.vote() == Vote.YES ? Action.COMMIT : Action.ROLLBACK;
-                } else if (t.decidedRollback()) {
-                    answer = Action.ROLLBACK;
-                }
-            }
-            // FINISHED_HEURISTIC_HAZARD: one phase, never prepared; it is an operator's case.
-            default -> { }
-        }
-        t.note(nowMillis, Kind.INQUIRY, bqual, "agent " + agentId + " holds it prepared after the end; answered "
-                + (answer == null ? "nothing (operator's case)" : answer));
-        if (answer != null) {
-            answerInquirer(b, agentId);
-            sendOnce(agentId, t.gtrid(), bqual, answer, out);
-        }
-    }
-
-    private void answerAndReroute(GlobalTxn t, BranchProgress b, String agentId, Action action,
-                                  long nowMillis, Effects.Builder out) {
-        if (!mayReroute(b, agentId)) {
-            // The registered agent is still connected and may hold the preparing session, which
-            // MariaDB requires for phase 2. Answer the inquirer once, and keep resending to the
-            // holder, which finishes the branch (the inquirer may acknowledge only once the holder is
-            // away: Speakers).
-            answerInquirer(b, agentId);
-            sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
-            return;
-        }
-        b.routeTo(agentId);
-        if (b.pending() == action) {
-            b.resetBackoff(config, nowMillis);
-            send(t, b, nowMillis, out);
-        } else {
-            // Already acknowledged: the agent lost track of it; answering again is idempotent.
-            answerInquirer(b, agentId);
-            sendOnce(agentId, t.gtrid(), b.bqual(), action, out);
-        }
-    }
-
     // ---- helpers ----
-
-    /** Remembers who was told the branch's outcome by an inquiry, so its acknowledgement may count (Speakers). */
-    private static void answerInquirer(BranchProgress b, String agentId) {
-        if (b != null) {
-            b.answeredInquirer(agentId);
-        }
-    }
-
-    /**
-     * Phase commands move to an inquiring agent only when the registered one is gone: while it is
-     * connected, it may be the only one able to finish the branch (a prepared MariaDB branch is
-     * bound to the session that prepared it until that session ends).
-     */
-    private boolean mayReroute(BranchProgress b, String inquirer) {
-        return b.agentId().equals(inquirer) || goneAgents.contains(b.agentId());
-    }
 
     /**
      * Sends the branch's pending command and books the next attempt. An agent known to be gone has
@@ -572,7 +389,7 @@ final class TwoPhase {
         sendOnce(b.agentId(), t.gtrid(), b.bqual(), b.pending(), out);
     }
 
-    private void sendOnce(String agentId, String gtrid, String bqual, Action action, Effects.Builder out) {
+    void sendOnce(String agentId, String gtrid, String bqual, Action action, Effects.Builder out) {
         if (!goneAgents.contains(agentId)) {
             out.send(new Outbound(agentId, gtrid, bqual, action, participantTimeout(action)));
         }

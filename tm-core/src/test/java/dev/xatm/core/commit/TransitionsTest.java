@@ -22,7 +22,7 @@ class TransitionsTest {
 
     @Test
     void aCommitDecisionCanNeverBeAborted() {
-        GlobalTxn t = GlobalTxn.restoredCommitting("g1", "n", List.of(Fixture.branch(1)));
+        GlobalTxn t = RestoredTxns.committing("g1", "n", List.of(Fixture.branch(1)));
         assertThatThrownBy(() -> t.abort(Outcome.ROLLED_BACK, 0))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("COMMITTING");

@@ -2,6 +2,7 @@ package dev.xatm.coordinator.transport;
 
 import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.GtridOwner;
+import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
