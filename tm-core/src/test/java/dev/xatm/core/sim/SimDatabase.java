@@ -62,6 +62,11 @@ final class SimDatabase {
      * The same database seen from another deployment's world: the same branches, but changes are reported
      * to that world's invariants and its faults drawn from that world's random source.
      */
+    /** The run's invariants, which every database reports to (and clients reach through their agent's database). */
+    Invariants invariants() {
+        return invariants;
+    }
+
     SimDatabase sharedWith(Invariants invariants, SplittableRandom random, SimOptions options) {
         return new SimDatabase(xa, heuristics, failingPrepares, invariants, random, options);
     }
