@@ -3,6 +3,7 @@ package dev.xatm.core.sim;
 import dev.xatm.core.Ids;
 import dev.xatm.core.participant.BranchKey;
 import dev.xatm.core.participant.XaCall;
+import dev.xatm.core.participant.XaOp;
 import dev.xatm.core.participant.XaResult;
 import dev.xatm.core.sim.Invariants.Truth;
 
@@ -87,7 +88,7 @@ final class SimDatabase {
         XaBranch b = xa.get(x);
         dev.xatm.core.AckResult remembered = heuristics.get(x);
         switch (call.op()) {
-            case END -> {
+            case END, END_CHECKED -> {
                 if (b == null) {
                     return XaResult.NOT_FOUND;
                 }
@@ -96,7 +97,8 @@ final class SimDatabase {
                 }
                 if (chance(options.noVoteProbability() / 2)) {
                     remove(x, Truth.ROLLED_BACK); // unhealthy: the session is gone, and the branch with it
-                    return XaResult.FAILED;
+                    // CAN_COMMIT's health check (Connection.isValid) sees that before XA END: UNAVAILABLE
+                    return call.op() == XaOp.END_CHECKED ? XaResult.UNAVAILABLE : XaResult.FAILED;
                 }
                 b.state = XaState.ENDED;
                 return XaResult.OK;
