@@ -328,7 +328,7 @@ final class SimClient {
         }
         BranchId x = new BranchId(gtrid(), bqual(nextBranch));
         int agent = plan.agents()[nextBranch];
-        if (!w.participant(agent).start(x, plan.wrote()[nextBranch])) {
+        if (!w.participant(agent).start(x, plan.wrote()[nextBranch], true, w.now())) {
             // The database is down: the business code fails and rolls the transaction back.
             stage = Stage.ROLLBACK;
             request(w, new Event.RollbackRequested(gtrid()));

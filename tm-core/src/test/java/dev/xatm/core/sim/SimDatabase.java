@@ -260,6 +260,15 @@ final class SimDatabase {
     }
 
     /** Draws only when the knob is on, so runs without it draw as before it existed. */
+    /**
+     * How long the business code keeps using a branch's connection after its statements ran (a scope
+     * that closes late: a cursor, an async callback): mostly 0, else 1..40 ticks, long enough for a
+     * phase command to arrive meanwhile and be parked.
+     */
+    long lingerTicks() {
+        return random.nextInt(8) == 0 ? 1 + random.nextInt(40) : 0;
+    }
+
     private boolean chance(double p) {
         return p > 0 && random.nextDouble() < p;
     }
