@@ -135,6 +135,7 @@ final class SimAgent {
 
     /** The client gives up on its branch (it learnt the transaction rolled back, or it died with its session). */
     void rollbackIfActive(BranchId x) {
+        lingering.removeIf(l -> l.key().equals(key(x))); // the business code itself gives up: its scopes end
         if (!crashed) {
             run(new ParticipantEvent.Abandoned(key(x)), 0);
         }
@@ -284,6 +285,10 @@ final class SimAgent {
             if (c.op() == XaOp.RECOVER) {
                 results.add(new ParticipantEvent.Recovered(c.resourceId(), database.recover(), now));
                 continue;
+            }
+            if (lingering.stream().anyMatch(l -> l.key().equals(c.key()))) {
+                // XA END (or anything) now would race the statement the business code may be running
+                Invariants.fail(agentId + " ran XA " + c.op() + " on " + c.key() + " while the business code still holds it");
             }
             if (!c.key().equals(current)) {
                 if (current != null) {
