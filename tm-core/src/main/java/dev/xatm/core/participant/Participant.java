@@ -282,7 +282,8 @@ public final class Participant {
             if (asksAbout(t)) {
                 out.inquiry(t, x.server());
                 t.heardAt(x.nowMillis());
-            } else if (t.state instanceof Ended e && e.end().ownDecision() != null && unreported.remove(t.key)) {
+            } else if (t.state instanceof Ended e && e.end().ownDecision() != null && reportsTo(t, x.server())
+                    && unreported.remove(t.key)) {
                 out.ownDecision(t, Asker.server(x.server()), e.end().ownDecision());
             }
         }
@@ -316,9 +317,18 @@ public final class Participant {
         }
     }
 
-    /** Sends an own decision now if a stream serves its branch, else keeps it for the next Connected that does. */
+    /**
+     * Where an own decision goes: the branch's server, which runs its transaction (the agent waits for
+     * the owner's stream, as another node would only drop it), or any node for one whose server is not
+     * known (restored from the journal).
+     */
+    private static boolean reportsTo(Tracked t, String server) {
+        return t.server == null || t.server.equals(server);
+    }
+
+    /** Sends an own decision now if its server's stream is open, else keeps it for the Connected of that server. */
     private void reportOnce(Tracked t, Out out) {
-        String to = out.target(t);
+        String to = t.server == null ? out.target(t) : connected.contains(t.server) ? t.server : null;
         if (to != null) {
             unreported.remove(t.key);
             out.ownDecision(t, Asker.server(to), ((Ended) t.state).end().ownDecision());

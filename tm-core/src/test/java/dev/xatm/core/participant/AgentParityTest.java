@@ -112,6 +112,15 @@ class AgentParityTest {
     }
 
     @Test
+    void anOwnDecisionWaitsForItsOwnServerNotAnyOpenStream() {
+        // Checks: decided while s1 (its server) is away: s2's Connected does not take the report (s2 would
+        // drop it), s1's does.
+        committedOnItsOwnWhileAway();
+        assertThat(f.step(new ParticipantEvent.Connected(S2, 1000)).messages()).doesNotContain(to(S2, own(k, Action.COMMIT)));
+        assertThat(f.step(new ParticipantEvent.Connected(S1, 1000)).messages()).contains(to(S1, own(k, Action.COMMIT)));
+    }
+
+    @Test
     void aRestoredOwnDecisionIsReportedOnceAfterTheRestart() {
         // Checks: the journal's decision is reported at the first Connected after restore, once.
         f.p = Participant.restore(ParticipantConfig.of(Fixture.AGENT, List.of(DB), Fixture.REINQUIRE),
