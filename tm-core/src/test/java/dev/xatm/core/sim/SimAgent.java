@@ -32,8 +32,10 @@ import java.util.function.UnaryOperator;
  * decisions (they survive a crash, as a real agent's journal does), and hands its messages to the
  * world's network. It decides nothing: every rule is the core's.
  *
- * <p>A crash loses the core (a new one is restored from the journal), its timers and the
- * application's threads; the database keeps its prepared branches.
+ * <p>The business code sometimes keeps holding a registered branch for a while after its work
+ * ({@code Held}, released later at a tick), so phase commands arrive while it is held; any XA call on
+ * a held branch fails the run. A crash loses the core (a new one is restored from the journal), its
+ * timers and the application's threads (and their holds); the database keeps its prepared branches.
  */
 final class SimAgent {
     /** The coordinator's name on the agent's one stream. */
