@@ -243,6 +243,9 @@ final class SimAgent {
             if (e == first && e instanceof ParticipantEvent.Released && !fx.xa().isEmpty()) {
                 world.count("phase commands parked while the business code held the branch, run when it let go");
             }
+            if (e == first && e instanceof ParticipantEvent.Disconnected && !fx.xa().isEmpty()) {
+                world.count("streams lost with unprepared branches, rolled back by their agent");
+            }
             if (!fx.journal().isEmpty()) {
                 world.trace(agentId + " decides on its own: " + fx.journal());
                 fx.journal().forEach(d -> world.count("3PC participants that decided on their own: " + d.decision()));
