@@ -53,7 +53,7 @@ public sealed interface BranchState {
         PREPARE,
         /** 3PC PRE_COMMIT: XA PREPARE, a YES, and the timer that commits on its own. */
         PRE_COMMIT,
-        /** 3PC CAN_COMMIT: XA END, a YES, and the timer that rolls back on its own. */
+        /** 3PC CAN_COMMIT: the health check and XA END ({@link XaOp#END_CHECKED}), a YES, and the timer that rolls back on its own. */
         CAN_COMMIT,
         /** Nothing written: XA END and one-phase commit, a READ_ONLY vote to {@code answering}. */
         READ_ONLY_PREPARE,

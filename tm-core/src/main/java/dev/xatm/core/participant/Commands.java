@@ -70,7 +70,7 @@ final class Commands {
                 } else if (readOnly) {
                     work(t, Purpose.READ_ONLY_CAN_COMMIT, asker, timeout, out, XaOp.END, XaOp.COMMIT_ONE_PHASE);
                 } else {
-                    work(t, Purpose.CAN_COMMIT, asker, timeout, out, XaOp.END);
+                    work(t, Purpose.CAN_COMMIT, asker, timeout, out, XaOp.END_CHECKED);
                 }
             }
             // PRE_COMMIT never finishes read-only: its YES means "prepared", and the coordinator counts on it
@@ -154,7 +154,9 @@ final class Commands {
         AckResult heuristic = end.heuristic();
         if (heuristic != null) {
             if (phaseOne) {
-                out.vote(t, asker, a, Vote.NO);
+                // A late duplicate: a branch ends heuristically only in phase 2 (its own decision re-run by
+                // xid included), after it told an outcome; any vote now could contradict that. Silence.
+                return;
             } else {
                 out.ack(t, asker, a, heuristic);
             }

@@ -15,6 +15,8 @@ final class Out {
     private final String agentId;
     private final Participant.Tokens tokens;
     private final java.util.SortedSet<String> connected;
+    /** Every branch this step spoke of: the only ones whose state may have changed, checked for retirement after it. */
+    final java.util.Set<Tracked> touched = new java.util.LinkedHashSet<>();
 
     Out(String agentId, Participant.Tokens tokens, java.util.SortedSet<String> connected) {
         this.agentId = agentId;
@@ -35,19 +37,23 @@ final class Out {
     }
 
     void vote(Tracked t, Asker to, Action answering, Vote vote) {
+        touched.add(t);
         send(to, new Event.VoteReceived(t.key.gtrid(), t.key.bqual(), vote, answering, agentId));
     }
 
     void ack(Tracked t, Asker to, Action action, AckResult result) {
+        touched.add(t);
         send(to, new Event.AckReceived(t.key.gtrid(), t.key.bqual(), action, result, false, agentId));
     }
 
     /** 3PC: what the participant decided on its own, as an answer or a report. */
     void ownDecision(Tracked t, Asker to, Action decision) {
+        touched.add(t);
         send(to, new Event.AckReceived(t.key.gtrid(), t.key.bqual(), decision, AckResult.DONE, true, agentId));
     }
 
     void inquiry(Tracked t, String server) {
+        touched.add(t);
         fx.send(new Outgoing(server, new Event.Inquiry(t.key.gtrid(), t.key.bqual(),
                 t.resourceId == null ? "unknown" : t.resourceId, agentId)));
     }
@@ -61,6 +67,7 @@ final class Out {
     }
 
     void xa(Tracked t, XaOp... ops) {
+        touched.add(t);
         for (XaOp op : ops) {
             fx.xa(new XaCall(t.key, t.resourceId, op));
         }
@@ -83,6 +90,7 @@ final class Out {
     }
 
     void problem(Tracked t, String what) {
+        touched.add(t);
         fx.problem(agentId + ": " + t.key + " (" + t.state + "): " + what);
     }
 }

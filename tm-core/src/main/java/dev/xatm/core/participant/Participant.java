@@ -16,6 +16,8 @@ import dev.xatm.core.participant.BranchState.Working;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,14 @@ public final class Participant {
     private final SortedSet<String> connected = new TreeSet<>();
     /** Gtrids a coordinator said are another deployment's: recovery leaves their branches alone. */
     private final Set<String> notMine = new HashSet<>();
+    /**
+     * Own decisions no stream has carried yet, oldest first, at most {@code finishedMemory}: each is
+     * reported once, when a stream that serves its branch is open (the branch itself answers every
+     * later command with the same report, so one report is enough).
+     */
+    private final Set<BranchKey> unreported = new LinkedHashSet<>();
+    /** Cleanly finished branches, oldest first, at most {@code finishedMemory}; see {@link #retire}. */
+    private final Set<BranchKey> finished = new LinkedHashSet<>();
 
     public Participant(ParticipantConfig config) {
         this.config = config;
@@ -69,6 +79,7 @@ public final class Participant {
         for (OwnDecision d : journal) {
             End end = d.decision() == Action.COMMIT ? End.COMMITTED_ON_ITS_OWN : End.ROLLED_BACK_ON_ITS_OWN;
             p.branches.put(d.key(), new Tracked(d.key(), d.resourceId(), null, new Ended(end)));
+            p.keepUnreported(d.key()); // whether the report left before the restart is not known: again, once
         }
         return p;
     }
@@ -99,7 +110,7 @@ public final class Participant {
         } else if (e instanceof ParticipantEvent.Connected x) {
             connected(x, out);
         } else if (e instanceof ParticipantEvent.Disconnected x) {
-            connected.remove(x.server());
+            disconnected(x, out);
         } else if (e instanceof ParticipantEvent.Refused x) {
             refused(x, out);
         } else if (e instanceof ParticipantEvent.XaCompleted x) {
@@ -107,6 +118,11 @@ public final class Participant {
             // a result of a call nobody waits for (a rollback after a NO) changes nothing
             if (t != null && t.state instanceof Working w) {
                 outcomes.completed(t, w, x.op(), x.result(), out);
+                boolean firstRun = (w.purpose() == Purpose.OWN_COMMIT || w.purpose() == Purpose.OWN_ROLLBACK)
+                        && !(w.before() instanceof Ended);
+                if (firstRun && t.state instanceof Ended done && done.end().ownDecision() != null) {
+                    reportOnce(t, out); // a re-run by xid after a restart was reported from the journal
+                }
             }
         } else if (e instanceof ParticipantEvent.Recovered x) {
             recovered(x, out);
@@ -117,7 +133,62 @@ public final class Participant {
         } else {
             throw new IllegalArgumentException("unknown event " + e);
         }
+        retire(e, out);
         return out.fx.build();
+    }
+
+    /**
+     * Forgets the oldest cleanly finished branches beyond {@code finishedMemory}, as the agent's
+     * finished-branch memory does: a command resent after that is answered as for a branch not in
+     * memory, which for these ends is the same answer (a COMMIT by xid finds XAER_NOTA: done; a ROLLBACK
+     * likewise; a phase-1 command hears NO, which the coordinator only sends before any outcome). Not
+     * forgotten: own decisions (a late ROLLBACK of an own COMMIT would find XAER_NOTA and be acknowledged
+     * as done, hiding the heuristic), heuristics (asked about until a coordinator settles them) and
+     * one-phase commits whose outcome is unknown; all are rare and bounded by the journal or the database.
+     */
+    private void retire(ParticipantEvent e, Out out) {
+        BranchKey key = keyOf(e);
+        Tracked own = key == null ? null : branches.get(key);
+        if (own != null) {
+            out.touched.add(own);
+        }
+        for (Tracked t : out.touched) {
+            if (t.state instanceof Ended end && forgettable(end.end()) && branches.get(t.key) == t) {
+                finished.remove(t.key); // re-finished (known again by a late command): now the newest
+                finished.add(t.key);
+            }
+        }
+        Iterator<BranchKey> oldest = finished.iterator();
+        while (finished.size() > config.finishedMemory()) {
+            BranchKey k = oldest.next();
+            oldest.remove();
+            if (branches.get(k) != null && branches.get(k).state instanceof Ended end && forgettable(end.end())) {
+                branches.remove(k);
+            }
+        }
+    }
+
+    private static boolean forgettable(End end) {
+        return end == End.COMMITTED || end == End.ROLLED_BACK || end == End.READ_ONLY;
+    }
+
+    private static BranchKey keyOf(ParticipantEvent e) {
+        if (e instanceof ParticipantEvent.Enlisted x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.Released x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.Abandoned x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.CallerCommand x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.Command x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.XaCompleted x) {
+            return x.key();
+        } else if (e instanceof ParticipantEvent.TimerFired x) {
+            return x.key();
+        }
+        return null;
     }
 
     // ---- the business code ----
@@ -211,12 +282,69 @@ public final class Participant {
             if (asksAbout(t)) {
                 out.inquiry(t, x.server());
                 t.heardAt(x.nowMillis());
-            } else if (t.state instanceof Ended e && e.end().ownDecision() != null) {
-                out.ownDecision(t, Asker.server(x.server()), e.end().ownDecision()); // until the run ends
+            } else if (t.state instanceof Ended e && e.end().ownDecision() != null && reportsTo(t, x.server())
+                    && unreported.remove(t.key)) {
+                out.ownDecision(t, Asker.server(x.server()), e.end().ownDecision());
             }
         }
         retryInDoubt(out);
         recover(out);
+    }
+
+    /**
+     * The stream to a server ended. That server aborts every unfinished transaction with a branch not
+     * yet prepared here (the branch "died with the agent's session") and sends nothing more about it;
+     * a restarted server does not even know it (presumed abort). So, as the agent does, its unprepared
+     * branches (XA-started, or ended by a YES to CAN_COMMIT) are rolled back now rather than holding
+     * their connections and row locks until a ROLLBACK that never comes; one the business code still
+     * holds is rolled back when it lets go (its next statement fails). Only the branches that server
+     * serves: the others' servers still count on theirs. A branch riding on its caller's commit request
+     * (no server yet) is unknown to every server, which aborts nothing for it: left alone. Prepared
+     * branches wait for the decision (asked about when a stream is back).
+     */
+    private void disconnected(ParticipantEvent.Disconnected x, Out out) {
+        connected.remove(x.server());
+        for (Tracked t : branches.values()) {
+            if (!x.server().equals(t.server)) {
+                continue;
+            }
+            if (t.state instanceof Active a) {
+                t.state = new Active(a.holders(), a.wrote(), true, a.parked());
+                commands.run(t, Asker.NOBODY, Action.ROLLBACK, 0, out);
+            } else if (t.state instanceof Willing) {
+                commands.run(t, Asker.NOBODY, Action.ROLLBACK, 0, out);
+            }
+        }
+    }
+
+    /**
+     * Where an own decision goes: the branch's server, which runs its transaction (the agent waits for
+     * the owner's stream, as another node would only drop it), or any node for one whose server is not
+     * known (restored from the journal).
+     */
+    private static boolean reportsTo(Tracked t, String server) {
+        return t.server == null || t.server.equals(server);
+    }
+
+    /** Sends an own decision now if its server's stream is open, else keeps it for the Connected of that server. */
+    private void reportOnce(Tracked t, Out out) {
+        String to = t.server == null ? out.target(t) : connected.contains(t.server) ? t.server : null;
+        if (to != null) {
+            unreported.remove(t.key);
+            out.ownDecision(t, Asker.server(to), ((Ended) t.state).end().ownDecision());
+        } else {
+            keepUnreported(t.key);
+        }
+    }
+
+    private void keepUnreported(BranchKey key) {
+        unreported.add(key);
+        Iterator<BranchKey> oldest = unreported.iterator();
+        while (unreported.size() > config.finishedMemory()) {
+            // its branch still answers the coordinator's next command for it with the same report
+            oldest.next();
+            oldest.remove();
+        }
     }
 
     private void refused(ParticipantEvent.Refused x, Out out) {

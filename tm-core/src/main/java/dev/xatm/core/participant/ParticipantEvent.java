@@ -59,7 +59,10 @@ public sealed interface ParticipantEvent {
     /** The stream to {@code server} is open (again): inquire, report own decisions, run XA RECOVER. */
     record Connected(String server, long nowMillis) implements ParticipantEvent {}
 
-    /** The stream to {@code server} ended. */
+    /**
+     * The stream to {@code server} ended: its unprepared branches (XA-started, or willing after a YES to
+     * CAN_COMMIT) are rolled back, since that server aborts them; prepared ones wait for the decision.
+     */
     record Disconnected(String server) implements ParticipantEvent {}
 
     /**

@@ -135,16 +135,13 @@ final class XaOutcomes {
         if (r == XaResult.UNAVAILABLE || r == XaResult.FAILED) {
             out.problem(t, "own " + decision + " did not run (" + r + "): retried when XA RECOVER lists the branch");
         }
+        // reported by the participant, once (see Participant#reportOnce)
         t.state = new Ended(decision == Action.COMMIT ? End.COMMITTED_ON_ITS_OWN : End.ROLLED_BACK_ON_ITS_OWN);
-        String to = out.target(t);
-        if (to != null) {
-            out.ownDecision(t, Asker.server(to), decision);
-        }
     }
 
     /** Phase 1 failed at {@code failed}: roll back (with XA END first if that was what failed) and vote NO. */
     private static void rollBackVotingNo(Tracked t, XaOp failed, Asker asker, Action answering, Out out) {
-        Commands.rollBackVotingNo(t, failed == XaOp.END, asker, answering, out);
+        Commands.rollBackVotingNo(t, failed == XaOp.END || failed == XaOp.END_CHECKED, asker, answering, out);
     }
 
     private static void endHeuristically(Tracked t, XaResult r, Asker asker, Action action, Out out) {

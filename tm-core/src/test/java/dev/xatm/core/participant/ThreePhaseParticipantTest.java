@@ -28,8 +28,8 @@ class ThreePhaseParticipantTest {
     void canCommitEndsTheBranchVotesYesAndArmsTheRollbackTimer() {
         // Checks: CAN_COMMIT -> XA END; OK -> YES and a timer of the command's length; nothing durable.
         f.enlisted(k, true);
-        assertThat(ops(f.command(k, Action.CAN_COMMIT, 300))).containsExactly(XaOp.END);
-        var done = f.xa(k, XaOp.END, XaResult.OK);
+        assertThat(ops(f.command(k, Action.CAN_COMMIT, 300))).containsExactly(XaOp.END_CHECKED);
+        var done = f.xa(k, XaOp.END_CHECKED, XaResult.OK);
         assertThat(done.messages()).containsExactly(to(S1, vote(k, Vote.YES, Action.CAN_COMMIT)));
         assertThat(done.timers()).containsExactly(new TimerCommand.Arm(k, armedToken(done), 300));
         assertThat(f.state(k)).isEqualTo(new Willing(armedToken(done)));
@@ -161,6 +161,6 @@ class ThreePhaseParticipantTest {
     private long willing() {
         f.enlisted(k, true);
         f.command(k, Action.CAN_COMMIT, 300);
-        return armedToken(f.xa(k, XaOp.END, XaResult.OK));
+        return armedToken(f.xa(k, XaOp.END_CHECKED, XaResult.OK));
     }
 }

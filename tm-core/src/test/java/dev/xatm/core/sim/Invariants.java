@@ -24,7 +24,11 @@ import java.util.Set;
  *       PRE_COMMIT before its PRE_COMMIT record is;</li>
  *   <li>a durable decision never changes: no branch named in one is ever rolled back;</li>
  *   <li>a client told COMMITTED never has a branch rolled back, and one told ROLLED_BACK or
- *       TIMED_OUT never has a branch committed.</li>
+ *       TIMED_OUT never has a branch committed. "Told" means the client received the reply and took it
+ *       as its outcome ({@link #told}); an outcome the coordinator merely emitted is checked against the
+ *       databases at once, but a crash may lose it before delivery, and under presumed abort an
+ *       undelivered rollback of a transaction nothing was logged for is forgotten with the crash (a
+ *       client that never heard its Begin answered may begin the same gtrid afresh).</li>
  * </ul>
  * A violation throws {@link Violation} at once, so the trace ends at the step that broke the rule.
  */
@@ -101,14 +105,30 @@ final class Invariants {
         }
         for (Reply r : fx.replies()) {
             if (r instanceof Reply.Decided d) {
-                decided(d.gtrid(), d.outcome());
+                checkOutcome(d.gtrid(), d.outcome());
             } else if (r instanceof Reply.Finished f) {
-                decided(f.gtrid(), f.outcome());
+                checkOutcome(f.gtrid(), f.outcome());
             }
         }
     }
 
-    private void decided(String gtrid, Outcome outcome) {
+    /**
+     * A client received {@code outcome} for {@code gtrid} and acted on it: checked again (the databases
+     * may have moved since it was emitted) and remembered, so a branch that later contradicts it fails
+     * the run. Recorded on delivery, not on emission: a reply lost with a coordinator crash was never
+     * told, and the restarted coordinator (which logged nothing for it) rightly knows nothing of it.
+     */
+    void told(String gtrid, Outcome outcome) {
+        checkOutcome(gtrid, outcome);
+        switch (outcome) {
+            case COMMITTED -> toldCommitted.add(gtrid);
+            case ROLLED_BACK, TIMED_OUT -> toldRolledBack.add(gtrid);
+            case HEURISTIC_HAZARD -> { }
+        }
+    }
+
+    /** An outcome the coordinator states must agree with the databases now, whether or not it ever arrives. */
+    private void checkOutcome(String gtrid, Outcome outcome) {
         Map<String, Truth> branches = branchesOf(gtrid);
         switch (outcome) {
             case COMMITTED -> {
@@ -118,13 +138,11 @@ final class Invariants {
                 if (branches.containsValue(Truth.ROLLED_BACK)) {
                     fail("client told COMMITTED for " + gtrid + " which has a rolled-back branch: " + branches);
                 }
-                toldCommitted.add(gtrid);
             }
             case ROLLED_BACK, TIMED_OUT -> {
                 if (branches.containsValue(Truth.COMMITTED)) {
                     fail("client told " + outcome + " for " + gtrid + " which has a committed branch: " + branches);
                 }
-                toldRolledBack.add(gtrid);
             }
             case HEURISTIC_HAZARD -> { }
         }

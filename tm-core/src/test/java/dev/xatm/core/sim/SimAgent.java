@@ -32,8 +32,10 @@ import java.util.function.UnaryOperator;
  * decisions (they survive a crash, as a real agent's journal does), and hands its messages to the
  * world's network. It decides nothing: every rule is the core's.
  *
- * <p>A crash loses the core (a new one is restored from the journal), its timers and the
- * application's threads; the database keeps its prepared branches.
+ * <p>The business code sometimes keeps holding a registered branch for a while after its work
+ * ({@code Held}, released later at a tick), so phase commands arrive while it is held; any XA call on
+ * a held branch fails the run. A crash loses the core (a new one is restored from the journal), its
+ * timers and the application's threads (and their holds); the database keeps its prepared branches.
  */
 final class SimAgent {
     /** The coordinator's name on the agent's one stream. */
@@ -53,6 +55,15 @@ final class SimAgent {
 
     private record Armed(BranchKey key, long token, long atTick) {}
 
+    /** A branch the business code still holds, let go of at {@code atTick}. */
+    private record Lingering(BranchKey key, long atTick) {}
+
+    /**
+     * Cleanly finished branches the core remembers: small, so that the simulation forgets some and a
+     * late resend meets a forgotten branch (the agent's default is 10,000).
+     */
+    static final int FINISHED_MEMORY = 32;
+
     final int index;
     final String agentId;
     final String resourceId;
@@ -63,6 +74,7 @@ final class SimAgent {
     private final World world;
     private final List<OwnDecision> journal = new ArrayList<>();
     private final List<Armed> timers = new ArrayList<>();
+    private final List<Lingering> lingering = new ArrayList<>();
     private ParticipantStep core;
     private boolean crashed;
     long restartAt;
@@ -78,7 +90,8 @@ final class SimAgent {
         this.resourceId = "db-" + index;
         this.database = database;
         this.clusterId = clusterId;
-        this.config = new ParticipantConfig(agentId, List.of(resourceId), true, reinquireTicks, clusterId, asksAboutEverything);
+        this.config = new ParticipantConfig(agentId, List.of(resourceId), true, reinquireTicks, clusterId, asksAboutEverything,
+                FINISHED_MEMORY);
         this.plant = plant;
         this.world = world;
         this.core = plant.apply(new Participant(config)::step);
@@ -96,16 +109,35 @@ final class SimAgent {
 
     /** The client's XA START on this database; it writes (or not) and lets go of the connection. */
     boolean start(BranchId x, boolean wrote) {
+        return start(x, wrote, false, 0);
+    }
+
+    /**
+     * As {@link #start(BranchId, boolean)}, for a branch registered with the coordinator: with
+     * {@code mayLinger}, the business code sometimes keeps holding the connection for a while (a second
+     * scope, {@code Held}), so that a phase command arriving meanwhile is parked by the core and runs
+     * when it lets go. Not for a branch its own thread commits (one round trip): that thread is the
+     * business code, which lets go before it commits.
+     */
+    boolean start(BranchId x, boolean wrote, boolean mayLinger, long now) {
         if (crashed || !database.start(x, wrote)) {
             return false;
         }
-        run(new ParticipantEvent.Enlisted(key(x), resourceId, SERVER), 0);
-        run(new ParticipantEvent.Released(key(x), wrote, false), 0);
+        BranchKey k = key(x);
+        run(new ParticipantEvent.Enlisted(k, resourceId, SERVER), now);
+        long linger = mayLinger ? database.lingerTicks() : 0;
+        if (linger > 0) {
+            run(new ParticipantEvent.Held(k), now);
+            lingering.add(new Lingering(k, now + linger));
+            world.count("branches the business code held on to after its work");
+        }
+        run(new ParticipantEvent.Released(k, wrote, false), now);
         return true;
     }
 
     /** The client gives up on its branch (it learnt the transaction rolled back, or it died with its session). */
     void rollbackIfActive(BranchId x) {
+        lingering.removeIf(l -> l.key().equals(key(x))); // the business code itself gives up: its scopes end
         if (!crashed) {
             run(new ParticipantEvent.Abandoned(key(x)), 0);
         }
@@ -160,6 +192,11 @@ final class SimAgent {
         if (crashed) {
             return;
         }
+        for (Lingering l : List.copyOf(lingering)) {
+            if (now >= l.atTick() && lingering.remove(l)) {
+                run(new ParticipantEvent.Released(l.key(), false, false), now);
+            }
+        }
         for (Armed a : List.copyOf(timers)) {
             if (now >= a.atTick() && timers.remove(a)) {
                 run(new ParticipantEvent.TimerFired(a.key(), a.token(), now), now);
@@ -178,6 +215,7 @@ final class SimAgent {
         this.restartAt = restartAt;
         database.sessionsDied(clusterId);
         timers.clear();
+        lingering.clear(); // the business threads died with the process
         core = plant.apply(Participant.restore(config, journal)::step);
     }
 
@@ -202,6 +240,12 @@ final class SimAgent {
         while (!queue.isEmpty()) {
             ParticipantEvent e = queue.poll();
             ParticipantEffects fx = core.step(e);
+            if (e == first && e instanceof ParticipantEvent.Released && !fx.xa().isEmpty()) {
+                world.count("phase commands parked while the business code held the branch, run when it let go");
+            }
+            if (e == first && e instanceof ParticipantEvent.Disconnected && !fx.xa().isEmpty()) {
+                world.count("streams lost with unprepared branches, rolled back by their agent");
+            }
             if (!fx.journal().isEmpty()) {
                 world.trace(agentId + " decides on its own: " + fx.journal());
                 fx.journal().forEach(d -> world.count("3PC participants that decided on their own: " + d.decision()));
@@ -246,6 +290,10 @@ final class SimAgent {
             if (c.op() == XaOp.RECOVER) {
                 results.add(new ParticipantEvent.Recovered(c.resourceId(), database.recover(), now));
                 continue;
+            }
+            if (lingering.stream().anyMatch(l -> l.key().equals(c.key()))) {
+                // XA END (or anything) now would race the statement the business code may be running
+                Invariants.fail(agentId + " ran XA " + c.op() + " on " + c.key() + " while the business code still holds it");
             }
             if (!c.key().equals(current)) {
                 if (current != null) {

@@ -151,13 +151,16 @@ final class SimClient {
                     presumedAborted = rej.code() == ErrorCode.NOT_FOUND;
                     giveUp(w, "register rejected: " + rej.code());
                 } else if (r instanceof Reply.Decided d && d.outcome() != Outcome.COMMITTED) {
+                    heard(w, d.gtrid(), d.outcome());
                     giveUp(w, "decided while registering: " + d.outcome()); // e.g. timed out
                 }
             }
             case COMMIT, ROLLBACK -> {
                 if (r instanceof Reply.Decided d) {
+                    heard(w, d.gtrid(), d.outcome());
                     outcome(w, d.outcome());
                 } else if (r instanceof Reply.Finished f) {
+                    heard(w, f.gtrid(), f.outcome());
                     outcome(w, f.outcome());
                 } else if (r instanceof Reply.Rejected rej && isAnswerTo(rej)) {
                     if (rej.code() != ErrorCode.NOT_FOUND) {
@@ -170,6 +173,7 @@ final class SimClient {
             }
             case LOCAL_COMMIT -> {
                 if (r instanceof Reply.Decided d) {
+                    heard(w, d.gtrid(), d.outcome());
                     finishLocally(w, d.outcome() == Outcome.COMMITTED ? dev.xatm.core.Action.COMMIT : dev.xatm.core.Action.ROLLBACK,
                             d.outcome().name());
                 } else if (r instanceof Reply.Rejected rej && rej.request() == dev.xatm.core.RequestKind.COMMIT) {
@@ -186,6 +190,7 @@ final class SimClient {
                 if (r instanceof Reply.PreCommitted pc) {
                     preCommitLocally(w, pc.participantPreCommitMillis());
                 } else if (r instanceof Reply.Decided d) {
+                    heard(w, d.gtrid(), d.outcome());
                     // a NO, all read-only, or (a retried request to a restarted coordinator) the decision itself
                     finishLocally(w, d.outcome() == Outcome.COMMITTED ? dev.xatm.core.Action.COMMIT : dev.xatm.core.Action.ROLLBACK,
                             d.outcome().name());
@@ -306,6 +311,11 @@ final class SimClient {
         finish(w, why);
     }
 
+    /** The client received an outcome and acts on it: from now on it counts as told (see {@link Invariants#told}). */
+    private void heard(SimWorld w, String gtrid, Outcome o) {
+        w.participant(plan.agents()[0]).database().invariants().told(gtrid, o);
+    }
+
     /** A rejection of the commit or rollback we asked for, not a late answer to an earlier request. */
     private boolean isAnswerTo(Reply.Rejected rej) {
         return rej.request() == (stage == Stage.COMMIT ? dev.xatm.core.RequestKind.COMMIT : dev.xatm.core.RequestKind.ROLLBACK);
@@ -318,7 +328,7 @@ final class SimClient {
         }
         BranchId x = new BranchId(gtrid(), bqual(nextBranch));
         int agent = plan.agents()[nextBranch];
-        if (!w.participant(agent).start(x, plan.wrote()[nextBranch])) {
+        if (!w.participant(agent).start(x, plan.wrote()[nextBranch], true, w.now())) {
             // The database is down: the business code fails and rolls the transaction back.
             stage = Stage.ROLLBACK;
             request(w, new Event.RollbackRequested(gtrid()));

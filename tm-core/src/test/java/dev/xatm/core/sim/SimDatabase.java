@@ -3,6 +3,7 @@ package dev.xatm.core.sim;
 import dev.xatm.core.Ids;
 import dev.xatm.core.participant.BranchKey;
 import dev.xatm.core.participant.XaCall;
+import dev.xatm.core.participant.XaOp;
 import dev.xatm.core.participant.XaResult;
 import dev.xatm.core.sim.Invariants.Truth;
 
@@ -62,6 +63,11 @@ final class SimDatabase {
      * The same database seen from another deployment's world: the same branches, but changes are reported
      * to that world's invariants and its faults drawn from that world's random source.
      */
+    /** The run's invariants, which every database reports to (and clients reach through their agent's database). */
+    Invariants invariants() {
+        return invariants;
+    }
+
     SimDatabase sharedWith(Invariants invariants, SplittableRandom random, SimOptions options) {
         return new SimDatabase(xa, heuristics, failingPrepares, invariants, random, options);
     }
@@ -82,7 +88,7 @@ final class SimDatabase {
         XaBranch b = xa.get(x);
         dev.xatm.core.AckResult remembered = heuristics.get(x);
         switch (call.op()) {
-            case END -> {
+            case END, END_CHECKED -> {
                 if (b == null) {
                     return XaResult.NOT_FOUND;
                 }
@@ -91,7 +97,8 @@ final class SimDatabase {
                 }
                 if (chance(options.noVoteProbability() / 2)) {
                     remove(x, Truth.ROLLED_BACK); // unhealthy: the session is gone, and the branch with it
-                    return XaResult.FAILED;
+                    // CAN_COMMIT's health check (Connection.isValid) sees that before XA END: UNAVAILABLE
+                    return call.op() == XaOp.END_CHECKED ? XaResult.UNAVAILABLE : XaResult.FAILED;
                 }
                 b.state = XaState.ENDED;
                 return XaResult.OK;
@@ -253,6 +260,15 @@ final class SimDatabase {
     }
 
     /** Draws only when the knob is on, so runs without it draw as before it existed. */
+    /**
+     * How long the business code keeps using a branch's connection after its statements ran (a scope
+     * that closes late: a cursor, an async callback): mostly 0, else 1..40 ticks, long enough for a
+     * phase command to arrive meanwhile and be parked.
+     */
+    long lingerTicks() {
+        return random.nextInt(8) == 0 ? 1 + random.nextInt(40) : 0;
+    }
+
     private boolean chance(double p) {
         return p > 0 && random.nextDouble() < p;
     }
