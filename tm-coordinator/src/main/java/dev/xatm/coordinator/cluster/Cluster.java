@@ -1,5 +1,6 @@
 package dev.xatm.coordinator.cluster;
 
+import dev.xatm.core.cluster.Verdict;
 import dev.xatm.protocol.GtridOwner;
 
 import java.util.Collection;
@@ -19,9 +20,6 @@ public interface Cluster {
 
     /** One server holding a live lease. */
     record Member(int nodeId, long epoch, String address) {}
-
-    /** The answer about a prepared branch of a gtrid this server does not own (see coordinator.proto, Verdict). */
-    enum Verdict { COMMIT, ROLLBACK, ASK_OWNER }
 
     /** This incarnation, as gtrids name it; empty on a store of one server. */
     Optional<GtridOwner> self();

@@ -8,6 +8,7 @@ import dev.xatm.coordinator.log.TxnLogException;
 import dev.xatm.core.cluster.DecisionRow;
 import dev.xatm.core.cluster.NodeRow;
 import dev.xatm.core.cluster.StoreRules;
+import dev.xatm.core.cluster.Verdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,7 +145,7 @@ final class JdbcCluster implements Cluster, AutoCloseable {
             NodeRow ownerRow = epoch == null ? null : new NodeRow(owner.get().nodeId(), epoch, 0, 0);
             Integer outcome = rows.get(g);
             DecisionRow row = outcome == null ? null : new DecisionRow(g, outcome(outcome), null);
-            out.put(g, Verdict.valueOf(StoreRules.verdict(Ownership.incarnation(self), Ownership.incarnation(owner), ownerRow, row).name()));
+            out.put(g, StoreRules.verdict(Ownership.incarnation(self), Ownership.incarnation(owner), ownerRow, row));
         }
         return out;
     }

@@ -298,8 +298,8 @@ final class AgentSession implements StreamObserver<AgentMessage> {
                         agentId, gtrid, error.getMessage());
                 return;
             }
-            Cluster.Verdict v = verdicts.getOrDefault(gtrid, Cluster.Verdict.ASK_OWNER);
-            toLoop(new Event.StoreVerdict(gtrid, bqual, resource, agentId, Verdict.valueOf(v.name())));
+            Verdict v = verdicts.getOrDefault(gtrid, Verdict.ASK_OWNER);
+            toLoop(new Event.StoreVerdict(gtrid, bqual, resource, agentId, v));
         });
     }
 

@@ -90,8 +90,8 @@ final class ClusterCalls {
         });
     }
 
-    private static Verdict verdict(Cluster.Verdict v) {
-        return switch (v == null ? Cluster.Verdict.ASK_OWNER : v) {
+    private static Verdict verdict(dev.xatm.core.cluster.Verdict v) {
+        return switch (v == null ? dev.xatm.core.cluster.Verdict.ASK_OWNER : v) {
             case COMMIT -> Verdict.VERDICT_COMMIT;
             case ROLLBACK -> Verdict.VERDICT_ROLLBACK;
             case ASK_OWNER -> Verdict.VERDICT_ASK_OWNER;

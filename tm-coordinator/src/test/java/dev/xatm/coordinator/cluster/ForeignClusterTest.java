@@ -1,6 +1,7 @@
 package dev.xatm.coordinator.cluster;
 
 import dev.xatm.core.Ids;
+import dev.xatm.core.cluster.Verdict;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
 import org.junit.jupiter.api.Test;

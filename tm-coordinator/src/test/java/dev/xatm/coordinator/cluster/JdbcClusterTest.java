@@ -4,7 +4,7 @@ import dev.xatm.testkit.RequiresDatabases;
 import dev.xatm.core.Branch;
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.coordinator.cluster.Cluster.Verdict;
+import dev.xatm.core.cluster.Verdict;
 import dev.xatm.testkit.TestDatabases;
 import dev.xatm.testkit.TestDb;
 import dev.xatm.coordinator.log.JdbcDialect;

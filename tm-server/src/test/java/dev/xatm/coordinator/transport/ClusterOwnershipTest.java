@@ -101,7 +101,7 @@ class ClusterOwnershipTest {
 
     /** Node 1 at epoch 3 of a cluster whose store answers what the test put in {@link #verdicts}. */
     static final class ScriptedCluster implements Cluster {
-        final Map<String, Verdict> verdicts = new ConcurrentHashMap<>();
+        final Map<String, dev.xatm.core.cluster.Verdict> verdicts = new ConcurrentHashMap<>();
         final List<Collection<String>> asked = new CopyOnWriteArrayList<>();
 
         @Override
@@ -115,10 +115,10 @@ class ClusterOwnershipTest {
         }
 
         @Override
-        public CompletableFuture<Map<String, Verdict>> verdicts(Collection<String> gtrids) {
+        public CompletableFuture<Map<String, dev.xatm.core.cluster.Verdict>> verdicts(Collection<String> gtrids) {
             asked.add(List.copyOf(gtrids));
             return CompletableFuture.completedFuture(gtrids.stream().distinct()
-                    .collect(Collectors.toMap(g -> g, g -> verdicts.getOrDefault(g, Verdict.ASK_OWNER))));
+                    .collect(Collectors.toMap(g -> g, g -> verdicts.getOrDefault(g, dev.xatm.core.cluster.Verdict.ASK_OWNER))));
         }
     }
 
@@ -201,8 +201,8 @@ class ClusterOwnershipTest {
         String committed = new GtridOwner(2, 8).tag(unique());
         String fenced = new GtridOwner(2, 7).tag(unique());
         String live = new GtridOwner(2, 8).tag(unique());
-        CLUSTER.verdicts.put(committed, Cluster.Verdict.COMMIT);
-        CLUSTER.verdicts.put(fenced, Cluster.Verdict.ROLLBACK);
+        CLUSTER.verdicts.put(committed, dev.xatm.core.cluster.Verdict.COMMIT);
+        CLUSTER.verdicts.put(fenced, dev.xatm.core.cluster.Verdict.ROLLBACK);
 
         assertThat(client.getStatus(GetStatusRequest.newBuilder().setGtrid(committed).build()).getStatus()).isEqualTo(TxnStatus.COMMITTING);
         assertThat(client.getStatus(GetStatusRequest.newBuilder().setGtrid(fenced).build()).getStatus()).isEqualTo(TxnStatus.UNKNOWN);
@@ -214,8 +214,8 @@ class ClusterOwnershipTest {
         String committed = new GtridOwner(2, 8).tag(unique());
         String fenced = new GtridOwner(3, 1).tag(unique());
         String live = new GtridOwner(2, 8).tag(unique());
-        CLUSTER.verdicts.put(committed, Cluster.Verdict.COMMIT);
-        CLUSTER.verdicts.put(fenced, Cluster.Verdict.ROLLBACK);
+        CLUSTER.verdicts.put(committed, dev.xatm.core.cluster.Verdict.COMMIT);
+        CLUSTER.verdicts.put(fenced, dev.xatm.core.cluster.Verdict.ROLLBACK);
 
         var answers = client.resume(ResumeRequest.newBuilder().addBranches(inquiry(committed, "b1")).addBranches(inquiry(fenced, "b2"))
                 .addBranches(inquiry(live, "b3")).addBranches(inquiry(committed, "b4")).build()).getAnswersList();
@@ -240,8 +240,8 @@ class ClusterOwnershipTest {
         String live = new GtridOwner(2, 8).tag(unique());
         String fenced = new GtridOwner(2, 7).tag(unique());
         String ownUnknown = SELF.tag(unique());
-        CLUSTER.verdicts.put(committed, Cluster.Verdict.COMMIT);
-        CLUSTER.verdicts.put(fenced, Cluster.Verdict.ROLLBACK);
+        CLUSTER.verdicts.put(committed, dev.xatm.core.cluster.Verdict.COMMIT);
+        CLUSTER.verdicts.put(fenced, dev.xatm.core.cluster.Verdict.ROLLBACK);
 
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(live, "b1")).build());
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder().setInquiry(inquiry(committed, "b1")).build());

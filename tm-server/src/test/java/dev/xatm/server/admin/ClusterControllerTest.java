@@ -1,5 +1,6 @@
 package dev.xatm.server.admin;
 
+import dev.xatm.core.cluster.Verdict;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.coordinator.cluster.Cluster;
 import org.junit.jupiter.api.Test;
