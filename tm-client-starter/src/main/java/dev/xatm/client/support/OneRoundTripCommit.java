@@ -12,6 +12,7 @@ import dev.xatm.client.enlist.Enlistment;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,22 +51,26 @@ public final class OneRoundTripCommit {
     }
 
     /**
-     * The scope for a new transaction of {@code protocol}, or null when it must be begun at the
+     * The path of a new transaction of {@code protocol}, or empty when it must be begun at the
      * coordinator now (3PC with a server that takes no CAN_COMMIT answers). Its deadline is kept by
      * the scope: every statement checks it, and the commit rolls back past it. (A coordinator's
      * ROLLBACK at the deadline would wait, parked, for the method to let go of its branches just the
      * same.)
+     *
+     * @param waitForCompletion how the coordinator-driven fallback commits, once the gtrid left the process
      */
-    TxScope scope(String gtrid, String name, long deadlineNanos, CommitProtocol protocol) {
+    Optional<CommitPath> path(String gtrid, String name, long deadlineNanos, CommitProtocol protocol, boolean waitForCompletion) {
         if (protocol == CommitProtocol.THREE_PHASE ? !threePhase.available(gtrid) : protocol != CommitProtocol.TWO_PHASE) {
-            return null;
+            return Optional.empty();
         }
-        return new TxScope(gtrid, true, deadlineNanos, s -> {
+        TxScope scope = new TxScope(gtrid, true, deadlineNanos, s -> {
             // The other service's branches register with the coordinator, which must know the transaction
             // and every branch that could be rolled back at its deadline: from here on it is coordinator-driven.
             coordinator.begin(gtrid, name, Math.max(1, remainingMillis(deadlineNanos)), protocol);
             enlistment.registerHeld(s);
         });
+        return Optional.of(new CommitPath.OneRoundTrip(scope, this,
+                new CommitPath.CoordinatorDriven(scope, coordinator, waitForCompletion)));
     }
 
     /** The scope's own branches; taken before it ends. */
