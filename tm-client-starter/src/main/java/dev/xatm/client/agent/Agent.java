@@ -6,6 +6,8 @@ import dev.xatm.client.coordinator.CoordinatorChannels;
 import dev.xatm.client.coordinator.ServerRoutes;
 import dev.xatm.client.coordinator.StreamCommitter;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.protocol.ClusterId;
@@ -299,7 +301,7 @@ public final class Agent implements AutoCloseable, StreamCommitter {
             log.warn("Ignoring a phase command with a malformed xid: {}", e.getMessage());
             return;
         }
-        AgentMessages.command(c.getAction()).ifPresentOrElse(command -> run(link, xid, command, c.getParticipantTimeoutMs()),
+        BranchCommand.of(c.getAction()).ifPresentOrElse(command -> run(link, xid, command, c.getParticipantTimeoutMs()),
                 () -> log.warn("Ignoring phase command {} for {}: unknown action", c.getAction(), xid));
     }
 
@@ -310,7 +312,7 @@ public final class Agent implements AutoCloseable, StreamCommitter {
      * from the coordinator would run, without answering the coordinator (a vote rides on the commit
      * request instead; see {@link #acknowledge}).
      */
-    public Branch.Answer runForCaller(Branch b, Branch.Command command) {
+    public BranchAnswer runForCaller(Branch b, BranchCommand command) {
         return runForCaller(b, command, 0);
     }
 
@@ -318,9 +320,9 @@ public final class Agent implements AutoCloseable, StreamCommitter {
      * The same for 3PC's CAN_COMMIT and PRE_COMMIT answered by the caller itself (CanCommitHeld): a YES
      * arms the branch's participant timer for {@code participantTimeoutMillis}, as the command would.
      */
-    public Branch.Answer runForCaller(Branch b, Branch.Command command, long participantTimeoutMillis) {
+    public BranchAnswer runForCaller(Branch b, BranchCommand command, long participantTimeoutMillis) {
         long start = System.nanoTime();
-        Branch.Answer answer;
+        BranchAnswer answer;
         try (Observed observed = listener.observe(command.name(), b.xid().gtrid())) {
             answer = commands.execute(b.xid(), command, participantTimeoutMillis);
         }
@@ -341,8 +343,8 @@ public final class Agent implements AutoCloseable, StreamCommitter {
      * Tells the owner of the branch's gtrid what {@link #runForCaller} did (a COMMIT or ROLLBACK done):
      * a DONE is batched ({@link AckBatcher}), anything else goes out at once.
      */
-    public void acknowledge(Branch b, Branch.Command command, Branch.Answer answer) {
-        if (answer != Branch.Answer.DONE) {
+    public void acknowledge(Branch b, BranchCommand command, BranchAnswer answer) {
+        if (answer != BranchAnswer.DONE) {
             AgentMessages.reply(links.serving(b.xid().gtrid()), b.xid(), command, answer, listener);
             return;
         }
@@ -358,20 +360,20 @@ public final class Agent implements AutoCloseable, StreamCommitter {
     }
 
     /** Runs one command and answers it on the link that serves its gtrid. Package-visible for tests. */
-    void run(TmXid xid, Branch.Command command) {
+    void run(TmXid xid, BranchCommand command) {
         run(links.serving(xid.gtrid()), xid, command, 0);
     }
 
     /** Runs one command and answers it on {@code link} (the one it came on; null: not answered). */
-    private void run(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+    private void run(ServerLink link, TmXid xid, BranchCommand command, long participantTimeoutMillis) {
         try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
             runAndReply(link, xid, command, participantTimeoutMillis);
         }
     }
 
-    private void runAndReply(ServerLink link, TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+    private void runAndReply(ServerLink link, TmXid xid, BranchCommand command, long participantTimeoutMillis) {
         long start = System.nanoTime();
-        Branch.Answer answer;
+        BranchAnswer answer;
         try (Observed observed = listener.observe(command.name(), xid.gtrid())) {
             answer = commands.execute(xid, command, participantTimeoutMillis);
         } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package dev.xatm.client.agent;
 
-import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckResult;
@@ -12,40 +13,28 @@ import dev.xatm.protocol.v1.Vote;
 import java.util.Optional;
 
 /**
- * The agent's side of the wire, as pure mappings: a phase command's action to the branch command it
- * runs, and a branch's answer to the vote or ack the server expects. Stateless and thread-safe.
+ * The agent's side of the wire, as pure mappings: a branch's answer to the vote or ack the server
+ * expects (a phase command's action names its branch command itself: {@link BranchCommand#of}).
+ * Stateless and thread-safe.
  */
 final class AgentMessages {
     private AgentMessages() {
     }
 
-    /** The branch command a phase command asks for; empty for an action this agent does not know. */
-    static Optional<Branch.Command> command(PhaseAction action) {
-        return Optional.ofNullable(switch (action) {
-            case PREPARE -> Branch.Command.PREPARE;
-            case COMMIT -> Branch.Command.COMMIT;
-            case ROLLBACK -> Branch.Command.ROLLBACK;
-            case COMMIT_ONE_PHASE -> Branch.Command.COMMIT_ONE_PHASE;
-            case CAN_COMMIT -> Branch.Command.CAN_COMMIT;
-            case PRE_COMMIT -> Branch.Command.PRE_COMMIT;
-            default -> null;
-        });
-    }
-
     /**
      * Answers {@code command} on {@code link} (null: nothing is sent). Not connected, or an answer that
-     * says nothing ({@link Branch.Answer#NONE}): the coordinator resends what it still needs after the
+     * says nothing ({@link BranchAnswer#NONE}): the coordinator resends what it still needs after the
      * reconnect.
      */
-    static void reply(ServerLink link, TmXid xid, Branch.Command command, Branch.Answer answer, AgentListener listener) {
+    static void reply(ServerLink link, TmXid xid, BranchCommand command, BranchAnswer answer, AgentListener listener) {
         Optional<AgentMessage> m = answer(xid, command, answer, listener);
         if (m.isPresent() && link != null) {
             link.send(m.get());
         }
     }
 
-    /** The message that answers {@code command} with {@code answer}; empty for {@link Branch.Answer#NONE}. */
-    static Optional<AgentMessage> answer(TmXid xid, Branch.Command command, Branch.Answer answer, AgentListener listener) {
+    /** The message that answers {@code command} with {@code answer}; empty for {@link BranchAnswer#NONE}. */
+    static Optional<AgentMessage> answer(TmXid xid, BranchCommand command, BranchAnswer answer, AgentListener listener) {
         return Optional.ofNullable(switch (answer) {
             case VOTE_YES, VOTE_NO, VOTE_READ_ONLY -> AgentMessage.newBuilder().setVote(Vote.newBuilder()
                     .setGtrid(xid.gtrid()).setBqual(xid.bqual()).setVote(vote(answer)).setAnswering(answering(command))).build();
@@ -57,11 +46,11 @@ final class AgentMessages {
     }
 
     /** The ack of a phase-two command that ended with {@code result}. */
-    static Ack ack(TmXid xid, Branch.Command command, AckResult result) {
-        return Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setAction(action(command)).setResult(result).build();
+    static Ack ack(TmXid xid, BranchCommand command, AckResult result) {
+        return Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setAction(command.wire()).setResult(result).build();
     }
 
-    private static AckResult result(Branch.Answer answer) {
+    private static AckResult result(BranchAnswer answer) {
         return switch (answer) {
             case DONE -> AckResult.DONE;
             case ROLLED_BACK_INSTEAD -> AckResult.ROLLED_BACK_INSTEAD;
@@ -78,20 +67,20 @@ final class AgentMessages {
      * decision as an autonomous Ack, or, when the command asks for the opposite (ROLLBACK of a branch
      * it committed), the command's Ack with the heuristic outcome the coordinator must record.
      */
-    private static Ack ownDecision(TmXid xid, Branch.Command command, Branch.Answer answer, AgentListener listener) {
-        boolean committed = answer == Branch.Answer.DECIDED_COMMIT;
+    private static Ack ownDecision(TmXid xid, BranchCommand command, BranchAnswer answer, AgentListener listener) {
+        boolean committed = answer == BranchAnswer.DECIDED_COMMIT;
         Ack.Builder ack = Ack.newBuilder().setGtrid(xid.gtrid()).setBqual(xid.bqual()).setAutonomous(true);
-        boolean opposite = committed ? command == Branch.Command.ROLLBACK
-                : command == Branch.Command.COMMIT || command == Branch.Command.COMMIT_ONE_PHASE;
+        boolean opposite = committed ? command == BranchCommand.ROLLBACK
+                : command == BranchCommand.COMMIT || command == BranchCommand.COMMIT_ONE_PHASE;
         if (opposite) {
             listener.heuristic(xid.toString());
-            return ack.setAction(action(command)).setResult(committed ? AckResult.HEURISTIC_COMMIT : AckResult.HEURISTIC_ROLLBACK).build();
+            return ack.setAction(command.wire()).setResult(committed ? AckResult.HEURISTIC_COMMIT : AckResult.HEURISTIC_ROLLBACK).build();
         }
         return ack.setAction(committed ? PhaseAction.COMMIT : PhaseAction.ROLLBACK).setResult(AckResult.DONE).build();
     }
 
     /** What a vote answers: 2PC's PREPARE stays unspecified on the wire (the server reads that as PREPARE). */
-    private static PhaseAction answering(Branch.Command c) {
+    private static PhaseAction answering(BranchCommand c) {
         return switch (c) {
             case CAN_COMMIT -> PhaseAction.CAN_COMMIT;
             case PRE_COMMIT -> PhaseAction.PRE_COMMIT;
@@ -99,22 +88,11 @@ final class AgentMessages {
         };
     }
 
-    private static BranchVote vote(Branch.Answer a) {
+    private static BranchVote vote(BranchAnswer a) {
         return switch (a) {
             case VOTE_YES -> BranchVote.YES;
             case VOTE_READ_ONLY -> BranchVote.READ_ONLY;
             default -> BranchVote.NO;
-        };
-    }
-
-    private static PhaseAction action(Branch.Command c) {
-        return switch (c) {
-            case PREPARE -> PhaseAction.PREPARE;
-            case COMMIT -> PhaseAction.COMMIT;
-            case ROLLBACK -> PhaseAction.ROLLBACK;
-            case COMMIT_ONE_PHASE -> PhaseAction.COMMIT_ONE_PHASE;
-            case CAN_COMMIT -> PhaseAction.CAN_COMMIT;
-            case PRE_COMMIT -> PhaseAction.PRE_COMMIT;
         };
     }
 }

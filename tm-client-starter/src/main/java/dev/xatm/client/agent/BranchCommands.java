@@ -1,6 +1,8 @@
 package dev.xatm.client.agent;
 
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.XidMdc;
@@ -24,7 +26,7 @@ final class BranchCommands {
 
     /** Tells the coordinator what a phase two that nobody asked for now did (see {@link #settleByXid}). */
     interface Acknowledger {
-        void acknowledge(Branch b, Branch.Command command, Branch.Answer answer);
+        void acknowledge(Branch b, BranchCommand command, BranchAnswer answer);
     }
 
     private final BranchTable table;
@@ -53,26 +55,26 @@ final class BranchCommands {
         return inDoubt;
     }
 
-    Branch.Answer execute(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+    BranchAnswer execute(TmXid xid, BranchCommand command, long participantTimeoutMillis) {
         try (XidMdc.Scope mdc = XidMdc.put(xid.gtrid())) {
             return executeHeldOrNot(xid, command, participantTimeoutMillis);
         }
     }
 
-    private Branch.Answer executeHeldOrNot(TmXid xid, Branch.Command command, long participantTimeoutMillis) {
+    private BranchAnswer executeHeldOrNot(TmXid xid, BranchCommand command, long participantTimeoutMillis) {
         Branch b = table.get(xid);
         if (b == null) {
             return switch (command) {
                 // not ours (any more): its work died with its session
-                case PREPARE, CAN_COMMIT, PRE_COMMIT -> Branch.Answer.VOTE_NO;
+                case PREPARE, CAN_COMMIT, PRE_COMMIT -> BranchAnswer.VOTE_NO;
                 case COMMIT_ONE_PHASE -> {
                     log.warn("COMMIT_ONE_PHASE for {} which this agent does not hold; answering rolled back", xid);
-                    yield Branch.Answer.ROLLED_BACK_INSTEAD;
+                    yield BranchAnswer.ROLLED_BACK_INSTEAD;
                 }
-                case COMMIT, ROLLBACK -> finishUnheld(xid, command == Branch.Command.COMMIT);
+                case COMMIT, ROLLBACK -> finishUnheld(xid, command == BranchCommand.COMMIT);
             };
         }
-        Branch.Answer answer;
+        BranchAnswer answer;
         synchronized (b) {
             answer = executeLocked(b, command, participantTimeoutMillis);
             timers.afterCommand(b, command, answer);
@@ -86,11 +88,11 @@ final class BranchCommands {
     }
 
     /** One command on a branch whose lock the caller holds; a prepared branch whose connection broke is finished by xid. */
-    Branch.Answer executeLocked(Branch b, Branch.Command command, long participantTimeoutMillis) {
-        if ((b.detached() && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK))
-                || (b.inDoubt() && command == Branch.Command.ROLLBACK)) {
-            boolean commit = command == Branch.Command.COMMIT;
-            Branch.Answer answer = recoverer.finish(b.xid(), commit, b.resource());
+    BranchAnswer executeLocked(Branch b, BranchCommand command, long participantTimeoutMillis) {
+        if ((b.detached() && (command == BranchCommand.COMMIT || command == BranchCommand.ROLLBACK))
+                || (b.inDoubt() && command == BranchCommand.ROLLBACK)) {
+            boolean commit = command == BranchCommand.COMMIT;
+            BranchAnswer answer = recoverer.finish(b.xid(), commit, b.resource());
             if (answer.endsPhaseTwo()) {
                 b.finishedByXid(commit);
                 listener.settledByRecovery("in_doubt");
@@ -111,8 +113,8 @@ final class BranchCommands {
     }
 
     /** Phase 2 by xid of a branch this agent does not hold (found by XA RECOVER, or forgotten). */
-    private Branch.Answer finishUnheld(TmXid xid, boolean commit) {
-        Branch.Answer answer = recoverer.finish(xid, commit, null);
+    private BranchAnswer finishUnheld(TmXid xid, boolean commit) {
+        BranchAnswer answer = recoverer.finish(xid, commit, null);
         if (answer.endsPhaseTwo()) {
             settledUnheld.accept(xid);
         }
@@ -125,22 +127,22 @@ final class BranchCommands {
      * the coordinator's decision, retried here rather than only on the coordinator's next resend,
      * which may be long (or, for a transaction it never heard of, never) coming.
      */
-    private void watchIfInDoubt(Branch b, Branch.Command command, Branch.Answer answer) {
+    private void watchIfInDoubt(Branch b, BranchCommand command, BranchAnswer answer) {
         if (b.inDoubt()) {
             inDoubt.add(b, false);
-        } else if (answer == Branch.Answer.NONE && (command == Branch.Command.COMMIT || command == Branch.Command.ROLLBACK)
+        } else if (answer == BranchAnswer.NONE && (command == BranchCommand.COMMIT || command == BranchCommand.ROLLBACK)
                 && b.detached()) {
-            if (command == Branch.Command.COMMIT) {
+            if (command == BranchCommand.COMMIT) {
                 recoverer.commitUnanswered(b.xid()); // so a "no such branch" later reads as this commit having run
             }
-            inDoubt.add(b, command == Branch.Command.COMMIT);
+            inDoubt.add(b, command == BranchCommand.COMMIT);
         }
     }
 
     /** One attempt of {@link InDoubtBranches}: phase 2 by xid under the branch's lock; true once it is done. */
     private boolean settleByXid(Branch b, boolean commit) {
-        Branch.Command command = commit ? Branch.Command.COMMIT : Branch.Command.ROLLBACK;
-        Branch.Answer answer;
+        BranchCommand command = commit ? BranchCommand.COMMIT : BranchCommand.ROLLBACK;
+        BranchAnswer answer;
         synchronized (b) {
             if (!b.inDoubt() && !b.detached()) {
                 return true; // the caller's rollback or the coordinator's resend finished it meanwhile

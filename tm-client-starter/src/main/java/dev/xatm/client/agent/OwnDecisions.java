@@ -1,6 +1,8 @@
 package dev.xatm.client.agent;
 
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.BranchTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,21 +46,21 @@ final class OwnDecisions {
      * meanwhile disarms it.
      */
     void decideAlone(Branch b, long token) {
-        Branch.Command decision;
+        BranchCommand decision;
         try {
             synchronized (b) {
                 if (!b.timerDue(token)) {
                     return; // the command it waited for was handled first
                 }
                 decision = switch (b.state()) {
-                    case WILLING -> Branch.Command.ROLLBACK;
-                    case PREPARED -> Branch.Command.COMMIT;
+                    case WILLING -> BranchCommand.ROLLBACK;
+                    case PREPARED -> BranchCommand.COMMIT;
                     default -> null;
                 };
                 if (decision == null) {
                     return;
                 }
-                Branch.Answer answer = commands.executeLocked(b, decision, 0);
+                BranchAnswer answer = commands.executeLocked(b, decision, 0);
                 if (!answer.endsPhaseTwo()) {
                     log.warn("Branch {} timed out waiting for the coordinator, but its own {} did not take effect yet; trying again in {} ms",
                             b, decision, retryMillis);
@@ -79,10 +81,10 @@ final class OwnDecisions {
         }
         table.settled(b);
         log.warn("Branch {} {} ON ITS OWN: no {} from {} within its participant timeout ({} ms, three-phase commit); reported to the"
-                        + " coordinator {}", b, decision == Branch.Command.COMMIT ? "COMMITTED" : "ROLLED BACK",
-                decision == Branch.Command.COMMIT ? "COMMIT or ROLLBACK" : "PRE_COMMIT or ROLLBACK", links.describeRoute(b.xid().gtrid()),
+                        + " coordinator {}", b, decision == BranchCommand.COMMIT ? "COMMITTED" : "ROLLED BACK",
+                decision == BranchCommand.COMMIT ? "COMMIT or ROLLBACK" : "PRE_COMMIT or ROLLBACK", links.describeRoute(b.xid().gtrid()),
                 b.participantTimeoutMillis(), links.serving(b.xid().gtrid()) != null ? "now" : "when its stream is back");
-        listener.decidedOnItsOwn(decision == Branch.Command.COMMIT ? "commit" : "rollback");
+        listener.decidedOnItsOwn(decision == BranchCommand.COMMIT ? "commit" : "rollback");
         // queued first, then sent if connected: a Welcome racing with this sends it either way
         reports.add(b.xid(), decision);
         if (links.serving(b.xid().gtrid()) != null) {
@@ -94,6 +96,6 @@ final class OwnDecisions {
     void sendPending() {
         reports.drainIf(xid -> links.serving(xid.gtrid()) != null).forEach((xid, decision) -> AgentMessages.reply(
                 links.serving(xid.gtrid()), xid, decision,
-                decision == Branch.Command.COMMIT ? Branch.Answer.DECIDED_COMMIT : Branch.Answer.DECIDED_ROLLBACK, listener));
+                decision == BranchCommand.COMMIT ? BranchAnswer.DECIDED_COMMIT : BranchAnswer.DECIDED_ROLLBACK, listener));
     }
 }

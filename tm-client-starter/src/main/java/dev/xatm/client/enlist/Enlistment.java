@@ -149,7 +149,7 @@ public final class Enlistment {
         Branch winner = table.addIfAbsent(b);
         if (winner != null) {
             // another thread of the same global transaction enlisted this resource first: keep one branch
-            b.execute(Branch.Command.ROLLBACK);
+            b.execute(BranchCommand.ROLLBACK);
             return winner;
         }
         log.debug("Enlisted {} in {}", resource, xid);
@@ -242,7 +242,7 @@ public final class Enlistment {
 
         @Override
         public void release(boolean doomed) {
-            Branch.Command parked = branch.release(doomed, "the business code of this global transaction failed");
+            BranchCommand parked = branch.release(doomed, "the business code of this global transaction failed");
             if (parked != null) {
                 table.runParked(branch, parked);
             }

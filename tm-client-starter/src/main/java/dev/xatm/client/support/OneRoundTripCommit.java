@@ -8,6 +8,8 @@ import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.coordinator.PreparedBranch;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.Enlistment;
 
 import java.util.ArrayList;
@@ -101,11 +103,11 @@ public final class OneRoundTripCommit {
             List<PreparedBranch> votes = new ArrayList<>(own.size());
             List<Branch> yes = new ArrayList<>(own.size());
             for (Branch b : own) {
-                Branch.Answer a = agent.runForCaller(b, Branch.Command.PREPARE);
-                if (a == Branch.Answer.VOTE_YES) {
+                BranchAnswer a = agent.runForCaller(b, BranchCommand.PREPARE);
+                if (a == BranchAnswer.VOTE_YES) {
                     yes.add(b);
                     votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.YES));
-                } else if (a == Branch.Answer.VOTE_READ_ONLY) {
+                } else if (a == BranchAnswer.VOTE_READ_ONLY) {
                     votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.READ_ONLY));
                 } else {
                     rollBack(own);
@@ -124,8 +126,8 @@ public final class OneRoundTripCommit {
             // A failed call (the outcome is unknown to us) is handed back below, like any other failure.
             OutcomeReport r = coordinator.commitPrepared(scope.gtrid(), name, leftMillis, agent.agentId(), votes);
             switch (r.outcome()) {
-                case COMMITTED -> finish(yes, Branch.Command.COMMIT);
-                case ROLLED_BACK, TIMED_OUT -> finish(yes, Branch.Command.ROLLBACK);
+                case COMMITTED -> finish(yes, BranchCommand.COMMIT);
+                case ROLLED_BACK, TIMED_OUT -> finish(yes, BranchCommand.ROLLBACK);
                 default -> handBack(own);
             }
             return r;
@@ -148,7 +150,7 @@ public final class OneRoundTripCommit {
     }
 
     private OutcomeReport onePhase(Branch b) {
-        Branch.Answer a = agent.runForCaller(b, Branch.Command.COMMIT_ONE_PHASE);
+        BranchAnswer a = agent.runForCaller(b, BranchCommand.COMMIT_ONE_PHASE);
         return switch (a) {
             case DONE -> new OutcomeReport(GlobalOutcome.COMMITTED, "its single branch committed in one phase");
             case ROLLED_BACK_INSTEAD -> new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the database rolled the single branch on "
@@ -171,9 +173,9 @@ public final class OneRoundTripCommit {
      * Phase 2 of the own branches on their preparing connections; an ack for what took effect or ended in
      * a heuristic (the rest is resent).
      */
-    private void finish(List<Branch> yes, Branch.Command command) {
+    private void finish(List<Branch> yes, BranchCommand command) {
         for (Branch b : yes) {
-            Branch.Answer a = agent.runForCaller(b, command);
+            BranchAnswer a = agent.runForCaller(b, command);
             if (a.endsPhaseTwo()) {
                 agent.acknowledge(b, command, a); // a heuristic too: the coordinator must record it
             }
@@ -188,7 +190,7 @@ public final class OneRoundTripCommit {
     private void rollBack(List<Branch> own) {
         List<Branch> left = new ArrayList<>();
         for (Branch b : own) {
-            if (!agent.runForCaller(b, Branch.Command.ROLLBACK).endsPhaseTwo()) {
+            if (!agent.runForCaller(b, BranchCommand.ROLLBACK).endsPhaseTwo()) {
                 left.add(b);
             }
         }
