@@ -1,5 +1,7 @@
 package dev.xatm.client.enlist;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.TmUsageException;
@@ -245,8 +247,8 @@ class EnlistingDataSourceTest {
         }
 
         @Override
-        public String status(String gtrid) {
-            return "UNKNOWN";
+        public TxnStatus status(String gtrid) {
+            return TxnStatus.UNKNOWN;
         }
 
         @Override

@@ -1,5 +1,7 @@
 package dev.xatm.client.enlist;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.context.GlobalTxContext;
@@ -243,8 +245,8 @@ class ReadOnlyVoteTest {
         }
 
         @Override
-        public String status(String gtrid) {
-            return "ACTIVE";
+        public TxnStatus status(String gtrid) {
+            return TxnStatus.ACTIVE;
         }
 
         @Override
