@@ -82,16 +82,6 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     private final Ownership ownership;
     private final ClusterId clusterId;
 
-    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
-                              long defaultTimeoutMillis, long maxTimeoutMillis) {
-        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, Cluster.SINGLE);
-    }
-
-    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
-                              long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster) {
-        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, cluster, null);
-    }
-
     /** @param clusterId the deployment's cluster id, sent in Welcome; gtrids naming another are refused (null: none are) */
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster, ClusterId clusterId) {
