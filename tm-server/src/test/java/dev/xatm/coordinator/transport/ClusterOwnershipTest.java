@@ -60,7 +60,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * incarnation does not own are refused before anything happens; GetStatus, Inquiry and Resume about
  * other owners' gtrids follow the store's rule-R4 verdicts, and never the core's presumed abort.
  */
-@SpringBootTest(classes = dev.xatm.server.TmServerApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {dev.xatm.server.TmServerApplication.class, ClusterOwnershipTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "tm.server.port=0",
         "server.port=0",
         "tm.server.auth-token=" + ClusterOwnershipTest.TOKEN,

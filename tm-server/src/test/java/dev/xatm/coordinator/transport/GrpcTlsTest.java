@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ({@code server.ssl.bundle}) and nothing over plain HTTP. The gRPC port listens on loopback only
  * ({@code tm.server.bind-address}).
  */
-@SpringBootTest(classes = dev.xatm.server.TmServerApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {dev.xatm.server.TmServerApplication.class, GrpcTlsTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "server.port=0",
         "server.ssl.bundle=tm",
         "tm.server.port=0",

@@ -68,7 +68,7 @@ import static org.awaitility.Awaitility.await;
  * bad request (each answered with its code and changing nothing), the agent stream's rules, a
  * two-phase commit with two agents, and the health endpoint.
  */
-@SpringBootTest(classes = dev.xatm.server.TmServerApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {dev.xatm.server.TmServerApplication.class, TmServerGrpcTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "server.port=0",
         "tm.server.port=0",
         "tm.server.auth-token=" + TmServerGrpcTest.TOKEN,
