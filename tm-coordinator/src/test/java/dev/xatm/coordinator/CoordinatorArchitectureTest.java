@@ -46,4 +46,12 @@ class CoordinatorArchitectureTest {
                 .because("the coordinator speaks gRPC; the admin HTTP API is tm-server's")
                 .check(main);
     }
+
+    // Fails when a main class of tm-coordinator depends on a business database's JDBC driver.
+    @Test
+    void noBusinessDatabaseDrivers() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("org.postgresql..", "org.mariadb..", "com.mysql..")
+                .because("the JDBC store speaks plain JDBC through its pool; the drivers are tm-server's runtime dependencies")
+                .check(main);
+    }
 }
