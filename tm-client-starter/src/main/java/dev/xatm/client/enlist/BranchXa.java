@@ -97,8 +97,7 @@ final class BranchXa {
                 // the agent rolls it back by xid on a fresh one. Still a NO: nobody may commit on it.
                 log.warn("XA PREPARE of branch {} on {} did not answer ({}), voting NO; the branch may be prepared in the "
                         + "database and is rolled back by xid on another connection", xid, resource, XaErrorClassifier.describe(e));
-                release(false);
-                return new Ended(BranchAnswer.VOTE_NO, Branch.State.IN_DOUBT);
+                return evicted(BranchAnswer.VOTE_NO, Branch.State.IN_DOUBT);
             }
             // PostgreSQL turns a failed PREPARE into a rollback; MySQL/MariaDB leave it idle or rolled
             // back; a rollback attempt settles all of them.
@@ -141,8 +140,7 @@ final class BranchXa {
                     log.warn("XA COMMIT of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
                     // the branch stays prepared in the database; a fresh connection can finish it later
                     // (PostgreSQL from any session; MariaDB once this session is gone)
-                    release(false);
-                    return new Ended(BranchAnswer.NONE, null);
+                    return evicted(BranchAnswer.NONE, null);
             }
         }
     }
@@ -164,8 +162,7 @@ final class BranchXa {
                         Branch.State.ROLLED_BACK);
             }
             log.warn("XA ROLLBACK of branch {} on {} failed ({}), will retry: {}", xid, resource, v, XaErrorClassifier.describe(e));
-            release(false);
-            return new Ended(BranchAnswer.NONE, null);
+            return evicted(BranchAnswer.NONE, null);
         }
     }
 
@@ -184,15 +181,13 @@ final class BranchXa {
             int code = XaErrorClassifier.effectiveCode(e);
             boolean rolledBack = (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) || code == XAException.XAER_NOTA;
             if (rolledBack) {
-                release(false);
-                return new Ended(BranchAnswer.ROLLED_BACK_INSTEAD, Branch.State.ROLLED_BACK);
+                return evicted(BranchAnswer.ROLLED_BACK_INSTEAD, Branch.State.ROLLED_BACK);
             }
             if (XaErrorClassifier.classify(e, XaOperation.COMMIT) == XaErrorClassifier.Verdict.RETRY) {
                 // the commit may or may not have happened: never guess
                 log.error("One-phase commit of branch {} on {} lost its connection: outcome unknown ({}); "
                         + "not acknowledged, the coordinator reports it as a heuristic hazard", xid, resource, XaErrorClassifier.describe(e));
-                release(false);
-                return new Ended(BranchAnswer.NONE, Branch.State.UNKNOWN);
+                return evicted(BranchAnswer.NONE, Branch.State.UNKNOWN);
             }
             log.warn("One-phase commit of branch {} on {} failed, rolling back: {}", xid, resource, XaErrorClassifier.describe(e));
             return rolledBackAfterFailure(BranchAnswer.ROLLED_BACK_INSTEAD);
@@ -218,8 +213,7 @@ final class BranchXa {
             log.error("HEURISTIC outcome: {} of branch {} on {} answered {}. Reported to the coordinator as {}; the transaction"
                     + " needs an operator.", op, xid, resource, XaErrorClassifier.describe(e), answer);
         }
-        release(false);
-        return new Ended(answer, end);
+        return evicted(answer, end);
     }
 
     /** After a failed PREPARE or commit: a rollback attempt, and the connection is evicted. */
@@ -229,8 +223,7 @@ final class BranchXa {
         } catch (XAException ignored) {
             // already rolled back, or the connection is gone (then the session's end rolls it back)
         }
-        release(false);
-        return new Ended(answer, Branch.State.ROLLED_BACK);
+        return evicted(answer, Branch.State.ROLLED_BACK);
     }
 
     /**
@@ -253,6 +246,12 @@ final class BranchXa {
             clean = clean && XaErrorClassifier.classify(e, XaOperation.ROLLBACK) == XaErrorClassifier.Verdict.ALREADY_DONE;
         }
         release(clean);
+    }
+
+    /** The branch ends here with a connection that may not serve anyone else: it is evicted, not pooled. */
+    private Ended evicted(BranchAnswer answer, Branch.State state) {
+        release(false);
+        return new Ended(answer, state);
     }
 
     /**
