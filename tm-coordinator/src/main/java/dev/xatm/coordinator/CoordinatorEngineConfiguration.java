@@ -69,7 +69,7 @@ public class CoordinatorEngineConfiguration {
 
     @Bean
     Store tmStore(TmServerProperties properties, CoordinatorLoop.Halt halt) {
-        if (properties.store().equals("jdbc")) {
+        if (properties.store() == TmServerProperties.Store.JDBC) {
             TmServerProperties.JdbcStoreSettings j = properties.jdbc();
             JdbcStore.Config config = new JdbcStore.Config(j.url(), j.username(), j.password(), j.tablePrefix(), j.poolSize(),
                     properties.nodeId(), properties.advertisedAddressOr(properties.port()), j.leaseTtlMs());

@@ -3,7 +3,8 @@ package dev.xatm.core;
 import java.util.regex.Pattern;
 
 /**
- * The grammar of the identifiers that cross the wire and end up inside XA xids.
+ * The grammar of the identifiers that cross the wire and end up inside XA xids: the one place it is
+ * written (tm-protocol's TmXid, and through it the client's header and minter, use these constants).
  *
  * <p>gtrid and bqual become the bytes of an XA Xid, which MySQL limits to 64 bytes each, and
  * pgjdbc base64-encodes into a GID under PostgreSQL's 200-byte limit. We keep them
@@ -12,7 +13,11 @@ import java.util.regex.Pattern;
 public final class Ids {
     public static final int MAX_ID_BYTES = 64;
     public static final int MAX_NAME_CHARS = 128;
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID_BYTES + "}");
+    /** A gtrid or bqual as a regular expression, to match alone or inside a larger text (a header). */
+    public static final String ID_REGEX = "[A-Za-z0-9._:-]{1," + MAX_ID_BYTES + "}";
+    /** The same grammar in words, for error messages. */
+    public static final String ID_GRAMMAR = "1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-]";
+    private static final Pattern ID = Pattern.compile(ID_REGEX);
     private static final Pattern NAME = Pattern.compile("[\\x21-\\x7E]{1," + MAX_NAME_CHARS + "}");
     private static final Pattern CLUSTER = Pattern.compile("[a-z0-9]{4,16}");
 
@@ -24,14 +29,14 @@ public final class Ids {
 
     public static String requireGtrid(String gtrid) {
         if (!isValidId(gtrid)) {
-            throw new IllegalArgumentException("gtrid must be 1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + quote(gtrid));
+            throw new IllegalArgumentException("gtrid must be " + ID_GRAMMAR + ", got " + quote(gtrid));
         }
         return gtrid;
     }
 
     public static String requireBqual(String bqual) {
         if (!isValidId(bqual)) {
-            throw new IllegalArgumentException("bqual must be 1.." + MAX_ID_BYTES + " characters of [A-Za-z0-9._:-], got " + quote(bqual));
+            throw new IllegalArgumentException("bqual must be " + ID_GRAMMAR + ", got " + quote(bqual));
         }
         return bqual;
     }

@@ -1,10 +1,11 @@
 package dev.xatm.protocol;
 
+import dev.xatm.core.Ids;
+
 import javax.transaction.xa.Xid;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The XA Xid of one branch of one of our global transactions: our {@link #FORMAT_ID}, the gtrid and
@@ -17,17 +18,22 @@ import java.util.regex.Pattern;
 public final class TmXid implements Xid {
     /** "XTM1" in ASCII. */
     public static final int FORMAT_ID = 0x58544D31;
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /** The longest gtrid or bqual: MySQL and MariaDB take at most 64 bytes for each. */
+    public static final int MAX_ID_LENGTH = Ids.MAX_ID_BYTES;
+    /** A gtrid or bqual as a regular expression (the grammar is tm-core's {@link Ids}, written once). */
+    public static final String ID_REGEX = Ids.ID_REGEX;
+    /** The grammar in words, for error messages. */
+    public static final String ID_GRAMMAR = Ids.ID_GRAMMAR;
 
     private final String gtrid;
     private final String bqual;
 
     public TmXid(String gtrid, String bqual) {
-        if (gtrid == null || !ID.matcher(gtrid).matches()) {
-            throw new IllegalArgumentException("invalid gtrid: must be 1..64 characters of [A-Za-z0-9._:-]");
+        if (!Ids.isValidId(gtrid)) {
+            throw new IllegalArgumentException("invalid gtrid: must be " + ID_GRAMMAR);
         }
-        if (bqual == null || !ID.matcher(bqual).matches()) {
-            throw new IllegalArgumentException("invalid bqual: must be 1..64 characters of [A-Za-z0-9._:-]");
+        if (!Ids.isValidId(bqual)) {
+            throw new IllegalArgumentException("invalid bqual: must be " + ID_GRAMMAR);
         }
         this.gtrid = gtrid;
         this.bqual = bqual;
@@ -43,7 +49,7 @@ public final class TmXid implements Xid {
         }
         String g = new String(xid.getGlobalTransactionId(), StandardCharsets.US_ASCII);
         String b = new String(xid.getBranchQualifier(), StandardCharsets.US_ASCII);
-        if (!ID.matcher(g).matches() || !ID.matcher(b).matches()) {
+        if (!Ids.isValidId(g) || !Ids.isValidId(b)) {
             return Optional.empty();
         }
         return Optional.of(new TmXid(g, b));

@@ -1,5 +1,7 @@
 package dev.xatm.client.agent;
 
+import dev.xatm.client.enlist.BranchCommand;
+
 /** What the agent reports for metrics and health. Implementations must be thread-safe and fast. */
 public interface AgentListener {
     AgentListener NONE = new AgentListener() {};
@@ -8,7 +10,7 @@ public interface AgentListener {
 
     default void disconnected(String reason) {}
 
-    /** Opens the observation of one branch command ({@code action}, a Branch.Command name) on this thread. */
+    /** Opens the observation of one branch command ({@code action}, a BranchCommand name) on this thread. */
     default dev.xatm.client.context.Observed observe(String action, String gtrid) {
         return dev.xatm.client.context.Observed.NONE;
     }

@@ -1,6 +1,8 @@
 package dev.xatm.client.agent;
 
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,17 +62,17 @@ final class ParticipantTimers implements AutoCloseable {
      * The timer rules, applied right after {@code command} ran on {@code b} and got {@code answer};
      * the caller holds {@code b}'s lock.
      */
-    void afterCommand(Branch b, Branch.Command command, Branch.Answer answer) {
+    void afterCommand(Branch b, BranchCommand command, BranchAnswer answer) {
         switch (command) {
             // a resent CAN_COMMIT restarts the wait; one that reaches a prepared branch leaves its timer alone
             case CAN_COMMIT -> {
-                if (answer == Branch.Answer.VOTE_YES && b.state() == Branch.State.WILLING) {
+                if (answer == BranchAnswer.VOTE_YES && b.state() == Branch.State.WILLING) {
                     arm(b, b.participantTimeoutMillis());
                 }
             }
             case PRE_COMMIT -> {
                 disarm(b);
-                if (answer == Branch.Answer.VOTE_YES && b.state() == Branch.State.PREPARED) {
+                if (answer == BranchAnswer.VOTE_YES && b.state() == Branch.State.PREPARED) {
                     arm(b, b.participantTimeoutMillis());
                 }
             }

@@ -1,6 +1,6 @@
 package dev.xatm.client.agent;
 
-import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
 import dev.xatm.protocol.TmXid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,13 +20,13 @@ final class PendingReports {
     private static final Logger log = LoggerFactory.getLogger(PendingReports.class);
 
     private final int capacity;
-    private final Map<TmXid, Branch.Command> pending = new LinkedHashMap<>(); // guarded by this
+    private final Map<TmXid, BranchCommand> pending = new LinkedHashMap<>(); // guarded by this
 
     PendingReports(int capacity) {
         this.capacity = capacity;
     }
 
-    synchronized void add(TmXid xid, Branch.Command decision) {
+    synchronized void add(TmXid xid, BranchCommand decision) {
         pending.put(xid, decision);
         Iterator<TmXid> oldest = pending.keySet().iterator();
         while (pending.size() > capacity) {
@@ -37,17 +37,17 @@ final class PendingReports {
     }
 
     /** Takes every pending report. */
-    synchronized Map<TmXid, Branch.Command> drain() {
-        Map<TmXid, Branch.Command> out = new LinkedHashMap<>(pending);
+    synchronized Map<TmXid, BranchCommand> drain() {
+        Map<TmXid, BranchCommand> out = new LinkedHashMap<>(pending);
         pending.clear();
         return out;
     }
 
     /** Takes the pending reports {@code which} accepts (those whose owner's link is connected). */
-    synchronized Map<TmXid, Branch.Command> drainIf(java.util.function.Predicate<TmXid> which) {
-        Map<TmXid, Branch.Command> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<TmXid, Branch.Command>> it = pending.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<TmXid, Branch.Command> e = it.next();
+    synchronized Map<TmXid, BranchCommand> drainIf(java.util.function.Predicate<TmXid> which) {
+        Map<TmXid, BranchCommand> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<TmXid, BranchCommand>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<TmXid, BranchCommand> e = it.next();
             if (which.test(e.getKey())) {
                 out.put(e.getKey(), e.getValue());
                 it.remove();

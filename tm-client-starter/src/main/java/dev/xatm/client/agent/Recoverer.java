@@ -1,6 +1,6 @@
 package dev.xatm.client.agent;
 
-import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.client.enlist.XaErrorClassifier;
 import dev.xatm.client.enlist.XaOperation;
@@ -151,7 +151,7 @@ final class Recoverer {
     }
 
     /** COMMIT or ROLLBACK by xid. */
-    Branch.Answer finish(TmXid xid, boolean commit, EnlistedResource hint) {
+    BranchAnswer finish(TmXid xid, boolean commit, EnlistedResource hint) {
         List<EnlistedResource> candidates = new ArrayList<>();
         EnlistedResource found = hint != null ? hint : foundOn.get(xid);
         if (found != null) {
@@ -173,14 +173,14 @@ final class Recoverer {
                 c = r.borrow();
             } catch (SQLException e) {
                 log.warn("{} of {} by xid: no connection to {} ({}); will retry", op, xid, r, e.toString());
-                return Branch.Answer.NONE;
+                return BranchAnswer.NONE;
             }
             try {
                 xa = r.dialect().xaResource(c);
             } catch (SQLException e) {
                 r.discard(c);
                 log.warn("{} of {} by xid: cannot use XA on {} ({}); will retry", op, xid, r, e.toString());
-                return Branch.Answer.NONE;
+                return BranchAnswer.NONE;
             }
             try {
                 if (commit) {
@@ -191,7 +191,7 @@ final class Recoverer {
                 r.giveBack(c);
                 finished(xid);
                 log.info("Recovered branch {} on {}: {}", xid, r, commit ? "committed" : "rolled back");
-                return Branch.Answer.DONE;
+                return BranchAnswer.DONE;
             } catch (XAException e) {
                 XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, op);
                 if (v == XaErrorClassifier.Verdict.ALREADY_DONE) {
@@ -199,7 +199,7 @@ final class Recoverer {
                         // prepared, but bound to another live session (MariaDB): not ours to finish now
                         r.giveBack(c);
                         log.info("{} of {} on {}: still prepared by another session; will retry", op, xid, r);
-                        return Branch.Answer.NONE;
+                        return BranchAnswer.NONE;
                     }
                     r.giveBack(c);
                     if (commit && knownPrepared && !commitsUnanswered.contains(xid)) {
@@ -207,12 +207,12 @@ final class Recoverer {
                         log.error("HEURISTIC HAZARD: COMMIT of branch {} by xid on {}: the branch was prepared there, and is gone"
                                 + " although no commit of ours reached it (rolled back by hand?). Reported to the coordinator as"
                                 + " HEURISTIC_HAZARD; the transaction needs an operator.", xid, r);
-                        return Branch.Answer.HEURISTIC_HAZARD;
+                        return BranchAnswer.HEURISTIC_HAZARD;
                     }
                     continue; // not on this resource (or already done there): look at the next one
                 }
                 if (v == XaErrorClassifier.Verdict.HEURISTIC) {
-                    Branch.Answer answer = XaErrorClassifier.heuristicAnswer(e, op);
+                    BranchAnswer answer = XaErrorClassifier.heuristicAnswer(e, op);
                     if (XaErrorClassifier.matchesDecision(answer, op)) {
                         forget(xa, xid, r);
                     }
@@ -227,13 +227,13 @@ final class Recoverer {
                 }
                 r.discard(c);
                 log.warn("{} of {} by xid on {} failed ({}), will retry: {}", op, xid, r, v, XaErrorClassifier.describe(e));
-                return Branch.Answer.NONE;
+                return BranchAnswer.NONE;
             }
         }
         finished(xid);
         // no resource has it prepared: the effect is in place (the coordinator sends COMMIT only
         // after a durable decision, and a branch that is gone without commit was rolled back)
-        return Branch.Answer.DONE;
+        return BranchAnswer.DONE;
     }
 
     /** A heuristic that matches the decision has nothing to reconcile: the database may forget it. */

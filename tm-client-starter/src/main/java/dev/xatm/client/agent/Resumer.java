@@ -1,6 +1,7 @@
 package dev.xatm.client.agent;
 
-import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.ResumeAnswer;
@@ -40,7 +41,7 @@ final class Resumer {
     /** Runs a phase command on a branch (held, or found by XA RECOVER) without answering anybody. */
     @FunctionalInterface
     interface Execution {
-        Branch.Answer run(TmXid xid, Branch.Command command);
+        BranchAnswer run(TmXid xid, BranchCommand command);
     }
 
     private final String agentId;
@@ -144,9 +145,9 @@ final class Resumer {
                 log.warn("Agent {}: {} says prepared branch {} belongs to another xatm deployment; left alone", agentId, via, e.xid());
                 continue;
             }
-            Branch.Command command = switch (a.getVerdict()) {
-                case VERDICT_COMMIT -> Branch.Command.COMMIT;
-                case VERDICT_ROLLBACK -> Branch.Command.ROLLBACK;
+            BranchCommand command = switch (a.getVerdict()) {
+                case VERDICT_COMMIT -> BranchCommand.COMMIT;
+                case VERDICT_ROLLBACK -> BranchCommand.ROLLBACK;
                 default -> null; // ASK_OWNER: undecided while the owner lives; asked again next round
             };
             if (e == null || command == null) {
@@ -160,19 +161,19 @@ final class Resumer {
     }
 
     /** Runs a verdict; one that did not take effect (the database unreachable, say) is asked about again. */
-    private void apply(ResumeQueue.Entry e, Branch.Command command) {
+    private void apply(ResumeQueue.Entry e, BranchCommand command) {
         long start = System.nanoTime();
-        Branch.Answer answer;
+        BranchAnswer answer;
         try {
             answer = execution.run(e.xid(), command);
         } catch (RuntimeException failure) {
             log.error("{} of branch {} after Resume failed unexpectedly; asking again", command, e.xid(), failure);
-            answer = Branch.Answer.NONE;
+            answer = BranchAnswer.NONE;
         }
         listener.commandExecuted(command.name(), answer.name(), System.nanoTime() - start);
         // DECIDED_*: a 3PC branch decided on its own; its report goes to the owner (PendingReports)
         // a heuristic ends phase 2 too (asking again cannot change it); it is logged at ERROR where it was met
-        if (!answer.endsPhaseTwo() && answer != Branch.Answer.DECIDED_COMMIT && answer != Branch.Answer.DECIDED_ROLLBACK) {
+        if (!answer.endsPhaseTwo() && answer != BranchAnswer.DECIDED_COMMIT && answer != BranchAnswer.DECIDED_ROLLBACK) {
             queue.add(e.xid(), e.resourceId(), e.ownerNode());
         }
     }

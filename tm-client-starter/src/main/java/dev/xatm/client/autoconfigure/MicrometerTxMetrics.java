@@ -1,5 +1,7 @@
 package dev.xatm.client.autoconfigure;
 
+import dev.xatm.client.enlist.BranchCommand;
+
 import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.agent.AgentListener;
@@ -39,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * transaction builds no strings and registers nothing. Thread-safe.
  */
 final class MicrometerTxMetrics implements TxMetrics, AgentListener {
-    /** Timer names by what they time: the agent's commands (Branch.Command names) and the coordinator round trips. */
+    /** Timer names by what they time: the agent's commands (BranchCommand names) and the coordinator round trips. */
     static final Map<String, String> TIMERS = Map.of(
             "PREPARE", "xatm.branch.prepare",
             "COMMIT", "xatm.branch.commit",
@@ -130,7 +132,7 @@ final class MicrometerTxMetrics implements TxMetrics, AgentListener {
 
     private static final Map<String, String> CONTEXTUAL_NAMES = Map.of(
             "transaction", "xatm transaction", "begin", "xatm begin", "commit", "xatm commit", "rollback", "xatm rollback");
-    /** The {@code command} tag of a branch observation, per Branch.Command name (no string built per call). */
+    /** The {@code command} tag of a branch observation, per BranchCommand name (no string built per call). */
     private static final Map<String, String> BRANCH_COMMANDS = Map.of(
             "PREPARE", "prepare",
             "COMMIT", "commit",

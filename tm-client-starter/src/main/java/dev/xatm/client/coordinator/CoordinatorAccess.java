@@ -64,8 +64,8 @@ public interface CoordinatorAccess {
     /** Asks for the rollback and waits until it is decided. */
     OutcomeReport rollback(String gtrid);
 
-    /** What the coordinator knows of the gtrid right now, as the wire's TxnStatus name. */
-    String status(String gtrid);
+    /** What the coordinator knows of the gtrid right now. */
+    TxnStatus status(String gtrid);
 
     /** For messages: "tm-server at host:port". */
     String describe();

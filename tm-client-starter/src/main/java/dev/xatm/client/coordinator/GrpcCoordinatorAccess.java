@@ -303,10 +303,10 @@ public final class GrpcCoordinatorAccess implements CoordinatorAccess {
     }
 
     @Override
-    public String status(String gtrid) {
+    public TxnStatus status(String gtrid) {
         try {
-            return stub(gtrid, callTimeoutMillis)
-                    .getStatus(GetStatusRequest.newBuilder().setGtrid(gtrid).build()).getStatus().name();
+            return TxnStatus.of(stub(gtrid, callTimeoutMillis)
+                    .getStatus(GetStatusRequest.newBuilder().setGtrid(gtrid).build()).getStatus());
         } catch (StatusRuntimeException e) {
             throw translate("GetStatus", gtrid, e, callTimeoutMillis);
         }

@@ -23,153 +23,15 @@ import java.util.Map;
 
 /**
  * A callable statement of a branch: a call may run anything, so every run marks the branch dirty
- * ({@link BranchStatement}); the OUT parameters, named parameters and the rest pass through.
+ * ({@link BranchStatement}); the OUT parameters, named parameters and the rest pass through (those by
+ * index in {@link BranchCallableByIndex}, those by name here).
  */
-final class BranchCallableStatement extends BranchPreparedStatement implements CallableStatement {
-    private final CallableStatement callable;
-
+final class BranchCallableStatement extends BranchCallableByIndex {
     BranchCallableStatement(Branch branch, Connection handle, CallableStatement target, String sql) {
-        super(branch, handle, target, sql, true);
-        this.callable = target;
+        super(branch, handle, target, sql);
     }
 
-    // ---- everything passes through; the runs are tracked by the superclasses ----
-
-    @Override
-    public void registerOutParameter(int parameterIndex, int sqlType) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType);
-    }
-
-    @Override
-    public void registerOutParameter(int parameterIndex, int sqlType, int scale) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType, scale);
-    }
-
-    @Override
-    public boolean wasNull() throws SQLException {
-        return callable.wasNull();
-    }
-
-    @Override
-    public String getString(int parameterIndex) throws SQLException {
-        return callable.getString(parameterIndex);
-    }
-
-    @Override
-    public boolean getBoolean(int parameterIndex) throws SQLException {
-        return callable.getBoolean(parameterIndex);
-    }
-
-    @Override
-    public byte getByte(int parameterIndex) throws SQLException {
-        return callable.getByte(parameterIndex);
-    }
-
-    @Override
-    public short getShort(int parameterIndex) throws SQLException {
-        return callable.getShort(parameterIndex);
-    }
-
-    @Override
-    public int getInt(int parameterIndex) throws SQLException {
-        return callable.getInt(parameterIndex);
-    }
-
-    @Override
-    public long getLong(int parameterIndex) throws SQLException {
-        return callable.getLong(parameterIndex);
-    }
-
-    @Override
-    public float getFloat(int parameterIndex) throws SQLException {
-        return callable.getFloat(parameterIndex);
-    }
-
-    @Override
-    public double getDouble(int parameterIndex) throws SQLException {
-        return callable.getDouble(parameterIndex);
-    }
-
-    @Deprecated
-    @Override
-    public BigDecimal getBigDecimal(int parameterIndex, int scale) throws SQLException {
-        return callable.getBigDecimal(parameterIndex, scale);
-    }
-
-    @Override
-    public byte[] getBytes(int parameterIndex) throws SQLException {
-        return callable.getBytes(parameterIndex);
-    }
-
-    @Override
-    public Date getDate(int parameterIndex) throws SQLException {
-        return callable.getDate(parameterIndex);
-    }
-
-    @Override
-    public Time getTime(int parameterIndex) throws SQLException {
-        return callable.getTime(parameterIndex);
-    }
-
-    @Override
-    public Timestamp getTimestamp(int parameterIndex) throws SQLException {
-        return callable.getTimestamp(parameterIndex);
-    }
-
-    @Override
-    public Object getObject(int parameterIndex) throws SQLException {
-        return callable.getObject(parameterIndex);
-    }
-
-    @Override
-    public BigDecimal getBigDecimal(int parameterIndex) throws SQLException {
-        return callable.getBigDecimal(parameterIndex);
-    }
-
-    @Override
-    public Object getObject(int parameterIndex, Map<String, Class<?>> map) throws SQLException {
-        return callable.getObject(parameterIndex, map);
-    }
-
-    @Override
-    public Ref getRef(int parameterIndex) throws SQLException {
-        return callable.getRef(parameterIndex);
-    }
-
-    @Override
-    public Blob getBlob(int parameterIndex) throws SQLException {
-        return callable.getBlob(parameterIndex);
-    }
-
-    @Override
-    public Clob getClob(int parameterIndex) throws SQLException {
-        return callable.getClob(parameterIndex);
-    }
-
-    @Override
-    public Array getArray(int parameterIndex) throws SQLException {
-        return callable.getArray(parameterIndex);
-    }
-
-    @Override
-    public Date getDate(int parameterIndex, Calendar cal) throws SQLException {
-        return callable.getDate(parameterIndex, cal);
-    }
-
-    @Override
-    public Time getTime(int parameterIndex, Calendar cal) throws SQLException {
-        return callable.getTime(parameterIndex, cal);
-    }
-
-    @Override
-    public Timestamp getTimestamp(int parameterIndex, Calendar cal) throws SQLException {
-        return callable.getTimestamp(parameterIndex, cal);
-    }
-
-    @Override
-    public void registerOutParameter(int parameterIndex, int sqlType, String typeName) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType, typeName);
-    }
+    // ---- parameters by name pass through; the runs are tracked by the superclasses ----
 
     @Override
     public void registerOutParameter(String parameterName, int sqlType) throws SQLException {
@@ -184,11 +46,6 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     @Override
     public void registerOutParameter(String parameterName, int sqlType, String typeName) throws SQLException {
         callable.registerOutParameter(parameterName, sqlType, typeName);
-    }
-
-    @Override
-    public URL getURL(int parameterIndex) throws SQLException {
-        return callable.getURL(parameterIndex);
     }
 
     @Override
@@ -432,11 +289,6 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     }
 
     @Override
-    public RowId getRowId(int parameterIndex) throws SQLException {
-        return callable.getRowId(parameterIndex);
-    }
-
-    @Override
     public RowId getRowId(String parameterName) throws SQLException {
         return callable.getRowId(parameterName);
     }
@@ -477,11 +329,6 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     }
 
     @Override
-    public NClob getNClob(int parameterIndex) throws SQLException {
-        return callable.getNClob(parameterIndex);
-    }
-
-    @Override
     public NClob getNClob(String parameterName) throws SQLException {
         return callable.getNClob(parameterName);
     }
@@ -492,18 +339,8 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     }
 
     @Override
-    public SQLXML getSQLXML(int parameterIndex) throws SQLException {
-        return callable.getSQLXML(parameterIndex);
-    }
-
-    @Override
     public SQLXML getSQLXML(String parameterName) throws SQLException {
         return callable.getSQLXML(parameterName);
-    }
-
-    @Override
-    public String getNString(int parameterIndex) throws SQLException {
-        return callable.getNString(parameterIndex);
     }
 
     @Override
@@ -512,18 +349,8 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     }
 
     @Override
-    public Reader getNCharacterStream(int parameterIndex) throws SQLException {
-        return callable.getNCharacterStream(parameterIndex);
-    }
-
-    @Override
     public Reader getNCharacterStream(String parameterName) throws SQLException {
         return callable.getNCharacterStream(parameterName);
-    }
-
-    @Override
-    public Reader getCharacterStream(int parameterIndex) throws SQLException {
-        return callable.getCharacterStream(parameterIndex);
     }
 
     @Override
@@ -592,11 +419,6 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     }
 
     @Override
-    public <T> T getObject(int parameterIndex, Class<T> type) throws SQLException {
-        return callable.getObject(parameterIndex, type);
-    }
-
-    @Override
     public <T> T getObject(String parameterName, Class<T> type) throws SQLException {
         return callable.getObject(parameterName, type);
     }
@@ -609,21 +431,6 @@ final class BranchCallableStatement extends BranchPreparedStatement implements C
     @Override
     public void setObject(String parameterName, Object x, SQLType targetSqlType) throws SQLException {
         callable.setObject(parameterName, x, targetSqlType);
-    }
-
-    @Override
-    public void registerOutParameter(int parameterIndex, SQLType sqlType) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType);
-    }
-
-    @Override
-    public void registerOutParameter(int parameterIndex, SQLType sqlType, int scale) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType, scale);
-    }
-
-    @Override
-    public void registerOutParameter(int parameterIndex, SQLType sqlType, String typeName) throws SQLException {
-        callable.registerOutParameter(parameterIndex, sqlType, typeName);
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class BranchTable {
      */
     private final Set<TmXid> finishedOrder = new LinkedHashSet<>(); // guarded by itself
     private final int finishedMemory;
-    private volatile BiConsumer<Branch, Branch.Command> parkedCommandSink =
+    private volatile BiConsumer<Branch, BranchCommand> parkedCommandSink =
             (b, c) -> { throw new IllegalStateException("no agent to run " + c + " for " + b); };
 
     public BranchTable(int finishedMemory) {
@@ -37,11 +37,11 @@ public final class BranchTable {
     }
 
     /** Where a command parked while the branch was in use goes once it is released (the agent). */
-    public void onParkedCommand(BiConsumer<Branch, Branch.Command> sink) {
+    public void onParkedCommand(BiConsumer<Branch, BranchCommand> sink) {
         this.parkedCommandSink = sink;
     }
 
-    void runParked(Branch b, Branch.Command c) {
+    void runParked(Branch b, BranchCommand c) {
         parkedCommandSink.accept(b, c);
     }
 

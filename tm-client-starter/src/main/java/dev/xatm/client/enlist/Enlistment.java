@@ -149,7 +149,7 @@ public final class Enlistment {
         Branch winner = table.addIfAbsent(b);
         if (winner != null) {
             // another thread of the same global transaction enlisted this resource first: keep one branch
-            b.execute(Branch.Command.ROLLBACK);
+            b.execute(BranchCommand.ROLLBACK);
             return winner;
         }
         log.debug("Enlisted {} in {}", resource, xid);
@@ -194,7 +194,7 @@ public final class Enlistment {
                 // Not active any more (then the status says so, and that is final), or our agent's
                 // stream is not (yet) known to the coordinator: it welcomes a stream just before it
                 // records it, and a stream may drop and come back. Only the second is worth a retry.
-                if (System.nanoTime() - deadlineNanos >= 0 || !"ACTIVE".equals(coordinator.status(xid.gtrid()))) {
+                if (System.nanoTime() - deadlineNanos >= 0 || !coordinator.status(xid.gtrid()).isActive()) {
                     throw e;
                 }
                 log.debug("RegisterBranch of {} refused while the transaction is active ({}); retrying", xid, e.getMessage());
@@ -242,7 +242,7 @@ public final class Enlistment {
 
         @Override
         public void release(boolean doomed) {
-            Branch.Command parked = branch.release(doomed, "the business code of this global transaction failed");
+            BranchCommand parked = branch.release(doomed, "the business code of this global transaction failed");
             if (parked != null) {
                 table.runParked(branch, parked);
             }

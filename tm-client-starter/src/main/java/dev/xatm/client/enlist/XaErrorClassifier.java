@@ -75,16 +75,16 @@ public final class XaErrorClassifier {
      * rolled it back). XA_RB* to a one-phase commit is an ordinary "rolled back instead", and to a
      * rollback it is what was asked.
      */
-    public static Branch.Answer heuristicAnswer(XAException e, XaOperation op) {
+    public static BranchAnswer heuristicAnswer(XAException e, XaOperation op) {
         int code = effectiveCode(e);
         if (code >= XAException.XA_RBBASE && code <= XAException.XA_RBEND) {
-            return op == XaOperation.COMMIT ? Branch.Answer.HEURISTIC_ROLLBACK : null;
+            return op == XaOperation.COMMIT ? BranchAnswer.HEURISTIC_ROLLBACK : null;
         }
         return switch (code) {
-            case XAException.XA_HEURCOM -> Branch.Answer.HEURISTIC_COMMIT;
-            case XAException.XA_HEURRB -> Branch.Answer.HEURISTIC_ROLLBACK;
-            case XAException.XA_HEURMIX -> Branch.Answer.HEURISTIC_MIXED;
-            case XAException.XA_HEURHAZ -> Branch.Answer.HEURISTIC_HAZARD;
+            case XAException.XA_HEURCOM -> BranchAnswer.HEURISTIC_COMMIT;
+            case XAException.XA_HEURRB -> BranchAnswer.HEURISTIC_ROLLBACK;
+            case XAException.XA_HEURMIX -> BranchAnswer.HEURISTIC_MIXED;
+            case XAException.XA_HEURHAZ -> BranchAnswer.HEURISTIC_HAZARD;
             default -> null;
         };
     }
@@ -95,10 +95,10 @@ public final class XaErrorClassifier {
      * (XAResource.forget) and still reports it. Any other heuristic is left for an operator, and the
      * database keeps remembering it, so a resent command hears it again.
      */
-    public static boolean matchesDecision(Branch.Answer answer, XaOperation op) {
+    public static boolean matchesDecision(BranchAnswer answer, XaOperation op) {
         return switch (op) {
-            case COMMIT, COMMIT_ONE_PHASE -> answer == Branch.Answer.HEURISTIC_COMMIT;
-            case ROLLBACK -> answer == Branch.Answer.HEURISTIC_ROLLBACK;
+            case COMMIT, COMMIT_ONE_PHASE -> answer == BranchAnswer.HEURISTIC_COMMIT;
+            case ROLLBACK -> answer == BranchAnswer.HEURISTIC_ROLLBACK;
             default -> false;
         };
     }

@@ -1,6 +1,7 @@
 package dev.xatm.client.propagation;
 
 import dev.xatm.protocol.ClusterId;
+import dev.xatm.protocol.TmXid;
 
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
 public final class TmXidHeader {
     public static final String NAME = "TM-XID";
     static final String FORMAT = "<gtrid>;exp=<deadline in epoch milliseconds>;tag=<HMAC-SHA256, base64url>";
-    private static final String GTRID_CHARS = "[A-Za-z0-9._:-]{1,64}";
+    private static final String GTRID_CHARS = TmXid.ID_REGEX;
     private static final Pattern GTRID = Pattern.compile(GTRID_CHARS);
     // A SHA-256 tag is 32 bytes: 43 base64url characters without padding. Up to 15 digits of epoch
     // milliseconds reach the year 33658, and keep the value far from overflowing a long.
@@ -70,7 +71,7 @@ public final class TmXidHeader {
      */
     public static String problem(String gtrid, String gtridPrefix, Optional<ClusterId> ours) {
         if (gtrid == null || !GTRID.matcher(gtrid).matches()) {
-            return "Malformed gtrid " + quote(gtrid) + " in the " + NAME + " header: expected 1..64 characters of [A-Za-z0-9._:-]";
+            return "Malformed gtrid " + quote(gtrid) + " in the " + NAME + " header: expected " + TmXid.ID_GRAMMAR;
         }
         if (!gtrid.startsWith(gtridPrefix + ":")) {
             return NAME + " header " + quote(gtrid) + " names a global transaction of another coordinator cluster: this service "

@@ -15,13 +15,12 @@ import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
-import dev.xatm.client.enlist.Branch;
 import dev.xatm.protocol.XidMdc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The machinery behind {@code @GlobalTransactional} and {@code GlobalTransactionTemplate}: applies
@@ -42,8 +41,8 @@ public final class GlobalTransactionManager {
     private final long defaultTimeoutMillis;
     private final boolean waitForCompletion;
     private final TxMetrics metrics;
-    /** Null: every transaction is begun at the coordinator and its branches registered (tm.client.commit-path=strict). */
-    private final OneRoundTripCommit oneRoundTrip;
+    /** Empty: every transaction is begun at the coordinator and its branches registered (tm.client.commit-path=strict). */
+    private final Optional<OneRoundTripCommit> oneRoundTrip;
     /** Asked before every new global transaction; refuses one that part of its work would silently escape. */
     private final BeginGuard beginGuard;
 
@@ -65,7 +64,7 @@ public final class GlobalTransactionManager {
         this.defaultTimeoutMillis = defaultTimeoutMillis;
         this.waitForCompletion = waitForCompletion;
         this.metrics = metrics;
-        this.oneRoundTrip = oneRoundTrip;
+        this.oneRoundTrip = Optional.ofNullable(oneRoundTrip);
         this.beginGuard = Objects.requireNonNull(beginGuard, "beginGuard");
     }
 
@@ -142,13 +141,8 @@ public final class GlobalTransactionManager {
     private <T, E extends Throwable> T begun(GlobalTransactionDefinition def, GlobalTransactionCallback<T, E> work, String gtrid,
             long timeoutMillis) throws E {
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
-        TxScope scope = oneRoundTrip == null ? null : oneRoundTrip.scope(gtrid, def.name(), deadlineNanos, def.protocol());
-        if (scope == null) {
-            try (Observed observed = metrics.observe("begin", gtrid, def.protocol())) {
-                coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
-            }
-            scope = new TxScope(gtrid, true, deadlineNanos);
-        }
+        CommitPath path = choosePath(def, gtrid, timeoutMillis, deadlineNanos);
+        TxScope scope = path.scope();
         metrics.begun(def.protocol());
         TxScope previous = GlobalTxContext.bind(scope);
         T result;
@@ -157,7 +151,7 @@ public final class GlobalTransactionManager {
         } catch (Throwable t) {
             GlobalTxContext.bind(previous);
             boolean rollback = def.rollbackRules().rollbackOn(t);
-            Ending ending = end(scope, def, deadlineNanos, t, rollback);
+            Ending ending = end(path, def, deadlineNanos, t, rollback);
             if (rollback) {
                 rollbackAfter(ending, t);
             } else {
@@ -171,21 +165,31 @@ public final class GlobalTransactionManager {
             throw t;
         }
         GlobalTxContext.bind(previous);
-        commit(end(scope, def, deadlineNanos, null, scope.isRollbackOnly()));
+        commit(end(path, def, deadlineNanos, null, scope.isRollbackOnly()));
         return result;
     }
 
-    /**
-     * How a scope that began a transaction ends: through the coordinator, or, when its gtrid never
-     * left the process and it commits in one round trip, with its own branches ({@code own} non-null).
-     */
-    private record Ending(TxScope scope, CommitProtocol protocol, String name, long deadlineNanos, List<Branch> own) {}
+    /** The one choice of path per transaction; the coordinator-driven one begins the transaction there now. */
+    private CommitPath choosePath(GlobalTransactionDefinition def, String gtrid, long timeoutMillis, long deadlineNanos) {
+        Optional<CommitPath> riding = oneRoundTrip.flatMap(
+                o -> o.path(gtrid, def.name(), deadlineNanos, def.protocol(), waitForCompletion));
+        if (riding.isPresent()) {
+            return riding.get();
+        }
+        try (Observed observed = metrics.observe("begin", gtrid, def.protocol())) {
+            coordinator.begin(gtrid, def.name(), timeoutMillis, def.protocol());
+        }
+        return new CommitPath.CoordinatorDriven(new TxScope(gtrid, true, deadlineNanos), coordinator, waitForCompletion);
+    }
 
-    private Ending end(TxScope scope, GlobalTransactionDefinition def, long deadlineNanos, Throwable failure, boolean doomed) {
-        // taken before the scope lets go of them; whether the gtrid left the process is known by now
-        List<Branch> own = scope.registersBranches() ? null : oneRoundTrip.branches(scope);
-        endScope(scope, failure, doomed);
-        return new Ending(scope, def.protocol(), def.name(), deadlineNanos, own);
+    /** A scope that began a transaction, ended, with the part of its path that drives it to its outcome. */
+    private record Ending(TxScope scope, CommitProtocol protocol, String name, long deadlineNanos, CommitPath.Finish finish) {}
+
+    private Ending end(CommitPath path, GlobalTransactionDefinition def, long deadlineNanos, Throwable failure, boolean doomed) {
+        // settled before the scope lets go of its branches (see CommitPath.finish)
+        CommitPath.Finish finish = path.finish();
+        endScope(path.scope(), failure, doomed);
+        return new Ending(path.scope(), def.protocol(), def.name(), deadlineNanos, finish);
     }
 
     private static void endScope(TxScope scope, Throwable failure, boolean doomed) {
@@ -218,8 +222,7 @@ public final class GlobalTransactionManager {
         long start = System.nanoTime();
         OutcomeReport r;
         try (Observed observed = metrics.observe("commit", gtrid, protocol)) {
-            r = ending.own() == null ? coordinator.commit(gtrid, waitForCompletion)
-                    : oneRoundTrip.commit(scope, ending.own(), ending.name(), ending.deadlineNanos(), protocol);
+            r = ending.finish().commit(ending.name(), ending.deadlineNanos(), protocol);
         }
         metrics.phaseLatency("commit", System.nanoTime() - start);
         metrics.ended(r.outcome(), protocol);
@@ -228,7 +231,7 @@ public final class GlobalTransactionManager {
                 return;
             case ROLLED_BACK:
                 throw new GlobalRollbackException("Global transaction " + gtrid + " was rolled back"
-                        + (ending.own() == null ? " by the coordinator: " : " instead of committed: ") + r.detail());
+                        + ending.finish().rolledBackBecause() + r.detail());
             case TIMED_OUT:
                 throw new GlobalTimeoutException("Global transaction " + gtrid + " timed out and was rolled back: " + r.detail());
             case HEURISTIC_HAZARD:
@@ -242,8 +245,7 @@ public final class GlobalTransactionManager {
         long start = System.nanoTime();
         OutcomeReport r;
         try (Observed observed = metrics.observe("rollback", scope.gtrid(), ending.protocol())) {
-            r = ending.own() == null ? coordinator.rollback(scope.gtrid())
-                    : oneRoundTrip.rollback(ending.own(), "rolled back by this application; the coordinator never needed to know it");
+            r = ending.finish().rollback();
         }
         metrics.phaseLatency("rollback", System.nanoTime() - start);
         if (count) {

@@ -4,6 +4,7 @@ import dev.xatm.client.TmUsageException;
 import dev.xatm.client.coordinator.ServerRoutes;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.GtridOwner;
+import dev.xatm.protocol.TmXid;
 
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
 public final class GtridMinter {
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,24}");
     /** TmXid's bound on a gtrid, and the store's xid column. */
-    static final int MAX_GTRID_LENGTH = 64;
+    static final int MAX_GTRID_LENGTH = TmXid.MAX_ID_LENGTH;
 
     private final String prefix;
     private final String instanceTag;

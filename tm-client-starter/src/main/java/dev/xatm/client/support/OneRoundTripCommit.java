@@ -8,10 +8,13 @@ import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.coordinator.PreparedBranch;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.Enlistment;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,22 +53,26 @@ public final class OneRoundTripCommit {
     }
 
     /**
-     * The scope for a new transaction of {@code protocol}, or null when it must be begun at the
+     * The path of a new transaction of {@code protocol}, or empty when it must be begun at the
      * coordinator now (3PC with a server that takes no CAN_COMMIT answers). Its deadline is kept by
      * the scope: every statement checks it, and the commit rolls back past it. (A coordinator's
      * ROLLBACK at the deadline would wait, parked, for the method to let go of its branches just the
      * same.)
+     *
+     * @param waitForCompletion how the coordinator-driven fallback commits, once the gtrid left the process
      */
-    TxScope scope(String gtrid, String name, long deadlineNanos, CommitProtocol protocol) {
+    Optional<CommitPath> path(String gtrid, String name, long deadlineNanos, CommitProtocol protocol, boolean waitForCompletion) {
         if (protocol == CommitProtocol.THREE_PHASE ? !threePhase.available(gtrid) : protocol != CommitProtocol.TWO_PHASE) {
-            return null;
+            return Optional.empty();
         }
-        return new TxScope(gtrid, true, deadlineNanos, s -> {
+        TxScope scope = new TxScope(gtrid, true, deadlineNanos, s -> {
             // The other service's branches register with the coordinator, which must know the transaction
             // and every branch that could be rolled back at its deadline: from here on it is coordinator-driven.
             coordinator.begin(gtrid, name, Math.max(1, remainingMillis(deadlineNanos)), protocol);
             enlistment.registerHeld(s);
         });
+        return Optional.of(new CommitPath.OneRoundTrip(scope, this,
+                new CommitPath.CoordinatorDriven(scope, coordinator, waitForCompletion)));
     }
 
     /** The scope's own branches; taken before it ends. */
@@ -96,11 +103,11 @@ public final class OneRoundTripCommit {
             List<PreparedBranch> votes = new ArrayList<>(own.size());
             List<Branch> yes = new ArrayList<>(own.size());
             for (Branch b : own) {
-                Branch.Answer a = agent.runForCaller(b, Branch.Command.PREPARE);
-                if (a == Branch.Answer.VOTE_YES) {
+                BranchAnswer a = agent.runForCaller(b, BranchCommand.PREPARE);
+                if (a == BranchAnswer.VOTE_YES) {
                     yes.add(b);
                     votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.YES));
-                } else if (a == Branch.Answer.VOTE_READ_ONLY) {
+                } else if (a == BranchAnswer.VOTE_READ_ONLY) {
                     votes.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.READ_ONLY));
                 } else {
                     rollBack(own);
@@ -119,8 +126,8 @@ public final class OneRoundTripCommit {
             // A failed call (the outcome is unknown to us) is handed back below, like any other failure.
             OutcomeReport r = coordinator.commitPrepared(scope.gtrid(), name, leftMillis, agent.agentId(), votes);
             switch (r.outcome()) {
-                case COMMITTED -> finish(yes, Branch.Command.COMMIT);
-                case ROLLED_BACK, TIMED_OUT -> finish(yes, Branch.Command.ROLLBACK);
+                case COMMITTED -> finish(yes, BranchCommand.COMMIT);
+                case ROLLED_BACK, TIMED_OUT -> finish(yes, BranchCommand.ROLLBACK);
                 default -> handBack(own);
             }
             return r;
@@ -143,7 +150,7 @@ public final class OneRoundTripCommit {
     }
 
     private OutcomeReport onePhase(Branch b) {
-        Branch.Answer a = agent.runForCaller(b, Branch.Command.COMMIT_ONE_PHASE);
+        BranchAnswer a = agent.runForCaller(b, BranchCommand.COMMIT_ONE_PHASE);
         return switch (a) {
             case DONE -> new OutcomeReport(GlobalOutcome.COMMITTED, "its single branch committed in one phase");
             case ROLLED_BACK_INSTEAD -> new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the database rolled the single branch on "
@@ -166,9 +173,9 @@ public final class OneRoundTripCommit {
      * Phase 2 of the own branches on their preparing connections; an ack for what took effect or ended in
      * a heuristic (the rest is resent).
      */
-    private void finish(List<Branch> yes, Branch.Command command) {
+    private void finish(List<Branch> yes, BranchCommand command) {
         for (Branch b : yes) {
-            Branch.Answer a = agent.runForCaller(b, command);
+            BranchAnswer a = agent.runForCaller(b, command);
             if (a.endsPhaseTwo()) {
                 agent.acknowledge(b, command, a); // a heuristic too: the coordinator must record it
             }
@@ -183,7 +190,7 @@ public final class OneRoundTripCommit {
     private void rollBack(List<Branch> own) {
         List<Branch> left = new ArrayList<>();
         for (Branch b : own) {
-            if (!agent.runForCaller(b, Branch.Command.ROLLBACK).endsPhaseTwo()) {
+            if (!agent.runForCaller(b, BranchCommand.ROLLBACK).endsPhaseTwo()) {
                 left.add(b);
             }
         }

@@ -8,6 +8,8 @@ import dev.xatm.client.coordinator.HeldCanCommit;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.coordinator.PreparedBranch;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.Enlistment;
 
 import java.util.ArrayList;
@@ -67,14 +69,14 @@ final class ThreePhaseHeldCommit {
             List<PreparedBranch> answers = new ArrayList<>(own.size());
             List<Branch> willing = new ArrayList<>(own.size());
             for (Branch b : own) {
-                Branch.Answer a = agent.runForCaller(b, Branch.Command.CAN_COMMIT, canCommitTimer);
-                if (a == Branch.Answer.VOTE_YES) {
+                BranchAnswer a = agent.runForCaller(b, BranchCommand.CAN_COMMIT, canCommitTimer);
+                if (a == BranchAnswer.VOTE_YES) {
                     willing.add(b);
                     answers.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.YES));
-                } else if (a == Branch.Answer.VOTE_READ_ONLY) {
+                } else if (a == BranchAnswer.VOTE_READ_ONLY) {
                     answers.add(new PreparedBranch(b.xid().bqual(), b.resource().resourceId(), PreparedBranch.Vote.READ_ONLY));
                 } else {
-                    finish(own, Branch.Command.ROLLBACK, false); // the coordinator never heard of it: nobody else would
+                    finish(own, BranchCommand.ROLLBACK, false); // the coordinator never heard of it: nobody else would
                     return new OutcomeReport(GlobalOutcome.ROLLED_BACK, "the branch on " + b.resource().beanName()
                             + " answered NO to CAN_COMMIT (see the log); every branch was rolled back");
                 }
@@ -84,7 +86,7 @@ final class ThreePhaseHeldCommit {
             }
             long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
             if (leftMillis <= 0) {
-                finish(willing, Branch.Command.ROLLBACK, false);
+                finish(willing, BranchCommand.ROLLBACK, false);
                 return new OutcomeReport(GlobalOutcome.TIMED_OUT, "the deadline passed before the commit request");
             }
             // A failed call leaves them XA-ended under their CAN_COMMIT timers, for the server's PRE_COMMIT or ROLLBACK.
@@ -95,7 +97,7 @@ final class ThreePhaseHeldCommit {
                 }
                 case DECIDED -> {
                     boolean commit = first.outcome().outcome() == GlobalOutcome.COMMITTED;
-                    finish(willing, commit ? Branch.Command.COMMIT : Branch.Command.ROLLBACK, true);
+                    finish(willing, commit ? BranchCommand.COMMIT : BranchCommand.ROLLBACK, true);
                     return first.outcome();
                 }
                 default -> { }
@@ -103,8 +105,8 @@ final class ThreePhaseHeldCommit {
             List<PreparedBranch> votes = new ArrayList<>(willing.size());
             List<Branch> prepared = new ArrayList<>(willing.size());
             for (Branch b : willing) {
-                Branch.Answer a = agent.runForCaller(b, Branch.Command.PRE_COMMIT, first.participantPreCommitMillis());
-                boolean yes = a == Branch.Answer.VOTE_YES;
+                BranchAnswer a = agent.runForCaller(b, BranchCommand.PRE_COMMIT, first.participantPreCommitMillis());
+                boolean yes = a == BranchAnswer.VOTE_YES;
                 if (yes) {
                     prepared.add(b);
                 }
@@ -118,8 +120,8 @@ final class ThreePhaseHeldCommit {
                 throw unknown;
             }
             switch (r.outcome()) {
-                case COMMITTED -> finish(prepared, Branch.Command.COMMIT, true);
-                case ROLLED_BACK, TIMED_OUT -> finish(willing, Branch.Command.ROLLBACK, true);
+                case COMMITTED -> finish(prepared, BranchCommand.COMMIT, true);
+                case ROLLED_BACK, TIMED_OUT -> finish(willing, BranchCommand.ROLLBACK, true);
                 default -> handBack(prepared);
             }
             return r;
@@ -144,16 +146,16 @@ final class ThreePhaseHeldCommit {
             enlistment.register(own);
         } catch (RuntimeException e) {
             // Not begun, or begun with branches missing: roll the branches back here, and the transaction there (if any).
-            finish(own, Branch.Command.ROLLBACK, false);
+            finish(own, BranchCommand.ROLLBACK, false);
             throw e;
         }
         return coordinator.commit(gtrid, false);
     }
 
     /** Phase 2 on the connections that ran the earlier steps; acknowledged (in the agent's batches) when the server knows the branch. */
-    private void finish(List<Branch> branches, Branch.Command command, boolean known) {
+    private void finish(List<Branch> branches, BranchCommand command, boolean known) {
         for (Branch b : branches) {
-            Branch.Answer a = agent.runForCaller(b, command);
+            BranchAnswer a = agent.runForCaller(b, command);
             if (known && a.endsPhaseTwo()) {
                 agent.acknowledge(b, command, a);
             }

@@ -3,6 +3,7 @@ package dev.xatm.client.agent;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.context.TxScope;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
 import dev.xatm.client.enlist.BranchTable;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AckResult;
@@ -90,7 +91,7 @@ class AgentTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> reg.state() == Branch.State.ROLLED_BACK);
         Thread.sleep(200); // a parked rollback would run on an agent thread right after the release
         assertThat(riding.state()).as("left for its caller's commit").isEqualTo(Branch.State.ACTIVE);
-        riding.execute(Branch.Command.ROLLBACK); // tidy up
+        riding.execute(BranchCommand.ROLLBACK); // tidy up
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.xatm.client.TmSystemException;
 import dev.xatm.client.coordinator.OutcomeReport;
 import dev.xatm.client.coordinator.PreparedBranch;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AgentMessage;
@@ -118,8 +119,8 @@ class ClusterAgentTest {
         String own = owned(1, "route.2");
         TmXid ownXid = h.insert(own, 2);
         Branch b = h.table.get(ownXid);
-        h.agent.runForCaller(b, Branch.Command.PREPARE);
-        h.agent.acknowledge(b, Branch.Command.COMMIT, h.agent.runForCaller(b, Branch.Command.COMMIT));
+        h.agent.runForCaller(b, BranchCommand.PREPARE);
+        h.agent.acknowledge(b, BranchCommand.COMMIT, h.agent.runForCaller(b, BranchCommand.COMMIT));
         AgentMessage batch = h.node(1).next();
         assertThat(batch.getAcks().getAcksList()).extracting(a -> a.getGtrid()).containsExactly(own);
         assertThat(h.node(2).poll(200)).isNull();
@@ -186,7 +187,7 @@ class ClusterAgentTest {
         h.node(2).command(undecided.gtrid(), undecided.bqual(), PhaseAction.ROLLBACK);
         assertThat(h.node(2).next().getAck().getAction()).isEqualTo(PhaseAction.ROLLBACK);
         assertThat(h.preparedInH2()).isEmpty();
-        h.table.get(onOne).execute(Branch.Command.ROLLBACK); // tidy up
+        h.table.get(onOne).execute(BranchCommand.ROLLBACK); // tidy up
         assertThat(h.rows()).containsExactly(3L);
     }
 
@@ -371,7 +372,7 @@ class ClusterAgentTest {
         assertThat(h.node(2).poll(300)).isNull();
         assertThat(h.node(1).poll(300)).isNull();
         for (TmXid x : List.of(onOne, onTwo)) {
-            h.table.get(x).execute(Branch.Command.ROLLBACK); // tidy up
+            h.table.get(x).execute(BranchCommand.ROLLBACK); // tidy up
         }
     }
 

@@ -2,6 +2,8 @@ package dev.xatm.client.agent;
 
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckResult;
@@ -63,7 +65,7 @@ class HeuristicAckTest {
         TmXid xid = h.insert("xatm:heur." + IDS.incrementAndGet() + ".", 7);
         Branch b = h.table.get(xid);
         if (command != PhaseAction.COMMIT_ONE_PHASE) {
-            assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+            assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         }
         rm.decideNextOnItsOwn(new XAException(XAException.class.getField(code).getInt(null)));
 

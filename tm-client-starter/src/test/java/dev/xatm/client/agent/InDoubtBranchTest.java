@@ -2,6 +2,8 @@ package dev.xatm.client.agent;
 
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckResult;
@@ -69,7 +71,7 @@ class InDoubtBranchTest {
         Branch b = h.table.get(xid);
         rm.failNextPrepare(lostAnswer(code), StubResourceManager.Then.EXECUTES);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(rm.prepared()).isEmpty();
@@ -80,7 +82,7 @@ class InDoubtBranchTest {
         assertThat(h.agent.inDoubtCount()).isZero();
         assertThat(settled).hasValue(1);
         // the coordinator's resent PREPARE still gets the NO
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
     }
 
     /** The PREPARE never ran: the rollback by xid meets XAER_NOTA, which for a rollback means done. */
@@ -91,7 +93,7 @@ class InDoubtBranchTest {
         Branch b = h.table.get(xid);
         rm.failNextPrepare(new XAException(XAException.XAER_RMFAIL), StubResourceManager.Then.DOES_NOT_EXECUTE);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> b.state() == Branch.State.ROLLED_BACK);
         assertThat(rm.prepared()).isEmpty();
@@ -106,7 +108,7 @@ class InDoubtBranchTest {
         Branch b = h.table.get(xid);
         rm.failNextPrepare(new XAException(XAException.XA_RBINTEGRITY), StubResourceManager.Then.DOES_NOT_EXECUTE);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
 
         assertThat(b.state()).isEqualTo(Branch.State.ROLLED_BACK);
         assertThat(h.agent.inDoubtCount()).isZero();
@@ -125,7 +127,7 @@ class InDoubtBranchTest {
         rm.refusePhaseTwo.set(3);
         rm.failNextPrepare(new XAException(XAException.XAER_RMFAIL), StubResourceManager.Then.EXECUTES);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
         assertThat(h.agent.inDoubtCount()).isEqualTo(1);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> rm.prepared().isEmpty());
@@ -147,9 +149,9 @@ class InDoubtBranchTest {
         rm.stillBoundToItsSession.set(6); // ~0.75 s of backoff: the caller's rollback comes well within it
         rm.failNextPrepare(new XAException("(conn=7) Connection killed"), StubResourceManager.Then.EXECUTES);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
-        assertThat(h.agent.runForCaller(b, Branch.Command.ROLLBACK)).as("the caller's rollback meets the bound session")
-                .isEqualTo(Branch.Answer.NONE);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
+        assertThat(h.agent.runForCaller(b, BranchCommand.ROLLBACK)).as("the caller's rollback meets the bound session")
+                .isEqualTo(BranchAnswer.NONE);
         assertThat(b.state()).isEqualTo(Branch.State.IN_DOUBT);
         assertThat(rm.prepared()).containsExactly(xid);
 
@@ -169,11 +171,11 @@ class InDoubtBranchTest {
         start();
         TmXid xid = h.insert(GTRID + "c" + firstOneRan, 5);
         Branch b = h.table.get(xid);
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         rm.failNextCommit(new XAException(XAException.XAER_RMFAIL),
                 firstOneRan ? StubResourceManager.Then.EXECUTES : StubResourceManager.Then.DOES_NOT_EXECUTE);
 
-        assertThat(h.agent.runForCaller(b, Branch.Command.COMMIT)).isEqualTo(Branch.Answer.NONE);
+        assertThat(h.agent.runForCaller(b, BranchCommand.COMMIT)).isEqualTo(BranchAnswer.NONE);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> b.state() == Branch.State.COMMITTED);
         assertThat(rm.prepared()).isEmpty();

@@ -3,6 +3,8 @@ package dev.xatm.client.agent;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.context.GlobalTxContext;
 import dev.xatm.client.enlist.Branch;
+import dev.xatm.client.enlist.BranchCommand;
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.TmXid;
@@ -47,7 +49,7 @@ class VanishedBranchTest {
         acks.h = h;
         TmXid xid = h.insert("xatm:vanished.1.", 3);
         Branch b = h.table.get(xid);
-        assertThat(h.agent.runForCaller(b, Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(h.agent.runForCaller(b, BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         rm.finishElsewhere(xid); // ROLLBACK PREPARED by hand
 
         h.fake.command(xid.gtrid(), xid.bqual(), PhaseAction.COMMIT);
@@ -72,7 +74,7 @@ class VanishedBranchTest {
         assertThat(recoverer.scan(resource)).containsExactly(xid);
         rm.finishElsewhere(xid); // XA ROLLBACK by hand
 
-        assertThat(recoverer.finish(xid, true, null)).isEqualTo(Branch.Answer.HEURISTIC_HAZARD);
+        assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.HEURISTIC_HAZARD);
     }
 
     @Test
@@ -83,14 +85,14 @@ class VanishedBranchTest {
         assertThat(recoverer.scan(resource)).containsExactly(xid);
         rm.finishElsewhere(xid);
 
-        assertThat(recoverer.finish(xid, false, null)).isEqualTo(Branch.Answer.DONE);
+        assertThat(recoverer.finish(xid, false, null)).isEqualTo(BranchAnswer.DONE);
     }
 
     /** A COMMIT resent after a restart for a branch no XA RECOVER of ours listed: most likely our earlier incarnation committed it. */
     @Test
     void aCommitForABranchNobodyHereSawPreparedIsDone() {
         Recoverer recoverer = recoverer();
-        assertThat(recoverer.finish(new TmXid("xatm:test1234-earlier.1", "b1"), true, null)).isEqualTo(Branch.Answer.DONE);
+        assertThat(recoverer.finish(new TmXid("xatm:test1234-earlier.1", "b1"), true, null)).isEqualTo(BranchAnswer.DONE);
     }
 
     /** Our own XA COMMIT by xid lost its answer after it ran: the retry's NOTA is that commit, not a hazard. */
@@ -103,7 +105,7 @@ class VanishedBranchTest {
         rm.failNextCommit(new javax.transaction.xa.XAException(javax.transaction.xa.XAException.XAER_RMFAIL),
                 StubResourceManager.Then.EXECUTES);
 
-        assertThat(recoverer.finish(xid, true, null)).isEqualTo(Branch.Answer.NONE);
-        assertThat(recoverer.finish(xid, true, null)).isEqualTo(Branch.Answer.DONE);
+        assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.NONE);
+        assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.DONE);
     }
 }

@@ -105,7 +105,7 @@ class BranchConnectionTest {
         handle.rollback();
         assertThat(driverCalls).isEmpty();
         assertThat(scope.rollbackOnlyReason()).contains("local rollback()", "'ordersDs'");
-        assertThat(branch.execute(Branch.Command.PREPARE)).as("doomed: votes NO").isEqualTo(Branch.Answer.VOTE_NO);
+        assertThat(branch.execute(BranchCommand.PREPARE)).as("doomed: votes NO").isEqualTo(BranchAnswer.VOTE_NO);
     }
 
     @Test
@@ -203,7 +203,7 @@ class BranchConnectionTest {
     @Test
     void noStatementAfterTheCoordinatorRolledBackButTheHandleStillAnswers() throws Exception {
         branch.hold();
-        assertThat(branch.execute(Branch.Command.ROLLBACK)).as("parked while in use").isEqualTo(Branch.Answer.NONE);
+        assertThat(branch.execute(BranchCommand.ROLLBACK)).as("parked while in use").isEqualTo(BranchAnswer.NONE);
         for (Method factory : statementFactories()) {
             assertThatThrownBy(() -> invoke(factory, handle)).as(key(factory))
                     .isInstanceOf(GlobalRollbackException.class).hasMessageContaining("rolled back by the coordinator");

@@ -82,7 +82,7 @@ class BranchOnRealDatabasesIT {
     void aPreparedPostgresBranchRolledBackByHandAnswersTheCommitWithAHazard() throws Exception {
         long id = System.nanoTime();
         Branch b = branchAfter(dbs.postgres(), "INSERT INTO " + table + " (id, note) VALUES (" + id + ", 'x')");
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         // the DBA's ROLLBACK PREPARED, from another session
         var dba = dbs.postgres().openXa();
         try {
@@ -91,7 +91,7 @@ class BranchOnRealDatabasesIT {
             dba.close();
         }
 
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_HAZARD);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.HEURISTIC_HAZARD);
         assertThat(b.heuristic()).isTrue();
         assertThat(dbs.postgres().ids(table)).doesNotContain(id);
     }
@@ -102,12 +102,12 @@ class BranchOnRealDatabasesIT {
         dbs.mariadb().exec("INSERT INTO " + table + " (id, note) VALUES (" + id + ", 'x')");
         Branch b = branchAfter(dbs.mariadb(), "SELECT id FROM " + table + " WHERE id = " + id + " FOR UPDATE");
 
-        assertThat(b.execute(Branch.Command.PREPARE)).as("a locking read is voted as a write").isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.PREPARE)).as("a locking read is voted as a write").isEqualTo(BranchAnswer.VOTE_YES);
         try (Connection other = dbs.mariadb().open(); Statement s = other.createStatement()) {
             assertThatThrownBy(() -> s.executeQuery("SELECT id FROM " + table + " WHERE id = " + id + " FOR UPDATE NOWAIT").close())
                     .as("the row is still locked by the prepared branch").isInstanceOf(SQLException.class);
         }
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
         try (Connection other = dbs.mariadb().open(); Statement s = other.createStatement()) {
             s.executeQuery("SELECT id FROM " + table + " WHERE id = " + id + " FOR UPDATE NOWAIT").close();
         }

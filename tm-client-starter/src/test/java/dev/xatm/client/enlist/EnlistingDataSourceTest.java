@@ -1,5 +1,7 @@
 package dev.xatm.client.enlist;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.TmUsageException;
@@ -92,10 +94,10 @@ class EnlistingDataSourceTest {
         GlobalTxContext.bind(null);
         scope.end(false);
         Branch b = table.get(new TmXid("g:1", bqual("b1")));
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
-        assertThat(b.execute(Branch.Command.PREPARE)).as("idempotent").isEqualTo(Branch.Answer.VOTE_YES);
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
-        assertThat(b.execute(Branch.Command.COMMIT)).as("idempotent").isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.PREPARE)).as("idempotent").isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
+        assertThat(b.execute(BranchCommand.COMMIT)).as("idempotent").isEqualTo(BranchAnswer.DONE);
         assertThat(count()).isEqualTo(2);
         assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("connection back in the pool").isZero();
     }
@@ -111,8 +113,8 @@ class EnlistingDataSourceTest {
         GlobalTxContext.bind(null);
         scope.end(true);
         Branch b = table.get(new TmXid("g:2", bqual("b1")));
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_NO);
-        assertThat(b.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_NO);
+        assertThat(b.execute(BranchCommand.ROLLBACK)).isEqualTo(BranchAnswer.DONE);
         assertThat(count()).isZero();
         assertThat(pool.getHikariPoolMXBean().getActiveConnections()).isZero();
     }
@@ -125,7 +127,7 @@ class EnlistingDataSourceTest {
         }
         GlobalTxContext.bind(null);
         scope.end(false);
-        assertThat(table.get(new TmXid("g:3", bqual("b1"))).execute(Branch.Command.COMMIT_ONE_PHASE)).isEqualTo(Branch.Answer.DONE);
+        assertThat(table.get(new TmXid("g:3", bqual("b1"))).execute(BranchCommand.COMMIT_ONE_PHASE)).isEqualTo(BranchAnswer.DONE);
         assertThat(count()).isEqualTo(1);
     }
 
@@ -136,7 +138,7 @@ class EnlistingDataSourceTest {
         Connection c = ds.getConnection();
         insert(c, 1);
         Branch b = table.get(new TmXid("g:4", bqual("b1")));
-        assertThat(b.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.NONE);
+        assertThat(b.execute(BranchCommand.ROLLBACK)).isEqualTo(BranchAnswer.NONE);
         assertThatThrownBy(c::createStatement).hasMessageContaining("rolled back by the coordinator");
         assertThat(parked).isEmpty();
         GlobalTxContext.bind(null);
@@ -166,7 +168,7 @@ class EnlistingDataSourceTest {
         GlobalTxContext.bind(null);
         prepared.end(false);
         Branch p = table.get(new TmXid("g:7", bqual("b2"))); // bquals count per instance
-        assertThat(p.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(p.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         TxScope inUse = bind("g:8");
         Connection held = ds.getConnection();
         insert(held, 3);
@@ -186,7 +188,7 @@ class EnlistingDataSourceTest {
         inUse.end(false);
         assertThat(parked).containsExactly("ROLLBACK DONE");
         assertThat(table.get(new TmXid("g:8", bqual("b3"))).state()).isEqualTo(Branch.State.ROLLED_BACK);
-        assertThat(p.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
+        assertThat(p.execute(BranchCommand.ROLLBACK)).isEqualTo(BranchAnswer.DONE);
         assertThat(count()).isZero();
         assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("every connection back in the pool").isZero();
     }
@@ -245,8 +247,8 @@ class EnlistingDataSourceTest {
         }
 
         @Override
-        public String status(String gtrid) {
-            return "UNKNOWN";
+        public TxnStatus status(String gtrid) {
+            return TxnStatus.UNKNOWN;
         }
 
         @Override

@@ -1,5 +1,7 @@
 package dev.xatm.client.enlist;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import com.zaxxer.hikari.HikariDataSource;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.context.GlobalTxContext;
@@ -90,10 +92,10 @@ class ReadOnlyVoteTest {
             new JdbcTemplate(new SingleConnectionDataSource(c, true)).queryForObject("SELECT COUNT(*) FROM t", Integer.class);
         });
         assertThat(b.isDirty()).isFalse();
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_READ_ONLY);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_READ_ONLY);
         assertThat(b.state()).isEqualTo(Branch.State.READ_ONLY);
-        assertThat(b.execute(Branch.Command.PREPARE)).as("a resent PREPARE gets the same vote").isEqualTo(Branch.Answer.VOTE_READ_ONLY);
-        assertThat(b.execute(Branch.Command.ROLLBACK)).as("an abort that overtook the vote: nothing to undo").isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).as("a resent PREPARE gets the same vote").isEqualTo(BranchAnswer.VOTE_READ_ONLY);
+        assertThat(b.execute(BranchCommand.ROLLBACK)).as("an abort that overtook the vote: nothing to undo").isEqualTo(BranchAnswer.DONE);
         assertThat(b.isFinished()).isTrue();
         assertThat(preparedInH2()).isEmpty();
         assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("connection back in the pool").isZero();
@@ -108,9 +110,9 @@ class ReadOnlyVoteTest {
             }
         });
         assertThat(b.isDirty()).isTrue();
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
         assertThat(preparedInH2()).hasSize(1);
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
         assertThat(count()).isEqualTo(2);
     }
 
@@ -143,8 +145,8 @@ class ReadOnlyVoteTest {
     void aLockingReadIsVotedAsAWrite() throws Exception {
         Branch b = branchAfter(true, c -> c.createStatement().executeQuery("SELECT id FROM t WHERE id = 1 FOR UPDATE").close());
         assertThat(b.isDirty()).isTrue();
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
     }
 
     /**
@@ -186,27 +188,27 @@ class ReadOnlyVoteTest {
 
         Branch b = branchAfter(true, c -> c.createStatement().executeQuery("SELECT COUNT(*) FROM t").close());
         assertThat(b.isDirty()).isFalse();
-        assertThat(b.execute(Branch.Command.PREPARE)).as("no opt-in").isEqualTo(Branch.Answer.VOTE_YES);
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).as("no opt-in").isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
 
         optInOnMySql = true;
         Branch opted = branchAfter(true, c -> c.createStatement().executeQuery("SELECT COUNT(*) FROM t").close());
-        assertThat(opted.execute(Branch.Command.PREPARE)).as("opted in").isEqualTo(Branch.Answer.VOTE_READ_ONLY);
+        assertThat(opted.execute(BranchCommand.PREPARE)).as("opted in").isEqualTo(BranchAnswer.VOTE_READ_ONLY);
     }
 
     /** Whether {@code work} marked its branch dirty; the branch is rolled back so its connection goes back. */
     private boolean dirtyAfter(Work work) throws SQLException {
         Branch b = branchAfter(true, work);
         boolean dirty = b.isDirty();
-        assertThat(b.execute(Branch.Command.ROLLBACK)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.ROLLBACK)).isEqualTo(BranchAnswer.DONE);
         return dirty;
     }
 
     @Test
     void switchedOffEveryBranchPrepares() throws Exception {
         Branch b = branchAfter(false, c -> c.createStatement().executeQuery("SELECT COUNT(*) FROM t").close());
-        assertThat(b.execute(Branch.Command.PREPARE)).isEqualTo(Branch.Answer.VOTE_YES);
-        assertThat(b.execute(Branch.Command.COMMIT)).isEqualTo(Branch.Answer.DONE);
+        assertThat(b.execute(BranchCommand.PREPARE)).isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(b.execute(BranchCommand.COMMIT)).isEqualTo(BranchAnswer.DONE);
         assertThat(preparedInH2()).isEmpty();
     }
 
@@ -243,8 +245,8 @@ class ReadOnlyVoteTest {
         }
 
         @Override
-        public String status(String gtrid) {
-            return "ACTIVE";
+        public TxnStatus status(String gtrid) {
+            return TxnStatus.ACTIVE;
         }
 
         @Override

@@ -56,19 +56,19 @@ class XaErrorClassifierTest {
 
     @Test
     void eachHeuristicCodeHasItsAcknowledgement() {
-        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_COMMIT);
-        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(Branch.Answer.HEURISTIC_ROLLBACK);
-        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURMIX), ROLLBACK)).isEqualTo(Branch.Answer.HEURISTIC_MIXED);
-        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURHAZ), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_HAZARD);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURCOM), COMMIT)).isEqualTo(BranchAnswer.HEURISTIC_COMMIT);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURRB), ROLLBACK)).isEqualTo(BranchAnswer.HEURISTIC_ROLLBACK);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURMIX), ROLLBACK)).isEqualTo(BranchAnswer.HEURISTIC_MIXED);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_HEURHAZ), COMMIT)).isEqualTo(BranchAnswer.HEURISTIC_HAZARD);
         // XA_RB* after a YES vote: only the database's own decision can have rolled the branch back
-        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBTIMEOUT), COMMIT)).isEqualTo(Branch.Answer.HEURISTIC_ROLLBACK);
+        assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBTIMEOUT), COMMIT)).isEqualTo(BranchAnswer.HEURISTIC_ROLLBACK);
         assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBTIMEOUT), COMMIT_ONE_PHASE)).isNull();
         assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XA_RBROLLBACK), ROLLBACK)).isNull();
         assertThat(XaErrorClassifier.heuristicAnswer(xa(XAException.XAER_NOTA), COMMIT)).isNull();
-        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_COMMIT, COMMIT)).isTrue();
-        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_COMMIT, ROLLBACK)).isFalse();
-        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_ROLLBACK, ROLLBACK)).isTrue();
-        assertThat(XaErrorClassifier.matchesDecision(Branch.Answer.HEURISTIC_HAZARD, COMMIT)).isFalse();
+        assertThat(XaErrorClassifier.matchesDecision(BranchAnswer.HEURISTIC_COMMIT, COMMIT)).isTrue();
+        assertThat(XaErrorClassifier.matchesDecision(BranchAnswer.HEURISTIC_COMMIT, ROLLBACK)).isFalse();
+        assertThat(XaErrorClassifier.matchesDecision(BranchAnswer.HEURISTIC_ROLLBACK, ROLLBACK)).isTrue();
+        assertThat(XaErrorClassifier.matchesDecision(BranchAnswer.HEURISTIC_HAZARD, COMMIT)).isFalse();
     }
 
     /** pgjdbc: COMMIT PREPARED of its own connection's xid that the server no longer has comes as XAER_RMERR with SQLSTATE 42704. */

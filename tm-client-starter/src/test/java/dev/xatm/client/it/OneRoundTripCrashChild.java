@@ -1,5 +1,7 @@
 package dev.xatm.client.it;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.coordinator.CoordinatorAccess;
 import dev.xatm.client.coordinator.OutcomeReport;
@@ -90,7 +92,7 @@ public final class OneRoundTripCrashChild {
         }
 
         @Override
-        public String status(String gtrid) {
+        public TxnStatus status(String gtrid) {
             return delegate.status(gtrid);
         }
 

@@ -57,6 +57,7 @@ class OneRoundTripCrashIT extends ItSupport {
             assertThat(dbs.mariadb().preparedBranches(prefix)).isEmpty();
         });
         await("the coordinator finished it").atMost(Duration.ofSeconds(10)).until(() ->
-                "FINISHED_COMMITTED".equals(restarted.getBean(dev.xatm.client.coordinator.CoordinatorAccess.class).status(gtrid)));
+                restarted.getBean(dev.xatm.client.coordinator.CoordinatorAccess.class).status(gtrid)
+                        == dev.xatm.client.coordinator.TxnStatus.FINISHED_COMMITTED);
     }
 }

@@ -28,8 +28,8 @@ class Work {
      * deadline timer did the same once the deadline passed.
      */
     private boolean timedOut(String gtrid, dev.xatm.client.context.TxScope scope) {
-        String status = coordinator.status(gtrid);
-        return "UNKNOWN".equals(status) ? scope.pastDeadline() : !"ACTIVE".equals(status);
+        dev.xatm.client.coordinator.TxnStatus status = coordinator.status(gtrid);
+        return status == dev.xatm.client.coordinator.TxnStatus.UNKNOWN ? scope.pastDeadline() : !status.isActive();
     }
 
     Work(@Qualifier("pgJdbc") ObjectProvider<JdbcTemplate> pg, @Qualifier("mariaJdbc") ObjectProvider<JdbcTemplate> maria,

@@ -1,5 +1,7 @@
 package dev.xatm.client.support;
 
+import dev.xatm.client.coordinator.TxnStatus;
+
 import dev.xatm.client.CommitProtocol;
 import dev.xatm.client.GlobalOutcome;
 import dev.xatm.client.coordinator.CoordinatorAccess;
@@ -36,8 +38,8 @@ final class FakeCoordinator implements CoordinatorAccess {
     }
 
     @Override
-    public String status(String gtrid) {
-        return "UNKNOWN";
+    public TxnStatus status(String gtrid) {
+        return TxnStatus.UNKNOWN;
     }
 
     @Override

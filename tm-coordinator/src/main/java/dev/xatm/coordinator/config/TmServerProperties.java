@@ -72,7 +72,7 @@ import java.util.Map;
 @ConfigurationProperties("tm.server")
 public record TmServerProperties(
         @DefaultValue("7071") int port,
-        @DefaultValue("file") String store,
+        @DefaultValue("file") Store store,
         @DefaultValue FileStore file,
         @DefaultValue JdbcStoreSettings jdbc,
         @DefaultValue("1") int nodeId,
@@ -275,14 +275,27 @@ public record TmServerProperties(
         }
     }
 
+    /** Where the transaction log lives ({@code tm.server.store}). */
+    public enum Store {
+        /** A local directory of segment files: one server. */
+        FILE,
+        /** A PostgreSQL or MySQL/MariaDB database, which several servers may share. */
+        JDBC;
+
+        /** The value as written in the configuration: {@code file} or {@code jdbc}. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public TmServerProperties {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("tm.server.port must be 0..65535 (0 = any free port), got " + port);
         }
-        store = store == null ? "file" : store.trim().toLowerCase(Locale.ROOT);
-        if (!store.equals("file") && !store.equals("jdbc")) {
-            throw new IllegalArgumentException("tm.server.store must be 'file' or 'jdbc', got '" + store + "'");
-        }
+        // a value other than file or jdbc fails in the binder, whose report names the property, the value
+        // and the valid values (FILE, JDBC; matched ignoring case, as tm.server.store=jdbc)
+        store = store == null ? Store.FILE : store;
         if (file == null) {
             file = new FileStore("./tm-data", 67_108_864, false);
         }
@@ -292,7 +305,7 @@ public record TmServerProperties(
         if (jdbc == null) {
             jdbc = new JdbcStoreSettings(null, null, null, "tm_", 4, 2_000);
         }
-        if (store.equals("jdbc") && (jdbc.url() == null || jdbc.url().isBlank())) {
+        if (store == Store.JDBC && (jdbc.url() == null || jdbc.url().isBlank())) {
             throw new IllegalArgumentException("tm.server.store=jdbc needs tm.server.jdbc.url (a jdbc:postgresql:, jdbc:mysql: or"
                     + " jdbc:mariadb: URL), tm.server.jdbc.username and tm.server.jdbc.password");
         }

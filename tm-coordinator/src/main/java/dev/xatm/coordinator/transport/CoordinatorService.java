@@ -85,16 +85,6 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     /** Members, Resume and GetStatus of another server's gtrid: the calls the store answers. */
     private final ClusterCalls clusterCalls;
 
-    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
-                              long defaultTimeoutMillis, long maxTimeoutMillis) {
-        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, Cluster.SINGLE);
-    }
-
-    public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
-                              long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster) {
-        this(loop, registry, serverId, defaultTimeoutMillis, maxTimeoutMillis, cluster, null);
-    }
-
     /** @param clusterId the deployment's cluster id, sent in Welcome; gtrids naming another are refused (null: none are) */
     public CoordinatorService(CoordinatorLoop loop, AgentRegistry registry, String serverId,
                               long defaultTimeoutMillis, long maxTimeoutMillis, Cluster cluster, ClusterId clusterId) {

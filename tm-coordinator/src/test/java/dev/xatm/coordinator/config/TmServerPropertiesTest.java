@@ -47,7 +47,7 @@ class TmServerPropertiesTest {
     void defaultsAreTheDocumentedOnes() {
         TmServerProperties p = bind(Map.of());
         assertThat(p.port()).isEqualTo(7071);
-        assertThat(p.store()).isEqualTo("file");
+        assertThat(p.store()).isEqualTo(TmServerProperties.Store.FILE);
         assertThat(p.file().dir()).isEqualTo("./tm-data");
         assertThat(p.file().segmentBytesMax()).isEqualTo(67_108_864L);
         assertThat(p.authToken()).isNull();
@@ -158,7 +158,7 @@ class TmServerPropertiesTest {
         TmServerProperties p = bind(Map.of("tm.server.store", "jdbc", "tm.server.jdbc.url",
                 "jdbc:postgresql://db:5432/tm?password=url-pw-123", "tm.server.jdbc.username", "tm",
                 "tm.server.jdbc.password", "store-pw-456", "tm.server.node-id", "3"));
-        assertThat(p.store()).isEqualTo("jdbc");
+        assertThat(p.store()).isEqualTo(TmServerProperties.Store.JDBC);
         assertThat(p.nodeId()).isEqualTo(3);
         assertThat(p.jdbc().tablePrefix()).isEqualTo("tm_");
         assertThat(p.jdbc().leaseTtlMs()).isEqualTo(2000);
@@ -169,7 +169,9 @@ class TmServerPropertiesTest {
 
     @Test
     void badValuesNameTheirProperty() {
-        assertRefused("tm.server.store", "mongo", "tm.server.store must be 'file' or 'jdbc'");
+        assertThatThrownBy(() -> bind(Map.of("tm.server.store", "mongo"))).as("tm.server.store=mongo")
+                .isInstanceOf(BindException.class).hasMessageContaining("tm.server.store")
+                .rootCause().hasMessageContaining("mongo");
         assertRefused("tm.server.port", "70000", "tm.server.port must be 0..65535");
         assertRefused("tm.server.tick-ms", "0", "tm.server.tick-ms must be between 1 and");
         assertRefused("tm.server.prepare-timeout-ms", "-5", "tm.server.prepare-timeout-ms must be between 1 and");

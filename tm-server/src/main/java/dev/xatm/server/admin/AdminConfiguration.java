@@ -64,7 +64,7 @@ public class AdminConfiguration {
     AdminSettings adminSettings(@Value("${tm.server.in-doubt-after-ms:60000}") long inDoubtAfterMillis, TmServerProperties properties) {
         // On the JDBC store every transaction this server holds (its own, and those adopted from a dead
         // node) is driven by its node id; the file store has no nodes.
-        return new AdminSettings(inDoubtAfterMillis, properties.store().equals("jdbc") ? properties.nodeId() : null);
+        return new AdminSettings(inDoubtAfterMillis, properties.store() == TmServerProperties.Store.JDBC ? properties.nodeId() : null);
     }
 
     /**

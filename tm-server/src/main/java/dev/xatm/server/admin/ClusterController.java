@@ -1,5 +1,6 @@
 package dev.xatm.server.admin;
 
+import dev.xatm.coordinator.config.TmServerProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.coordinator.cluster.Cluster;
@@ -50,17 +51,17 @@ public class ClusterController {
                     + " read (node id, epoch, gRPC address, and the tag the gtrids it owns end with). On the file store: no nodes.")
     public ClusterView cluster() {
         if (!sharedStore) {
-            return new ClusterView("file", null, List.of());
+            return new ClusterView(TmServerProperties.Store.FILE.toString(), null, List.of());
         }
         var self = cluster.self().orElse(null);
         if (self == null) {
-            return new ClusterView("jdbc", null, List.of());
+            return new ClusterView(TmServerProperties.Store.JDBC.toString(), null, List.of());
         }
         List<Member> members = cluster.members().stream().sorted(Comparator.comparingInt(Cluster.Member::nodeId))
                 .map(m -> new Member(m.nodeId(), m.epoch(), tag(m.nodeId(), m.epoch()), m.address(),
                         m.nodeId() == self.nodeId() && m.epoch() == self.epoch()))
                 .toList();
-        return new ClusterView("jdbc", new Member(self.nodeId(), self.epoch(), tag(self.nodeId(), self.epoch()), null, true), members);
+        return new ClusterView(TmServerProperties.Store.JDBC.toString(), new Member(self.nodeId(), self.epoch(), tag(self.nodeId(), self.epoch()), null, true), members);
     }
 
     private static String tag(int nodeId, long epoch) {

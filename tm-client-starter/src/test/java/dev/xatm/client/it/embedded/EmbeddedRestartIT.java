@@ -66,7 +66,7 @@ class EmbeddedRestartIT {
                 assertThat(b.prepared()).isEmpty();
             });
             assertThat(restarted.getBean(dev.xatm.client.coordinator.CoordinatorAccess.class).status(gtrid))
-                    .as("the coordinator finished it").isEqualTo("FINISHED_COMMITTED");
+                    .as("the coordinator finished it").isEqualTo(dev.xatm.client.coordinator.TxnStatus.FINISHED_COMMITTED);
         }
     }
 }

@@ -29,8 +29,8 @@ class EmbeddedWork {
      * deadline timer did the same once the deadline passed.
      */
     private boolean timedOut(String gtrid, dev.xatm.client.context.TxScope scope) {
-        String status = coordinator.status(gtrid);
-        return "UNKNOWN".equals(status) ? scope.pastDeadline() : !"ACTIVE".equals(status);
+        dev.xatm.client.coordinator.TxnStatus status = coordinator.status(gtrid);
+        return status == dev.xatm.client.coordinator.TxnStatus.UNKNOWN ? scope.pastDeadline() : !status.isActive();
     }
 
     EmbeddedWork(@Qualifier("firstJdbc") ObjectProvider<JdbcTemplate> first, @Qualifier("secondJdbc") ObjectProvider<JdbcTemplate> second,

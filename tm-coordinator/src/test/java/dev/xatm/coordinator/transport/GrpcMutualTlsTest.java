@@ -1,6 +1,5 @@
 package dev.xatm.coordinator.transport;
 
-import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.StatusResponse;
@@ -40,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * trusts the server but shows no certificate is refused, and so is one whose certificate another
  * authority signed.
  */
-@SpringBootTest(classes = {TmServerApplication.class, GrpcMutualTlsTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
         "tm.server.port=0",
         "tm.server.bind-address=localhost",
         "tm.server.tls.bundle=tm",
@@ -48,7 +47,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
         "tm.server.auth-token=" + GrpcMutualTlsTest.TOKEN})
 class GrpcMutualTlsTest {
     static final String TOKEN = "mtls-test-token-0123456789";
-    static final Path DIR = GrpcTlsTest.tempDir();
+    static final Path DIR = tempDir();
     static final TestCertificates CERTS = TestCertificates.generate(DIR.resolve("certs"));
     /** A second set from another CA: its client certificate is well-formed but not signed by ours. */
     static final TestCertificates STRANGER = TestCertificates.generate(DIR.resolve("stranger"));
@@ -57,7 +56,10 @@ class GrpcMutualTlsTest {
     @DynamicPropertySource
     static void bundle(DynamicPropertyRegistry registry) {
         registry.add("tm.server.file.dir", () -> DIR.resolve("tm-data").toString());
-        GrpcTlsTest.add(registry, CERTS.serverBundle("tm", true));
+        for (String p : CERTS.serverBundle("tm", true)) {
+            int eq = p.indexOf('=');
+            registry.add(p.substring(0, eq), () -> p.substring(eq + 1));
+        }
     }
 
     @TestConfiguration
@@ -116,5 +118,13 @@ class GrpcMutualTlsTest {
     private static StatusResponse status(ManagedChannel channel) {
         return CoordinatorGrpc.newBlockingStub(channel).withInterceptors(Channels.bearer(TOKEN)).withDeadlineAfter(10, TimeUnit.SECONDS)
                 .getStatus(GetStatusRequest.newBuilder().setGtrid("g-mtls").build());
+    }
+
+    private static Path tempDir() {
+        try {
+            return java.nio.file.Files.createTempDirectory("xatm-mtls");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.xatm.coordinator.config;
+package dev.xatm.server.config;
 
 import dev.xatm.testkit.DocumentedProperties;
 import org.junit.jupiter.api.Test;
