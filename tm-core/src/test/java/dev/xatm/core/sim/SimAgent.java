@@ -38,12 +38,17 @@ import java.util.function.UnaryOperator;
  * timers and the application's threads (and their holds); the database keeps its prepared branches.
  */
 final class SimAgent {
-    /** The coordinator's name on the agent's one stream. */
+    /** The coordinator's name on the agent's one stream (a single-coordinator world). */
     static final String SERVER = "coordinator";
 
     /** What the agent does to the world. */
     interface World {
         void send(int agent, Event e);
+
+        /** A message on the stream to {@code server}; a world of one coordinator has one stream. */
+        default void send(int agent, String server, Event e) {
+            send(agent, e);
+        }
 
         void trace(String line);
 
@@ -120,11 +125,16 @@ final class SimAgent {
      * business code, which lets go before it commits.
      */
     boolean start(BranchId x, boolean wrote, boolean mayLinger, long now) {
+        return start(x, wrote, mayLinger, now, SERVER);
+    }
+
+    /** As above, for a branch registered with coordinator node {@code server} (several nodes on one store). */
+    boolean start(BranchId x, boolean wrote, boolean mayLinger, long now, String server) {
         if (crashed || !database.start(x, wrote)) {
             return false;
         }
         BranchKey k = key(x);
-        run(new ParticipantEvent.Enlisted(k, resourceId, SERVER), now);
+        run(new ParticipantEvent.Enlisted(k, resourceId, server), now);
         long linger = mayLinger ? database.lingerTicks() : 0;
         if (linger > 0) {
             run(new ParticipantEvent.Held(k), now);
@@ -163,28 +173,50 @@ final class SimAgent {
 
     /** A phase command from the coordinator. */
     void command(Outbound cmd, long now) {
+        command(SERVER, cmd, now);
+    }
+
+    /** A phase command that came on the stream of coordinator node {@code server}. */
+    void command(String server, Outbound cmd, long now) {
         if (clusterId != null && !clusterId.equals(Ids.clusterOf(cmd.gtrid()))) {
             // Only an inquiry could have brought this: a coordinator that answers for another deployment's
             // branch (presumed abort of a gtrid it never knew) undoes what that deployment may have committed.
             Invariants.fail(agentId + " of cluster " + clusterId + " was told to " + cmd.action() + " " + cmd.gtrid() + "/"
                     + cmd.bqual() + ", a branch of another cluster's deployment that shares its database");
         }
-        run(new ParticipantEvent.Command(SERVER, new BranchKey(cmd.gtrid(), cmd.bqual()), cmd.action(),
+        run(new ParticipantEvent.Command(server, new BranchKey(cmd.gtrid(), cmd.bqual()), cmd.action(),
                 cmd.participantTimeoutMillis(), now), now);
     }
 
     void connected(long now) {
-        run(new ParticipantEvent.Connected(SERVER, now), now);
+        connected(SERVER, now);
+    }
+
+    void connected(String server, long now) {
+        run(new ParticipantEvent.Connected(server, now), now);
     }
 
     void disconnected(long now) {
+        disconnected(SERVER, now);
+    }
+
+    void disconnected(String server, long now) {
         if (!crashed) {
-            run(new ParticipantEvent.Disconnected(SERVER), now);
+            run(new ParticipantEvent.Disconnected(server), now);
         }
     }
 
     void refused(String gtrid, boolean notMine, long now) {
-        run(new ParticipantEvent.Refused(SERVER, gtrid, notMine), now);
+        refused(SERVER, gtrid, notMine, now);
+    }
+
+    void refused(String server, String gtrid, boolean notMine, long now) {
+        run(new ParticipantEvent.Refused(server, gtrid, notMine), now);
+    }
+
+    /** True while the business code still holds a branch (a lingering scope not yet closed). */
+    boolean holdsAny() {
+        return !lingering.isEmpty();
     }
 
     /** The timers that ran out, and the periodic recovery sweep (XA RECOVER; overdue inquiries). */
@@ -263,7 +295,7 @@ final class SimAgent {
                 if (m.toCaller()) {
                     toCaller.add(m.message());
                 } else {
-                    world.send(index, m.message());
+                    world.send(index, m.server(), m.message());
                 }
             }
             for (String p : fx.problems()) {
