@@ -74,7 +74,10 @@ final class ClusterAgents {
         for (int a = 0; a < options.agents(); a++) {
             SimDatabase db = new SimDatabase(invariants, r, faults);
             databases.add(db);
-            agents.add(new SimAgent(a, db, null, false, options.inquiryEveryTicks(), UnaryOperator.identity(), side));
+            // the sweep (XA RECOVER, overdue re-inquiries) a quarter of the re-inquiry interval apart: often
+            // enough that a prepared branch is asked about again about on time, rare enough to keep 2,000 seeds fast
+            long sweep = Math.max(SimAgent.SWEEP_TICKS, options.inquiryEveryTicks() / 4);
+            agents.add(new SimAgent(a, db, null, false, options.inquiryEveryTicks(), sweep, UnaryOperator.identity(), side));
         }
     }
 

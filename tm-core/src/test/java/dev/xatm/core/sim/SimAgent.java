@@ -55,8 +55,8 @@ final class SimAgent {
         void count(String what);
     }
 
-    /** The recovery sweep runs this often (each agent at its own phase): far below the re-inquiry interval. */
-    private static final long SWEEP_TICKS = 10;
+    /** The recovery sweep runs this often by default (each agent at its own phase): far below the re-inquiry interval. */
+    static final long SWEEP_TICKS = 10;
 
     private record Armed(BranchKey key, long token, long atTick) {}
 
@@ -80,6 +80,7 @@ final class SimAgent {
     private final List<OwnDecision> journal = new ArrayList<>();
     private final List<Armed> timers = new ArrayList<>();
     private final List<Lingering> lingering = new ArrayList<>();
+    private final long sweepTicks;
     private ParticipantStep core;
     private boolean crashed;
     long restartAt;
@@ -90,7 +91,14 @@ final class SimAgent {
      */
     SimAgent(int index, SimDatabase database, String clusterId, boolean asksAboutEverything, long reinquireTicks,
              UnaryOperator<ParticipantStep> plant, World world) {
+        this(index, database, clusterId, asksAboutEverything, reinquireTicks, SWEEP_TICKS, plant, world);
+    }
+
+    /** As above, with the recovery sweep every {@code sweepTicks}. */
+    SimAgent(int index, SimDatabase database, String clusterId, boolean asksAboutEverything, long reinquireTicks, long sweepTicks,
+             UnaryOperator<ParticipantStep> plant, World world) {
         this.index = index;
+        this.sweepTicks = sweepTicks;
         this.agentId = "agent-" + index;
         this.resourceId = "db-" + index;
         this.database = database;
@@ -224,17 +232,18 @@ final class SimAgent {
         if (crashed) {
             return;
         }
-        for (Lingering l : List.copyOf(lingering)) {
+        // copies only when there is something to run: this is called every tick, mostly with nothing due
+        for (Lingering l : lingering.isEmpty() ? List.<Lingering>of() : List.copyOf(lingering)) {
             if (now >= l.atTick() && lingering.remove(l)) {
                 run(new ParticipantEvent.Released(l.key(), false, false), now);
             }
         }
-        for (Armed a : List.copyOf(timers)) {
+        for (Armed a : timers.isEmpty() ? List.<Armed>of() : List.copyOf(timers)) {
             if (now >= a.atTick() && timers.remove(a)) {
                 run(new ParticipantEvent.TimerFired(a.key(), a.token(), now), now);
             }
         }
-        if (now % SWEEP_TICKS == index % SWEEP_TICKS) {
+        if (now % sweepTicks == index % sweepTicks) {
             run(new ParticipantEvent.Sweep(now), now);
         }
     }

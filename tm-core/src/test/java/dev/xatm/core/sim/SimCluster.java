@@ -299,7 +299,7 @@ final class SimCluster {
         while (n.mode == Mode.RUNNING && !n.stmts.isEmpty() && n.stmts.peek().due() <= now) {
             execute(n, n.stmts.poll().record());
         }
-        for (Read read : List.copyOf(n.reads)) {
+        for (Read read : n.reads.isEmpty() ? List.<Read>of() : List.copyOf(n.reads)) {
             if (n.mode == Mode.RUNNING && read.due() <= now) {
                 n.reads.remove(read);
                 SimStore.Row row = store.decision(read.ask().gtrid());
