@@ -33,16 +33,21 @@ import java.util.TreeMap;
  * every ttl/4 (a fenced renewal halts the node), the other nodes watched every ttl/2 and an expired
  * one taken over ({@code Event.Adopted}), rule R2 at the door, rule R4 for an inquiry about a gtrid the
  * asked node does not hold (the owner's row read first, the decision row a little later, the verdict
- * fed to the core as {@code Event.StoreVerdict}). Agents hold their databases' branches, answer phase
- * commands on the stream that carried them, roll back unprepared branches of an owner that went away,
- * and ask about prepared ones. Faults: frozen nodes (they stop stepping and wake with a stale epoch),
+ * fed to the core as {@code Event.StoreVerdict}). The agents ({@link ClusterAgents}) run the real
+ * participant core, one stream per node: its {@code Outgoing(server, ...)} go to the named node, its
+ * {@code Connected}/{@code Disconnected} follow the streams (a node's start, its halt, and a keepalive
+ * that gives up on a node frozen for ttl/2, which on waking hears its agents go and come back), and its
+ * inquiries go to the branch's node while that stream is open, else to another open node, which
+ * answers from the store. Faults: frozen nodes (they stop stepping and wake with a stale epoch),
  * crashes (statements not yet sent are lost, but for a random prefix), delayed and reordered messages
- * and statements. Everything is drawn from one {@link SplittableRandom}, so a seed replays.
+ * and statements; messages die with their stream. Everything is drawn from one {@link SplittableRandom},
+ * so a seed replays.
  *
  * <p>Invariants, checked as things happen: no gtrid is told COMMIT by one node and ROLLBACK by another
  * (nor has a COMMIT row and a ROLLBACK); no write of a taken-over incarnation ever lands in the store;
- * no database has one branch of a gtrid committed and another rolled back, nor commits a branch that is
- * not prepared; a client never hears an outcome the databases contradict. After healing, every
+ * and {@link Invariants} over the databases, with the store's COMMIT rows as the durable decisions: no
+ * gtrid with one branch committed and another rolled back, no branch named in a COMMIT row rolled back,
+ * no XA COMMIT of an unprepared branch, no client told an outcome the databases contradict. After healing, every
  * transaction converges: every branch committed or rolled back and no node holds a live transaction.
  * Not thread-safe.
  */
