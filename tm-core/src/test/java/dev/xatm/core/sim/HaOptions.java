@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * millisecond of the store's clock and of every node's.
  *
  * @param nodes              coordinator nodes sharing the store, each with its lease row
- * @param agents             agents, each holding one database
+ * @param agents             agents, each running the real participant core over one database
  * @param clients            clients, each running one 2PC transaction on the node it begins at
  * @param faultTicks         how long faults are injected before the run heals
  * @param leaseTtlTicks      a lease lasts this long; renewed every ttl/4, others watched every ttl/2
@@ -24,9 +24,10 @@ import java.util.SplittableRandom;
  * @param downMaxTicks       ... after 1..this long
  * @param delayMaxTicks      every message takes 1..this many ticks; different delays reorder
  * @param storeLatencyMaxTicks a statement reaches the store 1..this many ticks after it is issued
- * @param noVoteProbability  a branch fails its PREPARE and votes NO
- * @param inquiryEveryTicks  an agent asks about each branch it holds prepared this often, of the
- *                           owner while it is a live member, else of any member
+ * @param noVoteProbability  a branch fails its PREPARE and votes NO (and half as often its XA END)
+ * @param inquiryEveryTicks  the participant core's {@code reinquireMillis}: a prepared branch nobody
+ *                           spoke of this long is asked about again, of its node while that stream is
+ *                           open, else of another open node
  * @param takeover           the takeover's compare-and-set: {@link #FENCED} is the real rule; a test
  *                           plants {@link #IGNORES_EPOCH} to show that the simulation catches it
  * @param coordinator        every node's core configuration

@@ -47,14 +47,26 @@ final class Invariants {
         }
     }
 
-    private final SimLog log;
+    /**
+     * What the invariants read of the coordinator's durable records: the single coordinator's
+     * {@link SimLog}, or the shared store of several nodes (a COMMIT row is a durable decision).
+     */
+    interface Decisions {
+        LogRecord.Decision durableDecision(String gtrid);
+
+        boolean durablePreCommit(String gtrid);
+
+        boolean everAppendedDecision(String gtrid);
+    }
+
+    private final Decisions log;
     private final Map<String, Map<String, Truth>> truth = new LinkedHashMap<>();
     private final Set<String> toldCommitted = new HashSet<>();
     private final Set<String> toldRolledBack = new HashSet<>();
     /** Null: a mixed outcome fails the run. Else where they are written down instead (the hazard test). */
     private List<String> mixedOutcomes;
 
-    Invariants(SimLog log) {
+    Invariants(Decisions log) {
         this.log = log;
     }
 

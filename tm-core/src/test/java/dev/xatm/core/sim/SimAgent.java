@@ -38,20 +38,25 @@ import java.util.function.UnaryOperator;
  * timers and the application's threads (and their holds); the database keeps its prepared branches.
  */
 final class SimAgent {
-    /** The coordinator's name on the agent's one stream. */
+    /** The coordinator's name on the agent's one stream (a single-coordinator world). */
     static final String SERVER = "coordinator";
 
     /** What the agent does to the world. */
     interface World {
         void send(int agent, Event e);
 
+        /** A message on the stream to {@code server}; a world of one coordinator has one stream. */
+        default void send(int agent, String server, Event e) {
+            send(agent, e);
+        }
+
         void trace(String line);
 
         void count(String what);
     }
 
-    /** The recovery sweep runs this often (each agent at its own phase): far below the re-inquiry interval. */
-    private static final long SWEEP_TICKS = 10;
+    /** The recovery sweep runs this often by default (each agent at its own phase): far below the re-inquiry interval. */
+    static final long SWEEP_TICKS = 10;
 
     private record Armed(BranchKey key, long token, long atTick) {}
 
@@ -75,6 +80,7 @@ final class SimAgent {
     private final List<OwnDecision> journal = new ArrayList<>();
     private final List<Armed> timers = new ArrayList<>();
     private final List<Lingering> lingering = new ArrayList<>();
+    private final long sweepTicks;
     private ParticipantStep core;
     private boolean crashed;
     long restartAt;
@@ -85,7 +91,14 @@ final class SimAgent {
      */
     SimAgent(int index, SimDatabase database, String clusterId, boolean asksAboutEverything, long reinquireTicks,
              UnaryOperator<ParticipantStep> plant, World world) {
+        this(index, database, clusterId, asksAboutEverything, reinquireTicks, SWEEP_TICKS, plant, world);
+    }
+
+    /** As above, with the recovery sweep every {@code sweepTicks}. */
+    SimAgent(int index, SimDatabase database, String clusterId, boolean asksAboutEverything, long reinquireTicks, long sweepTicks,
+             UnaryOperator<ParticipantStep> plant, World world) {
         this.index = index;
+        this.sweepTicks = sweepTicks;
         this.agentId = "agent-" + index;
         this.resourceId = "db-" + index;
         this.database = database;
@@ -120,11 +133,16 @@ final class SimAgent {
      * business code, which lets go before it commits.
      */
     boolean start(BranchId x, boolean wrote, boolean mayLinger, long now) {
+        return start(x, wrote, mayLinger, now, SERVER);
+    }
+
+    /** As above, for a branch registered with coordinator node {@code server} (several nodes on one store). */
+    boolean start(BranchId x, boolean wrote, boolean mayLinger, long now, String server) {
         if (crashed || !database.start(x, wrote)) {
             return false;
         }
         BranchKey k = key(x);
-        run(new ParticipantEvent.Enlisted(k, resourceId, SERVER), now);
+        run(new ParticipantEvent.Enlisted(k, resourceId, server), now);
         long linger = mayLinger ? database.lingerTicks() : 0;
         if (linger > 0) {
             run(new ParticipantEvent.Held(k), now);
@@ -163,28 +181,50 @@ final class SimAgent {
 
     /** A phase command from the coordinator. */
     void command(Outbound cmd, long now) {
+        command(SERVER, cmd, now);
+    }
+
+    /** A phase command that came on the stream of coordinator node {@code server}. */
+    void command(String server, Outbound cmd, long now) {
         if (clusterId != null && !clusterId.equals(Ids.clusterOf(cmd.gtrid()))) {
             // Only an inquiry could have brought this: a coordinator that answers for another deployment's
             // branch (presumed abort of a gtrid it never knew) undoes what that deployment may have committed.
             Invariants.fail(agentId + " of cluster " + clusterId + " was told to " + cmd.action() + " " + cmd.gtrid() + "/"
                     + cmd.bqual() + ", a branch of another cluster's deployment that shares its database");
         }
-        run(new ParticipantEvent.Command(SERVER, new BranchKey(cmd.gtrid(), cmd.bqual()), cmd.action(),
+        run(new ParticipantEvent.Command(server, new BranchKey(cmd.gtrid(), cmd.bqual()), cmd.action(),
                 cmd.participantTimeoutMillis(), now), now);
     }
 
     void connected(long now) {
-        run(new ParticipantEvent.Connected(SERVER, now), now);
+        connected(SERVER, now);
+    }
+
+    void connected(String server, long now) {
+        run(new ParticipantEvent.Connected(server, now), now);
     }
 
     void disconnected(long now) {
+        disconnected(SERVER, now);
+    }
+
+    void disconnected(String server, long now) {
         if (!crashed) {
-            run(new ParticipantEvent.Disconnected(SERVER), now);
+            run(new ParticipantEvent.Disconnected(server), now);
         }
     }
 
     void refused(String gtrid, boolean notMine, long now) {
-        run(new ParticipantEvent.Refused(SERVER, gtrid, notMine), now);
+        refused(SERVER, gtrid, notMine, now);
+    }
+
+    void refused(String server, String gtrid, boolean notMine, long now) {
+        run(new ParticipantEvent.Refused(server, gtrid, notMine), now);
+    }
+
+    /** True while the business code still holds a branch (a lingering scope not yet closed). */
+    boolean holdsAny() {
+        return !lingering.isEmpty();
     }
 
     /** The timers that ran out, and the periodic recovery sweep (XA RECOVER; overdue inquiries). */
@@ -192,17 +232,18 @@ final class SimAgent {
         if (crashed) {
             return;
         }
-        for (Lingering l : List.copyOf(lingering)) {
+        // copies only when there is something to run: this is called every tick, mostly with nothing due
+        for (Lingering l : lingering.isEmpty() ? List.<Lingering>of() : List.copyOf(lingering)) {
             if (now >= l.atTick() && lingering.remove(l)) {
                 run(new ParticipantEvent.Released(l.key(), false, false), now);
             }
         }
-        for (Armed a : List.copyOf(timers)) {
+        for (Armed a : timers.isEmpty() ? List.<Armed>of() : List.copyOf(timers)) {
             if (now >= a.atTick() && timers.remove(a)) {
                 run(new ParticipantEvent.TimerFired(a.key(), a.token(), now), now);
             }
         }
-        if (now % SWEEP_TICKS == index % SWEEP_TICKS) {
+        if (now % sweepTicks == index % sweepTicks) {
             run(new ParticipantEvent.Sweep(now), now);
         }
     }
@@ -263,7 +304,7 @@ final class SimAgent {
                 if (m.toCaller()) {
                     toCaller.add(m.message());
                 } else {
-                    world.send(index, m.message());
+                    world.send(index, m.server(), m.message());
                 }
             }
             for (String p : fx.problems()) {

@@ -33,16 +33,21 @@ import java.util.TreeMap;
  * every ttl/4 (a fenced renewal halts the node), the other nodes watched every ttl/2 and an expired
  * one taken over ({@code Event.Adopted}), rule R2 at the door, rule R4 for an inquiry about a gtrid the
  * asked node does not hold (the owner's row read first, the decision row a little later, the verdict
- * fed to the core as {@code Event.StoreVerdict}). Agents hold their databases' branches, answer phase
- * commands on the stream that carried them, roll back unprepared branches of an owner that went away,
- * and ask about prepared ones. Faults: frozen nodes (they stop stepping and wake with a stale epoch),
+ * fed to the core as {@code Event.StoreVerdict}). The agents ({@link ClusterAgents}) run the real
+ * participant core, one stream per node: its {@code Outgoing(server, ...)} go to the named node, its
+ * {@code Connected}/{@code Disconnected} follow the streams (a node's start, its halt, and a keepalive
+ * that gives up on a node frozen for ttl/2, which on waking hears its agents go and come back), and its
+ * inquiries go to the branch's node while that stream is open, else to another open node, which
+ * answers from the store. Faults: frozen nodes (they stop stepping and wake with a stale epoch),
  * crashes (statements not yet sent are lost, but for a random prefix), delayed and reordered messages
- * and statements. Everything is drawn from one {@link SplittableRandom}, so a seed replays.
+ * and statements; messages die with their stream. Everything is drawn from one {@link SplittableRandom},
+ * so a seed replays.
  *
  * <p>Invariants, checked as things happen: no gtrid is told COMMIT by one node and ROLLBACK by another
  * (nor has a COMMIT row and a ROLLBACK); no write of a taken-over incarnation ever lands in the store;
- * no database has one branch of a gtrid committed and another rolled back, nor commits a branch that is
- * not prepared; a client never hears an outcome the databases contradict. After healing, every
+ * and {@link Invariants} over the databases, with the store's COMMIT rows as the durable decisions: no
+ * gtrid with one branch committed and another rolled back, no branch named in a COMMIT row rolled back,
+ * no XA COMMIT of an unprepared branch, no client told an outcome the databases contradict. After healing, every
  * transaction converges: every branch committed or rolled back and no node holds a live transaction.
  * Not thread-safe.
  */
@@ -52,7 +57,11 @@ final class SimCluster {
 
     private enum Mode { RUNNING, FROZEN, DOWN }
 
-    private record Msg(long due, long seq, int node, int agent, Object payload) {}
+    /** {@code node > 0}: to that node; {@code node < 0}: to agent {@code agent} from node {@code -node}; {@code stream}: the stream's generation, -1 for a client's. */
+    private record Msg(long due, long seq, int node, int agent, long stream, Object payload) {}
+
+    /** A message of an agent's participant core on its stream to a node (generation {@code stream}). */
+    private record FromAgent(int agent, long stream, Event event) {}
 
     private record ClientBegin(String gtrid, List<Branch> branches, long deadline, long commitAt) {}
 
@@ -60,7 +69,7 @@ final class SimCluster {
 
     private record Stmt(long due, LogRecord record) {}
 
-    private record Read(long due, SimAgents.Ask ask, NodeRow ownerRow) {}
+    private record Read(long due, Event.Inquiry ask, NodeRow ownerRow) {}
 
     private static final class Node {
         final int id;
@@ -70,6 +79,10 @@ final class SimCluster {
         long until;
         long nextRenew;
         long nextWatch;
+        long frozenAt;
+        /** The agents' streams to this node: open, and their generation (a message of an older one died with it). */
+        boolean streamsOpen;
+        long stream;
         final ArrayDeque<Object> inbox = new ArrayDeque<>();
         final ArrayDeque<Stmt> stmts = new ArrayDeque<>();
         final List<Read> reads = new ArrayList<>();
@@ -84,7 +97,9 @@ final class SimCluster {
     private final SplittableRandom r;
     private final SimStore store;
     private final List<Node> nodes = new ArrayList<>();
-    private final SimAgents agents;
+    private final ClusterAgents agents;
+    /** Agents give up on a frozen node's streams after this long (keepalive), well before its lease can be taken over. */
+    private final long keepaliveTicks;
     private final PriorityQueue<Msg> net = new PriorityQueue<>((a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private final Map<Long, List<Integer>> clientStarts = new TreeMap<>();
     private final Map<Long, List<String>> clientCommits = new TreeMap<>();
@@ -112,25 +127,31 @@ final class SimCluster {
         for (int i = 1; i <= o.nodes(); i++) {
             nodes.add(new Node(i));
         }
-        this.agents = new SimAgents(o, r, store, nodes.size(), new SimAgents.World() {
+        this.keepaliveTicks = Math.max(1, o.leaseTtlTicks() / 2);
+        this.agents = new ClusterAgents(o, r, store, new ClusterAgents.World() {
             @Override
             public long now() {
                 return now;
             }
 
             @Override
-            public void toNode(int node, Object payload) {
-                send(node, -1, payload);
-            }
-
-            @Override
-            public void fail(String why) {
-                SimCluster.this.fail(why);
+            public void toNode(int node, int agent, Event e) {
+                Node n = nodes.get(node - 1);
+                if (n.streamsOpen) {
+                    send(node, agent, n.stream, new FromAgent(agent, n.stream, e));
+                } else {
+                    count("agent message on a closed stream, dropped");
+                }
             }
 
             @Override
             public void note(String line) {
                 SimCluster.this.note(line);
+            }
+
+            @Override
+            public void count(String what) {
+                SimCluster.this.count(what);
             }
         });
         for (int c = 0; c < o.clients(); c++) {
@@ -154,6 +175,14 @@ final class SimCluster {
 
     /** Faults for {@code faultTicks}, then healing until quiet; throws AssertionError on any violation. */
     void run() {
+        try {
+            runChecked();
+        } catch (Invariants.Violation v) {
+            fail(v.getMessage());
+        }
+    }
+
+    private void runChecked() {
         for (Node n : nodes) {
             start(n);
         }
@@ -184,6 +213,7 @@ final class SimCluster {
         for (Node n : nodes) {
             if (faults && n.mode == Mode.RUNNING && r.nextDouble() < o.freezePerTick()) {
                 n.mode = Mode.FROZEN;
+                n.frozenAt = now;
                 n.until = now + r.nextInt(1, o.freezeMaxTicks() + 1);
                 note("node " + n.id + " (" + n.self + ") frozen until " + n.until);
                 count("node frozen");
@@ -191,26 +221,35 @@ final class SimCluster {
                 crash(n);
             } else if (n.mode == Mode.FROZEN && n.until <= now) {
                 n.mode = Mode.RUNNING;
-                note("node " + n.id + " (" + n.self + ") wakes");
+                note("node " + n.id + " (" + n.self + ") wakes" + (n.streamsOpen ? "" : ", its agents' streams ended"));
+                if (!n.streamsOpen) {
+                    reconnect(n);
+                }
                 while (n.mode == Mode.RUNNING && !n.inbox.isEmpty()) {
                     handle(n, n.inbox.poll());
                 }
             } else if (n.mode == Mode.DOWN && n.until <= now) {
                 start(n);
+            } else if (n.mode == Mode.FROZEN && n.streamsOpen && now - n.frozenAt >= keepaliveTicks) {
+                // gRPC keepalive: a process that stopped answering pings loses its streams; the agents
+                // roll back its unprepared branches and ask another node about its prepared ones
+                note("agents' keepalive ends their streams to frozen node " + n.id + " (" + n.self + ")");
+                count("streams to a frozen node ended by keepalive");
+                closeStreams(n);
             }
         }
         for (int c : clientStarts.getOrDefault(now, List.of())) {
             begin(c);
         }
         for (String gtrid : clientCommits.getOrDefault(now, List.of())) {
-            send(ownerOf.get(gtrid).nodeId(), -1, new ClientCommit(gtrid));
+            send(ownerOf.get(gtrid).nodeId(), -1, -1, new ClientCommit(gtrid));
         }
         while (!net.isEmpty() && net.peek().due() <= now) {
             Msg m = net.poll();
             if (m.node() > 0) {
                 deliver(nodes.get(m.node() - 1), m.payload());
             } else {
-                agents.command(m.agent(), (Outbound) m.payload(), -m.node());
+                toAgent(m);
             }
         }
         for (Node n : nodes) {
@@ -218,11 +257,7 @@ final class SimCluster {
                 runNode(n);
             }
         }
-        for (int a = 0; a < o.agents(); a++) {
-            if ((now + a * 7L) % o.inquiryEveryTicks() == 0) {
-                agents.round(a);
-            }
-        }
+        agents.tick();
     }
 
     // ---- nodes ----
@@ -235,8 +270,33 @@ final class SimCluster {
         n.nextWatch = now + o.leaseTtlTicks() / 2;
         note("node " + n.id + " starts as " + n.self);
         step(n, new Event.Tick(now));
-        for (int a = 0; a < o.agents(); a++) {
-            step(n, new Event.AgentConnected(SimAgents.agentId(a)));
+        openStreams(n);
+    }
+
+    /** Every agent connects to the node: the core hears it first, then each agent's core (which inquires). */
+    private void openStreams(Node n) {
+        n.stream++;
+        n.streamsOpen = true;
+        for (int a = 0; a < agents.count(); a++) {
+            step(n, new Event.AgentConnected(ClusterAgents.agentId(a)));
+        }
+        agents.connected(n.id);
+    }
+
+    /** The agents' side of a stream end: messages in flight die, each agent's core hears Disconnected. */
+    private void closeStreams(Node n) {
+        n.stream++;
+        n.streamsOpen = false;
+        agents.disconnected(n.id);
+    }
+
+    /** A woken node finds its agents' streams ended while it slept: it hears them go, then reconnect. */
+    private void reconnect(Node n) {
+        for (int a = 0; a < agents.count(); a++) {
+            step(n, new Event.AgentDisconnected(ClusterAgents.agentId(a)));
+        }
+        if (n.mode == Mode.RUNNING) {
+            openStreams(n);
         }
     }
 
@@ -244,14 +304,14 @@ final class SimCluster {
         while (n.mode == Mode.RUNNING && !n.stmts.isEmpty() && n.stmts.peek().due() <= now) {
             execute(n, n.stmts.poll().record());
         }
-        for (Read read : List.copyOf(n.reads)) {
+        for (Read read : n.reads.isEmpty() ? List.<Read>of() : List.copyOf(n.reads)) {
             if (n.mode == Mode.RUNNING && read.due() <= now) {
                 n.reads.remove(read);
                 SimStore.Row row = store.decision(read.ask().gtrid());
                 Verdict v = StoreRules.verdict(n.self, ownerOf.get(read.ask().gtrid()), read.ownerRow(), row == null ? null : row.decision());
                 count("store verdict " + v);
-                SimAgents.Ask a = read.ask();
-                step(n, new Event.StoreVerdict(a.gtrid(), a.bqual(), a.resource(), a.agentId(), v));
+                Event.Inquiry a = read.ask();
+                step(n, new Event.StoreVerdict(a.gtrid(), a.bqual(), a.resourceId(), a.agentId(), v));
             }
         }
         if (n.mode == Mode.RUNNING && now >= n.nextRenew) {
@@ -312,6 +372,9 @@ final class SimCluster {
     }
 
     private void deliver(Node n, Object payload) {
+        if (payload instanceof FromAgent f && (!n.streamsOpen || f.stream() != n.stream)) {
+            return; // died with its stream
+        }
         if (n.mode == Mode.FROZEN) {
             n.inbox.add(payload);
         } else if (n.mode == Mode.RUNNING) {
@@ -320,6 +383,9 @@ final class SimCluster {
     }
 
     private void handle(Node n, Object payload) {
+        if (payload instanceof FromAgent f && (!n.streamsOpen || f.stream() != n.stream)) {
+            return; // it waited in a frozen node's socket buffer, and the stream ended meanwhile
+        }
         if (payload instanceof ClientBegin b) {
             if (!OwnerRule.decides(n.self, ownerOf.get(b.gtrid()))) {
                 count("client request refused by R2");
@@ -329,7 +395,7 @@ final class SimCluster {
             for (Branch br : b.branches()) {
                 Effects e = step(n, new Event.RegisterBranch(b.gtrid(), br));
                 if (e.replies().stream().anyMatch(x -> x instanceof Reply.Registered)) {
-                    agents.started(br, b.gtrid(), n.self); // the application's XA START follows the registration
+                    agents.started(br, b.gtrid(), n.id); // the application's XA START follows the registration
                 }
             }
             if (b.commitAt() > 0) {
@@ -341,18 +407,44 @@ final class SimCluster {
                 return;
             }
             step(n, new Event.CommitRequested(c.gtrid()));
-        } else if (payload instanceof SimAgents.Ask a) {
+        } else if (payload instanceof FromAgent f && f.event() instanceof Event.Inquiry a) {
             NodeEpoch owner = ownerOf.get(a.gtrid());
-            if (OwnerRule.decides(n.self, owner)) {
-                step(n, new Event.Inquiry(a.gtrid(), a.bqual(), a.resource(), a.agentId()));
+            if (owner == null || OwnerRule.decides(n.self, owner)) {
+                fromAgent(n, f.agent(), a);
             } else if (n.core.status(a.gtrid()) != dev.xatm.core.TxnStatus.UNKNOWN) {
-                step(n, new Event.Inquiry(a.gtrid(), a.bqual(), a.resource(), a.agentId(), false));
+                fromAgent(n, f.agent(), new Event.Inquiry(a.gtrid(), a.bqual(), a.resourceId(), a.agentId(), false));
             } else {
                 // R4: the owner's row now, the decision row a little later (the order the JDBC store reads in).
+                count("inquiry answered from the store (R4)");
                 n.reads.add(new Read(now + r.nextInt(0, o.storeLatencyMaxTicks() + 1), a, store.node(owner.nodeId())));
             }
+        } else if (payload instanceof FromAgent f) {
+            fromAgent(n, f.agent(), f.event());
         } else {
             step(n, (Event) payload);
+        }
+    }
+
+    /** An agent's vote, acknowledgement or inquiry; a refusal goes back on the stream it came on. */
+    private void fromAgent(Node n, int agent, Event e) {
+        Effects fx = step(n, e);
+        for (Reply reply : fx.replies()) {
+            if (reply instanceof Reply.Rejected rej && n.streamsOpen) {
+                send(-n.id, agent, n.stream, rej);
+            }
+        }
+    }
+
+    /** A node's command or refusal reaches the agent, unless its stream ended on the way. */
+    private void toAgent(Msg m) {
+        Node from = nodes.get(-m.node() - 1);
+        if (!from.streamsOpen || from.stream != m.stream()) {
+            return; // died with its stream
+        }
+        if (m.payload() instanceof Outbound cmd) {
+            agents.command(m.agent(), from.id, cmd);
+        } else if (m.payload() instanceof Reply.Rejected rej) {
+            agents.refused(m.agent(), from.id, rej.gtrid(), rej.message().startsWith("not mine"));
         }
     }
 
@@ -379,7 +471,9 @@ final class SimCluster {
                     fail("node " + n.id + " (" + n.self + ") sent ROLLBACK for " + m.gtrid() + ", which has a COMMIT row");
                 }
             }
-            send(-n.id, SimAgents.agentIndex(m.agentId()), m);
+            if (n.streamsOpen) {
+                send(-n.id, ClusterAgents.agentIndex(m.agentId()), n.stream, m);
+            }
         }
         for (Reply reply : e.replies()) {
             if (reply instanceof Reply.Decided d && ownerOf.containsKey(d.gtrid()) && agents.heard(d.gtrid(), d.outcome())) {
@@ -411,7 +505,9 @@ final class SimCluster {
         n.inbox.clear();
         n.stmts.clear();
         n.reads.clear();
-        agents.ownerGone(n.self, "its owner's stream ended");
+        if (n.streamsOpen) {
+            closeStreams(n); // the process is gone: its agents' streams end with it
+        }
     }
 
     // ---- clients ----
@@ -430,17 +526,17 @@ final class SimCluster {
         List<Branch> branches = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             int a = (first + i) % o.agents();
-            branches.add(new Branch("b" + i, "db" + a, SimAgents.agentId(a)));
+            branches.add(new Branch("b" + i, ClusterAgents.resourceId(a), ClusterAgents.agentId(a)));
         }
         long commitAt = r.nextInt(10) == 0 ? 0 : now + r.nextInt(5, 80);
-        send(n.id, -1, new ClientBegin(gtrid, branches, now + r.nextInt(100, 300), commitAt));
+        send(n.id, -1, -1, new ClientBegin(gtrid, branches, now + r.nextInt(100, 300), commitAt));
     }
 
     // ---- bookkeeping ----
 
     /** {@code node > 0}: to that node; {@code node < 0}: to agent {@code agent}, from node {@code -node}. */
-    private void send(int node, int agent, Object payload) {
-        net.add(new Msg(now + r.nextInt(1, o.delayMaxTicks() + 1), seq++, node, agent, payload));
+    private void send(int node, int agent, long stream, Object payload) {
+        net.add(new Msg(now + r.nextInt(1, o.delayMaxTicks() + 1), seq++, node, agent, stream, payload));
     }
 
     private boolean quiet() {

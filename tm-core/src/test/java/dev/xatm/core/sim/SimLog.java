@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * the next append may be left torn (the reader must skip it, as the file store's checksums do),
  * and everything after is lost.
  */
-final class SimLog {
+final class SimLog implements Invariants.Decisions {
     private static final class Entry {
         final LogRecord record;
         final long durableAt;
@@ -121,15 +121,18 @@ final class SimLog {
         return records;
     }
 
-    LogRecord.Decision durableDecision(String gtrid) {
+    @Override
+    public LogRecord.Decision durableDecision(String gtrid) {
         return durableDecisions.get(gtrid);
     }
 
-    boolean durablePreCommit(String gtrid) {
+    @Override
+    public boolean durablePreCommit(String gtrid) {
         return durablePreCommits.contains(gtrid);
     }
 
-    boolean everAppendedDecision(String gtrid) {
+    @Override
+    public boolean everAppendedDecision(String gtrid) {
         return appendedDecisions.contains(gtrid);
     }
 
