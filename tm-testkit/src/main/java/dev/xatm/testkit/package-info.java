@@ -12,6 +12,8 @@
  *   <li>{@link dev.xatm.testkit.DbSessionProxy}: a TCP proxy in front of a test database through
  *       which the database itself can be made to end the application's sessions (all of them, or the
  *       one whose XA PREPARE just ran, before its answer arrives);</li>
+ *   <li>{@link dev.xatm.testkit.FakeAgent}: an agent on a real Connect stream, without XA, that
+ *       records what the server sends and answers by itself or by the test's hand;</li>
  *   <li>{@link dev.xatm.testkit.Unique}, {@link dev.xatm.testkit.Ports},
  *       {@link dev.xatm.testkit.Channels}: unique names, free ports, gRPC channels with the bearer
  *       token.</li>

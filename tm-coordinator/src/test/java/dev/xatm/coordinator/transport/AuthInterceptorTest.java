@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The header check itself; the refusal on the wire is covered by TmServerGrpcTest. */
+/** The header check itself; the refusal on the wire is covered by CoordinatorGrpcTest. */
 class AuthInterceptorTest {
     private final AuthInterceptor auth = new AuthInterceptor("right-token");
 

@@ -9,7 +9,7 @@ import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.coordinator.log.OperatorAction;
 import dev.xatm.coordinator.log.TxnLog;
-import dev.xatm.coordinator.transport.FakeAgent;
+import dev.xatm.testkit.FakeAgent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;

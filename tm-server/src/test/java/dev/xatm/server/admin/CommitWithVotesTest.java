@@ -7,7 +7,7 @@ import dev.xatm.protocol.v1.OutcomeResponse;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PreparedBranch;
 import dev.xatm.protocol.v1.ServerMessage;
-import dev.xatm.coordinator.transport.FakeAgent;
+import dev.xatm.testkit.FakeAgent;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package dev.xatm.server.admin;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.RegisterBranchRequest;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
-import dev.xatm.coordinator.transport.FakeAgent;
+import dev.xatm.testkit.FakeAgent;
 import dev.xatm.coordinator.transport.GrpcServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;

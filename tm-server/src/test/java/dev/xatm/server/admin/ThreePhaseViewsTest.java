@@ -8,7 +8,7 @@ import dev.xatm.protocol.v1.CommitRequest;
 import dev.xatm.protocol.v1.Outcome;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
-import dev.xatm.coordinator.transport.FakeAgent;
+import dev.xatm.testkit.FakeAgent;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpRequest;

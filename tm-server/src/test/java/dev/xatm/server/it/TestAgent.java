@@ -174,7 +174,7 @@ public final class TestAgent implements AutoCloseable {
      * agent draws a random one at start.
      */
     public static String secretFor(String agentId) {
-        return "test-instance-secret-of-" + agentId;
+        return dev.xatm.testkit.FakeAgent.secretFor(agentId); // one rule for both test agents
     }
 
     /** Plays another process claiming this agent id: its Hellos carry {@code secret} instead. Call before {@link #start}. */

@@ -11,13 +11,15 @@ import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.protocol.v1.RegisterBranchRequest;
 import dev.xatm.protocol.v1.TxnStatus;
-import dev.xatm.server.TmServerApplication;
+import dev.xatm.coordinator.CoordinatorTestApplication;
+import dev.xatm.testkit.FakeAgent;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -32,14 +34,15 @@ import static org.awaitility.Awaitility.await;
 /**
  * The start-up path end to end, in-process: a COMMIT decision made durable by one incarnation is
  * resumed by the next (phase 2 finishes when the agents come back), and a transaction that was
- * still undecided is gone (presumed abort). The kill -9 variants are the it/ tests.
+ * still undecided is gone (presumed abort). The kill -9 variants are tm-server's integration tests,
+ * on the real process.
  */
 class RestartTest {
     private static final String TOKEN = "restart-test-token-0123456789";
 
     @Test
     void aDurableDecisionIsFinishedByTheNextIncarnation(@TempDir Path dir) throws Exception {
-        String[] args = {"--server.port=0", "--tm.server.port=0", "--tm.server.file.dir=" + dir,
+        String[] args = {"--tm.server.port=0", "--tm.server.file.dir=" + dir,
                 "--tm.server.auth-token=" + TOKEN, "--tm.server.tick-ms=20",
                 "--tm.server.retry-initial-ms=100", "--tm.server.retry-max-ms=200"};
 
@@ -73,13 +76,13 @@ class RestartTest {
         }
     }
 
-    /** One incarnation of the application plus a channel to it. */
+    /** One incarnation of the coordinator plus a channel to it. */
     private static final class Server implements AutoCloseable {
         final ConfigurableApplicationContext ctx;
         final ManagedChannel channel;
 
         Server(String[] args) {
-            ctx = new SpringApplicationBuilder(TmServerApplication.class).run(args);
+            ctx = new SpringApplicationBuilder(CoordinatorTestApplication.class).web(WebApplicationType.NONE).run(args);
             channel = NettyChannelBuilder.forAddress("localhost", ctx.getBean(GrpcServer.class).port()).usePlaintext().build();
         }
 
@@ -104,7 +107,7 @@ class RestartTest {
 
     private static RegisterBranchRequest register(String g, String bqual, String agent) {
         return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId("db-" + bqual).setAgentId(agent)
-                .setAgentSecret(dev.xatm.server.it.TestAgent.secretFor(agent)).build();
+                .setAgentSecret(FakeAgent.secretFor(agent)).build();
     }
 
     private static PhaseCommand command(String g, String bqual, PhaseAction action) {

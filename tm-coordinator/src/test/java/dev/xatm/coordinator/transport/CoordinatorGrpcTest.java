@@ -1,7 +1,5 @@
 package dev.xatm.coordinator.transport;
 
-import dev.xatm.server.TmServerApplication;
-import com.jayway.jsonpath.JsonPath;
 import dev.xatm.core.LogRecord;
 import dev.xatm.protocol.v1.AgentMessage;
 import dev.xatm.protocol.v1.BeginRequest;
@@ -20,9 +18,11 @@ import dev.xatm.protocol.v1.RollbackRequest;
 import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.TxnStatus;
 import dev.xatm.protocol.v1.Vote;
+import dev.xatm.coordinator.CoordinatorTestApplication;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
+import dev.xatm.coordinator.log.RecordingTxnLog;
 import dev.xatm.coordinator.log.TxnLog;
-import dev.xatm.server.testsupport.RecordingTxnLog;
+import dev.xatm.testkit.FakeAgent;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -40,17 +40,12 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,24 +60,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The whole server in-process, driven over real gRPC (random ports): authentication, every kind of
- * bad request (each answered with its code and changing nothing), the agent stream's rules, a
- * two-phase commit with two agents, and the health endpoint.
+ * The coordinator in-process ({@code CoordinatorTestApplication}), driven over real gRPC on a random
+ * port: authentication, every kind of bad request (each answered with its code and changing
+ * nothing), the agent stream's rules, agent identity, commits with votes on the stream, a two-phase
+ * commit with two agents and three-phase commits of an agent's own branches. tm-server's health
+ * endpoint is tested in tm-server.
  */
-@SpringBootTest(classes = {TmServerApplication.class, TmServerGrpcTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "server.port=0",
+@SpringBootTest(classes = {CoordinatorTestApplication.class, CoordinatorGrpcTest.TestBeans.class},
+        webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
         "tm.server.port=0",
-        "tm.server.auth-token=" + TmServerGrpcTest.TOKEN,
-        "tm.server.admin-read-token=" + TmServerGrpcTest.READ_TOKEN,
+        "tm.server.auth-token=" + CoordinatorGrpcTest.TOKEN,
         "tm.server.tick-ms=20",
         "tm.server.retry-initial-ms=100",
         "tm.server.retry-max-ms=400",
         "tm.server.prepare-timeout-ms=5000",
         "tm.server.max-timeout-ms=600000"})
 @ExtendWith(OutputCaptureExtension.class)
-class TmServerGrpcTest {
+class CoordinatorGrpcTest {
     static final String TOKEN = "test-token-0123456789abcdef";
-    static final String READ_TOKEN = "read-token-0123456789abcdef";
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static final Path DATA_DIR = tempDir();
 
@@ -116,8 +111,6 @@ class TmServerGrpcTest {
     CoordinatorLoop loop;
     @Autowired
     RecordingTxnLog txnLog;
-    @LocalServerPort
-    int httpPort;
 
     private ManagedChannel channel;
     private CoordinatorGrpc.CoordinatorBlockingStub client;
@@ -560,59 +553,6 @@ class TmServerGrpcTest {
         assertThat(deadline).isBetween(before + 29_000, System.currentTimeMillis() + 31_000);
     }
 
-    // ---------------------------------------------------------------- health
-
-    /**
-     * Health answers anyone with the status alone (probes need no token) and shows the coordinator's
-     * details only to a caller with an admin token; the Prometheus scrape needs one.
-     */
-    @Test
-    void healthShowsTheCoordinatorComponentToAnAdminToken() throws Exception {
-        FakeAgent a = agent("agent-health", false).connect(async);
-        HttpResponse<String> anonymous = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(anonymous.statusCode()).isEqualTo(200);
-        assertThat((String) JsonPath.read(anonymous.body(), "$.status")).isEqualTo("UP");
-        assertThat(anonymous.body()).doesNotContain("components").doesNotContain("coordinator").doesNotContain("details");
-        for (String probe : new String[] {"/actuator/health/liveness", "/actuator/health/readiness"}) {
-            assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + probe)).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode()).as(probe).isEqualTo(200);
-        }
-        assertThat(HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
-        assertThat(HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus"))
-                        .header("Authorization", "Bearer " + TOKEN).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode()).as("the client token opens no admin endpoint").isEqualTo(401);
-        assertThat(HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/prometheus"))
-                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).contains("xatm_");
-
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health"))
-                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
-                HttpResponse.BodyHandlers.ofString());
-
-        assertThat(response.statusCode()).isEqualTo(200);
-        String body = response.body();
-        assertThat((String) JsonPath.read(body, "$.status")).isEqualTo("UP");
-        assertThat((String) JsonPath.read(body, "$.components.coordinator.status")).isEqualTo("UP");
-        assertThat((Boolean) JsonPath.read(body, "$.components.coordinator.details.loopAlive")).isTrue();
-        assertThat((Boolean) JsonPath.read(body, "$.components.coordinator.details.logFailed")).isFalse();
-        assertThat((Integer) JsonPath.read(body, "$.components.coordinator.details.liveTransactions")).isGreaterThanOrEqualTo(0);
-        assertThat((Integer) JsonPath.read(body, "$.components.coordinator.details.connectedAgents")).isGreaterThanOrEqualTo(1);
-        assertThat(body).doesNotContain(TOKEN).doesNotContain(a.agentId);
-
-        HttpResponse<String> env = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/env"))
-                        .header("Authorization", "Bearer " + READ_TOKEN).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(env.statusCode()).isEqualTo(404);
-    }
-
     // ---------------------------------------------------------------- helpers
 
     private FakeAgent agent(String id, boolean autoAnswer) {
@@ -641,7 +581,7 @@ class TmServerGrpcTest {
 
     private static RegisterBranchRequest register(String g, String bqual, String resource, String agent) {
         return RegisterBranchRequest.newBuilder().setGtrid(g).setBqual(bqual).setResourceId(resource).setAgentId(agent)
-                .setAgentSecret(dev.xatm.server.it.TestAgent.secretFor(agent)).build();
+                .setAgentSecret(FakeAgent.secretFor(agent)).build();
     }
 
     private static PhaseCommand command(String g, String bqual, PhaseAction action) {

@@ -1,8 +1,7 @@
-package dev.xatm.server.testsupport;
+package dev.xatm.coordinator.log;
 
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.core.LogRecord;
-import dev.xatm.coordinator.log.TxnLog;
 
 import java.util.Optional;
 import java.util.List;

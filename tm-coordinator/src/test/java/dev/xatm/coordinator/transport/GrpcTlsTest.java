@@ -1,9 +1,9 @@
 package dev.xatm.coordinator.transport;
 
-import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.CoordinatorGrpc;
 import dev.xatm.protocol.v1.GetStatusRequest;
 import dev.xatm.protocol.v1.TxnStatus;
+import dev.xatm.coordinator.CoordinatorTestApplication;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
 import dev.xatm.testkit.Channels;
 import dev.xatm.testkit.TestCertificates;
@@ -17,21 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,15 +34,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * TLS on both of tm-server's ports from one Spring Boot SSL bundle, with certificates generated for
- * this run: a client trusting our CA is served on the gRPC port, a plaintext client and a client that
- * does not know the CA are refused; the admin port serves HTTPS with the same bundle
- * ({@code server.ssl.bundle}) and nothing over plain HTTP. The gRPC port listens on loopback only
- * ({@code tm.server.bind-address}).
+ * TLS on the gRPC port from a Spring Boot SSL bundle ({@code tm.server.tls.bundle}), with
+ * certificates generated for this run: a client trusting our CA is served, a plaintext client and a
+ * client that does not know the CA are refused. The port listens on loopback only
+ * ({@code tm.server.bind-address}). tm-server's admin port on the same bundle is tested in tm-server.
  */
-@SpringBootTest(classes = {TmServerApplication.class, GrpcTlsTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "server.port=0",
-        "server.ssl.bundle=tm",
+@SpringBootTest(classes = {CoordinatorTestApplication.class, GrpcTlsTest.TestBeans.class},
+        webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
         "tm.server.port=0",
         "tm.server.bind-address=127.0.0.1",
         "tm.server.tls.bundle=tm",
@@ -78,8 +69,6 @@ class GrpcTlsTest {
 
     @Autowired
     GrpcServer grpc;
-    @LocalServerPort
-    int httpPort;
 
     private final List<ManagedChannel> channels = new ArrayList<>();
 
@@ -124,22 +113,6 @@ class GrpcTlsTest {
     @Test
     void theGrpcPortListensOnTheBindAddressOnly() {
         assertThat(grpc.address().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
-    }
-
-    @Test
-    void theAdminPortServesHttpsWithTheSameBundle() throws Exception {
-        HttpClient https = HttpClient.newBuilder().sslContext(TestCertificates.trusting(CERTS.caCertificate()))
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> health = https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + httpPort + "/actuator/health"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(health.body()).contains("UP");
-
-        // and a client that does not trust the CA cannot talk to it
-        HttpClient stranger = HttpClient.newBuilder().sslContext(TestCertificates.trusting(CERTS.otherCaCertificate()))
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        assertThatThrownBy(() -> stranger.send(HttpRequest.newBuilder(URI.create("https://localhost:" + httpPort + "/actuator/health"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(SSLHandshakeException.class);
     }
 
     private ManagedChannel channel(NettyChannelBuilder builder) {

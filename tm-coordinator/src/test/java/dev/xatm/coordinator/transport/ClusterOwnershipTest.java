@@ -1,8 +1,6 @@
 package dev.xatm.coordinator.transport;
 
-import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.GtridOwner;
-import dev.xatm.server.TmServerApplication;
 import dev.xatm.protocol.v1.BeginRequest;
 import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.CommitRequest;
@@ -20,8 +18,10 @@ import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.TxnStatus;
 import dev.xatm.protocol.v1.Verdict;
 import dev.xatm.protocol.v1.Welcome;
+import dev.xatm.coordinator.CoordinatorTestApplication;
 import dev.xatm.coordinator.cluster.Cluster;
 import dev.xatm.coordinator.engine.CoordinatorLoop;
+import dev.xatm.testkit.FakeAgent;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -61,18 +61,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ({@link ScriptedCluster}): Welcome and Members name the cluster; TM calls for a gtrid this
  * incarnation does not own are refused before anything happens; GetStatus, Inquiry and Resume about
  * other owners' gtrids follow the store's rule-R4 verdicts, and never the core's presumed abort.
+ * (How tm-server's admin API names another node's gtrid is tested in tm-server.)
  */
-@SpringBootTest(classes = {TmServerApplication.class, ClusterOwnershipTest.TestBeans.class}, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {CoordinatorTestApplication.class, ClusterOwnershipTest.TestBeans.class},
+        webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
         "tm.server.port=0",
-        "server.port=0",
         "tm.server.auth-token=" + ClusterOwnershipTest.TOKEN,
-        "tm.server.admin-token=" + ClusterOwnershipTest.ADMIN_TOKEN,
         "tm.server.tick-ms=20",
         "tm.server.retry-initial-ms=100",
         "tm.server.retry-max-ms=400"})
 class ClusterOwnershipTest {
     static final String TOKEN = "test-token-cluster-0123456789";
-    static final String ADMIN_TOKEN = "admin-token-cluster-0123456789";
     static final GtridOwner SELF = new GtridOwner(1, 3);
     private static final AtomicInteger SEQ = new AtomicInteger();
     static final ScriptedCluster CLUSTER = new ScriptedCluster();
@@ -124,8 +123,6 @@ class ClusterOwnershipTest {
 
     @Autowired
     GrpcServer grpc;
-    @org.springframework.boot.test.web.server.LocalServerPort
-    int httpPort;
 
     private ManagedChannel channel;
     private CoordinatorGrpc.CoordinatorBlockingStub client;
@@ -156,7 +153,7 @@ class ClusterOwnershipTest {
         agent = new FakeAgent("agent-w", false).open(async);
         agent.send(dev.xatm.protocol.v1.AgentMessage.newBuilder()
                 .setHello(dev.xatm.protocol.v1.Hello.newBuilder().setAgentId("agent-w")
-                        .setInstanceSecret(dev.xatm.server.it.TestAgent.secretFor("agent-w"))).build());
+                        .setInstanceSecret(FakeAgent.secretFor("agent-w"))).build());
         ServerMessage first = agent.next();
 
         Welcome w = first.getWelcome();
@@ -259,25 +256,6 @@ class ClusterOwnershipTest {
         assertStatus(() -> client.commit(CommitRequest.newBuilder().setGtrid(live).build()), "node 2");
     }
 
-    @Test
-    void theAdminApiNamesTheOwnerOfAGtridThisServerDoesNotHold() throws Exception {
-        String ofNode2 = new GtridOwner(2, 8).tag(unique());
-        String ofGoneNode = new GtridOwner(5, 1).tag(unique());
-        String own = SELF.tag(unique());
-
-        java.net.http.HttpResponse<String> live = adminDetail(ofNode2);
-        assertThat(live.statusCode()).isEqualTo(404);
-        assertThat(live.body()).contains("belongs to node 2 (epoch 8)").contains("127.0.0.1:7072");
-        assertThat(adminDetail(ofGoneNode).body()).contains("node 5 (epoch 1)").contains("holds no lease");
-        assertThat(adminDetail(own).body()).doesNotContain("belongs to");
-    }
-
-    private java.net.http.HttpResponse<String> adminDetail(String gtrid) throws Exception {
-        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://localhost:" + httpPort + "/api/v1/transactions/" + gtrid))
-                .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-    }
-
     // ---------------------------------------------------------------- helpers
 
     private static String unique() {
@@ -285,7 +263,7 @@ class ClusterOwnershipTest {
     }
 
     private static CommitRequest votes(String gtrid) {
-        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId("agent-own").setAgentSecret(dev.xatm.server.it.TestAgent.secretFor("agent-own")).setName("t").setTimeoutMs(10_000)
+        return CommitRequest.newBuilder().setGtrid(gtrid).setAgentId("agent-own").setAgentSecret(FakeAgent.secretFor("agent-own")).setName("t").setTimeoutMs(10_000)
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b1").setResourceId("db-0").setVote(BranchVote.YES))
                 .addPrepared(PreparedBranch.newBuilder().setBqual("b2").setResourceId("db-1").setVote(BranchVote.YES)).build();
     }

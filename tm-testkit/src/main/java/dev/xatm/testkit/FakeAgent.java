@@ -1,4 +1,4 @@
-package dev.xatm.coordinator.transport;
+package dev.xatm.testkit;
 
 import dev.xatm.protocol.v1.Ack;
 import dev.xatm.protocol.v1.AckResult;
@@ -24,27 +24,43 @@ import java.util.concurrent.TimeUnit;
  * An agent on a real Connect stream, for tests. With {@code autoAnswer} it behaves like a healthy
  * agent (votes YES to PREPARE, acks DONE to COMMIT / ROLLBACK / COMMIT_ONE_PHASE); without, the
  * test answers by hand. Everything the server sends is recorded.
+ *
+ * <p>Shared by the coordinator's transport tests and tm-server's admin tests. Thread-safety: the
+ * gRPC thread delivers into {@link #received} / {@link #commands} (thread-safe collections), and
+ * {@link #send} is synchronized because a stream observer takes one writer at a time while both the
+ * test thread and the auto-answering gRPC thread write.
  */
 public final class FakeAgent implements StreamObserver<ServerMessage> {
     public final String agentId;
-    /** Sent in Hello: {@link dev.xatm.server.it.TestAgent#secretFor} of the id, so tests' unary calls can prove the agent. */
+    /** Sent in Hello: {@link #secretFor} of the id, so tests' unary calls can prove the agent. */
     public String instanceSecret;
     private final boolean autoAnswer;
-    final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
+    /** Every message from the server, in arrival order; {@link #next} takes from it. */
+    public final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
     public final List<PhaseCommand> commands = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status> ended = new CompletableFuture<>();
+    /** Completed with how the server ended the stream. */
+    public final CompletableFuture<Status> ended = new CompletableFuture<>();
     /** The server's Welcome, once {@link #connect} returned. */
-    volatile dev.xatm.protocol.v1.Welcome welcome;
+    public volatile dev.xatm.protocol.v1.Welcome welcome;
     private StreamObserver<AgentMessage> toServer;
 
     public FakeAgent(String agentId, boolean autoAnswer) {
         this.agentId = agentId;
-        this.instanceSecret = dev.xatm.server.it.TestAgent.secretFor(agentId);
+        this.instanceSecret = secretFor(agentId);
         this.autoAnswer = autoAnswer;
     }
 
+    /**
+     * The instance secret test agents send for {@code agentId}: one rule for every test helper, so a
+     * unary call made by the test (RegisterBranch, Commit with votes) proves the same agent as the
+     * stream.
+     */
+    public static String secretFor(String agentId) {
+        return "test-instance-secret-of-" + agentId;
+    }
+
     /** Opens the stream without saying anything yet. */
-    FakeAgent open(CoordinatorGrpc.CoordinatorStub stub) {
+    public FakeAgent open(CoordinatorGrpc.CoordinatorStub stub) {
         toServer = stub.connect(this);
         return this;
     }
@@ -61,7 +77,7 @@ public final class FakeAgent implements StreamObserver<ServerMessage> {
         return this;
     }
 
-    synchronized void send(AgentMessage message) {
+    public synchronized void send(AgentMessage message) {
         toServer.onNext(message);
     }
 
