@@ -16,6 +16,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +55,18 @@ final class Recoverer {
     private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
     /** Xids whose XA COMMIT was sent and lost its answer: a later XAER_NOTA means that commit went through. */
     private final Set<TmXid> commitsUnanswered = ConcurrentHashMap.newKeySet();
+    /**
+     * Xids this recoverer committed by xid, the latest {@value #COMMITTED_MEMORY}. A second COMMIT of one
+     * of them meets XAER_NOTA, and that NOTA is our own commit, not a hazard: the start-up resume and an
+     * XA RECOVER sweep that listed the branch a moment before that commit landed can both ask for it.
+     */
+    private final Set<TmXid> committedHere = Collections.newSetFromMap(new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<TmXid, Boolean> eldest) {
+            return size() > COMMITTED_MEMORY;
+        }
+    });
+    private static final int COMMITTED_MEMORY = 10_000;
 
     Recoverer(Supplier<List<EnlistedResource>> resources, Supplier<RecoveryFilter> filters) {
         this.resources = resources;
@@ -144,6 +158,12 @@ final class Recoverer {
         commitsUnanswered.add(xid);
     }
 
+    private boolean committedByUs(TmXid xid) {
+        synchronized (committedHere) {
+            return committedHere.contains(xid);
+        }
+    }
+
     /** Forgets what {@link #finish} kept about {@code xid}: phase 2 is over for it. */
     private void finished(TmXid xid) {
         foundOn.remove(xid);
@@ -190,6 +210,11 @@ final class Recoverer {
                 }
                 r.giveBack(c);
                 finished(xid);
+                if (commit) {
+                    synchronized (committedHere) {
+                        committedHere.add(xid);
+                    }
+                }
                 log.info("Recovered branch {} on {}: {}", xid, r, commit ? "committed" : "rolled back");
                 return BranchAnswer.DONE;
             } catch (XAException e) {
@@ -202,7 +227,7 @@ final class Recoverer {
                         return BranchAnswer.NONE;
                     }
                     r.giveBack(c);
-                    if (commit && knownPrepared && !commitsUnanswered.contains(xid)) {
+                    if (commit && knownPrepared && !commitsUnanswered.contains(xid) && !committedByUs(xid)) {
                         finished(xid);
                         log.error("HEURISTIC HAZARD: COMMIT of branch {} by xid on {}: the branch was prepared there, and is gone"
                                 + " although no commit of ours reached it (rolled back by hand?). Reported to the coordinator as"

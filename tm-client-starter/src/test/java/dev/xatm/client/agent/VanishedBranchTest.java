@@ -108,4 +108,20 @@ class VanishedBranchTest {
         assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.NONE);
         assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.DONE);
     }
+
+    /**
+     * Our own XA COMMIT by xid went through, and a second COMMIT for the branch follows (the start-up
+     * resume and an XA RECOVER sweep that listed the branch just before that commit landed both ask
+     * for it): the second one's NOTA is our commit, not a hazard.
+     */
+    @Test
+    void aNotaAfterOurOwnSuccessfulCommitIsDone() throws Exception {
+        Recoverer recoverer = recoverer();
+        TmXid xid = new TmXid("xatm:test1234-twice.1", "b1");
+        rm.prepareOrphan(xid);
+        assertThat(recoverer.scan(resource)).containsExactly(xid);
+        assertThat(recoverer.finish(xid, true, null)).isEqualTo(BranchAnswer.DONE);
+
+        assertThat(recoverer.finish(xid, true, resource)).isEqualTo(BranchAnswer.DONE);
+    }
 }
