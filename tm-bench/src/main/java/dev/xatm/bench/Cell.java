@@ -55,6 +55,8 @@ public final class Cell {
     static final long DEFAULT_REWARM_MS = 5_000;
     static final long DEFAULT_WARMUP_MAX_MS = 120_000;
     static final long DEFAULT_MEASURE_MS = 10_000;
+    /** Windows measured again, at most, when the JIT compiled during one ({@link WarmupPlan#measureAgain}). */
+    static final int DEFAULT_JIT_RETRIES = 2;
 
     private Cell() {
     }
@@ -70,6 +72,10 @@ public final class Cell {
         long rewarmMs = args.getLong("rewarm-ms", DEFAULT_REWARM_MS);
         long warmupMaxMs = args.getLong("warmup-max-ms", DEFAULT_WARMUP_MAX_MS);
         long measureMs = args.getLong("measure-ms", DEFAULT_MEASURE_MS);
+        int jitRetries = (int) args.getLong("jit-retries", DEFAULT_JIT_RETRIES);
+        if (jitRetries < 0) {
+            throw new IllegalArgumentException("--jit-retries must be 0 or more, got " + jitRetries);
+        }
         String outSpec = args.required("out");
         if (threads.size() > 1 && !outSpec.contains("{threads}")) {
             throw new IllegalArgumentException("with several thread counts --out needs {threads} in it, got " + outSpec);
@@ -111,8 +117,18 @@ public final class Cell {
                 ThreadCountMeasurement.JfrFiles files = !jfr ? null
                         : new ThreadCountMeasurement.JfrFiles(work.resolve(prefix + "bench.jfr"), work.resolve(prefix + "tm-server.jfr"));
                 Map<String, String> r = m.measure(t, plan, measureMs, seed + 1000L * t, ids, files);
-                cells.get(t).putAll(r);
                 committedRun += Long.parseLong(r.get("committed.total"));
+                int attempts = 1;
+                while (WarmupPlan.measureAgain(Double.parseDouble(r.get("jit.share")), attempts, jitRetries)) {
+                    System.out.println("threads " + t + ": JIT share " + r.get("jit.share") + " in window " + attempts
+                            + ", measuring again after a re-warm-up");
+                    WarmupPlan again = new WarmupPlan(rewarmMs, warmupMaxMs, WarmupPlan.DEFAULT_SLICE_MS);
+                    r = m.measure(t, again, measureMs, seed + 1000L * t + attempts, ids, files);
+                    committedRun += Long.parseLong(r.get("committed.total"));
+                    attempts++;
+                }
+                r.put("window.attempts", Integer.toString(attempts));
+                cells.get(t).putAll(r);
                 measured.add(t);
                 System.out.println("threads " + t + ": " + r.get("tps") + " tx/s, warm-up " + r.get("warmup.ms") + " ms (settled "
                         + r.get("warmup.settled") + "), JIT share in the window " + r.get("jit.share"));

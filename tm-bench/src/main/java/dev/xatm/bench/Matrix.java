@@ -72,7 +72,8 @@ public final class Matrix {
                     say(String.format("%-14s %3d threads: %s", v, r.threads(), r.ok()
                             ? String.format("%,9.1f tx/s  p50 %7.2f ms  p99 %8.2f ms  errors %s  check %s  warm-up %s ms%s  JIT %s",
                             r.tps(), r.num("lat.p50.ms"), r.num("lat.p99.ms"), r.get("errors.window"), r.get("check.ok"),
-                            r.get("warmup.ms"), "true".equals(r.get("warmup.settled")) ? "" : " (not settled)", r.get("jit.share"))
+                            r.get("warmup.ms"), "true".equals(r.get("warmup.settled")) ? "" : " (not settled)", r.get("jit.share")
+                            + (r.get("window.attempts") == null || "1".equals(r.get("window.attempts")) ? "" : " window " + r.get("window.attempts")))
                             : r.status() + ": " + r.reason()));
                     if ("unavailable".equals(r.status())) {
                         unavailable.put(v, r);
@@ -192,8 +193,10 @@ public final class Matrix {
         cmd.add("--server-jar=" + serverJar);
         File log = dir.resolve("cell.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-        // start-up, schema reset, check and stop take well under 4 minutes; every thread count may use its longest warm-up
-        long limit = threads.size() * (Math.max(timing.warmupMs(), timing.warmupMaxMs()) + timing.measureMs()) + 240_000;
+        // start-up, schema reset, check and stop take well under 4 minutes; every thread count may use its longest warm-up,
+        // every window may be measured again up to Cell.DEFAULT_JIT_RETRIES times
+        long limit = threads.size() * (1L + Cell.DEFAULT_JIT_RETRIES) * (Math.max(timing.warmupMs(), timing.warmupMaxMs()) + timing.measureMs())
+                + 240_000;
         boolean finished = p.waitFor(limit, TimeUnit.MILLISECONDS);
         if (!finished) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -38,6 +38,18 @@ public record WarmupPlan(long minMs, long maxMs, long sliceMs) {
         return share < SETTLED_SHARE;
     }
 
+    /**
+     * Whether a measured window must be measured again: its compiler threads took {@code windowShare}
+     * of the machine (the same bar as the warm-up), and {@code attempts} windows were measured so far
+     * out of at most {@code 1 + retries}. A remote variant's compilers come back in bursts after a
+     * quiet warm-up (8% and 11% of two windows of the 2026-12-07 matrix), and a window that compiled is
+     * not steady state; measuring again in the same, now warmer, JVM is what "measure until it is" means.
+     * NaN (no span) never asks for another window.
+     */
+    public static boolean measureAgain(double windowShare, int attempts, int retries) {
+        return attempts <= retries && !Double.isNaN(windowShare) && !settled(windowShare);
+    }
+
     /** CPU seconds of compiler threads as a share of {@code cores} cores over {@code wallSeconds}; NaN without a span. */
     public static double share(double compilerCpuSeconds, int cores, double wallSeconds) {
         return cores <= 0 || wallSeconds <= 0 ? Double.NaN : compilerCpuSeconds / (cores * wallSeconds);

@@ -100,7 +100,8 @@ public final class Report {
                 .append("closing log lines: the whole run of that JVM (every thread count, warm-ups included) over all its commits.\n")
                 .append("Warm-up: how long the load ran at this thread count before the window (\"*\": the JIT had not settled when\n")
                 .append("the longest warm-up ran out). JIT share: CPU of the JIT compiler threads of the benchmark JVM and tm-server in the\n")
-                .append("measured window, as a share of the machine's capacity (cores x window).\n\n");
+                .append("measured window, as a share of the machine's capacity (cores x window); a window at 5% or more is measured\n")
+                .append("again after a re-warm-up, at most twice, and the last one is kept (\"(n)\": the n-th window).\n\n");
         md.append("| variant | threads | tx/s | p50 ms | p99 ms | p99.9 ms | errors | consistent | warm-up s | JIT share | CPU ms/tx app JVM | tm-server | PostgreSQL | MariaDB | kernel irq | other | heap MiB app | tm-server peak / live | log fsyncs/tx |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String v : variants) {
@@ -366,7 +367,8 @@ public final class Report {
     }
 
     private static String jitShare(CellResult r) {
-        return Goals.pct(r.num("jit.share"));
+        String attempts = r.get("window.attempts");
+        return Goals.pct(r.num("jit.share")) + (attempts == null || "1".equals(attempts) ? "" : " (" + attempts + ")");
     }
 
     /** Seconds of warm-up at this thread count, starred when the JIT had not settled by the end of it. */

@@ -53,4 +53,19 @@ class WarmupPlanTest {
         assertThat(WarmupPlan.share(1.0, 2, 5.0)).isEqualTo(0.1);
         assertThat(WarmupPlan.share(1.0, 2, 0)).isNaN();
     }
+
+    @Test
+    void a_window_that_compiled_is_measured_again_up_to_the_retries() {
+        assertThat(WarmupPlan.measureAgain(0.083, 1, 2)).isTrue();
+        assertThat(WarmupPlan.measureAgain(0.083, 2, 2)).isTrue();
+        assertThat(WarmupPlan.measureAgain(0.083, 3, 2)).isFalse(); // three windows measured: keep the last
+        assertThat(WarmupPlan.measureAgain(0.083, 1, 0)).isFalse();
+    }
+
+    @Test
+    void a_quiet_or_unknown_window_is_kept() {
+        assertThat(WarmupPlan.measureAgain(0.049, 1, 2)).isFalse();
+        assertThat(WarmupPlan.measureAgain(0.05, 1, 2)).isTrue();
+        assertThat(WarmupPlan.measureAgain(Double.NaN, 1, 2)).isFalse();
+    }
 }
