@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * one transaction:
  * <ol>
  *   <li>the compare-and-set {@code UPDATE node SET epoch = epoch + 1, taken_by = me WHERE node_id = dead
- *       AND epoch = seen AND expires_at < now()}: of several survivors racing, exactly one gets the row
+ *       AND epoch = seen AND taken_by IS NULL AND expires_at < now()} (tm-core's {@code LeaseRules.takeOver},
+ *       held to it by {@code TakeoverSqlAgreesWithLeaseRulesTest}): of several survivors racing, exactly one gets the row
  *       (the others find the epoch moved, or wait on its row lock and then find it moved). From its
  *       commit on, the dead incarnation's fenced decision insert inserts nothing (R2/R3), so the open
  *       rows read next are all it will ever have;</li>
@@ -127,6 +128,11 @@ final class NodeTakeover implements AutoCloseable {
         return adoptions;
     }
 
+    /** Tests: the node ids the candidate query lists now (what {@link #watchOnce()} would try). */
+    List<Integer> watchOnceCandidates() throws SQLException {
+        return expiredNodes().stream().map(Candidate::nodeId).toList();
+    }
+
     private List<Candidate> expiredNodes() throws SQLException {
         List<Candidate> found = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
@@ -176,7 +182,7 @@ final class NodeTakeover implements AutoCloseable {
 
     private Optional<Adoption> takeOver(Connection c, int deadNode, long seenEpoch) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE " + prefix + "node SET epoch = epoch + 1, taken_by = ?"
-                + " WHERE node_id = ? AND epoch = ? AND expires_at < " + dialect.now())) {
+                + " WHERE node_id = ? AND epoch = ? AND taken_by IS NULL AND expires_at < " + dialect.now())) {
             s.setInt(1, me.nodeId());
             s.setInt(2, deadNode);
             s.setLong(3, seenEpoch);
