@@ -37,7 +37,10 @@ public record GtridOwner(int nodeId, long epoch) {
 
     /** The owner named by {@code gtrid}, or empty for a gtrid without the tag (or one we did not mint). */
     public static Optional<GtridOwner> of(String gtrid) {
-        if (gtrid == null) {
+        // Most gtrids carry no tag (one server on the file store): two ':' at least, or it cannot be
+        // one, before the regex runs (this is called several times per transaction).
+        int first = gtrid == null ? -1 : gtrid.indexOf(':');
+        if (first < 0 || gtrid.indexOf(':', first + 1) < 0) {
             return Optional.empty();
         }
         Matcher m = TAGGED.matcher(gtrid);
