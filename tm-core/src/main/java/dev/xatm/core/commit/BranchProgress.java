@@ -194,7 +194,7 @@ final class BranchProgress {
 
     /** 3PC: the answer to CAN_COMMIT. A NO stays ASKED: the caller aborts in the same step (as for a 2PC NO). */
     void canCommitAnswered(Vote v) {
-        require("answer can-commit " + v, Phase.ASKED);
+        requireFor("answer can-commit", v, Phase.ASKED);
         this.canCommitVote = v;
         switch (v) {
             case YES -> phase = Phase.WILLING;
@@ -246,7 +246,7 @@ final class BranchProgress {
 
     /** 3PC: the answer to PRE_COMMIT; YES means XA-prepared. A NO stays PRE_COMMITTING: the caller aborts. */
     void preCommitAnswered(Vote v) {
-        require("answer pre-commit " + v, Phase.PRE_COMMITTING);
+        requireFor("answer pre-commit", v, Phase.PRE_COMMITTING);
         if (v == Vote.READ_ONLY) {
             throw new IllegalArgumentException("branch " + gtrid + "/" + branch.bqual() + ": READ_ONLY is no answer to PRE_COMMIT");
         }
@@ -280,7 +280,7 @@ final class BranchProgress {
             // agent treats XAER_NOTA on rollback as done and that closes any doubt for one message.
             case NO -> Phase.PREPARING;
         };
-        require("vote " + v, Phase.PREPARING);
+        requireFor("vote", v, Phase.PREPARING);
         this.vote = v;
         this.phase = next;
     }
@@ -388,12 +388,18 @@ final class BranchProgress {
     }
 
     private void require(String event, Phase... allowed) {
+        requireFor(event, null, allowed);
+    }
+
+    /** {@code event subject}, concatenated only for the error: this runs on every transaction's path. */
+    private void requireFor(String event, Object subject, Phase... allowed) {
         for (Phase p : allowed) {
             if (phase == p) {
                 return;
             }
         }
-        throw new IllegalStateException("branch " + gtrid + "/" + branch.bqual() + ": cannot " + event + " in phase " + phase);
+        throw new IllegalStateException("branch " + gtrid + "/" + branch.bqual() + ": cannot " + event + (subject == null ? "" : " " + subject)
+                + " in phase " + phase);
     }
 
     @Override

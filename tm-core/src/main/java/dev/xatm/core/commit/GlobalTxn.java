@@ -321,7 +321,7 @@ final class GlobalTxn {
     }
 
     void addBranch(Branch b) {
-        require("register branch " + b.bqual(), State.ACTIVE);
+        requireFor("register branch", b.bqual(), State.ACTIVE);
         branches.put(b.bqual(), new BranchProgress(gtrid, b, BranchProgress.Phase.REGISTERED));
     }
 
@@ -464,12 +464,18 @@ final class GlobalTxn {
     }
 
     private void require(String event, State... allowed) {
+        requireFor(event, null, allowed);
+    }
+
+    /** {@code event subject}, concatenated only for the error: this runs on every transaction's path. */
+    private void requireFor(String event, Object subject, State... allowed) {
         for (State s : allowed) {
             if (state == s) {
                 return;
             }
         }
-        throw new IllegalStateException("transaction " + gtrid + ": cannot " + event + " in state " + state);
+        throw new IllegalStateException("transaction " + gtrid + ": cannot " + event + (subject == null ? "" : " " + subject)
+                + " in state " + state);
     }
 
     @Override
