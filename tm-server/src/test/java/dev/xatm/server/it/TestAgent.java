@@ -1,7 +1,5 @@
 package dev.xatm.server.it;
 
-import dev.xatm.core.Action;
-import dev.xatm.core.Event;
 import dev.xatm.core.participant.BranchKey;
 import dev.xatm.core.participant.Participant;
 import dev.xatm.core.participant.ParticipantConfig;
@@ -10,11 +8,9 @@ import dev.xatm.core.participant.XaOp;
 import dev.xatm.protocol.GtridOwner;
 import dev.xatm.protocol.TmXid;
 import dev.xatm.protocol.v1.AgentMessage;
-import dev.xatm.protocol.v1.BranchVote;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.PhaseCommand;
 import dev.xatm.protocol.v1.ProtocolError;
-import dev.xatm.protocol.v1.ServerMessage;
 import dev.xatm.protocol.v1.Welcome;
 import dev.xatm.testkit.TestDb;
 import org.slf4j.Logger;
@@ -30,8 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,15 +43,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * held in the pipe, a stream loss that goes unnoticed, a crash at a given point. Everything received
  * is recorded, and what the core calls a problem (a command the protocol never sends, such as COMMIT
  * for an unprepared or rolled-back branch, ROLLBACK for a committed one) is collected as
- * {@link #violations()}.
+ * {@link #violations()}, with what {@link ServerCommandChecks} finds (2PC and 3PC mixed on a branch,
+ * PRE_COMMIT without a YES to CAN_COMMIT, a 3PC command without a participant timeout).
  *
  * <p>Thread-safe. The test's code runs SQL through {@link Branch#update}, one statement at a time, as a
  * business method would.
  */
 public final class TestAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TestAgent.class);
-    /** The server name of {@link #handle}'s commands: their answers come back to the caller, not on the stream. */
-    private static final String DIRECT = "direct";
     /** A prepared branch nobody spoke of for this long is asked about again by {@link #inquireAgain()}. */
     private static final long REINQUIRE_MILLIS = 1000;
 
@@ -85,8 +78,6 @@ public final class TestAgent implements AutoCloseable {
     public record OwnDecision(TmXid xid, PhaseAction action) {}
 
     private final String agentId;
-    /** The core's name for this agent's one server: the target it dials. */
-    private final String server;
     /** Sent in every Hello; {@link #secretFor} unless a test plays another process with {@link #withInstanceSecret}. */
     private volatile String instanceSecret;
     private final ExecutorService workers;
@@ -97,9 +88,8 @@ public final class TestAgent implements AutoCloseable {
     private final AgentFaults faults = new AgentFaults();
     private final AgentObservations seen = new AgentObservations();
     private final ConcurrentHashMap<TmXid, Branch> begun = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<BranchKey, CompletableFuture<AgentMessage>> directAnswers = new ConcurrentHashMap<>();
+    private final Switchboard switchboard;
     private final CompletableFuture<TmXid> crashed = new CompletableFuture<>();
-    private volatile Welcome welcome;
 
     /**
      * @param gtridPrefix only prepared xids whose gtrid is {@code gtridPrefix + "-..."} are this agent's: XA RECOVER
@@ -107,7 +97,7 @@ public final class TestAgent implements AutoCloseable {
      */
     public TestAgent(String agentId, String target, String token, String gtridPrefix, List<TestDb> resources) {
         this.agentId = agentId;
-        this.server = target;
+        this.switchboard = new Switchboard(agentId, target, faults, seen, this::die);
         this.instanceSecret = secretFor(agentId);
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newCachedThreadPool(r -> daemon(r, agentId + "-worker-" + n.incrementAndGet()));
@@ -115,7 +105,7 @@ public final class TestAgent implements AutoCloseable {
         this.sessions = new XaSessions(agentId, gtridPrefix, resources);
         ParticipantConfig config = new ParticipantConfig(agentId, sessions.resourceIds(), true, REINQUIRE_MILLIS, null, false);
         this.driver = new ParticipantDriver(new Participant(config), sessions, new SerialQueues(workers), scheduler,
-                this::deliver, this::diesAfter, new ParticipantDriver.Record() {
+                switchboard::send, this::diesAfter, new ParticipantDriver.Record() {
                     @Override
                     public void decided(dev.xatm.core.participant.OwnDecision d) {
                         seen.ownDecisions.add(new OwnDecision(xid(d.key()), WireMessages.action(d.decision())));
@@ -126,7 +116,8 @@ public final class TestAgent implements AutoCloseable {
                         seen.violations.add(p);
                     }
                 });
-        this.stream = new AgentStream(agentId, target, token, () -> instanceSecret, scheduler, new StreamListener());
+        this.stream = new AgentStream(agentId, target, token, () -> instanceSecret, scheduler, switchboard);
+        switchboard.connect(stream, driver);
     }
 
     public String agentId() {
@@ -170,7 +161,8 @@ public final class TestAgent implements AutoCloseable {
         sessions.start(xid, db);
         Branch b = new Branch(xid, db);
         begun.put(xid, b);
-        driver.feed(new ParticipantEvent.Enlisted(XaSessions.key(xid), db.resourceId(), server));
+        switchboard.begun(xid);
+        driver.feed(new ParticipantEvent.Enlisted(XaSessions.key(xid), db.resourceId(), switchboard.server()));
         driver.feed(new ParticipantEvent.Released(XaSessions.key(xid), false, false)); // XA START's own scope ends
         return b;
     }
@@ -255,7 +247,7 @@ public final class TestAgent implements AutoCloseable {
     public boolean releaseCommit(TmXid xid) {
         PhaseCommand c = faults.releaseOne(xid);
         if (c != null) {
-            deliver(c, stream.session());
+            switchboard.deliver(c);
         }
         return c != null;
     }
@@ -263,7 +255,7 @@ public final class TestAgent implements AutoCloseable {
     /** Stops holding and delivers every COMMIT held so far. */
     public void releaseCommits() {
         for (PhaseCommand c : faults.releaseAll()) {
-            deliver(c, stream.session());
+            switchboard.deliver(c);
         }
     }
 
@@ -322,7 +314,7 @@ public final class TestAgent implements AutoCloseable {
      * store (no node id) or before the first Welcome.
      */
     public Optional<GtridOwner> owner() {
-        Welcome w = welcome;
+        Welcome w = switchboard.welcome();
         return w == null || w.getNodeId() == 0 ? Optional.empty() : Optional.of(new GtridOwner(w.getNodeId(), w.getEpoch()));
     }
 
@@ -377,115 +369,7 @@ public final class TestAgent implements AutoCloseable {
      * sending it: lets a test check the XA mechanics without a server. Empty if the core answers nothing.
      */
     public Optional<AgentMessage> handle(PhaseCommand c, Duration timeout) throws Exception {
-        TmXid xid = new TmXid(c.getGtrid(), c.getBqual());
-        BranchKey key = XaSessions.key(xid);
-        CompletableFuture<AgentMessage> answer = new CompletableFuture<>();
-        directAnswers.put(key, answer);
-        try {
-            driver.feed(new ParticipantEvent.Command(DIRECT, key, WireMessages.action(c.getAction()), c.getParticipantTimeoutMs(),
-                    ParticipantDriver.nowMillis()));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                try {
-                    return Optional.of(answer.get(20, TimeUnit.MILLISECONDS));
-                } catch (TimeoutException notYet) {
-                    if (driver.quiet(key) && !answer.isDone()) {
-                        return Optional.empty();
-                    }
-                }
-            }
-            throw new TimeoutException("no answer to " + c.getAction() + " " + xid + " within " + timeout);
-        } finally {
-            directAnswers.remove(key, answer);
-        }
-    }
-
-    private final class StreamListener implements AgentStream.Listener {
-        @Override
-        public void received(ServerMessage m, int session) {
-            switch (m.getBodyCase()) {
-                case WELCOME -> {
-                    welcome = m.getWelcome();
-                    stream.welcomed();
-                    seen.welcomes.incrementAndGet();
-                    log.info("{}: connected (session {}) to {}", agentId, session, m.getWelcome().getServerId());
-                    driver.feed(new ParticipantEvent.Connected(server, ParticipantDriver.nowMillis()));
-                }
-                case COMMAND -> command(m.getCommand(), session);
-                case ERROR -> {
-                    ProtocolError e = m.getError();
-                    seen.protocolErrors.add(e);
-                    log.warn("{}: server reported a protocol error: {} {}", agentId, e.getCode(), e.getMessage());
-                    if ("NOT_MINE".equals(e.getCode()) && !e.getGtrid().isEmpty()) {
-                        driver.feed(new ParticipantEvent.Refused(server, e.getGtrid(), true));
-                    }
-                }
-                default -> seen.violations.add("unexpected server message " + m);
-            }
-        }
-
-        @Override
-        public void lost(int session) {
-            if (faults.isDeafToStreamLoss()) {
-                log.info("{}: stream {} lost, and the agent does not notice (fault)", agentId, session);
-            } else {
-                driver.feed(new ParticipantEvent.Disconnected(server));
-            }
-        }
-    }
-
-    private void command(PhaseCommand c, int session) {
-        TmXid xid;
-        try {
-            xid = new TmXid(c.getGtrid(), c.getBqual());
-        } catch (IllegalArgumentException e) {
-            seen.violations.add("command with an invalid xid: " + c);
-            return;
-        }
-        seen.received.add(new Received(c.getAction(), xid, session, System.nanoTime()));
-        log.info("{}: <- {} {}", agentId, c.getAction(), xid);
-        if (faults.lost(c, xid, session)) {
-            log.info("{}: {} {} lost on the way in (fault)", agentId, c.getAction(), xid);
-        } else if (!faults.held(c)) {
-            deliver(c, session);
-        }
-    }
-
-    private void deliver(PhaseCommand c, int session) {
-        Action action = WireMessages.action(c.getAction());
-        if (action == null) {
-            seen.violations.add("unknown action " + c.getAction() + " for " + c.getGtrid() + "/" + c.getBqual());
-            return;
-        }
-        driver.feed(new ParticipantEvent.Command(server, new BranchKey(c.getGtrid(), c.getBqual()), action,
-                c.getParticipantTimeoutMs(), ParticipantDriver.nowMillis()));
-    }
-
-    /** The core's message to {@code to}: on the stream, or back to a test waiting in {@link #handle}. */
-    private void deliver(String to, Event message) {
-        AgentMessage m = WireMessages.toWire(message);
-        log.info("{}: -> {}", agentId, m.toString().replace('\n', ' '));
-        if (m.hasInquiry()) {
-            seen.inquiriesSent.incrementAndGet();
-        }
-        if (DIRECT.equals(to)) {
-            BranchKey key = m.hasVote() ? new BranchKey(m.getVote().getGtrid(), m.getVote().getBqual())
-                    : new BranchKey(m.getAck().getGtrid(), m.getAck().getBqual());
-            CompletableFuture<AgentMessage> waiting = directAnswers.get(key);
-            if (waiting != null) {
-                waiting.complete(m);
-            }
-            return;
-        }
-        if (faults.lost(m)) {
-            log.info("{}: vote for {}/{} lost on the way out (fault)", agentId, m.getVote().getGtrid(), m.getVote().getBqual());
-            return;
-        }
-        stream.send(m);
-        if (m.hasVote() && m.getVote().getAnswering() == PhaseAction.CAN_COMMIT && m.getVote().getVote() == BranchVote.YES
-                && faults.fires(CrashPoint.AGENT_AFTER_CAN_COMMIT)) {
-            die(CrashPoint.AGENT_AFTER_CAN_COMMIT, new TmXid(m.getVote().getGtrid(), m.getVote().getBqual()));
-        }
+        return switchboard.handle(c, timeout);
     }
 
     // ------------------------------------------------------------------ life cycle
