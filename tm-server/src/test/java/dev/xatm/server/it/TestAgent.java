@@ -103,6 +103,8 @@ public final class TestAgent implements AutoCloseable {
         this.workers = Executors.newCachedThreadPool(r -> daemon(r, agentId + "-worker-" + n.incrementAndGet()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, agentId + "-timers"));
         this.sessions = new XaSessions(agentId, gtridPrefix, resources);
+        // read-only votes on, as ParticipantConfig.of has them (a branch no statement ran on votes READ_ONLY);
+        // no cluster id: XA RECOVER shows this agent only its own test's xids (XaSessions)
         ParticipantConfig config = new ParticipantConfig(agentId, sessions.resourceIds(), true, REINQUIRE_MILLIS, null, false);
         this.driver = new ParticipantDriver(new Participant(config), sessions, new SerialQueues(workers), scheduler,
                 switchboard::send, this::diesAfter, new ParticipantDriver.Record() {
