@@ -233,8 +233,9 @@ class CrashPointIT extends ServerItSupport {
 
     /**
      * 3PC: every branch is willing, the PRE_COMMIT record is not durable. Nothing is prepared and
-     * nothing logged, so the restarted server knows nothing; the participants, told nothing more
-     * within their CAN_COMMIT timeout, roll back on their own.
+     * nothing logged, so the restarted server knows nothing; the agent rolls its willing branches back
+     * as soon as the stream breaks (nothing of them is prepared; the server aborts or forgot them),
+     * before any CAN_COMMIT timer runs out.
      */
     @Test
     @ThreePhaseOnly
@@ -248,7 +249,11 @@ class CrashPointIT extends ServerItSupport {
         assertThatThrownBy(() -> commit.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class);
         assertThat(prepared(pg)).isEmpty();
         assertThat(prepared(maria)).isEmpty();
-        awaitOwnRollbacks(agent, t);
+        await("both branches rolled back with the lost stream").atMost(CONVERGE).untilAsserted(() -> {
+            assertThat(agent.state(t.pgXid())).isEqualTo(TestAgent.BranchState.ROLLED_BACK);
+            assertThat(agent.state(t.mariaXid())).isEqualTo(TestAgent.BranchState.ROLLED_BACK);
+        });
+        assertThat(agent.decidedOnTheirOwn()).as("the lost stream, not a timer, rolled them back").isEmpty();
 
         restartServer();
         assertRolledBackEverywhere(t);
@@ -260,15 +265,19 @@ class CrashPointIT extends ServerItSupport {
     }
 
     /**
-     * 3PC: the PRE_COMMIT record is durable, no PRE_COMMIT went out. The participants roll back on
-     * their own while the server is down (the test waits for that, so the outcome is certain); the
-     * restarted server finds the record, never presumes, asks again, hears the own rollbacks and aborts.
+     * 3PC: the PRE_COMMIT record is durable, no PRE_COMMIT went out. The agent does not notice the
+     * stream break (a half-open connection), so its willing branches wait for their CAN_COMMIT timers
+     * and roll back on their own while the server is down (the test waits for that, so the outcome is
+     * certain); the restarted server finds the record, never presumes, asks again, hears the own
+     * rollbacks and aborts. (An agent that notices rolls them back at once, as in the test above, and
+     * answers the resent PRE_COMMIT with NO.)
      */
     @Test
     @ThreePhaseOnly
     @ServerCrashPoint("after-pre-commit-log")
     void afterPreCommitLogTheRestartAsksAgainAndAborts() throws Exception {
         TestAgent agent = startAgent("agent-apl");
+        agent.deafToStreamLoss();
         Txn t = begin(agent);
         CompletableFuture<OutcomeResponse> commit = commitAsync(t);
 

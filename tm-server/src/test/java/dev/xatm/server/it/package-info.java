@@ -10,8 +10,12 @@
  *       kill -9 and restart; {@code Unique}, {@code Channels};</li>
  *   <li>{@link dev.xatm.server.it.ServerItSupport}: one server, fresh tables and the end-of-test
  *       checks per test;</li>
- *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, a 2PC and a 3PC
- *       participant (with its own timers), with per-instance misbehaviour knobs and crash points;
+ *   <li>{@link dev.xatm.server.it.TestAgent}: an agent holding real XA branches, a thin driver of
+ *       tm-core's participant core (every 2PC and 3PC decision, timers included, is the core's),
+ *       with per-instance transport and process faults and crash points; its parts are
+ *       {@code AgentStream}, {@code Switchboard}, {@code ParticipantDriver}, {@code XaSessions},
+ *       {@code WireMessages}, {@code AgentFaults}, {@code AgentObservations} and {@code ServerCommandChecks}
+ *       (the oracle on commands a correct server never sends);
  *       {@link dev.xatm.server.it.TmClient}: the TM role;</li>
  *   <li>{@link dev.xatm.server.it.FakeCoordinator}: a scripted stream peer to test the agent alone.</li>
  * </ul>
