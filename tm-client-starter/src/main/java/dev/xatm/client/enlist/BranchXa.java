@@ -254,13 +254,14 @@ final class BranchXa {
      * Runs one of the participant core's XA calls on the branch's connection and names its outcome
      * ({@link XaResults}); the core decides what it means. {@link XaOp#END_CHECKED} first checks that the
      * connection still answers, and reports {@link XaResult#UNAVAILABLE} without XA END when it does not.
-     * An answer lost with the connection evicts it: what follows runs by xid on a fresh one
-     * ({@link XidCalls}). A heuristic that matches the call is forgotten in the database at once. The
+     * An answer lost with the connection evicts it: a COMMIT or ROLLBACK after that runs by xid on a
+     * fresh one ({@link XidCalls}), anything else is {@link XaResult#UNAVAILABLE}. A heuristic that matches the call is forgotten in the database at once. The
      * connection is given back only by {@link #finish}, when the core ends the branch.
      */
     XaResult run(XaOp op) {
         if (xa == null) {
-            return XaResult.UNAVAILABLE; // the connection is gone: the core's next call runs by xid
+            // the connection is gone (a lost answer evicted it): phase two runs by xid on a fresh one
+            return op == XaOp.COMMIT || op == XaOp.ROLLBACK ? XidCalls.run(xid, op, java.util.List.of(resource)) : XaResult.UNAVAILABLE;
         }
         if (op == XaOp.END_CHECKED && !answers()) {
             return XaResult.UNAVAILABLE;
