@@ -1,5 +1,6 @@
 package dev.xatm.client.agent;
 
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.BranchCommand;
 import dev.xatm.core.Action;
 import dev.xatm.core.Event;
@@ -11,12 +12,13 @@ import dev.xatm.protocol.v1.Inquiry;
 import dev.xatm.protocol.v1.PhaseAction;
 import dev.xatm.protocol.v1.Vote;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The participant core's messages (in the coordinator's vocabulary: {@link Event.VoteReceived},
- * {@link Event.AckReceived}, {@link Event.Inquiry}) as the agent's wire messages, and a phase command's
- * action the other way. Pure mappings, one table each; stateless.
+ * {@link Event.AckReceived}, {@link Event.Inquiry}) as the agent's wire messages and as the answers its
+ * calling threads read, and a phase command's action the other way. Pure mappings, one table each; stateless.
  */
 final class ParticipantWire {
     private ParticipantWire() {
@@ -36,6 +38,39 @@ final class ParticipantWire {
                     .setResourceId(i.resourceId())).build());
         }
         return Optional.empty();
+    }
+
+    /**
+     * What the core answered the calling thread ({@link dev.xatm.core.participant.ParticipantEvent.CallerCommand}),
+     * as the answer the one-round-trip and cheap-3PC paths read: the last message, or
+     * {@link BranchAnswer#NONE} when there is none (the outcome is unknown, or the command is left for a resend).
+     */
+    static BranchAnswer callerAnswer(List<Event> toCaller) {
+        if (toCaller.isEmpty()) {
+            return BranchAnswer.NONE;
+        }
+        Event last = toCaller.get(toCaller.size() - 1);
+        if (last instanceof Event.VoteReceived v) {
+            return switch (v.vote()) {
+                case YES -> BranchAnswer.VOTE_YES;
+                case NO -> BranchAnswer.VOTE_NO;
+                case READ_ONLY -> BranchAnswer.VOTE_READ_ONLY;
+            };
+        }
+        if (last instanceof Event.AckReceived a) {
+            if (a.autonomous() && a.result() == dev.xatm.core.AckResult.DONE) {
+                return a.action() == Action.COMMIT ? BranchAnswer.DECIDED_COMMIT : BranchAnswer.DECIDED_ROLLBACK;
+            }
+            return switch (a.result()) {
+                case DONE -> BranchAnswer.DONE;
+                case ROLLED_BACK_INSTEAD -> BranchAnswer.ROLLED_BACK_INSTEAD;
+                case HEURISTIC_COMMIT -> BranchAnswer.HEURISTIC_COMMIT;
+                case HEURISTIC_ROLLBACK -> BranchAnswer.HEURISTIC_ROLLBACK;
+                case HEURISTIC_MIXED -> BranchAnswer.HEURISTIC_MIXED;
+                case HEURISTIC_HAZARD -> BranchAnswer.HEURISTIC_HAZARD;
+            };
+        }
+        return BranchAnswer.NONE;
     }
 
     /** The acknowledgement as sent alone or in a batch. */

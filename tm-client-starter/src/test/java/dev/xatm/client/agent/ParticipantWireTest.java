@@ -1,5 +1,6 @@
 package dev.xatm.client.agent;
 
+import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.core.AckResult;
 import dev.xatm.core.Action;
 import dev.xatm.core.Event;
@@ -53,6 +54,27 @@ class ParticipantWireTest {
             assertThat(ParticipantWire.action(ParticipantWire.phaseAction(a))).contains(a);
         }
         assertThat(ParticipantWire.action(PhaseAction.PHASE_ACTION_UNSPECIFIED)).isEmpty();
+    }
+
+    @Test
+    void theCallerReadsTheLastAnswerAndNoneWhenThereIsNone() {
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of())).isEqualTo(BranchAnswer.NONE);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(new Event.VoteReceived("g", "b", Vote.NO, Action.PREPARE, "a"),
+                new Event.VoteReceived("g", "b", Vote.YES, Action.PREPARE, "a")))).isEqualTo(BranchAnswer.VOTE_YES);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(new Event.VoteReceived("g", "b", Vote.READ_ONLY, Action.CAN_COMMIT, "a"))))
+                .isEqualTo(BranchAnswer.VOTE_READ_ONLY);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(new Event.AckReceived("g", "b", Action.COMMIT, AckResult.DONE, "a"))))
+                .isEqualTo(BranchAnswer.DONE);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(
+                new Event.AckReceived("g", "b", Action.COMMIT_ONE_PHASE, AckResult.ROLLED_BACK_INSTEAD, "a"))))
+                .isEqualTo(BranchAnswer.ROLLED_BACK_INSTEAD);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(
+                new Event.AckReceived("g", "b", Action.COMMIT, AckResult.HEURISTIC_HAZARD, "a")))).isEqualTo(BranchAnswer.HEURISTIC_HAZARD);
+        // an own decision answers every command with itself
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(new Event.AckReceived("g", "b", Action.ROLLBACK, AckResult.DONE, true, "a"))))
+                .isEqualTo(BranchAnswer.DECIDED_ROLLBACK);
+        assertThat(ParticipantWire.callerAnswer(java.util.List.of(new Event.AckReceived("g", "b", Action.COMMIT, AckResult.DONE, true, "a"))))
+                .isEqualTo(BranchAnswer.DECIDED_COMMIT);
     }
 
     @Test
