@@ -158,6 +158,14 @@ final class AgentPorts implements ParticipantDriver.Ports {
     }
 
     @Override
+    public void ended(BranchKey key, boolean clean) {
+        Branch b = held.apply(new TmXid(key.gtrid(), key.bqual()));
+        if (b != null) {
+            b.finish(clean);
+        }
+    }
+
+    @Override
     public void problem(String description) {
         log.error("Participant refuses a command the protocol never sends: {}", description);
     }

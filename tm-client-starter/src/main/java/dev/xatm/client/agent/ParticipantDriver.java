@@ -16,6 +16,7 @@ import dev.xatm.core.participant.XaResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,8 @@ import java.util.function.LongSupplier;
  * Drives one {@link Participant} (the agent's protocol rules) in the real world, as the simulation's
  * thin driver does in a simulated one: it feeds one event at a time to the core and carries out the
  * effects of each step, in the order the core documents: the journal (durable first), the timers, the
- * XA calls (whose results are fed back as further events), the messages, the problems.
+ * XA calls (whose results are fed back as further events), the messages, the problems. When a branch's
+ * XA calls leave it ended, its connection is let go of ({@link Ports#ended}).
  *
  * <p>Threading: any thread may {@link #drive} an event (a business thread letting go of a branch, a
  * stream's reader, a timer). The lock is held only for {@link Participant#step}: no XA call, no I/O
@@ -65,6 +67,13 @@ final class ParticipantDriver {
 
         /** A command the protocol never sends, left unanswered: logged. */
         void problem(String description);
+
+        /**
+         * The core ended the branch (or forgot it) after its XA calls: its connection goes back to the pool
+         * when {@code clean} (every call of the last batch succeeded; a ROLLBACK that found the branch gone
+         * counts as success), else it is evicted.
+         */
+        void ended(BranchKey key, boolean clean);
     }
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -86,9 +95,26 @@ final class ParticipantDriver {
     List<Event> drive(ParticipantEvent first) {
         List<Event> toCaller = List.of();
         Deque<ParticipantEvent> queue = new ArrayDeque<>(2);
+        Map<BranchKey, Boolean> cleanBatches = new HashMap<>(2);
         queue.add(first);
         while (!queue.isEmpty()) {
-            ParticipantEffects fx = step(queue.poll());
+            ParticipantEvent e = queue.poll();
+            ParticipantEffects fx;
+            if (e instanceof ParticipantEvent.XaCompleted done) {
+                boolean ended;
+                lock.lock();
+                try {
+                    fx = core.step(done);
+                    ended = core.state(done.key()).map(s -> s instanceof BranchState.Ended).orElse(true);
+                } finally {
+                    lock.unlock();
+                }
+                if (ended) {
+                    ports.ended(done.key(), cleanBatches.getOrDefault(done.key(), false));
+                }
+            } else {
+                fx = step(e);
+            }
             if (fx.isEmpty()) {
                 continue;
             }
@@ -102,7 +128,7 @@ final class ParticipantDriver {
                     ports.cancel((TimerCommand.Cancel) t);
                 }
             }
-            runXa(fx.xa(), queue);
+            runXa(fx.xa(), queue, cleanBatches);
             for (Outgoing m : fx.messages()) {
                 if (m.toCaller()) {
                     if (toCaller.isEmpty()) {
@@ -138,7 +164,7 @@ final class ParticipantDriver {
      * {@link ParticipantEvent.XaCompleted} per branch for the last call that ran; XA RECOVER's listing
      * is queued as {@link ParticipantEvent.Recovered}.
      */
-    private void runXa(List<XaCall> calls, Deque<ParticipantEvent> results) {
+    private void runXa(List<XaCall> calls, Deque<ParticipantEvent> results, Map<BranchKey, Boolean> cleanBatches) {
         if (calls.isEmpty()) {
             return;
         }
@@ -154,13 +180,17 @@ final class ParticipantDriver {
         byBranch.forEach((key, branchCalls) -> {
             XaOp lastOp = null;
             XaResult last = null;
+            boolean clean = true;
             for (XaCall c : branchCalls) {
                 lastOp = c.op();
                 last = ports.run(c);
+                clean &= last == XaResult.OK
+                        || (c.op() == XaOp.ROLLBACK && (last == XaResult.NOT_FOUND || last == XaResult.ROLLED_BACK));
                 if (last != XaResult.OK && c.op() != XaOp.END_FAIL) {
                     break;
                 }
             }
+            cleanBatches.put(key, clean);
             results.add(new ParticipantEvent.XaCompleted(key, lastOp, last));
         });
     }

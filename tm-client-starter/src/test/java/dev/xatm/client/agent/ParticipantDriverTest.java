@@ -88,6 +88,11 @@ class ParticipantDriverTest {
         public void problem(String description) {
             did.add("problem");
         }
+
+        @Override
+        public void ended(BranchKey key, boolean clean) {
+            did.add(clean ? "ended clean" : "ended evicted");
+        }
     }
 
     private final World world = new World();
@@ -144,7 +149,8 @@ class ParticipantDriverTest {
 
         driver.drive(new ParticipantEvent.Abandoned(KEY));
 
-        assertThat(world.did).containsExactly("xa END_FAIL", "xa ROLLBACK");
+        // ended, but its connection is evicted: XA END (TMFAIL) did not succeed on it
+        assertThat(world.did).containsExactly("xa END_FAIL", "xa ROLLBACK", "ended evicted");
         assertThat(driver.state(KEY)).get().isEqualTo(new BranchState.Ended(BranchState.End.ROLLED_BACK));
     }
 
@@ -156,7 +162,7 @@ class ParticipantDriverTest {
         command(KEY, Action.PREPARE, 0);
 
         // the XaCompleted of PREPARE went back to the core, which asked for a rollback by xid before voting NO
-        assertThat(world.did).containsExactly("xa END", "xa PREPARE", "xa ROLLBACK", "send node-1 VoteReceived");
+        assertThat(world.did).containsExactly("xa END", "xa PREPARE", "xa ROLLBACK", "send node-1 VoteReceived", "ended clean");
         assertThat(((Event.VoteReceived) world.sent.get(0)).vote()).isEqualTo(Vote.NO);
     }
 
@@ -171,11 +177,22 @@ class ParticipantDriverTest {
 
         driver.fired(world.armed.get(world.armed.size() - 1));
 
-        assertThat(world.did).containsExactly("journal COMMIT", "xa COMMIT", "send node-1 AckReceived");
+        assertThat(world.did).containsExactly("journal COMMIT", "xa COMMIT", "ended clean", "send node-1 AckReceived");
         Event.AckReceived ack = (Event.AckReceived) world.sent.get(0);
         assertThat(ack.autonomous()).isTrue();
         assertThat(ack.action()).isEqualTo(Action.COMMIT);
         assertThat(ack.result()).isEqualTo(AckResult.DONE);
+    }
+
+    @Test
+    void aBranchLetsGoOfItsConnectionOnlyWhenTheCoreEndsIt() {
+        enlistWritten(KEY);
+
+        command(KEY, Action.PREPARE, 0);
+        assertThat(world.did).doesNotContain("ended clean", "ended evicted");
+        command(KEY, Action.COMMIT, 0);
+
+        assertThat(world.did).containsOnlyOnce("ended clean").endsWith("xa COMMIT", "ended clean", "send node-1 AckReceived");
     }
 
     @Test
