@@ -283,20 +283,12 @@ final class BranchXa {
                 log.info("XA {} of branch {} on {}: {} ({})", op, xid, resource, r, XaErrorClassifier.describe(e));
             }
             if (r.isHeuristic() && XaResults.matchesDecision(r, op)) {
-                forget();
+                XidCalls.forget(xa, xid, resource);
             }
             if (r == XaResult.UNAVAILABLE || r.isHeuristic()) {
                 release(false);
             }
             return r;
-        }
-    }
-
-    private void forget() {
-        try {
-            xa.forget(xid);
-        } catch (XAException f) {
-            log.warn("XA FORGET of branch {} on {} failed: {}", xid, resource, XaErrorClassifier.describe(f));
         }
     }
 

@@ -79,11 +79,7 @@ public final class XidCalls {
                 return XaResult.UNAVAILABLE;
             }
             if (result.isHeuristic() && XaResults.matchesDecision(result, op)) {
-                try {
-                    xa.forget(xid);
-                } catch (XAException f) {
-                    log.warn("XA FORGET of branch {} on {} failed: {}", xid, r, XaErrorClassifier.describe(f));
-                }
+                forget(xa, xid, r);
             }
             if (result == XaResult.UNAVAILABLE || result == XaResult.FAILED) {
                 r.discard(c);
@@ -95,7 +91,17 @@ public final class XidCalls {
         }
     }
 
-    private static boolean stillListed(XAResource xa, TmXid xid) {
+    /** A heuristic that matches the decision has nothing to reconcile: the database may forget it. */
+    public static void forget(XAResource xa, TmXid xid, EnlistedResource r) {
+        try {
+            xa.forget(xid);
+        } catch (XAException f) {
+            log.warn("XA FORGET of branch {} on {} failed: {}", xid, r, XaErrorClassifier.describe(f));
+        }
+    }
+
+    /** Whether XA RECOVER on {@code xa}'s resource lists {@code xid}; true when it cannot tell (the safe answer). */
+    public static boolean stillListed(XAResource xa, TmXid xid) {
         try {
             Xid[] listed = xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
             for (Xid x : listed == null ? new Xid[0] : listed) {
