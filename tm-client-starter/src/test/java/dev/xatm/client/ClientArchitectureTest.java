@@ -10,8 +10,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /**
  * The "never depends on" list of tm-client-starter/README.md, enforced on the main classes.
- * The starter talks to the coordinator only through tm-protocol; the embedded mode's configuration is
- * the one class that touches tm-coordinator.
+ * The starter talks to the coordinator only through tm-protocol, drives tm-core's participant core
+ * (never its coordinator); the embedded mode's configuration is the one class that touches tm-coordinator.
  */
 class ClientArchitectureTest {
     private static JavaClasses main;
@@ -31,11 +31,25 @@ class ClientArchitectureTest {
                 .check(main);
     }
 
-    // Fails when a main class of tm-client-starter depends on a class in dev.xatm.core...
+    // Fails when a main class of tm-client-starter depends on tm-core's coordinator (its engine, views or cluster rules).
     @Test
-    void neverTheCoreDirectly() {
-        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.xatm.core..")
-                .because("the protocol core is the coordinator's; the client reaches only the id grammar, through tm-protocol's TmXid")
+    void neverTheCoordinatorCore() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.xatm.core.commit..", "dev.xatm.core.view..",
+                        "dev.xatm.core.cluster..")
+                .because("the coordinator's protocol core is tm-coordinator's; the client uses only the participant core and"
+                        + " the shared wire vocabulary")
+                .check(main);
+    }
+
+    // Fails when a main class of tm-client-starter depends on a tm-core package other than the participant core and
+    // the vocabulary at dev.xatm.core's root (a new sub-package must be allowed here on purpose).
+    @Test
+    void onlyTheParticipantCoreAndTheVocabulary() {
+        noClasses().should().dependOnClassesThat(
+                        com.tngtech.archunit.base.DescribedPredicate.describe("in a tm-core package other than participant",
+                                (com.tngtech.archunit.core.domain.JavaClass c) -> c.getPackageName().startsWith("dev.xatm.core.")
+                                        && !c.getPackageName().startsWith("dev.xatm.core.participant")))
+                .because("the client drives the participant core and speaks the shared vocabulary, nothing else of tm-core")
                 .check(main);
     }
 

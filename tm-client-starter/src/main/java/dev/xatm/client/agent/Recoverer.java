@@ -4,6 +4,7 @@ import dev.xatm.client.enlist.BranchAnswer;
 import dev.xatm.client.enlist.EnlistedResource;
 import dev.xatm.client.enlist.XaErrorClassifier;
 import dev.xatm.client.enlist.XaOperation;
+import dev.xatm.client.enlist.XidCalls;
 import dev.xatm.protocol.ClusterId;
 import dev.xatm.protocol.TmXid;
 import org.slf4j.Logger;
@@ -220,7 +221,7 @@ final class Recoverer {
             } catch (XAException e) {
                 XaErrorClassifier.Verdict v = XaErrorClassifier.classify(e, op);
                 if (v == XaErrorClassifier.Verdict.ALREADY_DONE) {
-                    if (e.errorCode == XAException.XAER_NOTA && stillListed(xa, xid)) {
+                    if (e.errorCode == XAException.XAER_NOTA && XidCalls.stillListed(xa, xid)) {
                         // prepared, but bound to another live session (MariaDB): not ours to finish now
                         r.giveBack(c);
                         log.info("{} of {} on {}: still prepared by another session; will retry", op, xid, r);
@@ -239,7 +240,7 @@ final class Recoverer {
                 if (v == XaErrorClassifier.Verdict.HEURISTIC) {
                     BranchAnswer answer = XaErrorClassifier.heuristicAnswer(e, op);
                     if (XaErrorClassifier.matchesDecision(answer, op)) {
-                        forget(xa, xid, r);
+                        XidCalls.forget(xa, xid, r);
                     }
                     r.giveBack(c);
                     log.error("HEURISTIC outcome for recovered branch {} on {}: {}; reported to the coordinator as {}", xid, r,
@@ -259,28 +260,5 @@ final class Recoverer {
         // no resource has it prepared: the effect is in place (the coordinator sends COMMIT only
         // after a durable decision, and a branch that is gone without commit was rolled back)
         return BranchAnswer.DONE;
-    }
-
-    /** A heuristic that matches the decision has nothing to reconcile: the database may forget it. */
-    private static void forget(XAResource xa, TmXid xid, EnlistedResource r) {
-        try {
-            xa.forget(xid);
-        } catch (XAException f) {
-            log.warn("XA FORGET of branch {} on {} failed: {}", xid, r, XaErrorClassifier.describe(f));
-        }
-    }
-
-    private boolean stillListed(XAResource xa, TmXid xid) {
-        try {
-            Xid[] listed = xa.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN);
-            for (Xid x : listed == null ? new Xid[0] : listed) {
-                if (TmXid.parse(x).map(xid::equals).orElse(false)) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (XAException e) {
-            return true; // cannot tell: the safe answer is "not done"
-        }
     }
 }

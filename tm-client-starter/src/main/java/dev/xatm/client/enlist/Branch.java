@@ -482,6 +482,16 @@ public final class Branch {
         return state == State.COMMITTED || state == State.ROLLED_BACK || state == State.READ_ONLY;
     }
 
+    /** The participant core's XA call on this branch's connection; see {@link BranchXa#run}. */
+    public synchronized dev.xatm.core.participant.XaResult run(dev.xatm.core.participant.XaOp op) {
+        return xa.run(op);
+    }
+
+    /** The participant core ended the branch: its connection back to the pool if {@code clean}, else evicted. */
+    public synchronized void finish(boolean clean) {
+        xa.finish(clean);
+    }
+
     @Override
     public String toString() {
         return xid + "@" + resource.resourceId();

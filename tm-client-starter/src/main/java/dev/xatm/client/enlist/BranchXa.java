@@ -1,5 +1,7 @@
 package dev.xatm.client.enlist;
 
+import dev.xatm.core.participant.XaOp;
+import dev.xatm.core.participant.XaResult;
 import dev.xatm.protocol.TmXid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -245,6 +247,53 @@ final class BranchXa {
         } catch (XAException e) {
             clean = clean && XaErrorClassifier.classify(e, XaOperation.ROLLBACK) == XaErrorClassifier.Verdict.ALREADY_DONE;
         }
+        release(clean);
+    }
+
+    /**
+     * Runs one of the participant core's XA calls on the branch's connection and names its outcome
+     * ({@link XaResults}); the core decides what it means. {@link XaOp#END_CHECKED} first checks that the
+     * connection still answers, and reports {@link XaResult#UNAVAILABLE} without XA END when it does not.
+     * An answer lost with the connection evicts it: a COMMIT or ROLLBACK after that runs by xid on a
+     * fresh one ({@link XidCalls}), anything else is {@link XaResult#UNAVAILABLE}. A heuristic that matches the call is forgotten in the database at once. The
+     * connection is given back only by {@link #finish}, when the core ends the branch.
+     */
+    XaResult run(XaOp op) {
+        if (xa == null) {
+            // the connection is gone (a lost answer evicted it): phase two runs by xid on a fresh one
+            return op == XaOp.COMMIT || op == XaOp.ROLLBACK ? XidCalls.run(xid, op, java.util.List.of(resource)) : XaResult.UNAVAILABLE;
+        }
+        if (op == XaOp.END_CHECKED && !answers()) {
+            return XaResult.UNAVAILABLE;
+        }
+        try {
+            switch (op) {
+                case END, END_CHECKED -> xa.end(xid, XAResource.TMSUCCESS);
+                case END_FAIL -> xa.end(xid, XAResource.TMFAIL);
+                case PREPARE -> xa.prepare(xid); // none of our drivers ever answers XA_RDONLY
+                case COMMIT -> xa.commit(xid, false);
+                case COMMIT_ONE_PHASE -> xa.commit(xid, true);
+                case ROLLBACK -> xa.rollback(xid);
+                case RECOVER -> throw new IllegalArgumentException("XA RECOVER runs on a resource, not on a branch");
+            }
+            return XaResult.OK;
+        } catch (XAException e) {
+            XaResult r = XaResults.of(e, op);
+            if (op != XaOp.END_FAIL) {
+                log.info("XA {} of branch {} on {}: {} ({})", op, xid, resource, r, XaErrorClassifier.describe(e));
+            }
+            if (r.isHeuristic() && XaResults.matchesDecision(r, op)) {
+                XidCalls.forget(xa, xid, resource);
+            }
+            if (r == XaResult.UNAVAILABLE || r.isHeuristic()) {
+                release(false);
+            }
+            return r;
+        }
+    }
+
+    /** The core ended the branch: its connection goes back to the pool when {@code clean}, else it is evicted. */
+    void finish(boolean clean) {
         release(clean);
     }
 

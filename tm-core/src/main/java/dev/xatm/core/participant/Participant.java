@@ -101,10 +101,7 @@ public final class Participant {
         } else if (e instanceof ParticipantEvent.CallerCommand x) {
             command(x.key(), null, Asker.CALLER, x.action(), x.participantTimeoutMillis(), x.nowMillis(), out);
         } else if (e instanceof ParticipantEvent.CallerDone x) {
-            Tracked t = branches.get(x.key());
-            if (t != null && t.state instanceof Prepared p && p.inCaller()) {
-                t.state = new Prepared(p.timer(), p.byXid(), false);
-            }
+            callerDone(x, out);
         } else if (e instanceof ParticipantEvent.Command x) {
             command(x.key(), x.server(), Asker.server(x.server()), x.action(), x.participantTimeoutMillis(), x.nowMillis(), out);
         } else if (e instanceof ParticipantEvent.Connected x) {
@@ -243,6 +240,18 @@ public final class Participant {
     private void answerParked(Tracked t, Parked parked, Out out) {
         if (parked != null) {
             commands.run(t, parked.asker(), parked.action(), parked.participantTimeoutMillis(), out);
+        }
+    }
+
+    private void callerDone(ParticipantEvent.CallerDone x, Out out) {
+        Tracked t = branches.get(x.key());
+        if (t != null && t.state instanceof Prepared p && p.inCaller()) {
+            t.state = new Prepared(p.timer(), p.byXid(), false);
+            String to = x.outcomeUnknown() ? out.target(t) : null;
+            if (to != null) {
+                // the caller's commit request may or may not have reached a coordinator: its store knows
+                out.inquiry(t, to);
+            }
         }
     }
 

@@ -47,8 +47,18 @@ public sealed interface ParticipantEvent {
     record CallerCommand(BranchKey key, Action action, long participantTimeoutMillis, long nowMillis)
             implements ParticipantEvent {}
 
-    /** That thread is done with its branch (it answered, or gave up): the agent may inquire about it again. */
-    record CallerDone(BranchKey key) implements ParticipantEvent {}
+    /**
+     * That thread is done with its branch (it answered, or gave up): the agent may inquire about it again.
+     * {@code outcomeUnknown}: the thread could not learn the transaction's outcome (its commit request's
+     * answer was lost with the stream or the call), so a branch it left prepared is asked about at once,
+     * on an open stream, rather than at the next reconnect or re-inquiry.
+     */
+    record CallerDone(BranchKey key, boolean outcomeUnknown) implements ParticipantEvent {
+        /** The thread learnt the outcome (or never prepared the branch): nothing to ask now. */
+        public CallerDone(BranchKey key) {
+            this(key, false);
+        }
+    }
 
     // ---- the coordinators ----
 

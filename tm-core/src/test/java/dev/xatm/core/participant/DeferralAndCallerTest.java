@@ -75,6 +75,32 @@ class DeferralAndCallerTest {
     }
 
     @Test
+    void aCallerThatLostItsAnswerHasItsPreparedBranchAskedAboutAtOnce() {
+        // Checks: CallerDone(outcomeUnknown) of a branch the caller left prepared sends an Inquiry on an open
+        // stream at once; a plain CallerDone sends nothing (the caller learnt the outcome, or the coordinator
+        // drives phase two); with no stream open nothing goes out until the next Connected.
+        f.step(new ParticipantEvent.Connected(S1, 0));
+        f.enlisted(k, true);
+        f.step(new ParticipantEvent.CallerCommand(k, Action.PREPARE, 0, 0));
+        f.xa(k, XaOp.PREPARE, XaResult.OK);
+        assertThat(f.step(new ParticipantEvent.CallerDone(k, true)).messages()).containsExactly(to(S1, inquiry(k, DB)));
+
+        BranchKey quiet = key("g-quiet");
+        f.enlisted(quiet, true);
+        f.step(new ParticipantEvent.CallerCommand(quiet, Action.PREPARE, 0, 0));
+        f.xa(quiet, XaOp.PREPARE, XaResult.OK);
+        assertThat(f.step(new ParticipantEvent.CallerDone(quiet)).messages()).isEmpty();
+
+        BranchKey away = key("g-away");
+        f.enlisted(away, true);
+        f.step(new ParticipantEvent.CallerCommand(away, Action.PREPARE, 0, 0));
+        f.xa(away, XaOp.PREPARE, XaResult.OK);
+        f.step(new ParticipantEvent.Disconnected(S1));
+        assertThat(f.step(new ParticipantEvent.CallerDone(away, true)).messages()).isEmpty();
+        assertThat(f.step(new ParticipantEvent.Connected(S1, 1)).messages()).contains(to(S1, inquiry(away, DB)));
+    }
+
+    @Test
     void theCallersCommitIsAcknowledgedToTheCaller() {
         // Checks: phase 2 run by the caller answers the caller, who sends the ack on the stream itself.
         f.enlisted(k, true);
