@@ -188,28 +188,15 @@ final class Recoverer {
         for (EnlistedResource r : candidates) {
             // known to be prepared here: held by this agent (the hint), or listed by our last XA RECOVER
             boolean knownPrepared = r == hint || r == foundOn.get(xid);
-            Connection c;
-            XAResource xa;
-            try {
-                c = r.borrow();
-            } catch (SQLException e) {
-                log.warn("{} of {} by xid: no connection to {} ({}); will retry", op, xid, r, e.toString());
+            Optional<XidCalls.Session> opened = XidCalls.open(r, op, xid);
+            if (opened.isEmpty()) {
                 return BranchAnswer.NONE;
             }
+            XidCalls.Session session = opened.get();
+            XAResource xa = session.xa();
             try {
-                xa = r.dialect().xaResource(c);
-            } catch (SQLException e) {
-                r.discard(c);
-                log.warn("{} of {} by xid: cannot use XA on {} ({}); will retry", op, xid, r, e.toString());
-                return BranchAnswer.NONE;
-            }
-            try {
-                if (commit) {
-                    xa.commit(xid, false);
-                } else {
-                    xa.rollback(xid);
-                }
-                r.giveBack(c);
+                session.finish(xid, commit);
+                session.giveBack();
                 finished(xid);
                 if (commit) {
                     synchronized (committedHere) {
@@ -223,11 +210,11 @@ final class Recoverer {
                 if (v == XaErrorClassifier.Verdict.ALREADY_DONE) {
                     if (e.errorCode == XAException.XAER_NOTA && XidCalls.stillListed(xa, xid)) {
                         // prepared, but bound to another live session (MariaDB): not ours to finish now
-                        r.giveBack(c);
+                        session.giveBack();
                         log.info("{} of {} on {}: still prepared by another session; will retry", op, xid, r);
                         return BranchAnswer.NONE;
                     }
-                    r.giveBack(c);
+                    session.giveBack();
                     if (commit && knownPrepared && !commitsUnanswered.contains(xid) && !committedByUs(xid)) {
                         finished(xid);
                         log.error("HEURISTIC HAZARD: COMMIT of branch {} by xid on {}: the branch was prepared there, and is gone"
@@ -242,7 +229,7 @@ final class Recoverer {
                     if (XaErrorClassifier.matchesDecision(answer, op)) {
                         XidCalls.forget(xa, xid, r);
                     }
-                    r.giveBack(c);
+                    session.giveBack();
                     log.error("HEURISTIC outcome for recovered branch {} on {}: {}; reported to the coordinator as {}", xid, r,
                             XaErrorClassifier.describe(e), answer);
                     finished(xid);
@@ -251,7 +238,7 @@ final class Recoverer {
                 if (commit && v == XaErrorClassifier.Verdict.RETRY) {
                     commitsUnanswered.add(xid); // it may have run before the connection failed
                 }
-                r.discard(c);
+                session.discard();
                 log.warn("{} of {} by xid on {} failed ({}), will retry: {}", op, xid, r, v, XaErrorClassifier.describe(e));
                 return BranchAnswer.NONE;
             }

@@ -12,6 +12,7 @@ import javax.transaction.xa.Xid;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The participant core's COMMIT or ROLLBACK of a prepared branch by xid, on a fresh pooled connection:
@@ -45,47 +46,76 @@ public final class XidCalls {
         return XaResult.NOT_FOUND;
     }
 
-    private static XaResult runOn(EnlistedResource r, TmXid xid, XaOp op) {
-        Connection c;
-        XAResource xa;
-        try {
-            c = r.borrow();
-        } catch (SQLException e) {
-            log.warn("{} of {} by xid: no connection to {} ({}); will retry", op, xid, r, e.toString());
-            return XaResult.UNAVAILABLE;
-        }
-        try {
-            xa = r.dialect().xaResource(c);
-        } catch (SQLException e) {
-            r.discard(c);
-            log.warn("{} of {} by xid: cannot use XA on {} ({}); will retry", op, xid, r, e.toString());
-            return XaResult.UNAVAILABLE;
-        }
-        try {
-            if (op == XaOp.COMMIT) {
+    /** A fresh pooled connection of one resource and the driver's XAResource over it, for calls by xid. */
+    public record Session(EnlistedResource resource, Connection connection, XAResource xa) {
+        /** XA COMMIT (two-phase) or XA ROLLBACK of {@code xid}. */
+        public void finish(TmXid xid, boolean commit) throws XAException {
+            if (commit) {
                 xa.commit(xid, false);
             } else {
                 xa.rollback(xid);
             }
-            r.giveBack(c);
+        }
+
+        /** The connection is sound: back to the pool. */
+        public void giveBack() {
+            resource.giveBack(connection);
+        }
+
+        /** The call failed in a way that may have broken the connection: evicted from the pool. */
+        public void discard() {
+            resource.discard(connection);
+        }
+    }
+
+    /**
+     * A session on {@code r} for {@code what} of {@code xid}; empty, with a warning, when the pool or the
+     * driver's XA cannot give one now (the caller retries later).
+     */
+    public static Optional<Session> open(EnlistedResource r, Object what, TmXid xid) {
+        Connection c;
+        try {
+            c = r.borrow();
+        } catch (SQLException e) {
+            log.warn("{} of {} by xid: no connection to {} ({}); will retry", what, xid, r, e.toString());
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Session(r, c, r.dialect().xaResource(c)));
+        } catch (SQLException e) {
+            r.discard(c);
+            log.warn("{} of {} by xid: cannot use XA on {} ({}); will retry", what, xid, r, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static XaResult runOn(EnlistedResource r, TmXid xid, XaOp op) {
+        Optional<Session> opened = open(r, op, xid);
+        if (opened.isEmpty()) {
+            return XaResult.UNAVAILABLE;
+        }
+        Session session = opened.get();
+        try {
+            session.finish(xid, op == XaOp.COMMIT);
+            session.giveBack();
             log.info("Branch {} on {} by xid: {}", xid, r, op == XaOp.COMMIT ? "committed" : "rolled back");
             return XaResult.OK;
         } catch (XAException e) {
             XaResult result = XaResults.of(e, op);
-            if (result == XaResult.NOT_FOUND && stillListed(xa, xid)) {
+            if (result == XaResult.NOT_FOUND && stillListed(session.xa(), xid)) {
                 // prepared, but bound to another live session (MariaDB): not finishable from here now
-                r.giveBack(c);
+                session.giveBack();
                 log.info("{} of {} on {}: still prepared by another session; will retry", op, xid, r);
                 return XaResult.UNAVAILABLE;
             }
             if (result.isHeuristic() && XaResults.matchesDecision(result, op)) {
-                forget(xa, xid, r);
+                forget(session.xa(), xid, r);
             }
             if (result == XaResult.UNAVAILABLE || result == XaResult.FAILED) {
-                r.discard(c);
+                session.discard();
                 log.warn("{} of {} by xid on {}: {} ({}); will retry", op, xid, r, result, XaErrorClassifier.describe(e));
             } else {
-                r.giveBack(c);
+                session.giveBack();
             }
             return result;
         }
